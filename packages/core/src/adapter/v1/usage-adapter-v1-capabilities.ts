@@ -1,0 +1,21 @@
+import type { CostSource, MeasurementBasis } from '../../record/usage-record';
+import type { Granularity } from '../../time/granularity';
+
+/** What the worker, cost logic and dashboards may rely on, declared up front as data. */
+export type UsageAdapterV1Capabilities = {
+  /** Bucket widths the adapter can write; the first is the default. */
+  readonly granularities: readonly Granularity[];
+  /** Which cache counters the source reports; the others stay NULL. */
+  readonly cacheTokens: 'none' | 'read' | 'read_write';
+  /** Where cost_usd comes from; 'none' leaves cost to the worker's pricing. */
+  readonly costSource: CostSource | 'none';
+  readonly measurementBasis: MeasurementBasis;
+  /** How far back the source can return data; null = no limit. */
+  readonly maxBackfillDays: number | null;
+  /**
+   * true: collect() returns the buckets of the window it is given, and the
+   * worker advances a watermark. false: collect() returns what the source holds
+   * now (files, a config list) whatever the window, and no watermark is kept.
+   */
+  readonly windowed: boolean;
+};

@@ -1,0 +1,76 @@
+// The adapter contract (types only) and its runtime helpers.
+export type { UsageAdapterV1 } from './adapter/v1/usage-adapter-v1';
+export type { UsageAdapterV1Capabilities } from './adapter/v1/usage-adapter-v1-capabilities';
+export type { UsageAdapterV1CheckResult } from './adapter/v1/usage-adapter-v1-check-result';
+export type { UsageAdapterV1CollectResult } from './adapter/v1/usage-adapter-v1-collect-result';
+export type { UsageAdapterV1Context } from './adapter/v1/usage-adapter-v1-context';
+export type { UsageAdapterV1Window } from './adapter/v1/usage-adapter-v1-window';
+export { defineAdapter } from './adapter/define-adapter';
+export { describeUsageAdapterV1Problems, isUsageAdapterV1 } from './adapter/is-usage-adapter-v1';
+export { resolveUsageAdapter, SUPPORTED_SPECIFICATION_VERSIONS } from './adapter/resolve-usage-adapter';
+
+// Records.
+export {
+  COST_SOURCES,
+  type CostSource,
+  KEY_COLUMNS,
+  MEASUREMENT_BASES,
+  type MeasurementBasis,
+  TOKEN_COLUMNS,
+  type TokenColumn,
+  type UsageRecord,
+  type UsageRecordInput,
+  type UsageRow,
+  usageRecordSchema,
+  usageRowKey,
+} from './record/usage-record';
+export { parseUsageRecord, toUsageRow } from './record/parse-usage-record';
+
+// Time.
+export { GRANULARITIES, type Granularity, isGranularity } from './time/granularity';
+export { addBuckets, bucketStartsBetween, ceilToBucket, floorToBucket, isAlignedToBucket } from './time/bucket';
+export { alignWindow, type CollectionPlan, planCollectionWindow, snapWatermark, type TimeWindow } from './time/time-window';
+export { parseDuration } from './time/duration';
+
+// Counters.
+export { type CounterSample, counterDelta, counterIncrease, counterIncreaseByBucket } from './counter/counter-increase';
+
+// Cost.
+export { computeCost, type CostResult } from './cost/compute-cost';
+export { findPrice, type PriceMatch, type PriceTable, type TokenPrice } from './cost/token-price';
+export { addDecimals, formatScaledInteger, toScaledInteger } from './cost/decimal';
+
+// HTTP.
+export {
+  createHttpClient,
+  DEFAULT_HTTP_DEADLINE_MS,
+  DEFAULT_HTTP_RETRY_BUDGET_MS,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+  type QueryValue,
+} from './http/http-client';
+export { parseRetryAfter } from './http/retry-after';
+export { endpointOf } from './http/endpoint-of';
+
+// Errors.
+export { UttError } from './errors/utt-error';
+export { AdapterHttpError, type AdapterHttpFailure } from './errors/adapter-http-error';
+export { ConfigValidationError } from './errors/config-validation-error';
+export { InvalidAdapterError } from './errors/invalid-adapter-error';
+export { InvalidRecordError } from './errors/invalid-record-error';
+export { MissingSecretError } from './errors/missing-secret-error';
+export { ResponseShapeError } from './errors/response-shape-error';
+export { UnsupportedAdapterVersionError } from './errors/unsupported-adapter-version-error';
+
+// Secrets, schemas, logging.
+export { requireSecret } from './secret/read-secret';
+export { redactSecrets } from './secret/redact-secrets';
+export { formatIssuePath, formatIssues } from './schema/format-issues';
+export { type SchemaValidationResult, validateWithSchema } from './schema/validate-with-schema';
+export { type LogFields, type Logger, silentLogger } from './logger';
+export { VERSION } from './version';
+
+/** zod, re-exported so an adapter needs only @utt/core. */
+export { z } from 'zod';

@@ -1,0 +1,40 @@
+import { InvalidRecordError } from '../errors/invalid-record-error';
+import { formatIssues } from '../schema/format-issues';
+import type { TimeWindow } from '../time/time-window';
+import { type UsageRecord, type UsageRow, usageRecordSchema } from './usage-record';
+
+/** Validates one adapter record; the error names each bad field. */
+export function parseUsageRecord(input: unknown, where?: string): UsageRecord {
+  const result = usageRecordSchema.safeParse(input);
+  if (!result.success) {
+    throw new InvalidRecordError({ issues: formatIssues(result.error.issues), where });
+  }
+  return result.data;
+}
+
+/**
+ * Validates a record and stamps it for the store: the adapter's source_system,
+ * and `defaultInstance` where the record names no source_instance. With a
+ * window, a record whose bucket lies outside it is refused: an adapter must not
+ * write over buckets the worker did not ask for.
+ */
+export function toUsageRow(
+  input: unknown,
+  options: { sourceSystem: string; defaultInstance: string; window?: TimeWindow; where?: string },
+): UsageRow {
+  const record = parseUsageRecord(input, options.where);
+  const window = options.window;
+  if (window && (record.bucket_start < window.start || record.bucket_start >= window.end)) {
+    throw new InvalidRecordError({
+      issues: [
+        `bucket_start: ${record.bucket_start.toISOString()} is outside the window [${window.start.toISOString()}, ${window.end.toISOString()})`,
+      ],
+      where: options.where,
+    });
+  }
+  return {
+    ...record,
+    source_system: options.sourceSystem,
+    source_instance: record.source_instance === '' ? options.defaultInstance : record.source_instance,
+  };
+}

@@ -1,0 +1,25 @@
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * Parses a duration such as `15s`, `90m`, `24h`, `2d` or `1h30m` into
+ * milliseconds. A bare number is milliseconds.
+ */
+export function parseDuration(text: string | number): number {
+  if (typeof text === 'number') {
+    if (!Number.isFinite(text) || text < 0) throw new RangeError(`invalid duration ${text}`);
+    return text;
+  }
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (const match of trimmed.matchAll(pattern)) {
+    total += Number(match[1]) * (UNITS[match[2] as string] as number);
+    consumed += match[0].length;
+  }
+  if (consumed === 0 || consumed !== trimmed.length) {
+    throw new RangeError(`invalid duration "${text}" (use forms like 15s, 30m, 24h, 2d)`);
+  }
+  return total;
+}
