@@ -3,6 +3,7 @@ import { AdapterHttpError } from '../errors/adapter-http-error';
 import { ResponseShapeError } from '../errors/response-shape-error';
 import type { Logger } from '../logger';
 import { formatIssues } from '../schema/format-issues';
+import { redactSecrets } from '../secret/redact-secrets';
 import { endpointOf } from './endpoint-of';
 import { parseRetryAfter } from './retry-after';
 
@@ -92,7 +93,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       const text = await response.text();
       if (response.status < 200 || response.status >= 300) {
         throw new AdapterHttpError({
-          message: `${request.method ?? 'GET'} ${endpoint} answered ${response.status}${describe(request, text, response.status)}`,
+          message: `${request.method ?? 'GET'} ${endpoint} answered ${response.status}${describe(request, url, text, response.status)}`,
           endpoint,
           failure: 'status',
           statusCode: response.status,
@@ -113,7 +114,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         });
       }
       throw new AdapterHttpError({
-        message: `${request.method ?? 'GET'} ${endpoint} failed: ${networkReason(error)}`,
+        message: `${request.method ?? 'GET'} ${endpoint} failed: ${networkReason(error, request, url, endpoint)}`,
         endpoint,
         failure: 'network',
         attempts: attemptNumber,
@@ -172,15 +173,17 @@ function buildUrl(request: HttpRequest): URL {
   return url;
 }
 
-function describe(request: HttpRequest, text: string, statusCode: number): string {
+function describe(request: HttpRequest, url: URL, text: string, statusCode: number): string {
   let body: unknown = text;
   try {
     body = JSON.parse(text);
   } catch {
     // Not JSON: only a custom describeError may use the raw text.
   }
-  const message = (request.describeError ?? defaultDescribeError)(body, statusCode);
-  if (!message) return '';
+  const described = (request.describeError ?? defaultDescribeError)(body, statusCode);
+  if (!described) return '';
+  // A provider may echo the key it refused: never let it into the error.
+  const message = redactSecrets(described, secretsOf(request, url));
   const trimmed = message.length > ERROR_MESSAGE_LIMIT ? `${message.slice(0, ERROR_MESSAGE_LIMIT)}…` : message;
   return `: ${trimmed}`;
 }
@@ -196,11 +199,44 @@ function defaultDescribeError(body: unknown): string | undefined {
   return typeof record.message === 'string' ? record.message : undefined;
 }
 
-function networkReason(error: unknown): string {
+function networkReason(error: unknown, request: HttpRequest, url: URL, endpoint: string): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (cause && typeof cause.code === 'string') return cause.code;
-  if (cause && typeof cause.message === 'string') return cause.message;
-  return error instanceof Error ? error.message : String(error);
+  const reason =
+    cause && typeof cause.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error);
+  // fetch puts the whole URL (query string, credentials) into some messages,
+  // e.g. "Request cannot be constructed from a URL that includes credentials: …".
+  return redactSecrets(reason.split(url.href).join(endpoint), secretsOf(request, url));
+}
+
+/** Query parameters whose values are credentials (api_key, access_token, sig…). */
+const SECRET_QUERY_PARAMETER = /key|token|secret|passw|auth|sig|credential|session/i;
+/** The scheme word of an Authorization header is not a secret ("Bearer token expired" stays readable). */
+const AUTH_SCHEME = /^(bearer|basic|token|digest)$/i;
+
+/**
+ * What a request carries that may be a secret: header values (and each word of
+ * them, for `Bearer <token>`), credential-like query values and URL userinfo.
+ * Longest first, so a whole value is replaced before a part of it.
+ */
+function secretsOf(request: HttpRequest, url: URL): string[] {
+  const secrets: string[] = [];
+  for (const value of Object.values(request.headers ?? {})) {
+    secrets.push(value, ...value.split(/\s+/).filter((word) => !AUTH_SCHEME.test(word)));
+  }
+  for (const [key, value] of url.searchParams) if (SECRET_QUERY_PARAMETER.test(key)) secrets.push(value);
+  for (const part of [url.username, url.password]) {
+    if (part) secrets.push(part, safeDecode(part));
+  }
+  return secrets.sort((a, b) => b.length - a.length);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -103,7 +103,14 @@ export const usageRecordSchema = z
     measurement_basis: z.enum(MEASUREMENT_BASES),
   })
   .superRefine((record, context) => {
-    if (Number.isNaN(record.bucket_start.getTime())) {
+    // zod runs this even when a field already failed (a negative count is not an
+    // aborting issue): cross-field rules only look at fields that passed, so an
+    // error names the bad field and not a neighbour it happens to be compared with.
+    const failed = new Set(context.issues.map((issue) => issue.path?.[0]));
+    const valid = (...fields: string[]) => fields.every((field) => !failed.has(field));
+    if (!valid('bucket_start', 'granularity')) {
+      // The field already has its issue.
+    } else if (Number.isNaN(record.bucket_start.getTime())) {
       context.addIssue({ code: 'custom', path: ['bucket_start'], message: 'invalid date' });
     } else if (!isAlignedToBucket(record.bucket_start, record.granularity)) {
       context.addIssue({
@@ -112,14 +119,16 @@ export const usageRecordSchema = z
         message: `${record.bucket_start.toISOString()} is not the start of a UTC ${record.granularity}`,
       });
     }
-    if ((record.cost_usd === null) !== (record.cost_source === null)) {
+    if (valid('cost_usd', 'cost_source') && (record.cost_usd === null) !== (record.cost_source === null)) {
       context.addIssue({
         code: 'custom',
         path: ['cost_source'],
         message: 'cost_usd and cost_source are set together or not at all',
       });
     }
+    const writesValid = valid('cached_write_tokens', 'cached_write_1h_tokens');
     if (
+      writesValid &&
       record.cached_write_1h_tokens !== null &&
       record.cached_write_tokens !== null &&
       record.cached_write_1h_tokens > record.cached_write_tokens
@@ -130,14 +139,19 @@ export const usageRecordSchema = z
         message: 'is part of cached_write_tokens and cannot exceed it',
       });
     }
-    if (record.cached_write_1h_tokens !== null && record.cached_write_tokens === null) {
+    if (writesValid && record.cached_write_1h_tokens !== null && record.cached_write_tokens === null) {
       context.addIssue({
         code: 'custom',
         path: ['cached_write_tokens'],
         message: 'must be known when cached_write_1h_tokens is',
       });
     }
-    if (record.reasoning_tokens !== null && record.output_tokens !== null && record.reasoning_tokens > record.output_tokens) {
+    if (
+      valid('output_tokens', 'reasoning_tokens') &&
+      record.reasoning_tokens !== null &&
+      record.output_tokens !== null &&
+      record.reasoning_tokens > record.output_tokens
+    ) {
       context.addIssue({
         code: 'custom',
         path: ['reasoning_tokens'],

@@ -49,11 +49,14 @@ export function planCollectionWindow(options: {
   const openBucketStart = floorToBucket(now, granularity);
   const end = addBuckets(openBucketStart, granularity, 1);
   const earliest = floorToBucket(new Date(now.getTime() - options.maxBackfillMs), granularity);
-  const fromWatermark =
-    options.watermark === null
-      ? earliest
-      : floorToBucket(new Date(snapWatermark(options.watermark, granularity).getTime() - options.settleMs), granularity);
-  const truncated = fromWatermark < earliest;
-  const start = truncated ? earliest : fromWatermark < openBucketStart ? fromWatermark : openBucketStart;
+  if (options.watermark === null) {
+    return { window: { start: earliest, end, granularity }, nextWatermark: openBucketStart, truncated: false };
+  }
+  const snapped = snapWatermark(options.watermark, granularity);
+  const fromWatermark = floorToBucket(new Date(snapped.getTime() - options.settleMs), granularity);
+  // Truncated means buckets after the watermark are lost: a settle window that
+  // reaches past maxBackfill only re-collects less of what is already written.
+  const truncated = snapped < earliest;
+  const start = fromWatermark < earliest ? earliest : fromWatermark < openBucketStart ? fromWatermark : openBucketStart;
   return { window: { start, end, granularity }, nextWatermark: openBucketStart, truncated };
 }

@@ -1,0 +1,74 @@
+import type { ReportRow, UsageStore } from '@utt/postgres';
+import { formatCount, formatTable, formatUsd } from '../output/format-table';
+import { openConfiguredStore, type Runtime } from '../runtime';
+import { parseTimeFlag, UsageError } from './parse-time-flag';
+
+type ReportOptions = { period: 'day' | 'month'; by: 'source' | 'provider' | 'model'; since?: Date; until?: Date; json?: boolean };
+
+/** `utt report`: spend and tokens by day or month × source, provider or model. */
+export async function reportCommand(
+  runtime: Runtime,
+  flags: { since?: string; until?: string; by?: string; period?: string; json?: boolean },
+): Promise<number> {
+  const by = flags.by ?? 'source';
+  const period = flags.period ?? 'day';
+  if (by !== 'source' && by !== 'provider' && by !== 'model') throw new UsageError('--by must be source, provider or model');
+  if (period !== 'day' && period !== 'month') throw new UsageError('--period must be day or month');
+  const options: ReportOptions = {
+    by,
+    period,
+    since: parseTimeFlag('since', flags.since),
+    until: parseTimeFlag('until', flags.until),
+    json: flags.json,
+  };
+  const store = await openConfiguredStore(runtime);
+  try {
+    await printReport(store, options);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function printReport(store: UsageStore, options: ReportOptions): Promise<void> {
+  const rows = await store.report({ period: options.period, by: options.by, since: options.since, until: options.until });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(rows.map(toJson), null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${formatReport(rows, options)}\n`);
+}
+
+function toJson(row: ReportRow) {
+  return { ...row, periodStart: row.periodStart.toISOString() };
+}
+
+/**
+ * Priced spend and unpriced usage side by side: a bucket without a price is
+ * shown as unpriced tokens, never folded into the dollars as $0.
+ */
+export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOptions, 'period' | 'by'>): string {
+  if (rows.length === 0) return 'no usage recorded for this range';
+  const formatPeriod = (date: Date) => date.toISOString().slice(0, options.period === 'month' ? 7 : 10);
+  const table = formatTable(
+    [options.period, options.by, 'input', 'output', 'cache read', 'cache write', 'requests', 'cost', 'unpriced tokens'],
+    rows.map((row) => [
+      formatPeriod(row.periodStart),
+      row.key,
+      formatCount(row.inputTokens),
+      formatCount(row.outputTokens),
+      formatCount(row.cachedReadTokens),
+      formatCount(row.cachedWriteTokens),
+      formatCount(row.requests),
+      formatUsd(row.costUsd),
+      row.unpricedTokens > 0 ? formatCount(row.unpricedTokens) : '',
+    ]),
+    new Set([2, 3, 4, 5, 6, 7, 8]),
+  );
+  const total = rows.reduce((sum, row) => sum + Number(row.costUsd ?? 0), 0);
+  const unpriced = rows.reduce((sum, row) => sum + row.unpricedTokens, 0);
+  const footer = `total priced spend ${formatUsd(total.toFixed(6))}${
+    unpriced > 0 ? `; ${formatCount(unpriced)} tokens have no price (not counted as $0: add them under pricing:)` : ''
+  }`;
+  return `${table}\n\n${footer}\n("–" = not reported by the source; 0 = reported as zero)`;
+}

@@ -1,0 +1,60 @@
+/** Variable names whose values are treated as secrets and redacted from any output. */
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIAL|AUTH|COOKIE)/i;
+
+export type Substitution = {
+  readonly value: unknown;
+  /** Paths whose `${VAR}` had no value and no default, with the variable named. */
+  readonly missing: ReadonlyArray<{ readonly path: string; readonly variable: string }>;
+  /** Values substituted from secret-looking variables (and DATABASE_URL passwords), for redaction. */
+  readonly secrets: ReadonlySet<string>;
+};
+
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML
+ * document (`$${` is a literal `${`). Working on parsed values rather than the
+ * raw text means a value can never break the YAML, and each missing variable
+ * is reported with the path that needs it.
+ */
+export function substituteEnv(document: unknown, env: Readonly<Record<string, string | undefined>>): Substitution {
+  const missing: Array<{ path: string; variable: string }> = [];
+  const secrets = new Set<string>();
+
+  function replace(text: string, path: string): string {
+    return text.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name?: string, fallback?: string) => {
+      if (match === '$${') return '${';
+      const variable = name as string;
+      const value = env[variable];
+      if (value !== undefined && value !== '') {
+        if (SECRET_NAME.test(variable)) secrets.add(value);
+        return value;
+      }
+      if (fallback !== undefined) return fallback;
+      missing.push({ path, variable });
+      return '';
+    });
+  }
+
+  function walk(value: unknown, path: string): unknown {
+    if (typeof value === 'string') return replace(value, path);
+    if (Array.isArray(value)) return value.map((item, index) => walk(item, `${path}[${index}]`));
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [key, walk(item, path === '' ? key : `${path}.${key}`)]),
+      );
+    }
+    return value;
+  }
+
+  return { value: walk(document, ''), missing, secrets };
+}
+
+/** The password of a connection URL, if it has one, so it can be redacted. */
+export function passwordOfUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const password = new URL(url).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}

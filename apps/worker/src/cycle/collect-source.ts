@@ -1,0 +1,173 @@
+import {
+  alignWindow,
+  createHttpClient,
+  floorToBucket,
+  type Logger,
+  planCollectionWindow,
+  type PriceTable,
+  redactSecrets,
+  type TimeWindow,
+  toUsageRow,
+  type UsageAdapterV1CollectResult,
+  type UsageRecordInput,
+  type UsageRow,
+  UttError,
+  VERSION,
+} from '@utt/core';
+import type { UsageStore } from '@utt/postgres';
+import type { WorkerConfig } from '../config/worker-config-schema';
+import { withPrefix } from '../output/console-logger';
+import { priceRows } from './price-rows';
+import type { PreparedSource } from './prepare-sources';
+
+export type SourceRunStatus = 'ok' | 'error' | 'paused';
+
+export type SourceRunResult = {
+  readonly name: string;
+  readonly sourceSystem: string;
+  readonly status: SourceRunStatus;
+  readonly window: TimeWindow | null;
+  readonly rowsWritten: number;
+  readonly unpricedRows: number;
+  readonly durationMs: number;
+  readonly error?: string;
+};
+
+export type SourceRunOptions = {
+  readonly prepared: PreparedSource;
+  readonly store: UsageStore;
+  readonly worker: WorkerConfig['worker'];
+  readonly pricing: PriceTable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly fetch: typeof globalThis.fetch;
+  readonly logger: Logger;
+  readonly secrets: ReadonlySet<string>;
+  readonly signal: AbortSignal;
+  readonly now: Date;
+  /** A backfill: collect exactly [since, until) instead of planning from the watermark. */
+  readonly range?: { readonly since: Date; readonly until?: Date };
+};
+
+const DAY_MS = 86_400_000;
+
+/**
+ * One source, one window: plan it from the watermark, collect, validate every
+ * record, price what has no cost, and write rows, watermark and status in one
+ * transaction (invariant 12). A failure is recorded on the source's status row
+ * and returned; it never stops the other sources.
+ */
+export async function collectSource(options: SourceRunOptions): Promise<SourceRunResult> {
+  const { prepared, store, worker, now } = options;
+  const { source, adapter } = prepared;
+  const startedAt = Date.now();
+  const base = { name: source.name, sourceSystem: adapter.sourceSystem };
+
+  if (source.paused) {
+    await store.recordSourceStatus({ source: source.name, sourceSystem: adapter.sourceSystem, status: 'paused', now });
+    return { ...base, status: 'paused', window: null, rowsWritten: 0, unpricedRows: 0, durationMs: 0 };
+  }
+
+  let window: TimeWindow | null = null;
+  try {
+    const capabilityMs = adapter.capabilities.maxBackfillDays === null ? Infinity : adapter.capabilities.maxBackfillDays * DAY_MS;
+    const maxBackfillMs = Math.min(source.maxBackfill ?? worker.maxBackfill, capabilityMs);
+    let nextWatermark: Date | null = null;
+    if (options.range) {
+      const until = options.range.until && options.range.until < now ? options.range.until : now;
+      window = alignWindow(options.range.since, until, prepared.granularity);
+      if (adapter.capabilities.windowed && now.getTime() - window.start.getTime() > capabilityMs) {
+        options.logger.warn(`${source.name}: ${adapter.id} keeps ${adapter.capabilities.maxBackfillDays} days of history; older buckets may come back empty`);
+      }
+      const existing = await store.getWatermark(source.name);
+      const reached = floorToBucket(until, prepared.granularity);
+      if (existing === null || reached > existing) nextWatermark = reached;
+    } else {
+      const plan = planCollectionWindow({
+        now,
+        granularity: prepared.granularity,
+        watermark: adapter.capabilities.windowed ? await store.getWatermark(source.name) : null,
+        settleMs: source.settle ?? worker.settle,
+        maxBackfillMs,
+      });
+      if (plan.truncated) {
+        options.logger.warn(`${source.name}: the gap since the last watermark is longer than maxBackfill; collecting from ${plan.window.start.toISOString()}`);
+      }
+      window = plan.window;
+      nextWatermark = plan.nextWatermark;
+    }
+
+    const sourceLogger = withPrefix(options.logger, source.name);
+    const context = {
+      config: prepared.adapterConfig,
+      http: createHttpClient({
+        fetch: options.fetch,
+        deadlineMs: worker.httpDeadline,
+        retryBudgetMs: worker.httpRetryBudget,
+        signal: options.signal,
+        logger: sourceLogger,
+        userAgent: `utt-worker/${VERSION} (${adapter.id})`,
+      }),
+      fetch: options.fetch,
+      env: options.env,
+      logger: sourceLogger,
+      signal: options.signal,
+      now: () => now,
+      sourceName: source.name,
+    };
+
+    const records = await drain(adapter.collect(window, context));
+    const rows: UsageRow[] = records.map((record, index) =>
+      toUsageRow(record, {
+        sourceSystem: adapter.sourceSystem,
+        defaultInstance: source.instance ?? source.name,
+        window: adapter.capabilities.windowed ? window ?? undefined : undefined,
+        where: `${source.name} record ${index}`,
+      }),
+    );
+    const priced = priceRows(rows, options.pricing);
+    const { rowsWritten } = await store.writeSourceWindow({
+      source: source.name,
+      sourceSystem: adapter.sourceSystem,
+      rows: priced.rows,
+      watermark: adapter.capabilities.windowed && nextWatermark ? { at: nextWatermark, granularity: prepared.granularity } : undefined,
+      status: { status: 'ok' },
+      now,
+    });
+    return {
+      ...base,
+      status: 'ok',
+      window: adapter.capabilities.windowed ? window : null,
+      rowsWritten,
+      unpricedRows: priced.unpriced.length,
+      durationMs: Date.now() - startedAt,
+    };
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    const message = redactSecrets(describeError(error), options.secrets);
+    await store.recordSourceStatus({ source: source.name, sourceSystem: adapter.sourceSystem, status: 'error', error: message, now });
+    return {
+      ...base,
+      status: 'error',
+      window: adapter.capabilities.windowed ? window : null,
+      rowsWritten: 0,
+      unpricedRows: 0,
+      durationMs: Date.now() - startedAt,
+      error: message,
+    };
+  }
+}
+
+async function drain(result: UsageAdapterV1CollectResult): Promise<UsageRecordInput[]> {
+  if (Symbol.asyncIterator in Object(result)) {
+    const records: UsageRecordInput[] = [];
+    for await (const batch of result as AsyncIterable<readonly UsageRecordInput[]>) records.push(...batch);
+    return records;
+  }
+  return [...(await (result as Promise<readonly UsageRecordInput[]>))];
+}
+
+function describeError(error: unknown): string {
+  if (UttError.isInstance(error)) return error.message;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,49 @@
+import type { UsageStore } from '@utt/postgres';
+import type { Runtime } from '../runtime';
+import { collectSource, type SourceRunResult } from './collect-source';
+import type { PreparedSource } from './prepare-sources';
+
+export type CycleResult = {
+  readonly sources: readonly SourceRunResult[];
+  readonly startedAt: Date;
+  readonly durationMs: number;
+};
+
+/**
+ * One cycle: every prepared source in turn (one source failing never stops
+ * the others), then the worker's own heartbeat row.
+ */
+export async function runCycle(
+  runtime: Runtime,
+  store: UsageStore,
+  prepared: readonly PreparedSource[],
+  options: { signal: AbortSignal; now?: Date; range?: { since: Date; until?: Date }; fetch?: typeof globalThis.fetch },
+): Promise<CycleResult> {
+  const startedAt = options.now ?? new Date();
+  const results: SourceRunResult[] = [];
+  for (const source of prepared) {
+    if (options.signal.aborted) break;
+    results.push(
+      await collectSource({
+        prepared: source,
+        store,
+        worker: runtime.loaded.config.worker,
+        pricing: runtime.loaded.config.pricing,
+        env: runtime.env,
+        fetch: options.fetch ?? globalThis.fetch,
+        logger: runtime.logger,
+        secrets: runtime.loaded.secrets,
+        signal: options.signal,
+        now: options.now ?? new Date(),
+        range: options.range,
+      }),
+    );
+  }
+  await store.heartbeat(new Date());
+  return { sources: results, startedAt, durationMs: Date.now() - startedAt.getTime() };
+}
+
+/** 0: every source succeeded (or is paused); 2: some failed, the others were written. */
+export function cycleExitCode(result: CycleResult): 0 | 2 {
+  return result.sources.some((source) => source.status === 'error') ? 2 : 0;
+}

@@ -1,0 +1,161 @@
+import { basename, extname } from 'node:path';
+import { UttError, type UsageRecord } from '@utt/core';
+import { checkImportHeader, findUnknownColumn } from './import-columns';
+import { ImportFileError } from './import-file-error';
+import type { ImportIssue } from './import-issue';
+import { parseImportRow } from './parse-import-row';
+import type { RawImportRow } from './raw-import-row';
+import { readCsvRows } from './read-csv-rows';
+import { readJsonRows } from './read-json-rows';
+import { readNdjsonRows } from './read-ndjson-rows';
+import { UsageRollup } from './usage-rollup';
+
+export type ImportFormat = 'csv' | 'json' | 'ndjson';
+
+export type ImportUsageFileOptions = {
+  /** List bad rows in `invalidRows` and import the others, instead of refusing the file at the first one. */
+  readonly skipInvalid?: boolean;
+  /**
+   * The records' source_instance. Default: the file's base name, so two files
+   * never overwrite each other's cells while re-importing one file replaces
+   * its own. Give the same name to a corrected export to make it replace an
+   * earlier one saved under another file name.
+   */
+  readonly sourceInstance?: string;
+  /** Default: from the extension (.csv, .json, .ndjson or .jsonl). */
+  readonly format?: ImportFormat;
+  readonly signal?: AbortSignal;
+};
+
+export type ImportResult = {
+  /** The path as it was given. */
+  readonly file: string;
+  readonly format: ImportFormat;
+  /** One validated record per cell, rows of the same cell summed; in the order cells first appear. */
+  readonly records: UsageRecord[];
+  /** Data rows read (blank lines and the header not counted). */
+  readonly rowsRead: number;
+  /** Rows that went into `records`. */
+  readonly rowsImported: number;
+  /** With skipInvalid: each row left out, with the first problem found in it. */
+  readonly invalidRows: ImportIssue[];
+  /** Imported, but worth a look: cells whose cost is left NULL because only some rows had one. */
+  readonly warnings: ImportIssue[];
+};
+
+const FORMAT_BY_EXTENSION: Readonly<Record<string, ImportFormat>> = {
+  '.csv': 'csv',
+  '.json': 'json',
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+};
+
+/** How many rows between two checks of the abort signal. */
+const ABORT_CHECK_INTERVAL = 1024;
+
+/**
+ * Imports a CSV, JSON-array or NDJSON file of usage rows (token_usage column
+ * names), streamed: memory grows with the number of distinct output cells, not
+ * with the number of rows, so a multi-gigabyte per-request export runs.
+ *
+ * Each row's timestamp is floored to its UTC bucket and the rows of one cell
+ * (granularity, bucket, provider, model, account, api_key, user_id, labels)
+ * are summed: a counter is NULL only if every row leaves it empty; cost_usd is
+ * the exact sum when every row has one, else NULL with a warning; the
+ * measurement_basis is the weakest of the rows. By default the first bad row refuses the whole file
+ * with an ImportFileError (`<file>:<line>: <field>: <reason>`) and nothing is
+ * returned; with `skipInvalid` bad rows are listed and the good ones returned.
+ * Unknown columns, a missing required column and unreadable files always
+ * refuse the file.
+ */
+export async function importUsageFile(path: string, options: ImportUsageFileOptions = {}): Promise<ImportResult> {
+  const format = options.format ?? formatOf(path);
+  const sourceInstance = options.sourceInstance || basename(path);
+  const skipInvalid = options.skipInvalid ?? false;
+  const signal = options.signal;
+  signal?.throwIfAborted();
+
+  const rollup = new UsageRollup();
+  const invalidRows: ImportIssue[] = [];
+  const refuseOrSkip = (issue: ImportIssue): void => {
+    if (!skipInvalid) throw new ImportFileError({ file: path, line: issue.line, field: issue.field, reason: issue.message });
+    invalidRows.push(issue);
+  };
+
+  let rowsRead = 0;
+  let rowsImported = 0;
+  try {
+    for await (const raw of readRows(path, format, signal)) {
+      rowsRead++;
+      if (rowsRead % ABORT_CHECK_INTERVAL === 0) signal?.throwIfAborted();
+      if ('problem' in raw) {
+        refuseOrSkip({ line: raw.line, field: 'row', message: raw.problem });
+        continue;
+      }
+      if (format !== 'csv' && typeof raw.values === 'object' && raw.values !== null) {
+        // A CSV header is checked once; a JSON object brings its own keys.
+        const unknown = findUnknownColumn(Object.keys(raw.values));
+        if (unknown) throw new ImportFileError({ file: path, line: raw.line, field: unknown.field, reason: unknown.message });
+      }
+      const parsed = parseImportRow(raw.values);
+      if (!parsed.ok) {
+        refuseOrSkip({ line: raw.line, field: parsed.field, message: parsed.message });
+        continue;
+      }
+      rollup.add(parsed.row, raw.line);
+      rowsImported++;
+    }
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (UttError.isInstance(error)) throw error;
+    throw new ImportFileError({ file: path, reason: describeReadError(error), cause: error });
+  }
+
+  const { records, warnings, rejected } = rollup.finish(sourceInstance);
+  for (const cell of rejected) {
+    refuseOrSkip({ line: cell.line, field: cell.field, message: cell.message });
+    rowsImported -= cell.rows;
+  }
+  return { file: path, format, records, rowsRead, rowsImported, invalidRows, warnings };
+}
+
+function formatOf(path: string): ImportFormat {
+  const extension = extname(path).toLowerCase();
+  const format = FORMAT_BY_EXTENSION[extension];
+  if (format === undefined) {
+    throw new ImportFileError({
+      file: path,
+      reason: `cannot tell the format from the extension ${extension === '' ? '(none)' : extension}; use .csv, .json, .ndjson or .jsonl, or pass the format`,
+    });
+  }
+  return format;
+}
+
+function readRows(path: string, format: ImportFormat, signal: AbortSignal | undefined): AsyncGenerator<RawImportRow> {
+  switch (format) {
+    case 'csv':
+      return readCsvRows(path, {
+        signal,
+        onHeader: (names, line) => {
+          const problem = checkImportHeader(names);
+          if (problem) throw new ImportFileError({ file: path, line, field: problem.field, reason: problem.message });
+        },
+      });
+    case 'json':
+      return readJsonRows(path, { signal });
+    case 'ndjson':
+      return readNdjsonRows(path, { signal });
+  }
+}
+
+const READ_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'file not found',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory, not a file',
+};
+
+function describeReadError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && READ_ERRORS[code]) return READ_ERRORS[code];
+  return `cannot read the file: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -1,0 +1,82 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { defineAdapter, type UsageRecord, usageRowKey } from '@utt/core';
+import { ImportFileError } from './import-file-error';
+import { importUsageFile } from './import-usage-file';
+import { manualImportConfigSchema } from './manual-import-config';
+
+const SOURCE_SYSTEM = 'manual';
+
+/**
+ * Imports usage from CSV, JSON or NDJSON files (see importUsageFile). Not
+ * windowed: every collect returns everything the files hold, whatever the
+ * window, and replacement makes running it again harmless.
+ */
+export const manualImportAdapter = defineAdapter({
+  specificationVersion: 'v1',
+  id: 'manual-import',
+  sourceSystem: SOURCE_SYSTEM,
+  configSchema: manualImportConfigSchema,
+  capabilities: {
+    granularities: ['day', 'hour', 'month'],
+    cacheTokens: 'read_write',
+    costSource: 'provider',
+    measurementBasis: 'derived_estimate',
+    maxBackfillDays: null,
+    windowed: false,
+  },
+
+  async check(context) {
+    for (const file of context.config.files) {
+      try {
+        await access(file, constants.R_OK);
+        if (!(await stat(file)).isFile()) return { ok: false, reason: `${file}: is not a file` };
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        return { ok: false, reason: `${file}: ${code === 'ENOENT' ? 'file not found' : 'cannot be read'}` };
+      }
+    }
+    const count = context.config.files.length;
+    return { ok: true, detail: `${count} file${count === 1 ? '' : 's'} readable` };
+  },
+
+  async collect(_window, context) {
+    const { files, skipInvalid, instance } = context.config;
+    const records: UsageRecord[] = [];
+    // Files sharing a source_instance must not hold the same cell: the store
+    // would write one over the other (or refuse the batch).
+    const cellOwners = new Map<string, string>();
+    for (const file of files) {
+      const result = await importUsageFile(file, { skipInvalid, sourceInstance: instance, signal: context.signal });
+      for (const issue of result.invalidRows) {
+        context.logger.warn('skipped an invalid row', { file, line: issue.line, field: issue.field, reason: issue.message });
+      }
+      for (const warning of result.warnings) {
+        context.logger.warn(warning.message, { file, line: warning.line, field: warning.field });
+      }
+      context.logger.info('imported usage file', {
+        file,
+        format: result.format,
+        rowsRead: result.rowsRead,
+        rowsImported: result.rowsImported,
+        rowsSkipped: result.invalidRows.length,
+        records: result.records.length,
+      });
+      for (const record of result.records) {
+        if (files.length > 1) {
+          const key = usageRowKey({ ...record, source_system: SOURCE_SYSTEM });
+          const owner = cellOwners.get(key);
+          if (owner !== undefined) {
+            throw new ImportFileError({
+              file,
+              reason: `holds the same ${record.granularity} cell (${record.provider}/${record.model} at ${record.bucket_start.toISOString()}) as ${owner}, both with source_instance "${record.source_instance}"; merge the files into one, or import them as separate sources with different instances`,
+            });
+          }
+          cellOwners.set(key, file);
+        }
+        records.push(record);
+      }
+    }
+    return records;
+  },
+});

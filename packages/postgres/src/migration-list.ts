@@ -1,0 +1,14 @@
+import initSql from '../../../sql/migrations/0001_init.sql';
+
+export type Migration = {
+  /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
+  readonly name: string;
+  readonly sql: string;
+};
+
+/**
+ * Every migration, in the order it runs. The SQL is bundled into the build so
+ * the published package needs no sql/ folder beside it. A test keeps this list
+ * and sql/migrations/ the same: add a file there, add it here.
+ */
+export const MIGRATIONS: readonly Migration[] = [{ name: '0001_init', sql: initSql }];

@@ -1,0 +1,140 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KEY_COLUMNS, TOKEN_COLUMNS } from '@utt/core';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from './migration-list';
+import { openStore } from './open-store';
+import { runMigrations } from './run-migrations';
+import { storeTables } from './schema-name';
+import { TEST_BACKENDS } from './test-support/test-backends';
+
+const migrationsFolder = fileURLToPath(new URL('../../../sql/migrations/', import.meta.url));
+
+describe('the migration list', () => {
+  it('names every file in sql/migrations, in order', () => {
+    const files = readdirSync(migrationsFolder).filter((file) => file.endsWith('.sql')).sort();
+    expect(MIGRATIONS.map((migration) => `${migration.name}.sql`)).toEqual(files);
+  });
+
+  it('carries each file as text with the schema placeholder', () => {
+    for (const migration of MIGRATIONS) {
+      expect(migration.sql).toContain('{{schema}}');
+    }
+  });
+});
+
+describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
+  it('apply once, then are a no-op', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore({ ...location.options, migrate: false });
+    try {
+      expect(await store.migrate()).toEqual({ applied: ['0001_init'] });
+      expect(await store.migrate()).toEqual({ applied: [] });
+      const rows = await store.client.query<{ name: string }>(`SELECT name FROM "${store.schema}".utt_migrations`);
+      expect(rows.map((row) => row.name)).toEqual(['0001_init']);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+
+  it('run once when two workers migrate at the same time', async () => {
+    const location = await backend.createLocation();
+    // PGlite is one process per folder, so its two "workers" share the store;
+    // on PostgreSQL they are two pools and really race.
+    const first = await openStore({ ...location.options, migrate: false });
+    const second = backend.name === 'postgres' ? await openStore({ ...location.options, migrate: false }) : first;
+    try {
+      const results = await Promise.all([first.migrate(), second.migrate()]);
+      expect(results.flatMap((result) => result.applied)).toEqual(['0001_init']);
+    } finally {
+      await first.close();
+      if (second !== first) await second.close();
+      await location.dispose();
+    }
+  });
+
+  it('stop at a failing migration and keep the ones before it', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore({ ...location.options, migrate: false });
+    const tables = storeTables(store.schema);
+    const failing = { name: '0002_failing', sql: 'CREATE TABLE {{schema}}.half_done (id INT); SELECT 1 / 0;' };
+    try {
+      await expect(runMigrations(store.client, tables, [...MIGRATIONS, failing])).rejects.toThrow(/division by zero/);
+      const rows = await store.client.query<{ name: string }>(`SELECT name FROM ${tables.migrations}`);
+      expect(rows.map((row) => row.name)).toEqual(['0001_init']);
+      const [table] = await store.client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [
+        `${tables.schema}.half_done`,
+      ]);
+      expect(table?.exists).toBe(false);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+
+  it('do not open a store whose schema is not migrated when migrate is false', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore({ ...location.options, migrate: false });
+    try {
+      const [table] = await store.client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [
+        `"${location.options.schema}".token_usage`,
+      ]);
+      expect(table?.exists).toBe(false);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+
+  it('create the tables of the data model, with the conflict key core expects', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore(location.options);
+    try {
+      const columns = await store.client.query<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>(
+        `SELECT table_name, column_name, data_type, is_nullable
+         FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position`,
+        [store.schema],
+      );
+      const tokenUsage = columns.filter((column) => column.table_name === 'token_usage');
+      for (const counter of TOKEN_COLUMNS) {
+        expect(tokenUsage.find((column) => column.column_name === counter)).toMatchObject({ data_type: 'bigint', is_nullable: 'YES' });
+      }
+      expect(tokenUsage.find((column) => column.column_name === 'cost_usd')).toMatchObject({ data_type: 'numeric' });
+      for (const dimension of KEY_COLUMNS) {
+        expect(tokenUsage.find((column) => column.column_name === dimension)).toMatchObject({ is_nullable: 'NO' });
+      }
+      expect(columns.filter((column) => column.table_name === 'watchdog_status').map((column) => column.column_name)).toEqual([
+        'source',
+        'source_system',
+        'status',
+        'last_run_at',
+        'last_success_at',
+        'last_error',
+        'rows_written',
+        'updated_at',
+      ]);
+      expect(columns.filter((column) => column.table_name === 'rollup_watermark').map((column) => column.column_name)).toEqual([
+        'source',
+        'source_system',
+        'granularity',
+        'watermark',
+        'updated_at',
+      ]);
+
+      const conflictKey = await store.client.query<{ column_name: string }>(
+        `SELECT attribute.attname AS column_name
+         FROM pg_constraint AS con
+         CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS key(attnum, position)
+         JOIN pg_attribute AS attribute ON attribute.attrelid = con.conrelid AND attribute.attnum = key.attnum
+         WHERE con.conname = 'token_usage_conflict_key' AND con.connamespace = $1::regnamespace
+         ORDER BY key.position`,
+        [store.schema],
+      );
+      expect(conflictKey.map((row) => row.column_name)).toEqual([...KEY_COLUMNS]);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+});

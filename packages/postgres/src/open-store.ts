@@ -1,0 +1,91 @@
+import { resolve } from 'node:path';
+import { ConfigValidationError, redactSecrets } from '@utt/core';
+import { databaseUrlSecrets, describeDatabaseUrl } from './database-url';
+import { connectPostgres } from './pg-sql-client';
+import { openPglite } from './pglite-sql-client';
+import { DEFAULT_SCHEMA, storeTables } from './schema-name';
+import type { SqlClient } from './sql-client';
+import { StoreConnectionError } from './store-connection-error';
+import { createUsageStore, type UsageStore } from './usage-store';
+
+/** Where the embedded database lives when neither `url` nor `path` is given, relative to the working directory. */
+export const DEFAULT_PGLITE_PATH = '.utt/pglite';
+
+/** The worker's `database:` block. */
+export type StoreOptions = {
+  /** A `postgres://` or `postgresql://` URL. When set, the store uses that server and `path` is ignored. */
+  readonly url?: string;
+  /** The embedded PGlite folder, created if missing; relative paths resolve against the working directory. */
+  readonly path?: string;
+  /** The schema for utt's tables, created if missing. Default `utt`. */
+  readonly schema?: string;
+  /** Apply pending migrations while opening. Default true. */
+  readonly migrate?: boolean;
+};
+
+/**
+ * Opens the store: a PostgreSQL server when `url` is set, otherwise embedded
+ * PGlite in `path`. Checks the connection and, unless `migrate: false`, brings
+ * the schema up to date, so the store is ready to write when this resolves.
+ */
+export async function openStore(options: StoreOptions = {}): Promise<UsageStore> {
+  const tables = storeTables(options.schema ?? DEFAULT_SCHEMA);
+  const client = options.url === undefined ? await openEmbedded(options.path) : await openServer(options.url);
+  const store = createUsageStore(client, tables);
+  if (options.migrate ?? true) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw error;
+    }
+  }
+  return store;
+}
+
+async function openServer(url: string): Promise<SqlClient> {
+  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) {
+    throw new ConfigValidationError({ issues: ['database.url: must be a postgres:// or postgresql:// URL'] });
+  }
+  try {
+    return await connectPostgres(url);
+  } catch (error) {
+    // pg's own messages do not contain the password, but a URL parser's can:
+    // scrub every form of it and show the URL without it.
+    const cause = redactSecrets(describeError(error), databaseUrlSecrets(url));
+    throw new StoreConnectionError({
+      option: 'database.url',
+      message: `could not connect to PostgreSQL at ${describeDatabaseUrl(url)} (database.url): ${cause}`,
+      code: errorCode(error),
+    });
+  }
+}
+
+async function openEmbedded(path: string | undefined): Promise<SqlClient> {
+  const dataDir = path?.includes('://') ? path : resolve(path ?? DEFAULT_PGLITE_PATH);
+  try {
+    return await openPglite(dataDir);
+  } catch (error) {
+    throw new StoreConnectionError({
+      option: 'database.path',
+      message: `could not open the embedded PGlite database at ${dataDir} (database.path): ${describeError(error)}`,
+      code: errorCode(error),
+    });
+  }
+}
+
+/** Node reports a refused connection to several addresses as an AggregateError with an empty message. */
+function describeError(error: unknown): string {
+  if (error instanceof AggregateError && error.message === '') {
+    const messages = error.errors.map((inner: unknown) => (inner instanceof Error ? inner.message : String(inner)));
+    return messages.join('; ') || 'connection failed';
+  }
+  if (error instanceof Error) return error.message || errorCode(error) || error.name;
+  return String(error);
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}

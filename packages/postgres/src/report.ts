@@ -1,0 +1,176 @@
+import type { StoreTables } from './schema-name';
+import type { SqlClient } from './sql-client';
+import { StoreArgumentError } from './store-argument-error';
+
+export const REPORT_PERIODS = ['day', 'month'] as const;
+export type ReportPeriod = (typeof REPORT_PERIODS)[number];
+
+export const REPORT_GROUPINGS = ['source', 'provider', 'model'] as const;
+export type ReportGrouping = (typeof REPORT_GROUPINGS)[number];
+
+export type ReportQuery = {
+  /** Earliest bucket_start included (inclusive). */
+  readonly since?: Date;
+  /** Latest bucket_start excluded (exclusive): [since, until). */
+  readonly until?: Date;
+  /** UTC day or UTC month. Month rows count on the first day of their month. */
+  readonly period: ReportPeriod;
+  /** 'source' groups by source_system and source_instance. */
+  readonly by: ReportGrouping;
+};
+
+/** Totals for one period and one group. A counter is null when no row in the group reported it. */
+export type ReportRow = {
+  /** UTC start of the day or month. */
+  readonly periodStart: Date;
+  /** A label for the group: `source_system` or `source_system/source_instance`, the provider, or the model. */
+  readonly key: string;
+  /** Set when grouped by source. */
+  readonly sourceSystem: string | null;
+  /** Set when grouped by source ('' when the source has no instance). */
+  readonly sourceInstance: string | null;
+  /** Set when grouped by provider. */
+  readonly provider: string | null;
+  /** Set when grouped by model. */
+  readonly model: string | null;
+  readonly inputTokens: number | null;
+  readonly outputTokens: number | null;
+  readonly cachedReadTokens: number | null;
+  readonly cachedWriteTokens: number | null;
+  readonly cachedWrite1hTokens: number | null;
+  readonly reasoningTokens: number | null;
+  readonly requests: number | null;
+  /** Exact decimal sum of the priced rows, or null when no row is priced. */
+  readonly costUsd: string | null;
+  /** Rows with tokens but no cost: spend the total above does not include. */
+  readonly unpricedRows: number;
+  /** input + cached_read + cached_write + output tokens of those rows. */
+  readonly unpricedTokens: number;
+  readonly rowCount: number;
+};
+
+type ReportSqlRow = {
+  period_start: Date;
+  source_system: string | null;
+  source_instance: string | null;
+  provider: string | null;
+  model: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cached_read_tokens: number | null;
+  cached_write_tokens: number | null;
+  cached_write_1h_tokens: number | null;
+  reasoning_tokens: number | null;
+  requests: number | null;
+  cost_usd: string | null;
+  unpriced_rows: number;
+  unpriced_tokens: number;
+  row_count: number;
+};
+
+// Whitelisted SQL fragments: grouping columns cannot be bind parameters.
+const GROUP_COLUMNS: Record<ReportGrouping, readonly string[]> = {
+  source: ['source_system', 'source_instance'],
+  provider: ['provider'],
+  model: ['model'],
+};
+
+const ALL_GROUP_COLUMNS = ['source_system', 'source_instance', 'provider', 'model'] as const;
+
+const ROW_TOKENS =
+  'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
+
+/**
+ * Sums token_usage per UTC period and group. SUM over only NULLs is NULL, so a
+ * counter no row reported stays unknown instead of turning into 0 (invariant
+ * 2). Sums are cast back to BIGINT (SUM of BIGINT is NUMERIC in PostgreSQL) and
+ * cost stays NUMERIC, read as a string, so money adds up exactly.
+ */
+export async function report(client: SqlClient, tables: StoreTables, query: ReportQuery): Promise<ReportRow[]> {
+  checkQuery(query);
+  const groupColumns = GROUP_COLUMNS[query.by];
+  const selectedGroups = ALL_GROUP_COLUMNS.map((column) =>
+    groupColumns.includes(column) ? column : `NULL::text AS ${column}`,
+  );
+  const conditions: string[] = [];
+  const params: Date[] = [];
+  if (query.since) {
+    params.push(query.since);
+    conditions.push(`bucket_start >= $${params.length}`);
+  }
+  if (query.until) {
+    params.push(query.until);
+    conditions.push(`bucket_start < $${params.length}`);
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const unpriced = `cost_usd IS NULL AND ${ROW_TOKENS} > 0`;
+
+  const rows = await client.query<ReportSqlRow>(
+    `SELECT date_trunc('${query.period}', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS period_start,
+            ${selectedGroups.join(', ')},
+            SUM(input_tokens)::bigint AS input_tokens,
+            SUM(output_tokens)::bigint AS output_tokens,
+            SUM(cached_read_tokens)::bigint AS cached_read_tokens,
+            SUM(cached_write_tokens)::bigint AS cached_write_tokens,
+            SUM(cached_write_1h_tokens)::bigint AS cached_write_1h_tokens,
+            SUM(reasoning_tokens)::bigint AS reasoning_tokens,
+            SUM(requests)::bigint AS requests,
+            SUM(cost_usd)::text AS cost_usd,
+            COUNT(*) FILTER (WHERE ${unpriced}) AS unpriced_rows,
+            COALESCE(SUM(${ROW_TOKENS}) FILTER (WHERE ${unpriced}), 0)::bigint AS unpriced_tokens,
+            COUNT(*) AS row_count
+     FROM ${tables.tokenUsage}
+     ${where}
+     GROUP BY 1, ${groupColumns.join(', ')}
+     ORDER BY 1, ${groupColumns.join(', ')}`,
+    params,
+  );
+  return rows.map((row) => ({
+    periodStart: row.period_start,
+    key: groupKey(query.by, row),
+    sourceSystem: row.source_system,
+    sourceInstance: row.source_instance,
+    provider: row.provider,
+    model: row.model,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    cachedReadTokens: row.cached_read_tokens,
+    cachedWriteTokens: row.cached_write_tokens,
+    cachedWrite1hTokens: row.cached_write_1h_tokens,
+    reasoningTokens: row.reasoning_tokens,
+    requests: row.requests,
+    costUsd: row.cost_usd,
+    unpricedRows: row.unpriced_rows,
+    unpricedTokens: row.unpriced_tokens,
+    rowCount: row.row_count,
+  }));
+}
+
+function groupKey(by: ReportGrouping, row: ReportSqlRow): string {
+  switch (by) {
+    case 'source':
+      return row.source_instance ? `${row.source_system}/${row.source_instance}` : (row.source_system ?? '');
+    case 'provider':
+      return row.provider ?? '';
+    case 'model':
+      return row.model ?? '';
+  }
+}
+
+function checkQuery(query: ReportQuery): void {
+  if (!(REPORT_PERIODS as readonly string[]).includes(query.period)) {
+    throw new StoreArgumentError({ argument: 'query.period', message: `must be one of ${REPORT_PERIODS.join(', ')}` });
+  }
+  if (!(REPORT_GROUPINGS as readonly string[]).includes(query.by)) {
+    throw new StoreArgumentError({ argument: 'query.by', message: `must be one of ${REPORT_GROUPINGS.join(', ')}` });
+  }
+  for (const field of ['since', 'until'] as const) {
+    const value = query[field];
+    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
+      throw new StoreArgumentError({ argument: `query.${field}`, message: 'must be a valid Date' });
+    }
+  }
+  if (query.since && query.until && !(query.until > query.since)) {
+    throw new StoreArgumentError({ argument: 'query.until', message: 'must be after query.since' });
+  }
+}

@@ -1,0 +1,60 @@
+import { MIGRATIONS, type Migration } from './migration-list';
+import { renderSql, type StoreTables } from './schema-name';
+import type { SqlClient } from './sql-client';
+
+/**
+ * Applies the migrations the schema does not have yet, in order, each in its
+ * own transaction together with its utt_migrations row, so a failure leaves
+ * the schema at the last migration that succeeded.
+ *
+ * Safe to run twice (applied ones are skipped) and from two workers at once:
+ * each transaction first takes an advisory lock for this schema, so the second
+ * worker waits, then sees the first one's row and skips.
+ */
+export async function runMigrations(
+  client: SqlClient,
+  tables: StoreTables,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<{ applied: string[] }> {
+  if (await allApplied(client, tables, migrations)) return { applied: [] };
+
+  const applied: string[] = [];
+  for (const migration of migrations) {
+    const ran = await client.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('utt.migrate'), hashtext($1))", [tables.schemaName]);
+      await ensureMigrationTable(tx, tables);
+      const done = await tx.query(`SELECT 1 FROM ${tables.migrations} WHERE name = $1`, [migration.name]);
+      if (done.length > 0) return false;
+      await tx.exec(renderSql(migration.sql, tables));
+      await tx.query(`INSERT INTO ${tables.migrations} (name) VALUES ($1)`, [migration.name]);
+      return true;
+    });
+    if (ran) applied.push(migration.name);
+  }
+  return { applied };
+}
+
+/**
+ * The common case, checked without locks or DDL, so a worker with a role that
+ * may read and write but not create can still open an up-to-date schema.
+ */
+async function allApplied(client: SqlClient, tables: StoreTables, migrations: readonly Migration[]): Promise<boolean> {
+  const [table] = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [tables.migrations]);
+  if (!table?.exists) return false;
+  const rows = await client.query<{ name: string }>(`SELECT name FROM ${tables.migrations}`);
+  const names = new Set(rows.map((row) => row.name));
+  return migrations.every((migration) => names.has(migration.name));
+}
+
+async function ensureMigrationTable(tx: SqlClient, tables: StoreTables): Promise<void> {
+  // CREATE SCHEMA IF NOT EXISTS still needs CREATE on the database, so skip it
+  // when a DBA has created the schema for a role that lacks that right.
+  const [schema] = await tx.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tables.schemaName]);
+  if (schema === undefined) await tx.exec(`CREATE SCHEMA ${tables.schema}`);
+  await tx.exec(
+    `CREATE TABLE IF NOT EXISTS ${tables.migrations} (
+       name       TEXT PRIMARY KEY,
+       applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+     )`,
+  );
+}

@@ -1,0 +1,53 @@
+import { ConfigValidationError } from '@utt/core';
+
+/** The schema utt uses when none is configured. */
+export const DEFAULT_SCHEMA = 'utt';
+
+const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The schema name ends up in SQL text (a schema cannot be a bind parameter), so
+ * it is held to a plain lower-case identifier, at most 63 bytes as PostgreSQL
+ * allows. The error names the option and never repeats the value.
+ */
+export function validateSchemaName(schema: string): string {
+  if (!SCHEMA_NAME_PATTERN.test(schema)) {
+    throw new ConfigValidationError({
+      issues: [
+        'database.schema: must be a lower-case SQL identifier: a letter or _ then up to 62 letters, digits or _ (pattern ^[a-z_][a-z0-9_]{0,62}$)',
+      ],
+    });
+  }
+  return schema;
+}
+
+/** Fully qualified, quoted names of the store's tables in one schema. */
+export type StoreTables = {
+  /** The validated schema name, unquoted (for catalog lookups and lock keys). */
+  readonly schemaName: string;
+  /** The schema as it appears in SQL text: double-quoted. */
+  readonly schema: string;
+  readonly tokenUsage: string;
+  readonly watchdogStatus: string;
+  readonly rollupWatermark: string;
+  readonly migrations: string;
+};
+
+/** Quoted even though validated, so a schema named like a keyword (`user`) still works. */
+export function storeTables(schema: string): StoreTables {
+  const schemaName = validateSchemaName(schema);
+  const quoted = `"${schemaName}"`;
+  return {
+    schemaName,
+    schema: quoted,
+    tokenUsage: `${quoted}.token_usage`,
+    watchdogStatus: `${quoted}.watchdog_status`,
+    rollupWatermark: `${quoted}.rollup_watermark`,
+    migrations: `${quoted}.utt_migrations`,
+  };
+}
+
+/** Replaces the `{{schema}}` placeholder of the files in sql/ with the quoted schema. */
+export function renderSql(text: string, tables: StoreTables): string {
+  return text.replaceAll('{{schema}}', tables.schema);
+}

@@ -1,0 +1,23 @@
+/**
+ * The small query interface the store is written against, so that the same
+ * code runs on a PostgreSQL server (`pg`) and on embedded PGlite.
+ *
+ * Values come back the same way on both: BIGINT as a JS number (counts are
+ * safe integers), NUMERIC as a string (exact money), TIMESTAMPTZ as a Date,
+ * JSONB parsed.
+ */
+export type SqlClient = {
+  readonly kind: 'postgres' | 'pglite';
+  /** One statement, with `$1`-style parameters; resolves to the rows it returns. */
+  query<T>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Several statements separated by `;`, without parameters (migrations). */
+  exec(text: string): Promise<void>;
+  /**
+   * Runs `fn` in a transaction: commits when it resolves, rolls back when it
+   * throws. Use only the `tx` client inside. Called on a `tx` client, it opens
+   * a savepoint, so a nested failure rolls back only its own part.
+   */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /** Releases the connection pool or the embedded database. */
+  close(): Promise<void>;
+};

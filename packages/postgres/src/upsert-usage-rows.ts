@@ -1,0 +1,52 @@
+import { KEY_COLUMNS, TOKEN_COLUMNS, type UsageRow } from '@utt/core';
+import type { StoreTables } from './schema-name';
+import type { SqlClient } from './sql-client';
+
+/** The columns that are replaced when a row with the same conflict key exists. */
+const VALUE_COLUMNS = [...TOKEN_COLUMNS, 'cost_usd', 'cost_source', 'measurement_basis'] as const;
+
+const INSERT_COLUMNS = [...KEY_COLUMNS, ...VALUE_COLUMNS] as const;
+
+/** PostgreSQL's wire protocol numbers bind parameters with 16 bits. */
+const MAX_BIND_PARAMETERS = 65_535;
+
+/**
+ * Rows per INSERT statement: large enough that a month of hourly buckets is a
+ * handful of round trips, and always under the bind-parameter limit.
+ */
+export const ROWS_PER_STATEMENT = Math.min(1000, Math.floor(MAX_BIND_PARAMETERS / INSERT_COLUMNS.length));
+
+/**
+ * Replacement upsert (invariant 1): a row whose conflict key exists overwrites
+ * every counter, the cost and the basis, and moves updated_at; created_at is
+ * kept. Rows go in multi-row INSERTs of ROWS_PER_STATEMENT.
+ *
+ * Run it inside a transaction: a later batch failing must undo the earlier
+ * ones. The caller must also remove duplicate conflict keys first: PostgreSQL
+ * refuses one INSERT that updates the same row twice.
+ */
+export async function upsertUsageRows(tx: SqlClient, tables: StoreTables, rows: readonly UsageRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    const batch = rows.slice(start, start + ROWS_PER_STATEMENT);
+    await tx.query(upsertStatement(tables, batch.length), batch.flatMap(rowParameters));
+  }
+}
+
+function rowParameters(row: UsageRow): unknown[] {
+  return INSERT_COLUMNS.map((column) => (column === 'labels' ? JSON.stringify(row.labels) : row[column]));
+}
+
+function upsertStatement(tables: StoreTables, rowCount: number): string {
+  const tuples: string[] = [];
+  for (let rowIndex = 0; rowIndex < rowCount; rowIndex += 1) {
+    const placeholders = INSERT_COLUMNS.map((column, columnIndex) => {
+      const placeholder = `$${rowIndex * INSERT_COLUMNS.length + columnIndex + 1}`;
+      return column === 'labels' ? `${placeholder}::jsonb` : placeholder;
+    });
+    tuples.push(`(${placeholders.join(', ')})`);
+  }
+  const updates = VALUE_COLUMNS.map((column) => `${column} = EXCLUDED.${column}`);
+  return `INSERT INTO ${tables.tokenUsage} (${INSERT_COLUMNS.join(', ')})
+VALUES ${tuples.join(',\n       ')}
+ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET ${updates.join(', ')}, updated_at = now()`;
+}

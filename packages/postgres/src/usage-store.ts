@@ -1,0 +1,60 @@
+import { freshness, latestUsageUpdate, type SourceFreshness } from './freshness';
+import { report, type ReportQuery, type ReportRow } from './report';
+import { runMigrations } from './run-migrations';
+import type { StoreTables } from './schema-name';
+import {
+  heartbeat,
+  listStatus,
+  recordSourceStatus,
+  type SourceStatus,
+  type SourceStatusUpdate,
+} from './source-status';
+import type { SqlClient } from './sql-client';
+import { type VerificationCheck, type VerifyOptions, verify } from './verify';
+import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
+import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
+
+/** The utt store: everything the worker, the CLI and an application need from the database. */
+export type UsageStore = {
+  /** Low-level access to the same connection, for `utt` commands and tests. */
+  readonly client: SqlClient;
+  /** The schema the store reads and writes (validated, unquoted). */
+  readonly schema: string;
+  /** Applies pending migrations; `applied` lists what this call ran (empty when up to date). */
+  migrate(): Promise<{ applied: string[] }>;
+  /** The stored watermark of a source, unsnapped; null before its first successful write. */
+  getWatermark(source: string): Promise<Date | null>;
+  /** Rows, watermark and status of one source for one window, in one transaction (invariant 12). */
+  writeSourceWindow(write: SourceWindowWrite): Promise<{ rowsWritten: number }>;
+  /** A run that wrote nothing (failure, paused, stale): keeps last_success_at and rows_written. */
+  recordSourceStatus(update: SourceStatusUpdate): Promise<void>;
+  /** Upserts the worker's own `__heartbeat__` status row. */
+  heartbeat(now?: Date): Promise<void>;
+  listStatus(): Promise<SourceStatus[]>;
+  listWatermarks(): Promise<SourceWatermark[]>;
+  report(query: ReportQuery): Promise<ReportRow[]>;
+  verify(options: VerifyOptions): Promise<VerificationCheck[]>;
+  freshness(): Promise<SourceFreshness[]>;
+  /** MAX(updated_at) of a source_system's rows, never created_at (invariant 8). */
+  latestUsageUpdate(sourceSystem: string): Promise<Date | null>;
+  close(): Promise<void>;
+};
+
+export function createUsageStore(client: SqlClient, tables: StoreTables): UsageStore {
+  return {
+    client,
+    schema: tables.schemaName,
+    migrate: () => runMigrations(client, tables),
+    getWatermark: (source) => getWatermark(client, tables, source),
+    writeSourceWindow: (write) => writeSourceWindow(client, tables, write),
+    recordSourceStatus: (update) => recordSourceStatus(client, tables, update),
+    heartbeat: (now) => heartbeat(client, tables, now),
+    listStatus: () => listStatus(client, tables),
+    listWatermarks: () => listWatermarks(client, tables),
+    report: (query) => report(client, tables, query),
+    verify: (options) => verify(client, tables, options),
+    freshness: () => freshness(client, tables),
+    latestUsageUpdate: (sourceSystem) => latestUsageUpdate(client, tables, sourceSystem),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,239 @@
+import { InvalidRecordError, toUsageRow, type UsageRow } from '@utt/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { StoreArgumentError } from './store-argument-error';
+import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-backends';
+import { hourlyRows, usageRow } from './test-support/usage-rows';
+import { ROWS_PER_STATEMENT } from './upsert-usage-rows';
+import type { UsageStore } from './usage-store';
+
+const SOURCE = 'openai-main';
+const SYSTEM = 'test_system';
+const WINDOW_START = new Date('2025-03-01T00:00:00Z');
+
+type StoredRow = {
+  bucket_start: Date;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cached_read_tokens: number | null;
+  cost_usd: string | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+async function storedRows(store: UsageStore): Promise<StoredRow[]> {
+  return store.client.query<StoredRow>(
+    `SELECT bucket_start, input_tokens, output_tokens, cached_read_tokens, cost_usd, created_at, updated_at
+     FROM "${store.schema}".token_usage ORDER BY bucket_start, id`,
+  );
+}
+
+const pause = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
+  const store = useTestStore(backend);
+  beforeEach(() => clearTables(store()));
+
+  it('replaces rows on a second write of the same window instead of adding to them (invariant 1)', async () => {
+    const rows = hourlyRows(24, WINDOW_START, { output_tokens: 7 });
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows });
+    const first = await storedRows(store());
+    await pause(20);
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows });
+    const second = await storedRows(store());
+
+    expect(second).toHaveLength(24);
+    expect(second.map(({ input_tokens, output_tokens }) => ({ input_tokens, output_tokens }))).toEqual(
+      first.map(({ input_tokens, output_tokens }) => ({ input_tokens, output_tokens })),
+    );
+    second.forEach((row, index) => {
+      const before = first[index];
+      expect(row.created_at).toEqual(before?.created_at);
+      expect(row.updated_at.getTime()).toBeGreaterThan(before?.updated_at.getTime() ?? Number.POSITIVE_INFINITY);
+    });
+
+    // A revised number replaces the old one; it is not added to it.
+    await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [usageRow({ bucket_start: WINDOW_START, input_tokens: 1000, output_tokens: 7 })],
+    });
+    const revised = await storedRows(store());
+    expect(revised).toHaveLength(24);
+    expect(revised[0]?.input_tokens).toBe(1000);
+  });
+
+  it('keeps NULL and 0 apart (invariant 2)', async () => {
+    await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [
+        usageRow({ bucket_start: WINDOW_START, input_tokens: 0, cached_read_tokens: null }),
+        usageRow({ bucket_start: new Date('2025-03-01T01:00:00Z'), input_tokens: null, cached_read_tokens: 0 }),
+      ],
+    });
+    const rows = await storedRows(store());
+    expect(rows.map(({ input_tokens, cached_read_tokens }) => ({ input_tokens, cached_read_tokens }))).toEqual([
+      { input_tokens: 0, cached_read_tokens: null },
+      { input_tokens: null, cached_read_tokens: 0 },
+    ]);
+  });
+
+  it("treats '' dimensions and {} labels as equal in the conflict key, and labels regardless of key order (invariant 5)", async () => {
+    const bare = usageRow({ bucket_start: WINDOW_START, model: '', account: '', api_key: '', user_id: '', input_tokens: 1 });
+    const labelled = usageRow({ bucket_start: WINDOW_START, labels: { team: 'a', env: 'prod' }, input_tokens: 1 });
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [bare, labelled] });
+    await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [
+        { ...bare, input_tokens: 2 },
+        { ...labelled, labels: { env: 'prod', team: 'a' }, input_tokens: 2 },
+      ],
+    });
+    const rows = await storedRows(store());
+    expect(rows.map((row) => row.input_tokens)).toEqual([2, 2]);
+  });
+
+  it('accepts rows validated by core', async () => {
+    const row = toUsageRow(
+      { granularity: 'day', bucket_start: '2025-03-01T00:00:00Z', provider: 'anthropic', model: 'claude', input_tokens: 5, measurement_basis: 'exact' },
+      { sourceSystem: SYSTEM, defaultInstance: 'org-1' },
+    );
+    expect(await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [row] })).toEqual({ rowsWritten: 1 });
+    const [stored] = await store().client.query<{ source_instance: string; labels: unknown; account: string }>(
+      `SELECT source_instance, labels, account FROM "${store().schema}".token_usage`,
+    );
+    expect(stored).toEqual({ source_instance: 'org-1', labels: {}, account: '' });
+  });
+
+  it('writes rows, watermark and status together, in statements of many rows', async () => {
+    const count = ROWS_PER_STATEMENT * 2 + 500;
+    const rows = hourlyRows(count, new Date('2024-01-01T00:00:00Z'));
+    const now = new Date('2025-03-02T00:05:00Z');
+    const result = await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows,
+      watermark: { at: new Date('2025-03-02T00:00:00Z'), granularity: 'hour' },
+      status: { status: 'ok' },
+      now,
+    });
+    expect(result).toEqual({ rowsWritten: count });
+    const [{ total } = { total: 0 }] = await store().client.query<{ total: number }>(
+      `SELECT COUNT(*) AS total FROM "${store().schema}".token_usage`,
+    );
+    expect(total).toBe(count);
+    expect(await store().getWatermark(SOURCE)).toEqual(new Date('2025-03-02T00:00:00Z'));
+    expect(await store().listWatermarks()).toEqual([
+      { source: SOURCE, sourceSystem: SYSTEM, granularity: 'hour', watermark: new Date('2025-03-02T00:00:00Z'), updatedAt: now },
+    ]);
+    expect(await store().listStatus()).toEqual([
+      {
+        source: SOURCE,
+        sourceSystem: SYSTEM,
+        status: 'ok',
+        lastRunAt: now,
+        lastSuccessAt: now,
+        lastError: null,
+        rowsWritten: count,
+        updatedAt: now,
+      },
+    ]);
+  });
+
+  it('writes nothing when the last statement fails: rows, watermark and status stay as they were (invariant 12)', async () => {
+    const firstNow = new Date('2025-03-01T12:00:00Z');
+    const original = hourlyRows(ROWS_PER_STATEMENT * 2 + 1, WINDOW_START, { output_tokens: 1 });
+    await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: original,
+      watermark: { at: new Date('2025-03-01T12:00:00Z'), granularity: 'hour' },
+      status: { status: 'ok' },
+      now: firstNow,
+    });
+    const before = await storedRows(store());
+
+    const revised: UsageRow[] = original.map((row) => ({ ...row, output_tokens: 2 }));
+    // The very last row breaks a CHECK constraint, so the third statement fails
+    // after two have succeeded inside the transaction.
+    const last = revised.length - 1;
+    revised[last] = { ...original[last]!, input_tokens: -1 };
+    await expect(
+      store().writeSourceWindow({
+        source: SOURCE,
+        sourceSystem: SYSTEM,
+        rows: revised,
+        watermark: { at: new Date('2025-03-05T00:00:00Z'), granularity: 'hour' },
+        status: { status: 'ok' },
+        now: new Date('2025-03-05T00:05:00Z'),
+      }),
+    ).rejects.toThrow(/token_usage_input_tokens_check/);
+
+    expect(await storedRows(store())).toEqual(before);
+    expect(await store().getWatermark(SOURCE)).toEqual(new Date('2025-03-01T12:00:00Z'));
+    const [status] = await store().listStatus();
+    expect(status?.lastSuccessAt).toEqual(firstNow);
+    expect(status?.rowsWritten).toBe(original.length);
+  });
+
+  it('refuses an unaligned watermark and writes nothing', async () => {
+    const write = store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [usageRow({ input_tokens: 1 })],
+      watermark: { at: new Date('2025-03-01T10:30:00Z'), granularity: 'hour' },
+      status: { status: 'ok' },
+    });
+    await expect(write).rejects.toThrow(StoreArgumentError);
+    await expect(write).rejects.toThrow(/watermark\.at: 2025-03-01T10:30:00\.000Z is not the start of a UTC hour/);
+    expect(await storedRows(store())).toEqual([]);
+    expect(await store().getWatermark(SOURCE)).toBeNull();
+    expect(await store().listStatus()).toEqual([]);
+  });
+
+  it('refuses two rows with the same conflict key, naming both', async () => {
+    const write = store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [usageRow({ input_tokens: 1 }), usageRow({ model: 'other' }), usageRow({ input_tokens: 2 })],
+    });
+    await expect(write).rejects.toSatisfy(InvalidRecordError.isInstance);
+    await expect(write).rejects.toThrow(/rows\[2\]: same conflict key as rows\[0\]/);
+    expect(await storedRows(store())).toEqual([]);
+  });
+
+  it("refuses rows of another source_system and the heartbeat's reserved name", async () => {
+    await expect(
+      store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [usageRow({ source_system: 'other' })] }),
+    ).rejects.toThrow(/rows\[0\]\.source_system: is "other" but the write is for "test_system"/);
+    await expect(store().writeSourceWindow({ source: '__heartbeat__', sourceSystem: SYSTEM, rows: [] })).rejects.toThrow(
+      /write\.source: "__heartbeat__" is reserved/,
+    );
+  });
+
+  it('returns BIGINT counters above 2^31 as exact numbers', async () => {
+    const large = 3_000_000_000;
+    await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [
+        usageRow({ input_tokens: large }),
+        usageRow({ bucket_start: new Date('2025-03-01T11:00:00Z'), input_tokens: Number.MAX_SAFE_INTEGER }),
+      ],
+    });
+    const rows = await storedRows(store());
+    expect(rows.map((row) => row.input_tokens)).toEqual([large, Number.MAX_SAFE_INTEGER]);
+    expect(typeof rows[0]?.input_tokens).toBe('number');
+  });
+
+  it('keeps cost_usd exact as a decimal string', async () => {
+    await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [usageRow({ input_tokens: 1, cost_usd: '0.000000000000000001', cost_source: 'computed' })],
+    });
+    const [row] = await storedRows(store());
+    expect(row?.cost_usd).toBe('0.000000000000000001');
+  });
+});
