@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { redactSecrets, UttError } from '@utt/core';
+import { agentsCommand } from './commands/agents-command';
 import { checkCommand } from './commands/check-command';
 import { importCommand } from './commands/import-command';
 import { migrateCommand } from './commands/migrate-command';
 import { parseTimeFlag, UsageError } from './commands/parse-time-flag';
+import { pricesCommand } from './commands/prices-command';
+import { repriceCommand } from './commands/reprice-command';
 import { reportCommand } from './commands/report-command';
 import { backfillCommand, daemonCommand, runCommand } from './commands/run-command';
 import { verifyCommand } from './commands/verify-command';
@@ -26,11 +29,22 @@ commands:
   import FILE [--skip-invalid] [--instance NAME]
                            import a CSV, JSON or NDJSON usage file
   report [--since ISO] [--until ISO] [--period day|month] [--by source|provider|model] [--json]
+  report --reconcile [--since ISO] [--until ISO] [--json]
+                           billed (provider_cost) vs computed per day and provider, and the gap
+  agents [daily|monthly|session] [--since ISO] [--until ISO] [--instance NAME] [--json]
+                           coding-agent usage (Claude Code, Codex, Gemini CLI), like ccusage
   verify                   smoke checks: data flows and the invariants hold
   watchdog [--stale-after 1h]
                            exit 0 when every enabled source is fresh or paused, 2 otherwise
   check [--source NAME]    each source's credentials check
   migrate                  apply pending database migrations
+  prices explain --provider P --model M [--at DATE] [--json]
+                           which price a model gets: source, key, match strategy, rates, missing rates
+  prices check             models in the database without a price; a stale prices file (exit 2)
+  prices update [--url URL]
+                           fetch fresh registry data into pricing.file (never done while collecting)
+  reprice --since DATE [--until DATE] [--source NAME] [--model M] [--dry-run]
+                           recompute stored computed costs with the current prices; shows the change first
 
 options:
   --config FILE            default: $UTT_CONFIG, else ./utt.config.yaml
@@ -58,11 +72,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, cwd:
         period: { type: 'string' },
         json: { type: 'boolean' },
         report: { type: 'boolean' },
+        reconcile: { type: 'boolean' },
         interval: { type: 'string' },
         'skip-invalid': { type: 'boolean' },
         instance: { type: 'string' },
         'stale-after': { type: 'string' },
         now: { type: 'string' },
+        provider: { type: 'string' },
+        model: { type: 'string' },
+        at: { type: 'string' },
+        url: { type: 'string' },
+        'dry-run': { type: 'boolean' },
       },
     });
     const [command, ...rest] = positionals;
@@ -86,12 +106,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, cwd:
         return await importCommand(runtime, rest[0], { skipInvalid: values['skip-invalid'], instance: values.instance });
       case 'report':
         return await reportCommand(runtime, values);
+      case 'agents':
+        return await agentsCommand(runtime, rest[0], values);
       case 'verify':
         return await verifyCommand(runtime);
       case 'watchdog':
         return await watchdogCommand(runtime, { staleAfter: values['stale-after'], now });
       case 'check':
         return await checkCommand(runtime, { source: values.source });
+      case 'prices':
+        return await pricesCommand(runtime, rest[0], { ...values, now });
+      case 'reprice':
+        return await repriceCommand(runtime, { ...values, dryRun: values['dry-run'] });
       case 'migrate':
         return await migrateCommand(runtime);
       default:

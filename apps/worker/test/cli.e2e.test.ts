@@ -58,7 +58,8 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/subscriptions\s+subscription\s+ok/);
     expect(first.stdout).toMatch(/sample-csv\s+manual\s+ok/);
-    expect(first.stdout).toContain('cycle: 2 ok, 0 failed, 0 paused');
+    // The duration is real time even when --now moves the collection clock.
+    expect(first.stdout).toMatch(/cycle: 2 ok, 0 failed, 0 paused in \d{1,5} ms/);
     // The local llama has no price: shown as unpriced tokens, not as $0.
     expect(first.stdout).toMatch(/tokens have no price/);
 
@@ -113,6 +114,12 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     expect((await runCli(args, { cwd: workdir, env })).code).toBe(0);
     expect(await selectRows()).toEqual(before);
 
+    // Billed amounts and the source's state were written with the rows: two runs, two cycles counted.
+    expect(await selectRows(`SELECT bucket_start, line_item, amount_usd FROM utt_schema.provider_cost`)).toEqual([
+      { bucket_start: new Date('2026-10-01T00:00:00Z'), line_item: 'tokens', amount_usd: '1.23' },
+    ]);
+    expect(await selectRows(`SELECT key, value FROM utt_schema.source_state WHERE source = 'fake'`)).toEqual([{ key: 'cycles', value: 2 }]);
+
     const [watermark] = await selectRows(`SELECT watermark FROM utt_schema.rollup_watermark WHERE source = 'fake'`);
     expect((watermark?.watermark as Date).toISOString()).toBe('2026-10-01T06:00:00.000Z');
     // The key went only into the Authorization header, and no output carries it.
@@ -141,7 +148,8 @@ describe.each(backends())('utt CLI on $name', (backend) => {
       ['good', 'ok'],
     ]);
     expect(JSON.stringify(statuses)).not.toContain(CANARY);
-    // Neither failed source advanced its watermark.
+    // Neither failed source kept its state change or advanced its watermark.
+    expect(await selectRows(`SELECT source, value FROM utt_schema.source_state ORDER BY source`)).toEqual([{ source: 'good', value: 1 }]);
     const watermarks = await selectRows(`SELECT source FROM utt_schema.rollup_watermark ORDER BY source`);
     expect(watermarks).toEqual([{ source: 'good' }]);
   });

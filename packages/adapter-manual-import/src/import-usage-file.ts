@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path';
-import { UttError, type UsageRecord } from '@utt/core';
+import { type UsageAdapterV1Pricer, UttError, type UsageRecord } from '@utt/core';
 import { checkImportHeader, findUnknownColumn } from './import-columns';
 import { ImportFileError } from './import-file-error';
 import type { ImportIssue } from './import-issue';
@@ -25,6 +25,8 @@ export type ImportUsageFileOptions = {
   /** Default: from the extension (.csv, .json, .ndjson or .jsonl). */
   readonly format?: ImportFormat;
   readonly signal?: AbortSignal;
+  /** Prices each row that has no cost before it is summed (the worker's registry); without one, cells without a cost stay NULL. */
+  readonly pricer?: UsageAdapterV1Pricer;
 };
 
 export type ImportResult = {
@@ -75,7 +77,7 @@ export async function importUsageFile(path: string, options: ImportUsageFileOpti
   const signal = options.signal;
   signal?.throwIfAborted();
 
-  const rollup = new UsageRollup();
+  const rollup = new UsageRollup(options.pricer);
   const invalidRows: ImportIssue[] = [];
   const refuseOrSkip = (issue: ImportIssue): void => {
     if (!skipInvalid) throw new ImportFileError({ file: path, line: issue.line, field: issue.field, reason: issue.message });

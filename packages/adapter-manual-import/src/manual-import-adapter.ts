@@ -47,7 +47,7 @@ export const manualImportAdapter = defineAdapter({
     // would write one over the other (or refuse the batch).
     const cellOwners = new Map<string, string>();
     for (const file of files) {
-      const result = await importUsageFile(file, { skipInvalid, sourceInstance: instance, signal: context.signal });
+      const result = await importUsageFile(file, { skipInvalid, sourceInstance: instance, signal: context.signal, pricer: context.pricer });
       for (const issue of result.invalidRows) {
         context.logger.warn('skipped an invalid row', { file, line: issue.line, field: issue.field, reason: issue.message });
       }

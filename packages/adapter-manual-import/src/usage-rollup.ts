@@ -6,6 +6,7 @@ import {
   TOKEN_COLUMNS,
   type TokenColumn,
   toScaledInteger,
+  type UsageAdapterV1Pricer,
   type UsageRecord,
 } from '@utt/core';
 import type { ImportIssue } from './import-issue';
@@ -22,8 +23,18 @@ type UsageCell = {
   /** The exact sum of the costs given, in 10^-COST_DECIMALS dollars; only written if every row gave one. */
   cost: bigint;
   rowsWithCost: number;
+  /** Costs the pricer computed for rows without one, in 10^-PRICED_DECIMALS dollars. */
+  computed: bigint;
+  rowsComputed: number;
+  priceRefs: Set<string>;
+  /** Why the pricer could not price a row of the cell (the first reason seen). */
+  unpricedReason: string | null;
   basis: MeasurementBasis;
 };
+
+/** Computed costs carry more decimals than a file's (a batch discount halves the last digit). */
+const PRICED_DECIMALS = 24;
+const MAX_PRICE_REF_LENGTH = 500;
 
 export type RollupResult = {
   readonly records: UsageRecord[];
@@ -45,6 +56,16 @@ export type RollupResult = {
  */
 export class UsageRollup {
   readonly #cells = new Map<string, UsageCell>();
+  readonly #pricer: UsageAdapterV1Pricer | undefined;
+
+  /**
+   * With a pricer, each row without a cost is priced on its own before it is
+   * summed, so per-request rules (a long-context tier) apply to the request
+   * and not to the bucket's total.
+   */
+  constructor(pricer?: UsageAdapterV1Pricer) {
+    this.#pricer = pricer;
+  }
 
   /** Number of cells so far. */
   get size(): number {
@@ -64,8 +85,13 @@ export class UsageRollup {
         counters,
         cost: row.cost_usd === null ? 0n : toScaledInteger(row.cost_usd, COST_DECIMALS),
         rowsWithCost: row.cost_usd === null ? 0 : 1,
+        computed: 0n,
+        rowsComputed: 0,
+        priceRefs: new Set(),
+        unpricedReason: null,
         basis: row.measurement_basis,
       });
+      this.#price(row, this.#cells.get(key) as UsageCell);
       return;
     }
     cell.rows++;
@@ -77,7 +103,20 @@ export class UsageRollup {
       cell.cost += toScaledInteger(row.cost_usd, COST_DECIMALS);
       cell.rowsWithCost++;
     }
+    this.#price(row, cell);
     if (TRUST[row.measurement_basis] < TRUST[cell.basis]) cell.basis = row.measurement_basis;
+  }
+
+  #price(row: ImportRow, cell: UsageCell): void {
+    if (this.#pricer === undefined || row.cost_usd !== null) return;
+    const result = this.#pricer.price(row);
+    if (result.status === 'priced') {
+      cell.computed += toScaledInteger(result.costUsd, PRICED_DECIMALS);
+      cell.rowsComputed++;
+      cell.priceRefs.add(result.priceRef);
+    } else {
+      cell.unpricedReason ??= result.unpricedReason;
+    }
   }
 
   /** The cells as validated records, in the order their first rows appeared. */
@@ -88,15 +127,24 @@ export class UsageRollup {
     for (const cell of this.#cells.values()) {
       const { first } = cell;
       const where = `${first.granularity} cell ${first.provider}/${first.model} at ${first.bucket_start.toISOString()}`;
-      const costKnown = cell.rowsWithCost === cell.rows;
-      const cost = costKnown ? formatScaledInteger(cell.cost, COST_DECIMALS) : null;
-      if (cell.rowsWithCost > 0 && !costKnown) {
+      const withCost = cell.rowsWithCost + cell.rowsComputed;
+      const costKnown = withCost === cell.rows;
+      const cost = !costKnown
+        ? null
+        : cell.rowsComputed === 0
+          ? formatScaledInteger(cell.cost, COST_DECIMALS)
+          : formatScaledInteger(cell.cost * 10n ** BigInt(PRICED_DECIMALS - COST_DECIMALS) + cell.computed, PRICED_DECIMALS);
+      if (withCost > 0 && !costKnown) {
         warnings.push({
           line: cell.firstLine,
           field: 'cost_usd',
-          message: `only ${cell.rowsWithCost} of the ${cell.rows} rows of the ${where} have a cost; its cost_usd is left NULL rather than a partial sum`,
+          message: `only ${withCost} of the ${cell.rows} rows of the ${where} have a cost${cell.unpricedReason ? ` (the others: ${cell.unpricedReason})` : ''}; its cost_usd is left NULL rather than a partial sum`,
         });
       }
+      // "per-request:" tells the worker (and utt reprice) that these were priced one request at a time.
+      const computedCost = cost !== null && cell.rowsComputed > 0;
+      const priceRef = computedCost ? `per-request:${[...cell.priceRefs].sort().join('|')}`.slice(0, MAX_PRICE_REF_LENGTH) : undefined;
+      const unpricedReason = cost === null && cell.unpricedReason !== null ? `per-request:${cell.unpricedReason}`.slice(0, MAX_PRICE_REF_LENGTH) : undefined;
       try {
         records.push(
           parseUsageRecord({
@@ -111,7 +159,9 @@ export class UsageRollup {
             labels: first.labels,
             ...cell.counters,
             cost_usd: cost,
-            cost_source: cost === null ? null : 'provider',
+            cost_source: cost === null ? null : computedCost ? 'computed' : 'provider',
+            ...(priceRef === undefined ? {} : { price_ref: priceRef }),
+            ...(unpricedReason === undefined ? {} : { unpriced_reason: unpricedReason }),
             measurement_basis: cell.basis,
           }),
         );

@@ -4,8 +4,15 @@ export type { UsageAdapterV1Capabilities } from './adapter/v1/usage-adapter-v1-c
 export type { UsageAdapterV1CheckResult } from './adapter/v1/usage-adapter-v1-check-result';
 export type { UsageAdapterV1CollectResult } from './adapter/v1/usage-adapter-v1-collect-result';
 export type { UsageAdapterV1Context } from './adapter/v1/usage-adapter-v1-context';
+export type { UsageAdapterV1State } from './adapter/v1/usage-adapter-v1-state';
+export type {
+  UsageAdapterV1PriceInput,
+  UsageAdapterV1PriceResult,
+  UsageAdapterV1Pricer,
+} from './adapter/v1/usage-adapter-v1-pricer';
 export type { UsageAdapterV1Window } from './adapter/v1/usage-adapter-v1-window';
 export { defineAdapter } from './adapter/define-adapter';
+export { readCollectResult } from './adapter/read-collect-result';
 export { describeUsageAdapterV1Problems, isUsageAdapterV1 } from './adapter/is-usage-adapter-v1';
 export { resolveUsageAdapter, SUPPORTED_SPECIFICATION_VERSIONS } from './adapter/resolve-usage-adapter';
 
@@ -24,7 +31,14 @@ export {
   usageRecordSchema,
   usageRowKey,
 } from './record/usage-record';
-export { parseUsageRecord, toUsageRow } from './record/parse-usage-record';
+export { parseUsageRecord, toProviderCostRow, toUsageRow } from './record/parse-usage-record';
+export {
+  type ProviderCostRecord,
+  type ProviderCostRecordInput,
+  type ProviderCostRow,
+  providerCostRecordSchema,
+  providerCostRowKey,
+} from './record/provider-cost-record';
 
 // Time.
 export { GRANULARITIES, type Granularity, isGranularity } from './time/granularity';

@@ -6,6 +6,7 @@ export type { SqlClient } from './sql-client';
 
 // What the store's methods take and return.
 export type { SourceWindowWrite } from './write-source-window';
+export type { SourceStateChanges } from './source-state';
 export {
   HEARTBEAT_SOURCE,
   SOURCE_STATES,
@@ -22,6 +23,7 @@ export {
   type ReportQuery,
   type ReportRow,
 } from './report';
+export type { ReconcileQuery, ReconcileRow } from './reconcile';
 export type { VerificationCheck, VerifyOptions, VerifySource } from './verify';
 export type { SourceFreshness } from './freshness';
 

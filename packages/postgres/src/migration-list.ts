@@ -1,4 +1,7 @@
 import initSql from '../../../sql/migrations/0001_init.sql';
+import providerCostSql from '../../../sql/migrations/0002_provider_cost.sql';
+import sourceStateSql from '../../../sql/migrations/0003_source_state.sql';
+import priceProvenanceSql from '../../../sql/migrations/0004_price_provenance.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -11,4 +14,9 @@ export type Migration = {
  * the published package needs no sql/ folder beside it. A test keeps this list
  * and sql/migrations/ the same: add a file there, add it here.
  */
-export const MIGRATIONS: readonly Migration[] = [{ name: '0001_init', sql: initSql }];
+export const MIGRATIONS: readonly Migration[] = [
+  { name: '0001_init', sql: initSql },
+  { name: '0002_provider_cost', sql: providerCostSql },
+  { name: '0003_source_state', sql: sourceStateSql },
+  { name: '0004_price_provenance', sql: priceProvenanceSql },
+];

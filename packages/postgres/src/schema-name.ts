@@ -30,6 +30,8 @@ export type StoreTables = {
   readonly tokenUsage: string;
   readonly watchdogStatus: string;
   readonly rollupWatermark: string;
+  readonly providerCost: string;
+  readonly sourceState: string;
   readonly migrations: string;
 };
 
@@ -43,6 +45,8 @@ export function storeTables(schema: string): StoreTables {
     tokenUsage: `${quoted}.token_usage`,
     watchdogStatus: `${quoted}.watchdog_status`,
     rollupWatermark: `${quoted}.rollup_watermark`,
+    providerCost: `${quoted}.provider_cost`,
+    sourceState: `${quoted}.source_state`,
     migrations: `${quoted}.utt_migrations`,
   };
 }

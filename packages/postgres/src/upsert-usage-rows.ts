@@ -3,7 +3,10 @@ import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 
 /** The columns that are replaced when a row with the same conflict key exists. */
-const VALUE_COLUMNS = [...TOKEN_COLUMNS, 'cost_usd', 'cost_source', 'measurement_basis'] as const;
+const VALUE_COLUMNS = [...TOKEN_COLUMNS, 'cost_usd', 'cost_source', 'measurement_basis', 'price_ref', 'unpriced_reason'] as const;
+
+/** The pricing columns a replay keeps when it would only re-price the same tokens (see frozenCostCondition). */
+const PRICING_COLUMNS = new Set<string>(['cost_usd', 'cost_source', 'price_ref', 'unpriced_reason']);
 
 const INSERT_COLUMNS = [...KEY_COLUMNS, ...VALUE_COLUMNS] as const;
 
@@ -33,7 +36,7 @@ export async function upsertUsageRows(tx: SqlClient, tables: StoreTables, rows: 
 }
 
 function rowParameters(row: UsageRow): unknown[] {
-  return INSERT_COLUMNS.map((column) => (column === 'labels' ? JSON.stringify(row.labels) : row[column]));
+  return INSERT_COLUMNS.map((column) => (column === 'labels' ? JSON.stringify(row.labels) : (row[column] ?? null)));
 }
 
 function upsertStatement(tables: StoreTables, rowCount: number): string {
@@ -45,8 +48,26 @@ function upsertStatement(tables: StoreTables, rowCount: number): string {
     });
     tuples.push(`(${placeholders.join(', ')})`);
   }
-  const updates = VALUE_COLUMNS.map((column) => `${column} = EXCLUDED.${column}`);
-  return `INSERT INTO ${tables.tokenUsage} (${INSERT_COLUMNS.join(', ')})
+  const frozen = frozenCostCondition();
+  const updates = VALUE_COLUMNS.map((column) =>
+    PRICING_COLUMNS.has(column)
+      ? `${column} = CASE WHEN ${frozen} THEN existing.${column} ELSE EXCLUDED.${column} END`
+      : `${column} = EXCLUDED.${column}`,
+  );
+  return `INSERT INTO ${tables.tokenUsage} AS existing (${INSERT_COLUMNS.join(', ')})
 VALUES ${tuples.join(',\n       ')}
 ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET ${updates.join(', ')}, updated_at = now()`;
+}
+
+/**
+ * Stored costs change only through `utt reprice`. The worker re-collects the
+ * open bucket and the settle window every cycle and prices them again; with a
+ * newer price registry that would silently re-price history. So a replay keeps
+ * the stored computed cost (and its price_ref) when the row it computed is
+ * unchanged: same token and request counts, and the incoming cost is ours too
+ * (computed or unpriced). New tokens, or a provider-reported cost, replace it.
+ */
+function frozenCostCondition(): string {
+  const sameTokens = TOKEN_COLUMNS.map((column) => `existing.${column} IS NOT DISTINCT FROM EXCLUDED.${column}`);
+  return `(existing.cost_source = 'computed' AND EXCLUDED.cost_source IS DISTINCT FROM 'provider' AND EXCLUDED.cost_source IS DISTINCT FROM 'fixed' AND ${sameTokens.join(' AND ')})`;
 }

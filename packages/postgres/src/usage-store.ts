@@ -1,4 +1,5 @@
 import { freshness, latestUsageUpdate, type SourceFreshness } from './freshness';
+import { reconcile, type ReconcileQuery, type ReconcileRow } from './reconcile';
 import { report, type ReportQuery, type ReportRow } from './report';
 import { runMigrations } from './run-migrations';
 import type { StoreTables } from './schema-name';
@@ -10,6 +11,7 @@ import {
   type SourceStatusUpdate,
 } from './source-status';
 import type { SqlClient } from './sql-client';
+import { loadSourceState } from './source-state';
 import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
@@ -22,6 +24,8 @@ export type UsageStore = {
   readonly schema: string;
   /** Applies pending migrations; `applied` lists what this call ran (empty when up to date). */
   migrate(): Promise<{ applied: string[] }>;
+  /** A source's durable state (source_state), as stored by its last successful write. */
+  loadSourceState(source: string): Promise<Map<string, unknown>>;
   /** The stored watermark of a source, unsnapped; null before its first successful write. */
   getWatermark(source: string): Promise<Date | null>;
   /** Rows, watermark and status of one source for one window, in one transaction (invariant 12). */
@@ -33,6 +37,8 @@ export type UsageStore = {
   listStatus(): Promise<SourceStatus[]>;
   listWatermarks(): Promise<SourceWatermark[]>;
   report(query: ReportQuery): Promise<ReportRow[]>;
+  /** Billed (provider_cost) vs computed (token_usage.cost_usd) per UTC day, source system and provider. */
+  reconcile(query: ReconcileQuery): Promise<ReconcileRow[]>;
   verify(options: VerifyOptions): Promise<VerificationCheck[]>;
   freshness(): Promise<SourceFreshness[]>;
   /** MAX(updated_at) of a source_system's rows, never created_at (invariant 8). */
@@ -46,12 +52,14 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     schema: tables.schemaName,
     migrate: () => runMigrations(client, tables),
     getWatermark: (source) => getWatermark(client, tables, source),
+    loadSourceState: (source) => loadSourceState(client, tables, source),
     writeSourceWindow: (write) => writeSourceWindow(client, tables, write),
     recordSourceStatus: (update) => recordSourceStatus(client, tables, update),
     heartbeat: (now) => heartbeat(client, tables, now),
     listStatus: () => listStatus(client, tables),
     listWatermarks: () => listWatermarks(client, tables),
     report: (query) => report(client, tables, query),
+    reconcile: (query) => reconcile(client, tables, query),
     verify: (options) => verify(client, tables, options),
     freshness: () => freshness(client, tables),
     latestUsageUpdate: (sourceSystem) => latestUsageUpdate(client, tables, sourceSystem),

@@ -1,8 +1,10 @@
-import { type Granularity, InvalidRecordError, type UsageRow, usageRowKey } from '@utt/core';
+import { type Granularity, InvalidRecordError, type ProviderCostRow, providerCostRowKey, type UsageRow, usageRowKey } from '@utt/core';
 import type { StoreTables } from './schema-name';
 import { checkSourceName, recordSuccess } from './source-status';
+import { applySourceStateChanges, type SourceStateChanges } from './source-state';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
+import { upsertProviderCosts } from './upsert-provider-costs';
 import { upsertUsageRows } from './upsert-usage-rows';
 import { checkWatermark, upsertWatermark } from './watermark';
 
@@ -13,6 +15,10 @@ export type SourceWindowWrite = {
   /** The adapter's source_system; every row must carry it. */
   readonly sourceSystem: string;
   readonly rows: readonly UsageRow[];
+  /** What the provider billed for the days of the window (provider_cost), written with the rows. */
+  readonly providerCosts?: readonly ProviderCostRow[];
+  /** The source's staged durable state (source_state), written with the rows it describes. */
+  readonly state?: SourceStateChanges;
   /** The aligned end of the last complete bucket, stored with the rows. */
   readonly watermark?: { readonly at: Date; readonly granularity: Granularity };
   /** Marks the run successful; `rowsWritten` defaults to the number of rows. */
@@ -46,6 +52,8 @@ export async function writeSourceWindow(
 
   await client.transaction(async (tx) => {
     await upsertUsageRows(tx, tables, write.rows);
+    if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
+    if (write.state) await applySourceStateChanges(tx, tables, write.source, write.state);
     if (write.watermark) {
       await upsertWatermark(tx, tables, {
         source: write.source,
@@ -81,6 +89,16 @@ function checkRows(write: SourceWindowWrite): void {
     } else {
       issues.push(`rows[${index}]: same conflict key as rows[${firstIndex}] (${describeKey(row)}); merge them before writing`);
     }
+  });
+  const firstCostIndexByKey = new Map<string, number>();
+  (write.providerCosts ?? []).forEach((row, index) => {
+    if (row.source_system !== write.sourceSystem) {
+      issues.push(`providerCosts[${index}].source_system: is "${row.source_system}" but the write is for "${write.sourceSystem}"`);
+    }
+    const key = providerCostRowKey(row);
+    const firstIndex = firstCostIndexByKey.get(key);
+    if (firstIndex === undefined) firstCostIndexByKey.set(key, index);
+    else issues.push(`providerCosts[${index}]: same day, provider, account, model and line item as providerCosts[${firstIndex}]; merge them before writing`);
   });
   if (issues.length > 0) {
     const shown = issues.length > 10 ? [...issues.slice(0, 10), `… and ${issues.length - 10} more`] : issues;

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { importUsageFile } from '@utt/adapter-manual-import';
 import { toUsageRow } from '@utt/core';
+import { createPricer } from '@utt/pricing';
 import { priceRows } from '../cycle/price-rows';
 import { EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
+import { workerPriceRegistry } from '../pricing/worker-price-registry';
 import { openConfiguredStore, type Runtime } from '../runtime';
 import { UsageError } from './parse-time-flag';
 
@@ -21,7 +23,9 @@ export async function importCommand(
 ): Promise<number> {
   if (!file) throw new UsageError('import needs a FILE');
   const absolute = path.resolve(runtime.cwd, file);
-  const result = await importUsageFile(absolute, { skipInvalid: flags.skipInvalid, sourceInstance: flags.instance });
+  const registry = await workerPriceRegistry(runtime);
+  // Each row is priced before the rollup, so a long-context tier applies per request.
+  const result = await importUsageFile(absolute, { skipInvalid: flags.skipInvalid, sourceInstance: flags.instance, pricer: createPricer(registry) });
   const rows = result.records.map((record, index) =>
     toUsageRow(record, {
       sourceSystem: MANUAL_SOURCE_SYSTEM,
@@ -29,7 +33,7 @@ export async function importCommand(
       where: `${file} cell ${index}`,
     }),
   );
-  const priced = priceRows(rows, runtime.loaded.config.pricing);
+  const priced = priceRows(rows, registry);
   const store = await openConfiguredStore(runtime);
   try {
     const { rowsWritten } = await store.writeSourceWindow({

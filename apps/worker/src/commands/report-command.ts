@@ -1,4 +1,4 @@
-import type { ReportRow, UsageStore } from '@utt/postgres';
+import type { ReconcileRow, ReportRow, UsageStore } from '@utt/postgres';
 import { formatCount, formatTable, formatUsd } from '../output/format-table';
 import { openConfiguredStore, type Runtime } from '../runtime';
 import { parseTimeFlag, UsageError } from './parse-time-flag';
@@ -8,8 +8,9 @@ type ReportOptions = { period: 'day' | 'month'; by: 'source' | 'provider' | 'mod
 /** `utt report`: spend and tokens by day or month × source, provider or model. */
 export async function reportCommand(
   runtime: Runtime,
-  flags: { since?: string; until?: string; by?: string; period?: string; json?: boolean },
+  flags: { since?: string; until?: string; by?: string; period?: string; json?: boolean; reconcile?: boolean },
 ): Promise<number> {
+  if (flags.reconcile) return reconcileCommand(runtime, flags);
   const by = flags.by ?? 'source';
   const period = flags.period ?? 'day';
   if (by !== 'source' && by !== 'provider' && by !== 'model') throw new UsageError('--by must be source, provider or model');
@@ -67,8 +68,50 @@ export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOpt
   );
   const total = rows.reduce((sum, row) => sum + Number(row.costUsd ?? 0), 0);
   const unpriced = rows.reduce((sum, row) => sum + row.unpricedTokens, 0);
-  const footer = `total priced spend ${formatUsd(total.toFixed(6))}${
-    unpriced > 0 ? `; ${formatCount(unpriced)} tokens have no price (not counted as $0: add them under pricing:)` : ''
+  // With nothing priced there is no spend to total: "$0.00" would read as "free".
+  const spend = rows.some((row) => row.costUsd !== null) ? `total priced spend ${formatUsd(total.toFixed(6))}` : 'no priced spend';
+  const footer = `${spend}${
+    unpriced > 0 ? `; ${formatCount(unpriced)} tokens have no price (not counted as $0: see utt prices check, add them under pricing:)` : ''
   }`;
   return `${table}\n\n${footer}\n("–" = not reported by the source; 0 = reported as zero)`;
+}
+
+/** `utt report --reconcile`: what providers billed beside what utt computed, per UTC day and provider. */
+async function reconcileCommand(runtime: Runtime, flags: { since?: string; until?: string; by?: string; period?: string; json?: boolean }): Promise<number> {
+  if (flags.by !== undefined || flags.period !== undefined) throw new UsageError('--reconcile is always per day and provider: drop --by and --period');
+  const since = parseTimeFlag('since', flags.since);
+  const until = parseTimeFlag('until', flags.until);
+  const store = await openConfiguredStore(runtime);
+  try {
+    const rows = await store.reconcile({ since, until });
+    process.stdout.write(flags.json ? `${JSON.stringify(rows.map((row) => ({ ...row, day: row.day.toISOString() })), null, 2)}\n` : `${formatReconcile(rows)}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Billed and computed side by side; a side that is missing shows "–", never $0, and then there is no gap. */
+export function formatReconcile(rows: readonly ReconcileRow[]): string {
+  if (rows.length === 0) return 'no billed amounts recorded for this range (sources with collectProviderCosts write them)';
+  const table = formatTable(
+    ['day', 'source', 'provider', 'billed', 'computed', 'gap', 'unpriced rows'],
+    rows.map((row) => [
+      row.day.toISOString().slice(0, 10),
+      row.sourceSystem,
+      row.provider,
+      formatUsd(row.billedUsd),
+      formatUsd(row.computedUsd),
+      formatGap(row.gapPercent),
+      row.unpricedRows > 0 ? formatCount(row.unpricedRows) : '',
+    ]),
+    new Set([3, 4, 5, 6]),
+  );
+  return `${table}\n\ngap = (computed − billed) / billed. "–": that side has no amount for the day. Unpriced rows are missing from computed: add their models under pricing:.`;
+}
+
+function formatGap(percent: string | null): string {
+  if (percent === null) return '–';
+  const value = Number(percent);
+  return `${value > 0 ? '+' : ''}${value.toFixed(2)}%`;
 }

@@ -2,8 +2,9 @@ import { parseDuration } from '@utt/core';
 import { EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
 import { formatTable } from '../output/format-table';
 import { openConfiguredStore, type Runtime } from '../runtime';
+import { HEARTBEAT_SOURCE } from '@utt/postgres';
 
-const HEARTBEAT = '__heartbeat__';
+
 
 /**
  * `utt watchdog`: reads only the database (no provider is called, no adapter
@@ -37,7 +38,7 @@ export async function watchdogCommand(runtime: Runtime, flags: { staleAfter?: st
         status?.status === 'error' ? (status.lastError ?? '') : '',
       ]);
     };
-    judge(HEARTBEAT, heartbeatLimit, false);
+    judge(HEARTBEAT_SOURCE, heartbeatLimit, false);
     for (const source of sources) {
       if (!source.enabled) continue;
       judge(source.name, flags.staleAfter ? heartbeatLimit : (source.staleAfter ?? worker.staleAfter), source.paused);

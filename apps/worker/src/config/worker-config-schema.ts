@@ -1,4 +1,5 @@
 import { GRANULARITIES, parseDuration, z } from '@utt/core';
+import { priceOverrideSchema } from '@utt/pricing';
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
   try {
@@ -9,15 +10,28 @@ const durationSchema = z.union([z.string(), z.number()]).transform((value, conte
   }
 });
 
-const rateSchema = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal number')]);
-
-const tokenPriceSchema = z.strictObject({
-  input: rateSchema.optional(),
-  output: rateSchema.optional(),
-  cacheRead: rateSchema.optional(),
-  cacheWrite: rateSchema.optional(),
-  cacheWrite1h: rateSchema.optional(),
-});
+/**
+ * `pricing:` — overrides keyed `provider/model` or `model`, a local prices file
+ * and where `utt prices update` fetches. Entries written directly under
+ * `pricing:` (the original shape) are overrides too.
+ */
+const pricingSchema = z
+  .object({
+    /** The local prices file: read when present, written by `utt prices update` (relative to the working directory). */
+    file: z.string().min(1).default('.utt/prices.json'),
+    /** genai-prices data.json (or a mirror) for `utt prices update`. */
+    updateUrl: z.url().optional(),
+    /** `utt prices check` flags a prices file older than this. */
+    maxAge: durationSchema.default(30 * 86_400_000),
+    overrides: z.record(z.string(), priceOverrideSchema).default({}),
+  })
+  .catchall(priceOverrideSchema)
+  .transform(({ file, updateUrl, maxAge, overrides, ...direct }, context) => {
+    for (const key of Object.keys(direct)) {
+      if (key in overrides) context.addIssue({ code: 'custom', path: [key], message: `also under pricing.overrides; keep one` });
+    }
+    return { file, updateUrl, maxAge, overrides: { ...direct, ...overrides } };
+  });
 
 const sourceSchema = z.strictObject({
   /** Unique; keys the watermark and status rows and is the default source_instance. */
@@ -55,7 +69,7 @@ export const workerConfigSchema = z.strictObject({
       staleAfter: durationSchema.default(3_600_000),
     })
     .prefault({}),
-  pricing: z.record(z.string(), tokenPriceSchema).default({}),
+  pricing: pricingSchema.prefault({}),
   sources: z
     .array(sourceSchema)
     .default([])

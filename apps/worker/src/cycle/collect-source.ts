@@ -4,20 +4,21 @@ import {
   floorToBucket,
   type Logger,
   planCollectionWindow,
-  type PriceTable,
+  readCollectResult,
   redactSecrets,
   type TimeWindow,
+  toProviderCostRow,
   toUsageRow,
-  type UsageAdapterV1CollectResult,
-  type UsageRecordInput,
   type UsageRow,
   UttError,
   VERSION,
 } from '@utt/core';
 import type { UsageStore } from '@utt/postgres';
+import { createPricer, type PriceRegistry } from '@utt/pricing';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { withPrefix } from '../output/console-logger';
 import { priceRows } from './price-rows';
+import { createStagedState } from './staged-state';
 import type { PreparedSource } from './prepare-sources';
 
 export type SourceRunStatus = 'ok' | 'error' | 'paused';
@@ -37,7 +38,7 @@ export type SourceRunOptions = {
   readonly prepared: PreparedSource;
   readonly store: UsageStore;
   readonly worker: WorkerConfig['worker'];
-  readonly pricing: PriceTable;
+  readonly pricing: PriceRegistry;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly fetch: typeof globalThis.fetch;
   readonly logger: Logger;
@@ -86,7 +87,9 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
         now,
         granularity: prepared.granularity,
         watermark: adapter.capabilities.windowed ? await store.getWatermark(source.name) : null,
-        settleMs: source.settle ?? worker.settle,
+        settleMs:
+          source.settle ??
+          (adapter.capabilities.defaultSettleHours === undefined ? worker.settle : adapter.capabilities.defaultSettleHours * 3_600_000),
         maxBackfillMs,
       });
       if (plan.truncated) {
@@ -97,6 +100,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     }
 
     const sourceLogger = withPrefix(options.logger, source.name);
+    const staged = createStagedState(await store.loadSourceState(source.name));
     const context = {
       config: prepared.adapterConfig,
       http: createHttpClient({
@@ -113,9 +117,11 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       signal: options.signal,
       now: () => now,
       sourceName: source.name,
+      state: staged.state,
+      pricer: createPricer(options.pricing),
     };
 
-    const records = await drain(adapter.collect(window, context));
+    const records = await readCollectResult(adapter.collect(window, context));
     const rows: UsageRow[] = records.map((record, index) =>
       toUsageRow(record, {
         sourceSystem: adapter.sourceSystem,
@@ -124,11 +130,23 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
         where: `${source.name} record ${index}`,
       }),
     );
+    const providerCosts = adapter.collectProviderCosts
+      ? (await adapter.collectProviderCosts(window, context)).map((record, index) =>
+          toProviderCostRow(record, {
+            sourceSystem: adapter.sourceSystem,
+            defaultInstance: source.instance ?? source.name,
+            window: adapter.capabilities.windowed ? window ?? undefined : undefined,
+            where: `${source.name} provider cost ${index}`,
+          }),
+        )
+      : [];
     const priced = priceRows(rows, options.pricing);
     const { rowsWritten } = await store.writeSourceWindow({
       source: source.name,
       sourceSystem: adapter.sourceSystem,
       rows: priced.rows,
+      providerCosts,
+      state: staged.changes(),
       watermark: adapter.capabilities.windowed && nextWatermark ? { at: nextWatermark, granularity: prepared.granularity } : undefined,
       status: { status: 'ok' },
       now,
@@ -155,15 +173,6 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       error: message,
     };
   }
-}
-
-async function drain(result: UsageAdapterV1CollectResult): Promise<UsageRecordInput[]> {
-  if (Symbol.asyncIterator in Object(result)) {
-    const records: UsageRecordInput[] = [];
-    for await (const batch of result as AsyncIterable<readonly UsageRecordInput[]>) records.push(...batch);
-    return records;
-  }
-  return [...(await (result as Promise<readonly UsageRecordInput[]>))];
 }
 
 function describeError(error: unknown): string {

@@ -1,4 +1,5 @@
 import type { UsageStore } from '@utt/postgres';
+import { workerPriceRegistry } from '../pricing/worker-price-registry';
 import type { Runtime } from '../runtime';
 import { collectSource, type SourceRunResult } from './collect-source';
 import type { PreparedSource } from './prepare-sources';
@@ -20,7 +21,10 @@ export async function runCycle(
   options: { signal: AbortSignal; now?: Date; range?: { since: Date; until?: Date }; fetch?: typeof globalThis.fetch },
 ): Promise<CycleResult> {
   const startedAt = options.now ?? new Date();
+  // Measured on the real clock: `--now` moves the collection time, not how long the cycle took.
+  const clockStart = Date.now();
   const results: SourceRunResult[] = [];
+  const pricing = await workerPriceRegistry(runtime);
   for (const source of prepared) {
     if (options.signal.aborted) break;
     results.push(
@@ -28,7 +32,7 @@ export async function runCycle(
         prepared: source,
         store,
         worker: runtime.loaded.config.worker,
-        pricing: runtime.loaded.config.pricing,
+        pricing,
         env: runtime.env,
         fetch: options.fetch ?? globalThis.fetch,
         logger: runtime.logger,
@@ -40,7 +44,7 @@ export async function runCycle(
     );
   }
   await store.heartbeat(new Date());
-  return { sources: results, startedAt, durationMs: Date.now() - startedAt.getTime() };
+  return { sources: results, startedAt, durationMs: Date.now() - clockStart };
 }
 
 /** 0: every source succeeded (or is paused); 2: some failed, the others were written. */

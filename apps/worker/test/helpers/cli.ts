@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, type UsageStore } from '@utt/postgres';
+import { inject } from 'vitest';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKER_ROOT = path.resolve(here, '../..');
@@ -45,6 +47,7 @@ export function backends(): Backend[] {
       name: 'pglite',
       setup(workdir) {
         const dbPath = path.join(workdir, 'db');
+        cpSync(inject('pgliteTemplate'), dbPath, { recursive: true });
         return {
           databaseYaml: `database:\n  path: ${JSON.stringify(dbPath)}\n  schema: utt\n`,
           env: {},

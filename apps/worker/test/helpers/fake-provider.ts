@@ -51,6 +51,14 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       return json(429, { error: { message: 'slow down' } }, { 'retry-after': '1' });
     }
     if (endpoint === 'whoami') return json(200, { ok: true });
+    if (endpoint === 'costs') {
+      // One billed amount per UTC day the window touches, in cents-exact dollars.
+      const days = [];
+      const first = Math.floor(new Date(url.searchParams.get('start') ?? '').getTime() / (24 * HOUR_MS));
+      const last = Math.ceil(new Date(url.searchParams.get('end') ?? '').getTime() / (24 * HOUR_MS));
+      for (let day = first; day < last; day++) days.push({ date: new Date(day * 24 * HOUR_MS).toISOString(), amount: '1.23' });
+      return json(200, { days });
+    }
     const start = new Date(url.searchParams.get('start') ?? '');
     const end = new Date(url.searchParams.get('end') ?? '');
     const granularity = url.searchParams.get('granularity');

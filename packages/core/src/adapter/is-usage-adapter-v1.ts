@@ -19,6 +19,9 @@ export function describeUsageAdapterV1Problems(value: unknown): string[] {
   if (typeof schema?.['~standard']?.validate !== 'function') problems.push('configSchema is not a Standard Schema');
   if (typeof candidate.collect !== 'function') problems.push('collect is not a function');
   if (candidate.check !== undefined && typeof candidate.check !== 'function') problems.push('check is not a function');
+  if (candidate.collectProviderCosts !== undefined && typeof candidate.collectProviderCosts !== 'function') {
+    problems.push('collectProviderCosts is not a function');
+  }
   const capabilities = candidate.capabilities as Record<string, unknown> | undefined;
   if (typeof capabilities !== 'object' || capabilities === null) {
     problems.push('capabilities missing');
@@ -35,6 +38,12 @@ export function describeUsageAdapterV1Problems(value: unknown): string[] {
     }
     if (!['exact', 'provider_aggregate', 'derived_estimate'].includes(capabilities.measurementBasis as string)) {
       problems.push('capabilities.measurementBasis is invalid');
+    }
+    if (
+      capabilities.defaultSettleHours !== undefined &&
+      (typeof capabilities.defaultSettleHours !== 'number' || !(capabilities.defaultSettleHours >= 0))
+    ) {
+      problems.push('capabilities.defaultSettleHours must be a number of hours >= 0');
     }
     if (capabilities.maxBackfillDays !== null && typeof capabilities.maxBackfillDays !== 'number') {
       problems.push('capabilities.maxBackfillDays must be a number or null');

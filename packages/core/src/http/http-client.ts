@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import { formatIssues } from '../schema/format-issues';
 import { redactSecrets } from '../secret/redact-secrets';
 import { endpointOf } from './endpoint-of';
+import { fetchFollowingRedirects } from './follow-redirects';
 import { parseRetryAfter } from './retry-after';
 
 export type QueryValue = string | number | boolean;
@@ -82,12 +83,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     if (options.userAgent) headers['user-agent'] = options.userAgent;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const response = await fetchImpl(url, {
+      const { response, finalUrl } = await fetchFollowingRedirects(fetchImpl, url, {
         method: request.method ?? 'GET',
         headers,
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
         signal,
-        redirect: 'follow',
       });
       // Reading the body inside the same signal puts it under the deadline too.
       const text = await response.text();
@@ -101,7 +101,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           attempts: attemptNumber,
         });
       }
-      return { status: response.status, url: response.url, text, headers: response.headers };
+      return { status: response.status, url: finalUrl.href, text, headers: response.headers };
     } catch (error) {
       if (AdapterHttpError.isInstance(error)) throw error;
       if (options.signal?.aborted) throw options.signal.reason ?? error;

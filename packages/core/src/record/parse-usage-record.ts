@@ -1,6 +1,7 @@
 import { InvalidRecordError } from '../errors/invalid-record-error';
 import { formatIssues } from '../schema/format-issues';
 import type { TimeWindow } from '../time/time-window';
+import { type ProviderCostRow, providerCostRecordSchema } from './provider-cost-record';
 import { type UsageRecord, type UsageRow, usageRecordSchema } from './usage-record';
 
 /** Validates one adapter record; the error names each bad field. */
@@ -29,6 +30,29 @@ export function toUsageRow(
       issues: [
         `bucket_start: ${record.bucket_start.toISOString()} is outside the window [${window.start.toISOString()}, ${window.end.toISOString()})`,
       ],
+      where: options.where,
+    });
+  }
+  return {
+    ...record,
+    source_system: options.sourceSystem,
+    source_instance: record.source_instance === '' ? options.defaultInstance : record.source_instance,
+  };
+}
+
+/** Validates a provider cost record and stamps it for the store, like toUsageRow. */
+export function toProviderCostRow(
+  input: unknown,
+  options: { sourceSystem: string; defaultInstance: string; window?: TimeWindow; where?: string },
+): ProviderCostRow {
+  const result = providerCostRecordSchema.safeParse(input);
+  if (!result.success) throw new InvalidRecordError({ issues: formatIssues(result.error.issues), where: options.where });
+  const record = result.data;
+  const window = options.window;
+  // Costs are daily: a day that overlaps the window belongs to it.
+  if (window && (record.bucket_start.getTime() + 86_400_000 <= window.start.getTime() || record.bucket_start >= window.end)) {
+    throw new InvalidRecordError({
+      issues: [`bucket_start: ${record.bucket_start.toISOString()} is outside the window [${window.start.toISOString()}, ${window.end.toISOString()})`],
       where: options.where,
     });
   }

@@ -100,6 +100,10 @@ export const usageRecordSchema = z
     requests: countSchema,
     cost_usd: costSchema,
     cost_source: z.enum(COST_SOURCES).nullable().default(null),
+    /** Which price a computed cost used (source, key, effective date), so history stays auditable. */
+    price_ref: z.string().max(500).nullable().optional(),
+    /** Why a row is unpriced (cost NULL), e.g. `no_price`; unpriced is a state, never $0. */
+    unpriced_reason: z.string().max(500).nullable().optional(),
     measurement_basis: z.enum(MEASUREMENT_BASES),
   })
   .superRefine((record, context) => {

@@ -18,4 +18,11 @@ export type UsageAdapterV1Capabilities = {
    * now (files, a config list) whatever the window, and no watermark is kept.
    */
   readonly windowed: boolean;
+  /**
+   * How far back each cycle re-collects by default, in hours, because the
+   * provider revises recent buckets after the fact (OpenAI, Anthropic,
+   * Copilot). The source's `settle` setting overrides it; without either the
+   * worker's default applies.
+   */
+  readonly defaultSettleHours?: number;
 };

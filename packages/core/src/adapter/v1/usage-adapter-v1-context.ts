@@ -1,5 +1,7 @@
 import type { HttpClient } from '../../http/http-client';
 import type { Logger } from '../../logger';
+import type { UsageAdapterV1State } from './usage-adapter-v1-state';
+import type { UsageAdapterV1Pricer } from './usage-adapter-v1-pricer';
 
 /**
  * Everything an adapter touches outside itself. Tests build one by hand; no
@@ -19,4 +21,14 @@ export type UsageAdapterV1Context<TConfig> = {
   readonly now: () => Date;
   /** The configured name of this source (several sources may share one adapter). */
   readonly sourceName: string;
+  /**
+   * Durable state kept between cycles, written in the same transaction as the
+   * records. Provided by the worker; absent where no store backs it.
+   */
+  readonly state?: UsageAdapterV1State;
+  /**
+   * The worker's prices, for adapters that see single requests and must price
+   * each before summing it into a bucket. Absent when the worker prices rows.
+   */
+  readonly pricer?: UsageAdapterV1Pricer;
 };

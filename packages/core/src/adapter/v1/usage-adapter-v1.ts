@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { ProviderCostRecordInput } from '../../record/provider-cost-record';
 import type { UsageAdapterV1Capabilities } from './usage-adapter-v1-capabilities';
 import type { UsageAdapterV1CheckResult } from './usage-adapter-v1-check-result';
 import type { UsageAdapterV1CollectResult } from './usage-adapter-v1-collect-result';
@@ -26,4 +27,13 @@ export type UsageAdapterV1<TConfig = unknown> = {
   readonly check?: (context: UsageAdapterV1Context<TConfig>) => Promise<UsageAdapterV1CheckResult>;
   /** Records whose bucket_start lies in the window (for windowed adapters). */
   readonly collect: (window: UsageAdapterV1Window, context: UsageAdapterV1Context<TConfig>) => UsageAdapterV1CollectResult;
+  /**
+   * What the provider says it billed, per day, for the days the window
+   * touches (stored in provider_cost for billed-vs-computed reconciliation).
+   * Called after collect() in the same cycle; both are written together.
+   */
+  readonly collectProviderCosts?: (
+    window: UsageAdapterV1Window,
+    context: UsageAdapterV1Context<TConfig>,
+  ) => Promise<readonly ProviderCostRecordInput[]>;
 };

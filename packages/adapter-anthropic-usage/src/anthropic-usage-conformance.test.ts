@@ -1,0 +1,25 @@
+import { describeUsageAdapterConformance } from '@utt/adapter-testkit';
+import messagesPage1 from './__fixtures__/messages-1h-page-1.json' with { type: 'json' };
+import messagesPage2 from './__fixtures__/messages-1h-page-2.json' with { type: 'json' };
+import { anthropicUsageAdapter } from './anthropic-usage-adapter';
+
+const ADMIN_KEY = 'sk-ant-admin01-CANARY-6d0a2f5c-never-logged';
+const CURSOR = 'page_MjAyNi0wOS0wMVQwMjowMDowMFo=';
+const GROUP_BY = ['api_key', 'workspace', 'service_tier', 'context_window'];
+
+describeUsageAdapterConformance({
+  adapter: anthropicUsageAdapter,
+  config: { adminKey: ADMIN_KEY, groupBy: GROUP_BY },
+  window: { start: new Date('2026-09-01T00:00:00Z'), end: new Date('2026-09-01T03:00:00Z'), granularity: 'hour' },
+  canarySecrets: [ADMIN_KEY],
+  http: {
+    configForBaseUrl: (baseUrl) => ({ adminKey: ADMIN_KEY, baseUrl, groupBy: GROUP_BY }),
+    serve: (request) => {
+      if (request.headers['x-api-key'] !== ADMIN_KEY) {
+        return { status: 401, body: JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } }) };
+      }
+      const body = request.url.searchParams.get('page') === CURSOR ? messagesPage2 : messagesPage1;
+      return { status: 200, body: JSON.stringify(body) };
+    },
+  },
+});

@@ -1,0 +1,39 @@
+import { collectAgentLogs } from '@utt/agent-logs';
+import { defineAdapter } from '@utt/core';
+import { geminiCliConfigSchema } from './gemini-cli-config';
+import { createGeminiCliFormat } from './gemini-cli-format';
+import { geminiCliRoots } from './gemini-cli-paths';
+
+/**
+ * Gemini CLI usage from its local session recordings: hourly rows per model,
+ * project and machine, one count per message however often the recording
+ * is rewritten.
+ */
+export const geminiCliAdapter = defineAdapter({
+  specificationVersion: 'v1',
+  id: 'gemini-cli',
+  sourceSystem: 'gemini_cli',
+  configSchema: geminiCliConfigSchema,
+  capabilities: {
+    granularities: ['hour'],
+    // Gemini reports cached (read) tokens; cache writes are not in the recording.
+    cacheTokens: 'read',
+    costSource: 'none',
+    measurementBasis: 'exact',
+    maxBackfillDays: null,
+    windowed: false,
+  },
+  async check(context) {
+    const roots = context.config.paths ?? geminiCliRoots(context.env);
+    return { ok: true, detail: `reads ${roots.join(', ')}` };
+  },
+  async collect(_window, context) {
+    const { records } = await collectAgentLogs(context, {
+      agent: 'gemini-cli',
+      provider: 'google',
+      format: createGeminiCliFormat(),
+      defaultRoots: geminiCliRoots,
+    });
+    return records;
+  },
+});

@@ -1,0 +1,106 @@
+import type { UsageAdapterV1Context, UsageRecordInput } from '@utt/core';
+import type { AgentLogConfig } from './agent-log-config';
+import { defaultSourceInstance } from './default-instance';
+import { type ScanTranscriptsResult, scanTranscripts } from './scan-transcripts';
+import type { TranscriptFormat } from './transcript-format';
+import type { LedgerCell } from './usage-ledger';
+
+export type CollectAgentLogsOptions = {
+  /** The adapter id, first segment of every state key. */
+  readonly agent: string;
+  /** token_usage.provider of the rows. */
+  readonly provider: string;
+  readonly format: TranscriptFormat;
+  /** The agent's default locations, used when config.paths is not set. */
+  readonly defaultRoots: (env: Readonly<Record<string, string | undefined>>) => string[];
+};
+
+/**
+ * The whole collect() of a coding-agent adapter: scan incrementally (through
+ * context.state when the worker provides it, else a full scan), and turn the
+ * touched hours into token_usage records for this machine.
+ */
+export async function collectAgentLogs(
+  context: UsageAdapterV1Context<AgentLogConfig>,
+  options: CollectAgentLogsOptions,
+): Promise<{ records: UsageRecordInput[]; scan: ScanTranscriptsResult }> {
+  const config = context.config;
+  const instance = config.instance ?? defaultSourceInstance(context.env);
+  const roots = config.paths ?? options.defaultRoots(context.env);
+  const scan = await scanTranscripts({
+    roots,
+    format: options.format,
+    state: context.state,
+    namespace: `${options.agent}/${instance}`,
+    retentionDays: config.retentionDays,
+    now: context.now(),
+    signal: context.signal,
+    logger: context.logger,
+  });
+  const { statistics } = scan;
+  context.logger.debug(`${options.agent}: scanned transcripts`, {
+    files: statistics.files,
+    filesRead: statistics.filesRead,
+    filesReset: statistics.filesReset,
+    bytesRead: statistics.bytesRead,
+    events: statistics.events,
+    duplicates: statistics.duplicates,
+    sealed: statistics.sealed,
+    malformed: statistics.malformed,
+    cells: scan.cells.length,
+    threads: statistics.threads,
+    ...Object.fromEntries(Object.entries(statistics.timings).map(([phase, ms]) => [phase, Math.round(ms)])),
+  });
+  if (statistics.files === 0 && statistics.missingRoots.length > 0) {
+    context.logger.info(`${options.agent}: no transcripts found`, { looked: statistics.missingRoots.join(', ') });
+  }
+  return { records: toAgentUsageRecords(scan.cells, { provider: options.provider, instance, config }), scan };
+}
+
+/** Ledger cells as token_usage records: hourly, exact, priced later by the worker. */
+export function toAgentUsageRecords(
+  cells: readonly LedgerCell[],
+  options: { provider: string; instance: string; config: Pick<AgentLogConfig, 'billing' | 'labels' | 'sessionLabel'> },
+): UsageRecordInput[] {
+  const extra: Record<string, string> = { ...options.config.labels };
+  if (options.config.billing === 'subscription') extra.billing = 'subscription';
+  const merged = new Map<string, UsageRecordInput>();
+  const records: UsageRecordInput[] = [];
+  for (const cell of cells) {
+    const labels: Record<string, string> = { ...extra };
+    for (const [key, value] of Object.entries(cell.labels)) {
+      if (key === 'session' && !options.config.sessionLabel) continue;
+      if (value !== '') labels[key] = value;
+    }
+    const [input, output, cachedRead, cachedWrite, cachedWrite1h, reasoning, requests] = cell.tokens;
+    const record: UsageRecordInput = {
+      source_instance: options.instance,
+      granularity: 'hour',
+      bucket_start: cell.bucketStart,
+      provider: options.provider,
+      model: cell.model,
+      labels,
+      input_tokens: input,
+      output_tokens: output,
+      cached_read_tokens: cachedRead,
+      cached_write_tokens: cachedWrite,
+      cached_write_1h_tokens: cachedWrite1h,
+      reasoning_tokens: reasoning,
+      requests,
+      measurement_basis: 'exact',
+    };
+    // Without the session label, cells that differed only by session share a row.
+    const key = JSON.stringify([cell.bucketStart.getTime(), cell.model, Object.entries(labels).sort()]);
+    const existing = merged.get(key);
+    if (existing) {
+      for (const column of ['input_tokens', 'output_tokens', 'cached_read_tokens', 'cached_write_tokens', 'cached_write_1h_tokens', 'reasoning_tokens', 'requests'] as const) {
+        const value = record[column];
+        if (value !== null && value !== undefined) existing[column] = (existing[column] ?? 0) + value;
+      }
+      continue;
+    }
+    merged.set(key, record);
+    records.push(record);
+  }
+  return records;
+}

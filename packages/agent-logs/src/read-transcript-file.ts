@@ -1,0 +1,65 @@
+import type { FileCursor } from './file-cursor';
+import { readNewLines, readWholeFileIfChanged } from './read-new-lines';
+import type { TranscriptFile, TranscriptFormat } from './transcript-format';
+import type { UsageEvent } from './usage-event';
+
+export type TranscriptFileSink = {
+  readonly emit: (event: UsageEvent) => void;
+  readonly malformed: (line: number, error: unknown) => void;
+};
+
+export type TranscriptFileRead =
+  | { readonly status: 'unchanged' }
+  | { readonly status: 'read'; readonly cursor: FileCursor; readonly reset: boolean; readonly bytesRead: number };
+
+/**
+ * Reads what is new in one transcript and hands its events to `sink`: the
+ * part of a scan that needs no ledger, so it can run on a worker thread.
+ */
+export async function readTranscriptFile(
+  path: string,
+  previous: FileCursor | undefined,
+  format: TranscriptFormat,
+  sink: TranscriptFileSink,
+): Promise<TranscriptFileRead> {
+  const file: TranscriptFile = { path, carry: undefined, emit: sink.emit };
+  if (format.layout(path) === 'document') {
+    const read = await readWholeFileIfChanged(path, previous);
+    if (!read) return { status: 'unchanged' };
+    try {
+      format.parseDocument?.(read.text, file);
+    } catch (error) {
+      sink.malformed(0, error);
+    }
+    return { status: 'read', cursor: read.cursor, reset: false, bytesRead: read.cursor.size };
+  }
+  const result = await readNewLines(
+    path,
+    previous,
+    (line, lineNumber) => {
+      try {
+        format.parseLine?.(line, file);
+      } catch (error) {
+        sink.malformed(lineNumber, error);
+      }
+    },
+    // A file read from the start again must not continue from its old carry.
+    (reset) => {
+      // Cloned: the parser mutates it, and the stored copy must change only through state.set().
+      file.carry = reset || previous?.carry === undefined ? undefined : structuredClone(previous.carry);
+    },
+    format.lineMustContain,
+  );
+  if (result.unchanged) return { status: 'unchanged' };
+  return { status: 'read', cursor: { ...result.cursor, carry: file.carry }, reset: result.reset, bytesRead: result.bytesRead };
+}
+
+/**
+ * The reason for a bad line, without the line's text: a transcript holds
+ * whatever the user pasted, secrets included, and V8's JSON errors quote it.
+ */
+export function describeParseError(error: unknown): string {
+  if (error instanceof SyntaxError) return 'not valid JSON';
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

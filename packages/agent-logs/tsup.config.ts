@@ -1,0 +1,6 @@
+import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.config.base';
+import manifest from './package.json' with { type: 'json' };
+
+// scan-worker.js is loaded by URL on worker threads during large scans.
+export default defineConfig(libraryConfig(manifest.version, { entry: ['src/index.ts', 'src/scan-worker.ts'] }));

@@ -1,0 +1,88 @@
+import { InvalidRecordError, toProviderCostRow } from '@utt/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-backends';
+import { usageRow } from './test-support/usage-rows';
+import type { UsageStore } from './usage-store';
+
+const SOURCE = 'anthropic-main';
+const SYSTEM = 'test_system';
+
+const cost = (overrides: Record<string, unknown> = {}) =>
+  toProviderCostRow(
+    { bucket_start: '2026-10-01T00:00:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', line_item: 'tokens', amount_usd: '12.3456', ...overrides },
+    { sourceSystem: SYSTEM, defaultInstance: SOURCE },
+  );
+
+async function costs(store: UsageStore) {
+  return store.client.query<{ bucket_start: Date; line_item: string; amount_usd: string; created_at: Date }>(
+    `SELECT bucket_start, line_item, amount_usd, created_at FROM "${store.schema}".provider_cost ORDER BY bucket_start, line_item`,
+  );
+}
+
+describe.each(TEST_BACKENDS)('provider costs and source state on $name', (backend) => {
+  const store = useTestStore(backend);
+  beforeEach(() => clearTables(store()));
+
+  it('writes billed amounts with the rows and replaces a revised day instead of adding to it', async () => {
+    await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [usageRow({ bucket_start: new Date('2026-10-01T00:00:00Z') })],
+      providerCosts: [cost(), cost({ line_item: 'web_search', amount_usd: -0.5 })],
+    });
+    const first = await costs(store());
+    expect(first.map(({ line_item, amount_usd }) => [line_item, amount_usd])).toEqual([
+      ['tokens', '12.3456'],
+      ['web_search', '-0.5'],
+    ]);
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [], providerCosts: [cost({ amount_usd: '13.000000000000000001' })] });
+    const second = await costs(store());
+    expect(second.map(({ line_item, amount_usd }) => [line_item, amount_usd])).toEqual([
+      ['tokens', '13.000000000000000001'],
+      ['web_search', '-0.5'],
+    ]);
+    expect(second[0]?.created_at).toEqual(first[0]?.created_at);
+  });
+
+  it('refuses two costs with one key, and a cost from another source_system, before writing anything', async () => {
+    await expect(
+      store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [usageRow()], providerCosts: [cost(), cost()] }),
+    ).rejects.toSatisfy((error) => InvalidRecordError.isInstance(error) && /providerCosts\[1\]/.test(error.message));
+    await expect(
+      store().writeSourceWindow({ source: SOURCE, sourceSystem: 'other', rows: [], providerCosts: [cost()] }),
+    ).rejects.toThrow(/providerCosts\[0\]\.source_system/);
+    expect(await costs(store())).toEqual([]);
+  });
+
+  it('stores state changes with the rows and loads them back; deleted keys disappear', async () => {
+    await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [],
+      state: { set: new Map<string, unknown>([['file:/a.jsonl', { offset: 120, inode: 7 }], ['file:/b.jsonl', { offset: 9 }]]), deleted: [] },
+    });
+    expect(await store().loadSourceState(SOURCE)).toEqual(
+      new Map([
+        ['file:/a.jsonl', { offset: 120, inode: 7 }],
+        ['file:/b.jsonl', { offset: 9 }],
+      ]),
+    );
+    await store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [],
+      state: { set: new Map([['file:/a.jsonl', { offset: 300, inode: 7 }]]), deleted: ['file:/b.jsonl'] },
+    });
+    expect(await store().loadSourceState(SOURCE)).toEqual(new Map([['file:/a.jsonl', { offset: 300, inode: 7 }]]));
+    expect(await store().loadSourceState('another-source')).toEqual(new Map());
+  });
+
+  it('drops the state change when the rows fail: state and data never disagree (invariant 12)', async () => {
+    const before = await store().loadSourceState(SOURCE);
+    const bad = { ...usageRow(), input_tokens: -1 };
+    await expect(
+      store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [bad], state: { set: new Map([['k', 1]]), deleted: [] } }),
+    ).rejects.toThrow();
+    expect(await store().loadSourceState(SOURCE)).toEqual(before);
+  });
+});

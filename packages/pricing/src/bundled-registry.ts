@@ -1,0 +1,21 @@
+import { waitForUpdate } from '@pydantic/genai-prices';
+import type { RegistryDataSet } from './price-registry';
+import { parseRegistryData } from './registry-data';
+
+/** The genai-prices release whose data is bundled (its package.json version, checked by a test). */
+export const GENAI_PRICES_VERSION = '0.1.8';
+
+let cached: Promise<RegistryDataSet> | undefined;
+
+/**
+ * The price data bundled with @pydantic/genai-prices. Its module keeps the
+ * data it ships with until someone calls its updatePrices(); utt never does
+ * (the worker works offline), so this is exactly the released snapshot.
+ */
+export function loadBundledRegistry(): Promise<RegistryDataSet> {
+  cached ??= waitForUpdate().then((providers) => {
+    if (!providers) throw new Error('@pydantic/genai-prices returned no bundled price data');
+    return { label: `genai-prices@${GENAI_PRICES_VERSION}`, providers: parseRegistryData(providers, 'bundled genai-prices data') };
+  });
+  return cached;
+}

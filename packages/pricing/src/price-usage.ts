@@ -1,0 +1,227 @@
+import { formatScaledInteger, type Granularity, toScaledInteger } from '@utt/core';
+import type { PriceEntry } from './price-entry';
+import { versionAt } from './price-entry';
+import type { PriceRates, TokenRate, TokenRateName } from './price-rates';
+import type { PriceRegistry, PriceResolution } from './price-registry';
+import type { TimeOfDayWindow } from './registry-data';
+import { serviceTierMultiplier, serviceTierOf } from './service-tier';
+
+/** What a price needs to know about one record (a token_usage row, or one request of an import). */
+export type PriceInput = {
+  readonly provider: string;
+  readonly model: string;
+  /** The price in force at this instant is used (a record's bucket_start). */
+  readonly bucket_start: Date;
+  /** The bucket's length; time-of-day prices need to know whether one applies to all of it. */
+  readonly granularity?: Granularity;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly input_tokens: number | null;
+  readonly output_tokens: number | null;
+  readonly cached_read_tokens: number | null;
+  readonly cached_write_tokens: number | null;
+  readonly cached_write_1h_tokens: number | null;
+  readonly requests?: number | null;
+  /** Web searches the source reports for the record, when it does. */
+  readonly web_searches?: number | null;
+};
+
+/** Why a record has no cost. Stored in token_usage.unpriced_reason. */
+export type UnpricedReason =
+  | 'no_tokens'
+  | 'no_price'
+  | 'missing_rate'
+  | 'service_tier'
+  | 'time_of_day';
+
+export type PriceResult =
+  | {
+      readonly status: 'priced';
+      readonly costUsd: string;
+      /** Source, key, effective date and modifiers: `genai-prices@0.1.8:anthropic/claude-sonnet-4-5@base;tier>200000`. */
+      readonly priceRef: string;
+      readonly resolution: PriceResolution;
+    }
+  | {
+      readonly status: 'unpriced';
+      readonly reason: UnpricedReason;
+      /** The reason with its detail, as stored: `missing_rate:cacheWrite1h`. */
+      readonly unpricedReason: string;
+      readonly resolution?: PriceResolution;
+    };
+
+/** Cost units: 10^-12 USD per million tokens is 10^-18 USD per token; multipliers add 6 more decimals. */
+const RATE_DECIMALS = 12;
+const MULTIPLIER_DECIMALS = 6;
+const COST_DECIMALS = RATE_DECIMALS + 6 + MULTIPLIER_DECIMALS;
+
+const BUCKET_SECONDS: Readonly<Record<Granularity, number>> = { hour: 3600, day: 86_400, month: 31 * 86_400 };
+
+/**
+ * Prices one record, every bucket at its own rate: uncached input, output
+ * (reasoning is inside it), cache reads, 5-minute and 1-hour cache writes, a
+ * per-request fee and web searches where the price has them. Long-context
+ * tiers move the whole request; a service tier (batch, flex) multiplies every
+ * rate. Anything that cannot be priced exactly is "unpriced" with a reason,
+ * never 0.
+ */
+export function priceUsage(registry: PriceRegistry, input: PriceInput): PriceResult {
+  const parts: Array<[TokenRateName, number | null]> = [
+    ['input', input.input_tokens],
+    ['output', input.output_tokens],
+    ['cacheRead', input.cached_read_tokens],
+    ['cacheWrite', input.cached_write_tokens === null ? null : input.cached_write_tokens - (input.cached_write_1h_tokens ?? 0)],
+    ['cacheWrite1h', input.cached_write_1h_tokens],
+  ];
+  if (parts.every(([, tokens]) => tokens === null)) return unpriced('no_tokens');
+  const resolution = registry.resolve(input.provider, input.model);
+  if (!resolution) return unpriced('no_price');
+  const { entry } = resolution;
+
+  const version = versionAt(entry, input.bucket_start);
+  const modifiers: string[] = [];
+  let rates: PriceRates = version.rates;
+  if (entry.timeOfDay.length > 0) {
+    const span = timeOfDaySpan(entry.timeOfDay, input.bucket_start, input.granularity);
+    if (span === 'mixed') return unpriced('time_of_day', 'bucket spans several time-of-day prices', resolution);
+    if (span !== undefined) {
+      rates = span.rates;
+      modifiers.push(`tod=${formatSecond(span.window.startSecond)}-${formatSecond(span.window.endSecond)}`);
+    }
+  }
+
+  const tier = serviceTierOf(input.labels);
+  // A bare config key has no provider of its own: the row's provider is the one that bills.
+  const multiplier =
+    serviceTierMultiplier(tier, entry.provider.toLowerCase(), entry.serviceTiers) ??
+    serviceTierMultiplier(tier, input.provider.trim().toLowerCase(), undefined);
+  if (multiplier === undefined) return unpriced('service_tier', tier, resolution);
+  if (tier !== '') modifiers.push(`service_tier=${tier}x${multiplier}`);
+
+  const prompt = (input.input_tokens ?? 0) + (input.cached_read_tokens ?? 0) + (input.cached_write_tokens ?? 0);
+  const selection = selectTier(rates, prompt, input.requests ?? null, input.labels);
+  if (selection.note) modifiers.push(selection.note);
+
+  let total = 0n;
+  const missing: string[] = [];
+  for (const [name, tokens] of parts) {
+    if (tokens === null || tokens === 0) continue;
+    const rate = rates[name];
+    if (rate === undefined) {
+      missing.push(name);
+      continue;
+    }
+    total += BigInt(tokens) * toScaledInteger(rateAt(rate, selection.above), RATE_DECIMALS);
+  }
+  if (rates.perRequest !== undefined) {
+    if (input.requests === null || input.requests === undefined) missing.push('requests');
+    else total += BigInt(input.requests) * toScaledInteger(rates.perRequest, RATE_DECIMALS) * 1_000_000n;
+  }
+  if (input.web_searches) {
+    if (rates.perWebSearch === undefined) missing.push('perWebSearch');
+    else total += BigInt(input.web_searches) * toScaledInteger(rates.perWebSearch, RATE_DECIMALS) * 1_000_000n;
+  }
+  if (missing.length > 0) return unpriced('missing_rate', missing.join(','), resolution);
+
+  const cost = total * toScaledInteger(multiplier, MULTIPLIER_DECIMALS);
+  const priceRef = [`${entry.sourceLabel}:${entry.key}@${version.from ?? 'base'}`, ...modifiers].join(';');
+  return { status: 'priced', costUsd: formatScaledInteger(cost, COST_DECIMALS), priceRef, resolution };
+}
+
+function unpriced(reason: UnpricedReason, detail?: string, resolution?: PriceResolution): PriceResult {
+  return { status: 'unpriced', reason, unpricedReason: detail ? `${reason}:${detail}` : reason, resolution };
+}
+
+type TierSelection = {
+  /** The prompt size the tier is chosen for; 0 means the base rate. */
+  readonly above: number;
+  readonly note?: string;
+};
+
+/**
+ * Tier thresholds apply per request. A single request (requests = 1) is
+ * judged by its prompt; a bucket whose whole prompt is under the threshold
+ * holds no request over it; Anthropic's `context_window` label ("200k-1M")
+ * says which side a grouped row is on. Otherwise the request sizes are
+ * unknown: the base rate is used and the price_ref says it was assumed.
+ */
+function selectTier(
+  rates: PriceRates,
+  prompt: number,
+  requests: number | null,
+  labels: Readonly<Record<string, string>> | undefined,
+): TierSelection {
+  const starts = Object.values(rates)
+    .filter((rate): rate is Exclude<TokenRate, string> => typeof rate === 'object')
+    .flatMap((rate) => rate.tiers.map((tier) => tier.start));
+  if (starts.length === 0) return { above: 0 };
+  const lowest = Math.min(...starts);
+  const window = labels?.context_window ?? labels?.contextWindow;
+  const lowerBound = window === undefined ? undefined : parseWindowLowerBound(window);
+  if (lowerBound !== undefined) {
+    // "200k-1M" holds requests of more than 200k prompt tokens.
+    const above = lowerBound >= lowest ? lowerBound + 1 : 0;
+    return { above, note: above > 0 ? `tier>${largestStartBelow(starts, above)}` : undefined };
+  }
+  if (prompt <= lowest) return { above: 0 };
+  if (requests === 1) return { above: prompt, note: `tier>${largestStartBelow(starts, prompt)}` };
+  return { above: 0, note: 'tier=assumed-base' };
+}
+
+function largestStartBelow(starts: readonly number[], prompt: number): number {
+  return Math.max(...starts.filter((start) => prompt > start));
+}
+
+function parseWindowLowerBound(label: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*-/.exec(label);
+  if (!match) return undefined;
+  const unit = match[2]?.toLowerCase() === 'k' ? 1_000 : match[2]?.toLowerCase() === 'm' ? 1_000_000 : 1;
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** genai-prices semantics: a request with a prompt larger than a tier's start pays that tier's price. */
+export function rateAt(rate: TokenRate, prompt: number): string {
+  if (typeof rate === 'string') return rate;
+  let price = rate.base;
+  for (const tier of rate.tiers) if (prompt > tier.start) price = tier.price;
+  return price;
+}
+
+type TimeOfDayPrice = PriceEntry['timeOfDay'][number];
+
+/**
+ * The time-of-day price that applies to the whole bucket, undefined when none
+ * does (the dated price applies), or 'mixed' when the bucket straddles a
+ * boundary: a day bucket of a provider with off-peak prices cannot be priced
+ * exactly from its totals.
+ */
+function timeOfDaySpan(prices: readonly TimeOfDayPrice[], start: Date, granularity: Granularity | undefined): TimeOfDayPrice | undefined | 'mixed' {
+  const length = granularity === undefined ? 0 : BUCKET_SECONDS[granularity];
+  const first = (start.getTime() / 1000) % 86_400;
+  const inside = (window: TimeOfDayWindow, second: number) => {
+    const at = ((second % 86_400) + 86_400) % 86_400;
+    return window.endSecond < window.startSecond
+      ? at >= window.startSecond || at < window.endSecond
+      : at >= window.startSecond && at < window.endSecond;
+  };
+  const at = (second: number) => {
+    // Later entries win, as in genai-prices.
+    for (let index = prices.length - 1; index >= 0; index -= 1) {
+      const price = prices[index] as TimeOfDayPrice;
+      if (inside(price.window, second)) return price;
+    }
+    return undefined;
+  };
+  const chosen = at(first);
+  if (length >= 86_400) {
+    for (let second = 0; second < 86_400; second += 60) if (at(second) !== chosen) return 'mixed';
+    return chosen;
+  }
+  for (let second = first; second < first + length; second += 60) if (at(second) !== chosen) return 'mixed';
+  return chosen;
+}
+
+function formatSecond(second: number): string {
+  const hours = Math.floor(second / 3600);
+  const minutes = Math.floor((second % 3600) / 60);
+  return `${String(hours).padStart(2, '0')}:${String(minutes).padStart(2, '0')}`;
+}
