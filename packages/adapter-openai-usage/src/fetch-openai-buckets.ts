@@ -1,4 +1,4 @@
-import { endpointOf, type HttpClient, type QueryValue, ResponseShapeError, type z } from '@utt/core';
+import { followCursorPages, type HttpClient, type QueryValue, type z } from '@utt/core';
 import type { OpenaiBucket } from './openai-usage-api';
 import { describeOpenaiError } from './describe-openai-error';
 
@@ -7,9 +7,6 @@ type PageSchema<R> = z.ZodType<{
   has_more: boolean;
   next_page?: string | null | undefined;
 }>;
-
-/** A safety stop: a provider that keeps answering has_more with new cursors is broken, not busy. */
-const MAX_PAGES = 1_000;
 
 /**
  * Every bucket of a paged OpenAI endpoint: follows `next_page` (sent back as
@@ -25,31 +22,21 @@ export async function fetchOpenaiBuckets<R>(
     readonly schema: PageSchema<R>;
   },
 ): Promise<OpenaiBucket<R>[]> {
-  const buckets: OpenaiBucket<R>[] = [];
-  const seenCursors = new Set<string>();
-  let cursor: string | undefined;
-  for (let pageNumber = 1; ; pageNumber++) {
-    const page = await http.requestJson({
-      url: request.url,
-      query: { ...request.query, page: cursor },
-      headers: { authorization: `Bearer ${request.adminKey}` },
-      schema: request.schema,
-      describeError: describeOpenaiError,
-    });
-    page.data.forEach((bucket, index) => buckets.push({ ...bucket, path: `page ${pageNumber} data[${index}]` }));
-    if (!page.has_more) return buckets;
-    const next = page.next_page;
-    const problem =
-      typeof next !== 'string' || next === ''
-        ? 'next_page: missing although has_more is true'
-        : seenCursors.has(next)
-          ? 'next_page: repeats an earlier cursor (the pages would never end)'
-          : pageNumber >= MAX_PAGES
-            ? `has_more: still true after ${MAX_PAGES} pages`
-            : undefined;
-    if (problem) throw new ResponseShapeError({ endpoint: endpointOf(request.url), issues: [`page ${pageNumber} ${problem}`] });
-    seenCursors.add(next as string);
-    cursor = next as string;
-  }
+  const pages = await followCursorPages({
+    url: request.url,
+    fetchPage: (cursor) =>
+      http.requestJson({
+        url: request.url,
+        query: { ...request.query, page: cursor },
+        headers: { authorization: `Bearer ${request.adminKey}` },
+        schema: request.schema,
+        describeError: describeOpenaiError,
+      }),
+    describe: (page) => ({ hasMore: page.has_more, nextCursor: page.next_page }),
+    fields: { hasMore: 'has_more', nextCursor: 'next_page' },
+  });
+  return pages.flatMap((page, pageIndex) =>
+    page.data.map((bucket, index): OpenaiBucket<R> => ({ ...bucket, path: `page ${pageIndex + 1} data[${index}]` })),
+  );
 }
 

@@ -65,6 +65,7 @@ export {
   type HttpResponse,
   type QueryValue,
 } from './http/http-client';
+export { type CursorPage, followCursorPages } from './http/follow-cursor-pages';
 export { parseRetryAfter } from './http/retry-after';
 export { endpointOf } from './http/endpoint-of';
 
