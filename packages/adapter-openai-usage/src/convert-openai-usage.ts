@@ -1,4 +1,4 @@
-import { type Granularity, isAlignedToBucket, ResponseShapeError, type TimeWindow, type UsageRecordInput } from '@utt/core';
+import { type Granularity, isAlignedToBucket, mergeUsageRecords, ResponseShapeError, type TimeWindow, type UsageRecordInput } from '@utt/core';
 import type {
   OpenaiBucket,
   OpenaiCompletionsResult,
@@ -76,7 +76,8 @@ export function convertOpenaiUsage(usage: OpenaiUsageBuckets, window: TimeWindow
       }
     });
   }
-  return mergeSameKey(records);
+  // Two results for one key (a null and an empty project id) are added up, not written twice.
+  return mergeUsageRecords(records);
 }
 
 function labelsOf(endpoint: OpenaiUsageEndpoint, result: OpenaiRequestsResult): Record<string, string> {
@@ -105,34 +106,4 @@ export function checkBucket(
   }
   if (issues.length > 0) throw new ResponseShapeError({ endpoint: endpointUrl, issues });
   return start;
-}
-
-/**
- * Results are one per group combination, so keys are normally unique; should
- * the API ever answer two for one key (a null and an empty project id), they
- * are added up rather than one overwriting the other.
- */
-function mergeSameKey(records: UsageRecordInput[]): UsageRecordInput[] {
-  const byKey = new Map<string, UsageRecordInput>();
-  for (const record of records) {
-    const key = JSON.stringify([
-      (record.bucket_start as Date).getTime(),
-      record.model,
-      record.account,
-      record.api_key,
-      record.user_id,
-      Object.entries(record.labels ?? {}).sort(),
-    ]);
-    const existing = byKey.get(key);
-    if (!existing) {
-      byKey.set(key, record);
-      continue;
-    }
-    for (const column of ['input_tokens', 'output_tokens', 'cached_read_tokens', 'cached_write_tokens', 'requests'] as const) {
-      const a = existing[column] ?? null;
-      const b = record[column] ?? null;
-      existing[column] = a === null && b === null ? null : (a ?? 0) + (b ?? 0);
-    }
-  }
-  return [...byKey.values()];
 }

@@ -31,6 +31,7 @@ export {
   usageRecordSchema,
   usageRowKey,
 } from './record/usage-record';
+export { mergeUsageRecords } from './record/merge-usage-records';
 export { parseUsageRecord, toProviderCostRow, toUsageRow } from './record/parse-usage-record';
 export {
   type ProviderCostRecord,
