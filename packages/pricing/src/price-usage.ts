@@ -1,4 +1,4 @@
-import { formatScaledInteger, type Granularity, toScaledInteger } from '@utt/core';
+import { formatScaledInteger, type Granularity, toScaledInteger, type UsageAdapterV1PriceInput } from '@utt/core';
 import type { PriceEntry } from './price-entry';
 import { versionAt } from './price-entry';
 import type { PriceRates, TokenRate, TokenRateName } from './price-rates';
@@ -6,24 +6,12 @@ import type { PriceRegistry, PriceResolution } from './price-registry';
 import type { TimeOfDayWindow } from './registry-data';
 import { serviceTierMultiplier, serviceTierOf } from './service-tier';
 
-/** What a price needs to know about one record (a token_usage row, or one request of an import). */
-export type PriceInput = {
-  readonly provider: string;
-  readonly model: string;
-  /** The price in force at this instant is used (a record's bucket_start). */
-  readonly bucket_start: Date;
-  /** The bucket's length; time-of-day prices need to know whether one applies to all of it. */
-  readonly granularity?: Granularity;
-  readonly labels?: Readonly<Record<string, string>>;
-  readonly input_tokens: number | null;
-  readonly output_tokens: number | null;
-  readonly cached_read_tokens: number | null;
-  readonly cached_write_tokens: number | null;
-  readonly cached_write_1h_tokens: number | null;
-  readonly requests?: number | null;
-  /** Web searches the source reports for the record, when it does. */
-  readonly web_searches?: number | null;
-};
+/**
+ * What a price needs to know about one record (a token_usage row, or one
+ * request of an import): the same shape the adapter contract's pricer takes,
+ * so the two can never drift apart.
+ */
+export type PriceInput = UsageAdapterV1PriceInput;
 
 /** Why a record has no cost. Stored in token_usage.unpriced_reason. */
 export type UnpricedReason =
