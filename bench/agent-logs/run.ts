@@ -52,17 +52,18 @@ const ccTotals = (JSON.parse(cc.stdout) as { totals: Record<string, number> }).t
 console.log(`ccusage:     ${cc.seconds.toFixed(2)} s  peak RSS ${(cc.maxRssKb / 1024).toFixed(0)} MB`);
 
 const uttRuns = times(() => {
-  const run = timed(process.execPath, ['--import', 'tsx', path.join(here, 'utt-scan.ts'), dataDir]);
+  const run = timed(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(here, 'utt-scan.ts'), dataDir]);
   return { ...run, result: JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, any> };
 });
 const utt = uttRuns.reduce((a, b) => (b.result.coldMs < a.result.coldMs ? b : a));
 console.log(`load average: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
 const coldSeconds = utt.result.coldMs / 1000;
 const phases = (run: Record<string, any>) =>
-  `load state ${run.loadMs.toFixed(1)} ms, collect ${run.collectMs.toFixed(1)} ms [find files ${run.scan.discoverMs}, stat ${run.scan.statMs}, read+parse ${run.scan.readMs}, hours ${run.scan.ledgerMs}], serialise ${run.keysWritten} changed keys (${(run.bytesWritten / 1e6).toFixed(2)} MB) ${run.saveMs.toFixed(1)} ms`;
+  `collect ${run.collectMs.toFixed(1)} ms [find files ${run.scan.discoverMs}, stat ${run.scan.statMs}, read+parse ${run.scan.readMs}, hours ${run.scan.ledgerMs}; of which loading ${run.keysLoaded} state keys ${run.loadMs.toFixed(1)} ms], serialise ${run.keysWritten} changed keys (${(run.bytesWritten / 1e6).toFixed(2)} MB) ${run.saveMs.toFixed(1)} ms`;
 console.log(`utt cold:    ${coldSeconds.toFixed(2)} s cycle (${phases(utt.result.cold)}; process incl. Node/tsx start-up and two more cycles: ${utt.seconds.toFixed(2)} s)  peak RSS ${(utt.maxRssKb / 1024).toFixed(0)} MB`);
 console.log(`utt idle:    ${(utt.result.idleMs / 1000).toFixed(3)} s cycle with nothing appended (${phases(utt.result.idle)})`);
 console.log(`utt incr.:   ${(utt.result.incrementalMs / 1000).toFixed(3)} s cycle after appending ${(utt.result.appendedBytes / 1e6).toFixed(2)} MB, ${utt.result.incrementalRows} rows returned (${phases(utt.result.incremental)})`);
+console.log(`stat floor:  ${(utt.result.statFloorMs as number).toFixed(1)} ms for a bare stat of the ${filesList.length} files in the same process (best of 3)`);
 
 const columns = ['inputTokens', 'outputTokens', 'cacheCreationTokens', 'cacheReadTokens'] as const;
 console.log('\ntoken totals      utt               ccusage           difference');
@@ -79,6 +80,7 @@ const ratios = {
   uttColdVsWc: coldSeconds / wc.seconds,
   ccusageVsWc: cc.seconds / wc.seconds,
   incrementalVsCold: utt.result.incrementalMs / utt.result.coldMs,
+  statFloorVsCold: utt.result.statFloorMs / utt.result.coldMs,
   idleVsCold: utt.result.idleMs / utt.result.coldMs,
 };
 console.log('\nratios');
@@ -88,6 +90,7 @@ console.log(`  utt cold scan / wc -l          ${ratios.uttColdVsWc.toFixed(2)}`)
 console.log(`  ccusage / wc -l                ${ratios.ccusageVsWc.toFixed(2)}`);
 console.log(`  incremental / cold             ${(ratios.incrementalVsCold * 100).toFixed(3)} %  (target < 1 %)`);
 console.log(`  idle cycle / cold              ${(ratios.idleVsCold * 100).toFixed(3)} %`);
+console.log(`  bare stat of every file / cold ${(ratios.statFloorVsCold * 100).toFixed(3)} %  (the floor of any cycle that looks at every file)`);
 console.log(`  peak RSS utt / ccusage         ${(utt.maxRssKb / 1024).toFixed(0)} MB / ${(cc.maxRssKb / 1024).toFixed(0)} MB; state ${(utt.result.stateBytes / 1e6).toFixed(1)} MB in ${utt.result.stateKeys} keys`);
 writeFileSync(
   path.join(benchRoot, '.data', 'agent-logs', 'results.json'),

@@ -1,47 +1,59 @@
-import type { UsageAdapterV1State } from '@utt/core';
+import { createStagedState, type UsageAdapterV1State, type UsageAdapterV1StateSelection } from '@utt/core';
 
 /**
- * A source's state the way utt's worker handles it (apps/worker/src/cycle/staged-state.ts
- * and @utt/postgres' source-state.ts): stored as one JSON text per key, every key loaded
- * and JSON-parsed before collect(), changes staged on top and serialised for the write.
+ * A source's state the way utt's worker handles it for an adapter with
+ * `stateLoading: 'on-demand'` (apps/worker/src/cycle/collect-source.ts over
+ * @utt/postgres' source-state.ts): stored as one JSON text per key, read and
+ * JSON-parsed only when the adapter loads it, changes staged on top with core's
+ * createStagedState (the worker's own) and serialised for the write.
  */
 export class WorkerLikeStore {
   private readonly rows = new Map<string, string>();
 
-  /** Loads every key (as the worker does each cycle) and returns a staged state over it. */
-  load(): { state: UsageAdapterV1State; save: () => { keysWritten: number; bytesWritten: number } } {
-    const stored = new Map<string, unknown>();
-    for (const [key, text] of this.rows) stored.set(key, JSON.parse(text));
-    const set = new Map<string, unknown>();
-    const deleted = new Set<string>();
-    const state: UsageAdapterV1State = {
-      get: (key) => (deleted.has(key) ? undefined : set.has(key) ? set.get(key) : stored.get(key)),
-      keys: (prefix = '') => {
-        const keys = new Set<string>();
-        for (const key of stored.keys()) if (!deleted.has(key)) keys.add(key);
-        for (const key of set.keys()) keys.add(key);
-        return [...keys].filter((key) => key.startsWith(prefix)).sort();
-      },
-      set: (key, value) => {
-        deleted.delete(key);
-        set.set(key, value);
-      },
-      delete: (key) => {
-        set.delete(key);
-        if (stored.has(key)) deleted.add(key);
-      },
-    };
+  /** A staged state over the stored rows; `loadMs` is the time spent reading and parsing what the adapter loaded. */
+  open(): { state: UsageAdapterV1State; loaded: () => { loadMs: number; keysLoaded: number }; save: () => { keysWritten: number; bytesWritten: number } } {
+    let loadMs = 0;
+    let keysLoaded = 0;
+    const staged = createStagedState(async (selection: UsageAdapterV1StateSelection) => {
+      const started = performance.now();
+      const values = new Map<string, unknown>();
+      const take = (key: string) => {
+        const text = this.rows.get(key);
+        if (text !== undefined) values.set(key, JSON.parse(text));
+      };
+      for (const key of selection.keys ?? []) take(key);
+      // The database finds a prefix's keys through its index: a sorted list of the keys stands in for it here.
+      for (const prefix of selection.prefixes ?? []) {
+        const keys = this.sortedKeys();
+        for (let index = lowerBound(keys, prefix); index < keys.length && (keys[index] as string).startsWith(prefix); index += 1) take(keys[index] as string);
+      }
+      keysLoaded += values.size;
+      loadMs += performance.now() - started;
+      return values;
+    });
     const save = () => {
+      const { set, deleted } = staged.changes();
       let bytesWritten = 0;
-      for (const key of deleted) this.rows.delete(key);
+      const keys = this.sortedKeys();
+      for (const key of deleted) {
+        if (this.rows.delete(key)) keys.splice(lowerBound(keys, key), 1);
+      }
       for (const [key, value] of set) {
         const text = JSON.stringify(value);
         bytesWritten += text.length;
+        if (!this.rows.has(key)) keys.splice(lowerBound(keys, key), 0, key);
         this.rows.set(key, text);
       }
-      return { keysWritten: set.size + deleted.size, bytesWritten };
+      return { keysWritten: set.size + deleted.length, bytesWritten };
     };
-    return { state, save };
+    return { state: staged.state, loaded: () => ({ loadMs, keysLoaded }), save };
+  }
+
+  private sorted: string[] | undefined;
+
+  private sortedKeys(): string[] {
+    this.sorted ??= [...this.rows.keys()].sort();
+    return this.sorted;
   }
 
   get keyCount(): number {
@@ -53,4 +65,16 @@ export class WorkerLikeStore {
     for (const [key, text] of this.rows) total += key.length + text.length;
     return total;
   }
+}
+
+/** The index of the first key not below `prefix`. */
+function lowerBound(keys: readonly string[], prefix: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((keys[middle] as string) < prefix) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

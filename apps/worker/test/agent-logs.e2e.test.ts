@@ -111,6 +111,27 @@ describe.each(backends())('coding-agent logs from two machines on $name', (backe
     const unchanged = (list: Array<Record<string, unknown>>) => list.filter((row) => row !== undefined && (row.bucket_start as Date).toISOString() !== '2026-03-01T11:00:00.000Z');
     expect(unchanged(after)).toEqual(unchanged(before));
 
+    // A resumed session replaying msg_b a cycle later: the ledger, loaded on demand from the database, finds the copy already counted.
+    await appendFile(path.join(laptop.projects, 's1.jsonl'), assistant({ id: 'msg_b', at: '2026-03-01T11:10:00Z', session: 's1', input: 5, output: 50, cacheRead: 0 }));
+    expect((await laptop.run()).code).toBe(0);
+    expect(await rows()).toEqual(after);
+    // The state is kept per directory (listing, cursors), per hour and per index shard.
+    const store = await database.open();
+    try {
+      const keys = (await store.client.query<{ key: string }>(`SELECT key FROM "${store.schema}".source_state WHERE key LIKE 'claude-code/alice@laptop/%' ORDER BY key`)).map((row) => row.key.slice('claude-code/alice@laptop/'.length));
+      expect(keys.filter((key) => !key.startsWith('ix/'))).toEqual([
+        `cursors/${laptop.projects}`,
+        `dirs/${path.dirname(laptop.projects)}`,
+        `dirs/${laptop.projects}`,
+        `hour/${Date.parse('2026-03-01T10:00:00Z') / 3_600_000}`,
+        `hour/${Date.parse('2026-03-01T11:00:00Z') / 3_600_000}`,
+        'meta',
+        'roots',
+      ]);
+    } finally {
+      await store.close();
+    }
+
     const agents = await runCli(['agents', 'daily', '--config', laptop.config, '--json'], { cwd: workdir, env: database.env });
     expect(agents.code).toBe(0);
     const daily = JSON.parse(agents.stdout) as { daily: Array<Record<string, unknown>>; totals: Record<string, unknown> };

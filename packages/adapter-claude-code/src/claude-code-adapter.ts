@@ -21,6 +21,8 @@ export const claudeCodeAdapter = defineAdapter({
     measurementBasis: 'exact',
     maxBackfillDays: null,
     windowed: false,
+    // Cursors of every file and the de-duplication ledger of every hour: a cycle reads a little of it.
+    stateLoading: 'on-demand',
   },
   async check(context) {
     const roots = context.config.paths ?? claudeCodeRoots(context.env);

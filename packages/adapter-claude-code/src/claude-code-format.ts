@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { findJsonMembers, tokenTotal, type TokenVector, type TranscriptFile, type TranscriptFormat } from '@utt/agent-logs';
+import { tokenTotal, type TokenVector, type TranscriptFile, type TranscriptFormat } from '@utt/agent-logs';
+import { createLineFieldsReader } from './claude-code-line-fields';
 
 /**
  * Claude Code's JSONL transcripts. Only lines whose `message` carries
@@ -21,6 +22,48 @@ export function createClaudeCodeFormat(): TranscriptFormat {
   let lastProject = '';
   let lastSession = '';
   let lastLabels: Readonly<Record<string, string>> | undefined;
+  const lineReader = createLineFieldsReader();
+  const fields = lineReader.fields;
+
+  /** The rules, over the fields of one line; `bytes` are the line's when they were read from bytes. */
+  function emitResponse(file: TranscriptFile, bytes: Buffer | undefined): void {
+    if (!fields.response) return;
+    if (fields.isApiErrorMessage === true) return;
+    const model = typeof fields.model === 'string' ? fields.model : '';
+    if (model === '<synthetic>') return;
+    const timestampMs = fields.timestampMs;
+    if (Number.isNaN(timestampMs)) throw new Error('timestamp: missing or not a date');
+    const tokens = usageTokens(fields.input, fields.output, fields.cacheRead, fields.cacheWrite, fields.cacheSplit, fields.cache5m, fields.cache1h);
+    const sessionId = typeof fields.sessionId === 'string' && fields.sessionId !== '' ? fields.sessionId : path.basename(file.path, '.jsonl');
+    const messageId = typeof fields.messageId === 'string' && fields.messageId !== '' ? fields.messageId : undefined;
+    const requestId = typeof fields.requestId === 'string' ? fields.requestId : '';
+    if (file.path !== lastPath) {
+      lastPath = file.path;
+      lastProject = projectOf(file, projects);
+      lastLabels = undefined;
+    }
+    if (lastLabels === undefined || sessionId !== lastSession) {
+      lastLabels = labelsOf(lastProject, sessionId, labels);
+      lastSession = sessionId;
+    }
+    file.emit({
+      timestampMs,
+      model,
+      labels: lastLabels,
+      tokens,
+      key: messageId ?? lineKey(sessionId, lineReader.uuid(bytes), timestampMs, tokens),
+      variant: requestId,
+      loose: fields.isSidechain === true,
+      rank: tokenTotal(tokens),
+    });
+  }
+
+  function parseLineBytes(bytes: Buffer, start: number, end: number, file: TranscriptFile): void {
+    // A line the walk cannot follow is parsed whole, so a bad line fails with JSON.parse's verdict.
+    if (!lineReader.readBytes(bytes, start, end)) lineReader.readEntry(JSON.parse(bytes.toString('utf8', start, end)) as unknown);
+    emitResponse(file, bytes);
+  }
+
   return {
     accept: (file) => file.endsWith('.jsonl'),
     // A large scan re-creates this format on worker threads from the built module.
@@ -29,174 +72,61 @@ export function createClaudeCodeFormat(): TranscriptFormat {
     // Most lines (user turns, tool results, summaries) have no usage: never decoded.
     lineMustContain: '"usage"',
     parseLine(line, file) {
-      const entry = readEntry(line);
-      const message = entry.message;
-      if (!isObject(message) || !isObject(message.usage)) return;
-      if (entry.isApiErrorMessage === true) return;
-      const model = typeof message.model === 'string' ? message.model : '';
-      if (model === '<synthetic>') return;
-      const timestampMs = typeof entry.timestamp === 'string' ? Date.parse(entry.timestamp) : Number.NaN;
-      if (Number.isNaN(timestampMs)) throw new Error('timestamp: missing or not a date');
-      const tokens = claudeUsageTokens(message.usage);
-      const sessionId = typeof entry.sessionId === 'string' && entry.sessionId !== '' ? entry.sessionId : path.basename(file.path, '.jsonl');
-      const messageId = typeof message.id === 'string' && message.id !== '' ? message.id : undefined;
-      const requestId = typeof entry.requestId === 'string' ? entry.requestId : '';
-      if (file.path !== lastPath) {
-        lastPath = file.path;
-        lastProject = projectOf(file, projects);
-        lastLabels = undefined;
-      }
-      if (lastLabels === undefined || sessionId !== lastSession) {
-        lastLabels = labelsOf(lastProject, sessionId, labels);
-        lastSession = sessionId;
-      }
-      file.emit({
-        timestampMs,
-        model,
-        labels: lastLabels,
-        tokens,
-        // Without a message id a line is its own response (keyed so that re-reading it is idempotent).
-        key: messageId ?? flat(`line:${sessionId}:${typeof entry.uuid === 'string' ? entry.uuid : `${timestampMs}:${tokens.join(',')}`}`),
-        variant: requestId,
-        loose: entry.isSidechain === true,
-        rank: tokenTotal(tokens),
-      });
+      const bytes = Buffer.from(line, 'utf8');
+      parseLineBytes(bytes, 0, bytes.length, file);
     },
+    parseLineBytes,
   };
 }
 
-const TOP_MEMBERS = new Set(['message', 'timestamp', 'sessionId', 'requestId', 'isSidechain', 'isApiErrorMessage', 'uuid']);
-const MESSAGE = { member: 'message', wanted: new Set(['model', 'id', 'usage']) };
-
-type Range = [number, number];
-
-/**
- * The members the scan needs, read without building the message content
- * (most of a line's bytes). Only the values kept in state (ids) and the usage
- * object go through JSON.parse; any line whose structure the quick walk
- * cannot follow is parsed whole, so a bad line still fails with JSON.parse's
- * verdict.
- */
-function readEntry(line: string): Record<string, unknown> {
-  const found = findJsonMembers(line, 0, TOP_MEMBERS, MESSAGE);
-  if (!found) {
-    const entry = JSON.parse(line) as unknown;
-    if (!isObject(entry)) throw new Error('expected a JSON object');
-    return entry;
-  }
-  const message = found.get('message');
-  const usage = found.get('message.usage');
-  return {
-    message: message === undefined ? undefined : line.charCodeAt(message[0]) !== 123 ? parseSlice(line, message) : usage === undefined ? {} : {
-      model: stringSlice(line, found.get('message.model')),
-      // A slice is enough: the ledger keeps only a hash of the id, not the id (which would keep the line alive).
-      id: stringSlice(line, found.get('message.id')),
-      usage: usageAt(line, usage),
-    },
-    timestamp: stringSlice(line, found.get('timestamp')),
-    sessionId: stringSlice(line, found.get('sessionId')),
-    requestId: stringSlice(line, found.get('requestId')),
-    uuid: stringSlice(line, found.get('uuid')),
-    isSidechain: literal(line, found.get('isSidechain')),
-    isApiErrorMessage: literal(line, found.get('isApiErrorMessage')),
-  };
-}
-
-const USAGE_MEMBERS = new Set(['input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens', 'cache_creation']);
-const CACHE_CREATION = { member: 'cache_creation', wanted: new Set(['ephemeral_5m_input_tokens', 'ephemeral_1h_input_tokens']) };
-
-/**
- * The usage object's counters without building the object: one walk over
- * it, and the numbers read from their digits. Anything but plain digits or
- * null (and any object the walk cannot follow) goes through JSON.parse, so
- * its verdict and value are JSON's.
- */
-function usageAt(line: string, range: Range): unknown {
-  if (line.charCodeAt(range[0]) !== 123) return parseSlice(line, range);
-  const found = findJsonMembers(line, range[0], USAGE_MEMBERS, CACHE_CREATION);
-  if (!found) return parseSlice(line, range);
-  const usage: Record<string, unknown> = {
-    input_tokens: numberAt(line, found.get('input_tokens')),
-    output_tokens: numberAt(line, found.get('output_tokens')),
-    cache_read_input_tokens: numberAt(line, found.get('cache_read_input_tokens')),
-    cache_creation_input_tokens: numberAt(line, found.get('cache_creation_input_tokens')),
-  };
-  const split = found.get('cache_creation');
-  if (split !== undefined) {
-    usage.cache_creation =
-      line.charCodeAt(split[0]) === 123
-        ? {
-            ephemeral_5m_input_tokens: numberAt(line, found.get('cache_creation.ephemeral_5m_input_tokens')),
-            ephemeral_1h_input_tokens: numberAt(line, found.get('cache_creation.ephemeral_1h_input_tokens')),
-          }
-        : parseSlice(line, split);
-  }
-  return usage;
-}
-
-/** A JSON number written as plain digits (no sign, fraction, exponent or leading zero), else JSON.parse's value or error. */
-function numberAt(line: string, range: Range | undefined): unknown {
-  if (range === undefined) return undefined;
-  const [start, end] = range;
-  const length = end - start;
-  if (length > 0 && length < 16 && (length === 1 || line.charCodeAt(start) !== 48)) {
-    let value = 0;
-    let index = start;
-    for (; index < end; index += 1) {
-      const digit = line.charCodeAt(index) - 48;
-      if (digit < 0 || digit > 9) break;
-      value = value * 10 + digit;
-    }
-    if (index === end) return value;
-  }
-  if (length === 4 && line.startsWith('null', start)) return null;
-  return parseSlice(line, range);
-}
-
-function parseSlice(line: string, range: Range | undefined): unknown {
-  return range === undefined ? undefined : (JSON.parse(line.slice(range[0], range[1])) as unknown);
-}
-
-/** A string value used only for the moment (lookups, dates): sliced when it has no escapes. */
-function stringSlice(line: string, range: Range | undefined): unknown {
-  if (range === undefined) return undefined;
-  if (line.charCodeAt(range[0]) === 34) {
-    const inner = line.slice(range[0] + 1, range[1] - 1);
-    if (!inner.includes('\\')) return inner;
-  }
-  return parseSlice(line, range);
-}
-
-function literal(line: string, range: Range | undefined): unknown {
-  if (range === undefined) return undefined;
-  const length = range[1] - range[0];
-  if (length === 4 && line.startsWith('true', range[0])) return true;
-  if (length === 5 && line.startsWith('false', range[0])) return false;
-  return parseSlice(line, range);
+/** Without a message id a line is its own response, keyed so that re-reading it is idempotent. */
+function lineKey(sessionId: string, uuid: unknown, timestampMs: number, tokens: TokenVector): string {
+  return flat(`line:${sessionId}:${typeof uuid === 'string' ? uuid : `${timestampMs}:${tokens.join(',')}`}`);
 }
 
 /** Anthropic usage in core's semantics (input is already uncached; writes split 5m/1h when the log says). */
 export function claudeUsageTokens(usage: Record<string, unknown>): TokenVector {
-  const input = count(usage, 'input_tokens');
-  const output = count(usage, 'output_tokens');
-  const cacheRead = count(usage, 'cache_read_input_tokens');
-  let cacheWrite = count(usage, 'cache_creation_input_tokens');
-  let cacheWrite1h: number | null = null;
   const split = usage.cache_creation;
-  if (isObject(split)) {
-    const fiveMinutes = count(split, 'ephemeral_5m_input_tokens', 'usage.cache_creation');
-    const oneHour = count(split, 'ephemeral_1h_input_tokens', 'usage.cache_creation');
+  const hasSplit = isObject(split);
+  return usageTokens(
+    usage.input_tokens,
+    usage.output_tokens,
+    usage.cache_read_input_tokens,
+    usage.cache_creation_input_tokens,
+    hasSplit,
+    hasSplit ? split.ephemeral_5m_input_tokens : undefined,
+    hasSplit ? split.ephemeral_1h_input_tokens : undefined,
+  );
+}
+
+/** The counters of a usage object (and of its cache_creation split, when `hasSplit`), as JSON.parse gives them. */
+function usageTokens(
+  inputValue: unknown,
+  outputValue: unknown,
+  cacheReadValue: unknown,
+  cacheWriteValue: unknown,
+  hasSplit: boolean,
+  fiveMinutesValue: unknown,
+  oneHourValue: unknown,
+): TokenVector {
+  const input = count(inputValue, 'usage.input_tokens');
+  const output = count(outputValue, 'usage.output_tokens');
+  const cacheRead = count(cacheReadValue, 'usage.cache_read_input_tokens');
+  let cacheWrite = count(cacheWriteValue, 'usage.cache_creation_input_tokens');
+  let cacheWrite1h: number | null = null;
+  if (hasSplit) {
+    const fiveMinutes = count(fiveMinutesValue, 'usage.cache_creation.ephemeral_5m_input_tokens');
+    const oneHour = count(oneHourValue, 'usage.cache_creation.ephemeral_1h_input_tokens');
     if (cacheWrite === null && (fiveMinutes !== null || oneHour !== null)) cacheWrite = (fiveMinutes ?? 0) + (oneHour ?? 0);
     if (oneHour !== null && cacheWrite !== null) cacheWrite1h = Math.min(oneHour, cacheWrite);
   }
   return [input, output, cacheRead, cacheWrite, cacheWrite1h, null, 1];
 }
 
-function count(object: Record<string, unknown>, field: string, parent = 'usage'): number | null {
-  const value = object[field];
+function count(value: unknown, field: string): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`${parent}.${field}: expected a whole number of tokens`);
+    throw new Error(`${field}: expected a whole number of tokens`);
   }
   return value;
 }
@@ -228,7 +158,7 @@ function labelsOf(project: string, session: string, cache: Map<string, Readonly<
   return labels;
 }
 
-/** A copy of a string that may be a slice of a transcript line, so keeping it does not keep the line. */
+/** A flat copy of a string that may be built from (or sliced out of) others, so keeping it keeps nothing else. */
 function flat(text: string): string {
   return JSON.parse(JSON.stringify(text)) as string;
 }

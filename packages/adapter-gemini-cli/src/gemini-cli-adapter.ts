@@ -22,6 +22,8 @@ export const geminiCliAdapter = defineAdapter({
     measurementBasis: 'exact',
     maxBackfillDays: null,
     windowed: false,
+    // Cursors of every file and the de-duplication ledger of every hour: a cycle reads a little of it.
+    stateLoading: 'on-demand',
   },
   async check(context) {
     const roots = context.config.paths ?? geminiCliRoots(context.env);

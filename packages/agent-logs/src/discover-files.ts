@@ -11,6 +11,8 @@ export type DiscoveredFiles = {
   readonly missingRoots: string[];
   /** Some directory was listed again (or vanished): the listings should be saved. */
   readonly listingsChanged: boolean;
+  /** Directories listed again, and those whose listing was dropped (vanished, or no longer under a root). */
+  readonly changedDirectories: string[];
 };
 
 /**
@@ -27,7 +29,8 @@ export async function discoverFiles(
   const files = new Set<string>();
   const found: string[] = [];
   const missingRoots: string[] = [];
-  let listingsChanged = false;
+  const kept = listings ?? new Map();
+  const walked = { visited: new Set<string>(), changed: [] as string[] };
   for (const root of new Set(roots.map((entry) => path.resolve(entry)))) {
     let info;
     try {
@@ -44,9 +47,15 @@ export async function discoverFiles(
       if (accept(root)) files.add(root);
       continue;
     }
-    if (walk(root, accept, files, listings ?? new Map(), Date.now())) listingsChanged = true;
+    walk(root, accept, files, kept, walked, Date.now());
   }
-  return { files: [...files].sort(), roots: found, missingRoots, listingsChanged };
+  // A directory removed with its parent, or under a root no longer given, was not walked: its listing goes.
+  for (const dir of kept.keys()) {
+    if (walked.visited.has(dir)) continue;
+    kept.delete(dir);
+    walked.changed.push(dir);
+  }
+  return { files: [...files].sort(), roots: found, missingRoots, listingsChanged: walked.changed.length > 0, changedDirectories: walked.changed };
 }
 
 export function isMissing(error: unknown): boolean {
@@ -54,18 +63,30 @@ export function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** Directory → [its mtime when listed, when it was listed, files, subdirectories] (names). */
-export type DirectoryListings = Map<string, [mtimeMs: number, listedAtMs: number, files: string[], directories: string[]]>;
+/** A directory's names: [its mtime when listed, when it was listed, files, subdirectories]. */
+export type DirectoryListing = [mtimeMs: number, listedAtMs: number, files: string[], directories: string[]];
+
+/** Directory → its listing. */
+export type DirectoryListings = Map<string, DirectoryListing>;
 
 // A listing taken within this long of the directory's last change may have
 // raced with it (same mtime tick): it is not trusted.
 const MTIME_SAFETY_MS = 2_000;
 
-/** Returns whether any listing under `dir` changed. */
-function walk(dir: string, accept: (file: string) => boolean, files: Set<string>, listings: DirectoryListings, now: number): boolean {
+function walk(
+  dir: string,
+  accept: (file: string) => boolean,
+  files: Set<string>,
+  listings: DirectoryListings,
+  walked: { visited: Set<string>; changed: string[] },
+  now: number,
+): void {
   const info = statSync(dir, { throwIfNoEntry: false });
-  if (!info?.isDirectory()) return listings.delete(dir);
-  let changed = false;
+  if (!info?.isDirectory()) {
+    if (listings.delete(dir)) walked.changed.push(dir);
+    return;
+  }
+  walked.visited.add(dir);
   let listing = listings.get(dir);
   if (!listing || listing[0] !== info.mtimeMs || listing[1] - info.mtimeMs < MTIME_SAFETY_MS) {
     const names: string[] = [];
@@ -76,7 +97,7 @@ function walk(dir: string, accept: (file: string) => boolean, files: Set<string>
     }
     listing = [info.mtimeMs, now, names, directories];
     listings.set(dir, listing);
-    changed = true;
+    walked.changed.push(dir);
   }
   // `dir` is resolved and names from readdir hold no separator: concatenation
   // is path.join's result, without its normalisation pass (thousands of files, every cycle).
@@ -85,6 +106,5 @@ function walk(dir: string, accept: (file: string) => boolean, files: Set<string>
     const full = prefix + name;
     if (accept(full)) files.add(full);
   }
-  for (const name of listing[3]) if (walk(prefix + name, accept, files, listings, now)) changed = true;
-  return changed;
+  for (const name of listing[3]) walk(prefix + name, accept, files, listings, walked, now);
 }

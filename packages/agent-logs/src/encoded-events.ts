@@ -1,5 +1,5 @@
-import type { TokenVector } from './token-vector';
 import { hashKey } from './hash-key';
+import { formatTokenVector, type TokenVector } from './token-vector';
 import type { UsageEvent } from './usage-event';
 
 /**
@@ -16,6 +16,8 @@ export type EncodedEvents = {
   numbers: Float64Array<ArrayBuffer>;
   /** Per event: the hashed key, then the hashed variant (or HASH_LENGTH spaces: none). */
   keys: string;
+  /** Per event, joined by `;`: its counters as the ledger stores them (formatTokenVector), formatted here rather than on the ledger's thread. */
+  counters: string;
 };
 
 /** timestamp, model, labels, 7 tokens (NaN: null), loose, rank. */
@@ -31,6 +33,7 @@ export function createEventEncoder(): { encode(event: UsageEvent): void; take():
   let numbers: Float64Array<ArrayBuffer> = new Float64Array(SLOTS * 256);
   let count = 0;
   let keys: string[] = [];
+  let counters: string[] = [];
   return {
     encode(event) {
       let label = labelIndex.get(event.labels);
@@ -58,10 +61,11 @@ export function createEventEncoder(): { encode(event: UsageEvent): void; take():
       numbers[at + 10] = event.loose === true ? 1 : 0;
       numbers[at + 11] = event.rank;
       keys.push(hashKey(event.key), event.variant ? hashKey(event.variant) : NO_VARIANT);
+      counters.push(formatTokenVector(event.tokens));
       count += 1;
     },
     take() {
-      const taken = { labels, models, numbers: numbers.slice(0, count * SLOTS), keys: keys.join('') };
+      const taken = { labels, models, numbers: numbers.slice(0, count * SLOTS), keys: keys.join(''), counters: counters.join(';') };
       labels = [];
       labelIndex = new Map();
       models = [];
@@ -69,15 +73,17 @@ export function createEventEncoder(): { encode(event: UsageEvent): void; take():
       numbers = new Float64Array(SLOTS * 256);
       count = 0;
       keys = [];
+      counters = [];
       return taken;
     },
   };
 }
 
-/** Calls `onEvent` with each event (its `key` and `variant` already hashed, as the ledger's addHashed takes them). */
-export function decodeEvents(encoded: EncodedEvents, onEvent: (event: UsageEvent, key: string, variant: string) => void): void {
+/** Calls `onEvent` with each event (its `key` and `variant` already hashed, and its counters formatted, as the ledger's addHashed takes them). */
+export function decodeEvents(encoded: EncodedEvents, onEvent: (event: UsageEvent, key: string, variant: string, counters: string) => void): void {
   const { labels, models, numbers, keys } = encoded;
   const count = numbers.length / SLOTS;
+  const counters = count === 0 ? [] : encoded.counters.split(';');
   for (let event = 0; event < count; event += 1) {
     const at = event * SLOTS;
     const tokens = new Array<number | null>(7) as TokenVector;
@@ -101,6 +107,7 @@ export function decodeEvents(encoded: EncodedEvents, onEvent: (event: UsageEvent
       },
       key,
       variant,
+      counters[event] as string,
     );
   }
 }

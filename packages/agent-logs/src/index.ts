@@ -1,12 +1,12 @@
 export { type AgentLogConfig, type AgentLogConfigInput, agentLogConfigSchema } from './agent-log-config';
 export { collectAgentLogs, type CollectAgentLogsOptions, toAgentUsageRecords } from './collect-agent-logs';
 export { defaultSourceInstance, homeDirectory } from './default-instance';
-export { findJsonMembers } from './json-fields';
-export { type DirectoryListings, type DiscoveredFiles, discoverFiles } from './discover-files';
+export { createJsonMemberReader, type JsonMemberReader, type JsonMemberSpec } from './json-fields';
+export { type DirectoryListing, type DirectoryListings, type DiscoveredFiles, discoverFiles } from './discover-files';
 export { type FileCursor, HEAD_BYTES } from './file-cursor';
 export { type MalformedLine, MAX_REPORTED_MALFORMED } from './malformed-line';
 export { createMemoryState, type MemoryState } from './memory-state';
-export { type ReadNewLinesResult, readNewLines, readWholeFileIfChanged } from './read-new-lines';
+export { type LineSink, type ReadNewLinesResult, readNewLines, readWholeFileIfChanged } from './read-new-lines';
 export { type ScanStatistics, type ScanTranscriptsOptions, type ScanTranscriptsResult, scanTranscripts } from './scan-transcripts';
 export { addTokenVector, emptyTokenVector, TOKEN_VECTOR_LENGTH, type TokenVector, tokenTotal } from './token-vector';
 export type { TranscriptFile, TranscriptFormat } from './transcript-format';

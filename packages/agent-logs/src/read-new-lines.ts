@@ -14,6 +14,23 @@ export type ReadNewLinesResult = {
 
 const CHUNK_BYTES = 1 << 22;
 
+// One read buffer per thread, reused from file to file (the reads are
+// synchronous, and lines handed on as bytes must be copied before the call
+// returns): a fresh buffer per file, a gigabyte of them in a cold scan, kept
+// every thread's garbage collector busy. A buffer grown for a longer line is
+// used for that file only.
+let sharedReadBuffer: Buffer | undefined;
+
+/**
+ * Where readNewLines hands each line: a function of the decoded line, or
+ * `bytes`, which takes the line where it lies in the read buffer
+ * (`bytes[start, end)`, newline left out) for a parser that reads bytes and
+ * would waste the decoding. The buffer is reused once the call returns.
+ */
+export type LineSink =
+  | ((line: string, lineNumber: number) => void)
+  | { readonly bytes: (bytes: Buffer, start: number, end: number, lineNumber: number) => void };
+
 /**
  * Calls `onLine` for every complete line appended to `file` since `previous`
  * (every line, when there is no previous cursor or the file was reset). A last
@@ -24,11 +41,11 @@ const CHUNK_BYTES = 1 << 22;
 export async function readNewLines(
   file: string,
   previous: FileCursor | undefined,
-  onLine: (line: string, lineNumber: number) => void,
+  onLine: LineSink,
   /** Called once before the first line, with whether the file is read from the start again. */
   onBegin?: (reset: boolean) => void,
   /**
-   * Only lines containing this text are decoded and passed on (the others are
+   * Only lines containing this text are passed on (the others are
    * still counted for line numbers): most of a transcript's bytes are tool
    * output that cannot hold usage, and never decoding them is the largest
    * saving of a cold scan.
@@ -36,6 +53,7 @@ export async function readNewLines(
   mustContain?: string,
 ): Promise<ReadNewLinesResult> {
   const needle = mustContain === undefined ? undefined : Buffer.from(mustContain, 'utf8');
+  const onLineBytes = typeof onLine === 'function' ? decodingEach(onLine) : onLine.bytes;
   // Most files are unchanged in an incremental cycle: a synchronous stat (no
   // open, no thread-pool round trip) keeps a cycle over thousands of them cheap.
   const before = statSync(file);
@@ -65,7 +83,7 @@ export async function readNewLines(
     let position = previous && !reset ? previous.offset : 0;
     let lineNumber = previous && !reset ? previous.lines : 0;
     const startedAt = position;
-    let buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(size - position, 1)));
+    let buffer = (sharedReadBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES));
     let carried = 0;
     let consumed = position;
     while (position < size) {
@@ -85,8 +103,9 @@ export async function readNewLines(
         carried = end;
         continue;
       }
-      if (needle) lineNumber = emitMatchingLines(buffer, lastNewline, needle, lineNumber, onLine);
-      else lineNumber = emitAllLines(buffer, lastNewline, lineNumber, onLine);
+      if (needle) lineNumber = emitMatchingLines(buffer, lastNewline, needle, lineNumber, onLineBytes);
+      else if (typeof onLine === 'function') lineNumber = emitAllLines(buffer, lastNewline, lineNumber, onLine);
+      else lineNumber = emitAllLineBytes(buffer, lastNewline, lineNumber, onLine.bytes);
       carried = end - lastNewline - 1;
       buffer.copy(buffer, 0, lastNewline + 1, end);
       consumed = position - carried;
@@ -193,8 +212,29 @@ function emitAllLines(buffer: Buffer, end: number, lineNumber: number, onLine: (
   }
 }
 
+type LineBytes = (bytes: Buffer, start: number, end: number, lineNumber: number) => void;
+
+function decodingEach(onLine: (line: string, lineNumber: number) => void): LineBytes {
+  return (bytes, start, end, lineNumber) => onLine(bytes.toString('utf8', start, end), lineNumber);
+}
+
+/** Every line of buffer[0, end) (end is a newline), in place; returns the last line number. */
+function emitAllLineBytes(buffer: Buffer, end: number, lineNumber: number, onLine: LineBytes): number {
+  let start = 0;
+  let number = lineNumber;
+  for (;;) {
+    const newline = buffer.indexOf(10, start);
+    const stop = newline < 0 || newline > end ? end : newline;
+    number += 1;
+    const lineEnd = stop > start && buffer[stop - 1] === 13 ? stop - 1 : stop;
+    if (lineEnd > start) onLine(buffer, start, lineEnd, number);
+    if (stop === end) return number;
+    start = stop + 1;
+  }
+}
+
 /** Only the lines of buffer[0, end] that contain `needle`, found in the bytes before decoding. */
-function emitMatchingLines(buffer: Buffer, end: number, needle: Buffer, lineNumber: number, onLine: (line: string, lineNumber: number) => void): number {
+function emitMatchingLines(buffer: Buffer, end: number, needle: Buffer, lineNumber: number, onLine: LineBytes): number {
   let number = lineNumber;
   let counted = 0; // newlines before this offset are in `number`
   let searchFrom = 0;
@@ -206,7 +246,7 @@ function emitMatchingLines(buffer: Buffer, end: number, needle: Buffer, lineNumb
     const stop = buffer.indexOf(10, hit);
     number += 1;
     const lineEnd = buffer[stop - 1] === 13 ? stop - 1 : stop;
-    onLine(buffer.toString('utf8', start, lineEnd), number);
+    onLine(buffer, start, lineEnd, number);
     counted = stop + 1;
     searchFrom = stop + 1;
   }

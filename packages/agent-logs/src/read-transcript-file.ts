@@ -1,5 +1,6 @@
+import { foldConsecutiveCopies } from './consecutive-copies';
 import type { FileCursor } from './file-cursor';
-import { readNewLines, readWholeFileIfChanged } from './read-new-lines';
+import { type LineSink, readNewLines, readWholeFileIfChanged } from './read-new-lines';
 import type { TranscriptFile, TranscriptFormat } from './transcript-format';
 import type { UsageEvent } from './usage-event';
 
@@ -10,7 +11,14 @@ export type TranscriptFileSink = {
 
 export type TranscriptFileRead =
   | { readonly status: 'unchanged' }
-  | { readonly status: 'read'; readonly cursor: FileCursor; readonly reset: boolean; readonly bytesRead: number };
+  | {
+      readonly status: 'read';
+      readonly cursor: FileCursor;
+      readonly reset: boolean;
+      readonly bytesRead: number;
+      /** Consecutive copies of a response folded into one before reaching the sink (they count as duplicates). */
+      readonly folded: number;
+    };
 
 /**
  * Reads what is new in one transcript and hands its events to `sink`: the
@@ -22,7 +30,8 @@ export async function readTranscriptFile(
   format: TranscriptFormat,
   sink: TranscriptFileSink,
 ): Promise<TranscriptFileRead> {
-  const file: TranscriptFile = { path, carry: undefined, emit: sink.emit };
+  const copies = foldConsecutiveCopies(sink.emit);
+  const file: TranscriptFile = { path, carry: undefined, emit: copies.emit };
   if (format.layout(path) === 'document') {
     const read = await readWholeFileIfChanged(path, previous);
     if (!read) return { status: 'unchanged' };
@@ -31,18 +40,31 @@ export async function readTranscriptFile(
     } catch (error) {
       sink.malformed(0, error);
     }
-    return { status: 'read', cursor: read.cursor, reset: false, bytesRead: read.cursor.size };
+    copies.flush();
+    return { status: 'read', cursor: read.cursor, reset: false, bytesRead: read.cursor.size, folded: copies.folded() };
   }
+  const onLine: LineSink =
+    format.parseLineBytes === undefined
+      ? (line, lineNumber) => {
+          try {
+            format.parseLine?.(line, file);
+          } catch (error) {
+            sink.malformed(lineNumber, error);
+          }
+        }
+      : {
+          bytes: (bytes, start, end, lineNumber) => {
+            try {
+              format.parseLineBytes?.(bytes, start, end, file);
+            } catch (error) {
+              sink.malformed(lineNumber, error);
+            }
+          },
+        };
   const result = await readNewLines(
     path,
     previous,
-    (line, lineNumber) => {
-      try {
-        format.parseLine?.(line, file);
-      } catch (error) {
-        sink.malformed(lineNumber, error);
-      }
-    },
+    onLine,
     // A file read from the start again must not continue from its old carry.
     (reset) => {
       // Cloned: the parser mutates it, and the stored copy must change only through state.set().
@@ -51,7 +73,8 @@ export async function readTranscriptFile(
     format.lineMustContain,
   );
   if (result.unchanged) return { status: 'unchanged' };
-  return { status: 'read', cursor: { ...result.cursor, carry: file.carry }, reset: result.reset, bytesRead: result.bytesRead };
+  copies.flush();
+  return { status: 'read', cursor: { ...result.cursor, carry: file.carry }, reset: result.reset, bytesRead: result.bytesRead, folded: copies.folded() };
 }
 
 /**

@@ -13,15 +13,22 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 // A format module a worker thread can import by URL: one event per line `<id> <hour> <tokens>`.
-const FORMAT_MODULE = `export function createTestFormat() {
+// On the main thread it takes 30 ms a file, so that the workers, once started, take some of the files.
+const FORMAT_MODULE = `import { isMainThread } from 'node:worker_threads';
+export function createTestFormat() {
+  const started = new Set();
   return {
     accept: (file) => file.endsWith('.log'),
     layout: () => 'lines',
     workerModule: { url: import.meta.url, exportName: 'createTestFormat' },
     parseLine(line, file) {
+      if (isMainThread && !started.has(file.path)) {
+        started.add(file.path);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
+      }
       if (line.startsWith('!')) throw new Error('bad line');
       const [id, hour, tokens] = line.split(' ');
-      file.emit({ timestampMs: Date.parse('2026-03-01T' + hour + ':00:00Z'), model: 'm', labels: { file: file.path.slice(-6) },
+      file.emit({ timestampMs: Date.parse('2026-03-01T' + hour + ':00:00Z'), model: 'm', labels: { file: file.path.split('/').pop() },
         tokens: [Number(tokens), null, null, null, null, null, 1], key: id, rank: Number(tokens) });
     },
   };
@@ -33,30 +40,35 @@ describe('scanTranscripts on worker threads', () => {
     const modulePath = path.join(dir, 'format.mjs');
     writeFileSync(modulePath, FORMAT_MODULE);
     const { createTestFormat } = (await import(pathToFileURL(modulePath).href)) as { createTestFormat: () => Parameters<typeof scanTranscripts>[0]['format'] };
-    for (let index = 0; index < 6; index += 1) {
-      // e0 appears in every file with a growing count: each copy replaces the last, file 5's 15 tokens count.
+    for (let index = 0; index < 20; index += 1) {
+      // e0 appears in every file with a growing count: each copy replaces the last, file 19's 29 tokens count.
       writeFileSync(path.join(dir, `f${index}.log`), `e0 10 ${10 + index}\ne${index + 1} ${10 + (index % 2)} ${index + 1}\n!bad\n`);
     }
-    const scan = (parallelAboveBytes: number) =>
-      scanTranscripts({ roots: [dir], format: createTestFormat(), state: createMemoryState(), namespace: 'n', parallelAboveBytes });
-    const single = await scan(Number.MAX_SAFE_INTEGER);
-    const parallel = await scan(0);
+    const singleState = createMemoryState();
+    const parallelState = createMemoryState();
+    const scan = (parallelAboveBytes: number, state: ReturnType<typeof createMemoryState>) =>
+      scanTranscripts({ roots: [dir], format: createTestFormat(), state, namespace: 'n', parallelAboveBytes });
+    const single = await scan(Number.MAX_SAFE_INTEGER, singleState);
+    const parallel = await scan(0, parallelState);
+    // The same state to the byte: cursors, hours (their counters formatted on the workers) and index; listings differ only in when they were taken.
+    const stored = (state: ReturnType<typeof createMemoryState>) =>
+      JSON.stringify(state.entries().filter(([key]) => !key.startsWith('n/dirs/')).sort(([a], [b]) => a.localeCompare(b)));
+    expect(stored(parallelState)).toBe(stored(singleState));
     const summary = (result: typeof single) => result.cells.map((cell) => [cell.bucketStart.toISOString(), cell.labels.file, cell.tokens[0], cell.tokens[6]]);
     expect(summary(parallel)).toEqual(summary(single));
-    expect(summary(single)).toEqual([
-      ['2026-03-01T10:00:00.000Z', 'f0.log', 1, 1],
-      ['2026-03-01T10:00:00.000Z', 'f2.log', 3, 1],
-      ['2026-03-01T10:00:00.000Z', 'f4.log', 5, 1],
-      ['2026-03-01T10:00:00.000Z', 'f5.log', 15, 1],
-      ['2026-03-01T11:00:00.000Z', 'f1.log', 2, 1],
-      ['2026-03-01T11:00:00.000Z', 'f3.log', 4, 1],
-      ['2026-03-01T11:00:00.000Z', 'f5.log', 6, 1],
-    ]);
+    const hour = (at: string, cells: Array<[string, number]>) => cells.map(([file, tokens]) => [`2026-03-01T${at}:00:00.000Z`, file, tokens, 1]);
+    expect(summary(single).sort()).toEqual(
+      [
+        ...hour('10', [['f0.log', 1], ['f10.log', 11], ['f12.log', 13], ['f14.log', 15], ['f16.log', 17], ['f18.log', 19], ['f19.log', 29], ['f2.log', 3], ['f4.log', 5], ['f6.log', 7], ['f8.log', 9]]),
+        ...hour('11', [['f1.log', 2], ['f11.log', 12], ['f13.log', 14], ['f15.log', 16], ['f17.log', 18], ['f19.log', 20], ['f3.log', 4], ['f5.log', 6], ['f7.log', 8], ['f9.log', 10]]),
+      ].sort(),
+    );
     expect(parallel.malformedLines).toEqual(single.malformedLines);
     // Everything but the threads and the wall times.
     expect({ ...parallel.statistics, threads: 1, timings: undefined }).toEqual({ ...single.statistics, timings: undefined });
     expect(parallel.statistics.threads).toBeGreaterThan(1);
-    expect(parallel.statistics).toMatchObject({ files: 6, filesRead: 6, malformed: 6, events: 12, duplicates: 0 });
+    // In path order f19 comes before f2: the copies of e0 in f2 … f9 are smaller, so duplicates.
+    expect(parallel.statistics).toMatchObject({ files: 20, filesRead: 20, malformed: 20, events: 40, duplicates: 8 });
   });
 });
 

@@ -1,16 +1,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Logger, UsageAdapterV1State } from '@utt/core';
-import { type DirectoryListings, discoverFiles, isMissing } from './discover-files';
+import { type DirectoryListing, type DirectoryListings, discoverFiles, isMissing } from './discover-files';
 import type { FileCursor } from './file-cursor';
+import { FileCursorStore } from './file-cursor-store';
 import { MAX_REPORTED_MALFORMED, type MalformedLine } from './malformed-line';
 import { createMemoryState } from './memory-state';
-import { decodeEvents, type EncodedEvents } from './encoded-events';
+import { readInParallel } from './read-in-parallel';
 import { describeParseError, readTranscriptFile, type TranscriptFileRead } from './read-transcript-file';
-import type { ScanWorkerInput } from './scan-worker';
 import type { TranscriptFormat } from './transcript-format';
+import { hashKey } from './hash-key';
 import { type LedgerAddResult, type LedgerCell, UsageLedger } from './usage-ledger';
 import type { UsageEvent } from './usage-event';
 
@@ -31,9 +31,10 @@ export type ScanTranscriptsOptions = {
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
   /**
-   * Read and parse on worker threads (one per CPU, at most 4) when this many
-   * bytes or more are to be read and the format names its module
-   * (`workerModule`). Default 64 MiB: a cold scan, never an ordinary cycle.
+   * Read and parse on this thread and worker threads (one per further CPU, at
+   * most 3) when this many bytes or more are to be read and the format names
+   * its module (`workerModule`). Default 64 MiB: a cold scan, never an
+   * ordinary cycle.
    */
   readonly parallelAboveBytes?: number;
 };
@@ -46,13 +47,13 @@ export type ScanStatistics = {
   readonly filesReset: number;
   readonly bytesRead: number;
   readonly events: number;
-  /** Copies dropped because a better or equal copy of the response was already counted. */
+  /** Copies of a response dropped because another copy of it counts (one written right after it, or one already counted that is as good or better). */
   readonly duplicates: number;
   /** Events for hours already forgotten (older than the retention). */
   readonly sealed: number;
   readonly malformed: number;
   readonly missingRoots: readonly string[];
-  /** Threads that read and parsed (1: this one; more: worker threads). */
+  /** Threads that read and parsed at least one file (1: this one alone). */
   readonly threads: number;
   /**
    * Wall time of each phase: finding files (and forgetting vanished ones),
@@ -88,17 +89,27 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
   };
   const state = options.state ?? createMemoryState();
   const { namespace, format } = options;
-  const ledger = new UsageLedger(state, namespace);
-  const listingsKey = `${namespace}/dirs`;
-  const storedListings = state.get(listingsKey) as Record<string, DirectoryListings extends Map<string, infer V> ? V : never> | undefined;
-  const listings: DirectoryListings = new Map(storedListings ? Object.entries(storedListings) : []);
-  const { files, roots, missingRoots, listingsChanged } = await discoverFiles(options.roots, format.accept, listings);
-  // Written only when a directory changed, so an idle cycle stages nothing.
-  if (listingsChanged) state.set(listingsKey, Object.fromEntries(listings));
   const rootsKey = `${namespace}/roots`;
-  const storedRoots = state.get(rootsKey);
+  const listingPrefix = `${namespace}/dirs/`;
+  const cursorPrefix = `${namespace}/cursors/`;
+  // Every cycle needs the listings and file cursors (one key per directory);
+  // the ledger's hours and index shards are loaded for the responses a cycle reads.
+  await state.load?.({ keys: [rootsKey], prefixes: [listingPrefix, cursorPrefix] });
+  if (Array.isArray(state.get(rootsKey))) await forgetEarlierLayout(state, namespace);
+  const cursors = await FileCursorStore.open(state, cursorPrefix);
+  const ledger = await UsageLedger.open(state, namespace);
+  const listings: DirectoryListings = new Map();
+  for (const key of state.keys(listingPrefix)) listings.set(key.slice(listingPrefix.length), state.get(key) as DirectoryListing);
+  const { files, roots, missingRoots, changedDirectories } = await discoverFiles(options.roots, format.accept, listings);
+  // Only the directories that changed are written, so an idle cycle stages nothing.
+  for (const directory of changedDirectories) {
+    const listing = listings.get(directory);
+    if (listing) state.set(listingPrefix + directory, listing);
+    else state.delete(listingPrefix + directory);
+  }
+  const storedRoots = (state.get(rootsKey) as { roots?: unknown } | undefined)?.roots;
   const rootsChanged = !Array.isArray(storedRoots) || storedRoots.length !== roots.length || roots.some((root, index) => storedRoots[index] !== root);
-  if (rootsChanged) state.set(rootsKey, roots);
+  if (rootsChanged) state.set(rootsKey, { roots });
   lap('discoverMs');
   const malformedLines: MalformedLine[] = [];
   const counts = { filesRead: 0, filesReset: 0, bytesRead: 0, events: 0, duplicates: 0, sealed: 0, malformed: 0 };
@@ -108,24 +119,19 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
     if (result === 'duplicate') counts.duplicates += 1;
     else if (result === 'sealed') counts.sealed += 1;
   };
-  const emit = (event: UsageEvent) => counted(ledger.add(event));
-  const emitHashed = (event: UsageEvent, key: string, variant: string) => counted(ledger.addHashed(event, key, variant));
+  const emitHashed = (event: UsageEvent, key: string, variant: string, counters?: string) => counted(ledger.addHashed(event, key, variant, counters));
   const malformed = (file: string, line: number, reason: string) => {
     counts.malformed += 1;
     if (malformedLines.length < MAX_REPORTED_MALFORMED) malformedLines.push({ file, line, reason });
   };
 
-  const filePrefix = `${namespace}/file/`;
-  const seen = new Set<string>();
   const tasks: Array<{ index: number; path: string; previous?: FileCursor }> = [];
   let pendingBytes = 0;
   for (const path of files) {
-    seen.add(path);
-    const previous = state.get(filePrefix + path) as FileCursor | undefined;
     // The common case of an incremental cycle: one stat, no open, no promise.
     const info = statSync(path, { throwIfNoEntry: false });
-    if (!info) continue;
-    if (previous && info.dev === previous.dev && info.ino === previous.ino && info.size === previous.size && info.mtimeMs === previous.mtimeMs) continue;
+    if (!info || cursors.isUnchanged(path, info)) continue;
+    const previous = cursors.get(path);
     pendingBytes += previous && info.size >= previous.offset ? info.size - previous.offset : info.size;
     tasks.push({ index: tasks.length, path, previous });
   }
@@ -135,8 +141,10 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
     if (read.status === 'unchanged') return;
     counts.filesRead += 1;
     counts.bytesRead += read.bytesRead;
+    counts.events += read.folded;
+    counts.duplicates += read.folded;
     if (read.reset) counts.filesReset += 1;
-    state.set(filePrefix + task.path, read.cursor);
+    cursors.set(task.path, read.cursor);
   };
   const workerScript = new URL('./scan-worker.js', import.meta.url);
   const parallel =
@@ -146,29 +154,21 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
     availableParallelism() > 1 &&
     workerScript.protocol === 'file:' &&
     existsSync(fileURLToPath(workerScript));
-  let threads = parallel ? Math.min(availableParallelism(), 4) : 1;
-  const progress = { files: 0 };
+  let threads = 1;
   if (parallel && format.workerModule) {
-    try {
-      await readInWorkers(workerScript, format.workerModule, tasks, threads, {
-        emit: emitHashed,
-        malformed,
-        handle: (index, read) => {
-          progress.files += 1;
-          handle(tasks[index] as (typeof tasks)[number], read);
-        },
-        signal: options.signal,
-      });
-    } catch (error) {
-      // Workers that could not even start (the format's module cannot be
-      // imported on a thread, e.g. under a test transformer) fall back to
-      // this thread; once files were taken, the error stands.
-      if (progress.files > 0 || counts.events > 0 || options.signal?.aborted) throw error;
-      options.logger?.debug('scan: worker threads unavailable, reading on one thread', { reason: error instanceof Error ? error.message : String(error) });
-      threads = 1;
-    }
-  }
-  if (threads === 1) {
+    // A read this large touches much of the ledger: load all of it at once.
+    await state.load?.({ prefixes: [`${namespace}/hour/`, `${namespace}/ix/`] });
+    threads = await readInParallel(workerScript, format, format.workerModule, tasks, Math.min(availableParallelism(), 4) - 1, {
+      emit: emitHashed,
+      malformed,
+      handle: (index, read) => handle(tasks[index] as (typeof tasks)[number], read),
+      signal: options.signal,
+    });
+  } else {
+    // Events wait until every file is read, so that the ledger can load what
+    // they need in two round trips rather than a few per file.
+    const read: Array<{ event: UsageEvent; key: string; variant: string }> = [];
+    const emit = (event: UsageEvent) => read.push({ event, key: hashKey(event.key), variant: event.variant ? hashKey(event.variant) : '' });
     let lastYield = performance.now();
     for (const task of tasks) {
       // Reads are synchronous: let timers and signals through every 50 ms.
@@ -178,33 +178,32 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
       }
       options.signal?.throwIfAborted();
       try {
-        const read = await readTranscriptFile(task.path, task.previous, format, {
+        const fileRead = await readTranscriptFile(task.path, task.previous, format, {
           emit,
           malformed: (line, error) => malformed(task.path, line, describeParseError(error)),
         });
-        handle(task, read);
+        handle(task, fileRead);
       } catch (error) {
         // A file deleted between discovery and reading is gone, not broken.
         if (isMissing(error)) continue;
         throw error;
       }
     }
+    await ledger.load(read.map(({ event, key }) => ({ key, timestampMs: event.timestampMs })));
+    for (const { event, key, variant } of read) emitHashed(event, key, variant);
   }
   lap('readMs');
-  // Files are found only through the listings of the roots that exist: while
-  // neither changed, the files are those of the last cycle, and listing every
-  // key of the state (a pass over all of it) to find vanished ones is skipped.
-  if (listingsChanged || rootsChanged) {
-    for (const key of state.keys(filePrefix)) {
-      if (!seen.has(key.slice(filePrefix.length))) state.delete(key);
-    }
-  }
+  // A file vanishes only with a change to its directory (or to the roots):
+  // only the cursors of changed directories are looked over.
+  if (rootsChanged) cursors.forgetAllBut(new Set(files));
+  else cursors.forgetVanished(changedDirectories, listings);
+  cursors.commit();
   lap('discoverMs');
 
   const cells = ledger.cells();
   if (options.retentionDays !== null && options.retentionDays !== undefined) {
     const now = options.now ?? new Date();
-    ledger.prune(now.getTime() - options.retentionDays * DAY_MS);
+    await ledger.prune(now.getTime() - options.retentionDays * DAY_MS);
   }
   ledger.commit();
   lap('ledgerMs');
@@ -218,84 +217,15 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
   return { cells, malformedLines, statistics: { files: files.length, ...counts, missingRoots, threads, timings } };
 }
 
-type WorkerMessage = {
-  index: number;
-  read?: TranscriptFileRead;
-  events?: EncodedEvents;
-  malformed: Array<[number, string]>;
-  error?: string;
-  code?: string;
-};
-
 /**
- * Reads and parses on worker threads (each thread takes the next file as it finishes one), feeding the
- * ledger on this thread in path order, so the result is the same as a
- * sequential scan's.
+ * State written before cursors and listings were kept per directory held a
+ * key per file, all listings in one key and the roots as a bare array: drop
+ * those keys. The files are read once more from the start, and the ledger
+ * counts none of their responses twice.
  */
-async function readInWorkers(
-  script: URL,
-  formatModule: { url: string; exportName: string },
-  tasks: ReadonlyArray<{ index: number; path: string; previous?: FileCursor }>,
-  threads: number,
-  sink: {
-    emit: (event: UsageEvent, key: string, variant: string) => void;
-    malformed: (file: string, line: number, reason: string) => void;
-    handle: (index: number, read: TranscriptFileRead) => void;
-    signal?: AbortSignal;
-  },
-): Promise<void> {
-  const pending = new Map<number, WorkerMessage>();
-  let next = 0;
-  let failure: Error | undefined;
-  const workers: Worker[] = [];
-  const drain = () => {
-    for (let message = pending.get(next); message !== undefined; message = pending.get(next)) {
-      pending.delete(next);
-      const task = tasks[next] as (typeof tasks)[number];
-      next += 1;
-      for (const [line, reason] of message.malformed) sink.malformed(task.path, line, reason);
-      if (message.error !== undefined) {
-        if (message.code === 'ENOENT' || message.code === 'ENOTDIR') continue;
-        throw new Error(`${task.path}: ${message.error}`);
-      }
-      if (message.events) decodeEvents(message.events, sink.emit);
-      if (message.read) sink.handle(next - 1, message.read);
-    }
-  };
-  await new Promise<void>((resolve, reject) => {
-    let running = threads;
-    const stop = (error: Error) => {
-      failure ??= error;
-      for (const worker of workers) void worker.terminate();
-      reject(failure);
-    };
-    const onAbort = () => stop(new Error('scan aborted'));
-    sink.signal?.addEventListener('abort', onAbort, { once: true });
-    // Files differ in size: threads take the next one as they finish instead of a fixed share.
-    const nextTask = new Int32Array(new SharedArrayBuffer(4));
-    for (let thread = 0; thread < threads; thread += 1) {
-      const input: ScanWorkerInput = { formatModule: formatModule.url, formatExport: formatModule.exportName, tasks, next: nextTask };
-      const worker = new Worker(script, { workerData: { uttAgentLogsScan: input } });
-      workers.push(worker);
-      worker.on('message', (message: WorkerMessage) => {
-        if (failure) return;
-        if (message.index < 0) return stop(new Error(message.error ?? 'scan worker failed'));
-        pending.set(message.index, message);
-        try {
-          drain();
-        } catch (error) {
-          stop(error as Error);
-        }
-      });
-      worker.on('error', (error) => stop(error));
-      worker.on('exit', () => {
-        running -= 1;
-        if (running === 0 && !failure) {
-          sink.signal?.removeEventListener('abort', onAbort);
-          if (next < tasks.length) reject(new Error(`scan workers stopped after ${next} of ${tasks.length} files`));
-          else resolve();
-        }
-      });
-    }
-  });
+async function forgetEarlierLayout(state: UsageAdapterV1State, namespace: string): Promise<void> {
+  const prefix = `${namespace}/file/`;
+  await state.load?.({ prefixes: [prefix] });
+  for (const key of state.keys(prefix)) state.delete(key);
+  state.delete(`${namespace}/dirs`);
 }

@@ -32,3 +32,8 @@ export function emptyTokenVector(): TokenVector {
 export function tokenTotal(vector: readonly (number | null)[]): number {
   return (vector[0] ?? 0) + (vector[1] ?? 0) + (vector[2] ?? 0) + (vector[3] ?? 0);
 }
+
+/** The counters as the ledger stores them: `t0,…,t6`, a null as nothing. */
+export function formatTokenVector(vector: readonly (number | null)[]): string {
+  return (vector.length === TOKEN_VECTOR_LENGTH ? vector : Array.from({ length: TOKEN_VECTOR_LENGTH }, (_, index) => vector[index] ?? null)).join(',');
+}

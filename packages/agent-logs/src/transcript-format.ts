@@ -29,6 +29,14 @@ export type TranscriptFormat = {
   readonly lineMustContain?: string;
   readonly parseLine?: (line: string, file: TranscriptFile) => void;
   /**
+   * parseLine for a line still in the read buffer: `bytes[start, end)`, its
+   * newline (and carriage return) left out. Used instead of parseLine when
+   * given, so a line is never decoded whole: a transcript line is mostly
+   * content the parser skips. The buffer is reused once the call returns:
+   * copy whatever is kept (decoded strings are copies).
+   */
+  readonly parseLineBytes?: (bytes: Buffer, start: number, end: number, file: TranscriptFile) => void;
+  /**
    * Where a worker thread can build this same format: a module URL (the
    * adapter's own `import.meta.url`) and the name of the factory it exports.
    * Without it a scan stays on one thread.

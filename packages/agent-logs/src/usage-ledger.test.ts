@@ -1,5 +1,7 @@
+import { createStagedState, type UsageAdapterV1StateSelection } from '@utt/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryState } from './memory-state';
+import { hashKey } from './hash-key';
 import { UsageLedger } from './usage-ledger';
 import type { UsageEvent } from './usage-event';
 
@@ -15,8 +17,8 @@ const event = (overrides: Partial<UsageEvent>): UsageEvent => ({
 });
 
 describe('UsageLedger', () => {
-  it('keeps the better copy: non-loose over loose, then the larger rank; a tie keeps the first', () => {
-    const ledger = new UsageLedger(createMemoryState(), 'ns');
+  it('keeps the better copy: non-loose over loose, then the larger rank; a tie keeps the first', async () => {
+    const ledger = await UsageLedger.open(createMemoryState(), 'ns');
     expect(ledger.add(event({ loose: true, variant: 'req_9', rank: 99, tokens: [90, 9, null, null, null, null, 1] }))).toBe('added');
     expect(ledger.add(event({ tokens: [10, 1, null, null, null, null, 1], rank: 11 }))).toBe('replaced');
     expect(ledger.add(event({}))).toBe('replaced');
@@ -25,14 +27,14 @@ describe('UsageLedger', () => {
     expect(ledger.cells().map((cell) => cell.tokens)).toEqual([[11, 7, null, null, null, null, 2]]);
   });
 
-  it('recomputes a touched hour from the state without the earlier events being given again', () => {
+  it('recomputes a touched hour from the state without the earlier events being given again', async () => {
     const state = createMemoryState();
-    const first = new UsageLedger(state, 'ns');
+    const first = await UsageLedger.open(state, 'ns');
     first.add(event({}));
     first.add(event({ key: 'msg_2', timestampMs: Date.parse('2026-03-01T11:00:00Z') }));
     first.cells();
     first.commit();
-    const second = new UsageLedger(state, 'ns');
+    const second = await UsageLedger.open(state, 'ns');
     second.add(event({ key: 'msg_3', tokens: [1, 1, 2, 3, 3, null, 1] }));
     expect(second.add(event({}))).toBe('duplicate');
     expect(second.cells()).toEqual([
@@ -40,48 +42,93 @@ describe('UsageLedger', () => {
     ]);
   });
 
-  it('forgets hours before the retention and ignores copies that arrive for them later', () => {
+  it('forgets hours before the retention and ignores copies that arrive for them later', async () => {
     const state = createMemoryState();
-    const ledger = new UsageLedger(state, 'ns');
+    const ledger = await UsageLedger.open(state, 'ns');
     ledger.add(event({}));
     ledger.cells();
-    ledger.prune(Date.parse('2026-03-02T00:00:00Z'));
+    await ledger.prune(Date.parse('2026-03-02T00:00:00Z'));
     ledger.commit();
     expect(state.keys('ns/hour/')).toEqual([]);
-    const later = new UsageLedger(state, 'ns');
+    const later = await UsageLedger.open(state, 'ns');
     expect(later.add(event({ key: 'msg_new' }))).toBe('sealed');
     expect(later.add(event({ key: 'msg_new', timestampMs: Date.parse('2026-03-02T00:10:00Z') }))).toBe('added');
   });
 
-  it('prunes in a later cycle, once the horizon passes hours committed earlier', () => {
+  it('prunes in a later cycle, once the horizon passes hours committed earlier', async () => {
     const state = createMemoryState();
-    const first = new UsageLedger(state, 'ns');
+    const first = await UsageLedger.open(state, 'ns');
     first.add(event({}));
     first.cells();
-    expect(first.prune(Date.parse('2026-03-01T00:00:00Z'))).toBe(0);
+    expect(await first.prune(Date.parse('2026-03-01T00:00:00Z'))).toBe(0);
     first.commit();
-    const second = new UsageLedger(state, 'ns');
-    expect(second.prune(Date.parse('2026-03-01T10:00:00Z'))).toBe(0);
+    const second = await UsageLedger.open(state, 'ns');
+    expect(await second.prune(Date.parse('2026-03-01T10:00:00Z'))).toBe(0);
     second.commit();
-    const third = new UsageLedger(state, 'ns');
-    expect(third.prune(Date.parse('2026-03-01T11:00:00Z'))).toBe(1);
+    const third = await UsageLedger.open(state, 'ns');
+    expect(await third.prune(Date.parse('2026-03-01T11:00:00Z'))).toBe(1);
     third.commit();
     expect(state.keys('ns/hour/')).toEqual([]);
   });
 
-  it('keeps a rank that is not the token total through the state, and response keys only as hashes', () => {
+  it('keeps a rank that is not the token total through the state, and response keys only as hashes', async () => {
     const state = createMemoryState();
-    const first = new UsageLedger(state, 'ns');
+    const first = await UsageLedger.open(state, 'ns');
     first.add(event({ rank: 100 }));
     first.cells();
     first.commit();
     expect(JSON.stringify(state.entries())).not.toContain('msg_1');
     expect(JSON.stringify(state.entries())).not.toContain('req_1');
-    const second = new UsageLedger(state, 'ns');
+    const second = await UsageLedger.open(state, 'ns');
     // Rank 50 loses to the stored 100 (it would beat the stored copy's token total, 15).
     expect(second.add(event({ rank: 50, tokens: [40, 10, null, null, null, null, 1] }))).toBe('duplicate');
     expect(second.add(event({ rank: 101, tokens: [40, 10, null, null, null, null, 1] }))).toBe('replaced');
     expect(second.cells().map((cell) => cell.tokens)).toEqual([[40, 10, null, null, null, null, 1]]);
   });
-});
 
+  it('gives the same answers over an on-demand state, loading only what the events need', async () => {
+    // A stored state that persists between cycles the way the worker does, and records what each cycle loads.
+    const stored = new Map<string, unknown>();
+    const loads: UsageAdapterV1StateSelection[] = [];
+    const cycle = async (run: (ledger: UsageLedger) => Promise<unknown>) => {
+      const staged = createStagedState(async (selection) => {
+        loads.push(selection);
+        return new Map([...stored].filter(([key]) => selection.keys?.includes(key) || selection.prefixes?.some((prefix) => key.startsWith(prefix))));
+      });
+      const ledger = await UsageLedger.open(staged.state, 'ns');
+      const result = await run(ledger);
+      ledger.commit();
+      const { set, deleted } = staged.changes();
+      for (const key of deleted) stored.delete(key);
+      for (const [key, value] of set) stored.set(key, JSON.parse(JSON.stringify(value)));
+      return result;
+    };
+    const at = (hour: number) => Date.parse('2026-03-01T00:00:00Z') + hour * 3_600_000;
+    const add = async (ledger: UsageLedger, events: UsageEvent[]) => {
+      const hashed = events.map((one) => ({ event: one, key: hashKey(one.key), variant: one.variant ? hashKey(one.variant) : '' }));
+      await ledger.load(hashed.map(({ event: one, key }) => ({ key, timestampMs: one.timestampMs })));
+      return hashed.map(({ event: one, key, variant }) => ledger.addHashed(one, key, variant));
+    };
+    await cycle((ledger) => add(ledger, Array.from({ length: 50 }, (_, index) => event({ key: `msg_${index}`, timestampMs: at(index % 10) }))));
+    loads.length = 0;
+    // A later cycle: a better copy of msg_3 (stored in hour 3) arrives in hour 20, and a new response in hour 20.
+    const cells = await cycle(async (ledger) => {
+      const results = await add(ledger, [event({ key: 'msg_3', timestampMs: at(20), rank: 99, tokens: [90, 9, null, null, null, null, 1] }), event({ key: 'msg_new', timestampMs: at(20) })]);
+      expect(results).toEqual(['replaced', 'added']);
+      return ledger.cells();
+    });
+    expect(cells).toEqual([
+      { bucketStart: new Date(at(3)), model: 'm', labels: { project: 'p' }, tokens: [40, 20, null, null, null, null, 4] },
+      { bucketStart: new Date(at(20)), model: 'm', labels: { project: 'p' }, tokens: [100, 14, null, null, null, null, 2] },
+    ]);
+    const loadedKeys = loads.flatMap((selection) => selection.keys ?? []);
+    expect(loads.flatMap((selection) => selection.prefixes ?? [])).toEqual([]);
+    expect(loadedKeys.filter((key) => key.startsWith('ns/hour/')).sort()).toEqual([`ns/hour/${at(20) / 3_600_000}`, `ns/hour/${at(3) / 3_600_000}`].sort());
+    // Pruning loads only the hours it forgets (and their shards), found through the meta's hour list.
+    loads.length = 0;
+    expect(await cycle((ledger) => ledger.prune(at(2)))).toBe(2);
+    expect(loads.flatMap((selection) => selection.keys ?? []).filter((key) => key.startsWith('ns/hour/')).sort()).toEqual([`ns/hour/${at(0) / 3_600_000}`, `ns/hour/${at(1) / 3_600_000}`].sort());
+    expect([...stored.keys()].filter((key) => key.startsWith('ns/hour/'))).toHaveLength(9);
+    expect((stored.get('ns/meta') as { hours: number[] }).hours).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 20].map((hour) => at(hour) / 3_600_000));
+  });
+});

@@ -1,6 +1,7 @@
 import type { UsageAdapterV1State } from '@utt/core';
-import { addTokenVector, emptyTokenVector, TOKEN_VECTOR_LENGTH, type TokenVector, tokenTotal } from './token-vector';
+import { addTokenVector, emptyTokenVector, formatTokenVector, TOKEN_VECTOR_LENGTH, type TokenVector, tokenTotal } from './token-vector';
 import { hashKey } from './hash-key';
+import { IndexShard } from './index-shard';
 import type { UsageEvent } from './usage-event';
 
 const HOUR_MS = 3_600_000;
@@ -17,7 +18,8 @@ export type LedgerCell = {
 
 export type LedgerAddResult = 'added' | 'replaced' | 'duplicate' | 'sealed';
 
-type Entry = { variant: string; loose: boolean; rank: number; cell: number; tokens: TokenVector };
+// `counters`: the tokens as stored (formatTokenVector), when known already (read from the state, or formatted on a worker thread).
+type Entry = { variant: string; loose: boolean; rank: number; cell: number; tokens: TokenVector; counters?: string };
 type Hour = { cells: string[]; emitted: boolean[]; cellIndex: Map<string, number>; entries: Map<string, Entry[]> };
 
 // Persisted shapes. The state of a busy machine holds every response of the
@@ -30,7 +32,9 @@ type Hour = { cells: string[]; emitted: boolean[]; cellIndex: Map<string, number
 // so is the rank when it equals the token total, as it does for Claude Code).
 // Index shard: `key:hour.hour;key:hour`.
 type StoredHour = { c: Array<[cell: string, emitted: 0 | 1]>; e: string };
-type StoredMeta = { sealedBeforeHour: number | null; oldestHour?: number };
+// `hours`: every hour kept in the state, ascending, so pruning finds the old
+// ones without listing (or loading) the state's hour keys.
+type StoredMeta = { sealedBeforeHour: number | null; hours: number[] };
 
 /**
  * Per-hour usage with de-duplication, kept in a source's durable state so an
@@ -45,52 +49,122 @@ type StoredMeta = { sealedBeforeHour: number | null; oldestHour?: number };
 export class UsageLedger {
   private readonly hours = new Map<number, Hour>();
   private readonly touched = new Set<number>();
-  private readonly shards = new Map<number, Map<string, number[]>>();
+  private readonly shards = new Map<number, IndexShard>();
   private readonly touchedShards = new Set<number>();
-  private meta: StoredMeta;
   private metaChanged = false;
 
-  constructor(
+  private constructor(
     private readonly state: UsageAdapterV1State,
     private readonly namespace: string,
-  ) {
-    this.meta = (state.get(`${namespace}/meta`) as StoredMeta | undefined) ?? { sealedBeforeHour: null };
+    private meta: StoredMeta,
+  ) {}
+
+  /**
+   * Opens the ledger kept in `state` under `namespace`. With an on-demand
+   * state, call load() with a cycle's events before adding them.
+   */
+  static async open(state: UsageAdapterV1State, namespace: string): Promise<UsageLedger> {
+    const metaKey = `${namespace}/meta`;
+    await state.load?.({ keys: [metaKey] });
+    const stored = state.get(metaKey) as Partial<StoredMeta> | undefined;
+    let hours = stored?.hours;
+    if (stored !== undefined && !Array.isArray(hours)) {
+      // Written before the meta listed its hours: list them once from the keys.
+      const prefix = `${namespace}/hour/`;
+      await state.load?.({ prefixes: [prefix] });
+      hours = state.keys(prefix).map((key) => Number(key.slice(prefix.length))).filter(Number.isInteger).sort((a, b) => a - b);
+    }
+    const ledger = new UsageLedger(state, namespace, { sealedBeforeHour: stored?.sealedBeforeHour ?? null, hours: hours ?? [] });
+    ledger.metaChanged = stored !== undefined && !Array.isArray(stored.hours);
+    return ledger;
+  }
+
+  /**
+   * Reads what adding these events needs from an on-demand state: the index
+   * shards of their keys, then every hour holding a copy of one of them and
+   * the hours they fall in. Keys are hashed (hashKey), as addHashed() takes them.
+   */
+  async load(events: Iterable<{ readonly key: string; readonly timestampMs: number }>): Promise<void> {
+    if (!this.state.load) return;
+    const shardKeys = new Set<string>();
+    const wanted: Array<{ key: string; hour: number }> = [];
+    const sealed = this.meta.sealedBeforeHour;
+    for (const event of events) {
+      const hour = Math.floor(event.timestampMs / HOUR_MS);
+      if (sealed !== null && hour < sealed) continue;
+      wanted.push({ key: event.key, hour });
+      const shard = shardOf(event.key);
+      if (!this.shards.has(shard)) shardKeys.add(this.shardKey(shard));
+    }
+    await this.state.load({ keys: [...shardKeys] });
+    const hourKeys = new Set<string>();
+    const want = (hour: number) => {
+      if (!this.hours.has(hour)) hourKeys.add(this.hourKey(hour));
+    };
+    for (const { key, hour } of wanted) {
+      want(hour);
+      for (const other of this.shard(shardOf(key)).get(key) ?? []) want(other);
+    }
+    await this.state.load({ keys: [...hourKeys] });
   }
 
   add(event: UsageEvent): LedgerAddResult {
     return this.addHashed(event, hashKey(event.key), event.variant ? hashKey(event.variant) : '');
   }
 
-  /** add() for an event whose key and variant were hashed already (with hashKey; no variant: ''), e.g. on a worker thread. */
-  addHashed(event: UsageEvent, key: string, variant: string): LedgerAddResult {
+  /**
+   * add() for an event whose key and variant were hashed already (with
+   * hashKey; no variant: ''), e.g. on a worker thread, which may have
+   * formatted its counters for the state too (formatTokenVector).
+   */
+  addHashed(event: UsageEvent, key: string, variant: string, counters?: string): LedgerAddResult {
     const hourNumber = Math.floor(event.timestampMs / HOUR_MS);
     if (this.meta.sealedBeforeHour !== null && hourNumber < this.meta.sealedBeforeHour) return 'sealed';
     const loose = event.loose === true;
     const shardNumber = shardOf(key);
     const index = this.shard(shardNumber);
-    let hoursOfKey = index.get(key);
+    const storedHours = index.get(key);
+    let hoursOfKey = storedHours;
     let result: LedgerAddResult = 'added';
     if (hoursOfKey) {
       for (const otherHour of hoursOfKey) {
-        const hour = this.hour(otherHour);
-        const list = hour.entries.get(key);
+        const other = this.hour(otherHour);
+        const list = other.entries.get(key);
         if (!list) continue;
         const position = list.findIndex((entry) => entry.variant === variant || entry.loose || loose);
         if (position < 0) continue;
         const existing = list[position] as Entry;
         const better = existing.loose !== loose ? existing.loose : event.rank > existing.rank;
         if (!better) return 'duplicate';
+        this.touched.add(otherHour);
+        if (otherHour === hourNumber) {
+          // The usual case (a response's later line with the full output count): replace in place, the index stays as it is.
+          list[position] = this.entryOf(other, event, variant, loose, counters);
+          return 'replaced';
+        }
         list.splice(position, 1);
         if (list.length === 0) {
-          hour.entries.delete(key);
+          other.entries.delete(key);
           hoursOfKey = hoursOfKey.filter((value) => value !== otherHour);
         }
-        this.touched.add(otherHour);
         result = 'replaced';
         break;
       }
     }
     const hour = this.hour(hourNumber);
+    const entry = this.entryOf(hour, event, variant, loose, counters);
+    const list = hour.entries.get(key);
+    if (list) list.push(entry);
+    else hour.entries.set(key, [entry]);
+    if (!hoursOfKey) index.set(key, [hourNumber]);
+    else if (!hoursOfKey.includes(hourNumber)) index.set(key, [...hoursOfKey, hourNumber]);
+    else if (hoursOfKey !== storedHours) index.set(key, hoursOfKey);
+    this.touchedShards.add(shardNumber);
+    this.touched.add(hourNumber);
+    return result;
+  }
+
+  private entryOf(hour: Hour, event: UsageEvent, variant: string, loose: boolean, counters: string | undefined): Entry {
     const cellKey = this.cellKeyOf(event);
     let cell = hour.cellIndex.get(cellKey);
     if (cell === undefined) {
@@ -99,16 +173,7 @@ export class UsageLedger {
       hour.emitted.push(false);
       hour.cellIndex.set(cellKey, cell);
     }
-    const entry: Entry = { variant, loose, rank: event.rank, cell, tokens: event.tokens };
-    const list = hour.entries.get(key);
-    if (list) list.push(entry);
-    else hour.entries.set(key, [entry]);
-    if (!hoursOfKey) index.set(key, [hourNumber]);
-    else if (!hoursOfKey.includes(hourNumber)) index.set(key, [...hoursOfKey, hourNumber]);
-    else index.set(key, hoursOfKey);
-    this.touchedShards.add(shardNumber);
-    this.touched.add(hourNumber);
-    return result;
+    return { variant, loose, rank: event.rank, cell, tokens: event.tokens, counters };
   }
 
   /** Hours changed since the ledger was opened, oldest first. */
@@ -157,17 +222,26 @@ export class UsageLedger {
    * database as written, and copies that turn up for them later are ignored
    * ('sealed') instead of starting those hours again from nothing.
    */
-  prune(beforeMs: number): number {
+  async prune(beforeMs: number): Promise<number> {
     const limit = Math.floor(beforeMs / HOUR_MS);
-    const prefix = `${this.namespace}/hour/`;
-    let pruned = 0;
-    // Listing every hour key costs a pass over the whole state: skip it while nothing can be old enough.
-    if (typeof this.meta.oldestHour === 'number' && Math.min(this.meta.oldestHour, ...this.touched) >= limit) return 0;
-    const candidates = new Set<number>(this.hours.keys());
-    for (const key of this.state.keys(prefix)) candidates.add(Number(key.slice(prefix.length)));
-    for (const hourNumber of [...candidates].sort((a, b) => a - b)) {
-      if (!Number.isInteger(hourNumber) || hourNumber >= limit) continue;
-      const key = `${prefix}${hourNumber}`;
+    const old = new Set<number>();
+    for (const hourNumber of this.meta.hours) {
+      if (hourNumber >= limit) break;
+      old.add(hourNumber);
+    }
+    for (const hourNumber of this.hours.keys()) if (hourNumber < limit) old.add(hourNumber);
+    if (old.size === 0) return 0;
+    const ordered = [...old].sort((a, b) => a - b);
+    await this.state.load?.({ keys: ordered.map((hourNumber) => this.hourKey(hourNumber)) });
+    const shardKeys = new Set<string>();
+    for (const hourNumber of ordered) {
+      for (const responseKey of this.hour(hourNumber).entries.keys()) {
+        const shard = shardOf(responseKey);
+        if (!this.shards.has(shard)) shardKeys.add(this.shardKey(shard));
+      }
+    }
+    await this.state.load?.({ keys: [...shardKeys] });
+    for (const hourNumber of ordered) {
       const hour = this.hour(hourNumber);
       for (const responseKey of hour.entries.keys()) {
         const shard = shardOf(responseKey);
@@ -179,24 +253,22 @@ export class UsageLedger {
       }
       this.hours.delete(hourNumber);
       this.touched.delete(hourNumber);
-      this.state.delete(key);
-      this.meta = { ...this.meta, sealedBeforeHour: Math.max(this.meta.sealedBeforeHour ?? 0, hourNumber + 1) };
-      pruned += 1;
+      this.state.delete(this.hourKey(hourNumber));
     }
-    // A lower bound of the hours left (JSON has no Infinity: none left means unknown).
-    const remaining = Math.min(...candidates);
-    const { oldestHour: _previous, ...rest } = this.meta;
-    this.meta = Number.isFinite(remaining) ? { ...rest, oldestHour: Math.max(limit, remaining) } : rest;
+    this.meta = {
+      sealedBeforeHour: Math.max(this.meta.sealedBeforeHour ?? 0, (ordered[ordered.length - 1] as number) + 1),
+      hours: this.meta.hours.filter((hourNumber) => !old.has(hourNumber)),
+    };
     this.metaChanged = true;
-    return pruned;
+    return ordered.length;
   }
 
   /** Stages every changed hour and index shard in the state. */
   commit(): void {
-    const oldestTouched = Math.min(...this.touched);
-    const known = typeof this.meta.oldestHour === 'number' ? this.meta.oldestHour : undefined;
-    if (Number.isFinite(oldestTouched) && (known === undefined || oldestTouched < known)) {
-      this.meta = { ...this.meta, oldestHour: Math.min(oldestTouched, known ?? oldestTouched) };
+    const listed = new Set(this.meta.hours);
+    const added = [...this.touched].filter((hourNumber) => !listed.has(hourNumber));
+    if (added.length > 0) {
+      this.meta = { ...this.meta, hours: [...this.meta.hours, ...added].sort((a, b) => a - b) };
       this.metaChanged = true;
     }
     if (this.metaChanged) this.state.set(`${this.namespace}/meta`, this.meta);
@@ -218,19 +290,18 @@ export class UsageLedger {
         for (const entry of list) {
           const t = entry.tokens;
           parts.push(
-            // join() writes null as nothing, as the format wants, and at half the cost of seven interpolations.
-            `${key},${entry.variant},${entry.loose ? 1 : 0},${entry.rank === tokenTotal(t) ? '' : entry.rank},${renumber.get(entry.cell) as number},${(t.length === TOKEN_VECTOR_LENGTH ? t : Array.from({ length: TOKEN_VECTOR_LENGTH }, (_, index) => t[index] ?? null)).join(',')}`,
+            `${key},${entry.variant},${entry.loose ? 1 : 0},${entry.rank === tokenTotal(t) ? '' : entry.rank},${renumber.get(entry.cell) as number},${entry.counters ?? formatTokenVector(t)}`,
           );
         }
       }
-      this.state.set(`${this.namespace}/hour/${hourNumber}`, { c, e: parts.join(';') } satisfies StoredHour);
+      this.state.set(this.hourKey(hourNumber), { c, e: parts.join(';') } satisfies StoredHour);
     }
     for (const shard of this.touchedShards) {
       const index = this.shard(shard);
-      const parts: string[] = [];
-      for (const [key, hours] of index) parts.push(`${key}:${hours.join('.')}`);
-      const stateKey = `${this.namespace}/ix/${shard.toString(16).padStart(3, '0')}`;
-      if (parts.length > 0) this.state.set(stateKey, parts.join(';'));
+      if (!index.changed) continue;
+      const text = index.serialize();
+      const stateKey = this.shardKey(shard);
+      if (text !== '') this.state.set(stateKey, text);
       else this.state.delete(stateKey);
     }
     this.touchedShards.clear();
@@ -254,10 +325,18 @@ export class UsageLedger {
     return key;
   }
 
+  private hourKey(hourNumber: number): string {
+    return `${this.namespace}/hour/${hourNumber}`;
+  }
+
+  private shardKey(shard: number): string {
+    return `${this.namespace}/ix/${shard.toString(16).padStart(3, '0')}`;
+  }
+
   private hour(hourNumber: number): Hour {
     let hour = this.hours.get(hourNumber);
     if (hour) return hour;
-    const stored = this.state.get(`${this.namespace}/hour/${hourNumber}`) as StoredHour | undefined;
+    const stored = this.state.get(this.hourKey(hourNumber)) as StoredHour | undefined;
     hour = { cells: [], emitted: [], cellIndex: new Map(), entries: new Map() };
     if (stored) {
       stored.c.forEach(([cellKey, emitted], cell) => {
@@ -273,7 +352,9 @@ export class UsageLedger {
           const tokens = fields.slice(5).map((value) => (value === '' ? null : Number(value))) as TokenVector;
           const key = fields[0] as string;
           const rank = fields[3] === '' ? tokenTotal(tokens) : Number(fields[3]);
-          const entry: Entry = { variant: fields[1] as string, loose: fields[2] === '1', rank, cell: Number(fields[4]), tokens };
+          let countersAt = -1;
+          for (let comma = 0; comma < 5; comma += 1) countersAt = text.indexOf(',', countersAt + 1);
+          const entry: Entry = { variant: fields[1] as string, loose: fields[2] === '1', rank, cell: Number(fields[4]), tokens, counters: text.slice(countersAt + 1) };
           const list = hour.entries.get(key);
           if (list) list.push(entry);
           else hour.entries.set(key, [entry]);
@@ -284,20 +365,14 @@ export class UsageLedger {
     return hour;
   }
 
-  private shard(shard: number): Map<string, number[]> {
+  private shard(shard: number): IndexShard {
     let index = this.shards.get(shard);
     if (index) return index;
-    const key = `${this.namespace}/ix/${shard.toString(16).padStart(3, '0')}`;
+    const key = this.shardKey(shard);
     const stored = this.state.get(key);
     // State of an earlier format would read as an empty index and let old responses count twice: refuse it.
     if (stored !== undefined && typeof stored !== 'string') throw new Error(`state ${key}: unknown format (expected the index shard as a string)`);
-    index = new Map();
-    if (stored !== undefined && stored !== '') {
-      for (const text of stored.split(';')) {
-        const colon = text.indexOf(':');
-        index.set(text.slice(0, colon), text.slice(colon + 1).split('.').map(Number));
-      }
-    }
+    index = new IndexShard(stored);
     this.shards.set(shard, index);
     return index;
   }

@@ -5,6 +5,7 @@ export type { UsageAdapterV1CheckResult } from './adapter/v1/usage-adapter-v1-ch
 export type { UsageAdapterV1CollectResult } from './adapter/v1/usage-adapter-v1-collect-result';
 export type { UsageAdapterV1Context } from './adapter/v1/usage-adapter-v1-context';
 export type { UsageAdapterV1State } from './adapter/v1/usage-adapter-v1-state';
+export type { UsageAdapterV1StateSelection } from './adapter/v1/usage-adapter-v1-state-selection';
 export type {
   UsageAdapterV1PriceInput,
   UsageAdapterV1PriceResult,
@@ -15,6 +16,9 @@ export { defineAdapter } from './adapter/define-adapter';
 export { readCollectResult } from './adapter/read-collect-result';
 export { describeUsageAdapterV1Problems, isUsageAdapterV1 } from './adapter/is-usage-adapter-v1';
 export { resolveUsageAdapter, SUPPORTED_SPECIFICATION_VERSIONS } from './adapter/resolve-usage-adapter';
+
+// Source state.
+export { createStagedState, type StagedState, type StagedStateChanges, type StateLoader } from './state/staged-state';
 
 // Records.
 export {
@@ -78,6 +82,7 @@ export { InvalidAdapterError } from './errors/invalid-adapter-error';
 export { InvalidRecordError } from './errors/invalid-record-error';
 export { MissingSecretError } from './errors/missing-secret-error';
 export { ResponseShapeError } from './errors/response-shape-error';
+export { StateNotLoadedError } from './errors/state-not-loaded-error';
 export { UnsupportedAdapterVersionError } from './errors/unsupported-adapter-version-error';
 
 // Secrets, schemas, logging.

@@ -77,6 +77,30 @@ describe.each(TEST_BACKENDS)('provider costs and source state on $name', (backen
     expect(await store().loadSourceState('another-source')).toEqual(new Map());
   });
 
+  it('loads only the selected keys and prefixes, a prefix taken literally (% and _ are not wildcards)', async () => {
+    const values: Array<[string, unknown]> = [
+      ['agent/m1/file/a', { offset: 1 }],
+      ['agent/m1/file/b', { offset: 2 }],
+      ['agent/m1/hour/100', 'x'],
+      ['agent/m1/meta', { sealed: null }],
+      ['agent/m_/file/c', { offset: 3 }],
+      ['agent/m%/file/d', { offset: 4 }],
+    ];
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [], state: { set: new Map(values), deleted: [] } });
+    await store().writeSourceWindow({ source: 'another-source', sourceSystem: SYSTEM, rows: [], state: { set: new Map([['agent/m1/meta', 0]]), deleted: [] } });
+    expect(await store().loadSourceState(SOURCE, { keys: ['agent/m1/meta', 'agent/m1/none'], prefixes: ['agent/m1/file/'] })).toEqual(
+      new Map<string, unknown>([
+        ['agent/m1/file/a', { offset: 1 }],
+        ['agent/m1/file/b', { offset: 2 }],
+        ['agent/m1/meta', { sealed: null }],
+      ]),
+    );
+    expect([...(await store().loadSourceState(SOURCE, { prefixes: ['agent/m_/'] })).keys()]).toEqual(['agent/m_/file/c']);
+    expect([...(await store().loadSourceState(SOURCE, { prefixes: ['agent/m%'] })).keys()]).toEqual(['agent/m%/file/d']);
+    expect(await store().loadSourceState(SOURCE, { keys: ['agent/m1/hour/100'] })).toEqual(new Map([['agent/m1/hour/100', 'x']]));
+    expect(await store().loadSourceState(SOURCE, { keys: [], prefixes: [] })).toEqual(new Map());
+  });
+
   it('drops the state change when the rows fail: state and data never disagree (invariant 12)', async () => {
     const before = await store().loadSourceState(SOURCE);
     const bad = { ...usageRow(), input_tokens: -1 };

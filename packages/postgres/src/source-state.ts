@@ -1,19 +1,37 @@
+import type { StagedStateChanges, UsageAdapterV1StateSelection } from '@utt/core';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 
 /** Staged changes to a source's durable state, written with its rows. */
-export type SourceStateChanges = {
-  readonly set: ReadonlyMap<string, unknown>;
-  readonly deleted: readonly string[];
-};
+export type SourceStateChanges = StagedStateChanges;
 
 const ROWS_PER_STATEMENT = 1000;
 
-/** Every key and value a source has stored. */
-export async function loadSourceState(client: SqlClient, tables: StoreTables, source: string): Promise<Map<string, unknown>> {
+/**
+ * The keys and values a source has stored: all of them, or only the selected
+ * keys and those under the selected prefixes (on-demand state loading).
+ */
+export async function loadSourceState(
+  client: SqlClient,
+  tables: StoreTables,
+  source: string,
+  selection?: UsageAdapterV1StateSelection,
+): Promise<Map<string, unknown>> {
+  if (!selection) {
+    const rows = await client.query<{ key: string; value: unknown }>(`SELECT key, value FROM ${tables.sourceState} WHERE source = $1 ORDER BY key`, [source]);
+    return new Map(rows.map((row) => [row.key, row.value]));
+  }
+  const keys = selection.keys ?? [];
+  const prefixes = selection.prefixes ?? [];
+  if (keys.length === 0 && prefixes.length === 0) return new Map();
+  // starts_with rather than LIKE: a prefix may hold % or _.
   const rows = await client.query<{ key: string; value: unknown }>(
-    `SELECT key, value FROM ${tables.sourceState} WHERE source = $1 ORDER BY key`,
-    [source],
+    prefixes.length === 0
+      ? `SELECT key, value FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[]) ORDER BY key`
+      : `SELECT key, value FROM ${tables.sourceState}
+WHERE source = $1 AND (key = ANY($2::text[]) OR EXISTS (SELECT 1 FROM unnest($3::text[]) AS selected(prefix) WHERE starts_with(key, selected.prefix)))
+ORDER BY key`,
+    prefixes.length === 0 ? [source, keys] : [source, keys, prefixes],
   );
   return new Map(rows.map((row) => [row.key, row.value]));
 }

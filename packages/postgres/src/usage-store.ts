@@ -1,3 +1,4 @@
+import type { UsageAdapterV1StateSelection } from '@utt/core';
 import { freshness, latestUsageUpdate, type SourceFreshness } from './freshness';
 import { reconcile, type ReconcileQuery, type ReconcileRow } from './reconcile';
 import { report, type ReportQuery, type ReportRow } from './report';
@@ -24,8 +25,11 @@ export type UsageStore = {
   readonly schema: string;
   /** Applies pending migrations; `applied` lists what this call ran (empty when up to date). */
   migrate(): Promise<{ applied: string[] }>;
-  /** A source's durable state (source_state), as stored by its last successful write. */
-  loadSourceState(source: string): Promise<Map<string, unknown>>;
+  /**
+   * A source's durable state (source_state), as stored by its last successful
+   * write: every key, or only the selected keys and prefixes.
+   */
+  loadSourceState(source: string, selection?: UsageAdapterV1StateSelection): Promise<Map<string, unknown>>;
   /** The stored watermark of a source, unsnapped; null before its first successful write. */
   getWatermark(source: string): Promise<Date | null>;
   /** Rows, watermark and status of one source for one window, in one transaction (invariant 12). */
@@ -52,7 +56,7 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     schema: tables.schemaName,
     migrate: () => runMigrations(client, tables),
     getWatermark: (source) => getWatermark(client, tables, source),
-    loadSourceState: (source) => loadSourceState(client, tables, source),
+    loadSourceState: (source, selection) => loadSourceState(client, tables, source, selection),
     writeSourceWindow: (write) => writeSourceWindow(client, tables, write),
     recordSourceStatus: (update) => recordSourceStatus(client, tables, update),
     heartbeat: (now) => heartbeat(client, tables, now),

@@ -1,6 +1,7 @@
 import {
   alignWindow,
   createHttpClient,
+  createStagedState,
   floorToBucket,
   type Logger,
   planCollectionWindow,
@@ -18,7 +19,6 @@ import { createPricer, type PriceRegistry } from '@utt/pricing';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { withPrefix } from '../output/console-logger';
 import { priceRows } from './price-rows';
-import { createStagedState } from './staged-state';
 import type { PreparedSource } from './prepare-sources';
 
 export type SourceRunStatus = 'ok' | 'error' | 'paused';
@@ -100,7 +100,11 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     }
 
     const sourceLogger = withPrefix(options.logger, source.name);
-    const staged = createStagedState(await store.loadSourceState(source.name));
+    const staged = createStagedState(
+      adapter.capabilities.stateLoading === 'on-demand'
+        ? (selection) => store.loadSourceState(source.name, selection)
+        : await store.loadSourceState(source.name),
+    );
     const context = {
       config: prepared.adapterConfig,
       http: createHttpClient({

@@ -142,6 +142,7 @@ describe('isUsageAdapterV1 / describeUsageAdapterV1Problems', () => {
     ['bad costSource', { capabilities: { ...capabilities, costSource: 'guess' } }, /^capabilities\.costSource is invalid$/],
     ['bad measurementBasis', { capabilities: { ...capabilities, measurementBasis: 'vibes' } }, /^capabilities\.measurementBasis is invalid$/],
     ['maxBackfillDays missing', { capabilities: { ...capabilities, maxBackfillDays: undefined } }, /^capabilities\.maxBackfillDays must be a number or null$/],
+    ['an unknown stateLoading', { capabilities: { ...capabilities, stateLoading: 'lazy' } }, /^capabilities\.stateLoading must be 'eager' or 'on-demand'$/],
     ['maxBackfillDays as a string', { capabilities: { ...capabilities, maxBackfillDays: '30' } }, /^capabilities\.maxBackfillDays must be a number or null$/],
   ])('names the problem with %s', (_label, change, problem) => {
     const problems = describeUsageAdapterV1Problems({ ...goodAdapter(), ...change });

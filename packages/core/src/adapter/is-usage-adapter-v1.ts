@@ -45,6 +45,9 @@ export function describeUsageAdapterV1Problems(value: unknown): string[] {
     ) {
       problems.push('capabilities.defaultSettleHours must be a number of hours >= 0');
     }
+    if (capabilities.stateLoading !== undefined && !['eager', 'on-demand'].includes(capabilities.stateLoading as string)) {
+      problems.push("capabilities.stateLoading must be 'eager' or 'on-demand'");
+    }
     if (capabilities.maxBackfillDays !== null && typeof capabilities.maxBackfillDays !== 'number') {
       problems.push('capabilities.maxBackfillDays must be a number or null');
     }

@@ -25,4 +25,11 @@ export type UsageAdapterV1Capabilities = {
    * worker's default applies.
    */
   readonly defaultSettleHours?: number;
+  /**
+   * 'eager' (the default): the worker loads every stored state value before
+   * collect(). 'on-demand': only what the adapter asks for with
+   * `context.state.load()`, for state that grows with the data (per file, per
+   * hour) while a cycle touches a little of it.
+   */
+  readonly stateLoading?: 'eager' | 'on-demand';
 };

@@ -1,0 +1,78 @@
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FileCursor } from './file-cursor';
+import { readNewLines } from './read-new-lines';
+import { describeParseError, readTranscriptFile } from './read-transcript-file';
+import type { TranscriptFormat } from './transcript-format';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'utt-line-bytes-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The lines readNewLines hands on, as decoded strings and as byte ranges (decoded here), with their numbers. */
+async function readBothWays(file: string, cursor?: FileCursor, mustContain?: string) {
+  const asText: Array<[number, string]> = [];
+  const asBytes: Array<[number, string]> = [];
+  const text = await readNewLines(file, cursor, (line, number) => asText.push([number, line]), undefined, mustContain);
+  const bytes = await readNewLines(file, cursor, { bytes: (buffer, start, end, number) => asBytes.push([number, buffer.toString('utf8', start, end)]) }, undefined, mustContain);
+  expect(bytes.cursor).toEqual(text.cursor);
+  return { asText, asBytes, cursor: text.cursor };
+}
+
+describe('readNewLines into a bytes sink', () => {
+  it('hands on the lines a string sink gets, newline and carriage return left out, with the same numbers and cursor', async () => {
+    const file = path.join(dir, 'a.jsonl');
+    writeFileSync(file, 'one\r\n\né "usage" 😀\r\n\r\ntwo "usage"\nthr');
+    for (const mustContain of [undefined, '"usage"']) {
+      const first = await readBothWays(file, undefined, mustContain);
+      expect(first.asBytes).toEqual(first.asText);
+      expect(first.asBytes.length).toBe(mustContain === undefined ? 3 : 2);
+    }
+    const first = await readBothWays(file);
+    appendFileSync(file, 'ee "usage"\nfour\n');
+    const second = await readBothWays(file, first.cursor, '"usage"');
+    expect(second.asBytes).toEqual([[6, 'three "usage"']]);
+    expect(second.asText).toEqual(second.asBytes);
+  });
+
+  it('hands on a line longer than the read buffer whole', async () => {
+    const file = path.join(dir, 'long.jsonl');
+    const long = `"usage"${'x'.repeat((1 << 22) + 17)}`;
+    writeFileSync(file, `${long}\nshort\n`);
+    const { asBytes } = await readBothWays(file);
+    expect(asBytes.map(([number, line]) => [number, line.length])).toEqual([
+      [1, long.length],
+      [2, 5],
+    ]);
+  });
+});
+
+describe('readTranscriptFile with a format that reads bytes', () => {
+  it('prefers parseLineBytes, and counts a line it throws on with its number', async () => {
+    const file = path.join(dir, 'b.jsonl');
+    writeFileSync(file, '{"usage":1}\nplain\n{"usage":"secret-text"}\n{"usage":2}\n');
+    const seen: string[] = [];
+    const format: TranscriptFormat = {
+      accept: () => true,
+      layout: () => 'lines',
+      lineMustContain: '"usage"',
+      parseLine: () => {
+        throw new Error('parseLine must not be called');
+      },
+      parseLineBytes: (bytes, start, end) => {
+        const line = bytes.toString('utf8', start, end);
+        seen.push(line);
+        JSON.parse(line.replace('"secret-text"', 'secret-text'));
+      },
+    };
+    const malformed: Array<[number, string]> = [];
+    const read = await readTranscriptFile(file, undefined, format, { emit: () => {}, malformed: (line, error) => malformed.push([line, describeParseError(error)]) });
+    expect(read.status).toBe('read');
+    expect(seen).toEqual(['{"usage":1}', '{"usage":"secret-text"}', '{"usage":2}']);
+    expect(malformed).toEqual([[3, 'not valid JSON']]);
+  });
+});
