@@ -9,9 +9,7 @@ export type DiscoveredFiles = {
   readonly roots: string[];
   /** Roots that do not exist (an agent not installed on this machine is not an error). */
   readonly missingRoots: string[];
-  /** Some directory was listed again (or vanished): the listings should be saved. */
-  readonly listingsChanged: boolean;
-  /** Directories listed again, and those whose listing was dropped (vanished, or no longer under a root). */
+  /** Directories listed again, and those whose listing was dropped (vanished, or no longer under a root): the listings to save. */
   readonly changedDirectories: string[];
 };
 
@@ -55,7 +53,7 @@ export async function discoverFiles(
     kept.delete(dir);
     walked.changed.push(dir);
   }
-  return { files: [...files].sort(), roots: found, missingRoots, listingsChanged: walked.changed.length > 0, changedDirectories: walked.changed };
+  return { files: [...files].sort(), roots: found, missingRoots, changedDirectories: walked.changed };
 }
 
 export function isMissing(error: unknown): boolean {
