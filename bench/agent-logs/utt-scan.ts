@@ -1,8 +1,10 @@
 // Child process of run.ts: a cold full scan by utt's claude-code adapter with an
-// empty state, then 1 MB appended and an incremental cycle on that state. Each
-// cycle handles the state as utt's worker does: the keys the adapter loads are
-// JSON-parsed from their stored text, the changed keys serialised after
-// collect() (the database round trips themselves are not measured).
+// empty state, then incremental cycles after 1 MB appended, on that state:
+// first as a long-running worker runs them (its directory watches kept between
+// cycles), then without the watches. Each cycle handles the state as utt's
+// worker does: the keys the adapter loads are JSON-parsed from their stored
+// text, the changed keys serialised after collect() (the database round trips
+// themselves are not measured).
 import { statSync } from 'node:fs';
 import { discoverFiles } from '@utt/agent-logs';
 import { claudeCodeAdapter, claudeCodeConfigSchema } from '@utt/adapter-claude-code';
@@ -23,7 +25,6 @@ const logger: Logger = {
   error: () => {},
 };
 const context = {
-  config: claudeCodeConfigSchema.parse({ instance: 'bench' }),
   env: { CLAUDE_CONFIG_DIR: configDir },
   logger,
   signal: new AbortController().signal,
@@ -33,18 +34,27 @@ const context = {
   fetch: globalThis.fetch,
 };
 const window = { start: new Date(0), end: new Date('2027-01-01T00:00:00Z'), granularity: 'hour' as const };
+let cyclesRun = 0;
 /** One worker-like cycle: load the state, collect, serialise the changes; times of each phase. */
-const cycle = async () => {
-  // Garbage left by the step before (the cold scan's buffers, the appended lines) is collected first, not billed to this cycle.
-  (globalThis as { gc?: () => void }).gc?.();
+const cycle = async (options: { watch?: boolean } = {}) => {
+  const config = claudeCodeConfigSchema.parse({ instance: 'bench', watch: options.watch ?? true });
+  if (cyclesRun > 0) {
+    // Garbage left by the step before (the cold scan's buffers, the appended
+    // lines) is collected first, and the collector's background threads are
+    // given time to finish, as they have between the cycles of a worker
+    // (minutes apart): neither is billed to this cycle.
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  cyclesRun += 1;
   const started = performance.now();
   const { state, loaded, save } = store.open();
-  const records = (await claudeCodeAdapter.collect(window, { ...context, state })) as readonly UsageRecordInput[];
+  const records = (await claudeCodeAdapter.collect(window, { ...context, config, state })) as readonly UsageRecordInput[];
   const collected = performance.now();
   const written = save();
   const ended = performance.now();
-  const { discoverMs, statMs, readMs, ledgerMs } = scanFields as Record<string, number>;
-  return { records, ms: ended - started, ...loaded(), collectMs: collected - started, saveMs: ended - collected, ...written, scan: { discoverMs, statMs, readMs, ledgerMs } };
+  const { discoverMs, statMs, readMs, ledgerMs, filesStatted } = scanFields as Record<string, number>;
+  return { records, ms: ended - started, ...loaded(), collectMs: collected - started, saveMs: ended - collected, ...written, scan: { discoverMs, statMs, readMs, ledgerMs, filesStatted } };
 };
 const totals = (records: readonly UsageRecordInput[]) => {
   const sum = (column: keyof UsageRecordInput) => records.reduce((total, record) => total + ((record[column] as number | null) ?? 0), 0);
@@ -59,16 +69,43 @@ const totals = (records: readonly UsageRecordInput[]) => {
 };
 
 const cold = await cycle();
+// Since the process started: Node and tsx start-up, loading the modules, and the cold cycle.
+const coldProcessMs = performance.now();
 const coldRss = process.resourceUsage().maxRSS;
 const stateBytes = store.bytes;
 const stateKeys = store.keyCount;
 
 const { files } = await discoverFiles([`${configDir}/projects`], (file) => file.endsWith('.jsonl'));
-// An idle cycle first (nothing appended): the floor of every later cycle.
-const idle = await cycle();
-const appended = appendClaudeLines(files, 1_000_000);
+const rounds = Number(process.env.BENCH_INCREMENTAL_ROUNDS ?? 5);
+const appends: Array<ReturnType<typeof appendClaudeLines>> = [];
+const phases = (run: Awaited<ReturnType<typeof cycle>>) => ({
+  ms: run.ms,
+  loadMs: run.loadMs,
+  keysLoaded: run.keysLoaded,
+  collectMs: run.collectMs,
+  saveMs: run.saveMs,
+  keysWritten: run.keysWritten,
+  bytesWritten: run.bytesWritten,
+  rows: run.records.length,
+  scan: run.scan,
+});
 try {
-  const incremental = await cycle();
+  // As `utt daemon` runs: an idle cycle (nothing appended), then rounds of
+  // 1 MB appended and a cycle. The first round also adds a project directory
+  // and a session file; later rounds only append.
+  const idle = await cycle();
+  const incremental: Array<Awaited<ReturnType<typeof cycle>>> = [];
+  for (let round = 0; round < rounds; round += 1) {
+    appends.push(appendClaudeLines(files, 1_000_000, 20, round));
+    const run = await cycle();
+    // New responses come back as rows; none means the data set already held them.
+    if (run.records.length === 0) throw new Error(`round ${round} found no new usage: delete ${configDir} (left over from an interrupted run?) to generate it again`);
+    incremental.push(run);
+  }
+  // Without the watches (a one-shot `utt run`, or `watch: false`): every file gets a stat.
+  const unwatchedIdle = await cycle({ watch: false });
+  appends.push(appendClaudeLines(files, 1_000_000, 20, rounds));
+  const unwatched = await cycle({ watch: false });
   // The floor of any cycle that must look at every file: one stat each, and nothing else.
   const statFloorMs = Math.min(
     ...Array.from({ length: 3 }, () => {
@@ -77,35 +114,25 @@ try {
       return performance.now() - started;
     }),
   );
-  const phases = (run: Awaited<ReturnType<typeof cycle>>) => ({
-    loadMs: run.loadMs,
-    keysLoaded: run.keysLoaded,
-    collectMs: run.collectMs,
-    saveMs: run.saveMs,
-    keysWritten: run.keysWritten,
-    bytesWritten: run.bytesWritten,
-    scan: run.scan,
-  });
   process.stdout.write(
     `${JSON.stringify({
       coldMs: cold.ms,
+      coldProcessMs,
       cold: phases(cold),
-      coldRows: cold.records.length,
       coldTotals: totals(cold.records),
       coldMaxRssKb: coldRss,
       stateBytes,
       stateKeys,
-      idleMs: idle.ms,
       idle: phases(idle),
-      appendedBytes: appended.bytesWritten,
-      incrementalMs: incremental.ms,
-      incremental: phases(incremental),
-      incrementalRows: incremental.records.length,
-      incrementalTotals: totals(incremental.records),
+      appendedBytes: appends[0]?.bytesWritten,
+      incremental: incremental.map(phases),
+      incrementalTotals: totals(incremental[0]?.records ?? []),
+      unwatchedIdle: phases(unwatchedIdle),
+      unwatched: phases(unwatched),
       statFloorMs,
       maxRssKb: process.resourceUsage().maxRSS,
     })}\n`,
   );
 } finally {
-  appended.restore();
+  for (const appended of appends.reverse()) appended.restore();
 }

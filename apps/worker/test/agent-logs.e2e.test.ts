@@ -147,4 +147,51 @@ describe.each(backends())('coding-agent logs from two machines on $name', (backe
     ]);
     // Eight CLI runs, each opening the database: PGlite needs the room on a busy machine.
   }, 180_000);
+
+  it('utt daemon reads lines appended between its cycles, looking only at the file that changed', async () => {
+    const laptop = await machine('laptop', 'alice@laptop');
+    const library = path.join(path.dirname(laptop.projects), '-home-dev-lib');
+    await mkdir(library);
+    // Within the retention period of the daemon's real clock.
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    await writeFile(path.join(laptop.projects, 's1.jsonl'), assistant({ id: 'msg_a', at: at(90), session: 's1', input: 10, output: 200, cacheRead: 1000 }));
+    await writeFile(path.join(library, 's3.jsonl'), assistant({ id: 'msg_x', at: at(80), session: 's3', input: 3, output: 30, cacheRead: 300 }));
+
+    // Each cycle's scan statistics, from the adapter's debug line.
+    const scans: Array<{ files: number; filesStatted: number; filesRead: number }> = [];
+    let appended = false;
+    const result = await runCli(['daemon', '--config', laptop.config, '--interval', '200ms', '--log-level', 'debug'], {
+      cwd: workdir,
+      env: database.env,
+      onSpawn: (child) => {
+        const giveUp = setTimeout(() => child.kill('SIGTERM'), 60_000);
+        let pending = '';
+        child.stderr?.on('data', (chunk: Buffer) => {
+          pending += chunk.toString();
+          const lines = pending.split('\n');
+          pending = lines.pop() ?? '';
+          for (const line of lines) {
+            const scanned = /claude-code: scanned transcripts (\{.*\})$/.exec(line);
+            if (!scanned) continue;
+            const scan = JSON.parse(scanned[1] as string) as (typeof scans)[number];
+            scans.push(scan);
+            if (!appended && scans.length >= 2 && scan.filesStatted === 0) {
+              appended = true;
+              void appendFile(path.join(laptop.projects, 's1.jsonl'), assistant({ id: 'msg_c', at: at(30), session: 's1', input: 1, output: 9, cacheRead: 100 }));
+            } else if (appended && scan.filesRead === 1) {
+              clearTimeout(giveUp);
+              child.kill('SIGTERM');
+            }
+          }
+        });
+      },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    // The first cycle looks at both files; idle cycles at none; the one after the append at that file alone.
+    expect(scans[0]).toMatchObject({ files: 2, filesStatted: 2, filesRead: 2 });
+    expect(scans.at(-1)).toMatchObject({ files: 2, filesStatted: 1, filesRead: 1 });
+    const all = await rows();
+    const sum = (column: string) => all.reduce((total, row) => total + (row[column] as number), 0);
+    expect([sum('input_tokens'), sum('output_tokens')]).toEqual([14, 239]);
+  }, 120_000);
 });

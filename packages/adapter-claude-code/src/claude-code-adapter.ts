@@ -1,8 +1,13 @@
-import { collectAgentLogs } from '@utt/agent-logs';
+import { collectAgentLogs, type TranscriptFormat } from '@utt/agent-logs';
 import { defineAdapter } from '@utt/core';
 import { claudeCodeConfigSchema } from './claude-code-config';
 import { createClaudeCodeFormat } from './claude-code-format';
 import { claudeCodeRoots } from './claude-code-paths';
+
+// One format for the life of the process: a worker's later cycles find its
+// caches filled, and V8 keeps the code it optimised for the format's parser
+// (with a new format per cycle, a cycle's few lines ran in slower code).
+let format: TranscriptFormat | undefined;
 
 /**
  * Claude Code usage from its local JSONL transcripts: hourly rows per model,
@@ -32,7 +37,7 @@ export const claudeCodeAdapter = defineAdapter({
     const { records } = await collectAgentLogs(context, {
       agent: 'claude-code',
       provider: 'anthropic',
-      format: createClaudeCodeFormat(),
+      format: (format ??= createClaudeCodeFormat()),
       defaultRoots: claudeCodeRoots,
     });
     return records;

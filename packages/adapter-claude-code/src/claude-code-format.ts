@@ -147,12 +147,16 @@ function projectOf(file: TranscriptFile, cache: Map<string, string>): string {
   return project;
 }
 
+const MAX_CACHED_LABELS = 10_000;
+
 /** One labels object per project and session, so the ledger can key cells by identity. */
 function labelsOf(project: string, session: string, cache: Map<string, Readonly<Record<string, string>>>): Readonly<Record<string, string>> {
   const key = `${project}\u0000${session}`;
   let labels = cache.get(key);
   if (!labels) {
     labels = { project: flat(project), session: flat(session) };
+    // The format lives as long as the worker: a long-running one meets new sessions every day.
+    if (cache.size >= MAX_CACHED_LABELS) cache.clear();
     cache.set(flat(key), labels);
   }
   return labels;

@@ -24,6 +24,13 @@ export const agentLogConfigSchema = z.strictObject({
    * responses are ignored. null keeps everything.
    */
   retentionDays: z.number().int('expected a whole number').min(1, 'must be at least 1').nullable().default(60),
+  /**
+   * Between the cycles of a long-running worker (`utt daemon`), watch the
+   * transcript directories so a cycle stats only the files that changed,
+   * with a full pass at least hourly. false: stat every file every cycle
+   * (for file systems that report no changes, such as some network mounts).
+   */
+  watch: z.boolean().default(true),
 });
 
 export type AgentLogConfigInput = z.input<typeof agentLogConfigSchema>;

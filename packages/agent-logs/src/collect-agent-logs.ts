@@ -3,6 +3,7 @@ import type { AgentLogConfig } from './agent-log-config';
 import { defaultSourceInstance } from './default-instance';
 import { type ScanTranscriptsResult, scanTranscripts } from './scan-transcripts';
 import type { TranscriptFormat } from './transcript-format';
+import { TranscriptWatch } from './transcript-watch';
 import type { LedgerCell } from './usage-ledger';
 
 export type CollectAgentLogsOptions = {
@@ -27,11 +28,14 @@ export async function collectAgentLogs(
   const config = context.config;
   const instance = config.instance ?? defaultSourceInstance(context.env);
   const roots = config.paths ?? options.defaultRoots(context.env);
+  const namespace = `${options.agent}/${instance}`;
   const scan = await scanTranscripts({
     roots,
     format: options.format,
     state: context.state,
-    namespace: `${options.agent}/${instance}`,
+    namespace,
+    // Only a state that outlives the cycle makes a watch worth keeping.
+    watch: config.watch && context.state ? watchFor(`${namespace}\n${roots.join('\n')}`) : undefined,
     retentionDays: config.retentionDays,
     now: context.now(),
     signal: context.signal,
@@ -40,6 +44,7 @@ export async function collectAgentLogs(
   const { statistics } = scan;
   context.logger.debug(`${options.agent}: scanned transcripts`, {
     files: statistics.files,
+    filesStatted: statistics.filesStatted,
     filesRead: statistics.filesRead,
     filesReset: statistics.filesReset,
     bytesRead: statistics.bytesRead,
@@ -55,6 +60,20 @@ export async function collectAgentLogs(
     context.logger.info(`${options.agent}: no transcripts found`, { looked: statistics.missingRoots.join(', ') });
   }
   return { records: toAgentUsageRecords(scan.cells, { provider: options.provider, instance, config }), scan };
+}
+
+// One watch per namespace and roots, kept for the life of the process: a
+// daemon's cycles share it; a one-shot run leaves it behind unused (it does
+// not keep the process alive).
+const watches = new Map<string, TranscriptWatch>();
+
+function watchFor(key: string): TranscriptWatch {
+  let watch = watches.get(key);
+  if (!watch) {
+    watch = new TranscriptWatch();
+    watches.set(key, watch);
+  }
+  return watch;
 }
 
 /** Ledger cells as token_usage records: hourly, exact, priced later by the worker. */

@@ -97,10 +97,18 @@ export class FileCursorStore {
   commit(): void {
     for (const [directory, lines] of this.changed) {
       const key = this.prefix + directory;
-      if (lines.size === 0) this.state.delete(key);
-      else this.state.set(key, Array.from(lines, ([name, line]) => `\n${name}\t${line}`).sort().join(''));
+      const text = Array.from(lines, ([name, line]) => `\n${name}\t${line}`).sort().join('');
+      if (text === '') this.state.delete(key);
+      else this.state.set(key, text);
+      this.stored.set(directory, { text, next: 0 });
     }
     this.changed.clear();
+    this.last = { directory: '\u0000', changed: undefined, stored: { text: '', next: 0 } };
+  }
+
+  /** The directory's cursors as stored text: as loaded, or as `commit()` staged them ('' for none). */
+  textOf(directory: string): string {
+    return this.storedOf(directory).text;
   }
 
   private forget(directory: string, gone: (name: string) => boolean): void {

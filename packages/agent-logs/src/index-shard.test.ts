@@ -25,4 +25,15 @@ describe('IndexShard', () => {
     empty.delete('k');
     expect(empty.serialize()).toBe('');
   });
+
+  it('appends responses it did not hold, and drops a new one deleted again', () => {
+    const shard = new IndexShard('k1:10');
+    shard.set('k2', [11]);
+    shard.set('k3', [12]);
+    shard.set('k2', [11, 13]);
+    shard.delete('k3');
+    shard.set('k1x', [14]);
+    expect(shard.serialize()).toBe('k1:10;k2:11.13;k1x:14');
+    expect(new IndexShard('k1:10').get('k1x')).toBeUndefined();
+  });
 });

@@ -6,6 +6,8 @@
  */
 export class IndexShard {
   private readonly changes = new Map<string, readonly number[] | null>();
+  /** A change is to a key the stored text holds: serialize() rebuilds the text rather than append to it. */
+  private rewrite = false;
 
   constructor(private readonly text = '') {}
 
@@ -22,10 +24,12 @@ export class IndexShard {
   }
 
   set(key: string, hours: readonly number[]): void {
+    this.noteChange(key);
     this.changes.set(key, hours);
   }
 
   delete(key: string): void {
+    this.noteChange(key);
     this.changes.set(key, null);
   }
 
@@ -37,17 +41,27 @@ export class IndexShard {
   serialize(): string {
     if (this.changes.size === 0) return this.text;
     const parts: string[] = [];
-    if (this.text !== '') {
+    if (!this.rewrite) {
+      // The usual case, responses seen for the first time: their entries go after the stored ones.
+      if (this.text !== '') parts.push(this.text);
+    } else if (this.text !== '') {
       for (const entry of this.text.split(';')) {
         if (!this.changes.has(entry.slice(0, entry.indexOf(':')))) parts.push(entry);
       }
     }
     for (const [key, hours] of this.changes) if (hours !== null && hours.length > 0) parts.push(`${key}:${hours.join('.')}`);
+    // join() makes one flat string; appending with += would keep a rope of pieces in the state.
     return parts.join(';');
+  }
+
+  private noteChange(key: string): void {
+    if (!this.rewrite && this.find(key) >= 0) this.rewrite = true;
   }
 
   /** Where `key`'s entry starts in the text, or -1 (keys are whole entries: a match must start one). */
   private find(key: string): number {
+    // A shard being filled (a cold scan) has no stored text: no needle to build.
+    if (this.text === '') return -1;
     const needle = `${key}:`;
     for (let at = this.text.indexOf(needle); at >= 0; at = this.text.indexOf(needle, at + 1)) {
       if (at === 0 || this.text.charCodeAt(at - 1) === 59) return at;

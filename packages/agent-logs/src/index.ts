@@ -2,7 +2,7 @@ export { type AgentLogConfig, type AgentLogConfigInput, agentLogConfigSchema } f
 export { collectAgentLogs, type CollectAgentLogsOptions, toAgentUsageRecords } from './collect-agent-logs';
 export { defaultSourceInstance, homeDirectory } from './default-instance';
 export { createJsonMemberReader, type JsonMemberReader, type JsonMemberSpec } from './json-fields';
-export { type DirectoryListing, type DirectoryListings, type DiscoveredFiles, discoverFiles } from './discover-files';
+export { type DirectoryListing, type DirectoryListings, type DiscoveredFiles, type DiscoverFilesOptions, discoverFiles } from './discover-files';
 export { type FileCursor, HEAD_BYTES } from './file-cursor';
 export { type MalformedLine, MAX_REPORTED_MALFORMED } from './malformed-line';
 export { createMemoryState, type MemoryState } from './memory-state';
@@ -10,6 +10,7 @@ export { type LineSink, type ReadNewLinesResult, readNewLines, readWholeFileIfCh
 export { type ScanStatistics, type ScanTranscriptsOptions, type ScanTranscriptsResult, scanTranscripts } from './scan-transcripts';
 export { addTokenVector, emptyTokenVector, TOKEN_VECTOR_LENGTH, type TokenVector, tokenTotal } from './token-vector';
 export type { TranscriptFile, TranscriptFormat } from './transcript-format';
+export { TranscriptWatch, type TranscriptWatchOptions } from './transcript-watch';
 export type { UsageEvent } from './usage-event';
 export { type LedgerAddResult, type LedgerCell, UsageLedger } from './usage-ledger';
 export { VERSION } from './version';

@@ -234,13 +234,15 @@ function emitAllLineBytes(buffer: Buffer, end: number, lineNumber: number, onLin
 }
 
 /** Only the lines of buffer[0, end] that contain `needle`, found in the bytes before decoding. */
-function emitMatchingLines(buffer: Buffer, end: number, needle: Buffer, lineNumber: number, onLine: LineBytes): number {
+function emitMatchingLines(readBuffer: Buffer, end: number, needle: Buffer, lineNumber: number, onLine: LineBytes): number {
+  // The searches stop at `end`: past it lie the bytes of earlier reads (megabytes of them after a short read).
+  const buffer = readBuffer.subarray(0, end + 1);
   let number = lineNumber;
   let counted = 0; // newlines before this offset are in `number`
   let searchFrom = 0;
   for (;;) {
     const hit = buffer.indexOf(needle, searchFrom);
-    if (hit < 0 || hit >= end) break;
+    if (hit < 0) break;
     const start = buffer.lastIndexOf(10, hit) + 1;
     number += countNewlines(buffer, counted, start);
     const stop = buffer.indexOf(10, hit);

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStagedState, type UsageAdapterV1State } from '@utt/core';
 import { createMemoryState } from './memory-state';
 import { scanTranscripts } from './scan-transcripts';
-import type { TranscriptFormat } from './transcript-format';
+import { logLineFormat } from './__fixtures__/log-line-format';
 
 let dir: string;
 beforeEach(() => {
@@ -13,23 +13,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-// One event per line `<id> <hour> <tokens>`; a line starting with `!` is malformed.
-const format: TranscriptFormat = {
-  accept: (file) => file.endsWith('.log'),
-  layout: () => 'lines',
-  parseLine(line, file) {
-    if (line.startsWith('!')) throw new Error('bad line');
-    const [id, hour, tokens] = line.split(' ');
-    file.emit({
-      timestampMs: Date.parse(`2026-03-01T${hour}:00:00Z`),
-      model: 'm',
-      labels: {},
-      tokens: [Number(tokens), null, null, null, null, null, 1],
-      key: id as string,
-      rank: Number(tokens),
-    });
-  },
-};
+const format = logLineFormat;
 
 const scan = (state: UsageAdapterV1State = createMemoryState()) => scanTranscripts({ roots: [dir], format, state, namespace: 'test/box' });
 

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger, UsageAdapterV1State } from '@utt/core';
 import { type DirectoryListing, type DirectoryListings, discoverFiles, isMissing } from './discover-files';
@@ -11,6 +12,7 @@ import { readInParallel } from './read-in-parallel';
 import { describeParseError, readTranscriptFile, type TranscriptFileRead } from './read-transcript-file';
 import type { TranscriptFormat } from './transcript-format';
 import { hashKey } from './hash-key';
+import type { TranscriptWatch } from './transcript-watch';
 import { type LedgerAddResult, type LedgerCell, UsageLedger } from './usage-ledger';
 import type { UsageEvent } from './usage-event';
 
@@ -37,10 +39,18 @@ export type ScanTranscriptsOptions = {
    * ordinary cycle.
    */
   readonly parallelAboveBytes?: number;
+  /**
+   * Directory watches kept between this caller's cycles (a long-running
+   * worker): files nothing happened to since the last cycle are not stat'ed.
+   * Without it, every known file gets a stat each cycle.
+   */
+  readonly watch?: TranscriptWatch;
 };
 
 export type ScanStatistics = {
   readonly files: number;
+  /** Files stat'ed this cycle: all of them, unless a watch vouched for some. */
+  readonly filesStatted: number;
   /** Files read this cycle (new, appended to, or reset). */
   readonly filesRead: number;
   /** Files read again from the start: truncated, replaced or rewritten. */
@@ -80,6 +90,18 @@ const DAY_MS = 86_400_000;
  * every touched hour. Cursors, hours and index are staged in `state`.
  */
 export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<ScanTranscriptsResult> {
+  const { watch } = options;
+  await watch?.beginCycle();
+  try {
+    return await scan(options);
+  } catch (error) {
+    watch?.abandonCycle();
+    throw error;
+  }
+}
+
+async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsResult> {
+  const { watch } = options;
   let mark = performance.now();
   const timings = { discoverMs: 0, statMs: 0, readMs: 0, ledgerMs: 0 };
   const lap = (phase: keyof typeof timings) => {
@@ -92,15 +114,30 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
   const rootsKey = `${namespace}/roots`;
   const listingPrefix = `${namespace}/dirs/`;
   const cursorPrefix = `${namespace}/cursors/`;
-  // Every cycle needs the listings and file cursors (one key per directory);
-  // the ledger's hours and index shards are loaded for the responses a cycle reads.
-  await state.load?.({ keys: [rootsKey], prefixes: [listingPrefix, cursorPrefix] });
+  // Without a change to any directory since the last cycle, its files are
+  // those it found; with a change to some, only those are looked at again.
+  const reused = watch?.reusableDiscovery(options.roots);
+  const partial = reused ? undefined : watch?.partialDiscovery(options.roots);
+  // Every cycle needs the file cursors (one key per directory), and the stored
+  // listings unless the watch has them; the ledger's hours and index shards
+  // are loaded for the responses a cycle reads.
+  await state.load?.({ keys: [rootsKey], prefixes: reused || partial ? [cursorPrefix] : [listingPrefix, cursorPrefix] });
   if (Array.isArray(state.get(rootsKey))) await forgetEarlierLayout(state, namespace);
   const cursors = await FileCursorStore.open(state, cursorPrefix);
   const ledger = await UsageLedger.open(state, namespace);
-  const listings: DirectoryListings = new Map();
-  for (const key of state.keys(listingPrefix)) listings.set(key.slice(listingPrefix.length), state.get(key) as DirectoryListing);
-  const { files, roots, missingRoots, changedDirectories } = await discoverFiles(options.roots, format.accept, listings);
+  const listings: DirectoryListings = partial?.listings ?? new Map();
+  let discovered = reused;
+  if (discovered === undefined) {
+    if (partial === undefined) for (const key of state.keys(listingPrefix)) listings.set(key.slice(listingPrefix.length), state.get(key) as DirectoryListing);
+    discovered = await discoverFiles(options.roots, format.accept, {
+      listings,
+      unchanged: partial?.unchanged,
+      known: partial?.known,
+      onDirectory: watch && ((directory, info) => watch.visitDirectory(directory, info)),
+    });
+    watch?.rememberDiscovery(options.roots, discovered, listings);
+  }
+  const { files, roots, missingRoots, changedDirectories, byDirectory } = discovered;
   // Only the directories that changed are written, so an idle cycle stages nothing.
   for (const directory of changedDirectories) {
     const listing = listings.get(directory);
@@ -109,7 +146,10 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
   }
   const storedRoots = (state.get(rootsKey) as { roots?: unknown } | undefined)?.roots;
   const rootsChanged = !Array.isArray(storedRoots) || storedRoots.length !== roots.length || roots.some((root, index) => storedRoots[index] !== root);
-  if (rootsChanged) state.set(rootsKey, { roots });
+  if (rootsChanged) {
+    state.set(rootsKey, { roots });
+    watch?.requireFullPass();
+  }
   lap('discoverMs');
   const malformedLines: MalformedLine[] = [];
   const counts = { filesRead: 0, filesReset: 0, bytesRead: 0, events: 0, duplicates: 0, sealed: 0, malformed: 0 };
@@ -127,14 +167,27 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
 
   const tasks: Array<{ index: number; path: string; previous?: FileCursor }> = [];
   let pendingBytes = 0;
-  for (const path of files) {
-    // The common case of an incremental cycle: one stat, no open, no promise.
-    const info = statSync(path, { throwIfNoEntry: false });
-    if (!info || cursors.isUnchanged(path, info)) continue;
-    const previous = cursors.get(path);
-    pendingBytes += previous && info.size >= previous.offset ? info.size - previous.offset : info.size;
-    tasks.push({ index: tasks.length, path, previous });
+  let filesStatted = 0;
+  for (const [directory, paths] of byDirectory) {
+    // null: every file of the directory gets a stat; else only those the watch names.
+    const toStat = watch && !watch.isFullPass ? watch.filesToStat(directory, cursors.textOf(directory)) : null;
+    if (toStat !== null && toStat.size === 0) continue;
+    for (const path of paths) {
+      if (toStat !== null && !toStat.has(path.slice(path.lastIndexOf(sep) + 1))) continue;
+      filesStatted += 1;
+      // The common case of an incremental cycle without a watch: one stat, no open, no promise.
+      const info = statSync(path, { throwIfNoEntry: false });
+      if (!info || cursors.isUnchanged(path, info)) continue;
+      const previous = cursors.get(path);
+      pendingBytes += previous && info.size >= previous.offset ? info.size - previous.offset : info.size;
+      tasks.push({ index: 0, path, previous });
+    }
   }
+  // Files are read, and their events reach the ledger, in path order (a parallel read too).
+  tasks.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  tasks.forEach((task, index) => {
+    task.index = index;
+  });
 
   lap('statMs');
   const handle = (task: (typeof tasks)[number], read: TranscriptFileRead) => {
@@ -207,6 +260,7 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
   }
   ledger.commit();
   lap('ledgerMs');
+  watch?.endCycle((directory) => cursors.textOf(directory));
 
   if (counts.malformed > 0 && options.logger) {
     const first = malformedLines[0];
@@ -214,7 +268,7 @@ export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<
       first: first ? `${first.file}:${first.line}: ${first.reason}` : undefined,
     });
   }
-  return { cells, malformedLines, statistics: { files: files.length, ...counts, missingRoots, threads, timings } };
+  return { cells, malformedLines, statistics: { files: files.length, filesStatted, ...counts, missingRoots, threads, timings } };
 }
 
 /**

@@ -20,7 +20,11 @@ export type LedgerAddResult = 'added' | 'replaced' | 'duplicate' | 'sealed';
 
 // `counters`: the tokens as stored (formatTokenVector), when known already (read from the state, or formatted on a worker thread).
 type Entry = { variant: string; loose: boolean; rank: number; cell: number; tokens: TokenVector; counters?: string };
-type Hour = { cells: string[]; emitted: boolean[]; cellIndex: Map<string, number>; entries: Map<string, Entry[]> };
+// The copies an hour counts of one response: nearly always one (kept bare,
+// not in an array: a cold scan keeps a hundred thousand), several when copies
+// differ in variant.
+type Copies = Entry | Entry[];
+type Hour = { cells: string[]; emitted: boolean[]; cellIndex: Map<string, number>; entries: Map<string, Copies> };
 
 // Persisted shapes. The state of a busy machine holds every response of the
 // retention period, and the worker loads (JSON-parses) all of it every cycle:
@@ -129,8 +133,9 @@ export class UsageLedger {
     if (hoursOfKey) {
       for (const otherHour of hoursOfKey) {
         const other = this.hour(otherHour);
-        const list = other.entries.get(key);
-        if (!list) continue;
+        const copies = other.entries.get(key);
+        if (copies === undefined) continue;
+        const list = Array.isArray(copies) ? copies : [copies];
         const position = list.findIndex((entry) => entry.variant === variant || entry.loose || loose);
         if (position < 0) continue;
         const existing = list[position] as Entry;
@@ -139,11 +144,13 @@ export class UsageLedger {
         this.touched.add(otherHour);
         if (otherHour === hourNumber) {
           // The usual case (a response's later line with the full output count): replace in place, the index stays as it is.
-          list[position] = this.entryOf(other, event, variant, loose, counters);
+          const replacement = this.entryOf(other, event, variant, loose, counters);
+          if (Array.isArray(copies)) copies[position] = replacement;
+          else other.entries.set(key, replacement);
           return 'replaced';
         }
-        list.splice(position, 1);
-        if (list.length === 0) {
+        if (Array.isArray(copies) && copies.length > 1) copies.splice(position, 1);
+        else {
           other.entries.delete(key);
           hoursOfKey = hoursOfKey.filter((value) => value !== otherHour);
         }
@@ -152,16 +159,26 @@ export class UsageLedger {
       }
     }
     const hour = this.hour(hourNumber);
-    const entry = this.entryOf(hour, event, variant, loose, counters);
-    const list = hour.entries.get(key);
-    if (list) list.push(entry);
-    else hour.entries.set(key, [entry]);
-    if (!hoursOfKey) index.set(key, [hourNumber]);
+    addCopy(hour, key, this.entryOf(hour, event, variant, loose, counters));
+    if (!hoursOfKey) index.set(key, this.onlyHour(hourNumber));
     else if (!hoursOfKey.includes(hourNumber)) index.set(key, [...hoursOfKey, hourNumber]);
     else if (hoursOfKey !== storedHours) index.set(key, hoursOfKey);
     this.touchedShards.add(shardNumber);
     this.touched.add(hourNumber);
     return result;
+  }
+
+  // Most responses are held by one hour: its index entry is shared rather
+  // than an array per response (a cold scan keeps a hundred thousand of them).
+  private readonly onlyHours = new Map<number, readonly number[]>();
+
+  private onlyHour(hourNumber: number): readonly number[] {
+    let hours = this.onlyHours.get(hourNumber);
+    if (hours === undefined) {
+      hours = Object.freeze([hourNumber]);
+      this.onlyHours.set(hourNumber, hours);
+    }
+    return hours;
   }
 
   private entryOf(hour: Hour, event: UsageEvent, variant: string, loose: boolean, counters: string | undefined): Entry {
@@ -192,8 +209,8 @@ export class UsageLedger {
     for (const hourNumber of [...this.touched].sort((a, b) => a - b)) {
       const hour = this.hour(hourNumber);
       const sums: Array<TokenVector | undefined> = [];
-      for (const list of hour.entries.values()) {
-        for (const entry of list) {
+      for (const copies of hour.entries.values()) {
+        for (const entry of Array.isArray(copies) ? copies : [copies]) {
           let sum = sums[entry.cell];
           if (!sum) {
             sum = emptyTokenVector();
@@ -277,7 +294,10 @@ export class UsageLedger {
       const hour = this.hour(hourNumber);
       // Renumber cells: drop those with no copies that were never returned.
       const used = new Set<number>();
-      for (const list of hour.entries.values()) for (const entry of list) used.add(entry.cell);
+      for (const copies of hour.entries.values()) {
+        if (Array.isArray(copies)) for (const entry of copies) used.add(entry.cell);
+        else used.add(copies.cell);
+      }
       const renumber = new Map<number, number>();
       const c: StoredHour['c'] = [];
       hour.cells.forEach((cellKey, cell) => {
@@ -286,8 +306,8 @@ export class UsageLedger {
         c.push([cellKey, hour.emitted[cell] ? 1 : 0]);
       });
       const parts: string[] = [];
-      for (const [key, list] of hour.entries) {
-        for (const entry of list) {
+      for (const [key, copies] of hour.entries) {
+        for (const entry of Array.isArray(copies) ? copies : [copies]) {
           const t = entry.tokens;
           parts.push(
             `${key},${entry.variant},${entry.loose ? 1 : 0},${entry.rank === tokenTotal(t) ? '' : entry.rank},${renumber.get(entry.cell) as number},${entry.counters ?? formatTokenVector(t)}`,
@@ -354,10 +374,7 @@ export class UsageLedger {
           const rank = fields[3] === '' ? tokenTotal(tokens) : Number(fields[3]);
           let countersAt = -1;
           for (let comma = 0; comma < 5; comma += 1) countersAt = text.indexOf(',', countersAt + 1);
-          const entry: Entry = { variant: fields[1] as string, loose: fields[2] === '1', rank, cell: Number(fields[4]), tokens, counters: text.slice(countersAt + 1) };
-          const list = hour.entries.get(key);
-          if (list) list.push(entry);
-          else hour.entries.set(key, [entry]);
+          addCopy(hour, key, { variant: fields[1] as string, loose: fields[2] === '1', rank, cell: Number(fields[4]), tokens, counters: text.slice(countersAt + 1) });
         }
       }
     }
@@ -376,6 +393,13 @@ export class UsageLedger {
     this.shards.set(shard, index);
     return index;
   }
+}
+
+function addCopy(hour: Hour, key: string, entry: Entry): void {
+  const copies = hour.entries.get(key);
+  if (copies === undefined) hour.entries.set(key, entry);
+  else if (Array.isArray(copies)) copies.push(entry);
+  else hour.entries.set(key, [copies, entry]);
 }
 
 /** FNV-1a over the key, folded to a shard number. */
