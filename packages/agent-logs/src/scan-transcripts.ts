@@ -114,29 +114,24 @@ async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsRes
   const rootsKey = `${namespace}/roots`;
   const listingPrefix = `${namespace}/dirs/`;
   const cursorPrefix = `${namespace}/cursors/`;
-  // Without a change to any directory since the last cycle, its files are
-  // those it found; with a change to some, only those are looked at again.
-  const reused = watch?.reusableDiscovery(options.roots);
-  const partial = reused ? undefined : watch?.partialDiscovery(options.roots);
+  // With a watch, only the directories in which entries changed are looked at again.
+  const partial = watch?.partialDiscovery(options.roots);
   // Every cycle needs the file cursors (one key per directory), and the stored
   // listings unless the watch has them; the ledger's hours and index shards
   // are loaded for the responses a cycle reads.
-  await state.load?.({ keys: [rootsKey], prefixes: reused || partial ? [cursorPrefix] : [listingPrefix, cursorPrefix] });
+  await state.load?.({ keys: [rootsKey], prefixes: partial ? [cursorPrefix] : [listingPrefix, cursorPrefix] });
   if (Array.isArray(state.get(rootsKey))) await forgetEarlierLayout(state, namespace);
   const cursors = await FileCursorStore.open(state, cursorPrefix);
   const ledger = await UsageLedger.open(state, namespace);
   const listings: DirectoryListings = partial?.listings ?? new Map();
-  let discovered = reused;
-  if (discovered === undefined) {
-    if (partial === undefined) for (const key of state.keys(listingPrefix)) listings.set(key.slice(listingPrefix.length), state.get(key) as DirectoryListing);
-    discovered = await discoverFiles(options.roots, format.accept, {
-      listings,
-      unchanged: partial?.unchanged,
-      known: partial?.known,
-      onDirectory: watch && ((directory, info) => watch.visitDirectory(directory, info)),
-    });
-    watch?.rememberDiscovery(options.roots, discovered, listings);
-  }
+  if (partial === undefined) for (const key of state.keys(listingPrefix)) listings.set(key.slice(listingPrefix.length), state.get(key) as DirectoryListing);
+  const discovered = await discoverFiles(options.roots, format.accept, {
+    listings,
+    unchanged: partial?.unchanged,
+    known: partial?.known,
+    onDirectory: watch && ((directory, info) => watch.visitDirectory(directory, info)),
+  });
+  watch?.rememberDiscovery(options.roots, discovered, listings);
   const { files, roots, missingRoots, changedDirectories, byDirectory } = discovered;
   // Only the directories that changed are written, so an idle cycle stages nothing.
   for (const directory of changedDirectories) {

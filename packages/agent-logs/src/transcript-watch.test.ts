@@ -72,7 +72,7 @@ describe('scanTranscripts with a TranscriptWatch', () => {
 
     const idle = await store.cycle();
     expect(idle.statistics).toMatchObject({ files: 6, filesStatted: 0, filesRead: 0 });
-    // Nothing could have changed a listing: discovery was skipped, and the listings were not even loaded.
+    // Discovery started from the listings the watch kept: the stored ones were not even loaded.
     expect(idle.selections).toEqual(['test/box/cursors/']);
 
     appendFileSync(path.join(dir, 'p2', 'b.log'), 'n1 11 5\n');

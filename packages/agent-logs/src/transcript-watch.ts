@@ -1,4 +1,4 @@
-import { type FSWatcher, statSync, watch } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { basename } from 'node:path';
 import type { DirectoryListings, DiscoveredFiles, DiscoverFilesOptions } from './discover-files';
 
@@ -59,13 +59,8 @@ export class TranscriptWatch {
   /** Directories in which an event of `pending` (`current`) may have added, removed or renamed an entry. */
   private pendingStructural = new Set<string>();
   private currentStructural = new Set<string>();
-  /** What the last discovery found, for which roots, the directories it walked and their listings. */
-  private discovery?: {
-    readonly roots: string;
-    readonly found: DiscoveredFiles;
-    readonly directories: readonly string[];
-    readonly listings: DirectoryListings;
-  };
+  /** What the last discovery found, for which roots, and the listings it left. */
+  private discovery?: { readonly roots: string; readonly found: DiscoveredFiles; readonly listings: DirectoryListings };
   private readonly fullPassEveryMs: number;
   private readonly clock: () => number;
   private lastFullPassAt = Number.NEGATIVE_INFINITY;
@@ -145,33 +140,16 @@ export class TranscriptWatch {
   }
 
   /**
-   * What the last discovery under `roots` found, when nothing since can have
-   * added, removed or renamed a file or directory under them: every directory
-   * it walked has been watched since, no event but content and attribute
-   * changes arrived, and the roots it did not find are still missing.
-   * Undefined when the files must be discovered again (see
-   * `partialDiscovery()`, and `rememberDiscovery()` for what was found).
-   */
-  reusableDiscovery(roots: readonly string[]): DiscoveredFiles | undefined {
-    const known = this.knownDiscovery(roots);
-    if (known === undefined || this.currentStructural.size > 0) return undefined;
-    // A root that is a file (no watch sees it go) or a directory no longer watched: discover.
-    if (known.found.roots.some((root) => !this.isCovered(root))) return undefined;
-    if (known.directories.some((directory) => !this.isCovered(directory))) return undefined;
-    for (const directory of known.directories) this.visited.add(directory);
-    // No listing changed since.
-    return { ...known.found, changedDirectories: [] };
-  }
-
-  /**
-   * What `discoverFiles()` may take from the last discovery under `roots`
-   * when some directories did change: its listings, and which of them are
-   * still current (watched since, and no entry created, removed or renamed).
-   * Undefined when there is no such discovery to start from.
+   * What `discoverFiles()` may take from the last discovery under `roots`:
+   * its listings and files, and which directories are unchanged since
+   * (watched since, and no entry created, removed or renamed in them), to be
+   * neither stat'ed nor listed again. Undefined on a full pass, or when there
+   * is no such discovery to start from (then call `rememberDiscovery()` with
+   * what was found).
    */
   partialDiscovery(roots: readonly string[]): Required<Pick<DiscoverFilesOptions, 'listings' | 'unchanged' | 'known'>> | undefined {
-    const known = this.knownDiscovery(roots);
-    if (known === undefined) return undefined;
+    const known = this.discovery;
+    if (this.fullPass || known === undefined || known.roots !== roots.join('\n')) return undefined;
     return {
       listings: new Map(known.listings),
       unchanged: (directory) => this.isCovered(directory) && !this.currentStructural.has(directory),
@@ -179,17 +157,9 @@ export class TranscriptWatch {
     };
   }
 
-  /** What discovery found under `roots` this cycle (after `visitDirectory()` for each directory it walked), and the listings it leaves. */
+  /** What discovery found under `roots` this cycle, and the listings it leaves. */
   rememberDiscovery(roots: readonly string[], found: DiscoveredFiles, listings: DirectoryListings): void {
-    this.discovery = { roots: roots.join('\n'), found, directories: [...this.visited], listings };
-  }
-
-  /** The last discovery, if it was of these roots, this is not a full pass, and no root it missed has appeared. */
-  private knownDiscovery(roots: readonly string[]) {
-    const known = this.discovery;
-    if (this.fullPass || known === undefined || known.roots !== roots.join('\n')) return undefined;
-    if (known.found.missingRoots.some((root) => statSync(root, { throwIfNoEntry: false }) !== undefined)) return undefined;
-    return known;
+    this.discovery = { roots: roots.join('\n'), found, listings };
   }
 
   /**
