@@ -83,6 +83,10 @@ export function toAgentUsageRecords(
 ): UsageRecordInput[] {
   const extra: Record<string, string> = { ...options.config.labels };
   if (options.config.billing === 'subscription') extra.billing = 'subscription';
+  // A cell is a row of its own unless dropping its session label, a label
+  // left empty or the labels added here can make it another cell's twin: then
+  // rows are merged by key.
+  const merging = !options.config.sessionLabel || Object.keys(extra).length > 0 || cells.some((cell) => Object.values(cell.labels).includes(''));
   const merged = new Map<string, UsageRecordInput>();
   const records: UsageRecordInput[] = [];
   for (const cell of cells) {
@@ -108,7 +112,10 @@ export function toAgentUsageRecords(
       requests,
       measurement_basis: 'exact',
     };
-    // Without the session label, cells that differed only by session share a row.
+    if (!merging) {
+      records.push(record);
+      continue;
+    }
     const key = JSON.stringify([cell.bucketStart.getTime(), cell.model, Object.entries(labels).sort()]);
     const existing = merged.get(key);
     if (existing) {

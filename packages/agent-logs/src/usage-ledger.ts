@@ -209,15 +209,17 @@ export class UsageLedger {
     for (const hourNumber of [...this.touched].sort((a, b) => a - b)) {
       const hour = this.hour(hourNumber);
       const sums: Array<TokenVector | undefined> = [];
-      for (const copies of hour.entries.values()) {
-        for (const entry of Array.isArray(copies) ? copies : [copies]) {
-          let sum = sums[entry.cell];
-          if (!sum) {
-            sum = emptyTokenVector();
-            sums[entry.cell] = sum;
-          }
-          addTokenVector(sum, entry.tokens);
+      const count = (entry: Entry) => {
+        let sum = sums[entry.cell];
+        if (!sum) {
+          sum = emptyTokenVector();
+          sums[entry.cell] = sum;
         }
+        addTokenVector(sum, entry.tokens);
+      };
+      for (const copies of hour.entries.values()) {
+        if (Array.isArray(copies)) for (const entry of copies) count(entry);
+        else count(copies);
       }
       const bucketStart = new Date(hourNumber * HOUR_MS);
       hour.cells.forEach((cellKey, cell) => {
@@ -293,26 +295,22 @@ export class UsageLedger {
     for (const hourNumber of this.touched) {
       const hour = this.hour(hourNumber);
       // Renumber cells: drop those with no copies that were never returned.
-      const used = new Set<number>();
+      const used = new Uint8Array(hour.cells.length);
       for (const copies of hour.entries.values()) {
-        if (Array.isArray(copies)) for (const entry of copies) used.add(entry.cell);
-        else used.add(copies.cell);
+        if (Array.isArray(copies)) for (const entry of copies) used[entry.cell] = 1;
+        else used[copies.cell] = 1;
       }
-      const renumber = new Map<number, number>();
+      const renumber: number[] = [];
       const c: StoredHour['c'] = [];
       hour.cells.forEach((cellKey, cell) => {
-        if (!used.has(cell) && !hour.emitted[cell]) return;
-        renumber.set(cell, c.length);
+        if (used[cell] === 0 && !hour.emitted[cell]) return;
+        renumber[cell] = c.length;
         c.push([cellKey, hour.emitted[cell] ? 1 : 0]);
       });
       const parts: string[] = [];
       for (const [key, copies] of hour.entries) {
-        for (const entry of Array.isArray(copies) ? copies : [copies]) {
-          const t = entry.tokens;
-          parts.push(
-            `${key},${entry.variant},${entry.loose ? 1 : 0},${entry.rank === tokenTotal(t) ? '' : entry.rank},${renumber.get(entry.cell) as number},${entry.counters ?? formatTokenVector(t)}`,
-          );
-        }
+        if (Array.isArray(copies)) for (const entry of copies) parts.push(storedEntry(key, entry, renumber));
+        else parts.push(storedEntry(key, copies, renumber));
       }
       this.state.set(this.hourKey(hourNumber), { c, e: parts.join(';') } satisfies StoredHour);
     }
@@ -393,6 +391,12 @@ export class UsageLedger {
     this.shards.set(shard, index);
     return index;
   }
+}
+
+/** A copy as the state stores it (`key,variant,loose,rank,cell,counters`), its cell renumbered. */
+function storedEntry(key: string, entry: Entry, renumber: readonly number[]): string {
+  const t = entry.tokens;
+  return `${key},${entry.variant},${entry.loose ? 1 : 0},${entry.rank === tokenTotal(t) ? '' : entry.rank},${renumber[entry.cell] as number},${entry.counters ?? formatTokenVector(t)}`;
 }
 
 function addCopy(hour: Hour, key: string, entry: Entry): void {
