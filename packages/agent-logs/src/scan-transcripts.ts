@@ -165,7 +165,7 @@ async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsRes
   let filesStatted = 0;
   for (const [directory, paths] of byDirectory) {
     // null: every file of the directory gets a stat; else only those the watch names.
-    const toStat = watch && !watch.isFullPass ? watch.filesToStat(directory, cursors.textOf(directory)) : null;
+    const toStat = watch?.filesToStat(directory, cursors.textOf(directory)) ?? null;
     if (toStat !== null && toStat.size === 0) continue;
     for (const path of paths) {
       if (toStat !== null && !toStat.has(path.slice(path.lastIndexOf(sep) + 1))) continue;

@@ -74,11 +74,6 @@ export class TranscriptWatch {
     this.clock = options.clock ?? (() => performance.now());
   }
 
-  /** Whether this cycle stats every file regardless of events. */
-  get isFullPass(): boolean {
-    return this.fullPass;
-  }
-
   /** Number of directories watched. */
   get size(): number {
     return this.directories.size;
