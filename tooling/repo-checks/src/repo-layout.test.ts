@@ -137,3 +137,25 @@ describe('the repository', () => {
     expect(workspace).toMatch(/typescript: \^6\./);
   });
 });
+
+describe('pnpm start', () => {
+  // A first run builds only what the example cycle loads (declarations and the
+  // other adapters wait for `pnpm build`): keep that list complete.
+  it('builds every package the worker imports and every adapter the example config names', () => {
+    const root = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
+    const start = root.scripts?.start ?? '';
+    const built = new Set([...start.matchAll(/--filter=(@utt\/[a-z0-9-]+)/g)].map((match) => match[1]));
+    const imported = new Set<string>(['@utt/worker']);
+    for (const file of sourceFiles('apps/worker')) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/from '(@utt\/[a-z0-9-]+)'/g)) imported.add(match[1]!);
+    }
+    const example = readFileSync(path.join(ROOT, 'examples/utt.config.yaml'), 'utf8');
+    for (const match of example.matchAll(/^\s+adapter: "(@utt\/[a-z0-9-]+)"/gm)) imported.add(match[1]!);
+    for (const name of [...imported]) {
+      const dir = packages.find(({ manifest }) => manifest.name === name)?.dir;
+      if (dir) for (const dependency of workspaceDeps(packages.find(({ manifest }) => manifest.name === name)!.manifest)) imported.add(dependency);
+    }
+    expect([...imported].filter((name) => !built.has(name))).toEqual([]);
+    expect(start).toContain('--only');
+  });
+});
