@@ -25,12 +25,12 @@ export async function loadRuntime(options: GlobalOptions): Promise<Runtime> {
   return { loaded, logger, env: options.env, cwd: options.cwd };
 }
 
-/** The configured PostgreSQL server, or the embedded PGlite folder (relative to the working directory). */
+/** The configured PostgreSQL server, or the embedded PGlite folder (relative to the config file's folder). */
 export async function openConfiguredStore(runtime: Runtime): Promise<UsageStore> {
   const database = runtime.loaded.config.database;
   return openStore({
     url: database.url || undefined,
-    path: path.resolve(runtime.cwd, database.path),
+    path: path.resolve(runtime.loaded.directory, database.path),
     schema: database.schema,
   });
 }

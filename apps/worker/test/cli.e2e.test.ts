@@ -51,7 +51,7 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     const example = await readFile(path.join(REPO_ROOT, 'examples/utt.config.yaml'), 'utf8');
     const body = example
       .replace(/^database:[\s\S]*?\n\n/m, '')
-      .replace('examples/data/sample-usage.csv', path.join(REPO_ROOT, 'examples/data/sample-usage.csv'));
+      .replace('files: [data/sample-usage.csv]', `files: [${JSON.stringify(path.join(REPO_ROOT, 'examples/data/sample-usage.csv'))}]`);
     const config = await writeConfig(workdir, database.databaseYaml, body);
     const first = await runCli(['run', '--config', config, '--report', '--now', NOW], { cwd: workdir, env: database.env });
     expect(first.stderr).toBe('');

@@ -26,6 +26,7 @@ export async function checkCommand(runtime: Runtime, flags: { source?: string })
         signal,
         now: () => new Date(),
         sourceName: source.name,
+        configDirectory: runtime.loaded.directory,
       });
       if (!result.ok) failed++;
       process.stdout.write(`${source.name}: ${result.ok ? `ok${result.detail ? ` (${result.detail})` : ''}` : `FAILED: ${redactSecrets(result.reason, runtime.loaded.secrets)}`}\n`);

@@ -17,7 +17,7 @@ const durationSchema = z.union([z.string(), z.number()]).transform((value, conte
  */
 const pricingSchema = z
   .object({
-    /** The local prices file: read when present, written by `utt prices update` (relative to the working directory). */
+    /** The local prices file: read when present, written by `utt prices update` (relative to the config file's folder). */
     file: z.string().min(1).default('.utt/prices.json'),
     /** genai-prices data.json (or a mirror) for `utt prices update`. */
     updateUrl: z.url().optional(),
@@ -55,7 +55,7 @@ export const workerConfigSchema = z.strictObject({
     .strictObject({
       url: z.string().optional(),
       schema: z.string().default('utt'),
-      /** Folder of the embedded PGlite database, used when no url is set. */
+      /** Folder of the embedded PGlite database, used when no url is set (relative to the config file's folder). */
       path: z.string().default('.utt/pglite'),
     })
     .prefault({}),

@@ -9,6 +9,8 @@ export type PreparedSource = {
   /** The source's `config` block, validated by the adapter's own schema. */
   readonly adapterConfig: unknown;
   readonly granularity: UsageAdapterV1<unknown>['capabilities']['granularities'][number];
+  /** The config file's folder: relative paths in the source's config resolve against it. */
+  readonly configDirectory: string;
 };
 
 /**
@@ -46,7 +48,7 @@ export async function prepareSources(
       issues.push(...validation.issues);
       continue;
     }
-    prepared.push({ source, adapter, adapterConfig: validation.value, granularity });
+    prepared.push({ source, adapter, adapterConfig: validation.value, granularity, configDirectory: loaded.directory });
   }
   if (issues.length > 0) throw new ConfigValidationError({ file: loaded.file, issues });
   return prepared;
