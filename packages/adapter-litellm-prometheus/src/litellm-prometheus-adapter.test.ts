@@ -31,6 +31,20 @@ describeUsageAdapterConformance({
         ? { status: 200, body: JSON.stringify(answerFor(request.url.searchParams.get('query') ?? '')) }
         : { status: 401, body: 'Unauthorized' },
   },
+  // LiteLLM's prompt-token counter includes cache reads: input is the difference.
+  expected: {
+    response: 'answerFor (the Prometheus query_range answers)',
+    records: [
+      {
+        bucket_start: '2026-03-01T00:00:00Z',
+        model: 'claude-sonnet-4-6',
+        input_tokens: 80_394,
+        output_tokens: 120_394,
+        cached_read_tokens: 40_000,
+        requests: 120_394,
+      },
+    ],
+  },
 });
 
 async function context(config: LitellmPrometheusConfigInput, env: Record<string, string> = {}) {
