@@ -186,7 +186,7 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     const unknownAdapter = await writeConfig(workdir, database.databaseYaml, `sources:\n  - { name: nope, adapter: utt-adapter-does-not-exist }\n`, 'unknown.yaml');
     const unknown = await runCli(['run', '--config', unknownAdapter], { cwd: workdir, env: database.env });
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('sources[0].adapter: utt-adapter-does-not-exist is not a utt adapter: package not installed');
+    expect(unknown.stderr).toContain('sources[0].adapter: cannot load adapter utt-adapter-does-not-exist: the package is not installed');
   });
 
   it('watchdog: fresh after a run, paused is never stale, fails once the heartbeat is older than its threshold', async () => {

@@ -159,3 +159,25 @@ describe('pnpm start', () => {
     expect(start).toContain('--only');
   });
 });
+
+describe('docs/writing-an-adapter.md', () => {
+  // Each code block that names a file is that file of templates/adapter, which
+  // CI builds and runs the conformance kit on: the guide runs, so it cannot rot.
+  const guide = readFileSync(path.join(ROOT, 'docs/writing-an-adapter.md'), 'utf8');
+  const blocks = [...guide.matchAll(/```(?:ts|jsonc)\n\/\/ (src\/[^\n]+)\n([\s\S]*?)\n```/g)].map((match) => ({ file: match[1]!, code: match[2]! }));
+
+  it('shows the adapter, its config, entry, test and fixture', () => {
+    expect(blocks.map(({ file }) => file).sort()).toEqual(
+      ['src/__fixtures__/usage-page.json', 'src/acme-adapter.test.ts', 'src/acme-adapter.ts', 'src/acme-config.ts', 'src/index.ts'].sort(),
+    );
+  });
+
+  it.each(blocks.map(({ file, code }) => [file, code] as const))('%s is the template file, verbatim', (file, code) => {
+    expect(code).toBe(readFileSync(path.join(ROOT, 'templates/adapter', file), 'utf8').replace(/\n$/, ''));
+  });
+
+  it('passes a key one way: a config value filled from the environment', () => {
+    expect(guide).toContain('apiKey: "${ACME_API_KEY}"');
+    expect(guide).not.toMatch(/KeyEnv|env\.[A-Z_]+_KEY/);
+  });
+});

@@ -186,6 +186,21 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
+// Appended, not sorted in: keeps merges of branches that add commands simple.
+(COMMANDS as CommandSpec[]).push({
+  name: 'new-adapter',
+  summary: 'start a third-party adapter package (utt-adapter-NAME) from the tested template',
+  usage: 'new-adapter NAME [--dir DIR]',
+  details: 'Creates utt-adapter-NAME: an HTTP adapter, its conformance test against a loopback fake, a fixture, build and README. Needs no config.',
+  options: { dir: { type: 'string', value: 'DIR', description: 'where to create it (default: ./utt-adapter-NAME)' } },
+  maxPositionals: 1,
+  needsSourceCredentials: false,
+  run: async (runtime, args) =>
+    (await import('./new-adapter-command')).newAdapterCommand(args.positionals[0], { directory: stringFlag(args, 'dir'), cwd: runtime.cwd }),
+  runWithoutConfig: async (args, where) =>
+    (await import('./new-adapter-command')).newAdapterCommand(args.positionals[0], { directory: stringFlag(args, 'dir'), cwd: where.cwd }),
+});
+
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((command) => command.name === name);
 }

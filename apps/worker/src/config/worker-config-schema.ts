@@ -33,7 +33,7 @@ const pricingSchema = z
     return { file, updateUrl, maxAge, overrides: { ...direct, ...overrides } };
   });
 
-const sourceSchema = z.strictObject({
+export const sourceSchema = z.strictObject({
   /** Unique; keys the watermark and status rows and is the default source_instance. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"'),
   /** A package name (`@utt/adapter-openai-usage`, `utt-adapter-foo`) or a path to a module. */
