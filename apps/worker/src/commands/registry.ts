@@ -47,9 +47,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'import',
     summary: 'import a CSV, JSON or NDJSON usage file',
-    usage: 'import FILE [--skip-invalid] [--instance NAME]',
+    usage: 'import FILE [--format csv|json|ndjson] [--skip-invalid] [--instance NAME]',
     details: 'A bad row refuses the whole file (nothing is written) unless --skip-invalid; importing the same file again changes nothing.',
     options: {
+      format: { type: 'string', value: 'csv|json|ndjson', description: 'the file format (default: from the extension: .csv, .json, .ndjson or .jsonl)' },
       'skip-invalid': { type: 'boolean', description: 'import the good rows and list the bad ones' },
       instance: { type: 'string', value: 'NAME', description: 'source_instance for the rows (default: the file name)' },
     },
@@ -59,6 +60,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       (await import('./import-command')).importCommand(runtime, args.positionals[0], {
         skipInvalid: booleanFlag(args, 'skip-invalid'),
         instance: stringFlag(args, 'instance'),
+        format: stringFlag(args, 'format'),
       }),
   },
   {

@@ -2,6 +2,10 @@ import { GRANULARITIES, parseDuration, z } from '@utt/core';
 import { priceOverrideSchema } from '@utt/pricing';
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
+  if (typeof value === 'number') {
+    context.addIssue({ code: 'custom', message: `a duration needs a unit: write ${value}m, ${value}s or ${value}ms (units: ms, s, m, h, d, w)` });
+    return z.NEVER;
+  }
   try {
     return parseDuration(value);
   } catch (error) {
