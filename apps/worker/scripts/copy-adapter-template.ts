@@ -1,4 +1,4 @@
-import { cp, readFile, rename, writeFile } from 'node:fs/promises';
+import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +20,8 @@ export async function copyAdapterTemplate(destination: URL): Promise<void> {
   await rename(path.join(target, '.gitignore'), path.join(target, 'gitignore'));
   const manifestFile = path.join(target, 'package.json');
   const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, Record<string, string> | unknown>;
+  // Private in this repository so `changeset publish` leaves it alone; the author's copy is theirs to publish.
+  delete manifest.private;
   const catalog = await readCatalog();
   for (const field of ['dependencies', 'devDependencies', 'peerDependencies'] as const) {
     const ranges = manifest[field] as Record<string, string> | undefined;
@@ -32,7 +34,9 @@ export async function copyAdapterTemplate(destination: URL): Promise<void> {
       }
     }
   }
-  await writeFile(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  // A package.json nested in dist would read as a package of its own (publint refuses it): `utt new-adapter` renames it back.
+  await writeFile(path.join(target, 'package.template.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await rm(manifestFile);
   // What only the repository's copy says about itself.
   const readme = path.join(target, 'README.md');
   await writeFile(readme, (await readFile(readme, 'utf8')).replace(/<!-- template-only -->[\s\S]*?<!-- \/template-only -->\n\n?/g, ''));

@@ -181,3 +181,29 @@ describe('docs/writing-an-adapter.md', () => {
     expect(guide).not.toMatch(/KeyEnv|env\.[A-Z_]+_KEY/);
   });
 });
+
+describe('the first release', () => {
+  // `changeset version` turns the pending changesets into versions: every
+  // publishable package still at 0.0.0 must come out at exactly 0.1.0.
+  const bumps = new Map<string, string>();
+  for (const file of readdirSync(path.join(ROOT, '.changeset')).filter((name) => name.endsWith('.md'))) {
+    const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(path.join(ROOT, '.changeset', file), 'utf8'))?.[1] ?? '';
+    for (const match of front.matchAll(/^"([^"]+)":\s*(major|minor|patch)\s*$/gm)) {
+      const order = ['patch', 'minor', 'major'];
+      const previous = bumps.get(match[1]!);
+      if (!previous || order.indexOf(match[2]!) > order.indexOf(previous)) bumps.set(match[1]!, match[2]!);
+    }
+  }
+  const publishable = [...packages, ...manifests('apps')].filter(({ manifest }) => manifest.private !== true);
+
+  it.each(publishable.map(({ dir, manifest }) => [dir, manifest] as const))('%s is released as 0.1.0', (_dir, manifest) => {
+    const version = (manifest as Manifest & { version?: string }).version;
+    if (version !== '0.0.0') return; // Released already: later changesets bump from there.
+    expect(bumps.get(manifest.name)).toBe('minor');
+  });
+
+  it('names only packages that exist and can be published', () => {
+    const names = new Set(publishable.map(({ manifest }) => manifest.name));
+    expect([...bumps.keys()].filter((name) => !names.has(name))).toEqual([]);
+  });
+});

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { EXIT_OK } from '../exit-codes';
 import { UsageError } from './parse-time-flag';
 
+const SHIPPED_AS: Readonly<Record<string, string>> = { gitignore: '.gitignore', 'package.template.json': 'package.json' };
+
 /** The template the build copies next to cli.js (from templates/adapter, with real version ranges). */
 const TEMPLATE = fileURLToPath(new URL('./adapter-template/', import.meta.url));
 
@@ -28,8 +30,8 @@ export async function newAdapterCommand(name: string | undefined, options: { dir
   const copy = async (from: string, to: string) => {
     await mkdir(to, { recursive: true });
     for (const entry of await readdir(from, { withFileTypes: true })) {
-      // npm drops .gitignore from packages, so the template ships it as "gitignore".
-      const targetName = entry.name === 'gitignore' ? '.gitignore' : rename(entry.name);
+      // npm drops .gitignore from packages, and a nested package.json would be a package of its own: both ship renamed.
+      const targetName = SHIPPED_AS[entry.name] ?? rename(entry.name);
       if (entry.isDirectory()) await copy(path.join(from, entry.name), path.join(to, targetName));
       else {
         await writeFile(path.join(to, targetName), rename(await readFile(path.join(from, entry.name), 'utf8')));
