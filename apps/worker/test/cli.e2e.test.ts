@@ -252,7 +252,8 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     let stop: (() => void) | undefined;
     const running = runCli(['daemon', '--config', config, '--interval', '200ms', '--log-level', 'info'], {
       cwd: workdir,
-      env: { ...database.env, FIXTURE_TOKEN: 'x' },
+      // Cycles every 200 ms against a loopback fake: below the daemon's one-minute floor on purpose.
+      env: { ...database.env, FIXTURE_TOKEN: 'x', UTT_DAEMON_MIN_INTERVAL: '100ms' },
       onSpawn: (child) => {
         let cycles = 0;
         child.stdout?.on('data', (chunk: Buffer) => {

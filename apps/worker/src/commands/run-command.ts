@@ -52,10 +52,13 @@ export async function backfillCommand(
  */
 export async function daemonCommand(runtime: Runtime, flags: { interval?: string }): Promise<number> {
   const intervalMs = parseDurationFlag('interval', flags.interval, 'daemon') ?? runtime.loaded.config.worker.interval;
-  if (intervalMs < 60_000) {
-    // Every cycle calls each provider: a typo must not become a request storm.
+  // Every cycle calls each provider: a typo must not become a request storm.
+  // UTT_DAEMON_MIN_INTERVAL lowers the floor for tests and demos against fakes.
+  const floorMs = parseDurationFlag('UTT_DAEMON_MIN_INTERVAL', runtime.env.UTT_DAEMON_MIN_INTERVAL, 'daemon') ?? 60_000;
+  if (intervalMs < floorMs) {
     const given = flags.interval === undefined ? `worker.interval in ${runtime.loaded.file}` : `--interval ${flags.interval}`;
-    throw new UsageError(`daemon: ${given} is shorter than a minute, the least the daemon waits between cycles (use utt run for a single cycle)`, 'daemon');
+    const floor = floorMs === 60_000 ? 'a minute' : runtime.env.UTT_DAEMON_MIN_INTERVAL;
+    throw new UsageError(`daemon: ${given} is shorter than ${floor}, the least the daemon waits between cycles (use utt run for a single cycle)`, 'daemon');
   }
   const prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd });
   const store = await openConfiguredStore(runtime);
