@@ -87,6 +87,8 @@ describe.each(packages.map(({ dir, manifest }) => [dir, manifest] as const))('%s
     expect(Object.keys(root).at(-1)).toBe('default');
     expect(manifest.scripts?.['lint:package']).toContain('publint --strict');
     expect(manifest.scripts?.['lint:package']).toContain('attw --pack');
+    // Declarations are their own task (typecheck and publishing need them, pnpm start does not).
+    expect(manifest.scripts?.['build:types']).toBe('tsup --dts-only');
   });
 
   it('has a README with a runnable example and the standard sections', () => {
