@@ -14,7 +14,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, cwd:
       process.stdout.write(line.text);
       return line.exitCode;
     }
-    const runtime = await loadRuntime({ configFlag: line.config, logLevel: line.logLevel as LogLevel, env, cwd });
+    if (line.command.runWithoutConfig) {
+      return await line.command.runWithoutConfig({ values: line.values, positionals: line.positionals, now: line.now }, { cwd });
+    }
+    const runtime = await loadRuntime({
+      configFlag: line.config,
+      logLevel: line.logLevel as LogLevel,
+      env,
+      cwd,
+      needsSourceCredentials: line.command.needsSourceCredentials,
+    });
     secrets = runtime.loaded.secrets;
     return await line.command.run(runtime, { values: line.values, positionals: line.positionals, now: line.now });
   } catch (error) {

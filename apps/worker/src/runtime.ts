@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { Logger } from '@utt/core';
+import { ConfigValidationError, type Logger } from '@utt/core';
+import { adapterIssues } from './config/adapter-issues';
 import { openStore, type UsageStore } from '@utt/postgres';
 import { type LoadedConfig, loadConfig, resolveConfigPath } from './config/load-config';
 import { createConsoleLogger, type LogLevel } from './output/console-logger';
@@ -9,6 +10,12 @@ export type GlobalOptions = {
   readonly logLevel: LogLevel;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /**
+   * Whether the command calls providers: then unset source key variables are
+   * errors, and a config error also lists the adapters' own problems.
+   * Default true.
+   */
+  readonly needsSourceCredentials?: boolean;
 };
 
 export type Runtime = {
@@ -20,17 +27,26 @@ export type Runtime = {
 
 export async function loadRuntime(options: GlobalOptions): Promise<Runtime> {
   const file = resolveConfigPath(options.configFlag, options.env, options.cwd);
-  const loaded = await loadConfig(file, options.env);
+  const needsSources = options.needsSourceCredentials !== false;
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig(file, options.env, { requireSourceSecrets: needsSources });
+  } catch (error) {
+    if (!needsSources || !ConfigValidationError.isInstance(error)) throw error;
+    const more = await adapterIssues(file, options.env, options.cwd);
+    if (more.length === 0) throw error;
+    throw new ConfigValidationError({ file, issues: [...error.issues, ...more] });
+  }
   const logger = createConsoleLogger({ level: options.logLevel, secrets: loaded.secrets });
   return { loaded, logger, env: options.env, cwd: options.cwd };
 }
 
-/** The configured PostgreSQL server, or the embedded PGlite folder (relative to the working directory). */
+/** The configured PostgreSQL server, or the embedded PGlite folder (relative to the config file's folder). */
 export async function openConfiguredStore(runtime: Runtime): Promise<UsageStore> {
   const database = runtime.loaded.config.database;
   return openStore({
     url: database.url || undefined,
-    path: path.resolve(runtime.cwd, database.path),
+    path: path.resolve(runtime.loaded.directory, database.path),
     schema: database.schema,
   });
 }

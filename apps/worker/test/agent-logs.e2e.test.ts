@@ -162,7 +162,8 @@ describe.each(backends())('coding-agent logs from two machines on $name', (backe
     let appended = false;
     const result = await runCli(['daemon', '--config', laptop.config, '--interval', '200ms', '--log-level', 'debug'], {
       cwd: workdir,
-      env: database.env,
+      // Cycles every 200 ms against local files: below the daemon's one-minute floor on purpose.
+      env: { ...database.env, UTT_DAEMON_MIN_INTERVAL: '100ms' },
       onSpawn: (child) => {
         const giveUp = setTimeout(() => child.kill('SIGTERM'), 60_000);
         let pending = '';

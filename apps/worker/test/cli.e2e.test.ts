@@ -51,7 +51,7 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     const example = await readFile(path.join(REPO_ROOT, 'examples/utt.config.yaml'), 'utf8');
     const body = example
       .replace(/^database:[\s\S]*?\n\n/m, '')
-      .replace('examples/data/sample-usage.csv', path.join(REPO_ROOT, 'examples/data/sample-usage.csv'));
+      .replace('files: [data/sample-usage.csv]', `files: [${JSON.stringify(path.join(REPO_ROOT, 'examples/data/sample-usage.csv'))}]`);
     const config = await writeConfig(workdir, database.databaseYaml, body);
     const first = await runCli(['run', '--config', config, '--report', '--now', NOW], { cwd: workdir, env: database.env });
     expect(first.stderr).toBe('');
@@ -186,7 +186,7 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     const unknownAdapter = await writeConfig(workdir, database.databaseYaml, `sources:\n  - { name: nope, adapter: utt-adapter-does-not-exist }\n`, 'unknown.yaml');
     const unknown = await runCli(['run', '--config', unknownAdapter], { cwd: workdir, env: database.env });
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('sources[0].adapter: utt-adapter-does-not-exist is not a utt adapter: package not installed');
+    expect(unknown.stderr).toContain('sources[0].adapter: cannot load adapter utt-adapter-does-not-exist: the package is not installed');
   });
 
   it('watchdog: fresh after a run, paused is never stale, fails once the heartbeat is older than its threshold', async () => {
@@ -252,7 +252,8 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     let stop: (() => void) | undefined;
     const running = runCli(['daemon', '--config', config, '--interval', '200ms', '--log-level', 'info'], {
       cwd: workdir,
-      env: { ...database.env, FIXTURE_TOKEN: 'x' },
+      // Cycles every 200 ms against a loopback fake: below the daemon's one-minute floor on purpose.
+      env: { ...database.env, FIXTURE_TOKEN: 'x', UTT_DAEMON_MIN_INTERVAL: '100ms' },
       onSpawn: (child) => {
         let cycles = 0;
         child.stdout?.on('data', (chunk: Buffer) => {

@@ -22,4 +22,19 @@ describeUsageAdapterConformance({
       return { status: 200, body: JSON.stringify(body) };
     },
   },
+  // Anthropic reports uncached input separately; cache writes are the 5-minute plus the 1-hour part.
+  expected: {
+    response: '__fixtures__/messages-1h-page-1.json',
+    records: [
+      {
+        bucket_start: '2026-09-01T00:00:00Z',
+        model: 'claude-sonnet-4-6',
+        input_tokens: 15_400,
+        cached_read_tokens: 812_000,
+        cached_write_tokens: 43_000,
+        cached_write_1h_tokens: 2_000,
+        output_tokens: 23_100,
+      },
+    ],
+  },
 });

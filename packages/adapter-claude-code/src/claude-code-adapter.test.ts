@@ -18,6 +18,23 @@ describeUsageAdapterConformance({
   adapter: claudeCodeAdapter,
   config: { paths: [path.join(FIXTURES, 'projects')], instance: 'tom@laptop' },
   window: WINDOW,
+  // Claude Code's input_tokens excludes cache reads and writes (the API's convention): copied as is.
+  expected: {
+    response: '__fixtures__/projects (msg_1 in three copies and a replay, msg_2 replayed by a sidechain)',
+    records: [
+      {
+        bucket_start: '2026-03-01T10:00:00Z',
+        model: 'claude-opus-4-6',
+        labels: { session: 'sess-a' },
+        input_tokens: 13,
+        output_tokens: 160,
+        cached_read_tokens: 11_000,
+        cached_write_tokens: 1_000,
+        cached_write_1h_tokens: 800,
+        requests: 2,
+      },
+    ],
+  },
 });
 
 let home: string;

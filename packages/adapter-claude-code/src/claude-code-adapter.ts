@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { collectAgentLogs, type TranscriptFormat } from '@utt/agent-logs';
 import { defineAdapter } from '@utt/core';
 import { claudeCodeConfigSchema } from './claude-code-config';
@@ -30,7 +31,7 @@ export const claudeCodeAdapter = defineAdapter({
     stateLoading: 'on-demand',
   },
   async check(context) {
-    const roots = context.config.paths ?? claudeCodeRoots(context.env);
+    const roots = context.config.paths?.map((root) => path.resolve(context.configDirectory ?? '.', root)) ?? claudeCodeRoots(context.env);
     return { ok: true, detail: `reads ${roots.join(', ')}` };
   },
   async collect(_window, context) {

@@ -17,6 +17,22 @@ describeUsageAdapterConformance({
   adapter: codexAdapter,
   config: { paths: [FIXTURES], instance: 'tom@laptop' },
   window: WINDOW,
+  // Codex's input_tokens includes cached_input_tokens: input is the difference.
+  expected: {
+    response: '__fixtures__ session S1 (totals 1000/200/100/40, then 2500/1200/300/100)',
+    records: [
+      {
+        bucket_start: '2026-05-14T10:00:00Z',
+        model: 'gpt-5-codex',
+        labels: { session: 'S1' },
+        input_tokens: 1_300,
+        output_tokens: 300,
+        cached_read_tokens: 1_200,
+        reasoning_tokens: 100,
+        requests: 2,
+      },
+    ],
+  },
 });
 
 let codexHome: string;

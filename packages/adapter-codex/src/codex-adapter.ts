@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { collectAgentLogs } from '@utt/agent-logs';
 import { defineAdapter } from '@utt/core';
 import { codexConfigSchema } from './codex-config';
@@ -26,7 +27,7 @@ export const codexAdapter = defineAdapter({
     stateLoading: 'on-demand',
   },
   async check(context) {
-    const roots = context.config.paths ?? codexRoots(context.env);
+    const roots = context.config.paths?.map((root) => path.resolve(context.configDirectory ?? '.', root)) ?? codexRoots(context.env);
     return { ok: true, detail: `reads ${roots.join(', ')}` };
   },
   async collect(_window, context) {

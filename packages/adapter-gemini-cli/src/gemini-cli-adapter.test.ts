@@ -17,6 +17,22 @@ describeUsageAdapterConformance({
   adapter: geminiCliAdapter,
   config: { paths: [path.join(FIXTURES, 'tmp')], instance: 'tom@laptop' },
   window: WINDOW,
+  // Gemini's prompt count includes cached tokens: input is prompt − cached + tool-use prompt.
+  expected: {
+    response: '__fixtures__/tmp session g1',
+    records: [
+      {
+        bucket_start: '2026-06-01T10:00:00Z',
+        model: 'gemini-2.5-pro',
+        labels: { session: 'g1' },
+        input_tokens: 1_550,
+        output_tokens: 450,
+        cached_read_tokens: 200,
+        reasoning_tokens: 110,
+        requests: 2,
+      },
+    ],
+  },
 });
 
 let dataDir: string;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { collectAgentLogs } from '@utt/agent-logs';
 import { defineAdapter } from '@utt/core';
 import { geminiCliConfigSchema } from './gemini-cli-config';
@@ -26,7 +27,7 @@ export const geminiCliAdapter = defineAdapter({
     stateLoading: 'on-demand',
   },
   async check(context) {
-    const roots = context.config.paths ?? geminiCliRoots(context.env);
+    const roots = context.config.paths?.map((root) => path.resolve(context.configDirectory ?? '.', root)) ?? geminiCliRoots(context.env);
     return { ok: true, detail: `reads ${roots.join(', ')}` };
   },
   async collect(_window, context) {

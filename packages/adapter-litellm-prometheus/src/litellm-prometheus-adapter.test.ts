@@ -20,16 +20,29 @@ function answerFor(query: string): unknown {
 
 describeUsageAdapterConformance({
   adapter: litellmPrometheusAdapter,
-  config: { prometheusUrl: 'http://prometheus.internal:9090', bearerTokenEnv: 'PROM_TOKEN' },
-  env: { PROM_TOKEN: TOKEN },
+  config: { prometheusUrl: 'http://prometheus.internal:9090', bearerToken: TOKEN },
   window,
   canarySecrets: [TOKEN],
   http: {
-    configForBaseUrl: (baseUrl) => ({ prometheusUrl: baseUrl, bearerTokenEnv: 'PROM_TOKEN' }),
+    configForBaseUrl: (baseUrl) => ({ prometheusUrl: baseUrl, bearerToken: TOKEN }),
     serve: (request) =>
       request.headers.authorization === `Bearer ${TOKEN}`
         ? { status: 200, body: JSON.stringify(answerFor(request.url.searchParams.get('query') ?? '')) }
         : { status: 401, body: 'Unauthorized' },
+  },
+  // LiteLLM's prompt-token counter includes cache reads: input is the difference.
+  expected: {
+    response: 'answerFor (the Prometheus query_range answers)',
+    records: [
+      {
+        bucket_start: '2026-03-01T00:00:00Z',
+        model: 'claude-sonnet-4-6',
+        input_tokens: 80_394,
+        output_tokens: 120_394,
+        cached_read_tokens: 40_000,
+        requests: 120_394,
+      },
+    ],
   },
 });
 
@@ -91,19 +104,36 @@ describe('litellmPrometheusAdapter', () => {
     }
   });
 
+  it('still reads the deprecated bearerTokenEnv and basicAuth.passwordEnv', async () => {
+    const server = await startFakeServer(() => ({ status: 200, body: JSON.stringify(tokens) }));
+    try {
+      await collectAll(litellmPrometheusAdapter, window, await context({ prometheusUrl: server.baseUrl, bearerTokenEnv: 'PROM_TOKEN' }, { PROM_TOKEN: 't-1' }));
+      await collectAll(
+        litellmPrometheusAdapter,
+        window,
+        await context({ prometheusUrl: server.baseUrl, basicAuth: { username: 'utt', passwordEnv: 'PROM_PASSWORD' } }, { PROM_PASSWORD: 'pw' }),
+      );
+      const sent = server.requests.map((request) => request.headers.authorization);
+      expect(sent).toContain('Bearer t-1');
+      expect(sent).toContain(`Basic ${Buffer.from('utt:pw').toString('base64')}`);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('sends the configured credentials and headers, and maps labels and dimensions as configured', async () => {
     const server = await startFakeServer(() => ({ status: 200, body: JSON.stringify(tokens) }));
     try {
       const config = {
         prometheusUrl: `${server.baseUrl}/`,
-        basicAuth: { username: 'utt', passwordEnv: 'PROM_PASSWORD' },
+        basicAuth: { username: 'utt', password: 'pw' },
         headers: { 'X-Scope-OrgID': 'tenant-a' },
         selector: 'job="litellm"',
         metrics: { cacheRead: false, cacheWrite: false, reasoning: false, requests: false, output: 'litellm_completion_tokens_total' },
         dimensions: { apiKey: 'hashed_api_key', account: 'team', userId: [], labels: ['user'] },
         defaultProvider: 'self-hosted',
       } satisfies LitellmPrometheusConfigInput;
-      const records = await collectAll(litellmPrometheusAdapter, window, await context(config, { PROM_PASSWORD: 'pw' }));
+      const records = await collectAll(litellmPrometheusAdapter, window, await context(config));
       expect(server.requests).toHaveLength(2);
       expect(server.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('utt:pw').toString('base64')}`);
       expect(server.requests[0]?.headers['x-scope-orgid']).toBe('tenant-a');

@@ -102,11 +102,17 @@ async function queryHourly(context: Context, metric: string, window: TimeWindow)
 function requestHeaders(context: Context): Record<string, string> {
   const { config, env } = context;
   const headers: Record<string, string> = { ...config.headers };
+  if (config.bearerToken !== undefined) {
+    headers.authorization = `Bearer ${requireSecret(config.bearerToken, 'bearerToken', 'the Prometheus bearer token')}`;
+  }
   if (config.bearerTokenEnv) {
     headers.authorization = `Bearer ${requireSecret(env[config.bearerTokenEnv], config.bearerTokenEnv, 'the Prometheus bearer token')}`;
   }
   if (config.basicAuth) {
-    const password = requireSecret(env[config.basicAuth.passwordEnv], config.basicAuth.passwordEnv, 'the Prometheus basic-auth password');
+    const { password: given, passwordEnv } = config.basicAuth;
+    const password = passwordEnv
+      ? requireSecret(env[passwordEnv], passwordEnv, 'the Prometheus basic-auth password')
+      : requireSecret(given, 'basicAuth.password', 'the Prometheus basic-auth password');
     headers.authorization = `Basic ${Buffer.from(`${config.basicAuth.username}:${password}`).toString('base64')}`;
   }
   return headers;

@@ -41,14 +41,14 @@ describe('litellmPrometheusConfigSchema', () => {
 
   it('names the field of every mistake', async () => {
     expect(await issues({})).toEqual(['prometheusUrl: expected an http(s) URL such as http://prometheus:9090']);
-    expect(await issues({ prometheusUrl: 'http://user:secret@prometheus:9090' })).toEqual(['prometheusUrl: must not contain credentials: use basicAuth or bearerTokenEnv']);
+    expect(await issues({ prometheusUrl: 'http://user:secret@prometheus:9090' })).toEqual(['prometheusUrl: must not contain credentials: use basicAuth or bearerToken']);
     expect(await issues({ prometheusUrl: 'http://p:9090', scrapeInterval: '7s' })).toEqual(['scrapeInterval: must be whole seconds that divide an hour (5s, 15s, 30s, 1m…)']);
     expect(await issues({ prometheusUrl: 'http://p:9090', scrapeInterval: 'soon' })).toEqual(['scrapeInterval: expected a duration such as 15s']);
     expect(await issues({ prometheusUrl: 'http://p:9090', selector: '{job="x"}' })).toEqual(['selector: write the matchers without braces, e.g. job="litellm"']);
     expect(await issues({ prometheusUrl: 'http://p:9090', metrics: { input: 'litellm input' } })).toEqual(['metrics.input: expected a Prometheus metric name']);
     expect(await issues({ prometheusUrl: 'http://p:9090', dimensions: { apiKey: ['ok', 'not-a-label'] } })).toEqual(['dimensions.apiKey[1]: expected a Prometheus label name']);
     expect(await issues({ prometheusUrl: 'http://p:9090', bearerTokenEnv: 'A', basicAuth: { username: 'u', passwordEnv: 'B' } })).toEqual([
-      'basicAuth: use either bearerTokenEnv or basicAuth, not both',
+      'basicAuth: use one of bearerToken or basicAuth',
     ]);
     expect(await issues({ prometheusUrl: 'http://p:9090', metrics: { input: false, output: false, cacheRead: false, cacheWrite: false, reasoning: false, requests: false } })).toEqual([
       'metrics: keep at least one token or request metric',

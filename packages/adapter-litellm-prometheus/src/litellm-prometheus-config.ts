@@ -49,11 +49,22 @@ export const litellmPrometheusConfigSchema = z
         const url = new URL(value);
         return url.username === '' && url.password === '';
       },
-      'must not contain credentials: use basicAuth or bearerTokenEnv',
+      'must not contain credentials: use basicAuth or bearerToken',
     ),
-    /** Environment variable holding a bearer token for a secured Prometheus. */
+    /** A bearer token for a secured Prometheus: write `bearerToken: "${PROMETHEUS_TOKEN}"` so it comes from the environment. */
+    bearerToken: z.string().min(1, 'must not be empty').optional(),
+    /** Deprecated: the name of a variable holding the token. Use `bearerToken: "${VAR}"`. */
     bearerTokenEnv: envNameSchema.optional(),
-    basicAuth: z.strictObject({ username: z.string().min(1, 'required'), passwordEnv: envNameSchema }).optional(),
+    basicAuth: z
+      .strictObject({
+        username: z.string().min(1, 'required'),
+        /** Write `password: "${PROMETHEUS_PASSWORD}"`. */
+        password: z.string().min(1, 'must not be empty').optional(),
+        /** Deprecated: the name of a variable holding the password. */
+        passwordEnv: envNameSchema.optional(),
+      })
+      .refine((auth) => (auth.password === undefined) !== (auth.passwordEnv === undefined), { message: 'give password (or the deprecated passwordEnv), not both', path: ['password'] })
+      .optional(),
     /** Extra request headers (a tenant header such as X-Scope-OrgID). Values are treated as secrets. */
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected a header name'), z.string()).default({}),
     /** PromQL label matchers added to every selector, e.g. `job="litellm", env="prod"`. */
@@ -107,8 +118,8 @@ export const litellmPrometheusConfigSchema = z
     if (typeof config.seriesGap === 'number' && config.seriesGap < config.scrapeInterval) {
       context.addIssue({ code: 'custom', path: ['seriesGap'], message: 'must be at least scrapeInterval' });
     }
-    if (config.bearerTokenEnv && config.basicAuth) {
-      context.addIssue({ code: 'custom', path: ['basicAuth'], message: 'use either bearerTokenEnv or basicAuth, not both' });
+    if ([config.bearerToken, config.bearerTokenEnv, config.basicAuth].filter((value) => value !== undefined).length > 1) {
+      context.addIssue({ code: 'custom', path: ['basicAuth'], message: 'use one of bearerToken or basicAuth' });
     }
     const tokenMetrics = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'requests'] as const;
     if (config.metrics && tokenMetrics.every((key) => config.metrics[key] === false)) {

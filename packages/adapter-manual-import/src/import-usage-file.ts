@@ -127,7 +127,7 @@ function formatOf(path: string): ImportFormat {
   if (format === undefined) {
     throw new ImportFileError({
       file: path,
-      reason: `cannot tell the format from the extension ${extension === '' ? '(none)' : extension}; use .csv, .json, .ndjson or .jsonl, or pass the format`,
+      reason: `cannot tell the format from the extension ${extension === '' ? '(none)' : extension}; use .csv, .json, .ndjson or .jsonl, or pass the format (csv, json or ndjson; "utt import --format csv")`,
     });
   }
   return format;

@@ -32,6 +32,11 @@ describeUsageAdapterConformance({
   adapter: manualImportAdapter,
   config: { files: [fixture('per-request.csv'), fixture('hourly.csv'), fixture('monthly.csv')] },
   window: WINDOW,
+  // The file format's input_tokens already excludes cache tokens: rows of one hour are summed.
+  expected: {
+    response: '__fixtures__/hourly.csv (13:05 and 13:59:59 fall in the 13:00 hour)',
+    records: [{ bucket_start: '2026-10-01T13:00:00Z', granularity: 'hour', model: 'llama-3-70b', input_tokens: 300, output_tokens: 30, requests: 3 }],
+  },
 });
 
 describe('manualImportAdapter', () => {

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { defineAdapter, type UsageRecord, usageRowKey } from '@utt/core';
 import { ImportFileError } from './import-file-error';
 import { importUsageFile } from './import-usage-file';
@@ -27,7 +28,7 @@ export const manualImportAdapter = defineAdapter({
   },
 
   async check(context) {
-    for (const file of context.config.files) {
+    for (const file of resolveFiles(context.config.files, context.configDirectory)) {
       try {
         await access(file, constants.R_OK);
         if (!(await stat(file)).isFile()) return { ok: false, reason: `${file}: is not a file` };
@@ -41,7 +42,8 @@ export const manualImportAdapter = defineAdapter({
   },
 
   async collect(_window, context) {
-    const { files, skipInvalid, instance } = context.config;
+    const { skipInvalid, instance } = context.config;
+    const files = resolveFiles(context.config.files, context.configDirectory);
     const records: UsageRecord[] = [];
     // Files sharing a source_instance must not hold the same cell: the store
     // would write one over the other (or refuse the batch).
@@ -80,3 +82,8 @@ export const manualImportAdapter = defineAdapter({
     return records;
   },
 });
+
+/** Relative paths in the config mean the config file's folder when the worker names it. */
+function resolveFiles(files: readonly string[], configDirectory: string | undefined): readonly string[] {
+  return configDirectory === undefined ? files : files.map((file) => path.resolve(configDirectory, file));
+}

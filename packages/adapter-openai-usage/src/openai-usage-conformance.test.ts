@@ -26,4 +26,19 @@ describeUsageAdapterConformance({
       return { status: 200, body: JSON.stringify(body) };
     },
   },
+  // OpenAI's input_tokens includes cached reads and cache writes: input is what is left.
+  expected: {
+    response: '__fixtures__/completions-1h-page-1.json',
+    records: [
+      {
+        bucket_start: '2026-09-01T00:00:00Z',
+        model: 'gpt-5.2-2026-01-15',
+        input_tokens: 58_000,
+        cached_read_tokens: 120_000,
+        cached_write_tokens: 4_000,
+        output_tokens: 9_100,
+        requests: 42,
+      },
+    ],
+  },
 });

@@ -1,6 +1,7 @@
 import { checkAdapterDefinition } from './checks/check-adapter-definition';
 import { checkConfigValidation } from './checks/check-config-validation';
 import { checkDeadline } from './checks/check-deadline';
+import { checkExpectedRecords } from './checks/check-expected-records';
 import { checkIdempotence } from './checks/check-idempotence';
 import { checkRecordSchema } from './checks/check-record-schema';
 import { checkRecordWindow } from './checks/check-record-window';
@@ -25,7 +26,7 @@ const withHttp = (options: UsageAdapterConformanceOptions) => options.http !== u
 /** Every check `describeUsageAdapterConformance` registers, in order. */
 export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   {
-    title: 'definition: v1 shape, kebab-case id, snake_case sourceSystem, valid capabilities',
+    title: 'definition: v1 shape, kebab-case id, snake_case sourceSystem, valid capabilities (and the default export, given entry)',
     appliesTo: always,
     run: checkAdapterDefinition,
     timeoutMs: 5_000,
@@ -47,6 +48,12 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     title: 'tokens: buckets keep their meaning and unreported columns stay NULL',
     appliesTo: always,
     run: checkTokenSemantics,
+    timeoutMs: 20_000,
+  },
+  {
+    title: 'expected: a stated real response becomes the stated records (required when the adapter reports cache tokens)',
+    appliesTo: (options) => options.expected !== undefined || options.adapter?.capabilities?.cacheTokens !== 'none',
+    run: checkExpectedRecords,
     timeoutMs: 20_000,
   },
   { title: 'idempotence: the same window twice gives the same records, no duplicate keys', appliesTo: always, run: checkIdempotence, timeoutMs: 20_000 },

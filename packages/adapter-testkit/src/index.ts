@@ -1,6 +1,11 @@
 // The suite.
 export { describeUsageAdapterConformance } from './describe-usage-adapter-conformance';
-export type { UsageAdapterConformanceHttp, UsageAdapterConformanceOptions } from './usage-adapter-conformance-options';
+export type {
+  ExpectedUsageRecord,
+  UsageAdapterConformanceExpected,
+  UsageAdapterConformanceHttp,
+  UsageAdapterConformanceOptions,
+} from './usage-adapter-conformance-options';
 export { CONFORMANCE_CHECKS, type ConformanceCheck } from './conformance-checks';
 
 // The checks, one function each: a list of problems, empty when the adapter passes.
@@ -9,6 +14,7 @@ export { CONFIG_VALUE_MARKER, checkConfigValidation } from './checks/check-confi
 export { checkRecordSchema } from './checks/check-record-schema';
 export { checkRecordWindow } from './checks/check-record-window';
 export { checkTokenSemantics } from './checks/check-token-semantics';
+export { checkExpectedRecords } from './checks/check-expected-records';
 export { checkIdempotence } from './checks/check-idempotence';
 export { checkSecretsStayHidden } from './checks/check-secrets-stay-hidden';
 export { checkRetryAfter } from './checks/check-retry-after';

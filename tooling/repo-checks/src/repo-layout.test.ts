@@ -87,6 +87,8 @@ describe.each(packages.map(({ dir, manifest }) => [dir, manifest] as const))('%s
     expect(Object.keys(root).at(-1)).toBe('default');
     expect(manifest.scripts?.['lint:package']).toContain('publint --strict');
     expect(manifest.scripts?.['lint:package']).toContain('attw --pack');
+    // Declarations are their own task (typecheck and publishing need them, pnpm start does not).
+    expect(manifest.scripts?.['build:types']).toBe('tsup --dts-only');
   });
 
   it('has a README with a runnable example and the standard sections', () => {
@@ -135,5 +137,75 @@ describe('the repository', () => {
   it('pins TypeScript below 7 (tsup declarations break on 7)', () => {
     const workspace = readFileSync(path.join(ROOT, 'pnpm-workspace.yaml'), 'utf8');
     expect(workspace).toMatch(/typescript: \^6\./);
+  });
+});
+
+describe('pnpm start', () => {
+  // A first run builds only what the example cycle loads (declarations and the
+  // other adapters wait for `pnpm build`): keep that list complete.
+  it('builds every package the worker imports and every adapter the example config names', () => {
+    const root = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
+    const start = root.scripts?.start ?? '';
+    const built = new Set([...start.matchAll(/--filter=(@utt\/[a-z0-9-]+)/g)].map((match) => match[1]));
+    const imported = new Set<string>(['@utt/worker']);
+    for (const file of sourceFiles('apps/worker')) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/from '(@utt\/[a-z0-9-]+)'/g)) imported.add(match[1]!);
+    }
+    const example = readFileSync(path.join(ROOT, 'examples/utt.config.yaml'), 'utf8');
+    for (const match of example.matchAll(/^\s+adapter: "(@utt\/[a-z0-9-]+)"/gm)) imported.add(match[1]!);
+    for (const name of [...imported]) {
+      const dir = packages.find(({ manifest }) => manifest.name === name)?.dir;
+      if (dir) for (const dependency of workspaceDeps(packages.find(({ manifest }) => manifest.name === name)!.manifest)) imported.add(dependency);
+    }
+    expect([...imported].filter((name) => !built.has(name))).toEqual([]);
+    expect(start).toContain('--only');
+  });
+});
+
+describe('docs/writing-an-adapter.md', () => {
+  // Each code block that names a file is that file of templates/adapter, which
+  // CI builds and runs the conformance kit on: the guide runs, so it cannot rot.
+  const guide = readFileSync(path.join(ROOT, 'docs/writing-an-adapter.md'), 'utf8');
+  const blocks = [...guide.matchAll(/```(?:ts|jsonc)\n\/\/ (src\/[^\n]+)\n([\s\S]*?)\n```/g)].map((match) => ({ file: match[1]!, code: match[2]! }));
+
+  it('shows the adapter, its config, entry, test and fixture', () => {
+    expect(blocks.map(({ file }) => file).sort()).toEqual(
+      ['src/__fixtures__/usage-page.json', 'src/acme-adapter.test.ts', 'src/acme-adapter.ts', 'src/acme-config.ts', 'src/index.ts'].sort(),
+    );
+  });
+
+  it.each(blocks.map(({ file, code }) => [file, code] as const))('%s is the template file, verbatim', (file, code) => {
+    expect(code).toBe(readFileSync(path.join(ROOT, 'templates/adapter', file), 'utf8').replace(/\n$/, ''));
+  });
+
+  it('passes a key one way: a config value filled from the environment', () => {
+    expect(guide).toContain('apiKey: "${ACME_API_KEY}"');
+    expect(guide).not.toMatch(/KeyEnv|env\.[A-Z_]+_KEY/);
+  });
+});
+
+describe('the first release', () => {
+  // `changeset version` turns the pending changesets into versions: every
+  // publishable package still at 0.0.0 must come out at exactly 0.1.0.
+  const bumps = new Map<string, string>();
+  for (const file of readdirSync(path.join(ROOT, '.changeset')).filter((name) => name.endsWith('.md'))) {
+    const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(path.join(ROOT, '.changeset', file), 'utf8'))?.[1] ?? '';
+    for (const match of front.matchAll(/^"([^"]+)":\s*(major|minor|patch)\s*$/gm)) {
+      const order = ['patch', 'minor', 'major'];
+      const previous = bumps.get(match[1]!);
+      if (!previous || order.indexOf(match[2]!) > order.indexOf(previous)) bumps.set(match[1]!, match[2]!);
+    }
+  }
+  const publishable = [...packages, ...manifests('apps')].filter(({ manifest }) => manifest.private !== true);
+
+  it.each(publishable.map(({ dir, manifest }) => [dir, manifest] as const))('%s is released as 0.1.0', (_dir, manifest) => {
+    const version = (manifest as Manifest & { version?: string }).version;
+    if (version !== '0.0.0') return; // Released already: later changesets bump from there.
+    expect(bumps.get(manifest.name)).toBe('minor');
+  });
+
+  it('names only packages that exist and can be published', () => {
+    const names = new Set(publishable.map(({ manifest }) => manifest.name));
+    expect([...bumps.keys()].filter((name) => !names.has(name))).toEqual([]);
   });
 });

@@ -61,8 +61,8 @@ export async function agentsCommand(
   if (!(VIEWS as readonly string[]).includes(chosen)) throw new UsageError('utt agents: the view must be daily, monthly or session');
   const options: AgentsOptions = {
     view: chosen as AgentsView,
-    since: parseTimeFlag('since', flags.since),
-    until: parseTimeFlag('until', flags.until),
+    since: parseTimeFlag('since', flags.since, undefined, 'agents'),
+    until: parseTimeFlag('until', flags.until, undefined, 'agents'),
     instance: flags.instance,
     json: flags.json,
   };

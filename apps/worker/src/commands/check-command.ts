@@ -11,7 +11,13 @@ export async function checkCommand(runtime: Runtime, flags: { source?: string })
   let failed = 0;
   for (const { source, adapter, adapterConfig } of prepared) {
     if (!adapter.check) {
-      process.stdout.write(`${source.name}: no credentials to check (${adapter.id})\n`);
+      // A source given a key whose adapter cannot test it must not read as "nothing to check".
+      const hasKey = [...runtime.loaded.secrets].some((secret) => JSON.stringify(source.config).includes(JSON.stringify(secret).slice(1, -1)));
+      process.stdout.write(
+        hasKey
+          ? `${source.name}: ${adapter.id} has no check() to test its credentials; the first \`utt run\` will\n`
+          : `${source.name}: no credentials to check (${adapter.id})\n`,
+      );
       continue;
     }
     const signal = new AbortController().signal;
@@ -26,6 +32,7 @@ export async function checkCommand(runtime: Runtime, flags: { source?: string })
         signal,
         now: () => new Date(),
         sourceName: source.name,
+        configDirectory: runtime.loaded.directory,
       });
       if (!result.ok) failed++;
       process.stdout.write(`${source.name}: ${result.ok ? `ok${result.detail ? ` (${result.detail})` : ''}` : `FAILED: ${redactSecrets(result.reason, runtime.loaded.secrets)}`}\n`);

@@ -43,6 +43,12 @@ export type CommandSpec = {
    */
   readonly needsSourceCredentials: boolean;
   readonly run: (runtime: Runtime, args: CommandArgs) => Promise<number>;
+  /**
+   * For a command that needs no config file (it writes files, not rows): run
+   * instead of `run`, before any config is looked for, so it works in an
+   * empty folder.
+   */
+  readonly runWithoutConfig?: (args: CommandArgs, where: { readonly cwd: string }) => Promise<number>;
 };
 
 /** Options every command accepts. */

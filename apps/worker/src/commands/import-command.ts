@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { importUsageFile } from '@utt/adapter-manual-import';
+import { type ImportFormat, importUsageFile } from '@utt/adapter-manual-import';
 import { toUsageRow } from '@utt/core';
 import { createPricer } from '@utt/pricing';
 import { priceRows } from '../cycle/price-rows';
@@ -10,6 +10,7 @@ import { UsageError } from './parse-time-flag';
 
 const MANUAL_SOURCE_SYSTEM = 'manual';
 const LISTED_INVALID_ROWS = 20;
+const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'json', 'ndjson'];
 
 /**
  * `utt import FILE`: a CSV, JSON or NDJSON file rolled up into buckets and
@@ -19,13 +20,21 @@ const LISTED_INVALID_ROWS = 20;
 export async function importCommand(
   runtime: Runtime,
   file: string | undefined,
-  flags: { skipInvalid?: boolean; instance?: string },
+  flags: { skipInvalid?: boolean; instance?: string; format?: string },
 ): Promise<number> {
-  if (!file) throw new UsageError('import needs a FILE');
+  if (!file) throw new UsageError('import needs a FILE', 'import');
+  if (flags.format !== undefined && !IMPORT_FORMATS.includes(flags.format as ImportFormat)) {
+    throw new UsageError(`import: --format ${flags.format} is not a format utt imports; choose one of ${IMPORT_FORMATS.join(', ')}`, 'import');
+  }
   const absolute = path.resolve(runtime.cwd, file);
   const registry = await workerPriceRegistry(runtime);
   // Each row is priced before the rollup, so a long-context tier applies per request.
-  const result = await importUsageFile(absolute, { skipInvalid: flags.skipInvalid, sourceInstance: flags.instance, pricer: createPricer(registry) });
+  const result = await importUsageFile(absolute, {
+    skipInvalid: flags.skipInvalid,
+    sourceInstance: flags.instance,
+    format: flags.format as ImportFormat | undefined,
+    pricer: createPricer(registry),
+  });
   const rows = result.records.map((record, index) =>
     toUsageRow(record, {
       sourceSystem: MANUAL_SOURCE_SYSTEM,

@@ -26,7 +26,7 @@ export async function pricesCommand(
 /** Matched source, key, strategy, the rates in force at --at (default now) and the missing ones. */
 async function explain(runtime: Runtime, flags: { provider?: string; model?: string; at?: string; json?: boolean }, now: Date | undefined): Promise<number> {
   if (!flags.provider || !flags.model) throw new UsageError('prices explain needs --provider and --model');
-  const at = parseTimeFlag('at', flags.at) ?? now ?? new Date();
+  const at = parseTimeFlag('at', flags.at, undefined, 'prices') ?? now ?? new Date();
   const explanation = explainPrice(await workerPriceRegistry(runtime), flags.provider, flags.model, at);
   process.stdout.write(flags.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
   return explanation.found ? EXIT_OK : EXIT_PARTIAL;

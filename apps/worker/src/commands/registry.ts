@@ -47,9 +47,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'import',
     summary: 'import a CSV, JSON or NDJSON usage file',
-    usage: 'import FILE [--skip-invalid] [--instance NAME]',
+    usage: 'import FILE [--format csv|json|ndjson] [--skip-invalid] [--instance NAME]',
     details: 'A bad row refuses the whole file (nothing is written) unless --skip-invalid; importing the same file again changes nothing.',
     options: {
+      format: { type: 'string', value: 'csv|json|ndjson', description: 'the file format (default: from the extension: .csv, .json, .ndjson or .jsonl)' },
       'skip-invalid': { type: 'boolean', description: 'import the good rows and list the bad ones' },
       instance: { type: 'string', value: 'NAME', description: 'source_instance for the rows (default: the file name)' },
     },
@@ -59,6 +60,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       (await import('./import-command')).importCommand(runtime, args.positionals[0], {
         skipInvalid: booleanFlag(args, 'skip-invalid'),
         instance: stringFlag(args, 'instance'),
+        format: stringFlag(args, 'format'),
       }),
   },
   {
@@ -185,6 +187,21 @@ export const COMMANDS: readonly CommandSpec[] = [
       }),
   },
 ];
+
+// Appended, not sorted in: keeps merges of branches that add commands simple.
+(COMMANDS as CommandSpec[]).push({
+  name: 'new-adapter',
+  summary: 'start a third-party adapter package (utt-adapter-NAME) from the tested template',
+  usage: 'new-adapter NAME [--dir DIR]',
+  details: 'Creates utt-adapter-NAME: an HTTP adapter, its conformance test against a loopback fake, a fixture, build and README. Needs no config.',
+  options: { dir: { type: 'string', value: 'DIR', description: 'where to create it (default: ./utt-adapter-NAME)' } },
+  maxPositionals: 1,
+  needsSourceCredentials: false,
+  run: async (runtime, args) =>
+    (await import('./new-adapter-command')).newAdapterCommand(args.positionals[0], { directory: stringFlag(args, 'dir'), cwd: runtime.cwd }),
+  runWithoutConfig: async (args, where) =>
+    (await import('./new-adapter-command')).newAdapterCommand(args.positionals[0], { directory: stringFlag(args, 'dir'), cwd: where.cwd }),
+});
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((command) => command.name === name);

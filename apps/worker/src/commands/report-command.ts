@@ -18,8 +18,8 @@ export async function reportCommand(
   const options: ReportOptions = {
     by,
     period,
-    since: parseTimeFlag('since', flags.since),
-    until: parseTimeFlag('until', flags.until),
+    since: parseTimeFlag('since', flags.since, undefined, 'report'),
+    until: parseTimeFlag('until', flags.until, undefined, 'report'),
     json: flags.json,
   };
   const store = await openConfiguredStore(runtime);
@@ -79,8 +79,8 @@ export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOpt
 /** `utt report --reconcile`: what providers billed beside what utt computed, per UTC day and provider. */
 async function reconcileCommand(runtime: Runtime, flags: { since?: string; until?: string; by?: string; period?: string; json?: boolean }): Promise<number> {
   if (flags.by !== undefined || flags.period !== undefined) throw new UsageError('--reconcile is always per day and provider: drop --by and --period');
-  const since = parseTimeFlag('since', flags.since);
-  const until = parseTimeFlag('until', flags.until);
+  const since = parseTimeFlag('since', flags.since, undefined, 'report');
+  const until = parseTimeFlag('until', flags.until, undefined, 'report');
   const store = await openConfiguredStore(runtime);
   try {
     const rows = await store.reconcile({ since, until });

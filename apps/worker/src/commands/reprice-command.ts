@@ -47,9 +47,9 @@ export async function repriceCommand(
   runtime: Runtime,
   flags: { since?: string; until?: string; source?: string; model?: string; dryRun?: boolean },
 ): Promise<number> {
-  const since = parseTimeFlag('since', flags.since);
+  const since = parseTimeFlag('since', flags.since, undefined, 'reprice');
   if (!since) throw new UsageError('reprice needs --since');
-  const until = parseTimeFlag('until', flags.until);
+  const until = parseTimeFlag('until', flags.until, undefined, 'reprice');
   const registry = await workerPriceRegistry(runtime);
   const store = await openConfiguredStore(runtime);
   try {

@@ -1,10 +1,9 @@
-import { parseDuration } from '@utt/core';
 import { prepareSources } from '../cycle/prepare-sources';
 import { cycleExitCode, runCycle } from '../cycle/run-cycle';
 import { EXIT_OK } from '../exit-codes';
 import { formatCycle } from '../output/format-cycle';
 import { openConfiguredStore, type Runtime } from '../runtime';
-import { parseTimeFlag, UsageError } from './parse-time-flag';
+import { parseDurationFlag, parseTimeFlag, UsageError } from './parse-time-flag';
 import { printReport } from './report-command';
 
 /** `utt run`: one cycle over every enabled source (or `--source NAME`). */
@@ -31,9 +30,9 @@ export async function backfillCommand(
   flags: { source?: string; since?: string; until?: string; now?: Date },
 ): Promise<number> {
   if (!flags.source) throw new UsageError('backfill needs --source NAME');
-  const since = parseTimeFlag('since', flags.since);
+  const since = parseTimeFlag('since', flags.since, flags.now, 'backfill');
   if (!since) throw new UsageError('backfill needs --since ISO');
-  const until = parseTimeFlag('until', flags.until);
+  const until = parseTimeFlag('until', flags.until, flags.now, 'backfill');
   if (until && until <= since) throw new UsageError('--until must be after --since');
   const prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd, only: flags.source });
   const store = await openConfiguredStore(runtime);
@@ -52,7 +51,15 @@ export async function backfillCommand(
  * half-written stays) and the process exits 0.
  */
 export async function daemonCommand(runtime: Runtime, flags: { interval?: string }): Promise<number> {
-  const intervalMs = flags.interval ? parseDuration(flags.interval) : runtime.loaded.config.worker.interval;
+  const intervalMs = parseDurationFlag('interval', flags.interval, 'daemon') ?? runtime.loaded.config.worker.interval;
+  // Every cycle calls each provider: a typo must not become a request storm.
+  // UTT_DAEMON_MIN_INTERVAL lowers the floor for tests and demos against fakes.
+  const floorMs = parseDurationFlag('UTT_DAEMON_MIN_INTERVAL', runtime.env.UTT_DAEMON_MIN_INTERVAL, 'daemon') ?? 60_000;
+  if (intervalMs < floorMs) {
+    const given = flags.interval === undefined ? `worker.interval in ${runtime.loaded.file}` : `--interval ${flags.interval}`;
+    const floor = floorMs === 60_000 ? 'a minute' : runtime.env.UTT_DAEMON_MIN_INTERVAL;
+    throw new UsageError(`daemon: ${given} is shorter than ${floor}, the least the daemon waits between cycles (use utt run for a single cycle)`, 'daemon');
+  }
   const prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd });
   const store = await openConfiguredStore(runtime);
   const controller = new AbortController();

@@ -1,8 +1,8 @@
-import { parseDuration } from '@utt/core';
 import { EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
 import { formatTable } from '../output/format-table';
 import { openConfiguredStore, type Runtime } from '../runtime';
 import { HEARTBEAT_SOURCE } from '@utt/postgres';
+import { parseDurationFlag } from './parse-time-flag';
 
 
 
@@ -15,7 +15,7 @@ import { HEARTBEAT_SOURCE } from '@utt/postgres';
  */
 export async function watchdogCommand(runtime: Runtime, flags: { staleAfter?: string; now?: Date }): Promise<number> {
   const { worker, sources } = runtime.loaded.config;
-  const heartbeatLimit = flags.staleAfter ? parseDuration(flags.staleAfter) : worker.staleAfter;
+  const heartbeatLimit = parseDurationFlag('stale-after', flags.staleAfter, 'watchdog') ?? worker.staleAfter;
   const now = flags.now ?? new Date();
   const store = await openConfiguredStore(runtime);
   try {

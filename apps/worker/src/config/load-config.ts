@@ -19,11 +19,25 @@ export function resolveConfigPath(flag: string | undefined, env: Readonly<Record
   return path.resolve(cwd, flag ?? env.UTT_CONFIG ?? 'utt.config.yaml');
 }
 
+export type LoadConfigOptions = {
+  /**
+   * False for commands that only read or migrate the database: a source's
+   * unset key variable is then no error, so a cron `utt watchdog` needs no
+   * provider keys. Default true.
+   */
+  readonly requireSourceSecrets?: boolean;
+};
+
 /**
  * Reads, substitutes and validates a worker config. Every problem is reported
- * at once with its path; values are never echoed.
+ * at once with its path (schema and missing variables together); values are
+ * never echoed.
  */
-export async function loadConfig(file: string, env: Readonly<Record<string, string | undefined>>): Promise<LoadedConfig> {
+export async function loadConfig(
+  file: string,
+  env: Readonly<Record<string, string | undefined>>,
+  options: LoadConfigOptions = {},
+): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -45,17 +59,22 @@ export async function loadConfig(file: string, env: Readonly<Record<string, stri
 
   const substituted = substituteEnv(document, env);
   const parsed = workerConfigSchema.safeParse(substituted.value);
-  if (!parsed.success) throw new ConfigValidationError({ file, issues: formatIssues(parsed.error.issues) });
-  const config = parsed.data;
+  const rawSources = (substituted.value as { sources?: unknown }).sources;
 
-  // A missing variable matters only where it is used: a disabled source may lack its key.
-  const issues = substituted.missing
-    .filter(({ path: where }) => {
-      const index = /^sources\[(\d+)\]/.exec(where)?.[1];
-      return index === undefined || config.sources[Number(index)]?.enabled !== false;
-    })
-    .map(({ path: where, variable }) => `${where}: environment variable ${variable} is not set`);
-  if (issues.length > 0) throw new ConfigValidationError({ file, issues });
+  // A missing variable matters only where it is used: a disabled source may
+  // lack its key, and so may every source for a command that calls none.
+  const issues = parsed.success ? [] : formatIssues(parsed.error.issues);
+  for (const { path: where, variable } of substituted.missing) {
+    const index = /^sources\[(\d+)\]/.exec(where)?.[1];
+    if (index !== undefined) {
+      if (options.requireSourceSecrets === false) continue;
+      const source = Array.isArray(rawSources) ? (rawSources[Number(index)] as { enabled?: unknown } | undefined) : undefined;
+      if (source?.enabled === false) continue;
+    }
+    issues.push(`${where}: environment variable ${variable} is not set`);
+  }
+  if (!parsed.success || issues.length > 0) throw new ConfigValidationError({ file, issues });
+  const config = parsed.data;
 
   if (env.DATABASE_URL) config.database.url = env.DATABASE_URL;
   const secrets = new Set(substituted.secrets);

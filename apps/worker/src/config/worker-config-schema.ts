@@ -2,6 +2,10 @@ import { GRANULARITIES, parseDuration, z } from '@utt/core';
 import { priceOverrideSchema } from '@utt/pricing';
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
+  if (typeof value === 'number') {
+    context.addIssue({ code: 'custom', message: `a duration needs a unit: write ${value}m, ${value}s or ${value}ms (units: ms, s, m, h, d, w)` });
+    return z.NEVER;
+  }
   try {
     return parseDuration(value);
   } catch (error) {
@@ -17,7 +21,7 @@ const durationSchema = z.union([z.string(), z.number()]).transform((value, conte
  */
 const pricingSchema = z
   .object({
-    /** The local prices file: read when present, written by `utt prices update` (relative to the working directory). */
+    /** The local prices file: read when present, written by `utt prices update` (relative to the config file's folder). */
     file: z.string().min(1).default('.utt/prices.json'),
     /** genai-prices data.json (or a mirror) for `utt prices update`. */
     updateUrl: z.url().optional(),
@@ -33,7 +37,7 @@ const pricingSchema = z
     return { file, updateUrl, maxAge, overrides: { ...direct, ...overrides } };
   });
 
-const sourceSchema = z.strictObject({
+export const sourceSchema = z.strictObject({
   /** Unique; keys the watermark and status rows and is the default source_instance. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"'),
   /** A package name (`@utt/adapter-openai-usage`, `utt-adapter-foo`) or a path to a module. */
@@ -55,7 +59,7 @@ export const workerConfigSchema = z.strictObject({
     .strictObject({
       url: z.string().optional(),
       schema: z.string().default('utt'),
-      /** Folder of the embedded PGlite database, used when no url is set. */
+      /** Folder of the embedded PGlite database, used when no url is set (relative to the config file's folder). */
       path: z.string().default('.utt/pglite'),
     })
     .prefault({}),

@@ -121,6 +121,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       signal: options.signal,
       now: () => now,
       sourceName: source.name,
+      configDirectory: prepared.configDirectory,
       state: staged.state,
       pricer: createPricer(options.pricing),
     };

@@ -15,7 +15,7 @@ export function workerPriceRegistry(runtime: Runtime): Promise<WorkerPriceRegist
   let registry = loaded.get(runtime);
   if (!registry) {
     const { pricing } = runtime.loaded.config;
-    const file = path.resolve(runtime.cwd, pricing.file);
+    const file = path.resolve(runtime.loaded.directory, pricing.file);
     registry = loadPriceRegistry({ overrides: pricing.overrides, file }).then((value) => ({ ...value, file }));
     loaded.set(runtime, registry);
   }

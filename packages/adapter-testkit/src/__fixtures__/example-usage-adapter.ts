@@ -22,6 +22,8 @@ export type ExampleAdapterDefects = {
   readonly rawFetch?: boolean;
   /** With rawFetch: copies the error response body into the thrown error. */
   readonly responseBodyInErrors?: boolean;
+  /** Counts cached tokens in input_tokens too, as an adapter that copies a cache-inclusive prompt total does. */
+  readonly cacheInInput?: boolean;
 };
 
 const exampleConfigSchema = z.strictObject({
@@ -76,7 +78,7 @@ export function createExampleUsageAdapter(defects: ExampleAdapterDefects = {}) {
               provider: 'example',
               model: bucket.model,
               account: config.project,
-              input_tokens: defects.drifting ? bucket.input + calls : bucket.input,
+              input_tokens: (defects.drifting ? bucket.input + calls : bucket.input) + (defects.cacheInInput ? (bucket.cached ?? 0) : 0),
               output_tokens: bucket.output,
               cached_read_tokens: bucket.cached ?? null,
               cached_write_tokens: defects.zeroForUnreportedCacheWrites ? 0 : null,
@@ -153,5 +155,13 @@ export function exampleConformanceOptions(defects: ExampleAdapterDefects = {}): 
     window: { start: new Date('2026-03-01T00:00:00Z'), end: new Date('2026-03-04T00:00:00Z'), granularity: 'day' },
     canarySecrets: [EXAMPLE_API_KEY],
     http: { configForBaseUrl: (baseUrl) => ({ baseUrl, apiKeyEnv: 'EXAMPLE_API_KEY' }), serve: serveExampleUsage },
+    expected: {
+      response: 'serveExampleUsage, 2026-03-01 and 02',
+      records: [
+        { bucket_start: '2026-03-01T00:00:00Z', model: 'alpha', input_tokens: 100, cached_read_tokens: null, output_tokens: 50 },
+        { bucket_start: '2026-03-02T00:00:00Z', model: 'alpha', input_tokens: 101, cached_read_tokens: 10, output_tokens: 50 },
+        { bucket_start: '2026-03-01T00:00:00Z', model: 'beta', input_tokens: 7, cached_read_tokens: 0, output_tokens: 3 },
+      ],
+    },
   };
 }

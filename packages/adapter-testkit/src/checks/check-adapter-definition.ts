@@ -6,9 +6,18 @@ import type { UsageAdapterConformanceOptions } from '../usage-adapter-conformanc
  * (`isUsageAdapterV1`): version 'v1', kebab-case id, snake_case sourceSystem,
  * a Standard Schema, a collect function and well-formed capabilities.
  */
-export async function checkAdapterDefinition(options: Pick<UsageAdapterConformanceOptions, 'adapter'>): Promise<string[]> {
+export async function checkAdapterDefinition(options: Pick<UsageAdapterConformanceOptions, 'adapter' | 'entry'>): Promise<string[]> {
   const adapter: unknown = options.adapter;
   const problems = describeUsageAdapterV1Problems(adapter);
+  if (options.entry !== undefined) {
+    // The worker imports the package and takes its default export, nothing else.
+    const fallback = options.entry.default;
+    if (fallback === undefined) {
+      problems.push('entry: the module has no default export; the worker loads `export default` (add `export { myAdapter as default }` to index.ts)');
+    } else if (fallback !== adapter) {
+      problems.push('entry: the default export is not the adapter under test');
+    }
+  }
   const capabilities = (adapter as { capabilities?: { granularities?: unknown; maxBackfillDays?: unknown } } | null)?.capabilities;
   // Newer copies of core report unknown granularities themselves; say it once.
   const reported = problems.some((problem) => problem.startsWith('capabilities.granularities'));

@@ -4,6 +4,7 @@ import { EXAMPLE_API_KEY, exampleConformanceOptions } from '../__fixtures__/exam
 import { checkAdapterDefinition } from './check-adapter-definition';
 import { checkConfigValidation } from './check-config-validation';
 import { checkDeadline, DEADLINE_RUN_LIMIT_MS } from './check-deadline';
+import { checkExpectedRecords } from './check-expected-records';
 import { checkIdempotence } from './check-idempotence';
 import { checkRecordSchema } from './check-record-schema';
 import { checkRecordWindow } from './check-record-window';
@@ -26,6 +27,27 @@ describe('check functions on broken adapters', () => {
     expect(problems).toHaveLength(2);
     expect(problems[0]).toBe("specificationVersion is v0, expected 'v1'");
     expect(problems[1]).toMatch(/^capabilities\.granularities.*week/);
+  });
+
+  it('definition: an entry module without a default export', async () => {
+    const options = exampleConformanceOptions();
+    expect(await checkAdapterDefinition({ ...options, entry: { exampleAdapter: options.adapter } })).toEqual([
+      'entry: the module has no default export; the worker loads `export default` (add `export { myAdapter as default }` to index.ts)',
+    ]);
+    expect(await checkAdapterDefinition({ ...options, entry: { default: options.adapter } })).toEqual([]);
+  });
+
+  it('expected: an adapter that counts cached tokens in input_tokens', timeout, async () => {
+    expect(await checkExpectedRecords(exampleConformanceOptions({ cacheInInput: true }))).toEqual([
+      'serveExampleUsage, 2026-03-01 and 02: alpha at 2026-03-02T00:00:00.000Z: input_tokens is 111, expected 101 (it equals expected input plus the cache columns: input_tokens must exclude cache reads and writes; subtract them when the provider counts them in its prompt total)',
+    ]);
+  });
+
+  it('expected: required when the adapter reports cache tokens', async () => {
+    const { expected: _expected, ...options } = exampleConformanceOptions();
+    expect(await checkExpectedRecords(options)).toEqual([
+      expect.stringMatching(/^state one real provider response and the records it must become \(option `expected: \{ response, records \}`\)/),
+    ]);
   });
 
   it('config: a schema that accepts anything', async () => {

@@ -13,7 +13,6 @@ describe('parseDuration', () => {
     ['1d2h3m4s5ms', 93_784_005],
     ['1.5h', 5_400_000],
     ['  5m ', 300_000],
-    ['500', 500],
     ['0s', 0],
     [1000, 1000],
     [0, 0],
@@ -24,6 +23,10 @@ describe('parseDuration', () => {
   it('reads "ms" as milliseconds, not minutes followed by seconds', () => {
     expect(parseDuration('5ms')).toBe(5);
     expect(parseDuration('5m5s')).toBe(305_000);
+  });
+
+  it('refuses a bare number in text, naming the units', () => {
+    expect(() => parseDuration('5')).toThrow('invalid duration "5": give a unit (ms, s, m, h, d or w), e.g. 5m or 5s');
   });
 
   it.each(['', '   ', 'abc', '5x', '15 s', '1h 30m', '-5s', '1h30', 'h', '5S', '1e3', '.5h', '1h-', 'ms'])(

@@ -2,7 +2,8 @@ const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000
 
 /**
  * Parses a duration such as `15s`, `90m`, `24h`, `2d` or `1h30m` into
- * milliseconds. A bare number is milliseconds.
+ * milliseconds. Text needs a unit (`"5"` is refused); a number, from code,
+ * is milliseconds.
  */
 export function parseDuration(text: string | number): number {
   if (typeof text === 'number') {
@@ -10,7 +11,8 @@ export function parseDuration(text: string | number): number {
     return text;
   }
   const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // A bare number is refused: "5" meant minutes to the person who wrote it and milliseconds to the code.
+  if (/^\d+(\.\d+)?$/.test(trimmed)) throw new RangeError(`invalid duration "${text}": give a unit (ms, s, m, h, d or w), e.g. ${trimmed}m or ${trimmed}s`);
   const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
   let total = 0;
   let consumed = 0;

@@ -22,6 +22,12 @@ export type UsageAdapterV1Context<TConfig> = {
   /** The configured name of this source (several sources may share one adapter). */
   readonly sourceName: string;
   /**
+   * The folder relative paths in this source's config resolve against: the
+   * worker passes its config file's folder, so a config means the same thing
+   * from any working directory. Absent: the process's working directory.
+   */
+  readonly configDirectory?: string;
+  /**
    * Durable state kept between cycles, written in the same transaction as the
    * records. Provided by the worker; absent where no store backs it.
    */
