@@ -1,0 +1,17 @@
+import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.config.base';
+import manifest from './package.json' with { type: 'json' };
+
+// One entry per subpath export, so a service that uses one SDK loads one integration.
+export default defineConfig(
+  libraryConfig(manifest.version, {
+    entry: {
+      index: 'src/index.ts',
+      openai: 'src/integrations/openai.ts',
+      anthropic: 'src/integrations/anthropic.ts',
+      fetch: 'src/integrations/fetch.ts',
+    },
+    external: ['openai', '@anthropic-ai/sdk', 'ai'],
+    splitting: true,
+  }),
+);
