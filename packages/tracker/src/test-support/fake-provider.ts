@@ -49,7 +49,7 @@ export async function startFakeProvider(options: { chunkBytes?: number } = {}) {
     const model = String(body.model ?? '');
     const stream = body.stream === true;
     const anthropic = path.endsWith('/messages');
-    const limits = anthropic
+    const limits: Record<string, string> = anthropic
       ? { 'request-id': `req_${requests.length}`, 'anthropic-ratelimit-requests-limit': '50', 'anthropic-ratelimit-requests-remaining': '49', 'anthropic-ratelimit-tokens-reset': '2026-12-06T04:00:00Z' }
       : { 'x-request-id': `req_${requests.length}`, 'x-ratelimit-limit-requests': '500', 'x-ratelimit-remaining-requests': '499', 'x-ratelimit-reset-tokens': '6ms' };
 
