@@ -54,6 +54,9 @@ export type BudgetGuardOptions = {
   readonly committedEpoch: () => number;
 };
 
+/** Spend is summed in floating point: a nano-dollar of slack keeps 10 × $0.008 within a $0.08 limit. */
+const SLACK_USD = 1e-9;
+
 const sum = (spends: readonly LocalSpend[]) => {
   let total = 0;
   for (const spend of spends) total += spend.cost;
@@ -212,7 +215,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
           const values = matches(budget, intent.provider, intent.model, intent.tags);
           if (!values) continue;
           if (budget.period === 'call') {
-            if (worstCase !== null && worstCase > budget.limitUsd) throw new BudgetExceededError(breachOf(undefined, budget, values, worstCase, worstCase, 'hard'));
+            if (worstCase !== null && worstCase > budget.limitUsd + SLACK_USD) throw new BudgetExceededError(breachOf(undefined, budget, values, worstCase, worstCase, 'hard'));
             continue;
           }
           let state = stateFor(budget, values, now) as PeriodState;
@@ -230,7 +233,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
           }
           const committed = spentUsd(state) + state.reservedUsd;
           const hold = worstCase ?? 0;
-          if (committed >= budget.limitUsd || committed + hold > budget.limitUsd) {
+          if (committed >= budget.limitUsd - SLACK_USD || committed + hold > budget.limitUsd + SLACK_USD) {
             throw new BudgetExceededError(breachOf(state, budget, values, committed + hold, worstCase, 'hard'));
           }
           if (worstCase === null) {
@@ -280,7 +283,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
         const state = stateFor(budget, values, call.occurredAt) as PeriodState;
         if (cost !== null && cost > 0) state.local.push({ cost, item });
         const total = spentUsd(state);
-        if (total > budget.limitUsd) {
+        if (total > budget.limitUsd + SLACK_USD) {
           const breach = breachOf(state, budget, values, total, cost, 'hard', call);
           if (!state.hardNotified) {
             state.hardNotified = true;
