@@ -131,6 +131,17 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     expect(old).toMatchObject({ requests: 2, input_tokens: 101, output_tokens: 10, cost_usd: '0.001002' });
   });
 
+  it('reports tracked spend by tag (a label dimension)', async () => {
+    await store().writeTrackedCalls([call(), call({ labels: { tenant: 'globex' }, costUsd: '0.25' }), call({ labels: {}, costUsd: '1' })]);
+    const rows = await store().report({ period: 'day', by: 'label', label: 'tenant' });
+    expect(rows.map((row) => [row.key, row.label, row.costUsd, row.requests])).toEqual([
+      ['', '', '1', 1],
+      ['acme', 'acme', '0.001', 1],
+      ['globex', 'globex', '0.25', 1],
+    ]);
+    await expect(store().report({ period: 'day', by: 'label' })).rejects.toThrow(/query\.label/);
+  });
+
   it('reads spend for budgets over every source in scope, through the tracker sink', async () => {
     await store().writeTrackedCalls([call(), call({ labels: { tenant: 'globex' }, provider: 'anthropic', model: 'claude-test', costUsd: '0.25' })]);
     await store().writeSourceWindow({
