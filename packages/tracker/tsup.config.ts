@@ -10,6 +10,7 @@ export default defineConfig(
       openai: 'src/integrations/openai.ts',
       anthropic: 'src/integrations/anthropic.ts',
       fetch: 'src/integrations/fetch.ts',
+      'ai-sdk': 'src/integrations/ai-sdk.ts',
     },
     external: ['openai', '@anthropic-ai/sdk', 'ai'],
     splitting: true,
