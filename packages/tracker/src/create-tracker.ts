@@ -7,7 +7,7 @@ import { type BudgetBreach, BudgetExceededError } from './budget/budget-exceeded
 import { type BudgetGuard, createBudgetGuard, type Reservation } from './budget/budget-guard';
 import { createThreadBudgets } from './budget/thread-budgets';
 import { type CallQueue, createCallQueue, type QueuedCall, type QueueStats } from './call-queue';
-import { memoizeRegistry, priceCall } from './price-call';
+import { createCallPricer, memoizeRegistry } from './price-call';
 import type { CallUsage, TrackedCall } from './tracked-call';
 import { type CallContext, createContextScope } from './tracker-context';
 import { addToTotals, callTokens, emptyTotals, type UsageTotals } from './usage-totals';
@@ -148,6 +148,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
   const registry = memoizeRegistry(options.prices ?? (await loadPriceRegistry()));
+  const priceCall = createCallPricer(registry);
   const instance = options.instance ?? hostname();
   const application = options.application;
 
@@ -198,7 +199,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   };
 
   const estimateCostUsd: Tracker['estimateCostUsd'] = (call) => {
-    const price = priceCall(registry, {
+    const price = priceCall({
       provider: call.provider,
       model: call.model,
       occurredAt: now(),
@@ -249,7 +250,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     const price =
       usageOrigin === 'unknown' && inputTokens === null && outputTokens === null
         ? { costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' }
-        : priceCall(registry, { provider: usage.provider, model: usage.model, occurredAt, serviceTier, inputTokens, outputTokens, cachedReadTokens, cachedWriteTokens, cachedWrite1hTokens, webSearches });
+        : priceCall({ provider: usage.provider, model: usage.model, occurredAt, serviceTier, inputTokens, outputTokens, cachedReadTokens, cachedWriteTokens, cachedWrite1hTokens, webSearches });
     const call: TrackedCall = {
       specificationVersion: 'v1',
       eventId: randomUUID(),

@@ -40,6 +40,8 @@ export function anthropicResponseFacts(body: unknown): AnthropicFacts {
   };
 }
 
+const USAGE_EVENT = /"type"\s*:\s*"message_(start|delta)"/;
+
 /**
  * Follows an Anthropic messages stream. message_start carries the id, model,
  * input and cache counts, the 5m/1h cache split and the service tier;
@@ -54,6 +56,8 @@ export function createAnthropicStreamState() {
     /** True once a message_delta (the final counts) arrived. */
     complete: () => sawDelta,
     event(data: string) {
+      // Only message_start and message_delta carry usage: skip parsing the content deltas.
+      if (!USAGE_EVENT.test(data)) return;
       let parsed: unknown;
       try {
         parsed = JSON.parse(data);

@@ -42,6 +42,10 @@ export function openAIResponseFacts(body: unknown): OpenAIResponseFacts {
   };
 }
 
+// Whitespace-tolerant: OpenAI-compatible servers (vLLM, LiteLLM, …) do not all write compact JSON.
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+const FINAL_RESPONSE_EVENT = /"type"\s*:\s*"response\.(completed|incomplete|failed)"/;
+
 /**
  * Follows an OpenAI stream. Chat chunks carry id/model on every chunk and usage
  * only in the extra final chunk that `stream_options.include_usage` asks for;
@@ -54,6 +58,8 @@ export function createOpenAIStreamState() {
     facts,
     event(data: string) {
       if (data === '[DONE]') return;
+      // Only a few events carry what is recorded: skip parsing the content deltas in between.
+      if (facts.id !== null && !USAGE_OBJECT.test(data) && !FINAL_RESPONSE_EVENT.test(data)) return;
       let parsed: unknown;
       try {
         parsed = JSON.parse(data);

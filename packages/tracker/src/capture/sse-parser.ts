@@ -7,6 +7,7 @@ export type ServerSentEvent = { readonly event: string; readonly data: string };
  * the stream is, and it never changes the bytes passed on.
  */
 export function createSseParser(onEvent: (event: ServerSentEvent) => void) {
+  // Lines end in \n or \r\n (what every LLM API sends); a lone \r is not treated as a line end.
   const decoder = new TextDecoder();
   let buffer = '';
   let eventName = '';
@@ -30,15 +31,14 @@ export function createSseParser(onEvent: (event: ServerSentEvent) => void) {
 
   const drain = () => {
     let start = 0;
-    for (let index = 0; index < buffer.length; index += 1) {
-      const char = buffer.charCodeAt(index);
-      if (char === 10 || char === 13) {
-        line(buffer.slice(start, index));
-        if (char === 13 && buffer.charCodeAt(index + 1) === 10) index += 1;
-        start = index + 1;
-      }
+    for (;;) {
+      const newline = buffer.indexOf('\n', start);
+      if (newline === -1) break;
+      const end = newline > start && buffer.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+      line(buffer.slice(start, end));
+      start = newline + 1;
     }
-    buffer = buffer.slice(start);
+    if (start > 0) buffer = buffer.slice(start);
   };
 
   return {

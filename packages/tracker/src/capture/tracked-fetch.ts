@@ -104,10 +104,11 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
     if (sse) {
       if (facts.dialect === 'anthropic') {
         const state = createAnthropicStreamState();
-        const parser = createSseParser((event) => state.event(event.data));
-        observe = (chunk) => parser.push(chunk);
+        const parser = batched(createSseParser((event) => state.event(event.data)));
+        observe = parser.push;
         finish = (how) => {
           if (how === 'end') parser.end();
+          else parser.drain();
           const done = how === 'end' && state.complete();
           const buckets = state.facts.usage ? anthropicUsageBuckets(state.facts.usage) : { ...NO_USAGE };
           if (!done) buckets.outputTokens = null;
@@ -115,10 +116,11 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
         };
       } else {
         const state = createOpenAIStreamState();
-        const parser = createSseParser((event) => state.event(event.data));
-        observe = (chunk) => parser.push(chunk);
+        const parser = batched(createSseParser((event) => state.event(event.data)));
+        observe = parser.push;
         finish = (how) => {
           if (how === 'end') parser.end();
+          else parser.drain();
           const usage = state.facts.usage;
           if (usage === undefined && facts.operation === 'chat.completions' && !facts.includeUsage && !warnedIncludeUsage) {
             warnedIncludeUsage = true;
@@ -150,6 +152,38 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
       };
     }
     return observedResponse(response, observe, finish);
+  };
+}
+
+/** Chunks parsed this many bytes at a time: the caller's chunks pass on at once, the parsing is done in bulk. */
+const PARSE_BATCH_BYTES = 64 * 1024;
+
+/**
+ * Parses SSE in batches rather than per chunk: a streamed completion arrives
+ * as hundreds of small chunks, and handing each to the parser costs more than
+ * the parsing itself. Only references are held (at most PARSE_BATCH_BYTES);
+ * what matters for usage is at the start and at the end of a stream.
+ */
+function batched(parser: ReturnType<typeof createSseParser>) {
+  let held: Uint8Array[] = [];
+  let bytes = 0;
+  const drain = () => {
+    if (held.length === 0) return;
+    parser.push(held.length === 1 ? (held[0] as Uint8Array) : Buffer.concat(held, bytes));
+    held = [];
+    bytes = 0;
+  };
+  return {
+    push(chunk: Uint8Array) {
+      held.push(chunk);
+      bytes += chunk.byteLength;
+      if (bytes >= PARSE_BATCH_BYTES) drain();
+    },
+    drain,
+    end() {
+      drain();
+      parser.end();
+    },
   };
 }
 

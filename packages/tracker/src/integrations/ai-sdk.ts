@@ -3,12 +3,12 @@ import { NO_USAGE, type UsageBuckets, isObject } from '../capture/usage-buckets'
 import type { CallTicket, Tracker } from '../create-tracker';
 import type { UsageOrigin } from '../tracked-call';
 
-export type UttMiddlewareOptions = {
+export type UttMiddlewareOptions<Version extends 'v2' | 'v3' = 'v3'> = {
   /**
    * Which middleware spec to speak: 'v3' for `ai` 6 (default), 'v2' for `ai` 5.
    * The usage shape is detected per call either way.
    */
-  readonly specificationVersion?: 'v2' | 'v3';
+  readonly specificationVersion?: Version;
   /** Provider name for the ledger (default: the vendor of the model's provider id, e.g. 'openai'). */
   readonly provider?: string;
   readonly tags?: Readonly<Record<string, string>>;
@@ -19,8 +19,10 @@ export type UttMiddlewareOptions = {
 type Model = { readonly provider: string; readonly modelId: string };
 type CallOptions = { readonly maxOutputTokens?: number; readonly providerOptions?: Record<string, unknown> };
 type Result = { usage?: unknown; providerMetadata?: unknown; response?: { id?: string; modelId?: string; headers?: Record<string, string> } };
-type StreamResult = { stream: ReadableStream<{ type: string; [key: string]: unknown }>; response?: { headers?: Record<string, string> } };
-type WrapArguments<T> = { doGenerate: () => PromiseLike<Result>; doStream: () => PromiseLike<StreamResult>; params: CallOptions; model: Model } & T;
+type StreamPart = { readonly type: string };
+type StreamResult = { stream: ReadableStream<StreamPart>; response?: { headers?: Record<string, string> } };
+// Generic in the SDK's own result types, so the middleware fits LanguageModelV2/V3Middleware without importing them.
+type WrapArguments<G extends Result, S extends StreamResult> = { doGenerate: () => PromiseLike<G>; doStream: () => PromiseLike<S>; params: CallOptions; model: Model };
 
 /**
  * Language-model middleware for the Vercel AI SDK: every provider call (each
@@ -31,8 +33,8 @@ type WrapArguments<T> = { doGenerate: () => PromiseLike<Result>; doStream: () =>
  * const model = wrapLanguageModel({ model: openai('gpt-4o-mini'), middleware: uttMiddleware(tracker) });
  * ```
  */
-export function uttMiddleware(tracker: Tracker, options: UttMiddlewareOptions = {}) {
-  const version = options.specificationVersion ?? 'v3';
+export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Tracker, options: UttMiddlewareOptions<Version> = {}) {
+  const version = (options.specificationVersion ?? 'v3') as Version;
   const facts = (model: Model, params: CallOptions) => {
     const vendor = vendorOf(model.provider);
     const utt = params.providerOptions?.utt;
@@ -74,11 +76,11 @@ export function uttMiddleware(tracker: Tracker, options: UttMiddlewareOptions = 
   return {
     specificationVersion: version,
     ...(version === 'v2' ? { middlewareVersion: 'v2' as const } : {}),
-    async wrapGenerate({ doGenerate, params, model }: WrapArguments<object>) {
+    async wrapGenerate<G extends Result, S extends StreamResult>({ doGenerate, params, model }: WrapArguments<G, S>): Promise<G> {
       const call = facts(model, params);
       const ticket = await tracker.admit({ provider: call.provider, model: model.modelId, maxOutputTokens: params.maxOutputTokens ?? null, tags: call.tags });
       const started = Date.now();
-      let result: Result;
+      let result: G;
       try {
         result = await doGenerate();
       } catch (error) {
@@ -94,11 +96,11 @@ export function uttMiddleware(tracker: Tracker, options: UttMiddlewareOptions = 
       });
       return result;
     },
-    async wrapStream({ doStream, params, model }: WrapArguments<object>) {
+    async wrapStream<G extends Result, S extends StreamResult>({ doStream, params, model }: WrapArguments<G, S>): Promise<S> {
       const call = facts(model, params);
       const ticket = await tracker.admit({ provider: call.provider, model: model.modelId, maxOutputTokens: params.maxOutputTokens ?? null, tags: call.tags });
       const started = Date.now();
-      let result: StreamResult;
+      let result: S;
       try {
         result = await doStream();
       } catch (error) {
@@ -115,7 +117,7 @@ export function uttMiddleware(tracker: Tracker, options: UttMiddlewareOptions = 
         record(call, model, ticket, started, true, finish ? { ...finish, responseId, modelId, headers: result.response?.headers } : { responseId, modelId, headers: result.response?.headers });
       };
       const reader = result.stream.getReader();
-      const stream = new ReadableStream({
+      const stream = new ReadableStream<StreamPart>({
         async pull(controller) {
           let next: Awaited<ReturnType<typeof reader.read>>;
           try {
@@ -135,7 +137,7 @@ export function uttMiddleware(tracker: Tracker, options: UttMiddlewareOptions = 
             controller.close();
             return;
           }
-          const part = next.value;
+          const part = next.value as StreamPart & Record<string, unknown>;
           if (part.type === 'response-metadata') {
             if (typeof part.id === 'string') responseId = part.id;
             if (typeof part.modelId === 'string') modelId = part.modelId;
@@ -152,7 +154,7 @@ export function uttMiddleware(tracker: Tracker, options: UttMiddlewareOptions = 
           }
         },
       });
-      return { ...result, stream };
+      return { ...result, stream } as S;
     },
   };
 }
