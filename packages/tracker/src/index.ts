@@ -12,5 +12,6 @@ export { BudgetExhaustedError } from './budget/budget-exhausted-error';
 
 // Capturing calls of clients the tracker does not wrap.
 export { createTrackedFetch, type TrackedFetchOptions } from './capture/tracked-fetch';
+export { type StreamDialect, type StreamUsageCollector, trackStream, type TrackStreamOptions } from './track-stream';
 
 export { VERSION } from './version';
