@@ -11,8 +11,9 @@ export default defineConfig(
       anthropic: 'src/integrations/anthropic.ts',
       fetch: 'src/integrations/fetch.ts',
       'ai-sdk': 'src/integrations/ai-sdk.ts',
+      'google-genai': 'src/integrations/google-genai.ts',
     },
-    external: ['openai', '@anthropic-ai/sdk', 'ai'],
+    external: ['openai', '@anthropic-ai/sdk', 'ai', '@google/genai'],
     splitting: true,
   }),
 );

@@ -13,6 +13,8 @@ export const FIXTURES = {
   embeddings: fixture('openai-embeddings.json'),
   anthropic: fixture('anthropic-message.json'),
   anthropicStream: fixture('anthropic-message-stream.sse'),
+  google: fixture('google-generate.json'),
+  googleStream: fixture('google-stream.sse'),
 };
 
 export type FakeRequest = { readonly path: string; readonly body: Record<string, unknown> };
@@ -65,6 +67,11 @@ export async function startFakeProvider(options: { chunkBytes?: number } = {}) {
       response.writeHead(200, { 'content-type': 'text/event-stream', ...limits });
       response.write(`${events.slice(0, 2).join('\n\n')}\n\n`);
       request.socket.on('close', () => response.destroy());
+      return;
+    }
+    if (path.includes(':generateContent') || path.includes(':streamGenerateContent')) {
+      const googleStream = path.includes(':streamGenerateContent');
+      await send(response, 200, googleStream ? 'text/event-stream' : 'application/json', googleStream ? FIXTURES.googleStream : FIXTURES.google, { 'x-ratelimit-remaining-requests': '99' });
       return;
     }
     if (anthropic) {
