@@ -87,7 +87,7 @@ export type Tracker = {
   /** Budget check before a call is sent: throws BudgetExceededError (block) or BudgetExhaustedError (thread). */
   admit(plan: CallPlan): Promise<CallTicket>;
   /** The tags, thread and agent a call made here would carry. */
-  currentContext(): { tags: Record<string, string>; threadId: string | null; agentId: string | null };
+  currentContext(): { tags: Readonly<Record<string, string>>; threadId: string | null; agentId: string | null };
   /** Calls back after each recorded call; returns the unsubscribe function. A throwing callback is isolated and counted. */
   subscribe(callback: (call: TrackedCall) => void): () => void;
   unsubscribe(callback: (call: TrackedCall) => void): void;
@@ -182,10 +182,24 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     committedEpoch: () => queue.epoch(),
   });
 
-  const resolveTags = (explicit: Readonly<Record<string, string>> | undefined, context: CallContext | undefined): Record<string, string> => {
-    const defaults = typeof options.defaultTags === 'function' ? safeDefaultTags(options.defaultTags, logger) : options.defaultTags;
-    if (!defaults && !context?.tags && !explicit) return {};
-    return { ...defaults, ...context?.tags, ...explicit };
+  // Tags of a scope merged with static default tags, once per scope: most calls carry no tags of their own.
+  const EMPTY_TAGS: Readonly<Record<string, string>> = Object.freeze({});
+  const mergedScopes = new WeakMap<object, Readonly<Record<string, string>>>();
+  const resolveTags = (explicit: Readonly<Record<string, string>> | undefined, context: CallContext | undefined): Readonly<Record<string, string>> => {
+    if (typeof options.defaultTags === 'function') {
+      const defaults = safeDefaultTags(options.defaultTags, logger);
+      return { ...defaults, ...context?.tags, ...explicit };
+    }
+    const defaults = options.defaultTags;
+    if (explicit) return { ...defaults, ...context?.tags, ...explicit };
+    const scoped = context?.tags;
+    if (!scoped) return defaults ?? EMPTY_TAGS;
+    let merged = mergedScopes.get(scoped);
+    if (!merged) {
+      merged = Object.freeze({ ...defaults, ...scoped });
+      mergedScopes.set(scoped, merged);
+    }
+    return merged;
   };
 
   const labelsOf = (tags: Readonly<Record<string, string>>, serviceTier: string): Record<string, string> => {

@@ -115,15 +115,27 @@ function formatUnits(units: number): string {
  * priceUsage itself. A test checks both paths agree.
  */
 export function createCallPricer(registry: PriceRegistry) {
-  const plans = new Map<string, LinearPlan | null>();
+  // provider → model → plan: no key string is built per call.
+  const plans = new Map<string, Map<string, LinearPlan | null>>();
+  let planned = 0;
   const planFor = (provider: string, model: string, at: number): LinearPlan | null => {
-    const key = `${provider}\u0000${model}`;
-    let plan = plans.get(key);
+    let byModel = plans.get(provider);
+    if (!byModel) {
+      byModel = new Map();
+      plans.set(provider, byModel);
+    }
+    let plan = byModel.get(model);
     if (plan === undefined || (plan !== null && (at < plan.validFrom || at >= plan.validUntil))) {
       const resolution = registry.resolve(provider, model);
       plan = resolution ? compilePlan(resolution.entry, at) : null;
-      if (plans.size >= MAX_CACHED_MODELS) plans.clear();
-      plans.set(key, plan);
+      if (planned >= MAX_CACHED_MODELS) {
+        plans.clear();
+        planned = 0;
+        byModel = new Map();
+        plans.set(provider, byModel);
+      }
+      planned += 1;
+      byModel.set(model, plan);
     }
     return plan;
   };
