@@ -27,6 +27,9 @@ export type { ReconcileQuery, ReconcileRow } from './reconcile';
 export type { VerificationCheck, VerifyOptions, VerifySource } from './verify';
 export type { SourceFreshness } from './freshness';
 
+// @utt/tracker's sink.
+export { createTrackerSink, type TrackedCell } from './tracked-calls';
+
 // Migrations (the SQL files are bundled).
 export { MIGRATIONS, type Migration } from './migration-list';
 

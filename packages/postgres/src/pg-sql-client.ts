@@ -51,6 +51,11 @@ function createPgSqlClient(pool: pg.Pool): SqlClient {
     },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       const connection = await pool.connect();
+      // A checked-out connection that drops emits 'error' on itself, not on the
+      // pool: without a listener Node would end the process (a database outage
+      // must fail the transaction, not crash the application).
+      const onError = () => {};
+      connection.on('error', onError);
       const { client, finish } = createTransactionClient({
         kind: 'postgres',
         query: async <Row>(text: string, params?: readonly unknown[]) =>
@@ -75,6 +80,7 @@ function createPgSqlClient(pool: pg.Pool): SqlClient {
         throw error;
       } finally {
         finish();
+        connection.off('error', onError);
         connection.release(connectionBroken);
       }
     },

@@ -5,7 +5,7 @@ import { StoreArgumentError } from './store-argument-error';
 export const REPORT_PERIODS = ['day', 'month'] as const;
 export type ReportPeriod = (typeof REPORT_PERIODS)[number];
 
-export const REPORT_GROUPINGS = ['source', 'provider', 'model'] as const;
+export const REPORT_GROUPINGS = ['source', 'provider', 'model', 'label'] as const;
 export type ReportGrouping = (typeof REPORT_GROUPINGS)[number];
 
 export type ReportQuery = {
@@ -15,8 +15,10 @@ export type ReportQuery = {
   readonly until?: Date;
   /** UTC day or UTC month. Month rows count on the first day of their month. */
   readonly period: ReportPeriod;
-  /** 'source' groups by source_system and source_instance. */
+  /** 'source' groups by source_system and source_instance; 'label' by the value of one label (a tracker tag such as tenant). */
   readonly by: ReportGrouping;
+  /** The label key for `by: 'label'` (rows without it group under ''). */
+  readonly label?: string;
 };
 
 /** Totals for one period and one group. A counter is null when no row in the group reported it. */
@@ -33,6 +35,8 @@ export type ReportRow = {
   readonly provider: string | null;
   /** Set when grouped by model. */
   readonly model: string | null;
+  /** The label's value when grouped by label. */
+  readonly label: string | null;
   readonly inputTokens: number | null;
   readonly outputTokens: number | null;
   readonly cachedReadTokens: number | null;
@@ -55,6 +59,7 @@ type ReportSqlRow = {
   source_instance: string | null;
   provider: string | null;
   model: string | null;
+  label: string | null;
   input_tokens: number | null;
   output_tokens: number | null;
   cached_read_tokens: number | null;
@@ -73,6 +78,7 @@ const GROUP_COLUMNS: Record<ReportGrouping, readonly string[]> = {
   source: ['source_system', 'source_instance'],
   provider: ['provider'],
   model: ['model'],
+  label: ['label'],
 };
 
 const ALL_GROUP_COLUMNS = ['source_system', 'source_instance', 'provider', 'model'] as const;
@@ -93,7 +99,13 @@ export async function report(client: SqlClient, tables: StoreTables, query: Repo
     groupColumns.includes(column) ? column : `NULL::text AS ${column}`,
   );
   const conditions: string[] = [];
-  const params: Date[] = [];
+  const params: Array<Date | string> = [];
+  if (query.by === 'label') {
+    params.push(query.label as string);
+    selectedGroups.push(`COALESCE(labels->>$${params.length}, '') AS label`);
+  } else {
+    selectedGroups.push('NULL::text AS label');
+  }
   if (query.since) {
     params.push(query.since);
     conditions.push(`bucket_start >= $${params.length}`);
@@ -132,6 +144,7 @@ export async function report(client: SqlClient, tables: StoreTables, query: Repo
     sourceInstance: row.source_instance,
     provider: row.provider,
     model: row.model,
+    label: row.label,
     inputTokens: row.input_tokens,
     outputTokens: row.output_tokens,
     cachedReadTokens: row.cached_read_tokens,
@@ -154,6 +167,8 @@ function groupKey(by: ReportGrouping, row: ReportSqlRow): string {
       return row.provider ?? '';
     case 'model':
       return row.model ?? '';
+    case 'label':
+      return row.label ?? '';
   }
 }
 
@@ -163,6 +178,9 @@ function checkQuery(query: ReportQuery): void {
   }
   if (!(REPORT_GROUPINGS as readonly string[]).includes(query.by)) {
     throw new StoreArgumentError({ argument: 'query.by', message: `must be one of ${REPORT_GROUPINGS.join(', ')}` });
+  }
+  if (query.by === 'label' && (typeof query.label !== 'string' || query.label === '')) {
+    throw new StoreArgumentError({ argument: 'query.label', message: "required when grouping by 'label'" });
   }
   for (const field of ['since', 'until'] as const) {
     const value = query[field];

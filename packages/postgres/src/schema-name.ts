@@ -33,6 +33,8 @@ export type StoreTables = {
   readonly providerCost: string;
   readonly sourceState: string;
   readonly migrations: string;
+  readonly trackedCall: string;
+  readonly trackedCellCarry: string;
 };
 
 /** Quoted even though validated, so a schema named like a keyword (`user`) still works. */
@@ -48,6 +50,8 @@ export function storeTables(schema: string): StoreTables {
     providerCost: `${quoted}.provider_cost`,
     sourceState: `${quoted}.source_state`,
     migrations: `${quoted}.utt_migrations`,
+    trackedCall: `${quoted}.tracked_call`,
+    trackedCellCarry: `${quoted}.tracked_cell_carry`,
   };
 }
 

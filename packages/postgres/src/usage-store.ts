@@ -16,6 +16,8 @@ import { loadSourceState } from './source-state';
 import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
+import { pruneTrackedCalls, readSpend, writeTrackedCalls } from './tracked-calls';
+import type { SpendQueryV1, TrackedCallV1 } from '@utt/core';
 
 /** The utt store: everything the worker, the CLI and an application need from the database. */
 export type UsageStore = {
@@ -47,6 +49,12 @@ export type UsageStore = {
   freshness(): Promise<SourceFreshness[]>;
   /** MAX(updated_at) of a source_system's rows, never created_at (invariant 8). */
   latestUsageUpdate(sourceSystem: string): Promise<Date | null>;
+  /** @utt/tracker's calls: the per-call ledger, and their token_usage hourly cells recomputed in the same transaction. */
+  writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<{ inserted: number }>;
+  /** USD spend per query over token_usage (every source in scope), for budgets. */
+  readSpend(queries: readonly SpendQueryV1[]): Promise<string[]>;
+  /** Retention: deletes tracked calls of hours before `before`; their cells keep their totals. */
+  pruneTrackedCalls(options: { before: Date; sourceSystem?: string }): Promise<{ deleted: number }>;
   close(): Promise<void>;
 };
 
@@ -67,6 +75,9 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     verify: (options) => verify(client, tables, options),
     freshness: () => freshness(client, tables),
     latestUsageUpdate: (sourceSystem) => latestUsageUpdate(client, tables, sourceSystem),
+    writeTrackedCalls: (calls) => writeTrackedCalls(client, tables, calls),
+    readSpend: (queries) => readSpend(client, tables, queries),
+    pruneTrackedCalls: (options) => pruneTrackedCalls(client, tables, options),
     close: () => client.close(),
   };
 }

@@ -65,6 +65,17 @@ describe('dependency direction: adapters → core, postgres → core, worker →
     }
   });
 
+  it('tracker depends on core and pricing only, and its main entry loads no provider SDK', () => {
+    const tracker = packages.find(({ manifest }) => manifest.name === '@utt/tracker');
+    expect(tracker && workspaceDeps(tracker.manifest).sort()).toEqual(['@utt/core', '@utt/pricing']);
+    for (const sdk of Object.keys(tracker?.manifest.peerDependencies ?? {})) {
+      expect(tracker?.manifest.dependencies?.[sdk], sdk).toBeUndefined();
+    }
+    for (const file of sourceFiles('packages/tracker').filter((name) => !name.includes('/integrations/') && !name.includes('/test-support/'))) {
+      expect(readFileSync(file, 'utf8'), file).not.toMatch(/from ['"](openai|@anthropic-ai\/sdk|ai|@google\/genai|@utt\/postgres)['"]/);
+    }
+  });
+
   it('postgres depends on core only', () => {
     const store = packages.find(({ manifest }) => manifest.name === '@utt/postgres');
     expect(store && workspaceDeps(store.manifest)).toEqual(['@utt/core']);

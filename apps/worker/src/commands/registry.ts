@@ -66,12 +66,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'report',
     summary: 'tokens, requests, priced spend and unpriced tokens; or billed vs computed with --reconcile',
-    usage: 'report [--since ISO] [--until ISO] [--period day|month] [--by source|provider|model] [--reconcile] [--json]',
+    usage: 'report [--since ISO] [--until ISO] [--period day|month] [--by source|provider|model|tag:KEY] [--reconcile] [--json]',
     options: {
       since,
       until,
       period: { type: 'string', value: 'day|month', description: 'one line per UTC day (default) or month' },
-      by: { type: 'string', value: 'source|provider|model', description: 'group by (default: source)' },
+      by: { type: 'string', value: 'source|provider|model|tag:KEY', description: 'group by (default: source); tag:KEY groups by a label such as a tracked tag' },
       reconcile: { type: 'boolean', description: 'per UTC day and provider: billed (provider_cost) vs computed, and the gap' },
       json,
     },
@@ -119,6 +119,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     needsSourceCredentials: false,
     run: async (runtime, args) =>
       (await import('./watchdog-command')).watchdogCommand(runtime, { staleAfter: stringFlag(args, 'stale-after'), now: args.now }),
+  },
+  {
+    name: 'budget',
+    summary: "each budget's spend this period over the whole ledger: total, limit, percent, forecast; exit 2 when one is over",
+    usage: 'budget [--json]',
+    details: 'Budgets come from `budgets:` in the config; days and months run in `reportingTimeZone` (default UTC).',
+    options: { json },
+    needsSourceCredentials: false,
+    run: async (runtime, args) => (await import('./budget-command')).budgetCommand(runtime, { json: booleanFlag(args, 'json'), now: args.now }),
   },
   {
     name: 'check',

@@ -3,7 +3,7 @@ import { formatCount, formatTable, formatUsd } from '../output/format-table';
 import { openConfiguredStore, type Runtime } from '../runtime';
 import { parseTimeFlag, UsageError } from './parse-time-flag';
 
-type ReportOptions = { period: 'day' | 'month'; by: 'source' | 'provider' | 'model'; since?: Date; until?: Date; json?: boolean };
+type ReportOptions = { period: 'day' | 'month'; by: 'source' | 'provider' | 'model' | 'label'; label?: string; since?: Date; until?: Date; json?: boolean };
 
 /** `utt report`: spend and tokens by day or month × source, provider or model. */
 export async function reportCommand(
@@ -11,12 +11,16 @@ export async function reportCommand(
   flags: { since?: string; until?: string; by?: string; period?: string; json?: boolean; reconcile?: boolean },
 ): Promise<number> {
   if (flags.reconcile) return reconcileCommand(runtime, flags);
-  const by = flags.by ?? 'source';
+  const grouping = flags.by ?? 'source';
   const period = flags.period ?? 'day';
-  if (by !== 'source' && by !== 'provider' && by !== 'model') throw new UsageError('--by must be source, provider or model');
+  // `--by tag:tenant` groups by a label (the tag keys @utt/tracker makes dimensions).
+  const tag = /^(?:tag|label):(.+)$/.exec(grouping)?.[1];
+  const by = tag === undefined ? grouping : 'label';
+  if (by !== 'source' && by !== 'provider' && by !== 'model' && by !== 'label') throw new UsageError('--by must be source, provider, model or tag:KEY');
   if (period !== 'day' && period !== 'month') throw new UsageError('--period must be day or month');
   const options: ReportOptions = {
     by,
+    label: tag,
     period,
     since: parseTimeFlag('since', flags.since, undefined, 'report'),
     until: parseTimeFlag('until', flags.until, undefined, 'report'),
@@ -32,7 +36,7 @@ export async function reportCommand(
 }
 
 export async function printReport(store: UsageStore, options: ReportOptions): Promise<void> {
-  const rows = await store.report({ period: options.period, by: options.by, since: options.since, until: options.until });
+  const rows = await store.report({ period: options.period, by: options.by, label: options.label, since: options.since, until: options.until });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows.map(toJson), null, 2)}\n`);
     return;
@@ -48,11 +52,11 @@ function toJson(row: ReportRow) {
  * Priced spend and unpriced usage side by side: a bucket without a price is
  * shown as unpriced tokens, never folded into the dollars as $0.
  */
-export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOptions, 'period' | 'by'>): string {
+export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOptions, 'period' | 'by' | 'label'>): string {
   if (rows.length === 0) return 'no usage recorded for this range';
   const formatPeriod = (date: Date) => date.toISOString().slice(0, options.period === 'month' ? 7 : 10);
   const table = formatTable(
-    [options.period, options.by, 'input', 'output', 'cache read', 'cache write', 'requests', 'cost', 'unpriced tokens'],
+    [options.period, options.by === 'label' ? (options.label ?? 'label') : options.by, 'input', 'output', 'cache read', 'cache write', 'requests', 'cost', 'unpriced tokens'],
     rows.map((row) => [
       formatPeriod(row.periodStart),
       row.key,

@@ -1,5 +1,6 @@
 import { GRANULARITIES, parseDuration, z } from '@utt/core';
 import { priceOverrideSchema } from '@utt/pricing';
+import { budgetConfigSchema } from '@utt/tracker';
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
   if (typeof value === 'number') {
@@ -74,6 +75,10 @@ export const workerConfigSchema = z.strictObject({
     })
     .prefault({}),
   pricing: pricingSchema.prefault({}),
+  /** USD budgets (day, month, per call) read by `utt budget` and by @utt/tracker in process. */
+  budgets: z.array(budgetConfigSchema).default([]),
+  /** IANA zone whose calendar days and months budgets use (default UTC). */
+  reportingTimeZone: z.string().default('UTC'),
   sources: z
     .array(sourceSchema)
     .default([])

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import type { TrackedCallV1 } from '@utt/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backends, makeWorkdir, removeWorkdir, runCli, writeConfig } from './helpers/cli';
+
+const NOW = '2026-11-15T12:00:00Z';
+
+function trackedCall(tenant: string, costUsd: string, occurredAt = new Date('2026-11-15T09:30:00Z')): TrackedCallV1 {
+  return {
+    specificationVersion: 'v1',
+    eventId: randomUUID(),
+    sourceSystem: 'billing-api',
+    sourceInstance: 'web-1',
+    occurredAt,
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    operation: 'chat.completions',
+    inputTokens: 1000,
+    outputTokens: 100,
+    cachedReadTokens: 0,
+    cachedWriteTokens: null,
+    cachedWrite1hTokens: null,
+    reasoningTokens: 0,
+    webSearches: null,
+    serviceTier: '',
+    latencyMs: 200,
+    streaming: false,
+    responseId: null,
+    threadId: null,
+    agentId: null,
+    tags: { tenant },
+    labels: { tenant },
+    usageOrigin: 'response',
+    costUsd,
+    priceRef: 'test',
+    unpricedReason: null,
+  };
+}
+
+describe.each(backends())('utt budget and utt report --by tag on $name', (backend) => {
+  let workdir: string;
+  let database: ReturnType<typeof backend.setup>;
+  beforeEach(async () => {
+    workdir = await makeWorkdir();
+    database = backend.setup(workdir);
+  });
+  afterEach(async () => {
+    await database.cleanup();
+    await removeWorkdir(workdir);
+  });
+
+  it('reports each budget against the ledger over every source, and exits 2 only when one is over', async () => {
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([trackedCall('acme', '3'), trackedCall('acme', '2'), trackedCall('globex', '1'), trackedCall('acme', '50', new Date('2026-10-31T10:00:00Z'))]);
+      await store.writeSourceWindow({
+        source: 'openai-admin',
+        sourceSystem: 'openai',
+        rows: [
+          {
+            source_system: 'openai', source_instance: '', granularity: 'day', bucket_start: new Date('2026-11-14T00:00:00Z'), provider: 'openai', model: 'gpt-4o',
+            account: '', api_key: '', user_id: '', labels: {}, input_tokens: 10, output_tokens: 10, cached_read_tokens: null, cached_write_tokens: null,
+            cached_write_1h_tokens: null, reasoning_tokens: null, requests: 1, cost_usd: '20', cost_source: 'provider', measurement_basis: 'provider_aggregate',
+          },
+        ],
+      });
+    } finally {
+      await store.close();
+    }
+    const budgets = `budgets:
+  - { name: org-monthly, period: month, limitUsd: 100, softThreshold: 0.2 }
+  - { name: app-daily, period: day, limitUsd: 10, scope: { source: billing-api } }
+  - { name: tenant-daily, period: day, limitUsd: 4, scope: { tags: { tenant: '*' } } }
+  - { name: per-call, period: call, limitUsd: 0.5, behavior: block }
+`;
+    const config = await writeConfig(workdir, database.databaseYaml, budgets);
+    const over = await runCli(['budget', '--config', config, '--now', NOW, '--json'], { cwd: workdir, env: database.env });
+    expect(over.stderr).toBe('');
+    expect(over.code).toBe(2);
+    const result = JSON.parse(over.stdout) as { budgets: Array<{ budget: string; scopeValues: Record<string, string>; spentUsd: number; state: string; percent: number; forecastUsd: number }> };
+    const summary = result.budgets.map((line) => [line.budget, line.scopeValues, line.spentUsd, line.state]);
+    expect(summary).toEqual([
+      // November: every source (the admin API's $20 too), not October's $50.
+      ['org-monthly', {}, 26, 'soft'],
+      ['app-daily', {}, 6, 'forecast over'],
+      ['tenant-daily', { tenant: 'acme' }, 5, 'OVER'],
+      ['tenant-daily', { tenant: 'globex' }, 1, 'ok'],
+    ]);
+    // Half the day gone: the daily forecast doubles the spend.
+    expect(result.budgets[1]?.forecastUsd).toBeCloseTo(12, 6);
+
+    const calm = await writeConfig(workdir, database.databaseYaml, 'budgets:\n  - { period: month, limitUsd: 1000 }\nreportingTimeZone: Europe/Berlin\n', 'calm.yaml');
+    const ok = await runCli(['budget', '--config', calm, '--now', NOW], { cwd: workdir, env: database.env });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('period (Europe/Berlin)');
+    expect(ok.stdout).toContain('month from 2026-10-31T23:00Z');
+
+    const report = await runCli(['report', '--config', config, '--by', 'tag:tenant', '--period', 'month', '--since', '2026-11-01', '--json'], { cwd: workdir, env: database.env });
+    expect(report.code).toBe(0);
+    const rows = (JSON.parse(report.stdout) as Array<{ key: string; costUsd: string; requests: number }>).map((row) => [row.key, Number(row.costUsd), row.requests]);
+    expect(rows).toEqual([
+      ['', 20, 1],
+      ['acme', 5, 2],
+      ['globex', 1, 1],
+    ]);
+  });
+
+  it('names the budget field that is wrong', async () => {
+    const config = await writeConfig(workdir, database.databaseYaml, 'budgets:\n  - { period: week, limitUsd: 5 }\n');
+    const bad = await runCli(['budget', '--config', config], { cwd: workdir, env: database.env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('budgets[0].period');
+  });
+});

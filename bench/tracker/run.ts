@@ -1,0 +1,165 @@
+// bench/tracker: the tracker's cost on the hot path, as ratios against
+// yardsticks run in the same process.
+//
+// 1. record(): one call through pricing (@utt/pricing, the bundled registry),
+//    tags, totals and the queue, median per call over 1,000,000 calls, against
+//    pricing alone and against building the event object alone.
+// 2. A streamed OpenAI chat completion through a loopback fake: the bare SDK
+//    client against the same client wrapped by trackOpenAI, interleaved,
+//    median latency of each.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+import { setImmediate as tick } from 'node:timers/promises';
+import { loadPriceRegistry, priceUsage } from '@utt/pricing';
+import { createTracker } from '@utt/tracker';
+import { trackOpenAI } from '@utt/tracker/openai';
+import OpenAI from 'openai';
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 1_000_000);
+const BATCH = 1000;
+const STREAM_CALLS = Number(process.env.BENCH_STREAM_CALLS ?? 400);
+const STREAM_CHUNKS = Number(process.env.BENCH_STREAM_CHUNKS ?? 200);
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+/** Median nanoseconds per call of `fn`, timed in batches of 1000 with the event loop let run between batches. */
+async function perCall(fn: (index: number) => void, calls: number): Promise<number> {
+  const samples: number[] = [];
+  let index = 0;
+  while (index < calls) {
+    const started = process.hrtime.bigint();
+    for (let inner = 0; inner < BATCH; inner += 1) fn(index++);
+    samples.push(Number(process.hrtime.bigint() - started) / BATCH);
+    // Let the queue's writes run, as they would between requests of a real service.
+    await tick();
+  }
+  return median(samples);
+}
+
+async function recordBench() {
+  const registry = await loadPriceRegistry();
+  let written = 0;
+  const tracker = await createTracker({
+    application: 'bench',
+    prices: registry,
+    labelTags: ['tenant'],
+    defaultTags: { env: 'bench' },
+    flushOnExit: false,
+    sink: {
+      specificationVersion: 'v1',
+      async write(calls) {
+        written += calls.length;
+      },
+    },
+  });
+  const models = ['gpt-4o-mini', 'gpt-4o', 'claude-sonnet-4-5'];
+  const providers = ['openai', 'openai', 'anthropic'];
+  const usage = (index: number) => ({
+    provider: providers[index % 3] as string,
+    model: models[index % 3] as string,
+    inputTokens: 1000 + (index % 500),
+    outputTokens: 200 + (index % 50),
+    cachedReadTokens: index % 7 === 0 ? 300 : 0,
+    latencyMs: 250,
+  });
+  // Warm up the JIT and the model lookup.
+  await perCall((index) => tracker.record(usage(index)), 50_000);
+  const record = await tracker.withTags({ tenant: 'acme' }, () => perCall((index) => tracker.record(usage(index)), CALLS));
+  const pricing = await perCall((index) => {
+    const call = usage(index);
+    priceUsage(registry, {
+      provider: call.provider,
+      model: call.model,
+      bucket_start: new Date(),
+      labels: {},
+      input_tokens: call.inputTokens,
+      output_tokens: call.outputTokens,
+      cached_read_tokens: call.cachedReadTokens,
+      cached_write_tokens: null,
+      cached_write_1h_tokens: null,
+      requests: 1,
+    });
+  }, CALLS);
+  let bytes = 0;
+  const stringify = await perCall((index) => {
+    bytes += JSON.stringify(usage(index)).length;
+  }, CALLS);
+  await tracker.shutdown();
+  const stats = tracker.stats();
+  return { record, pricing, stringify, bytes, written, dropped: stats.dropped, recorded: stats.recorded };
+}
+
+async function streamBench(intervalMs: number) {
+  const events: string[] = [];
+  for (let index = 0; index < STREAM_CHUNKS; index += 1) {
+    events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, finish_reason: null }], usage: null })}\n\n`);
+  }
+  events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 1000, completion_tokens: STREAM_CHUNKS, total_tokens: 1000 + STREAM_CHUNKS } })}\n\ndata: [DONE]\n\n`);
+  let served = 0;
+  const server = createServer(async (request, response) => {
+    for await (const _ of request) {
+      // drain the request
+    }
+    served += 1;
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    // A new response id per call, as a provider sends: the tracker counts each call once.
+    for (const event of events) {
+      response.write(event.replaceAll('chatcmpl-bench', `chatcmpl-${served}`));
+      if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+    response.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
+  const bare = new OpenAI({ apiKey: 'sk-bench', baseURL });
+  const wrapped = trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker);
+  const once = async (client: OpenAI) => {
+    const started = performance.now();
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
+    let chunks = 0;
+    for await (const _ of stream) chunks += 1;
+    if (chunks !== STREAM_CHUNKS + 1) throw new Error(`expected ${STREAM_CHUNKS + 1} chunks, got ${chunks}`);
+    return performance.now() - started;
+  };
+  for (let index = 0; index < 30; index += 1) {
+    await once(bare);
+    await once(wrapped);
+  }
+  const bareTimes: number[] = [];
+  const wrappedTimes: number[] = [];
+  for (let index = 0; index < STREAM_CALLS; index += 1) {
+    // Alternate which goes first, so drift on a shared machine falls on both.
+    if (index % 2 === 0) {
+      bareTimes.push(await once(bare));
+      wrappedTimes.push(await once(wrapped));
+    } else {
+      wrappedTimes.push(await once(wrapped));
+      bareTimes.push(await once(bare));
+    }
+  }
+  await tracker.shutdown();
+  server.close();
+  return { bare: median(bareTimes), wrapped: median(wrappedTimes), recorded: tracker.stats().recorded };
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+console.log(`bench/tracker on ${machine}`);
+const record = await recordBench();
+console.log(`\nrecord() through pricing to the queue, median of ${CALLS / BATCH} batches of ${BATCH} (${record.recorded} calls recorded, ${record.written} written to the sink, ${record.dropped} dropped)`);
+console.log(`  record():              ${(record.record / 1000).toFixed(3)} µs per call  (target ≤ 2 µs: ${record.record <= 2000 ? 'met' : 'NOT met'})`);
+console.log(`  priceUsage() alone:    ${(record.pricing / 1000).toFixed(3)} µs per call  → record() / priceUsage = ${(record.record / record.pricing).toFixed(2)}`);
+console.log(`  JSON.stringify(usage): ${(record.stringify / 1000).toFixed(3)} µs per call  → record() / stringify = ${(record.record / record.stringify).toFixed(2)}`);
+// The fake sends its chunks back to back (the worst case: nothing to hide the tracker's work behind), then one per
+// millisecond (still ten times faster than a model streams tokens).
+for (const intervalMs of [0, Number(process.env.BENCH_CHUNK_INTERVAL_MS ?? 1)]) {
+  const stream = await streamBench(intervalMs);
+  const ratio = stream.wrapped / stream.bare;
+  console.log(`\nstreamed chat completion (${STREAM_CHUNKS + 1} chunks, ${intervalMs === 0 ? 'sent back to back' : `one per ${intervalMs} ms`}) through a loopback fake, median of ${STREAM_CALLS} calls each, interleaved (${stream.recorded} recorded)`);
+  console.log(`  bare SDK:    ${stream.bare.toFixed(3)} ms`);
+  console.log(`  trackOpenAI: ${stream.wrapped.toFixed(3)} ms  → wrapped / bare = ${ratio.toFixed(4)} (${((ratio - 1) * 100).toFixed(2)} % added; target ≤ 1 %: ${ratio <= 1.01 ? 'met' : 'NOT met'})`);
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { TrackedCallV1 } from '@utt/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from './open-store';
+import { TEST_BACKENDS, useTestStore } from './test-support/test-backends';
+import { createTrackerSink } from './tracked-calls';
+import type { UsageStore } from './usage-store';
+
+const HOUR = new Date('2026-11-03T10:00:00Z');
+
+function call(overrides: Partial<TrackedCallV1> = {}): TrackedCallV1 {
+  return {
+    specificationVersion: 'v1',
+    eventId: randomUUID(),
+    sourceSystem: 'billing-api',
+    sourceInstance: 'host-1',
+    occurredAt: new Date(HOUR.getTime() + 60_000),
+    provider: 'openai',
+    model: 'gpt-test',
+    operation: 'chat.completions',
+    inputTokens: 100,
+    outputTokens: 10,
+    cachedReadTokens: null,
+    cachedWriteTokens: null,
+    cachedWrite1hTokens: null,
+    reasoningTokens: null,
+    webSearches: null,
+    serviceTier: '',
+    latencyMs: 120,
+    streaming: false,
+    responseId: null,
+    threadId: null,
+    agentId: null,
+    tags: { tenant: 'acme', user: 'u1' },
+    labels: { tenant: 'acme' },
+    usageOrigin: 'response',
+    costUsd: '0.001',
+    priceRef: 'config:openai/gpt-test@base',
+    unpricedReason: null,
+    ...overrides,
+  };
+}
+
+type Cell = {
+  labels: Record<string, string>;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cached_read_tokens: number | null;
+  requests: number | null;
+  cost_usd: string | null;
+  cost_source: string | null;
+  unpriced_reason: string | null;
+  granularity: string;
+};
+
+async function cells(store: UsageStore): Promise<Cell[]> {
+  return store.client.query<Cell>(
+    `SELECT labels, input_tokens, output_tokens, cached_read_tokens, requests, cost_usd::text AS cost_usd, cost_source, unpriced_reason, granularity
+     FROM "${store.schema}".token_usage ORDER BY labels::text, bucket_start`,
+  );
+}
+
+async function callCount(store: UsageStore): Promise<number> {
+  const [row] = await store.client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM "${store.schema}".tracked_call`);
+  return row?.n ?? 0;
+}
+
+describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
+  const store = useTestStore(backend);
+  beforeEach(() =>
+    store().client.exec(['token_usage', 'tracked_call', 'tracked_cell_carry'].map((table) => `DELETE FROM "${store().schema}".${table};`).join('\n')),
+  );
+
+  it('keeps each hourly cell equal to the sum of its calls, NULL where no call reported a count', async () => {
+    const batch = [call(), call({ inputTokens: 50, outputTokens: 5, costUsd: '0.0005' }), call({ labels: { tenant: 'globex' }, tags: { tenant: 'globex' } })];
+    await store().writeTrackedCalls(batch);
+    expect(await cells(store())).toEqual([
+      { labels: { tenant: 'acme' }, input_tokens: 150, output_tokens: 15, cached_read_tokens: null, requests: 2, cost_usd: '0.0015', cost_source: 'computed', unpriced_reason: null, granularity: 'hour' },
+      { labels: { tenant: 'globex' }, input_tokens: 100, output_tokens: 10, cached_read_tokens: null, requests: 1, cost_usd: '0.001', cost_source: 'computed', unpriced_reason: null, granularity: 'hour' },
+    ]);
+  });
+
+  it('writes nothing twice when a batch is retried, or a response id is recorded again (invariant 1)', async () => {
+    const batch = [call({ responseId: 'chatcmpl-1' }), call()];
+    await store().writeTrackedCalls(batch);
+    const first = await cells(store());
+    await store().writeTrackedCalls(batch);
+    await store().writeTrackedCalls([call({ responseId: 'chatcmpl-1' })]);
+    expect(await cells(store())).toEqual(first);
+    expect(await callCount(store())).toBe(2);
+  });
+
+  it('marks a cell with an unpriced call unpriced (never a partial $ figure)', async () => {
+    await store().writeTrackedCalls([call(), call({ model: 'gpt-test', costUsd: null, priceRef: null, unpricedReason: 'no_price' })]);
+    const [cell] = await cells(store());
+    expect(cell).toMatchObject({ requests: 2, cost_usd: null, cost_source: null, unpriced_reason: 'calls_unpriced:1/2:no_price' });
+  });
+
+  it('counts a call whose usage never arrived as a request, without tokens and without making the cell unpriced', async () => {
+    await store().writeTrackedCalls([
+      call(),
+      call({ usageOrigin: 'unknown', inputTokens: null, outputTokens: null, costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' }),
+    ]);
+    const [cell] = await cells(store());
+    expect(cell).toMatchObject({ requests: 2, input_tokens: 100, cost_usd: '0.001', unpriced_reason: null });
+  });
+
+  it('keeps cells equal to their calls under concurrent writers', async () => {
+    // PGlite is one connection (it serialises the writes); on PostgreSQL the second writer is a second pool.
+    const url = process.env.UTT_TEST_DATABASE_URL;
+    const second = store().client.kind === 'postgres' && url ? await openStore({ url, schema: store().schema, migrate: false }) : store();
+    try {
+      const batches = Array.from({ length: 12 }, (_, index) => Array.from({ length: 5 }, () => call({ inputTokens: index + 1, outputTokens: 1, costUsd: '0.000001' })));
+      await Promise.all(batches.map((batch, index) => (index % 2 === 0 ? store() : second).writeTrackedCalls(batch)));
+      const [cell] = await cells(store());
+      expect(cell).toMatchObject({ requests: 60, input_tokens: 5 * ((12 * 13) / 2), output_tokens: 60 });
+      expect(Number(cell?.cost_usd)).toBe(0.00006);
+    } finally {
+      if (second !== store()) await second.close();
+    }
+  });
+
+  it('prunes old calls while their cells keep their totals, also when a late call lands in a pruned hour', async () => {
+    await store().writeTrackedCalls([call(), call({ occurredAt: new Date('2026-11-04T10:00:00Z') })]);
+    const before = await cells(store());
+    const { deleted } = await store().pruneTrackedCalls({ before: new Date('2026-11-04T00:00:00Z') });
+    expect(deleted).toBe(1);
+    expect(await cells(store())).toEqual(before);
+    await store().writeTrackedCalls([call({ inputTokens: 1, outputTokens: null, costUsd: '0.000002' })]);
+    const [old] = await cells(store());
+    expect(old).toMatchObject({ requests: 2, input_tokens: 101, output_tokens: 10, cost_usd: '0.001002' });
+  });
+
+  it('reports tracked spend by tag (a label dimension)', async () => {
+    await store().writeTrackedCalls([call(), call({ labels: { tenant: 'globex' }, costUsd: '0.25' }), call({ labels: {}, costUsd: '1' })]);
+    const rows = await store().report({ period: 'day', by: 'label', label: 'tenant' });
+    expect(rows.map((row) => [row.key, row.label, row.costUsd, row.requests])).toEqual([
+      ['', '', '1', 1],
+      ['acme', 'acme', '0.001', 1],
+      ['globex', 'globex', '0.25', 1],
+    ]);
+    await expect(store().report({ period: 'day', by: 'label' })).rejects.toThrow(/query\.label/);
+  });
+
+  it('reads spend for budgets over every source in scope, through the tracker sink', async () => {
+    await store().writeTrackedCalls([call(), call({ labels: { tenant: 'globex' }, provider: 'anthropic', model: 'claude-test', costUsd: '0.25' })]);
+    await store().writeSourceWindow({
+      source: 'openai-admin',
+      sourceSystem: 'openai',
+      rows: [
+        {
+          source_system: 'openai', source_instance: '', granularity: 'day', bucket_start: new Date('2026-11-03T00:00:00Z'), provider: 'openai', model: 'gpt-test',
+          account: '', api_key: '', user_id: '', labels: {}, input_tokens: 1, output_tokens: 1, cached_read_tokens: null, cached_write_tokens: null,
+          cached_write_1h_tokens: null, reasoning_tokens: null, requests: 1, cost_usd: '2', cost_source: 'provider', measurement_basis: 'provider_aggregate',
+        },
+      ],
+    });
+    const sink = createTrackerSink(store());
+    const day = { start: new Date('2026-11-03T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z') };
+    const spend = await sink.readSpend?.([
+      { ...day, scope: {} },
+      { ...day, scope: { sourceSystem: 'billing-api' } },
+      { ...day, scope: { provider: 'OpenAI' } },
+      { ...day, scope: { labels: { tenant: 'globex' } } },
+      { start: new Date('2026-11-04T00:00:00Z'), end: new Date('2026-11-05T00:00:00Z'), scope: {} },
+    ]);
+    expect(spend?.map(Number)).toEqual([2.251, 0.251, 2.001, 0.25, 0]);
+  });
+});

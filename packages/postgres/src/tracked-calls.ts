@@ -1,0 +1,280 @@
+import type { SpendQueryV1, TrackedCallV1, TrackerSinkV1 } from '@utt/core';
+import type { StoreTables } from './schema-name';
+import type { SqlClient } from './sql-client';
+import { StoreArgumentError } from './store-argument-error';
+
+/** One token_usage cell of the tracker: its key without granularity ('hour') and the '' dimensions. */
+export type TrackedCell = {
+  readonly source_system: string;
+  readonly source_instance: string;
+  /** ISO instant of the UTC hour. */
+  readonly bucket_start: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly labels: Readonly<Record<string, string>>;
+};
+
+const HOUR_MS = 3_600_000;
+
+const CALL_COLUMNS = `event_id uuid, source_system text, source_instance text, occurred_at timestamptz, provider text, model text,
+  operation text, labels jsonb, tags jsonb, thread_id text, agent_id text, input_tokens bigint, output_tokens bigint,
+  cached_read_tokens bigint, cached_write_tokens bigint, cached_write_1h_tokens bigint, reasoning_tokens bigint,
+  web_searches bigint, service_tier text, latency_ms double precision, streaming boolean, response_id text, request_id text,
+  usage_origin text, cost_usd numeric, price_ref text, unpriced_reason text, rate_limit_headers jsonb`;
+
+const CELL_KEY = 'source_system, source_instance, bucket_start, provider, model, labels';
+
+/** A call or carry row that has any token count (one without is not "unpriced": it has nothing to price). */
+const hasTokens = (prefix: string) =>
+  `COALESCE(${prefix}input_tokens, ${prefix}output_tokens, ${prefix}cached_read_tokens, ${prefix}cached_write_tokens) IS NOT NULL`;
+
+function sortedLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(labels).sort()) out[key] = labels[key] as string;
+  return out;
+}
+
+function cellOf(call: TrackedCallV1): TrackedCell {
+  return {
+    source_system: call.sourceSystem,
+    source_instance: call.sourceInstance,
+    bucket_start: new Date(Math.floor(call.occurredAt.getTime() / HOUR_MS) * HOUR_MS).toISOString(),
+    provider: call.provider,
+    model: call.model,
+    labels: sortedLabels(call.labels),
+  };
+}
+
+const cellKey = (cell: TrackedCell) => JSON.stringify([cell.source_system, cell.source_instance, cell.bucket_start, cell.provider, cell.model, cell.labels]);
+
+function checkCall(call: TrackedCallV1, index: number): void {
+  const where = `calls[${index}]`;
+  if (call.specificationVersion !== 'v1') throw new StoreArgumentError({ argument: `${where}.specificationVersion`, message: "must be 'v1'" });
+  if (typeof call.sourceSystem !== 'string' || call.sourceSystem === '') throw new StoreArgumentError({ argument: `${where}.sourceSystem`, message: 'required' });
+  if (typeof call.provider !== 'string' || call.provider === '') throw new StoreArgumentError({ argument: `${where}.provider`, message: 'required' });
+  if (!(call.occurredAt instanceof Date) || Number.isNaN(call.occurredAt.getTime())) throw new StoreArgumentError({ argument: `${where}.occurredAt`, message: 'must be a valid Date' });
+}
+
+/**
+ * Writes a batch of tracked calls and recomputes the token_usage cells they
+ * touch, in one transaction. Calls already stored (same event id, or same
+ * provider response id) are skipped, so a retried batch changes nothing. Each
+ * touched cell is locked (advisory, in key order) before it is recomputed, so
+ * two processes writing calls of the same hour cannot overwrite each other's.
+ */
+export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, calls: readonly TrackedCallV1[]): Promise<{ inserted: number }> {
+  if (calls.length === 0) return { inserted: 0 };
+  calls.forEach(checkCall);
+  const cells = new Map<string, TrackedCell>();
+  for (const call of calls) {
+    const cell = cellOf(call);
+    cells.set(cellKey(cell), cell);
+  }
+  const rows = calls.map((call) => ({
+    event_id: call.eventId,
+    source_system: call.sourceSystem,
+    source_instance: call.sourceInstance,
+    occurred_at: call.occurredAt.toISOString(),
+    provider: call.provider,
+    model: call.model,
+    operation: call.operation,
+    labels: sortedLabels(call.labels),
+    tags: call.tags,
+    thread_id: call.threadId,
+    agent_id: call.agentId,
+    input_tokens: call.inputTokens,
+    output_tokens: call.outputTokens,
+    cached_read_tokens: call.cachedReadTokens,
+    cached_write_tokens: call.cachedWriteTokens,
+    cached_write_1h_tokens: call.cachedWrite1hTokens,
+    reasoning_tokens: call.reasoningTokens,
+    web_searches: call.webSearches,
+    service_tier: call.serviceTier,
+    latency_ms: call.latencyMs,
+    streaming: call.streaming,
+    response_id: call.responseId,
+    request_id: (call as { requestId?: string | null }).requestId ?? null,
+    usage_origin: call.usageOrigin,
+    cost_usd: call.costUsd,
+    price_ref: call.priceRef,
+    unpriced_reason: call.unpricedReason,
+    rate_limit_headers: (call as { rateLimitHeaders?: Record<string, string> }).rateLimitHeaders ?? null,
+  }));
+  return client.transaction(async (tx) => {
+    await lockCells(tx, [...cells.keys()]);
+    const inserted = await tx.query<{ event_id: string }>(
+      `INSERT INTO ${tables.trackedCall} AS c (event_id, source_system, source_instance, occurred_at, bucket_start, provider, model,
+         operation, labels, tags, thread_id, agent_id, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
+         cached_write_1h_tokens, reasoning_tokens, web_searches, service_tier, latency_ms, streaming, response_id, request_id,
+         usage_origin, cost_usd, price_ref, unpriced_reason, rate_limit_headers)
+       SELECT event_id, source_system, source_instance, occurred_at,
+              date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', provider, model,
+              operation, labels, tags, thread_id, agent_id, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
+              cached_write_1h_tokens, reasoning_tokens, web_searches, service_tier, latency_ms, streaming, response_id, request_id,
+              usage_origin, cost_usd, price_ref, unpriced_reason, rate_limit_headers
+       FROM jsonb_to_recordset($1::jsonb) AS r(${CALL_COLUMNS})
+       ON CONFLICT DO NOTHING
+       RETURNING event_id`,
+      [JSON.stringify(rows)],
+    );
+    await recomputeTrackedCells(tx, tables, [...cells.values()]);
+    return { inserted: inserted.length };
+  });
+}
+
+async function lockCells(tx: SqlClient, keys: readonly string[]): Promise<void> {
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended('utt.tracked_cell:' || key, 0))
+     FROM (SELECT DISTINCT key FROM unnest($1::text[]) AS key ORDER BY key) AS keys`,
+    [keys],
+  );
+}
+
+/**
+ * Sets each given tracker cell of token_usage (granularity 'hour') to the sum
+ * of its calls plus the carry of pruned ones: a replacement, never an
+ * increment (invariant 1). A counter no call reported stays NULL. The cost is
+ * the exact sum when every call with tokens is priced; otherwise NULL with
+ * an unpriced_reason saying how many calls lack a price (unpriced is never $0).
+ *
+ * Kept apart from the call insert so the store can route cells elsewhere
+ * (roll-up maintenance) without touching how calls are written.
+ */
+export async function recomputeTrackedCells(tx: SqlClient, tables: StoreTables, cells: readonly TrackedCell[]): Promise<void> {
+  if (cells.length === 0) return;
+  await tx.query(
+    `WITH touched AS (
+       SELECT DISTINCT * FROM jsonb_to_recordset($1::jsonb)
+         AS t(source_system text, source_instance text, bucket_start timestamptz, provider text, model text, labels jsonb)
+     ), parts AS (
+       SELECT c.source_system, c.source_instance, c.bucket_start, c.provider, c.model, c.labels,
+              c.input_tokens, c.output_tokens, c.cached_read_tokens, c.cached_write_tokens, c.cached_write_1h_tokens,
+              c.reasoning_tokens, 1::bigint AS requests, c.cost_usd,
+              CASE WHEN c.cost_usd IS NULL AND ${hasTokens('c.')} THEN 1 ELSE 0 END AS unpriced,
+              c.unpriced_reason, c.price_ref
+       FROM ${tables.trackedCall} c JOIN touched USING (${CELL_KEY})
+       UNION ALL
+       SELECT k.source_system, k.source_instance, k.bucket_start, k.provider, k.model, k.labels,
+              k.input_tokens, k.output_tokens, k.cached_read_tokens, k.cached_write_tokens, k.cached_write_1h_tokens,
+              k.reasoning_tokens, k.requests, k.cost_usd, k.unpriced_calls, k.unpriced_reason, k.price_ref
+       FROM ${tables.trackedCellCarry} k JOIN touched USING (${CELL_KEY})
+     ), sums AS (
+       SELECT ${CELL_KEY},
+              SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+              SUM(cached_read_tokens) AS cached_read_tokens, SUM(cached_write_tokens) AS cached_write_tokens,
+              SUM(cached_write_1h_tokens) AS cached_write_1h_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
+              SUM(requests) AS requests, SUM(cost_usd) AS cost_usd, SUM(unpriced) AS unpriced,
+              MIN(unpriced_reason) AS unpriced_reason, MIN(price_ref) AS price_ref, COUNT(DISTINCT price_ref) AS price_refs
+       FROM parts GROUP BY ${CELL_KEY}
+     )
+     INSERT INTO ${tables.tokenUsage} (source_system, source_instance, granularity, bucket_start, provider, model,
+       account, api_key, user_id, labels, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
+       cached_write_1h_tokens, reasoning_tokens, requests, cost_usd, cost_source, measurement_basis, price_ref, unpriced_reason)
+     SELECT source_system, source_instance, 'hour', bucket_start, provider, model, '', '', '', labels,
+            input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
+            CASE WHEN unpriced = 0 THEN cost_usd END,
+            CASE WHEN unpriced = 0 AND cost_usd IS NOT NULL THEN 'computed' END,
+            'exact',
+            CASE WHEN unpriced = 0 AND cost_usd IS NOT NULL THEN
+              price_ref || CASE WHEN price_refs > 1 THEN ' (+' || (price_refs - 1) || ' more)' ELSE '' END END,
+            CASE WHEN unpriced > 0 THEN 'calls_unpriced:' || unpriced || '/' || requests || ':' || COALESCE(unpriced_reason, 'no_price') END
+     FROM sums
+     ON CONFLICT (source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels)
+     DO UPDATE SET input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
+       cached_read_tokens = EXCLUDED.cached_read_tokens, cached_write_tokens = EXCLUDED.cached_write_tokens,
+       cached_write_1h_tokens = EXCLUDED.cached_write_1h_tokens, reasoning_tokens = EXCLUDED.reasoning_tokens,
+       requests = EXCLUDED.requests, cost_usd = EXCLUDED.cost_usd, cost_source = EXCLUDED.cost_source,
+       measurement_basis = EXCLUDED.measurement_basis, price_ref = EXCLUDED.price_ref,
+       unpriced_reason = EXCLUDED.unpriced_reason, updated_at = now()`,
+    [JSON.stringify(cells)],
+  );
+}
+
+/**
+ * Spend in USD per query, over token_usage: every source in scope (the
+ * tracker's cells and every collector's rows), rows whose bucket starts in
+ * [start, end). One round trip for all queries.
+ */
+export async function readSpend(client: SqlClient, tables: StoreTables, queries: readonly SpendQueryV1[]): Promise<string[]> {
+  if (queries.length === 0) return [];
+  const rows = await client.query<{ index: number; spend: string }>(
+    `SELECT q.index, (
+       SELECT COALESCE(SUM(u.cost_usd), 0)::text FROM ${tables.tokenUsage} u
+       WHERE u.bucket_start >= q.start AND u.bucket_start < q.finish
+         AND (q.provider IS NULL OR lower(u.provider) = lower(q.provider))
+         AND (q.model IS NULL OR u.model = q.model)
+         AND (q.source_system IS NULL OR u.source_system = q.source_system)
+         AND (q.labels IS NULL OR u.labels @> q.labels)
+     ) AS spend
+     FROM jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, provider text, model text, source_system text, labels jsonb)
+     ORDER BY q.index`,
+    [
+      JSON.stringify(
+        queries.map((query, index) => ({
+          index,
+          start: query.start.toISOString(),
+          finish: query.end.toISOString(),
+          provider: query.scope.provider ?? null,
+          model: query.scope.model ?? null,
+          source_system: query.scope.sourceSystem ?? null,
+          labels: query.scope.labels ?? null,
+        })),
+      ),
+    ],
+  );
+  return rows.map((row) => row.spend);
+}
+
+/**
+ * Deletes tracked calls of hours that start before `before`, after adding
+ * their sums to tracked_cell_carry in the same transaction: token_usage cells
+ * (and the budgets that read them) keep their totals.
+ */
+export async function pruneTrackedCalls(client: SqlClient, tables: StoreTables, options: { before: Date; sourceSystem?: string }): Promise<{ deleted: number }> {
+  if (!(options.before instanceof Date) || Number.isNaN(options.before.getTime())) throw new StoreArgumentError({ argument: 'before', message: 'must be a valid Date' });
+  return client.transaction(async (tx) => {
+    const filter = `bucket_start < $1 AND ($2::text IS NULL OR source_system = $2)`;
+    const params = [options.before.toISOString(), options.sourceSystem ?? null];
+    const cells = await tx.query<{ source_system: string; source_instance: string; bucket_start: Date; provider: string; model: string; labels: Record<string, string> }>(
+      `SELECT DISTINCT ${CELL_KEY} FROM ${tables.trackedCall} WHERE ${filter}`,
+      params,
+    );
+    if (cells.length === 0) return { deleted: 0 };
+    await lockCells(
+      tx,
+      cells.map((cell) => cellKey({ ...cell, bucket_start: new Date(cell.bucket_start).toISOString(), labels: sortedLabels(cell.labels) })),
+    );
+    const add = (column: string) =>
+      `${column} = CASE WHEN k.${column} IS NULL AND EXCLUDED.${column} IS NULL THEN NULL ELSE COALESCE(k.${column}, 0) + COALESCE(EXCLUDED.${column}, 0) END`;
+    await tx.query(
+      `INSERT INTO ${tables.trackedCellCarry} AS k (${CELL_KEY}, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
+         cached_write_1h_tokens, reasoning_tokens, requests, cost_usd, unpriced_calls, unpriced_reason, price_ref)
+       SELECT ${CELL_KEY}, SUM(input_tokens), SUM(output_tokens), SUM(cached_read_tokens), SUM(cached_write_tokens),
+              SUM(cached_write_1h_tokens), SUM(reasoning_tokens), COUNT(*), SUM(cost_usd),
+              SUM(CASE WHEN cost_usd IS NULL AND ${hasTokens('')} THEN 1 ELSE 0 END), MIN(unpriced_reason), MIN(price_ref)
+       FROM ${tables.trackedCall} WHERE ${filter}
+       GROUP BY ${CELL_KEY}
+       ON CONFLICT (${CELL_KEY}) DO UPDATE SET ${['input_tokens', 'output_tokens', 'cached_read_tokens', 'cached_write_tokens', 'cached_write_1h_tokens', 'reasoning_tokens', 'cost_usd'].map(add).join(', ')},
+         requests = k.requests + EXCLUDED.requests, unpriced_calls = k.unpriced_calls + EXCLUDED.unpriced_calls,
+         unpriced_reason = COALESCE(k.unpriced_reason, EXCLUDED.unpriced_reason), price_ref = COALESCE(k.price_ref, EXCLUDED.price_ref),
+         updated_at = now()`,
+      params,
+    );
+    const deleted = await tx.query<{ event_id: string }>(`DELETE FROM ${tables.trackedCall} WHERE ${filter} RETURNING event_id`, params);
+    return { deleted: deleted.length };
+  });
+}
+
+/** The store as @utt/tracker's sink: `createTracker({ application, sink: createTrackerSink(store) })`. */
+export function createTrackerSink(store: {
+  writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<unknown>;
+  readSpend(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
+}): TrackerSinkV1 {
+  return {
+    specificationVersion: 'v1',
+    write: async (calls) => {
+      await store.writeTrackedCalls(calls);
+    },
+    readSpend: (queries) => store.readSpend(queries),
+  };
+}

@@ -1,0 +1,162 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigValidationError } from '@utt/core';
+import { createTrackerSink } from '@utt/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTracker, type Tracker } from '../create-tracker';
+import { testPrices } from '../test-support/test-prices';
+import { openTestStore } from '../test-support/test-store';
+import type { BudgetBreach } from './budget-exceeded-error';
+import { BudgetExceededError } from './budget-exceeded-error';
+import { calendarPeriod } from './calendar-period';
+
+const base = { application: 'billing-api', prices: testPrices(), flushOnExit: false } as const;
+// 1000 output tokens of gpt-test cost $0.008.
+const CALL_USD = 0.008;
+
+/** A provider call as an integration makes it: admitted (worst case reserved), sent, then recorded. */
+async function call(tracker: Tracker, options: { maxOutputTokens?: number; outputTokens: number; tags?: Record<string, string> }): Promise<'sent' | 'refused'> {
+  let ticket: Awaited<ReturnType<Tracker['admit']>>;
+  try {
+    ticket = await tracker.admit({ provider: 'openai', model: 'gpt-test', maxOutputTokens: options.maxOutputTokens, inputTokens: 0, tags: options.tags });
+  } catch (error) {
+    if (BudgetExceededError.isInstance(error)) return 'refused';
+    throw error;
+  }
+  await sleep(1 + Math.random() * 15);
+  tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 0, outputTokens: options.outputTokens, tags: options.tags }, ticket);
+  return 'sent';
+}
+
+describe('calendar periods in the reporting time zone', () => {
+  it('runs days and months from local midnight, DST included', () => {
+    expect(calendarPeriod(new Date('2026-11-03T10:00:00Z'), 'day', 'UTC')).toEqual({ start: new Date('2026-11-03T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z') });
+    // Berlin leaves summer time on 2026-10-25: that day has 25 hours.
+    expect(calendarPeriod(new Date('2026-10-25T12:00:00Z'), 'day', 'Europe/Berlin')).toEqual({ start: new Date('2026-10-24T22:00:00Z'), end: new Date('2026-10-25T23:00:00Z') });
+    // 02:00 UTC on Nov 1 is still October 31 in New York.
+    expect(calendarPeriod(new Date('2026-11-01T02:00:00Z'), 'month', 'America/New_York')).toEqual({ start: new Date('2026-10-01T04:00:00Z'), end: new Date('2026-11-01T04:00:00Z') });
+  });
+});
+
+describe('block budgets under concurrency', () => {
+  it('never overspend when the worst case is known: 100 concurrent calls, room for 10', async () => {
+    const tracker = await createTracker({ ...base, budgets: [{ period: 'day', limitUsd: 10 * CALL_USD, behavior: 'block' }] });
+    const results = await Promise.all(Array.from({ length: 100 }, () => call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })));
+    expect(results.filter((result) => result === 'sent')).toHaveLength(10);
+    expect(tracker.totals().costUsd).toBeLessThanOrEqual(10 * CALL_USD + 1e-12);
+    await tracker.shutdown();
+  });
+
+  it('admit more calls as settled ones turn out cheaper than their worst case, still within the limit', async () => {
+    const tracker = await createTracker({ ...base, budgets: [{ period: 'day', limitUsd: 10 * CALL_USD, behavior: 'block' }] });
+    const results: string[] = [];
+    for (let wave = 0; wave < 5; wave += 1) {
+      results.push(...(await Promise.all(Array.from({ length: 20 }, () => call(tracker, { maxOutputTokens: 1000, outputTokens: 250 })))));
+    }
+    expect(results.filter((result) => result === 'sent').length).toBeGreaterThan(10);
+    expect(tracker.totals().costUsd).toBeLessThanOrEqual(10 * CALL_USD + 1e-12);
+    await tracker.shutdown();
+  });
+
+  it('overspend by at most one call when the worst case is unknown (no max tokens)', async () => {
+    const tracker = await createTracker({ ...base, budgets: [{ period: 'month', limitUsd: 5 * CALL_USD + 0.001, behavior: 'block' }] });
+    const results = await Promise.all(Array.from({ length: 50 }, () => call(tracker, { outputTokens: 1000 })));
+    const spent = tracker.totals().costUsd;
+    expect(spent).toBeLessThanOrEqual(5 * CALL_USD + 0.001 + CALL_USD);
+    expect(results.filter((result) => result === 'sent').length).toBeGreaterThanOrEqual(5);
+    await tracker.shutdown();
+  });
+
+  it('gives every tag value its own limit', async () => {
+    const tracker = await createTracker({ ...base, labelTags: ['tenant'], budgets: [{ period: 'day', limitUsd: CALL_USD * 1.5, behavior: 'block', scope: { tags: { tenant: '*' } } }] });
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000, tags: { tenant: 'acme' } })).toBe('sent');
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000, tags: { tenant: 'acme' } })).toBe('refused');
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000, tags: { tenant: 'globex' } })).toBe('sent');
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
+    await tracker.shutdown();
+  });
+});
+
+describe('notify, soft thresholds and raise', () => {
+  it('tells onBudget once at the soft threshold and once at the limit, per period', async () => {
+    let now = new Date('2026-11-03T10:00:00Z');
+    const breaches: BudgetBreach[] = [];
+    const tracker = await createTracker({
+      ...base,
+      now: () => now,
+      budgets: [{ name: 'daily', period: 'day', limitUsd: 3 * CALL_USD, softThreshold: 0.5, behavior: 'notify' }],
+      onBudget: (breach) => breaches.push(breach),
+    });
+    const spend = () => tracker.record({ provider: 'openai', model: 'gpt-test', outputTokens: 1000 });
+    for (let index = 0; index < 5; index += 1) spend();
+    expect(breaches.map((breach) => [breach.level, Number(breach.periodTotalUsd.toFixed(6))])).toEqual([
+      ['soft', 0.016],
+      ['hard', 0.032],
+    ]);
+    expect(breaches[1]).toMatchObject({ budget: 'daily', budgetType: 'day', limitUsd: 0.024, periodStart: new Date('2026-11-03T00:00:00Z') });
+    now = new Date('2026-11-04T10:00:00Z');
+    spend();
+    spend();
+    expect(breaches.map((breach) => breach.level)).toEqual(['soft', 'hard', 'soft']);
+    await tracker.shutdown();
+  });
+
+  it('raise records the call, then throws with the period totals, the limit, the cost and the event', async () => {
+    const tracker = await createTracker({ ...base, budgets: [{ period: 'month', limitUsd: 1.5 * CALL_USD, behavior: 'raise' }] });
+    tracker.record({ provider: 'openai', model: 'gpt-test', outputTokens: 1000 });
+    let caught: unknown;
+    try {
+      tracker.record({ provider: 'openai', model: 'gpt-test', outputTokens: 1000, responseId: 'r2' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(BudgetExceededError.isInstance(caught)).toBe(true);
+    const error = caught as BudgetExceededError;
+    expect(error).toMatchObject({ budgetType: 'month', limitUsd: 0.012, callCostUsd: 0.008 });
+    expect(error.periodTotalUsd).toBeCloseTo(0.016, 9);
+    expect(error.event?.responseId).toBe('r2');
+    expect(tracker.totals().calls).toBe(2);
+    await tracker.shutdown();
+  });
+});
+
+describe('budgets over the ledger', () => {
+  let handle: Awaited<ReturnType<typeof openTestStore>>;
+  beforeAll(async () => {
+    handle = await openTestStore({ name: 'pglite' });
+  }, 60_000);
+  afterAll(async () => {
+    await handle?.dispose();
+  });
+
+  it("counts another process's flushed spend after a refresh, and this process's unflushed spend at once", async () => {
+    const budgets = [{ period: 'day' as const, limitUsd: 3 * CALL_USD, behavior: 'block' as const, scope: { source: 'billing-api' } }];
+    const options = { ...base, sink: createTrackerSink(handle.store), budgets, flushIntervalMs: 60_000, budgetRefreshIntervalMs: 60_000 };
+    const first = await createTracker({ ...options, instance: 'a' });
+    const second = await createTracker({ ...options, instance: 'b' });
+    expect(await call(first, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
+    expect(await call(first, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
+    // Unflushed: the first process knows, the second cannot yet.
+    expect(await call(first, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
+    expect(await call(first, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
+    await first.flush();
+    await second.refreshBudgets();
+    expect(await call(second, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
+    // After its own refresh the first process counts the flushed calls once, not twice.
+    await first.refreshBudgets();
+    expect(first.budgetStatus()[0]?.spentUsd).toBeCloseTo(3 * CALL_USD, 9);
+    await first.shutdown();
+    await second.shutdown();
+  });
+
+  it('rejects a tag budget whose tag is not a label dimension, naming the field', async () => {
+    const error = await createTracker({ ...base, sink: createTrackerSink(handle.store), budgets: [{ period: 'day', limitUsd: 1, scope: { tags: { tenant: '*' } } }] }).catch((caught: unknown) => caught);
+    expect(ConfigValidationError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('budgets[0].scope.tags.tenant');
+  });
+
+  it('rejects a bad time zone and a bad budget with readable errors', async () => {
+    await expect(createTracker({ ...base, reportingTimeZone: 'Mars/Olympus' })).rejects.toThrow(/reportingTimeZone/);
+    await expect(createTracker({ ...base, budgets: [{ period: 'week' as 'day', limitUsd: 1 }] })).rejects.toThrow(/budgets\[0\]\.period/);
+    await expect(createTracker({ ...base, budgets: [{ period: 'day', limitUsd: -1 }] })).rejects.toThrow(/budgets\[0\]\.limitUsd/);
+  });
+});

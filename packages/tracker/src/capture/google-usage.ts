@@ -1,0 +1,24 @@
+import { count, isObject, NO_USAGE, type UsageBuckets } from './usage-buckets';
+
+/**
+ * Gemini `usageMetadata` → non-overlapping buckets: promptTokenCount includes
+ * the cached content (so uncached input is what is left), candidatesTokenCount
+ * excludes thoughts (so output = candidates + thoughts, thoughts being the
+ * reasoning part). Gemini reports no cache writes: NULL.
+ */
+export function googleUsageBuckets(usage: unknown): UsageBuckets {
+  if (!isObject(usage)) return { ...NO_USAGE };
+  const prompt = count(usage.promptTokenCount);
+  const cached = count(usage.cachedContentTokenCount);
+  const candidates = count(usage.candidatesTokenCount);
+  const thoughts = count(usage.thoughtsTokenCount);
+  return {
+    inputTokens: prompt === null ? null : Math.max(0, prompt - (cached ?? 0)),
+    outputTokens: candidates === null && thoughts === null ? null : (candidates ?? 0) + (thoughts ?? 0),
+    cachedReadTokens: cached ?? (prompt === null ? null : 0),
+    cachedWriteTokens: null,
+    cachedWrite1hTokens: null,
+    reasoningTokens: thoughts,
+    webSearches: null,
+  };
+}

@@ -1,0 +1,88 @@
+import { count, isObject, type JsonObject, NO_USAGE, type UsageBuckets } from './usage-buckets';
+
+/**
+ * OpenAI usage → non-overlapping buckets, for Chat Completions
+ * (`prompt_tokens`, `prompt_tokens_details`), Responses (`input_tokens`,
+ * `input_tokens_details`) and Embeddings (`prompt_tokens` only). The prompt
+ * count includes cache reads and cache writes, so uncached input is what is
+ * left; reasoning is part of the completion count.
+ */
+export function openAIUsageBuckets(usage: unknown): UsageBuckets {
+  if (!isObject(usage)) return { ...NO_USAGE };
+  const responses = 'input_tokens' in usage;
+  const prompt = count(responses ? usage.input_tokens : usage.prompt_tokens);
+  const promptDetails = (responses ? usage.input_tokens_details : usage.prompt_tokens_details) as JsonObject | undefined;
+  const outputDetails = (responses ? usage.output_tokens_details : usage.completion_tokens_details) as JsonObject | undefined;
+  const cachedRead = isObject(promptDetails) ? count(promptDetails.cached_tokens) : null;
+  const cachedWrite = isObject(promptDetails) ? count(promptDetails.cache_write_tokens) : null;
+  const output = count(responses ? usage.output_tokens : usage.completion_tokens);
+  const embeddings = !responses && !('completion_tokens' in usage);
+  return {
+    inputTokens: prompt === null ? null : Math.max(0, prompt - (cachedRead ?? 0) - (cachedWrite ?? 0)),
+    outputTokens: embeddings ? null : output,
+    cachedReadTokens: cachedRead,
+    cachedWriteTokens: cachedWrite,
+    cachedWrite1hTokens: null,
+    reasoningTokens: isObject(outputDetails) ? count(outputDetails.reasoning_tokens) : null,
+    webSearches: null,
+  };
+}
+
+/** What a finished OpenAI call reports besides usage. */
+export type OpenAIResponseFacts = { model: string | null; id: string | null; serviceTier: string | null; usage: unknown };
+
+/** Facts of a non-streamed response body (chat completion, response, embedding list). */
+export function openAIResponseFacts(body: unknown): OpenAIResponseFacts {
+  if (!isObject(body)) return { model: null, id: null, serviceTier: null, usage: undefined };
+  return {
+    model: typeof body.model === 'string' ? body.model : null,
+    id: typeof body.id === 'string' ? body.id : null,
+    serviceTier: typeof body.service_tier === 'string' ? body.service_tier : null,
+    usage: body.usage,
+  };
+}
+
+// Whitespace-tolerant: OpenAI-compatible servers (vLLM, LiteLLM, …) do not all write compact JSON.
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+const FINAL_RESPONSE_EVENT = /"type"\s*:\s*"response\.(completed|incomplete|failed)"/;
+
+/**
+ * Follows an OpenAI stream. Chat chunks carry id/model on every chunk and usage
+ * only in the extra final chunk that `stream_options.include_usage` asks for;
+ * Responses events carry the whole response (with usage) in
+ * response.completed / response.incomplete / response.failed.
+ */
+export function createOpenAIStreamState() {
+  const facts: OpenAIResponseFacts = { model: null, id: null, serviceTier: null, usage: undefined };
+  return {
+    facts,
+    event(data: string) {
+      if (data === '[DONE]') return;
+      // Only a few events carry what is recorded: skip parsing the content deltas in between.
+      if (facts.id !== null && !USAGE_OBJECT.test(data) && !FINAL_RESPONSE_EVENT.test(data)) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        return;
+      }
+      if (!isObject(parsed)) return;
+      const type = parsed.type;
+      if (typeof type === 'string' && type.startsWith('response.')) {
+        const response = parsed.response;
+        if (isObject(response)) {
+          const inner = openAIResponseFacts(response);
+          facts.model = inner.model ?? facts.model;
+          facts.id = inner.id ?? facts.id;
+          facts.serviceTier = inner.serviceTier ?? facts.serviceTier;
+          if (inner.usage !== undefined && inner.usage !== null) facts.usage = inner.usage;
+        }
+        return;
+      }
+      if (typeof parsed.model === 'string') facts.model = parsed.model;
+      if (typeof parsed.id === 'string') facts.id = parsed.id;
+      if (typeof parsed.service_tier === 'string') facts.serviceTier = parsed.service_tier;
+      if (parsed.usage !== undefined && parsed.usage !== null) facts.usage = parsed.usage;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/** A call's counts in the core's non-overlapping buckets (null = not reported). */
+export type UsageBuckets = {
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cachedReadTokens: number | null;
+  cachedWriteTokens: number | null;
+  cachedWrite1hTokens: number | null;
+  reasoningTokens: number | null;
+  webSearches: number | null;
+};
+
+export const NO_USAGE: Readonly<UsageBuckets> = Object.freeze({
+  inputTokens: null,
+  outputTokens: null,
+  cachedReadTokens: null,
+  cachedWriteTokens: null,
+  cachedWrite1hTokens: null,
+  reasoningTokens: null,
+  webSearches: null,
+});
+
+export type JsonObject = Record<string, unknown>;
+
+export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A count the provider sent, or null (never a guess). */
+export function count(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
+
+export const stringOrNull = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);

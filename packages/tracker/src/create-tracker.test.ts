@@ -1,0 +1,184 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TrackedCallV1, TrackerSinkV1 } from '@utt/core';
+import { describe, expect, it } from 'vitest';
+import { createTracker } from './create-tracker';
+import { testPrices } from './test-support/test-prices';
+import type { TrackedCall } from './tracked-call';
+
+const base = { application: 'billing-api', instance: 'host-1', prices: testPrices(), flushOnExit: false } as const;
+
+function memorySink(): TrackerSinkV1 & { calls: TrackedCallV1[]; writes: number; fail: boolean } {
+  const sink = {
+    specificationVersion: 'v1' as const,
+    calls: [] as TrackedCallV1[],
+    writes: 0,
+    fail: false,
+    async write(calls: readonly TrackedCallV1[]) {
+      if (sink.fail) throw new Error('connection refused');
+      sink.writes += 1;
+      for (const call of calls) sink.calls.push(call);
+    },
+  };
+  return sink;
+}
+
+describe('record()', () => {
+  it('prices every bucket at its own rate and keeps unreported counts NULL', async () => {
+    const tracker = await createTracker(base);
+    const call = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1000, outputTokens: 500, cachedReadTokens: 2000 });
+    // 1000 × $2/M + 500 × $8/M + 2000 × $0.5/M = 0.002 + 0.004 + 0.001
+    expect(call.costUsd).toBe('0.007');
+    expect(call.cachedWriteTokens).toBeNull();
+    expect(call.reasoningTokens).toBeNull();
+    expect(call.usageOrigin).toBe('manual');
+    expect(call.sourceSystem).toBe('billing-api');
+    expect(call.sourceInstance).toBe('host-1');
+    expect(call.priceRef).toMatch(/^config:openai\/gpt-test@/);
+    await tracker.shutdown();
+  });
+
+  it('leaves an unknown model unpriced with its reason, never $0', async () => {
+    const tracker = await createTracker(base);
+    const call = tracker.record({ provider: 'openai', model: 'no-such-model', inputTokens: 10, outputTokens: 1 });
+    expect(call.costUsd).toBeNull();
+    expect(call.unpricedReason).toBe('no_price');
+    const unknown = tracker.record({ provider: 'openai', model: 'gpt-test', usageOrigin: 'unknown', streaming: true });
+    expect(unknown.costUsd).toBeNull();
+    expect(unknown.unpricedReason).toBe('usage_unknown');
+    expect(tracker.totals()).toMatchObject({ calls: 2, unpricedCalls: 2, unknownUsageCalls: 1, costUsd: 0 });
+    await tracker.shutdown();
+  });
+
+  it('applies the service tier the response reports (flex is half price) and makes it a label', async () => {
+    const tracker = await createTracker(base);
+    const call = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1_000_000, outputTokens: 0, serviceTier: 'flex' });
+    expect(call.costUsd).toBe('1');
+    expect(call.labels).toEqual({ service_tier: 'flex' });
+    expect(tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, serviceTier: 'default' }).serviceTier).toBe('');
+    await tracker.shutdown();
+  });
+
+  it('counts a response id once (a retried record)', async () => {
+    const tracker = await createTracker(base);
+    const first = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 10, responseId: 'chatcmpl-1' });
+    const again = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 10, responseId: 'chatcmpl-1' });
+    expect(again.eventId).toBe(first.eventId);
+    expect(tracker.totals().calls).toBe(1);
+    expect(tracker.stats().duplicates).toBe(1);
+    await tracker.shutdown();
+  });
+
+  it('names the field of bad manual input', async () => {
+    const tracker = await createTracker(base);
+    expect(() => tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: -1 })).toThrow(/inputTokens/);
+    expect(() => tracker.record({ provider: 'openai', model: 'gpt-test', outputTokens: 1.5 })).toThrow(/outputTokens/);
+    expect(() => tracker.record({ provider: '', model: 'x' })).toThrow(/provider/);
+    await tracker.shutdown();
+  });
+});
+
+describe('tags', () => {
+  it('merges default (static or function), scoped and explicit tags, the innermost winning', async () => {
+    let request = 0;
+    const tracker = await createTracker({ ...base, defaultTags: () => ({ env: 'prod', request: String(++request) }), labelTags: ['tenant'] });
+    const call = tracker.withTags({ tenant: 'acme', feature: 'chat' }, () =>
+      tracker.withTags({ feature: 'search' }, () => tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, tags: { user: 'u1' } })),
+    );
+    expect(call.tags).toEqual({ env: 'prod', request: '1', tenant: 'acme', feature: 'search', user: 'u1' });
+    expect(call.labels).toEqual({ tenant: 'acme' });
+    await tracker.shutdown();
+  });
+
+  it('never leaks between concurrent async contexts', async () => {
+    const tracker = await createTracker(base);
+    const seen: Array<[string, string | undefined]> = [];
+    tracker.subscribe((call) => seen.push([call.responseId as string, call.tags.tenant]));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        tracker.withTags({ tenant: `t${index}` }, async () => {
+          await sleep(Math.random() * 10);
+          await Promise.resolve();
+          tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, responseId: `r${index}` });
+        }),
+      ),
+    );
+    expect(seen).toHaveLength(50);
+    for (const [id, tenant] of seen) expect(tenant).toBe(`t${id.slice(1)}`);
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, responseId: 'outside' });
+    expect(seen.at(-1)).toEqual(['outside', undefined]);
+    await tracker.shutdown();
+  });
+});
+
+describe('subscribers and totals', () => {
+  it('isolates and counts a throwing subscriber; unsubscribe stops delivery', async () => {
+    const tracker = await createTracker(base);
+    const got: TrackedCall[] = [];
+    tracker.subscribe(() => {
+      throw new Error('billing webhook down');
+    });
+    const unsubscribe = tracker.subscribe((call) => got.push(call));
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    unsubscribe();
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    expect(got).toHaveLength(1);
+    expect(tracker.stats().subscriberErrors).toBe(2);
+    await tracker.shutdown();
+  });
+
+  it('keeps running totals overall, per model, per agent and per thread', async () => {
+    const tracker = await createTracker(base);
+    tracker.withContext({ agentId: 'planner', threadId: 'th-1' }, () => {
+      tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 100, outputTokens: 10, cachedReadTokens: 50, latencyMs: 20 });
+      tracker.record({ provider: 'anthropic', model: 'claude-test', inputTokens: 10, outputTokens: 5, latencyMs: 40 });
+    });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, outputTokens: 1, agentId: 'coder' });
+    expect(tracker.totals()).toMatchObject({ calls: 3, inputTokens: 111, outputTokens: 16, cachedReadTokens: 50, totalTokens: 177, latencyMs: 60 });
+    expect(tracker.totalsByModel()['gpt-test']).toMatchObject({ calls: 2, inputTokens: 101 });
+    expect(Object.keys(tracker.totalsByAgent()).sort()).toEqual(['coder', 'planner']);
+    expect(tracker.totalsByThread()['th-1']).toMatchObject({ calls: 2, totalTokens: 175 });
+    expect(tracker.totals().costUsd).toBeCloseTo(0.000200 + 0.00008 + 0.000025 + 0.00003 + 0.000075 + 0.000002 + 0.000008, 9);
+    await tracker.shutdown();
+  });
+});
+
+describe('the queue', () => {
+  it('flushes on batch size, on the timer and on shutdown; the timer never holds the process', async () => {
+    const sink = memorySink();
+    const tracker = await createTracker({ ...base, sink, batchSize: 3, flushIntervalMs: 50 });
+    for (let index = 0; index < 3; index += 1) tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    await sleep(5);
+    expect(sink.calls).toHaveLength(3);
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    expect(sink.calls).toHaveLength(3);
+    await sleep(120);
+    expect(sink.calls).toHaveLength(4);
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    await tracker.shutdown();
+    expect(sink.calls).toHaveLength(5);
+  });
+
+  it('holds calls while the sink fails, retries them in order, and counts what the bound drops', async () => {
+    const sink = memorySink();
+    sink.fail = true;
+    const tracker = await createTracker({ ...base, sink, batchSize: 2, flushIntervalMs: 10, maxQueueSize: 5 });
+    for (let index = 0; index < 8; index += 1) tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: index + 1 });
+    await tracker.flush();
+    expect(tracker.stats()).toMatchObject({ pending: 5, dropped: 3, written: 0 });
+    expect(tracker.stats().lastError).toBe('connection refused');
+    sink.fail = false;
+    await tracker.flush();
+    expect(sink.calls.map((call) => call.inputTokens)).toEqual([1, 2, 3, 4, 5]);
+    expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 3, written: 5 });
+    await tracker.shutdown();
+  });
+
+  it('reports what shutdown could not write as dropped', async () => {
+    const sink = memorySink();
+    sink.fail = true;
+    const tracker = await createTracker({ ...base, sink });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    await tracker.shutdown({ timeoutMs: 50 });
+    expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 1 });
+  });
+});

@@ -1,0 +1,430 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ConfigValidationError, type Logger, silentLogger, type TrackerSinkV1 } from '@utt/core';
+import { loadPriceRegistry, type PriceRegistry } from '@utt/pricing';
+import { type BudgetConfig, parseBudgets, type ThreadBudgetConfig, threadBudgetConfigSchema, validateTimeZone } from './budget/budget-config';
+import { type BudgetBreach, BudgetExceededError } from './budget/budget-exceeded-error';
+import { type BudgetGuard, createBudgetGuard, type Reservation } from './budget/budget-guard';
+import { createThreadBudgets } from './budget/thread-budgets';
+import { type CallQueue, createCallQueue, type QueuedCall, type QueueStats } from './call-queue';
+import { createCallPricer, memoizeRegistry } from './price-call';
+import type { CallUsage, TrackedCall } from './tracked-call';
+import { type CallContext, createContextScope } from './tracker-context';
+import { addToTotals, callTokens, emptyTotals, type UsageTotals } from './usage-totals';
+
+export type TrackerOptions = {
+  /** The application: token_usage.source_system of its cells (e.g. 'billing-api'). */
+  readonly application: string;
+  /** The service or host: token_usage.source_instance (default: the host name). */
+  readonly instance?: string;
+  /** Where calls are written; `createTrackerSink(store)` from @utt/postgres. Without one, calls stay in memory (totals, subscribers, budgets). */
+  readonly sink?: TrackerSinkV1;
+  /** Prices; default the bundled registry (@utt/pricing's loadPriceRegistry()). */
+  readonly prices?: PriceRegistry;
+  /** Tags added to every call: an object, or a function called per call (keep it fast). */
+  readonly defaultTags?: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>> | undefined);
+  /** Tag keys that become token_usage label dimensions (report by tenant, feature…). Other tags stay on the per-call rows only. */
+  readonly labelTags?: readonly string[];
+  readonly budgets?: readonly BudgetConfig[];
+  /** IANA zone for calendar day/month budgets (default UTC). */
+  readonly reportingTimeZone?: string;
+  /** Told when a budget's soft threshold or limit is crossed (notify, and alerts of raise/block budgets). */
+  readonly onBudget?: (breach: BudgetBreach) => void;
+  /** How often budget spend is re-read from the ledger (default 5000 ms). */
+  readonly budgetRefreshIntervalMs?: number;
+  /** When the ledger cannot be read for a block budget: 'open' (default) decides on in-process spend, 'closed' refuses. */
+  readonly budgetFailMode?: 'open' | 'closed';
+  readonly threadBudget?: ThreadBudgetConfig;
+  /** Calls per sink write (default 500). */
+  readonly batchSize?: number;
+  /** Longest a call waits in memory before it is written (default 1000 ms). */
+  readonly flushIntervalMs?: number;
+  /** Calls held while the sink fails (default 10 000); beyond that new calls are dropped and counted. */
+  readonly maxQueueSize?: number;
+  /** Flush once more when the event loop empties (`beforeExit`; default true). No signal handler is ever installed. */
+  readonly flushOnExit?: boolean;
+  readonly logger?: Logger;
+  /** The clock (tests). */
+  readonly now?: () => Date;
+};
+
+/** Before a call is sent: what a budget check needs. */
+export type CallPlan = {
+  readonly provider: string;
+  readonly model: string;
+  /** Output cap of the request (max_tokens, max_output_tokens). */
+  readonly maxOutputTokens?: number | null;
+  /** Input tokens, if known or estimated. */
+  readonly inputTokens?: number | null;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly threadId?: string | null;
+};
+
+/** A call admitted by the budgets; pass it to record() (or release it when the call fails). */
+export type CallTicket = { readonly reservation: Reservation | undefined; release(): void };
+
+export type TrackerStats = QueueStats & {
+  /** Subscriber callbacks that threw (the call was not affected). */
+  subscriberErrors: number;
+  /** Calls recorded a second time with the same provider response id (ignored). */
+  duplicates: number;
+  recorded: number;
+};
+
+export type Tracker = {
+  readonly application: string;
+  readonly instance: string;
+  /** Records one call's known totals: priced, tagged, counted, queued. Throws BudgetExceededError after recording when a `raise` budget is passed. */
+  record(usage: CallUsage, ticket?: CallTicket): TrackedCall;
+  /** Runs fn with tags added to every call made inside it (AsyncLocalStorage: concurrent requests never share tags). */
+  withTags<T>(tags: Readonly<Record<string, string>>, fn: () => T): T;
+  /** Runs fn with a scope of tags, thread id and agent id. */
+  withContext<T>(context: CallContext, fn: () => T): T;
+  /** Registers a thread's token budget, runs fn inside it, and forgets the thread when fn settles. */
+  runThread<T>(threadId: string, fn: () => Promise<T>, options?: { maxTokens?: number }): Promise<T>;
+  /** Thread token budgets (seed 004): register, end, usage. */
+  readonly threads: ReturnType<typeof createThreadBudgets>;
+  /** Budget check before a call is sent: throws BudgetExceededError (block) or BudgetExhaustedError (thread). */
+  admit(plan: CallPlan): Promise<CallTicket>;
+  /** The tags, thread and agent a call made here would carry. */
+  currentContext(): { tags: Readonly<Record<string, string>>; threadId: string | null; agentId: string | null };
+  /** Calls back after each recorded call; returns the unsubscribe function. A throwing callback is isolated and counted. */
+  subscribe(callback: (call: TrackedCall) => void): () => void;
+  unsubscribe(callback: (call: TrackedCall) => void): void;
+  totals(): UsageTotals;
+  totalsByModel(): Record<string, UsageTotals>;
+  totalsByAgent(): Record<string, UsageTotals>;
+  totalsByThread(): Record<string, UsageTotals>;
+  /** Budgets' current periods: spent (ledger + unflushed), reserved, limit. */
+  budgetStatus(): ReturnType<BudgetGuard['status']>;
+  /** Re-reads budget spend from the ledger now. */
+  refreshBudgets(): Promise<void>;
+  stats(): TrackerStats;
+  /** Writes every queued call now. */
+  flush(): Promise<void>;
+  /** Stops timers and writes what is left (retrying up to timeoutMs, default 10 s). Call it from your own SIGTERM handler. */
+  shutdown(options?: { timeoutMs?: number }): Promise<void>;
+  /** Prices a hypothetical call in USD (worst-case estimates), or null when it cannot be priced. */
+  estimateCostUsd(call: { provider: string; model: string; inputTokens: number | null; outputTokens: number | null; serviceTier?: string }): number | null;
+};
+
+const DUPLICATE_WINDOW = 10_000;
+const STANDARD_TIERS = new Set(['', 'standard', 'default', 'auto', 'on_demand']);
+
+const countFields = ['inputTokens', 'outputTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'webSearches'] as const;
+
+function checkCount(usage: CallUsage, field: (typeof countFields)[number]): number | null {
+  const value = usage[field];
+  if (value === undefined || value === null) return null;
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`tracker.record: ${field} must be a whole number ≥ 0 or null`);
+  return value;
+}
+
+/**
+ * Creates the tracker a service keeps for its lifetime. Loads the price
+ * registry (unless given) and the budgets' first ledger read, then returns;
+ * nothing afterwards waits on the database in the caller's path.
+ */
+export async function createTracker(options: TrackerOptions): Promise<Tracker> {
+  if (typeof options.application !== 'string' || options.application.trim() === '') {
+    throw new ConfigValidationError({ issues: ['application: required (the name of this service, token_usage.source_system)'] });
+  }
+  const budgets = parseBudgets(options.budgets);
+  const timeZone = validateTimeZone(options.reportingTimeZone ?? 'UTC', 'reportingTimeZone');
+  const threadConfig = threadBudgetConfigSchema.safeParse(options.threadBudget ?? {});
+  if (!threadConfig.success) throw new ConfigValidationError({ issues: threadConfig.error.issues.map((issue) => `threadBudget.${issue.path.join('.')}: ${issue.message}`) });
+  const labelTags = [...(options.labelTags ?? [])];
+  if (options.sink?.readSpend) {
+    budgets.forEach((budget, index) => {
+      for (const key of Object.keys(budget.scope?.tags ?? {})) {
+        if (!labelTags.includes(key)) {
+          throw new ConfigValidationError({
+            issues: [`budgets[${index}].scope.tags.${key}: add ${JSON.stringify(key)} to labelTags, so the ledger's hourly cells carry it and the budget can read its spend`],
+          });
+        }
+      }
+    });
+  }
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? (() => new Date());
+  const registry = memoizeRegistry(options.prices ?? (await loadPriceRegistry()));
+  const priceCall = createCallPricer(registry);
+  const instance = options.instance ?? hostname();
+  const application = options.application;
+
+  const scope = createContextScope();
+  const subscribers: Array<(call: TrackedCall) => void> = [];
+  const seenResponses = new Set<string>();
+  const overall = emptyTotals();
+  const byModel = new Map<string, UsageTotals>();
+  const byAgent = new Map<string, UsageTotals>();
+  const byThread = new Map<string, UsageTotals>();
+  const counters = { subscriberErrors: 0, duplicates: 0, recorded: 0 };
+  const threads = createThreadBudgets(threadConfig.data.defaultMaxTokens);
+
+  const queue: CallQueue = createCallQueue({
+    sink: options.sink,
+    batchSize: options.batchSize ?? 500,
+    flushIntervalMs: options.flushIntervalMs ?? 1000,
+    maxQueueSize: options.maxQueueSize ?? 10_000,
+    logger,
+  });
+  const guard = createBudgetGuard({
+    budgets,
+    timeZone,
+    sourceSystem: application,
+    sink: options.sink,
+    refreshIntervalMs: options.budgetRefreshIntervalMs ?? 5000,
+    failMode: options.budgetFailMode ?? 'open',
+    onBudget: options.onBudget,
+    logger,
+    now,
+    committedEpoch: () => queue.epoch(),
+  });
+
+  // Tags of a scope merged with static default tags, once per scope: most calls carry no tags of their own.
+  const EMPTY_TAGS: Readonly<Record<string, string>> = Object.freeze({});
+  const mergedScopes = new WeakMap<object, Readonly<Record<string, string>>>();
+  const resolveTags = (explicit: Readonly<Record<string, string>> | undefined, context: CallContext | undefined): Readonly<Record<string, string>> => {
+    if (typeof options.defaultTags === 'function') {
+      const defaults = safeDefaultTags(options.defaultTags, logger);
+      return { ...defaults, ...context?.tags, ...explicit };
+    }
+    const defaults = options.defaultTags;
+    if (explicit) return { ...defaults, ...context?.tags, ...explicit };
+    const scoped = context?.tags;
+    if (!scoped) return defaults ?? EMPTY_TAGS;
+    let merged = mergedScopes.get(scoped);
+    if (!merged) {
+      merged = Object.freeze({ ...defaults, ...scoped });
+      mergedScopes.set(scoped, merged);
+    }
+    return merged;
+  };
+
+  const labelsOf = (tags: Readonly<Record<string, string>>, serviceTier: string): Record<string, string> => {
+    const labels: Record<string, string> = {};
+    for (const key of labelTags) {
+      const value = tags[key];
+      if (value !== undefined) labels[key] = value;
+    }
+    if (serviceTier !== '') labels.service_tier = serviceTier;
+    return labels;
+  };
+
+  const estimateCostUsd: Tracker['estimateCostUsd'] = (call) => {
+    const price = priceCall({
+      provider: call.provider,
+      model: call.model,
+      occurredAt: now(),
+      serviceTier: normalizeTier(call.serviceTier),
+      inputTokens: call.inputTokens,
+      outputTokens: call.outputTokens,
+      cachedReadTokens: null,
+      cachedWriteTokens: null,
+      cachedWrite1hTokens: null,
+      webSearches: null,
+    });
+    return price.costUsd === null ? null : Number(price.costUsd);
+  };
+
+  const bump = (map: Map<string, UsageTotals>, key: string, call: TrackedCall, cost: number | null) => {
+    let totals = map.get(key);
+    if (!totals) {
+      totals = emptyTotals();
+      map.set(key, totals);
+    }
+    addToTotals(totals, call, cost);
+  };
+
+  const record = (usage: CallUsage, ticket?: CallTicket): TrackedCall => {
+    ticket?.release();
+    if (typeof usage.provider !== 'string' || usage.provider === '') throw new TypeError('tracker.record: provider is required');
+    if (typeof usage.model !== 'string') throw new TypeError('tracker.record: model must be a string');
+    const responseId = usage.responseId ?? null;
+    if (responseId !== null) {
+      const key = `${usage.provider}\u0000${responseId}`;
+      if (seenResponses.has(key)) {
+        counters.duplicates += 1;
+        return previous.get(key) as TrackedCall;
+      }
+    }
+    const inputTokens = checkCount(usage, 'inputTokens');
+    const outputTokens = checkCount(usage, 'outputTokens');
+    const cachedReadTokens = checkCount(usage, 'cachedReadTokens');
+    const cachedWriteTokens = checkCount(usage, 'cachedWriteTokens');
+    const cachedWrite1hTokens = checkCount(usage, 'cachedWrite1hTokens');
+    const reasoningTokens = checkCount(usage, 'reasoningTokens');
+    const webSearches = checkCount(usage, 'webSearches');
+    const context = scope.current();
+    const tags = resolveTags(usage.tags, context);
+    const serviceTier = normalizeTier(usage.serviceTier);
+    const occurredAt = usage.occurredAt ?? now();
+    const usageOrigin = usage.usageOrigin ?? 'manual';
+    const price =
+      usageOrigin === 'unknown' && inputTokens === null && outputTokens === null
+        ? { costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' }
+        : priceCall({ provider: usage.provider, model: usage.model, occurredAt, serviceTier, inputTokens, outputTokens, cachedReadTokens, cachedWriteTokens, cachedWrite1hTokens, webSearches });
+    const call: TrackedCall = {
+      specificationVersion: 'v1',
+      eventId: randomUUID(),
+      sourceSystem: application,
+      sourceInstance: instance,
+      occurredAt,
+      provider: usage.provider,
+      model: usage.model,
+      operation: usage.operation ?? '',
+      inputTokens,
+      outputTokens,
+      cachedReadTokens,
+      cachedWriteTokens,
+      cachedWrite1hTokens,
+      reasoningTokens,
+      webSearches,
+      serviceTier,
+      latencyMs: usage.latencyMs ?? null,
+      streaming: usage.streaming ?? false,
+      responseId,
+      threadId: usage.threadId ?? context?.threadId ?? null,
+      agentId: usage.agentId ?? context?.agentId ?? null,
+      tags,
+      labels: labelsOf(tags, serviceTier),
+      usageOrigin,
+      costUsd: price.costUsd,
+      priceRef: price.priceRef,
+      unpricedReason: price.unpricedReason,
+      ...(usage.rateLimitHeaders ? { rateLimitHeaders: usage.rateLimitHeaders } : {}),
+      ...(usage.requestId ? { requestId: usage.requestId } : {}),
+    };
+    if (responseId !== null) remember(`${usage.provider}\u0000${responseId}`, call);
+    const cost = call.costUsd === null ? null : Number(call.costUsd);
+    counters.recorded += 1;
+    addToTotals(overall, call, cost);
+    bump(byModel, call.model, call, cost);
+    if (call.agentId !== null) bump(byAgent, call.agentId, call, cost);
+    if (call.threadId !== null) {
+      bump(byThread, call.threadId, call, cost);
+      threads.add(call.threadId, callTokens(call));
+    }
+    const item: QueuedCall | undefined = options.sink ? queue.enqueue(call) : undefined;
+    const breach = guard.active ? guard.settle(call, cost, item) : undefined;
+    for (let index = 0; index < subscribers.length; index += 1) {
+      try {
+        (subscribers[index] as (call: TrackedCall) => void)(call);
+      } catch (error) {
+        counters.subscriberErrors += 1;
+        if (counters.subscriberErrors === 1 || counters.subscriberErrors % 1000 === 0) {
+          logger.warn('utt tracker: a subscriber threw; the call is recorded and other subscribers still run', {
+            subscriberErrors: counters.subscriberErrors,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+    }
+    if (breach) throw new BudgetExceededError(breach);
+    return call;
+  };
+
+  // Response ids seen recently, so a retried record is not counted twice.
+  const previous = new Map<string, TrackedCall>();
+  const remember = (key: string, call: TrackedCall) => {
+    seenResponses.add(key);
+    previous.set(key, call);
+    if (previous.size > DUPLICATE_WINDOW) {
+      const oldest = previous.keys().next().value as string;
+      previous.delete(oldest);
+      seenResponses.delete(oldest);
+    }
+  };
+
+  let closed = false;
+  const onBeforeExit = () => {
+    if (!closed && queue.stats().pending > 0) void queue.flush();
+  };
+  if (options.flushOnExit ?? true) process.on('beforeExit', onBeforeExit);
+
+  await guard.start();
+
+  const toRecord = (map: Map<string, UsageTotals>) => Object.fromEntries([...map].map(([key, totals]) => [key, { ...totals }]));
+
+  const tracker: Tracker = {
+    application,
+    instance,
+    record,
+    withTags: (tags, fn) => scope.run({ tags }, fn),
+    withContext: (context, fn) => scope.run(context, fn),
+    async runThread(threadId, fn, runOptions) {
+      threads.register(threadId, runOptions?.maxTokens);
+      try {
+        return await scope.run({ threadId }, fn);
+      } finally {
+        threads.end(threadId);
+      }
+    },
+    threads,
+    async admit(plan) {
+      const context = scope.current();
+      threads.check(plan.threadId ?? context?.threadId);
+      if (!guard.active) return { reservation: undefined, release() {} };
+      const tags = resolveTags(plan.tags, context);
+      const worstCase =
+        plan.maxOutputTokens === undefined || plan.maxOutputTokens === null
+          ? null
+          : estimateCostUsd({ provider: plan.provider, model: plan.model, inputTokens: plan.inputTokens ?? 0, outputTokens: plan.maxOutputTokens });
+      const reservation = await guard.reserve({ provider: plan.provider, model: plan.model, tags, worstCaseUsd: worstCase });
+      let released = false;
+      return {
+        reservation,
+        release() {
+          if (released) return;
+          released = true;
+          reservation?.release();
+        },
+      };
+    },
+    currentContext() {
+      const context = scope.current();
+      return { tags: resolveTags(undefined, context), threadId: context?.threadId ?? null, agentId: context?.agentId ?? null };
+    },
+    subscribe(callback) {
+      subscribers.push(callback);
+      return () => tracker.unsubscribe(callback);
+    },
+    unsubscribe(callback) {
+      const index = subscribers.indexOf(callback);
+      if (index >= 0) subscribers.splice(index, 1);
+    },
+    totals: () => ({ ...overall }),
+    totalsByModel: () => toRecord(byModel),
+    totalsByAgent: () => toRecord(byAgent),
+    totalsByThread: () => toRecord(byThread),
+    budgetStatus: () => guard.status(),
+    refreshBudgets: () => guard.refresh(),
+    stats: () => ({ ...queue.stats(), ...counters }),
+    flush: () => queue.flush(),
+    async shutdown(shutdownOptions) {
+      if (closed) return;
+      closed = true;
+      process.off('beforeExit', onBeforeExit);
+      guard.close();
+      await queue.close(shutdownOptions?.timeoutMs ?? 10_000);
+    },
+    estimateCostUsd,
+  };
+  return tracker;
+}
+
+function normalizeTier(tier: string | null | undefined): string {
+  if (!tier) return '';
+  const lowered = tier.trim().toLowerCase();
+  return STANDARD_TIERS.has(lowered) ? '' : lowered;
+}
+
+function safeDefaultTags(fn: () => Readonly<Record<string, string>> | undefined, logger: Logger): Readonly<Record<string, string>> | undefined {
+  try {
+    return fn();
+  } catch (error) {
+    logger.warn('utt tracker: defaultTags threw; the call is recorded without default tags', { error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}

@@ -1,0 +1,17 @@
+// The tracker.
+export { createTracker, type CallPlan, type CallTicket, type Tracker, type TrackerOptions, type TrackerStats } from './create-tracker';
+export type { CallUsage, TrackedCall, UsageOrigin } from './tracked-call';
+export type { CallContext } from './tracker-context';
+export type { UsageTotals } from './usage-totals';
+
+// Budgets.
+export { type Budget, type BudgetConfig, budgetConfigSchema, parseBudgets, type ThreadBudgetConfig } from './budget/budget-config';
+export { calendarPeriod, type CalendarPeriod } from './budget/calendar-period';
+export { type BudgetBreach, BudgetExceededError } from './budget/budget-exceeded-error';
+export { BudgetExhaustedError } from './budget/budget-exhausted-error';
+
+// Capturing calls of clients the tracker does not wrap.
+export { createTrackedFetch, type TrackedFetchOptions } from './capture/tracked-fetch';
+export { type StreamDialect, type StreamUsageCollector, trackStream, type TrackStreamOptions } from './track-stream';
+
+export { VERSION } from './version';

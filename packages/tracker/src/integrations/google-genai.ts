@@ -1,0 +1,117 @@
+import { googleUsageBuckets } from '../capture/google-usage';
+import { isObject, NO_USAGE } from '../capture/usage-buckets';
+import type { CallTicket, Tracker } from '../create-tracker';
+import type { UsageOrigin } from '../tracked-call';
+
+export type TrackGoogleGenAIOptions = {
+  /** Default 'google'. */
+  readonly provider?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+};
+
+type Params = { model?: string; config?: { maxOutputTokens?: number } };
+type GenerateResponse = { usageMetadata?: unknown; modelVersion?: string; responseId?: string; sdkHttpResponse?: { headers?: Record<string, string> } };
+type Models = {
+  generateContent: (params: Params) => Promise<GenerateResponse>;
+  generateContentStream: (params: Params) => Promise<AsyncGenerator<GenerateResponse>>;
+};
+
+/**
+ * Records `models.generateContent` and `models.generateContentStream` of a
+ * `@google/genai` client (the SDK has no fetch option, so the client's two
+ * methods are wrapped on the instance): `trackGoogleGenAI(new GoogleGenAI({ apiKey }), tracker)`.
+ * promptTokenCount includes cached content and candidatesTokenCount excludes
+ * thoughts, so uncached input and output (thoughts included) are rebuilt; in
+ * a stream the last usageMetadata wins. With automatic function calling the
+ * SDK makes several requests inside one call; they are recorded as one, with
+ * the usage of the final response.
+ */
+export function trackGoogleGenAI<Client extends { models: object }>(client: Client, tracker: Tracker, options: TrackGoogleGenAIOptions = {}): Client {
+  const models = client.models as Models;
+  if (typeof models.generateContent !== 'function' || typeof models.generateContentStream !== 'function') {
+    throw new TypeError('trackGoogleGenAI: expected a GoogleGenAI client (client.models.generateContent and generateContentStream)');
+  }
+  const provider = options.provider ?? 'google';
+  const generate = models.generateContent.bind(models);
+  const generateStream = models.generateContentStream.bind(models);
+
+  const record = (params: Params, ticket: CallTicket, started: number, streaming: boolean, last: GenerateResponse | undefined, complete: boolean) => {
+    const usage = last?.usageMetadata;
+    const buckets = isObject(usage) ? googleUsageBuckets(usage) : { ...NO_USAGE };
+    if (!complete) buckets.outputTokens = null;
+    const origin: UsageOrigin = isObject(usage) && complete ? (streaming ? 'stream' : 'response') : 'unknown';
+    return tracker.record(
+      {
+        provider,
+        model: last?.modelVersion ?? params.model ?? '',
+        operation: streaming ? 'generateContentStream' : 'generateContent',
+        ...buckets,
+        latencyMs: Date.now() - started,
+        streaming,
+        responseId: last?.responseId ?? null,
+        usageOrigin: origin,
+        occurredAt: new Date(started),
+        tags: options.tags,
+        rateLimitHeaders: pickRateLimitHeaders(last?.sdkHttpResponse?.headers),
+      },
+      ticket,
+    );
+  };
+
+  const admit = (params: Params) =>
+    tracker.admit({ provider, model: params.model ?? '', maxOutputTokens: params.config?.maxOutputTokens ?? null, tags: options.tags });
+
+  models.generateContent = async (params) => {
+    const ticket = await admit(params);
+    const started = Date.now();
+    let response: GenerateResponse;
+    try {
+      response = await generate(params);
+    } catch (error) {
+      ticket.release();
+      throw error;
+    }
+    record(params, ticket, started, false, response, true);
+    return response;
+  };
+
+  models.generateContentStream = async (params) => {
+    const ticket = await admit(params);
+    const started = Date.now();
+    let inner: AsyncGenerator<GenerateResponse>;
+    try {
+      inner = await generateStream(params);
+    } catch (error) {
+      ticket.release();
+      throw error;
+    }
+    let last: GenerateResponse | undefined;
+    let recorded = false;
+    const finish = (complete: boolean) => {
+      if (recorded) return;
+      recorded = true;
+      record(params, ticket, started, true, last, complete);
+    };
+    async function* observed(): AsyncGenerator<GenerateResponse> {
+      let complete = false;
+      try {
+        for await (const chunk of inner) {
+          if (isObject(chunk.usageMetadata) || last === undefined) last = { ...last, ...chunk, usageMetadata: chunk.usageMetadata ?? last?.usageMetadata };
+          yield chunk;
+        }
+        complete = true;
+      } finally {
+        finish(complete);
+      }
+    }
+    return observed();
+  };
+  return client;
+}
+
+function pickRateLimitHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  let picked: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(headers)) if (/^(x-ratelimit-|retry-after$)/i.test(name)) (picked ??= {})[name.toLowerCase()] = value;
+  return picked;
+}

@@ -1,0 +1,164 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BudgetExceededError } from '../budget/budget-exceeded-error';
+import { createTracker, type Tracker } from '../create-tracker';
+import { startFakeProvider } from '../test-support/fake-provider';
+import { testPrices } from '../test-support/test-prices';
+import type { TrackedCall } from '../tracked-call';
+import { trackOpenAI } from './openai';
+
+let fake: Awaited<ReturnType<typeof startFakeProvider>>;
+let tracker: Tracker;
+let calls: TrackedCall[];
+let client: OpenAI;
+
+beforeAll(async () => {
+  fake = await startFakeProvider();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(async () => {
+  tracker = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false });
+  calls = [];
+  tracker.subscribe((call) => calls.push(call));
+  client = trackOpenAI(new OpenAI({ apiKey: 'sk-test-not-a-secret', baseURL: `${fake.url}/v1` }), tracker);
+});
+
+const buckets = (call: TrackedCall | undefined) => ({
+  inputTokens: call?.inputTokens,
+  outputTokens: call?.outputTokens,
+  cachedReadTokens: call?.cachedReadTokens,
+  cachedWriteTokens: call?.cachedWriteTokens,
+  cachedWrite1hTokens: call?.cachedWrite1hTokens,
+  reasoningTokens: call?.reasoningTokens,
+});
+
+describe('trackOpenAI', () => {
+  it('records a chat completion: non-overlapping buckets, the response model, id, tier, latency, rate-limit headers', async () => {
+    const completion = await tracker.withTags({ tenant: 'acme' }, () =>
+      client.chat.completions.create({ model: 'gpt-test-alias', messages: [{ role: 'user', content: '2+2?' }] }),
+    );
+    expect(completion.choices[0]?.message.content).toBe('Four.');
+    expect(calls).toHaveLength(1);
+    const [call] = calls;
+    // prompt 1200 = 900 uncached + 200 cache reads + 100 cache writes; reasoning 120 is inside output 300.
+    expect(buckets(call)).toEqual({ inputTokens: 900, outputTokens: 300, cachedReadTokens: 200, cachedWriteTokens: 100, cachedWrite1hTokens: null, reasoningTokens: 120 });
+    expect(call).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-test',
+      operation: 'chat.completions',
+      responseId: 'chatcmpl-AbC123',
+      serviceTier: '',
+      streaming: false,
+      usageOrigin: 'response',
+      tags: { tenant: 'acme' },
+      requestId: 'req_1',
+      // 900 × 2 + 200 × 0.5 + 100 × 2.5 + 300 × 8 = 4550 µ$
+      costUsd: '0.00455',
+    });
+    expect(call?.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(call?.rateLimitHeaders).toEqual({ 'x-ratelimit-limit-requests': '500', 'x-ratelimit-remaining-requests': '499', 'x-ratelimit-reset-tokens': '6ms' });
+  });
+
+  it('records a streamed chat completion with include_usage when the stream ends, and the caller sees every chunk', async () => {
+    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) expect(calls).toHaveLength(0);
+    }
+    expect(text).toBe('Hello, wörld ✓');
+    expect(calls).toHaveLength(1);
+    expect(buckets(calls[0])).toEqual({ inputTokens: 50, outputTokens: 20, cachedReadTokens: 0, cachedWriteTokens: null, cachedWrite1hTokens: null, reasoningTokens: 0 });
+    expect(calls[0]).toMatchObject({ streaming: true, usageOrigin: 'stream', responseId: 'chatcmpl-Str456', costUsd: '0.00026' });
+  });
+
+  it('records a stream without include_usage as usage "unknown" (reported, never dropped)', async () => {
+    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [], stream: true });
+    for await (const _ of stream) {
+      // read to the end
+    }
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', inputTokens: null, outputTokens: null, costUsd: null, unpricedReason: 'usage_unknown', responseId: 'chatcmpl-Str456' });
+    expect(tracker.totals().unknownUsageCalls).toBe(1);
+  });
+
+  it('records an aborted stream as usage "unknown"', async () => {
+    const stream = await client.chat.completions.create({ model: 'gpt-test-hang', messages: [], stream: true, stream_options: { include_usage: true } });
+    let seen = 0;
+    for await (const _ of stream) {
+      seen += 1;
+      stream.controller.abort();
+      break;
+    }
+    expect(seen).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', streaming: true, model: 'gpt-test', inputTokens: null });
+  });
+
+  it('records the Responses API, with the flex tier at half price', async () => {
+    const response = await client.responses.create({ model: 'gpt-test', input: 'hi', service_tier: 'flex' });
+    expect(response.output_text).toBe('Done.');
+    expect(buckets(calls[0])).toEqual({ inputTokens: 1000, outputTokens: 500, cachedReadTokens: 1000, cachedWriteTokens: 0, cachedWrite1hTokens: null, reasoningTokens: 200 });
+    // (1000 × 2 + 1000 × 0.5 + 500 × 8) × 0.5
+    expect(calls[0]).toMatchObject({ operation: 'responses', serviceTier: 'flex', responseId: 'resp_789', costUsd: '0.00325', labels: { service_tier: 'flex' } });
+  });
+
+  it('records a streamed Responses call from response.completed', async () => {
+    const stream = await client.responses.create({ model: 'gpt-test', input: 'hi', stream: true });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types).toEqual(['response.created', 'response.output_text.delta', 'response.completed']);
+    expect(calls[0]).toMatchObject({ usageOrigin: 'stream', streaming: true, inputTokens: 1000, outputTokens: 500, costUsd: '0.00325' });
+  });
+
+  it('records embeddings (input only: no output bucket)', async () => {
+    const result = await client.embeddings.create({ model: 'text-embedding-test', input: 'hello' });
+    expect(result.data[0]?.embedding).toHaveLength(3);
+    expect(buckets(calls[0])).toEqual({ inputTokens: 8, outputTokens: null, cachedReadTokens: null, cachedWriteTokens: null, cachedWrite1hTokens: null, reasoningTokens: null });
+    expect(calls[0]).toMatchObject({ operation: 'embeddings', costUsd: '0.0000008' });
+  });
+
+  it('records one call when the SDK retries a 429', async () => {
+    await client.chat.completions.create({ model: 'gpt-test-429', messages: [] });
+    expect(fake.requests.filter((request) => request.body.model === 'gpt-test-429')).toHaveLength(2);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.model).toBe('gpt-test');
+  });
+
+  it('keeps withResponse() and the raw response working', async () => {
+    const { data, response } = await client.chat.completions.create({ model: 'gpt-test', messages: [] }).withResponse();
+    expect(data.id).toBe('chatcmpl-AbC123');
+    expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('499');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('refuses a call over a block budget before it is sent, with BudgetExceededError', async () => {
+    const budgeted = await createTracker({
+      application: 'test-app',
+      prices: testPrices(),
+      flushOnExit: false,
+      budgets: [{ period: 'day', limitUsd: 0.005, behavior: 'block' }],
+    });
+    const guarded = trackOpenAI(new OpenAI({ apiKey: 'sk-test', baseURL: `${fake.url}/v1` }), budgeted);
+    await guarded.chat.completions.create({ model: 'gpt-test', messages: [] });
+    const before = fake.requests.length;
+    const error = await guarded.chat.completions.create({ model: 'gpt-test', messages: [] }).catch((caught: unknown) => caught);
+    expect(BudgetExceededError.isInstance(error)).toBe(true);
+    expect((error as BudgetExceededError).breach).toMatchObject({ budgetType: 'day', behavior: 'block', limitUsd: 0.005 });
+    expect(fake.requests.length).toBe(before);
+    await budgeted.shutdown();
+  });
+
+  it('records, then throws BudgetExceededError for a raise budget', async () => {
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.001, behavior: 'raise' }] });
+    const guarded = trackOpenAI(new OpenAI({ apiKey: 'sk-test', baseURL: `${fake.url}/v1` }), budgeted);
+    const error = await guarded.chat.completions.create({ model: 'gpt-test', messages: [] }).catch((caught: unknown) => caught);
+    expect(BudgetExceededError.isInstance(error)).toBe(true);
+    expect((error as BudgetExceededError).event?.costUsd).toBe('0.00455');
+    expect(budgeted.totals().calls).toBe(1);
+    await budgeted.shutdown();
+  });
+});

@@ -1,0 +1,118 @@
+import { createTrackerSink, type UsageStore } from '@utt/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTracker } from './create-tracker';
+import { startCuttableProxy } from './test-support/cuttable-proxy';
+import { openTestStore, STORE_BACKENDS } from './test-support/test-store';
+import { testPrices } from './test-support/test-prices';
+
+type CellRow = { labels: Record<string, string>; input_tokens: number | null; output_tokens: number | null; requests: number; cost_usd: string | null };
+
+async function cellsOf(store: UsageStore): Promise<CellRow[]> {
+  return store.client.query<CellRow>(
+    `SELECT labels, input_tokens, output_tokens, requests, cost_usd::text AS cost_usd FROM "${store.schema}".token_usage
+     WHERE source_system = 'billing-api' ORDER BY labels::text`,
+  );
+}
+
+async function callSums(store: UsageStore): Promise<Array<{ tenant: string; input: number; requests: number }>> {
+  return store.client.query(
+    `SELECT labels->>'tenant' AS tenant, SUM(input_tokens)::int AS input, COUNT(*)::int AS requests FROM "${store.schema}".tracked_call GROUP BY 1 ORDER BY 1`,
+  );
+}
+
+describe.each(STORE_BACKENDS)('the tracker writing to the store on $name', (backend) => {
+  let handle: Awaited<ReturnType<typeof openTestStore>>;
+  beforeAll(async () => {
+    handle = await openTestStore(backend);
+  }, 60_000);
+  afterAll(async () => {
+    await handle?.dispose();
+  });
+
+  it('lands priced, tagged calls in hourly cells equal to their calls; shutdown flushes', async () => {
+    const tracker = await createTracker({
+      application: 'billing-api',
+      instance: 'host-1',
+      prices: testPrices(),
+      sink: createTrackerSink(handle.store),
+      labelTags: ['tenant'],
+      flushIntervalMs: 60_000,
+      flushOnExit: false,
+    });
+    await Promise.all(
+      ['acme', 'acme', 'globex'].map((tenant, index) =>
+        tracker.withTags({ tenant, user: `u${index}` }, async () => {
+          tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1000 * (index + 1), outputTokens: 100, responseId: `r-${index}` });
+        }),
+      ),
+    );
+    // A retried record of the same response changes nothing.
+    tracker.withTags({ tenant: 'acme' }, () => tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1000, outputTokens: 100, responseId: 'r-0' }));
+    expect(await cellsOf(handle.store)).toEqual([]);
+    await tracker.shutdown();
+    const cells = await cellsOf(handle.store);
+    expect(cells.map((cell) => ({ ...cell, cost_usd: Number(cell.cost_usd) }))).toEqual([
+      // acme: 3000 input × $2/M + 200 output × $8/M
+      { labels: { tenant: 'acme' }, input_tokens: 3000, output_tokens: 200, requests: 2, cost_usd: 0.0076 },
+      { labels: { tenant: 'globex' }, input_tokens: 3000, output_tokens: 100, requests: 1, cost_usd: 0.0068 },
+    ]);
+    expect(await callSums(handle.store)).toEqual([
+      { tenant: 'acme', input: 3000, requests: 2 },
+      { tenant: 'globex', input: 3000, requests: 1 },
+    ]);
+    const [tags] = await handle.store.client.query<{ tags: Record<string, string> }>(`SELECT tags FROM "${handle.schema}".tracked_call WHERE response_id = 'r-2'`);
+    expect(tags?.tags).toEqual({ tenant: 'globex', user: 'u2' });
+  });
+});
+
+const postgres = STORE_BACKENDS.find((backend) => backend.name === 'postgres');
+
+describe.runIf(postgres)('a PostgreSQL outage', () => {
+  it('loses nothing within the queue bound, counts what it drops, and catches up when the database is back', async () => {
+    const url = new URL(postgres?.url as string);
+    const proxy = await startCuttableProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    const viaProxy = new URL(url);
+    viaProxy.port = String(proxy.port);
+    const handle = await openTestStore({ name: 'postgres' }, viaProxy.toString());
+    const direct = await openTestStore({ name: 'postgres' }, url.toString());
+    const errors: string[] = [];
+    try {
+      const tracker = await createTracker({
+        application: 'billing-api',
+        prices: testPrices(),
+        sink: createTrackerSink(handle.store),
+        labelTags: ['tenant'],
+        batchSize: 10,
+        flushIntervalMs: 20,
+        maxQueueSize: 50,
+        flushOnExit: false,
+        logger: { debug() {}, info() {}, warn: (message) => errors.push(message), error: (message) => errors.push(message) },
+      });
+      for (let index = 0; index < 10; index += 1) tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, tags: { tenant: 'before' } });
+      await tracker.flush();
+      proxy.cut();
+      // Calls go on while the database is unreachable, and never wait for it.
+      const started = performance.now();
+      for (let index = 0; index < 80; index += 1) tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, tags: { tenant: 'during' } });
+      expect(performance.now() - started).toBeLessThan(200);
+      await tracker.flush();
+      expect(tracker.stats()).toMatchObject({ pending: 50, dropped: 30 });
+      expect(tracker.stats().writeFailures).toBeGreaterThan(0);
+      expect(errors.some((message) => /dropped/.test(message))).toBe(true);
+      proxy.restore();
+      await tracker.shutdown();
+      expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 30, written: 60 });
+      const rows = await direct.store.client.query<{ tenant: string; requests: number }>(
+        `SELECT labels->>'tenant' AS tenant, requests FROM "${handle.schema}".token_usage ORDER BY 1`,
+      );
+      expect(rows).toEqual([
+        { tenant: 'before', requests: 10 },
+        { tenant: 'during', requests: 50 },
+      ]);
+    } finally {
+      await handle.dispose().catch(() => {});
+      await direct.dispose();
+      await proxy.close();
+    }
+  });
+});

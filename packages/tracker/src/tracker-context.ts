@@ -1,0 +1,31 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What a scope adds to every call made inside it. */
+export type CallContext = {
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly threadId?: string;
+  readonly agentId?: string;
+};
+
+/**
+ * One storage per tracker, so two trackers in one process do not see each
+ * other's scopes. AsyncLocalStorage follows promises, timers and streams, so
+ * concurrent requests never share tags.
+ */
+export function createContextScope() {
+  const storage = new AsyncLocalStorage<CallContext>();
+  return {
+    current: (): CallContext | undefined => storage.getStore(),
+    run<T>(context: CallContext, fn: () => T): T {
+      const outer = storage.getStore();
+      const merged: CallContext = outer
+        ? {
+            tags: outer.tags && context.tags ? { ...outer.tags, ...context.tags } : (context.tags ?? outer.tags),
+            threadId: context.threadId ?? outer.threadId,
+            agentId: context.agentId ?? outer.agentId,
+          }
+        : context;
+      return storage.run(merged, fn);
+    },
+  };
+}
