@@ -16,6 +16,15 @@ import { loadSourceState } from './source-state';
 import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
+import { type AlertObservation, type AlertPrevious, type AlertStateRow, listAlertStates, transitionAlert } from './alert-state';
+import {
+  latestQuotaReadingRows,
+  listQuotaReadings,
+  type QuotaReadingsQuery,
+  type QuotaReadingsWrite,
+  writeQuotaReadings,
+} from './quota-readings';
+import type { QuotaReading } from '@utt/core';
 
 /** The utt store: everything the worker, the CLI and an application need from the database. */
 export type UsageStore = {
@@ -47,6 +56,18 @@ export type UsageStore = {
   freshness(): Promise<SourceFreshness[]>;
   /** MAX(updated_at) of a source_system's rows, never created_at (invariant 8). */
   latestUsageUpdate(sourceSystem: string): Promise<Date | null>;
+  /** A source's quota readings, its collector state and its `quota:<source>` status, in one transaction. */
+  writeQuotaReadings(write: QuotaReadingsWrite): Promise<{ stored: number; confirmed: number }>;
+  /** Quota readings in time order. */
+  listQuotaReadings(query?: QuotaReadingsQuery): Promise<QuotaReading[]>;
+  /** The newest quota reading of every source, account and window. */
+  latestQuotaReadings(query?: QuotaReadingsQuery): Promise<QuotaReading[]>;
+  /** Stores an alert rule's level for a subject; on a change, runs `notify` in the same transaction. */
+  transitionAlert(
+    observation: AlertObservation,
+    notify: (previous: AlertPrevious) => Promise<string | void>,
+  ): Promise<{ notified: boolean; previous: AlertPrevious }>;
+  listAlertStates(): Promise<AlertStateRow[]>;
   close(): Promise<void>;
 };
 
@@ -67,6 +88,11 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     verify: (options) => verify(client, tables, options),
     freshness: () => freshness(client, tables),
     latestUsageUpdate: (sourceSystem) => latestUsageUpdate(client, tables, sourceSystem),
+    writeQuotaReadings: (write) => writeQuotaReadings(client, tables, write),
+    listQuotaReadings: (query) => listQuotaReadings(client, tables, query),
+    latestQuotaReadings: (query) => latestQuotaReadingRows(client, tables, query),
+    transitionAlert: (observation, notify) => transitionAlert(client, tables, observation, notify),
+    listAlertStates: () => listAlertStates(client, tables),
     close: () => client.close(),
   };
 }
