@@ -3,6 +3,7 @@ import { defineAdapter } from '@utt/core';
 import { codexConfigSchema } from './codex-config';
 import { createCodexFormat } from './codex-format';
 import { codexRoots } from './codex-paths';
+import { collectCodexQuota } from './codex-quota';
 
 /**
  * OpenAI Codex CLI usage from its local rollout files: hourly rows per model,
@@ -38,4 +39,5 @@ export const codexAdapter = defineAdapter({
     });
     return records;
   },
+  collectQuota: collectCodexQuota,
 });
