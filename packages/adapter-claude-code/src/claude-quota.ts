@@ -186,7 +186,11 @@ async function readCredentials(file: string): Promise<Credentials | 'missing'> {
   };
 }
 
-/** The email Claude Code is signed in with, from `.claude.json` (no call needed). */
+/** The email (else organisation id) Claude Code is signed in with, from `.claude.json`: no call needed. */
+export async function claudeSignedInAccount(env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+  return signedInAccount(env);
+}
+
 async function signedInAccount(env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
   const configured = (env.CLAUDE_CONFIG_DIR ?? '').split(',')[0]?.trim();
   const file = configured ? path.join(configured, '.claude.json') : path.join(homeDirectory(env), '.claude.json');

@@ -6,7 +6,7 @@ export {
   type ClaudeQuotaConfig,
   claudeQuotaConfigSchema,
 } from './claude-code-config';
-export { claudeCredentialsFile, claudeUsageReadings, collectClaudeQuota } from './claude-quota';
+export { claudeCredentialsFile, claudeSignedInAccount, claudeUsageReadings, collectClaudeQuota } from './claude-quota';
 export { claudeStatuslineReadings } from './claude-statusline';
 export { claudeUsageTokens, createClaudeCodeFormat } from './claude-code-format';
 export { claudeCodeRoots } from './claude-code-paths';

@@ -1,5 +1,6 @@
 import { GRANULARITIES, parseDuration, z } from '@utt/core';
 import { priceOverrideSchema } from '@utt/pricing';
+import { alertsConfigSchema, quotaConfigSchema } from './quota-config-schema';
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
   try {
@@ -70,6 +71,8 @@ export const workerConfigSchema = z.strictObject({
     })
     .prefault({}),
   pricing: pricingSchema.prefault({}),
+  quota: quotaConfigSchema,
+  alerts: alertsConfigSchema,
   sources: z
     .array(sourceSchema)
     .default([])
