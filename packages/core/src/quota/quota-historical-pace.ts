@@ -103,6 +103,14 @@ function curveOnGrid(points: readonly { u: number; used: number }[]): number[] {
     running = Math.max(running, value);
     curve.push(running);
   }
+  // A week that hit its cap early would have gone on at the same rate: extend it
+  // through the cap point, so "ran out" weeks still say so when shifted down.
+  const capIndex = curve.findIndex((value) => value >= 1);
+  if (capIndex > 0 && capIndex < GRID - 1) {
+    const capU = capIndex / (GRID - 1);
+    const slope = (curve[capIndex] as number) / capU;
+    for (let index = capIndex + 1; index < GRID; index += 1) curve[index] = (curve[capIndex] as number) + slope * (index / (GRID - 1) - capU);
+  }
   return curve;
 }
 

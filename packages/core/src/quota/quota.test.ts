@@ -160,6 +160,26 @@ describe('quotaHistoricalPace', () => {
     expect(pace?.exhaustsAt).toBeNull();
   });
 
+  it('weeks that hit the cap are extended through it: all five run out, 75 h from now', () => {
+    // Each past week used 1.4× its quota evenly (0.1 at day 0.5 … capped at 1 from day 5.5);
+    // this week is half over at 0.5, 0.2 below the typical 0.7.
+    const capped: QuotaReading[] = [];
+    for (let week = 1; week <= 5; week += 1) {
+      const reset = resetNow.getTime() - week * 7 * DAY;
+      for (const day of [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5]) {
+        capped.push(reading({ usedRatio: Math.min(1, (1.4 * day) / 7), observedAt: new Date(reset - 7 * DAY + day * DAY), resetsAt: new Date(reset) }));
+      }
+    }
+    const pace = quotaHistoricalPace(reading({ usedRatio: 0.5, resetsAt: resetNow }), capped, NOW);
+    // Every week: cap at u = 5.5/7, slope 7/5.5, so curve(1) − 0.2 = 1.0727 ≥ 1.
+    // P = (2.05030 + 0.5) / (2.05030 + 1) = 0.83608; curve − 0.2 reaches 1 at u = 0.942857,
+    // the grid point 159/168 = 0.946429: (0.946429 − 0.5) × 7 d = 75 h.
+    expect(pace?.runOutProbability).toBeCloseTo(0.83608, 4);
+    expect(pace?.exhaustsAt?.toISOString()).toBe('2026-12-06T15:00:00.000Z');
+    // Expected use never exceeds the linear pace: min(0.5, 0.57105).
+    expect(pace?.expectedRatio).toBeCloseTo(0.5, 9);
+  });
+
   it('needs three complete weeks', () => {
     expect(quotaHistoricalPace(current, history.slice(0, 14), NOW)).toBeNull();
   });
