@@ -1,10 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backends, makeWorkdir, removeWorkdir, runCli, writeConfig } from './helpers/cli';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { backends, CLI, makeWorkdir, removeWorkdir, runCli, writeConfig } from './helpers/cli';
+
+// Each test runs the CLI several times; on a loaded machine a PGlite open takes seconds.
+vi.setConfig({ testTimeout: 180_000 });
 
 const TOKEN = 'sk-ant-oat01-E2E-secret-token-that-must-never-leak-0123456789';
 const NOW = '2026-12-03T13:30:00Z';
@@ -48,7 +51,7 @@ async function startFakes(): Promise<Fakes> {
 
 describe.each(backends())('quota monitor end to end on $name', (backend) => {
   let workdir: string;
-  let database: ReturnType<typeof backend.setup>;
+  let database: ReturnType<typeof backend.setup> & { spoolDirectory: string };
   let fakes: Fakes;
   let env: Record<string, string>;
 
@@ -58,7 +61,8 @@ describe.each(backends())('quota monitor end to end on $name', (backend) => {
   afterAll(() => fakes.close());
   beforeEach(async () => {
     workdir = await makeWorkdir();
-    database = backend.setup(workdir);
+    // The statusline spool lives beside the PGlite folder, or in .utt with a server.
+    database = { ...backend.setup(workdir), spoolDirectory: backend.name === 'pglite' ? 'statusline' : '.utt/statusline' };
     fakes.usage = { five: 61, week: 22 };
     fakes.usageCalls = 0;
     fakes.posts.length = 0;
@@ -138,6 +142,11 @@ sources:
       await store.close();
     }
     for (const output of [first, second]) expect(output.stdout + output.stderr).not.toContain(TOKEN);
+
+    // The watchdog knows the quota collection as its own source.
+    const watchdog = await utt(['watchdog'], '2026-12-03T13:37:00Z');
+    expect(watchdog.stdout).toMatch(/quota:claude-max\s+fresh/);
+    expect(watchdog.stdout).toMatch(/quota:codex\s+fresh/);
   });
 
   it('writes a node_exporter textfile atomically that promtool accepts: ratios, no timestamps', async () => {
@@ -156,19 +165,15 @@ sources:
     expect(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })).toBe('');
   });
 
-  it('utt statusline stores the recorded statusline JSON as a reading and prints one line, exit 0', async () => {
+  it('utt statusline prints one line at once and stores the recorded statusline JSON in the background', async () => {
     const input = JSON.stringify({ model: { id: 'claude-sonnet-4-5' }, rate_limits: { five_hour: { used_percentage: 42.3, resets_at: 1796308200 }, seven_day: { used_percentage: 105, resets_at: 1796720400 } } });
-    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      import('node:child_process').then(({ spawn }) => {
-        const child = spawn(process.execPath, [path.resolve(__dirname, '../dist/cli.js'), 'statusline', '--now', NOW], { cwd: workdir, env: { ...process.env, DATABASE_URL: undefined, ...env } });
-        let stdout = '';
-        child.stdout.on('data', (chunk) => (stdout += chunk));
-        child.on('close', (code) => resolve({ code, stdout }));
-        child.stdin.end(input);
-      });
-    });
+    const result = await runWithStdin(['statusline', '--now', NOW], input);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('5h 42% (1h 0m) · 7d 105% LIMIT (4d 19h)\n');
+    // The background process removes the spool file once the readings are stored.
+    const spool = path.join(workdir, database.spoolDirectory, 'claude-max.json');
+    const deadline = Date.now() + 45_000;
+    while (Date.now() < deadline && (await readFile(spool).then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 250));
     const store = await database.open();
     try {
       const readings = await store.listQuotaReadings();
@@ -179,7 +184,20 @@ sources:
     } finally {
       await store.close();
     }
+    // Without rate_limits (before the first response): a line, nothing stored, still exit 0.
+    const empty = await runWithStdin(['statusline', '--wait'], JSON.stringify({ model: {} }));
+    expect(empty).toMatchObject({ code: 0, stdout: 'quota: waiting for the first response\n' });
   });
+
+  function runWithStdin(args: string[], input: string) {
+    return new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: workdir, env: { ...process.env, DATABASE_URL: undefined, UTT_CONFIG: undefined, ...env } });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.on('close', (code) => resolve({ code, stdout }));
+      child.stdin.end(input);
+    });
+  }
 
   it('alerts once per crossing across concurrent processes, once on recovery, then stays quiet', async () => {
     fakes.usage = { five: 97, week: 40 };
@@ -187,7 +205,7 @@ sources:
     // Two cron processes at once on PostgreSQL; one after the other on PGlite (a single-process database).
     const runs = backend.name === 'postgres' ? await Promise.all([utt(['alerts']), utt(['alerts'])]) : [await utt(['alerts']), await utt(['alerts'])];
     for (const run of runs) expect(run.code).toBe(0);
-    expect(fakes.posts).toEqual([':red_circle: utt: anthropic max@example.com 5h quota CRITICAL: 97% used (allowed), resets in 1h 0m']);
+    expect(fakes.posts).toEqual([':red_circle: utt: anthropic max@example.com 5h quota CRITICAL: 97% used (allowed), resets in 1h 0m; runs out in 7m at this pace']);
     expect((await utt(['alerts'])).code).toBe(0);
     expect(fakes.posts).toHaveLength(1);
 

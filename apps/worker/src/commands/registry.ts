@@ -233,13 +233,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'statusline',
     details: [
       'Set in ~/.claude/settings.json: {"statusLine": {"type": "command", "command": "utt statusline --config /path/utt.config.yaml"}}.',
-      'Reads the JSON on stdin, stores its five_hour and seven_day windows as quota readings',
-      '(quota.statusline.source and .account in the config), prints one line and exits 0, even when',
-      'the database is unavailable: a status line must never break the session.',
+      'Reads the JSON on stdin, prints one line at once and exits 0, even when the database is',
+      'unavailable: a status line must never break the session. Its five_hour and seven_day windows',
+      'become quota readings (quota.statusline.source and .account in the config), stored by a',
+      'background process at most once a minute (the latest reading wins), or before exiting with --wait.',
     ].join('\n'),
-    options: {},
+    options: {
+      wait: { type: 'boolean', description: 'store the readings before exiting (default: in a background process, at most once a minute)' },
+      ingest: { type: 'string', value: 'FILE', description: 'internal: store a spool file written by a previous statusline run' },
+    },
     needsSourceCredentials: false,
-    run: async (runtime, args) => (await import('./statusline-command')).statuslineCommand(runtime, { now: args.now }),
+    run: async (runtime, args) =>
+      (await import('./statusline-command')).statuslineCommand(runtime, { now: args.now, wait: booleanFlag(args, 'wait'), ingest: stringFlag(args, 'ingest') }),
   },
   {
     name: 'alerts',

@@ -1,19 +1,28 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { claudeSignedInAccount, claudeStatuslineReadings } from '@utt/adapter-claude-code';
-import { parseQuotaReading, redactSecrets } from '@utt/core';
+import { parseQuotaReading, type QuotaReading, redactSecrets } from '@utt/core';
 import { formatCountdown, formatPercent } from '../quota/quota-view';
 import { openConfiguredStore, type Runtime } from '../runtime';
 
 const STDIN_LIMIT_MS = 2000;
 const STDIN_MAX_BYTES = 1 << 20;
+/** Claude Code runs the status line every few hundred milliseconds while it works: store at most this often. */
+const INGEST_INTERVAL_MS = 60_000;
 
 /**
  * `utt statusline`: Claude Code runs it as its status line and pipes session
  * JSON to it. The rate_limits in it become quota readings (zero network: Claude
- * Code already has them from its own responses); one short line goes to
- * stdout. Always exits 0: a failing status line must not disturb the session,
- * so problems are shown in the line and logged to stderr.
+ * Code already has them from its own responses). The line is printed at once;
+ * the readings go to a spool file next to the database and a detached process
+ * stores them (opening the database takes longer than a status line may),
+ * at most once a minute, the latest reading winning. `--wait` stores them
+ * before exiting. Always exits 0: a failing status line must not disturb the
+ * session, so problems are shown in the line and logged to stderr.
  */
-export async function statuslineCommand(runtime: Runtime, flags: { now?: Date }): Promise<number> {
+export async function statuslineCommand(runtime: Runtime, flags: { now?: Date; wait?: boolean; ingest?: string }): Promise<number> {
+  if (flags.ingest) return ingestSpool(runtime, flags.ingest);
   const now = flags.now ?? new Date();
   let parsed: unknown = null;
   try {
@@ -28,20 +37,15 @@ export async function statuslineCommand(runtime: Runtime, flags: { now?: Date })
     config.quota.statusline.source ?? config.sources.find((entry) => /(^|[/-])claude-code$/.test(entry.adapter))?.name ?? 'claude-statusline';
   const readings = claudeStatuslineReadings(parsed, { account, observedAt: now }).map((reading) => parseQuotaReading(reading, { source }));
   const parts = readings.map((reading) => {
-    const used = formatPercent(reading.usedRatio);
     const flag = reading.status === 'rejected' ? ' LIMIT' : (reading.usedRatio ?? 0) >= config.quota.thresholds.warning ? ' !' : '';
     const reset = reading.resetsAt ? ` (${formatCountdown(now, reading.resetsAt)})` : '';
-    return `${reading.window} ${used}${flag}${reset}`;
+    return `${reading.window} ${formatPercent(reading.usedRatio)}${flag}${reset}`;
   });
   let suffix = '';
   if (readings.length > 0) {
     try {
-      const store = await openConfiguredStore(runtime);
-      try {
-        await store.writeQuotaReadings({ source, sourceSystem: 'claude_code', readings, now });
-      } finally {
-        await store.close();
-      }
+      if (flags.wait) await storeReadings(runtime, readings, now);
+      else await spoolAndIngest(runtime, readings, source);
     } catch (error) {
       suffix = ' (not recorded)';
       process.stderr.write(`utt statusline: ${redactSecrets(error instanceof Error ? error.message : String(error), runtime.loaded.secrets)}\n`);
@@ -49,6 +53,57 @@ export async function statuslineCommand(runtime: Runtime, flags: { now?: Date })
   }
   process.stdout.write(`${parts.length > 0 ? parts.join(' · ') : 'quota: waiting for the first response'}${suffix}\n`);
   return 0;
+}
+
+function spoolDirectory(runtime: Runtime): string {
+  const database = runtime.loaded.config.database;
+  return path.resolve(runtime.cwd, database.url ? '.utt' : path.dirname(path.resolve(runtime.cwd, database.path)), 'statusline');
+}
+
+/** Writes the latest readings atomically and, unless an ingest ran within the last minute, starts one in the background. */
+async function spoolAndIngest(runtime: Runtime, readings: readonly QuotaReading[], source: string): Promise<void> {
+  const directory = spoolDirectory(runtime);
+  await mkdir(directory, { recursive: true });
+  const spool = path.join(directory, `${source.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+  const temporary = `${spool}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify(readings));
+  await rename(temporary, spool);
+  const marker = path.join(directory, '.last-ingest');
+  const last = await stat(marker).then((info) => info.mtimeMs, () => 0);
+  if (Date.now() - last < INGEST_INTERVAL_MS) return;
+  await writeFile(marker, '');
+  const now = new Date();
+  await utimes(marker, now, now);
+  const args = [process.argv[1] as string, 'statusline', '--ingest', spool];
+  args.push('--config', runtime.loaded.file);
+  const child = spawn(process.execPath, args, { cwd: runtime.cwd, detached: true, stdio: 'ignore', env: process.env });
+  child.unref();
+}
+
+/** The background half: stores a spool file's readings and removes it (a newer spool written meanwhile is kept for the next run). */
+async function ingestSpool(runtime: Runtime, spool: string): Promise<number> {
+  try {
+    const text = await readFile(spool, 'utf8');
+    const readings = (JSON.parse(text) as Record<string, unknown>[]).map((reading) =>
+      parseQuotaReading(reading as never, { source: String(reading.source) }),
+    );
+    await storeReadings(runtime, readings, new Date());
+    if ((await readFile(spool, 'utf8').catch(() => '')) === text) await rm(spool, { force: true });
+  } catch (error) {
+    process.stderr.write(`utt statusline: ${redactSecrets(error instanceof Error ? error.message : String(error), runtime.loaded.secrets)}\n`);
+  }
+  return 0;
+}
+
+async function storeReadings(runtime: Runtime, readings: readonly QuotaReading[], now: Date): Promise<void> {
+  const store = await openConfiguredStore(runtime);
+  try {
+    const bySource = new Map<string, QuotaReading[]>();
+    for (const reading of readings) bySource.set(reading.source, [...(bySource.get(reading.source) ?? []), reading]);
+    for (const [source, list] of bySource) await store.writeQuotaReadings({ source, sourceSystem: 'claude_code', readings: list, now });
+  } finally {
+    await store.close();
+  }
 }
 
 /** All of stdin, or what arrived within 2 s (a TTY or a stuck pipe must not hang the status line). */

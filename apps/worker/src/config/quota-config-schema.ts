@@ -47,7 +47,8 @@ const channelSchema = z.discriminatedUnion('type', [
 const ruleSchema = z.strictObject({
   /** Unique; keys the alert state. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"'),
-  type: z.enum(['quota-severity', 'underspend', 'source-stale', 'budget']),
+  /** A budgets feature adds its type here and its factory to ALERT_RULE_FACTORIES (alerts/alert-rule.ts). */
+  type: z.enum(['quota-severity', 'underspend', 'source-stale']),
   /** Channel names; default every channel. */
   channels: z.array(z.string().min(1)).optional(),
   /** quota-severity: the least severity that alerts (default WARNING). */
