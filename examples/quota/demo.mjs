@@ -16,9 +16,9 @@ const fakes = await startFakeProviders({ claudePort: 0, webhookPort: 0, onWebhoo
 const env = { ...process.env, UTT_DEMO_CLAUDE_URL: fakes.claudeUrl, UTT_ALERT_WEBHOOK_URL: fakes.webhookUrl, DATABASE_URL: '' };
 
 // Asynchronous: the fakes live in this process and must keep answering while utt runs.
-function utt(args, input) {
+function utt(args, input, now = NOW) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args, '--config', 'examples/quota/quota.config.yaml', '--now', NOW], { cwd: root, env });
+    const child = spawn(process.execPath, [cli, ...args, '--config', 'examples/quota/quota.config.yaml', '--now', now], { cwd: root, env });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -38,7 +38,11 @@ try {
   await utt(['quota', 'resets', '--within', '48h', '--offline']);
   await utt(['quota', 'weekly', '--offline']);
   await utt(['quota', 'underspend', '--offline']);
-  await utt(['statusline'], readFileSync(path.join(root, 'examples/quota/statusline.json'), 'utf8'));
+  // A minute later Claude Code's status line reports 63 % / 23 %. PGlite is single-process:
+  // the statusline spools its readings and the next utt quota stores them.
+  const minuteLater = '2026-12-03T13:31:00Z';
+  await utt(['statusline'], readFileSync(path.join(root, 'examples/quota/statusline.json'), 'utf8'), minuteLater);
+  await utt(['quota', '--offline', '--account', 'max@example.com'], undefined, minuteLater);
   await utt(['alerts']);
   await utt(['alerts']);
   process.stdout.write(`\nthe fake webhook received ${posts.length} message(s):\n${posts.map((text) => `  ${text}`).join('\n')}\n`);

@@ -165,15 +165,22 @@ sources:
     expect(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })).toBe('');
   });
 
-  it('utt statusline prints one line at once and stores the recorded statusline JSON in the background', async () => {
+  it('utt statusline prints one line at once; the readings are stored in the background (PostgreSQL) or by the next utt quota (PGlite)', async () => {
     const input = JSON.stringify({ model: { id: 'claude-sonnet-4-5' }, rate_limits: { five_hour: { used_percentage: 42.3, resets_at: 1796308200 }, seven_day: { used_percentage: 105, resets_at: 1796720400 } } });
     const result = await runWithStdin(['statusline', '--now', NOW], input);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('5h 42% (1h 0m) · 7d 105% LIMIT (4d 19h)\n');
-    // The background process removes the spool file once the readings are stored.
     const spool = path.join(workdir, database.spoolDirectory, 'claude-max.json');
-    const deadline = Date.now() + 45_000;
-    while (Date.now() < deadline && (await readFile(spool).then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 250));
+    if (backend.name === 'pglite') {
+      // PGlite is single-process: the spool waits for the database's owner.
+      expect(JSON.parse(await readFile(spool, 'utf8'))).toHaveLength(2);
+      expect((await utt(['quota', '--offline'])).code).toBe(2);
+    } else {
+      // The background process removes the spool file once the readings are stored.
+      const deadline = Date.now() + 45_000;
+      while (Date.now() < deadline && (await readFile(spool).then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await expect(readFile(spool)).rejects.toThrow();
     const store = await database.open();
     try {
       const readings = await store.listQuotaReadings();

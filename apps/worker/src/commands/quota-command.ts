@@ -16,6 +16,7 @@ import { formatTable } from '../output/format-table';
 import { collectQuota, type QuotaRunResult } from '../quota/collect-quota';
 import { quotaPrometheusText, writeFileAtomically } from '../quota/prometheus-exposition';
 import { formatCountdown, formatPercent, type QuotaStatusRow, quotaStatusRows } from '../quota/quota-view';
+import { ingestStatuslineSpools } from '../quota/statusline-spool';
 import { openConfiguredStore, type Runtime } from '../runtime';
 import { parseTimeFlag, UsageError } from './parse-time-flag';
 
@@ -70,6 +71,8 @@ export async function quotaCommand(runtime: Runtime, view: string | undefined, f
         process.stderr.write(`utt: quota from ${failure.name} failed: ${failure.error}\n`);
       }
     }
+    // Readings `utt statusline` left for the database's owner (always: reading a local file asks no source).
+    await ingestStatuslineSpools(runtime, store);
     const filter = { provider: flags.provider, account: flags.account };
     const history = (await store.listQuotaReadings({ ...filter, since: new Date(now.getTime() - HISTORY_DAYS * 86_400_000), until: now }));
     const latest = latestQuotaReadings(history);

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { claudeSignedInAccount, claudeStatuslineReadings } from '@utt/adapter-claude-code';
 import { parseQuotaReading, type QuotaReading, redactSecrets } from '@utt/core';
 import { formatCountdown, formatPercent } from '../quota/quota-view';
+import { ingestStatuslineSpools, statuslineSpoolDirectory, writeStatuslineSpool } from '../quota/statusline-spool';
 import { openConfiguredStore, type Runtime } from '../runtime';
 
 const STDIN_LIMIT_MS = 2000;
@@ -55,40 +56,36 @@ export async function statuslineCommand(runtime: Runtime, flags: { now?: Date; w
   return 0;
 }
 
-function spoolDirectory(runtime: Runtime): string {
-  const database = runtime.loaded.config.database;
-  return path.resolve(runtime.cwd, database.url ? '.utt' : path.dirname(path.resolve(runtime.cwd, database.path)), 'statusline');
-}
-
-/** Writes the latest readings atomically and, unless an ingest ran within the last minute, starts one in the background. */
+/**
+ * Spools the readings. On PostgreSQL a detached process stores them (at most
+ * once a minute); PGlite allows one process per folder, so there the next
+ * `utt run`, daemon cycle or `utt quota` (the database's owner) stores them.
+ */
 async function spoolAndIngest(runtime: Runtime, readings: readonly QuotaReading[], source: string): Promise<void> {
-  const directory = spoolDirectory(runtime);
-  await mkdir(directory, { recursive: true });
-  const spool = path.join(directory, `${source.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
-  const temporary = `${spool}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(readings));
-  await rename(temporary, spool);
-  const marker = path.join(directory, '.last-ingest');
+  const spool = await writeStatuslineSpool(runtime, source, readings);
+  if (!runtime.loaded.config.database.url) return;
+  const marker = path.join(statuslineSpoolDirectory(runtime), '.last-ingest');
   const last = await stat(marker).then((info) => info.mtimeMs, () => 0);
   if (Date.now() - last < INGEST_INTERVAL_MS) return;
   await writeFile(marker, '');
-  const now = new Date();
-  await utimes(marker, now, now);
-  const args = [process.argv[1] as string, 'statusline', '--ingest', spool];
-  args.push('--config', runtime.loaded.file);
-  const child = spawn(process.execPath, args, { cwd: runtime.cwd, detached: true, stdio: 'ignore', env: process.env });
+  const child = spawn(process.execPath, [process.argv[1] as string, 'statusline', '--ingest', spool, '--config', runtime.loaded.file], {
+    cwd: runtime.cwd,
+    detached: true,
+    stdio: 'ignore',
+    env: process.env,
+  });
   child.unref();
 }
 
-/** The background half: stores a spool file's readings and removes it (a newer spool written meanwhile is kept for the next run). */
+/** The background half: stores one spool file. */
 async function ingestSpool(runtime: Runtime, spool: string): Promise<number> {
   try {
-    const text = await readFile(spool, 'utf8');
-    const readings = (JSON.parse(text) as Record<string, unknown>[]).map((reading) =>
-      parseQuotaReading(reading as never, { source: String(reading.source) }),
-    );
-    await storeReadings(runtime, readings, new Date());
-    if ((await readFile(spool, 'utf8').catch(() => '')) === text) await rm(spool, { force: true });
+    const store = await openConfiguredStore(runtime);
+    try {
+      await ingestStatuslineSpools(runtime, store, spool);
+    } finally {
+      await store.close();
+    }
   } catch (error) {
     process.stderr.write(`utt statusline: ${redactSecrets(error instanceof Error ? error.message : String(error), runtime.loaded.secrets)}\n`);
   }
@@ -98,9 +95,7 @@ async function ingestSpool(runtime: Runtime, spool: string): Promise<number> {
 async function storeReadings(runtime: Runtime, readings: readonly QuotaReading[], now: Date): Promise<void> {
   const store = await openConfiguredStore(runtime);
   try {
-    const bySource = new Map<string, QuotaReading[]>();
-    for (const reading of readings) bySource.set(reading.source, [...(bySource.get(reading.source) ?? []), reading]);
-    for (const [source, list] of bySource) await store.writeQuotaReadings({ source, sourceSystem: 'claude_code', readings: list, now });
+    await store.writeQuotaReadings({ source: readings[0]?.source ?? 'claude-statusline', sourceSystem: 'claude_code', readings, now });
   } finally {
     await store.close();
   }

@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime';
 import { collectSource, type SourceRunResult } from './collect-source';
 import type { PreparedSource } from './prepare-sources';
 import { collectQuota, type QuotaRunResult } from '../quota/collect-quota';
+import { ingestStatuslineSpools } from '../quota/statusline-spool';
 
 export type CycleResult = {
   readonly sources: readonly SourceRunResult[];
@@ -60,6 +61,11 @@ export async function runCycle(
           signal: options.signal,
           now: options.now ?? new Date(),
         });
+  if (!options.range) {
+    await ingestStatuslineSpools(runtime, store).catch((error: unknown) =>
+      runtime.logger.warn('could not store the statusline readings', { error: error instanceof Error ? error.message : String(error) }),
+    );
+  }
   await store.heartbeat(new Date());
   return { sources: results, quota, startedAt, durationMs: Date.now() - clockStart };
 }
