@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTestContext } from '@utt/adapter-testkit';
+import { createTestContext, describeUsageAdapterConformance } from '@utt/adapter-testkit';
 import { createStagedState, isUsageAdapterV1, parseQuotaReading } from '@utt/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiKeyQuotaAdapter } from './api-key-quota-adapter';
@@ -82,7 +82,14 @@ beforeEach(() => {
   seen.length = 0;
 });
 
-// A quota-only source: the usage conformance kit (which needs records) does not apply; the shape does.
+describeUsageAdapterConformance({
+  adapter: apiKeyQuotaAdapter,
+  config: { keys: [{ provider: 'deepseek', key: 'sk-canary-deepseek-0123456789', account: 'ds', baseUrl: 'http://127.0.0.1:9' }] },
+  window: { start: new Date('2026-12-01T00:00:00Z'), end: new Date('2026-12-02T00:00:00Z'), granularity: 'hour' },
+  canarySecrets: ['sk-canary-deepseek-0123456789'],
+  quotaOnly: true,
+});
+
 describe('definition', () => {
   it('is a v1 adapter with collectQuota whose collect() returns no usage', async () => {
     expect(isUsageAdapterV1(apiKeyQuotaAdapter)).toBe(true);
