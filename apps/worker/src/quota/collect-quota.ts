@@ -57,11 +57,15 @@ export async function collectQuota(options: {
       const readings = (await adapter.collectQuota(context)).map((reading, index) =>
         parseQuotaReading(reading, { source: source.name, where: `${source.name} quota reading ${index}` }),
       );
+      const changes = staged.changes();
+      // Nothing read and nothing to remember (quota not configured, or a call gate still closed): write nothing,
+      // so sources that do not read quota get no quota:<name> row.
+      if (readings.length === 0 && changes.set.size === 0 && changes.deleted.length === 0) continue;
       const { stored } = await options.store.writeQuotaReadings({
         source: source.name,
         sourceSystem: adapter.sourceSystem,
         readings,
-        state: staged.changes(),
+        state: changes,
         now: options.now,
       });
       results.push({ name: source.name, status: 'ok', readings: readings.length, stored });
