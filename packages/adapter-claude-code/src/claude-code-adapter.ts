@@ -4,6 +4,7 @@ import { defineAdapter } from '@utt/core';
 import { claudeCodeConfigSchema } from './claude-code-config';
 import { createClaudeCodeFormat } from './claude-code-format';
 import { claudeCodeRoots } from './claude-code-paths';
+import { collectClaudeQuota } from './claude-quota';
 
 // One format for the life of the process: a worker's later cycles find its
 // caches filled, and V8 keeps the code it optimised for the format's parser
@@ -43,4 +44,5 @@ export const claudeCodeAdapter = defineAdapter({
     });
     return records;
   },
+  collectQuota: collectClaudeQuota,
 });

@@ -4,6 +4,7 @@ import { defineAdapter } from '@utt/core';
 import { codexConfigSchema } from './codex-config';
 import { createCodexFormat } from './codex-format';
 import { codexRoots } from './codex-paths';
+import { collectCodexQuota } from './codex-quota';
 
 /**
  * OpenAI Codex CLI usage from its local rollout files: hourly rows per model,
@@ -39,4 +40,5 @@ export const codexAdapter = defineAdapter({
     });
     return records;
   },
+  collectQuota: collectCodexQuota,
 });

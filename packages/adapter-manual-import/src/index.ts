@@ -15,3 +15,4 @@ export { VERSION } from './version';
 
 /** The worker loads adapters by package name and takes the default export. */
 export default manualImportAdapter;
+export { importQuotaFile } from './import-quota-file';

@@ -3,6 +3,7 @@ import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { defineAdapter, type UsageRecord, usageRowKey } from '@utt/core';
 import { ImportFileError } from './import-file-error';
+import { importQuotaFile } from './import-quota-file';
 import { importUsageFile } from './import-usage-file';
 import { manualImportConfigSchema } from './manual-import-config';
 
@@ -28,7 +29,7 @@ export const manualImportAdapter = defineAdapter({
   },
 
   async check(context) {
-    for (const file of resolveFiles(context.config.files, context.configDirectory)) {
+    for (const file of resolveFiles([...context.config.files, ...(context.config.quotaFiles ?? [])], context.configDirectory)) {
       try {
         await access(file, constants.R_OK);
         if (!(await stat(file)).isFile()) return { ok: false, reason: `${file}: is not a file` };
@@ -37,7 +38,7 @@ export const manualImportAdapter = defineAdapter({
         return { ok: false, reason: `${file}: ${code === 'ENOENT' ? 'file not found' : 'cannot be read'}` };
       }
     }
-    const count = context.config.files.length;
+    const count = context.config.files.length + (context.config.quotaFiles?.length ?? 0);
     return { ok: true, detail: `${count} file${count === 1 ? '' : 's'} readable` };
   },
 
@@ -80,6 +81,19 @@ export const manualImportAdapter = defineAdapter({
       }
     }
     return records;
+  },
+
+  /** Quota history from `quotaFiles` (JSON Lines of readings). */
+  async collectQuota(context) {
+    const readings = [];
+    for (const file of resolveFiles(context.config.quotaFiles ?? [], context.configDirectory)) {
+      const imported = await importQuotaFile(file, {
+        skipInvalid: context.config.skipInvalid,
+        onSkipped: (line, reason) => context.logger.warn('skipped an invalid quota line', { file, line, reason }),
+      });
+      for (const reading of imported) readings.push(reading);
+    }
+    return readings;
   },
 });
 

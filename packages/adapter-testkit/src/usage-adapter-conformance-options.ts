@@ -52,6 +52,11 @@ export type UsageAdapterConformanceOptions = {
   readonly now?: Date;
   /** `context.sourceName`. Default `'conformance'`. */
   readonly sourceName?: string;
+  /**
+   * A quota-only source (it implements `collectQuota` and writes no usage):
+   * collect() must then return no records, instead of at least one.
+   */
+  readonly quotaOnly?: boolean;
   /** Given for adapters that call HTTP APIs: enables the retry, deadline and failing-credentials checks. */
   readonly http?: UsageAdapterConformanceHttp;
   /**

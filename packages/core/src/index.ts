@@ -12,6 +12,7 @@ export type {
   UsageAdapterV1Pricer,
 } from './adapter/v1/usage-adapter-v1-pricer';
 export type { UsageAdapterV1Window } from './adapter/v1/usage-adapter-v1-window';
+export type { QuotaObtainedViaV1, QuotaReadingV1, QuotaStatusV1 } from './adapter/v1/quota-reading-v1';
 export { defineAdapter } from './adapter/define-adapter';
 export { readCollectResult } from './adapter/read-collect-result';
 export { describeUsageAdapterV1Problems, isUsageAdapterV1 } from './adapter/is-usage-adapter-v1';
@@ -48,6 +49,27 @@ export {
   providerCostRecordSchema,
   providerCostRowKey,
 } from './record/provider-cost-record';
+
+// Quota readings and their analyses.
+export { effectiveUsedRatio, parseQuotaReading, QUOTA_OBTAINED_VIA, QUOTA_STATUSES, type QuotaReading } from './quota/quota-reading';
+export { classifyQuotaWindow, scopeSuffix } from './quota/classify-quota-window';
+export { quotaReadingsFromHeaders, type RateLimitHeaderOptions, type RateLimitHeaderSource } from './quota/rate-limit-headers';
+export {
+  DEFAULT_QUOTA_THRESHOLDS,
+  latestQuotaReadings,
+  QUOTA_SEVERITY_EXIT_CODES,
+  type QuotaSeverity,
+  quotaSeriesKey,
+  quotaSeverity,
+  type QuotaThresholds,
+  worstQuotaSeverity,
+} from './quota/quota-severity';
+export { type QuotaPace, quotaPace, type QuotaPaceOptions } from './quota/quota-pace';
+export { type QuotaHistoricalPace, quotaHistoricalPace } from './quota/quota-historical-pace';
+export { isoWeekOf, type QuotaExhaustion, type QuotaWeek, quotaWeekly } from './quota/quota-weekly';
+export { type QuotaRotationEntry, type QuotaRotationGroup, rotateQuotaAccounts } from './quota/quota-rotation';
+export { type QuotaUnderspend, type QuotaUnderspendOptions, quotaUnderspend } from './quota/quota-underspend';
+export { quotaResets } from './quota/quota-resets';
 
 // Time.
 export { GRANULARITIES, type Granularity, isGranularity } from './time/granularity';

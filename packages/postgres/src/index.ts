@@ -26,6 +26,8 @@ export {
 export type { ReconcileQuery, ReconcileRow } from './reconcile';
 export type { VerificationCheck, VerifyOptions, VerifySource } from './verify';
 export type { SourceFreshness } from './freshness';
+export { QUOTA_DEDUPE_MS, type QuotaReadingsQuery, type QuotaReadingsWrite, quotaStatusSource } from './quota-readings';
+export type { AlertObservation, AlertPrevious, AlertStateRow } from './alert-state';
 
 // @utt/tracker's sink.
 export { createTrackerSink, type TrackedCell } from './tracked-calls';

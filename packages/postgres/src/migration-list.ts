@@ -3,6 +3,7 @@ import providerCostSql from '../../../sql/migrations/0002_provider_cost.sql';
 import sourceStateSql from '../../../sql/migrations/0003_source_state.sql';
 import priceProvenanceSql from '../../../sql/migrations/0004_price_provenance.sql';
 import trackedCallsSql from '../../../sql/migrations/0006_tracked_calls.sql';
+import quotaSql from '../../../sql/migrations/0007_quota.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0003_source_state', sql: sourceStateSql },
   { name: '0004_price_provenance', sql: priceProvenanceSql },
   { name: '0006_tracked_calls', sql: trackedCallsSql },
+  { name: '0007_quota', sql: quotaSql },
 ];

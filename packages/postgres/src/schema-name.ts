@@ -32,6 +32,8 @@ export type StoreTables = {
   readonly rollupWatermark: string;
   readonly providerCost: string;
   readonly sourceState: string;
+  readonly quotaReading: string;
+  readonly alertState: string;
   readonly migrations: string;
   readonly trackedCall: string;
   readonly trackedCellCarry: string;
@@ -49,6 +51,8 @@ export function storeTables(schema: string): StoreTables {
     rollupWatermark: `${quoted}.rollup_watermark`,
     providerCost: `${quoted}.provider_cost`,
     sourceState: `${quoted}.source_state`,
+    quotaReading: `${quoted}.quota_reading`,
+    alertState: `${quoted}.alert_state`,
     migrations: `${quoted}.utt_migrations`,
     trackedCall: `${quoted}.tracked_call`,
     trackedCellCarry: `${quoted}.tracked_cell_carry`,

@@ -18,6 +18,15 @@ import { getWatermark, listWatermarks, type SourceWatermark } from './watermark'
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
 import { pruneTrackedCalls, readSpend, writeTrackedCalls } from './tracked-calls';
 import type { SpendQueryV1, TrackedCallV1 } from '@utt/core';
+import { type AlertObservation, type AlertPrevious, type AlertStateRow, listAlertStates, transitionAlert } from './alert-state';
+import {
+  latestQuotaReadingRows,
+  listQuotaReadings,
+  type QuotaReadingsQuery,
+  type QuotaReadingsWrite,
+  writeQuotaReadings,
+} from './quota-readings';
+import type { QuotaReading } from '@utt/core';
 
 /** The utt store: everything the worker, the CLI and an application need from the database. */
 export type UsageStore = {
@@ -55,6 +64,18 @@ export type UsageStore = {
   readSpend(queries: readonly SpendQueryV1[]): Promise<string[]>;
   /** Retention: deletes tracked calls of hours before `before`; their cells keep their totals. */
   pruneTrackedCalls(options: { before: Date; sourceSystem?: string }): Promise<{ deleted: number }>;
+  /** A source's quota readings, its collector state and its `quota:<source>` status, in one transaction. */
+  writeQuotaReadings(write: QuotaReadingsWrite): Promise<{ stored: number; confirmed: number }>;
+  /** Quota readings in time order. */
+  listQuotaReadings(query?: QuotaReadingsQuery): Promise<QuotaReading[]>;
+  /** The newest quota reading of every source, account and window. */
+  latestQuotaReadings(query?: QuotaReadingsQuery): Promise<QuotaReading[]>;
+  /** Stores an alert rule's level for a subject; on a change, runs `notify` in the same transaction. */
+  transitionAlert(
+    observation: AlertObservation,
+    notify: (previous: AlertPrevious) => Promise<string | void>,
+  ): Promise<{ notified: boolean; previous: AlertPrevious }>;
+  listAlertStates(): Promise<AlertStateRow[]>;
   close(): Promise<void>;
 };
 
@@ -78,6 +99,11 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     writeTrackedCalls: (calls) => writeTrackedCalls(client, tables, calls),
     readSpend: (queries) => readSpend(client, tables, queries),
     pruneTrackedCalls: (options) => pruneTrackedCalls(client, tables, options),
+    writeQuotaReadings: (write) => writeQuotaReadings(client, tables, write),
+    listQuotaReadings: (query) => listQuotaReadings(client, tables, query),
+    latestQuotaReadings: (query) => latestQuotaReadingRows(client, tables, query),
+    transitionAlert: (observation, notify) => transitionAlert(client, tables, observation, notify),
+    listAlertStates: () => listAlertStates(client, tables),
     close: () => client.close(),
   };
 }

@@ -195,6 +195,84 @@ export const COMMANDS: readonly CommandSpec[] = [
         dryRun: booleanFlag(args, 'dry-run'),
       }),
   },
+  {
+    name: 'quota',
+    summary: 'quota and rate limits: status and pace, weekly history, resets, rotation, underspend',
+    usage:
+      'quota [weekly|resets|rotate|underspend] [--provider P] [--account A] [--json] [--offline] [--within 48h] [--since ISO] [--format prometheus [--output FILE]]',
+    details: [
+      'status      per account and window: used, status, severity, reset countdown, pace (default view)',
+      'weekly      per ISO week and account: peak and average of the weekly window; every exhaustion',
+      'resets      the reset schedule, soonest first (--within, default 48h)',
+      'rotate      accounts ranked by headroom; rejected, invalid and auth-required ones last, with why',
+      'underspend  windows about to reset with quota left that the weekly window could absorb',
+      '',
+      'Reads fresh readings from every quota-capable source first (no model call; a gated source',
+      'keeps its last reading), unless --offline. Exit codes of the status view: 0 OK, 1 WARNING,',
+      '2 CRITICAL, 3 UNKNOWN. --format prometheus writes the node_exporter textfile format',
+      '(atomically with --output FILE).',
+    ].join('\n'),
+    options: {
+      provider: { type: 'string', value: 'P', description: 'only this provider (anthropic, openai, …)' },
+      account: { type: 'string', value: 'A', description: 'only this account' },
+      within: { type: 'string', value: 'DURATION', description: 'resets: how far ahead (default 48h)' },
+      since: { type: 'string', value: 'ISO', description: 'weekly: from this date (default 8 weeks ago)' },
+      format: { type: 'string', value: 'table|json|prometheus', description: 'output format (default table)' },
+      output: { type: 'string', value: 'FILE', description: 'with --format prometheus: write this file atomically instead of stdout' },
+      offline: { type: 'boolean', description: 'read only the database; ask no source' },
+      json,
+    },
+    subcommands: ['weekly', 'resets', 'rotate', 'underspend'],
+    maxPositionals: 1,
+    needsSourceCredentials: true,
+    run: async (runtime, args) =>
+      (await import('./quota-command')).quotaCommand(runtime, args.positionals[0], {
+        json: booleanFlag(args, 'json'),
+        provider: stringFlag(args, 'provider'),
+        account: stringFlag(args, 'account'),
+        within: stringFlag(args, 'within'),
+        since: stringFlag(args, 'since'),
+        format: stringFlag(args, 'format'),
+        output: stringFlag(args, 'output'),
+        offline: booleanFlag(args, 'offline'),
+        now: args.now,
+      }),
+  },
+  {
+    name: 'statusline',
+    summary: "Claude Code's status line: records the rate_limits it pipes in, prints one short line",
+    usage: 'statusline',
+    details: [
+      'Set in ~/.claude/settings.json: {"statusLine": {"type": "command", "command": "utt statusline --config /path/utt.config.yaml"}}.',
+      'Reads the JSON on stdin, prints one line at once and exits 0, even when the database is',
+      'unavailable: a status line must never break the session. Its five_hour and seven_day windows',
+      'become quota readings (quota.statusline.source and .account in the config), spooled beside the',
+      'database and stored by a background process (PostgreSQL, at most once a minute) or by the next',
+      'utt run / utt quota (PGlite, one process per folder); --wait stores them before exiting.',
+    ].join('\n'),
+    options: {
+      wait: { type: 'boolean', description: 'store the readings before exiting (default: spool them for a background process or the next utt quota)' },
+      ingest: { type: 'string', value: 'FILE', description: 'internal: store a spool file written by a previous statusline run' },
+    },
+    needsSourceCredentials: false,
+    run: async (runtime, args) =>
+      (await import('./statusline-command')).statuslineCommand(runtime, { now: args.now, wait: booleanFlag(args, 'wait'), ingest: stringFlag(args, 'ingest') }),
+  },
+  {
+    name: 'alerts',
+    summary: 'evaluate the alert rules: notify once per crossing and once on recovery',
+    usage: 'alerts [--dry-run] [--json]',
+    details: [
+      'Rules (alerts.rules): quota-severity, underspend, source-stale. Their state is kept in the database,',
+      'so separate cron runs notify once per crossing. Channels (alerts.channels): slack (incoming-webhook',
+      'JSON), ntfy, stdout. Exit 0 when every notification was delivered, 2 when one failed (it is retried',
+      'on the next run).',
+    ].join('\n'),
+    options: { 'dry-run': { type: 'boolean', description: 'show what each rule concludes; store and send nothing' }, json },
+    needsSourceCredentials: false,
+    run: async (runtime, args) =>
+      (await import('./alerts-command')).alertsCommand(runtime, { dryRun: booleanFlag(args, 'dry-run'), json: booleanFlag(args, 'json'), now: args.now }),
+  },
 ];
 
 // Appended, not sorted in: keeps merges of branches that add commands simple.

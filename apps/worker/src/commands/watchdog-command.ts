@@ -1,7 +1,7 @@
 import { EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
 import { formatTable } from '../output/format-table';
 import { openConfiguredStore, type Runtime } from '../runtime';
-import { HEARTBEAT_SOURCE } from '@utt/postgres';
+import { HEARTBEAT_SOURCE, quotaStatusSource } from '@utt/postgres';
 import { parseDurationFlag } from './parse-time-flag';
 
 
@@ -42,6 +42,10 @@ export async function watchdogCommand(runtime: Runtime, flags: { staleAfter?: st
     for (const source of sources) {
       if (!source.enabled) continue;
       judge(source.name, flags.staleAfter ? heartbeatLimit : (source.staleAfter ?? worker.staleAfter), source.paused);
+      // A source that reads quota has its own row, `quota:<name>`: watched once it exists.
+      if (statuses.has(quotaStatusSource(source.name))) {
+        judge(quotaStatusSource(source.name), flags.staleAfter ? heartbeatLimit : (source.staleAfter ?? worker.staleAfter), source.paused);
+      }
     }
     process.stdout.write(`${formatTable(['source', 'state', 'last success', 'last error'], lines)}\n`);
     if (stale.length > 0) {

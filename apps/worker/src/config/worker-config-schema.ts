@@ -1,6 +1,7 @@
 import { GRANULARITIES, parseDuration, z } from '@utt/core';
 import { priceOverrideSchema } from '@utt/pricing';
 import { budgetConfigSchema } from '@utt/tracker';
+import { alertsConfigSchema, quotaConfigSchema } from './quota-config-schema';
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
   if (typeof value === 'number') {
@@ -79,6 +80,8 @@ export const workerConfigSchema = z.strictObject({
   budgets: z.array(budgetConfigSchema).default([]),
   /** IANA zone whose calendar days and months budgets use (default UTC). */
   reportingTimeZone: z.string().default('UTC'),
+  quota: quotaConfigSchema,
+  alerts: alertsConfigSchema,
   sources: z
     .array(sourceSchema)
     .default([])

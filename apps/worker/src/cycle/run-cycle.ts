@@ -3,9 +3,13 @@ import { workerPriceRegistry } from '../pricing/worker-price-registry';
 import type { Runtime } from '../runtime';
 import { collectSource, type SourceRunResult } from './collect-source';
 import type { PreparedSource } from './prepare-sources';
+import { collectQuota, type QuotaRunResult } from '../quota/collect-quota';
+import { ingestStatuslineSpools } from '../quota/statusline-spool';
 
 export type CycleResult = {
   readonly sources: readonly SourceRunResult[];
+  /** Quota readings of the sources whose adapter reads quota (not on a backfill). */
+  readonly quota?: readonly QuotaRunResult[];
   readonly startedAt: Date;
   readonly durationMs: number;
 };
@@ -43,11 +47,30 @@ export async function runCycle(
       }),
     );
   }
+  const quota =
+    options.range || options.signal.aborted
+      ? []
+      : await collectQuota({
+          prepared,
+          store,
+          worker: runtime.loaded.config.worker,
+          env: runtime.env,
+          fetch: options.fetch ?? globalThis.fetch,
+          logger: runtime.logger,
+          secrets: runtime.loaded.secrets,
+          signal: options.signal,
+          now: options.now ?? new Date(),
+        });
+  if (!options.range) {
+    await ingestStatuslineSpools(runtime, store).catch((error: unknown) =>
+      runtime.logger.warn('could not store the statusline readings', { error: error instanceof Error ? error.message : String(error) }),
+    );
+  }
   await store.heartbeat(new Date());
-  return { sources: results, startedAt, durationMs: Date.now() - clockStart };
+  return { sources: results, quota, startedAt, durationMs: Date.now() - clockStart };
 }
 
 /** 0: every source succeeded (or is paused); 2: some failed, the others were written. */
 export function cycleExitCode(result: CycleResult): 0 | 2 {
-  return result.sources.some((source) => source.status === 'error') ? 2 : 0;
+  return result.sources.some((source) => source.status === 'error') || result.quota?.some((quota) => quota.status === 'error') ? 2 : 0;
 }

@@ -23,5 +23,11 @@ export function formatCycle(result: CycleResult): string {
   const counts = ['ok', 'error', 'paused'].map(
     (status) => `${result.sources.filter((source) => source.status === status).length} ${status === 'error' ? 'failed' : status}`,
   );
-  return [table, ...(failures.length > 0 ? ['', 'failures:', ...failures] : []), '', `cycle: ${counts.join(', ')} in ${result.durationMs} ms`].join('\n');
+  for (const quota of result.quota ?? []) {
+    if (quota.status === 'error') failures.push(`  ${quota.name} quota: ${quota.error ?? 'failed'}`);
+  }
+  const quotaLine = (result.quota ?? []).length > 0
+    ? ['', `quota: ${(result.quota ?? []).map((quota) => `${quota.name} ${quota.status === 'ok' ? `${quota.readings} readings (${quota.stored} new)` : 'failed'}`).join(', ')}`]
+    : [];
+  return [table, ...quotaLine, ...(failures.length > 0 ? ['', 'failures:', ...failures] : []), '', `cycle: ${counts.join(', ')} in ${result.durationMs} ms`].join('\n');
 }

@@ -12,6 +12,12 @@ export async function checkRecordSchema(options: UsageAdapterConformanceOptions)
   return withConformanceHarness(options, async (harness) => {
     const outcome = await harness.collect();
     if (!outcome.records) return [describeFailure(outcome)];
+    if (options.quotaOnly) {
+      const problems: string[] = [];
+      if (typeof options.adapter.collectQuota !== 'function') problems.push('quotaOnly: the adapter has no collectQuota');
+      if (outcome.records.length > 0) problems.push(`quotaOnly: collect() returned ${outcome.records.length} records; a quota-only source returns none`);
+      return problems;
+    }
     if (outcome.records.length === 0) {
       return ['collect() returned no records for the window: choose a window and config (or fake answers) that produce some'];
     }

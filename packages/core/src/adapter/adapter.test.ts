@@ -113,6 +113,8 @@ describe('isUsageAdapterV1 / describeUsageAdapterV1Problems', () => {
     expect(describeUsageAdapterV1Problems(goodAdapter())).toEqual([]);
     expect(isUsageAdapterV1(goodAdapter())).toBe(true);
     expect(isUsageAdapterV1({ ...goodAdapter(), check: async () => ({ ok: true }) })).toBe(true);
+    // Quota is an optional capability added to v1: an adapter with or without it is a v1 adapter.
+    expect(isUsageAdapterV1({ ...goodAdapter(), collectQuota: async () => [] })).toBe(true);
     expect(isUsageAdapterV1({ ...goodAdapter(), capabilities: { ...capabilities, maxBackfillDays: 90 } })).toBe(true);
   });
 
@@ -135,6 +137,7 @@ describe('isUsageAdapterV1 / describeUsageAdapterV1Problems', () => {
     ['a plain object as schema', { configSchema: { parse() {} } }, /^configSchema is not a Standard Schema$/],
     ['no collect', { collect: undefined }, /^collect is not a function$/],
     ['a check that is not a function', { check: true }, /^check is not a function$/],
+    ['a collectQuota that is not a function', { collectQuota: {} }, /^collectQuota is not a function$/],
     ['no capabilities', { capabilities: undefined }, /^capabilities missing$/],
     ['no granularities', { capabilities: { ...capabilities, granularities: [] } }, /^capabilities\.granularities must list/],
     ['windowed missing', { capabilities: { ...capabilities, windowed: undefined } }, /^capabilities\.windowed must be a boolean$/],

@@ -22,6 +22,7 @@ export function describeUsageAdapterV1Problems(value: unknown): string[] {
   if (candidate.collectProviderCosts !== undefined && typeof candidate.collectProviderCosts !== 'function') {
     problems.push('collectProviderCosts is not a function');
   }
+  if (candidate.collectQuota !== undefined && typeof candidate.collectQuota !== 'function') problems.push('collectQuota is not a function');
   const capabilities = candidate.capabilities as Record<string, unknown> | undefined;
   if (typeof capabilities !== 'object' || capabilities === null) {
     problems.push('capabilities missing');

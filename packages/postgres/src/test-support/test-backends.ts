@@ -92,6 +92,6 @@ export function useTestStore(backend: TestBackend): () => UsageStore {
 /** Empties the three tables between tests of one suite (DELETE: on PGlite, TRUNCATE costs ~100 ms a table). */
 export async function clearTables(store: UsageStore): Promise<void> {
   await store.client.exec(
-    ['token_usage', 'watchdog_status', 'rollup_watermark', 'provider_cost', 'source_state'].map((table) => `DELETE FROM "${store.schema}".${table};`).join('\n'),
+    ['token_usage', 'watchdog_status', 'rollup_watermark', 'provider_cost', 'source_state', 'quota_reading', 'alert_state'].map((table) => `DELETE FROM "${store.schema}".${table};`).join('\n'),
   );
 }

@@ -5,6 +5,7 @@ import type { UsageAdapterV1CheckResult } from './usage-adapter-v1-check-result'
 import type { UsageAdapterV1CollectResult } from './usage-adapter-v1-collect-result';
 import type { UsageAdapterV1Context } from './usage-adapter-v1-context';
 import type { UsageAdapterV1Window } from './usage-adapter-v1-window';
+import type { QuotaReadingV1 } from './quota-reading-v1';
 
 /**
  * Version 1 of the utt adapter contract. Fields are only ever added as
@@ -36,4 +37,13 @@ export type UsageAdapterV1<TConfig = unknown> = {
     window: UsageAdapterV1Window,
     context: UsageAdapterV1Context<TConfig>,
   ) => Promise<readonly ProviderCostRecordInput[]>;
+  /**
+   * Optional capability (added to v1 without breaking it): how close each
+   * account is to its limits, now. Returns one reading per account and window;
+   * the worker writes them to the quota history in one transaction. It is
+   * called by `utt run` and `utt quota`, so it must be cheap and must not spend
+   * quota unless the user opted into probing; an adapter that polls a
+   * rate-limited endpoint keeps its own gate in `context.state`.
+   */
+  readonly collectQuota?: (context: UsageAdapterV1Context<TConfig>) => Promise<readonly QuotaReadingV1[]>;
 };

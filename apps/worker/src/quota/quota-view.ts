@@ -1,0 +1,55 @@
+import {
+  effectiveUsedRatio,
+  type QuotaHistoricalPace,
+  quotaHistoricalPace,
+  type QuotaPace,
+  quotaPace,
+  type QuotaReading,
+  type QuotaSeverity,
+  quotaSeverity,
+  type QuotaThresholds,
+} from '@utt/core';
+
+/** One account window as `utt quota` shows it. */
+export type QuotaStatusRow = {
+  readonly reading: QuotaReading;
+  /** The used ratio that counts now (0 after a reset passed). */
+  readonly usedRatio: number | null;
+  readonly severity: QuotaSeverity;
+  /** Not confirmed within quota.staleAfter: the number may have moved since. */
+  readonly stale: boolean;
+  readonly pace: QuotaPace | null;
+  readonly historicalPace: QuotaHistoricalPace | null;
+};
+
+/** Severity, staleness and pace of the latest reading of every window. */
+export function quotaStatusRows(
+  latest: readonly QuotaReading[],
+  history: readonly QuotaReading[],
+  options: { now: Date; thresholds: QuotaThresholds; staleAfterMs: number },
+): QuotaStatusRow[] {
+  return latest.map((reading) => ({
+    reading,
+    usedRatio: effectiveUsedRatio(reading, options.now),
+    severity: quotaSeverity(reading, options.now, options.thresholds),
+    stale: options.now.getTime() - reading.confirmedAt.getTime() > options.staleAfterMs,
+    pace: quotaPace(reading, options.now, { history }),
+    historicalPace: reading.windowSeconds !== null && reading.windowSeconds >= 86_400 ? quotaHistoricalPace(reading, history, options.now) : null,
+  }));
+}
+
+export function formatPercent(ratio: number | null): string {
+  if (ratio === null) return '?';
+  return `${Math.round(ratio * 100)}%`;
+}
+
+/** `4h 12m`, `2d 3h`, `now`. */
+export function formatCountdown(now: Date, at: Date | null): string {
+  if (at === null) return '';
+  const minutes = Math.round((at.getTime() - now.getTime()) / 60_000);
+  if (minutes <= 0) return 'passed';
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h ${minutes % 60}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
