@@ -27,6 +27,26 @@ export type { ReconcileQuery, ReconcileRow } from './reconcile';
 export type { VerificationCheck, VerifyOptions, VerifySource } from './verify';
 export type { SourceFreshness } from './freshness';
 
+// Dashboard reads: breakdowns in a reporting time zone, data quality.
+export {
+  USAGE_DIMENSIONS,
+  usageBreakdown,
+  validateTimeZone,
+  type UsageBreakdownQuery,
+  type UsageBreakdownRow,
+  type UsageDimension,
+  type UsageFilter,
+} from './usage-breakdown';
+export {
+  pricingCoverage,
+  unpricedModels,
+  usageDimensionValues,
+  type PricingCoverageRow,
+  type UnpricedModel,
+  type UsageDimensionValues,
+  type UsageRange,
+} from './usage-quality';
+
 // Migrations (the SQL files are bundled).
 export { MIGRATIONS, type Migration } from './migration-list';
 
