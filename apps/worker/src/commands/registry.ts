@@ -184,6 +184,28 @@ export const COMMANDS: readonly CommandSpec[] = [
         dryRun: booleanFlag(args, 'dry-run'),
       }),
   },
+  {
+    name: 'serve',
+    summary: 'the web dashboard and JSON API (read-only), on 127.0.0.1:8787 by default',
+    usage: 'serve [--host ADDRESS] [--port N] [--allow-host NAMES]',
+    details: [
+      'Binds loopback unless told otherwise. On any other address it needs a token in UTT_SERVE_TOKEN (16+ characters):',
+      'browsers open the printed URL with ?token=… once and get a session cookie; curl sends "Authorization: Bearer …".',
+      'Days and months use dashboard.timeZone (default UTC). Stops cleanly on SIGINT or SIGTERM.',
+    ].join('\n'),
+    options: {
+      host: { type: 'string', value: 'ADDRESS', description: 'address to bind (default: dashboard.host, 127.0.0.1)' },
+      port: { type: 'string', value: 'N', description: 'port (default: dashboard.port, 8787; 0 picks a free one)' },
+      'allow-host': { type: 'string', value: 'NAMES', description: 'comma-separated Host names to answer besides localhost (a reverse proxy\'s name)' },
+    },
+    needsSourceCredentials: false,
+    run: async (runtime, args) =>
+      (await import('./serve-command')).serveCommand(runtime, {
+        host: stringFlag(args, 'host'),
+        port: stringFlag(args, 'port'),
+        allowHost: stringFlag(args, 'allow-host'),
+      }),
+  },
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

@@ -70,6 +70,27 @@ export const workerConfigSchema = z.strictObject({
     })
     .prefault({}),
   pricing: pricingSchema.prefault({}),
+  /** `utt serve`: the web dashboard. */
+  dashboard: z
+    .strictObject({
+      /** The installation's reporting time zone (IANA): days, months and timestamps on every page. */
+      timeZone: z
+        .string()
+        .default('UTC')
+        .refine((zone) => {
+          try {
+            new Intl.DateTimeFormat('en-US', { timeZone: zone });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'must be an IANA time zone name such as UTC or Europe/Berlin'),
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(8787),
+      /** Host names (Host header) answered besides the loopback names, e.g. the name a reverse proxy uses. */
+      allowedHosts: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
   sources: z
     .array(sourceSchema)
     .default([])
