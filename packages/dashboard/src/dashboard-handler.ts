@@ -1,7 +1,7 @@
 import { StoreArgumentError, usageDimensionValues, validateTimeZone } from '@utt/postgres';
 import { tableToCsv } from './csv';
 import type { DashboardOptions, ResolvedOptions } from './dashboard-options';
-import { FilterError, parseFilters } from './filters';
+import { FilterError, parseFilters, usageFilter } from './filters';
 import { html, type SafeHtml } from './html';
 import { answerApi } from './json-api';
 import { renderFilterForm, renderLayout, STYLE_SHEET } from './layout';
@@ -112,7 +112,12 @@ async function route(path: string, url: URL, options: ResolvedOptions): Promise<
     const format = url.searchParams.get('format') ?? 'html';
     if (format !== 'html' && format !== 'csv' && format !== 'json') throw new FilterError('format', 'must be html, csv or json');
     const needsValues = page.form.some((field) => field === 'provider' || field === 'model' || field === 'source');
-    const [result, values] = await Promise.all([page.render(context), format === 'html' && needsValues ? usageDimensionValues(options.store) : null]);
+    const [result, values] = await Promise.all([
+      page.render(context),
+      format === 'html' && needsValues
+        ? usageDimensionValues(options.store, { since: usageFilter(filters, options.timeZone).since, until: usageFilter(filters, options.timeZone).until })
+        : null,
+    ]);
     if (format === 'json') {
       const wanted = url.searchParams.get('table');
       const tables = wanted ? result.tables.filter((table) => table.id === wanted) : result.tables;

@@ -8,6 +8,7 @@ import type { Page, PageContext } from '../page';
 import { seriesTable, toDailySeries } from '../series';
 import { judgeSources } from '../source-health';
 import { renderStackedBarChart } from '../stacked-bar-chart';
+import { sumRows } from '../row-sums';
 import { addDays, daysInMonth, firstOfMonth, formatLocalDate, localDatesBetween, startOfLocalDay } from '../zoned-time';
 
 const DAY_MS = 86_400_000;
@@ -61,16 +62,24 @@ export const overviewPage: Page = {
     const at = (date: typeof today) => startOfLocalDay(date, timeZone);
     const sameDayLastMonth = addDays(lastMonthStart, Math.min(today.day, daysInMonth(lastMonthStart)));
     const scope = { ...usageFilter(filters, timeZone), since: undefined, until: undefined };
-    const [monthRows, lastMonthRows, lastMonthToDateRows, recentRows, anomalyRows, chartRows, statuses, watermarks] = await Promise.all([
-      usageBreakdown(store, { ...scope, by: ['provider'], since: at(monthStart), until: at(nextMonthStart), timeZone }),
-      usageBreakdown(store, { ...scope, by: [], since: at(lastMonthStart), until: at(monthStart), timeZone }),
-      usageBreakdown(store, { ...scope, by: [], since: at(lastMonthStart), until: at(sameDayLastMonth), timeZone }),
-      usageBreakdown(store, { ...scope, by: [], since: at(addDays(today, -7)), until: at(today), timeZone }),
-      usageBreakdown(store, { ...scope, by: ['provider', 'model'], period: 'day', since: at(addDays(today, -8)), until: at(today), timeZone }),
+    // Two reads: this month and last month per day, provider and model (every
+    // figure of the month, the forecast and the anomaly rule come from it), and
+    // the chart's range.
+    const [twoMonths, chartRows, statuses, watermarks] = await Promise.all([
+      usageBreakdown(store, { ...scope, by: ['provider', 'model'], period: 'day', since: at(lastMonthStart), until: at(nextMonthStart), timeZone }),
       usageBreakdown(store, { ...usageFilter(filters, timeZone), by: [filters.stack], period: 'day', timeZone }),
       store.listStatus(),
       store.listWatermarks(),
     ]);
+    const between = (from: typeof today, to: typeof today) => {
+      const [low, high] = [formatLocalDate(from), formatLocalDate(to)];
+      return twoMonths.filter((row) => row.period !== null && row.period >= low && row.period < high);
+    };
+    const monthRows = sumRows(between(monthStart, nextMonthStart), (row) => ({ period: null, groups: [row.groups[0] ?? ''] }));
+    const lastMonthRows = between(lastMonthStart, monthStart);
+    const lastMonthToDateRows = between(lastMonthStart, sameDayLastMonth);
+    const recentRows = between(addDays(today, -7), today);
+    const anomalyRows = between(addDays(today, -8), today);
 
     const monthSpend = total(monthRows, (row) => row.spendUsd);
     const monthFlatFees = total(monthRows, (row) => row.flatFeeUsd);

@@ -7,6 +7,7 @@ import { tableWithExports } from '../layout';
 import type { Page } from '../page';
 import { seriesTable, toDailySeries } from '../series';
 import { renderStackedBarChart } from '../stacked-bar-chart';
+import { sumRows } from '../row-sums';
 import { formatLocalDate } from '../zoned-time';
 
 /** cached_read / (input + cached_read + cached_write); null when the source does not report cache reads. */
@@ -55,10 +56,9 @@ export const usagePage: Page = {
     const { store, timeZone } = context.options;
     const { filters } = context;
     const filter = usageFilter(filters, timeZone);
-    const [rows, dailyRows] = await Promise.all([
-      usageBreakdown(store, { ...filter, by: [filters.by], timeZone }),
-      usageBreakdown(store, { ...filter, by: [filters.by], period: 'day', timeZone }),
-    ]);
+    // One read of the range, per day and group; the totals per group are summed from it.
+    const dailyRows = await usageBreakdown(store, { ...filter, by: [filters.by], period: 'day', timeZone });
+    const rows = sumRows(dailyRows, (row) => ({ period: null, groups: row.groups }));
     const label = DIMENSION_LABELS[filters.by];
     const sorted = [...rows].sort((a, b) => Number(b.spendUsd ?? 0) - Number(a.spendUsd ?? 0) || b.unpricedTokens - a.unpricedTokens);
     const table: DataTable = {
