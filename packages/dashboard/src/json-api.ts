@@ -3,7 +3,7 @@ import type { ResolvedOptions } from './dashboard-options';
 import { FilterError, parseFilters, usageFilter } from './filters';
 import { judgeSources } from './source-health';
 import { addDays, formatLocalDate, type LocalDate } from './zoned-time';
-import { displayGroup } from './pages/usage-page';
+import { cacheHitRatio, displayGroup } from './pages/usage-page';
 
 /** The stable JSON API, version 1. Every endpoint is GET and takes the pages' filter parameters. */
 export const API_ENDPOINTS = [
@@ -26,6 +26,7 @@ function breakdownJson(row: Awaited<ReturnType<typeof usageBreakdown>>[number], 
     outputTokens: row.outputTokens,
     reasoningTokens: row.reasoningTokens,
     requests: row.requests,
+    cacheHitRatio: cacheHitRatio(row),
     spendUsd: row.spendUsd,
     meteredUsd: row.meteredUsd,
     flatFeeUsd: row.flatFeeUsd,

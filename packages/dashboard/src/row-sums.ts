@@ -3,7 +3,7 @@ import { addDecimals } from './format';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const COUNTERS = ['inputTokens', 'outputTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'requests'] as const;
+const COUNTERS = ['inputTokens', 'outputTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'requests', 'cacheReportingInputTokens'] as const;
 const MONEY = ['spendUsd', 'meteredUsd', 'flatFeeUsd', 'coveredUsd'] as const;
 
 function nullableSum(a: number | null, b: number | null): number | null {

@@ -79,6 +79,17 @@ describe.each(TEST_BACKEND_NAMES)('dashboard handler on %s', (backend) => {
     expect(html).toContain(`data-value="${row?.spendUsd}"`);
   });
 
+  it('computes the cache hit ratio over rows that report cache reads only', async () => {
+    const json = (await (await get(handler, '/usage?by=provider&from=2026-10-20&to=2026-10-20&format=json&table=breakdown')).json()) as {
+      tables: { rows: { group: string; cacheHit: number | null }[] }[];
+    };
+    const ratio = (provider: string) => json.tables[0]?.rows.find((row) => row.group === provider)?.cacheHit;
+    // 20 October: only the two coding-agent rows (20,000 input, 500,000 read, 30,000 written each).
+    expect(ratio('anthropic')).toBeCloseTo(500_000 / 550_000, 12);
+    const all = (await (await get(handler, '/usage?by=provider&format=json&table=breakdown')).json()) as typeof json;
+    expect(all.tables[0]?.rows.find((row) => row.group === 'mistral')?.cacheHit).toBeNull();
+  });
+
   it('masks key ids in the breakdown by API key', async () => {
     const csv = await (await get(handler, '/usage?by=api_key&format=csv')).text();
     for (const key of SEEDED_API_KEYS) expect(csv).not.toContain(key);

@@ -15,7 +15,7 @@ describe.each(TEST_BACKENDS)('usage breakdown on $name', (backend) => {
       rows: [
         // 23:30 UTC on 1 March is 2 March in Berlin.
         usageRow({ source_system: 'litellm', bucket_start: new Date('2025-03-01T23:00:00Z'), provider: 'openai', model: 'gpt-4o', user_id: 'alice', input_tokens: 100, output_tokens: 10, cached_read_tokens: 50, cost_usd: '0.10', cost_source: 'computed', price_ref: 'genai-prices@1:openai/gpt-4o@2025-01-01' }),
-        usageRow({ source_system: 'litellm', bucket_start: new Date('2025-03-01T10:00:00Z'), provider: 'openai', model: 'gpt-4o', user_id: 'bob', input_tokens: 200, output_tokens: 20, cost_usd: '0.20', cost_source: 'computed' }),
+        usageRow({ source_system: 'litellm', bucket_start: new Date('2025-03-01T10:00:00Z'), provider: 'openai', model: 'gpt-4o', user_id: 'bob', input_tokens: 200, output_tokens: 20, cost_usd: '0.20', cost_source: 'computed', price_ref: 'override:openai/gpt-4o' }),
         // Unpriced: counted beside the money, never as $0.
         usageRow({ source_system: 'litellm', bucket_start: new Date('2025-03-01T10:00:00Z'), provider: 'mistral', model: 'mystery', input_tokens: 7, output_tokens: 3, unpriced_reason: 'no price for mistral/mystery' }),
       ],
@@ -50,6 +50,8 @@ describe.each(TEST_BACKENDS)('usage breakdown on $name', (backend) => {
       inputTokens: 1307,
       cachedReadTokens: 50,
       cachedWriteTokens: null,
+      // Only the first row reports cache reads: 100 input + 50 read.
+      cacheReportingInputTokens: 150,
       meteredUsd: '0.3',
       flatFeeUsd: '100',
       coveredUsd: '3.5',
@@ -107,6 +109,7 @@ describe.each(TEST_BACKENDS)('usage breakdown on $name', (backend) => {
     ]);
     const coverage = await pricingCoverage(store());
     expect(coverage.find((row) => row.priceSource === 'genai-prices')).toMatchObject({ costSource: 'computed', rows: 1, costUsd: '0.1' });
+    expect(coverage.find((row) => row.priceSource === 'override')).toMatchObject({ costSource: 'computed', rows: 1, costUsd: '0.2' });
     expect(coverage.find((row) => row.costSource === 'fixed')).toMatchObject({ measurementBasis: 'derived_estimate', costUsd: '100' });
     expect(await usageDimensionValues(store())).toEqual({
       sourceSystems: ['claude_code', 'litellm', 'subscription'],

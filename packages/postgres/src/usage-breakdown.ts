@@ -65,6 +65,12 @@ export type UsageBreakdownRow = {
   readonly cachedWrite1hTokens: number | null;
   readonly reasoningTokens: number | null;
   readonly requests: number | null;
+  /**
+   * input + cache read + cache write of the rows that report cache reads: the
+   * denominator of a cache hit ratio, so a source without cache data cannot
+   * dilute it. Null when no row reports cache reads.
+   */
+  readonly cacheReportingInputTokens: number | null;
   readonly spendUsd: string | null;
   readonly meteredUsd: string | null;
   readonly flatFeeUsd: string | null;
@@ -89,6 +95,7 @@ type BreakdownSqlRow = {
   cached_write_1h_tokens: number | null;
   reasoning_tokens: number | null;
   requests: number | null;
+  cache_reporting_input_tokens: number | null;
   spend_usd: string | null;
   metered_usd: string | null;
   flat_fee_usd: string | null;
@@ -147,6 +154,7 @@ export async function usageBreakdown(store: UsageStore, query: UsageBreakdownQue
             SUM(cached_write_1h_tokens)::bigint AS cached_write_1h_tokens,
             SUM(reasoning_tokens)::bigint AS reasoning_tokens,
             SUM(requests)::bigint AS requests,
+            SUM(COALESCE(input_tokens, 0) + cached_read_tokens + COALESCE(cached_write_tokens, 0))::bigint AS cache_reporting_input_tokens,
             SUM(cost_usd) FILTER (WHERE NOT (${COVERED}))::text AS spend_usd,
             SUM(cost_usd) FILTER (WHERE cost_source IS DISTINCT FROM 'fixed' AND NOT (${COVERED}))::text AS metered_usd,
             SUM(cost_usd) FILTER (WHERE cost_source = 'fixed')::text AS flat_fee_usd,
@@ -170,6 +178,7 @@ export async function usageBreakdown(store: UsageStore, query: UsageBreakdownQue
     cachedWrite1hTokens: row.cached_write_1h_tokens,
     reasoningTokens: row.reasoning_tokens,
     requests: row.requests,
+    cacheReportingInputTokens: row.cache_reporting_input_tokens,
     spendUsd: trimZeros(row.spend_usd),
     meteredUsd: trimZeros(row.metered_usd),
     flatFeeUsd: trimZeros(row.flat_fee_usd),

@@ -21,7 +21,7 @@ export type UnpricedModel = {
 export type PricingCoverageRow = {
   /** 'provider', 'computed', 'fixed', or null for unpriced rows. */
   readonly costSource: string | null;
-  /** The price source from price_ref (`genai-prices`, `override`, …); '' when the cost did not come from a price. */
+  /** The price source: price_ref up to its first @, : or ; (`genai-prices`, `override`, …); '' when none is recorded. */
   readonly priceSource: string;
   readonly measurementBasis: string;
   readonly rows: number;
@@ -93,7 +93,7 @@ export async function pricingCoverage(store: UsageStore, range: UsageRange = {})
     cost_usd: string | null;
   }>(
     `SELECT cost_source,
-            COALESCE(split_part(price_ref, '@', 1), '') AS price_source,
+            COALESCE(substring(price_ref from '^[^@:;]+'), '') AS price_source,
             measurement_basis,
             COUNT(*) AS rows,
             SUM(${ROW_TOKENS})::bigint AS tokens,

@@ -102,7 +102,9 @@ export const qualityPage: Page = {
       ],
       rows: coverage.map((row) => ({
         costSource: row.costSource,
-        priceSource: row.priceSource || (row.costSource === 'provider' ? 'provider-reported' : row.costSource === 'fixed' ? 'flat fee' : ''),
+        priceSource:
+          row.priceSource ||
+          (row.costSource === 'provider' ? 'provider-reported' : row.costSource === 'fixed' ? 'flat fee' : row.costSource === null ? '' : '(not recorded)'),
         basis: row.measurementBasis,
         rows: row.rows,
         tokens: row.tokens,

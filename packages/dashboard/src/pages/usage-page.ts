@@ -10,11 +10,13 @@ import { renderStackedBarChart } from '../stacked-bar-chart';
 import { sumRows } from '../row-sums';
 import { formatLocalDate } from '../zoned-time';
 
-/** cached_read / (input + cached_read + cached_write); null when the source does not report cache reads. */
-export function cacheHitRatio(row: Pick<UsageBreakdownRow, 'inputTokens' | 'cachedReadTokens' | 'cachedWriteTokens'>): number | null {
-  if (row.cachedReadTokens === null) return null;
-  const input = (row.inputTokens ?? 0) + row.cachedReadTokens + (row.cachedWriteTokens ?? 0);
-  return input === 0 ? null : row.cachedReadTokens / input;
+/**
+ * cached_read / (input + cached_read + cached_write) over the rows that report
+ * cache reads; null when none does, so "not reported" never reads as 0 %.
+ */
+export function cacheHitRatio(row: Pick<UsageBreakdownRow, 'cachedReadTokens' | 'cacheReportingInputTokens'>): number | null {
+  if (row.cachedReadTokens === null || !row.cacheReportingInputTokens) return null;
+  return row.cachedReadTokens / row.cacheReportingInputTokens;
 }
 
 /** api_key values are masked wherever they are shown or exported. */
