@@ -101,7 +101,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
         await scanPage.screenshot({ path: path.join(ARTIFACTS, `${backend}-${target === '/' ? 'overview' : target.slice(1)}.png`), fullPage: true });
       }
       expect(consoleErrors).toEqual([]);
-    });
+      // Six pages, each loaded twice and scanned by axe: generous on a busy CI machine.
+    }, 240_000);
 
     it('shows the store numbers on the Overview', async () => {
       await open('/');
