@@ -116,19 +116,38 @@ function editDistance(a: string, b: string): number {
 const EXIT_CODES = 'exit codes: 0 all sources succeeded; 2 some failed (the others were written); 1 fatal (config, database)';
 
 export function globalHelp(): string {
-  const lines = ['utt — unified token telemetry', '', 'usage: utt <command> [options]', '', 'commands:'];
-  for (const command of COMMANDS) lines.push(`  ${command.name.padEnd(10)} ${command.summary}`);
-  lines.push('', 'global options:', ...formatOptions(GLOBAL_OPTIONS), '', 'Run "utt <command> --help" for a command\'s options.', EXIT_CODES, '');
-  return lines.join('\n');
+  return [
+    'utt — unified token telemetry',
+    '',
+    'usage: utt <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`),
+    '',
+    'global options:',
+    ...formatOptions(GLOBAL_OPTIONS),
+    '',
+    'Run "utt <command> --help" for a command\'s options.',
+    EXIT_CODES,
+    '',
+  ].join('\n');
 }
 
 export function commandHelp(command: CommandSpec): string {
-  const lines = [`usage: utt ${command.usage}`, '', command.summary];
-  if (command.details) lines.push('', command.details);
   const own = formatOptions(command.options);
-  if (own.length > 0) lines.push('', 'options:', ...own);
-  lines.push('', 'global options:', ...formatOptions(GLOBAL_OPTIONS), '', EXIT_CODES, '');
-  return lines.join('\n');
+  return [
+    `usage: utt ${command.usage}`,
+    '',
+    command.summary,
+    ...(command.details ? ['', command.details] : []),
+    ...(own.length > 0 ? ['', 'options:', ...own] : []),
+    '',
+    'global options:',
+    ...formatOptions(GLOBAL_OPTIONS),
+    '',
+    EXIT_CODES,
+    '',
+  ].join('\n');
 }
 
 function formatOptions(options: Readonly<Record<string, OptionSpec>>): string[] {
