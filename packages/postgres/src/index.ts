@@ -32,6 +32,26 @@ export type { AlertObservation, AlertPrevious, AlertStateRow } from './alert-sta
 // @utt/tracker's sink.
 export { createTrackerSink, type TrackedCell } from './tracked-calls';
 
+// Dashboard reads: breakdowns in a reporting time zone, data quality.
+export {
+  USAGE_DIMENSIONS,
+  usageBreakdown,
+  validateTimeZone,
+  type UsageBreakdownQuery,
+  type UsageBreakdownRow,
+  type UsageDimension,
+  type UsageFilter,
+} from './usage-breakdown';
+export {
+  pricingCoverage,
+  unpricedModels,
+  usageDimensionValues,
+  type PricingCoverageRow,
+  type UnpricedModel,
+  type UsageDimensionValues,
+  type UsageRange,
+} from './usage-quality';
+
 // Migrations (the SQL files are bundled).
 export { MIGRATIONS, type Migration } from './migration-list';
 

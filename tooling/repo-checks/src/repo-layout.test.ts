@@ -80,6 +80,11 @@ describe('dependency direction: adapters → core, postgres → core, worker →
     const store = packages.find(({ manifest }) => manifest.name === '@utt/postgres');
     expect(store && workspaceDeps(store.manifest)).toEqual(['@utt/core']);
   });
+
+  it('dashboard reads through postgres only', () => {
+    const dashboard = packages.find(({ manifest }) => manifest.name === '@utt/dashboard');
+    expect(dashboard && workspaceDeps(dashboard.manifest)).toEqual(['@utt/postgres']);
+  });
 });
 
 describe.each(packages.map(({ dir, manifest }) => [dir, manifest] as const))('%s is publishable', (dir, manifest) => {

@@ -273,22 +273,42 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (runtime, args) =>
       (await import('./alerts-command')).alertsCommand(runtime, { dryRun: booleanFlag(args, 'dry-run'), json: booleanFlag(args, 'json'), now: args.now }),
   },
+  {
+    name: 'serve',
+    summary: 'the web dashboard and JSON API (read-only), on 127.0.0.1:8787 by default',
+    usage: 'serve [--host ADDRESS] [--port N] [--allow-host NAMES]',
+    details: [
+      'Binds loopback unless told otherwise. On any other address it needs a token in UTT_SERVE_TOKEN (16+ characters):',
+      'browsers open the printed URL with ?token=… once and get a session cookie; curl sends "Authorization: Bearer …".',
+      'Days and months use reportingTimeZone (default UTC). Stops cleanly on SIGINT or SIGTERM.',
+    ].join('\n'),
+    options: {
+      host: { type: 'string', value: 'ADDRESS', description: 'address to bind (default: dashboard.host, 127.0.0.1)' },
+      port: { type: 'string', value: 'N', description: 'port (default: dashboard.port, 8787; 0 picks a free one)' },
+      'allow-host': { type: 'string', value: 'NAMES', description: 'comma-separated Host names to answer besides localhost (a reverse proxy\'s name)' },
+    },
+    needsSourceCredentials: false,
+    run: async (runtime, args) =>
+      (await import('./serve-command')).serveCommand(runtime, {
+        host: stringFlag(args, 'host'),
+        port: stringFlag(args, 'port'),
+        allowHost: stringFlag(args, 'allow-host'),
+      }),
+  },
+  {
+    name: 'new-adapter',
+    summary: 'start a third-party adapter package (utt-adapter-NAME) from the tested template',
+    usage: 'new-adapter NAME [--dir DIR]',
+    details: 'Creates utt-adapter-NAME: an HTTP adapter, its conformance test against a loopback fake, a fixture, build and README. Needs no config.',
+    options: { dir: { type: 'string', value: 'DIR', description: 'where to create it (default: ./utt-adapter-NAME)' } },
+    maxPositionals: 1,
+    needsSourceCredentials: false,
+    run: async (runtime, args) =>
+      (await import('./new-adapter-command')).newAdapterCommand(args.positionals[0], { directory: stringFlag(args, 'dir'), cwd: runtime.cwd }),
+    runWithoutConfig: async (args, where) =>
+      (await import('./new-adapter-command')).newAdapterCommand(args.positionals[0], { directory: stringFlag(args, 'dir'), cwd: where.cwd }),
+  },
 ];
-
-// Appended, not sorted in: keeps merges of branches that add commands simple.
-(COMMANDS as CommandSpec[]).push({
-  name: 'new-adapter',
-  summary: 'start a third-party adapter package (utt-adapter-NAME) from the tested template',
-  usage: 'new-adapter NAME [--dir DIR]',
-  details: 'Creates utt-adapter-NAME: an HTTP adapter, its conformance test against a loopback fake, a fixture, build and README. Needs no config.',
-  options: { dir: { type: 'string', value: 'DIR', description: 'where to create it (default: ./utt-adapter-NAME)' } },
-  maxPositionals: 1,
-  needsSourceCredentials: false,
-  run: async (runtime, args) =>
-    (await import('./new-adapter-command')).newAdapterCommand(args.positionals[0], { directory: stringFlag(args, 'dir'), cwd: runtime.cwd }),
-  runWithoutConfig: async (args, where) =>
-    (await import('./new-adapter-command')).newAdapterCommand(args.positionals[0], { directory: stringFlag(args, 'dir'), cwd: where.cwd }),
-});
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((command) => command.name === name);

@@ -78,10 +78,29 @@ export const workerConfigSchema = z.strictObject({
   pricing: pricingSchema.prefault({}),
   /** USD budgets (day, month, per call) read by `utt budget` and by @utt/tracker in process. */
   budgets: z.array(budgetConfigSchema).default([]),
-  /** IANA zone whose calendar days and months budgets use (default UTC). */
-  reportingTimeZone: z.string().default('UTC'),
+  /** The installation's one reporting time zone (IANA): budget periods, and days, months and timestamps on every dashboard page. */
+  reportingTimeZone: z
+    .string()
+    .default('UTC')
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone name such as UTC or Europe/Berlin'),
   quota: quotaConfigSchema,
   alerts: alertsConfigSchema,
+  /** `utt serve`: the web dashboard. */
+  dashboard: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(8787),
+      /** Host names (Host header) answered besides the loopback names, e.g. the name a reverse proxy uses. */
+      allowedHosts: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
   sources: z
     .array(sourceSchema)
     .default([])

@@ -1,0 +1,85 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, type CliResult, makeWorkdir, REPO_ROOT, removeWorkdir, runCli, writeConfig } from './helpers/cli';
+
+const PAGES = ['/', '/sources', '/usage', '/reconciliation', '/agents', '/quality'];
+
+/** Starts `utt serve`, waits for the URL it prints, and returns a way to stop it with SIGTERM. */
+async function startServe(args: readonly string[], cwd: string, env: Record<string, string | undefined>) {
+  let child: ChildProcess | undefined;
+  const done = runCli(['serve', ...args], { cwd, env, onSpawn: (spawned) => (child = spawned) });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child?.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /utt dashboard: (http:\/\/\S+)/.exec(seen);
+      if (match?.[1]) resolve(match[1]);
+    });
+    done.then((result) => reject(new Error(`utt serve exited ${result.code}: ${result.stderr}`)), reject);
+  });
+  return {
+    url,
+    async stop(): Promise<CliResult> {
+      child?.kill('SIGTERM');
+      return done;
+    },
+  };
+}
+
+describe.each(backends())('utt serve on $name', (backend) => {
+  let workdir: string;
+  let database: ReturnType<typeof backend.setup>;
+  let config: string;
+
+  beforeAll(async () => {
+    workdir = await makeWorkdir();
+    database = backend.setup(workdir);
+    const example = await readFile(path.join(REPO_ROOT, 'examples/utt.config.yaml'), 'utf8');
+    const body = example
+      .replace(/^database:[\s\S]*?\n\n/m, '')
+      .replace('examples/data/sample-usage.csv', path.join(REPO_ROOT, 'examples/data/sample-usage.csv'));
+    config = await writeConfig(workdir, database.databaseYaml, body);
+    // What `pnpm start` does on a fresh clone: one cycle over the example config.
+    const run = await runCli(['run', '--config', config], { cwd: workdir, env: database.env });
+    expect(run.code).toBe(0);
+  });
+  afterAll(async () => {
+    await database?.cleanup();
+    await removeWorkdir(workdir);
+  });
+
+  it('shows the example data on every page, then stops cleanly on SIGTERM', async () => {
+    const serve = await startServe(['--config', config, '--port', '0'], workdir, database.env);
+    expect(serve.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    for (const page of PAGES) {
+      const response = await fetch(new URL(page, serve.url));
+      expect(response.status, page).toBe(200);
+      expect(await response.text(), page).toContain('Times and days in <strong>UTC</strong>');
+    }
+    // The sample CSV's models and the subscription plans are on the pages.
+    const usage = await (await fetch(new URL('/usage?by=model&from=2026-01-01&to=2026-12-31&format=csv', serve.url))).text();
+    expect(usage).toContain('claude-sonnet-4-5');
+    expect(usage).toContain('gpt-5');
+    const sources = await (await fetch(new URL('/api/v1/freshness', serve.url))).json();
+    expect(JSON.stringify(sources)).toContain('"source":"sample-csv"');
+    const stopped = await serve.stop();
+    expect(stopped.code).toBe(0);
+    expect(stopped.stderr).toBe('');
+  });
+
+  it('refuses a non-loopback address without UTT_SERVE_TOKEN, and serves with one', async () => {
+    const refused = await runCli(['serve', '--config', config, '--host', '0.0.0.0', '--port', '0'], { cwd: workdir, env: database.env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('refusing to serve the dashboard on 0.0.0.0 without a token: set UTT_SERVE_TOKEN');
+    const token = 'e2e-serve-token-0123456789abcdef';
+    const serve = await startServe(['--config', config, '--host', '0.0.0.0', '--port', '0'], workdir, { ...database.env, UTT_SERVE_TOKEN: token });
+    const port = new URL(serve.url).port;
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${port}/`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const stopped = await serve.stop();
+    expect(stopped.stdout).not.toContain(token);
+    expect(stopped.code).toBe(0);
+  });
+});

@@ -1,0 +1,97 @@
+import { usageBreakdown, USAGE_DIMENSIONS, type UsageDimension } from '@utt/postgres';
+import type { ResolvedOptions } from './dashboard-options';
+import { FilterError, parseFilters, usageFilter } from './filters';
+import { judgeSources } from './source-health';
+import { addDays, formatLocalDate, type LocalDate } from './zoned-time';
+import { cacheHitRatio, displayGroup } from './pages/usage-page';
+
+/** The stable JSON API, version 1. Every endpoint is GET and takes the pages' filter parameters. */
+export const API_ENDPOINTS = [
+  { path: '/api/v1/spend-series', description: 'Spend and tokens per day (reporting time zone) by provider, model or source: ?by=&from=&to=&provider=&model=&source=' },
+  { path: '/api/v1/breakdown', description: `Totals per group over a range: ?by=${USAGE_DIMENSIONS.join('|')} (comma-separated for several) &from=&to=&provider=&model=&source=` },
+  { path: '/api/v1/freshness', description: 'Each source: state (fresh, stale, failing, paused, never), last success, last error, watermark, why' },
+  { path: '/api/v1/reconciliation', description: 'Billed vs computed per UTC day, source system and provider: ?from=&to=' },
+] as const;
+
+type Json = Record<string, unknown>;
+
+function breakdownJson(row: Awaited<ReturnType<typeof usageBreakdown>>[number], by: readonly UsageDimension[]): Json {
+  return {
+    ...(row.period === null ? {} : { day: row.period }),
+    ...Object.fromEntries(by.map((dimension, index) => [dimension, displayGroup(dimension, row.groups[index] ?? '').replace(/^\(none\)$/, '')])),
+    inputTokens: row.inputTokens,
+    cachedReadTokens: row.cachedReadTokens,
+    cachedWriteTokens: row.cachedWriteTokens,
+    cachedWrite1hTokens: row.cachedWrite1hTokens,
+    outputTokens: row.outputTokens,
+    reasoningTokens: row.reasoningTokens,
+    requests: row.requests,
+    cacheHitRatio: cacheHitRatio(row),
+    spendUsd: row.spendUsd,
+    meteredUsd: row.meteredUsd,
+    flatFeeUsd: row.flatFeeUsd,
+    coveredUsd: row.coveredUsd,
+    unpricedTokens: row.unpricedTokens,
+    unpricedRows: row.unpricedRows,
+  };
+}
+
+/**
+ * Answers an API path, or null when the path is not part of the API. Money
+ * is exact decimal text, null when nothing was priced (never 0); token
+ * counters are null when the source does not report them.
+ */
+export async function answerApi(path: string, params: URLSearchParams, options: ResolvedOptions, now: Date, today: LocalDate): Promise<Json | null> {
+  const { store, timeZone } = options;
+  const range = (filters: { from: LocalDate; to: LocalDate }) => ({ from: formatLocalDate(filters.from), to: formatLocalDate(filters.to), timeZone });
+  switch (path) {
+    case '/api/v1':
+    case '/api/v1/':
+      return { version: 1, timeZone, endpoints: API_ENDPOINTS };
+    case '/api/v1/spend-series': {
+      const filters = parseFilters(params, today);
+      const by = params.get('by') ?? 'provider';
+      if (by !== 'provider' && by !== 'model' && by !== 'source') throw new FilterError('by', 'must be provider, model or source');
+      const rows = await usageBreakdown(store, { ...usageFilter(filters, timeZone), by: [by], period: 'day', timeZone });
+      return { ...range(filters), by, rows: rows.map((row) => breakdownJson(row, [by])) };
+    }
+    case '/api/v1/breakdown': {
+      const filters = parseFilters(params, today);
+      const by = (params.get('by') ?? 'provider').split(',').filter((part) => part !== '');
+      for (const dimension of by) {
+        if (!(USAGE_DIMENSIONS as readonly string[]).includes(dimension)) throw new FilterError('by', `must list only ${USAGE_DIMENSIONS.join(', ')}`);
+      }
+      const dimensions = by as UsageDimension[];
+      const rows = await usageBreakdown(store, { ...usageFilter(filters, timeZone), by: dimensions, timeZone });
+      return { ...range(filters), by: dimensions, rows: rows.map((row) => breakdownJson(row, dimensions)) };
+    }
+    case '/api/v1/freshness': {
+      const [statuses, watermarks] = await Promise.all([store.listStatus(), store.listWatermarks()]);
+      return {
+        asOf: now.toISOString(),
+        sources: judgeSources(statuses, watermarks, options, now).map((source) => ({
+          ...source,
+          lastRunAt: source.lastRunAt?.toISOString() ?? null,
+          lastSuccessAt: source.lastSuccessAt?.toISOString() ?? null,
+          watermark: source.watermark?.toISOString() ?? null,
+        })),
+      };
+    }
+    case '/api/v1/reconciliation': {
+      const filters = parseFilters(params, today);
+      const end = addDays(filters.to, 1);
+      const rows = await store.reconcile({
+        since: new Date(Date.UTC(filters.from.year, filters.from.month - 1, filters.from.day)),
+        until: new Date(Date.UTC(end.year, end.month - 1, end.day)),
+      });
+      return {
+        from: formatLocalDate(filters.from),
+        to: formatLocalDate(filters.to),
+        timeZone: 'UTC',
+        rows: rows.map((row) => ({ ...row, day: row.day.toISOString().slice(0, 10) })),
+      };
+    }
+    default:
+      return null;
+  }
+}
