@@ -43,7 +43,7 @@ export async function prepareSources(
     }
     const validation = await validateWithSchema(adapter.configSchema, source.config, `${base}.config`);
     if (!validation.ok) {
-      issues.push(...validation.issues);
+      for (const issue of validation.issues) issues.push(issue);
       continue;
     }
     prepared.push({ source, adapter, adapterConfig: validation.value, granularity });

@@ -222,7 +222,8 @@ const AUTH_SCHEME = /^(bearer|basic|token|digest)$/i;
 function secretsOf(request: HttpRequest, url: URL): string[] {
   const secrets: string[] = [];
   for (const value of Object.values(request.headers ?? {})) {
-    secrets.push(value, ...value.split(/\s+/).filter((word) => !AUTH_SCHEME.test(word)));
+    secrets.push(value);
+    for (const word of value.split(/\s+/)) if (!AUTH_SCHEME.test(word)) secrets.push(word);
   }
   for (const [key, value] of url.searchParams) if (SECRET_QUERY_PARAMETER.test(key)) secrets.push(value);
   for (const part of [url.username, url.password]) {
