@@ -32,5 +32,11 @@ export async function openConfiguredStore(runtime: Runtime): Promise<UsageStore>
     url: database.url || undefined,
     path: path.resolve(runtime.cwd, database.path),
     schema: database.schema,
+    timeouts: {
+      connectMs: database.connectTimeout,
+      statementMs: database.statementTimeout,
+      lockMs: database.lockTimeout,
+      idleInTransactionMs: database.idleInTransactionTimeout,
+    },
   });
 }

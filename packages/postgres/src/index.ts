@@ -33,3 +33,5 @@ export { MIGRATIONS, type Migration } from './migration-list';
 // Errors.
 export { StoreArgumentError } from './store-argument-error';
 export { StoreConnectionError } from './store-connection-error';
+export { StoreBusyError } from './store-busy-error';
+export { DEFAULT_STORE_TIMEOUTS, type StoreTimeouts } from './store-timeouts';

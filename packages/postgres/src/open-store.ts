@@ -6,6 +6,7 @@ import { openPglite } from './pglite-sql-client';
 import { DEFAULT_SCHEMA, storeTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreConnectionError } from './store-connection-error';
+import type { StoreTimeouts } from './store-timeouts';
 import { createUsageStore, type UsageStore } from './usage-store';
 
 /** Where the embedded database lives when neither `url` nor `path` is given, relative to the working directory. */
@@ -21,6 +22,8 @@ export type StoreOptions = {
   readonly schema?: string;
   /** Apply pending migrations while opening. Default true. */
   readonly migrate?: boolean;
+  /** PostgreSQL only: connect, statement, lock and idle-in-transaction limits; see DEFAULT_STORE_TIMEOUTS. */
+  readonly timeouts?: Partial<StoreTimeouts>;
 };
 
 /**
@@ -30,7 +33,7 @@ export type StoreOptions = {
  */
 export async function openStore(options: StoreOptions = {}): Promise<UsageStore> {
   const tables = storeTables(options.schema ?? DEFAULT_SCHEMA);
-  const client = options.url === undefined ? await openEmbedded(options.path) : await openServer(options.url);
+  const client = options.url === undefined ? await openEmbedded(options.path) : await openServer(options.url, options.timeouts);
   const store = createUsageStore(client, tables);
   if (options.migrate ?? true) {
     try {
@@ -43,12 +46,12 @@ export async function openStore(options: StoreOptions = {}): Promise<UsageStore>
   return store;
 }
 
-async function openServer(url: string): Promise<SqlClient> {
+async function openServer(url: string, timeouts: Partial<StoreTimeouts> | undefined): Promise<SqlClient> {
   if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) {
     throw new ConfigValidationError({ issues: ['database.url: must be a postgres:// or postgresql:// URL'] });
   }
   try {
-    return await connectPostgres(url);
+    return await connectPostgres(url, { timeouts });
   } catch (error) {
     // pg's own messages do not contain the password, but a URL parser's can:
     // scrub every form of it and show the URL without it.

@@ -57,6 +57,11 @@ export const workerConfigSchema = z.strictObject({
       schema: z.string().default('utt'),
       /** Folder of the embedded PGlite database, used when no url is set. */
       path: z.string().default('.utt/pglite'),
+      /** PostgreSQL only; defaults in @utt/postgres DEFAULT_STORE_TIMEOUTS (15s, 5m, 1m, 5m). */
+      connectTimeout: durationSchema.optional(),
+      statementTimeout: durationSchema.optional(),
+      lockTimeout: durationSchema.optional(),
+      idleInTransactionTimeout: durationSchema.optional(),
     })
     .prefault({}),
   worker: z
