@@ -64,6 +64,7 @@ export {
   createHttpClient,
   DEFAULT_HTTP_DEADLINE_MS,
   DEFAULT_HTTP_RETRY_BUDGET_MS,
+  DEFAULT_HTTP_MAX_RESPONSE_BYTES,
   type HttpClient,
   type HttpClientOptions,
   type HttpRequest,

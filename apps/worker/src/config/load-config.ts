@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigValidationError, formatIssues } from '@utt/core';
 import yaml from 'js-yaml';
-import { passwordOfUrl, substituteEnv } from './substitute-env';
+import { ConfigTooLargeError, passwordOfUrl, substituteEnv } from './substitute-env';
 import { type WorkerConfig, workerConfigSchema } from './worker-config-schema';
 
 export type LoadedConfig = {
@@ -43,7 +43,13 @@ export async function loadConfig(file: string, env: Readonly<Record<string, stri
     throw new ConfigValidationError({ file, issues: [mark ? `line ${mark.line + 1}, column ${mark.column + 1}: ${reason}` : reason] });
   }
 
-  const substituted = substituteEnv(document, env);
+  let substituted: ReturnType<typeof substituteEnv>;
+  try {
+    substituted = substituteEnv(document, env);
+  } catch (error) {
+    if (error instanceof ConfigTooLargeError) throw new ConfigValidationError({ file, issues: [error.message] });
+    throw error;
+  }
   const parsed = workerConfigSchema.safeParse(substituted.value);
   if (!parsed.success) throw new ConfigValidationError({ file, issues: formatIssues(parsed.error.issues) });
   const config = parsed.data;

@@ -1,6 +1,17 @@
 /** Variable names whose values are treated as secrets and redacted from any output. */
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIAL|AUTH|COOKIE)/i;
 
+/** More values than any real config has; a YAML alias bomb crosses it long before memory runs out. */
+export const MAX_CONFIG_VALUES = 100_000;
+
+/** The config, with its aliases expanded, holds more than MAX_CONFIG_VALUES values. */
+export class ConfigTooLargeError extends RangeError {
+  constructor(limit: number) {
+    super(`expands to more than ${limit.toLocaleString('en-US')} values (nested YAML aliases?); refused before substituting variables`);
+    this.name = 'ConfigTooLargeError';
+  }
+}
+
 export type Substitution = {
   readonly value: unknown;
   /** Paths whose `${VAR}` had no value and no default, with the variable named. */
@@ -15,9 +26,17 @@ export type Substitution = {
  * raw text means a value can never break the YAML, and each missing variable
  * is reported with the path that needs it.
  */
-export function substituteEnv(document: unknown, env: Readonly<Record<string, string | undefined>>): Substitution {
+export function substituteEnv(
+  document: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  options: { maxValues?: number } = {},
+): Substitution {
   const missing: Array<{ path: string; variable: string }> = [];
   const secrets = new Set<string>();
+  // YAML aliases are shared references: a 1 KB file of nested aliases is a
+  // tree of billions of values once walked. Count before the walk expands.
+  const maxValues = options.maxValues ?? MAX_CONFIG_VALUES;
+  let values = 0;
 
   function replace(text: string, path: string): string {
     return text.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name?: string, fallback?: string) => {
@@ -35,6 +54,8 @@ export function substituteEnv(document: unknown, env: Readonly<Record<string, st
   }
 
   function walk(value: unknown, path: string): unknown {
+    values += 1;
+    if (values > maxValues) throw new ConfigTooLargeError(maxValues);
     if (typeof value === 'string') return replace(value, path);
     if (Array.isArray(value)) return value.map((item, index) => walk(item, `${path}[${index}]`));
     if (typeof value === 'object' && value !== null) {

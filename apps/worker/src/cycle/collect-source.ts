@@ -100,6 +100,10 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     }
 
     const sourceLogger = withPrefix(options.logger, source.name);
+    // A source has a time budget for the whole of its collection, however many calls it makes.
+    const budgetMs = source.timeBudget ?? worker.sourceTimeBudget;
+    const budget = AbortSignal.timeout(budgetMs);
+    const sourceSignal = AbortSignal.any([options.signal, budget]);
     const staged = createStagedState(
       adapter.capabilities.stateLoading === 'on-demand'
         ? (selection) => store.loadSourceState(source.name, selection)
@@ -111,21 +115,26 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
         fetch: options.fetch,
         deadlineMs: worker.httpDeadline,
         retryBudgetMs: worker.httpRetryBudget,
-        signal: options.signal,
+        maxResponseBytes: worker.httpMaxResponseSize,
+        signal: sourceSignal,
         logger: sourceLogger,
         userAgent: `utt-worker/${VERSION} (${adapter.id})`,
       }),
       fetch: options.fetch,
       env: options.env,
       logger: sourceLogger,
-      signal: options.signal,
+      signal: sourceSignal,
       now: () => now,
       sourceName: source.name,
       state: staged.state,
       pricer: createPricer(options.pricing),
     };
 
-    const records = await readCollectResult(adapter.collect(window, context));
+    const overBudget = () =>
+      new SourceTimeBudgetError(
+        `collecting took longer than its time budget of ${formatDuration(budgetMs)} (${source.timeBudget === undefined ? 'worker.sourceTimeBudget' : `sources.${source.name}.timeBudget`}); nothing of this cycle was written`,
+      );
+    const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
     const rows: UsageRow[] = records.map((record, index) =>
       toUsageRow(record, {
         sourceSystem: adapter.sourceSystem,
@@ -135,7 +144,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       }),
     );
     const providerCosts = adapter.collectProviderCosts
-      ? (await adapter.collectProviderCosts(window, context)).map((record, index) =>
+      ? (await withinBudget(Promise.resolve(adapter.collectProviderCosts(window, context)), budget, overBudget)).map((record, index) =>
           toProviderCostRow(record, {
             sourceSystem: adapter.sourceSystem,
             defaultInstance: source.instance ?? source.name,
@@ -177,6 +186,42 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       error: message,
     };
   }
+}
+
+class SourceTimeBudgetError extends UttError {
+  constructor(message: string) {
+    super({ name: 'UTT_SourceTimeBudgetError', message });
+  }
+}
+
+/**
+ * `work`, or the budget's error as soon as the budget runs out: an adapter
+ * that ignores its abort signal (a busy parser, a stuck file read) cannot hold
+ * up the cycle. Its abandoned work writes nothing: only the worker writes.
+ */
+function withinBudget<T>(work: Promise<T>, budget: AbortSignal, overBudget: () => Error): Promise<T> {
+  if (budget.aborted) return Promise.reject(overBudget());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(overBudget());
+    budget.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        budget.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        budget.removeEventListener('abort', onAbort);
+        reject(budget.aborted ? overBudget() : error);
+      },
+    );
+  });
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
 }
 
 function describeError(error: unknown): string {

@@ -27,7 +27,7 @@ export function servedBucket(bucketStart: Date, model: 'alpha' | 'beta') {
 /**
  * A usage API on loopback, real HTTP. Behaviour is chosen by the first path
  * segment: /ok, /unauthorized (401), /hang (never answers), /invalid (a
- * negative count), /flaky (a 429 with Retry-After, then fine).
+ * negative count), /flaky (a 429 with Retry-After, then fine), /huge (an 8 MiB body).
  */
 export async function startFakeProvider(): Promise<FakeProvider> {
   const requests: FakeProvider['requests'] = [];
@@ -44,6 +44,10 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     if (mode === 'hang') {
       hanging.add(response);
       return;
+    }
+    if (mode === 'huge') {
+      // A valid but enormous page: 8 MiB of padding in one string.
+      return json(200, { rows: [], padding: 'x'.repeat(8 * 1024 * 1024) });
     }
     if (mode === 'unauthorized') return json(401, { error: { message: 'this key lacks the usage:read permission' } });
     if (mode === 'flaky' && !flakyServed) {
