@@ -36,6 +36,14 @@ export {
   usageRowKey,
 } from './record/usage-record';
 export { mergeUsageRecords } from './record/merge-usage-records';
+export {
+  bucketRangeProblem,
+  DIMENSION_LIMITS,
+  dimensionTextProblem,
+  EARLIEST_BUCKET,
+  LATEST_BUCKET_END,
+  labelsProblem,
+} from './record/dimension-text';
 export { parseUsageRecord, toProviderCostRow, toUsageRow } from './record/parse-usage-record';
 export {
   type ProviderCostRecord,
