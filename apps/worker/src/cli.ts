@@ -15,6 +15,7 @@ import { watchdogCommand } from './commands/watchdog-command';
 import { EXIT_FATAL } from './exit-codes';
 import type { LogLevel } from './output/console-logger';
 import { loadRuntime } from './runtime';
+import { secretValuesOf } from './config/substitute-env';
 
 const HELP = `utt — unified token telemetry
 
@@ -56,7 +57,8 @@ exit codes: 0 all sources succeeded; 2 some failed (the others were written); 1 
 `;
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
-  let secrets: ReadonlySet<string> = new Set();
+  // Known before the config is read, so that no error (a config error included) can print them.
+  let secrets: ReadonlySet<string> = secretValuesOf(env);
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],

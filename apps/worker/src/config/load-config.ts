@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigValidationError, formatIssues } from '@utt/core';
+import { ConfigValidationError, formatIssues, redactSecrets } from '@utt/core';
 import yaml from 'js-yaml';
-import { ConfigTooLargeError, passwordOfUrl, substituteEnv } from './substitute-env';
+import { ConfigTooLargeError, passwordOfUrl, secretValuesOf, substituteEnv } from './substitute-env';
 import { type WorkerConfig, workerConfigSchema } from './worker-config-schema';
 
 export type LoadedConfig = {
@@ -51,7 +51,11 @@ export async function loadConfig(file: string, env: Readonly<Record<string, stri
     throw error;
   }
   const parsed = workerConfigSchema.safeParse(substituted.value);
-  if (!parsed.success) throw new ConfigValidationError({ file, issues: formatIssues(parsed.error.issues) });
+  if (!parsed.success) {
+    // An issue may quote the value it refuses, and that value may be a key used in the wrong place.
+    const known = new Set([...secretValuesOf(env), ...substituted.secrets]);
+    throw new ConfigValidationError({ file, issues: formatIssues(parsed.error.issues).map((issue) => redactSecrets(issue, known)) });
+  }
   const config = parsed.data;
 
   // A missing variable matters only where it is used: a disabled source may lack its key.
@@ -64,7 +68,7 @@ export async function loadConfig(file: string, env: Readonly<Record<string, stri
   if (issues.length > 0) throw new ConfigValidationError({ file, issues });
 
   if (env.DATABASE_URL) config.database.url = env.DATABASE_URL;
-  const secrets = new Set(substituted.secrets);
+  const secrets = new Set([...secretValuesOf(env), ...substituted.secrets]);
   const databasePassword = passwordOfUrl(config.database.url);
   if (databasePassword) secrets.add(databasePassword);
   return { config, file, directory: path.dirname(file), secrets };

@@ -69,6 +69,24 @@ export function substituteEnv(
   return { value: walk(document, ''), missing, secrets };
 }
 
+/** Shorter values (`1`, `true`) are flags, not credentials: redacting them would garble every message. */
+const MIN_SECRET_LENGTH = 6;
+
+/**
+ * The values of every secret-looking variable in the environment, known before
+ * the config is read: a key misused as an ordinary value
+ * (`maxBackfill: ${OPENAI_ADMIN_KEY}`) is redacted from the error that refuses it.
+ */
+export function secretValuesOf(env: Readonly<Record<string, string | undefined>>): Set<string> {
+  const secrets = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.length >= MIN_SECRET_LENGTH && SECRET_NAME.test(name)) secrets.add(value);
+  }
+  const databasePassword = passwordOfUrl(env.DATABASE_URL);
+  if (databasePassword) secrets.add(databasePassword);
+  return secrets;
+}
+
 /** The password of a connection URL, if it has one, so it can be redacted. */
 export function passwordOfUrl(url: string | undefined): string | undefined {
   if (!url) return undefined;

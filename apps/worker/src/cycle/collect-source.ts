@@ -18,6 +18,7 @@ import type { UsageStore } from '@utt/postgres';
 import { createPricer, type PriceRegistry } from '@utt/pricing';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { withPrefix } from '../output/console-logger';
+import { checkEchoedSecrets } from './check-echoed-secrets';
 import { priceRows } from './price-rows';
 import type { PreparedSource } from './prepare-sources';
 
@@ -153,6 +154,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
           }),
         )
       : [];
+    checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     const priced = priceRows(rows, options.pricing);
     const { rowsWritten } = await store.writeSourceWindow({
       source: source.name,

@@ -27,7 +27,8 @@ export function servedBucket(bucketStart: Date, model: 'alpha' | 'beta') {
 /**
  * A usage API on loopback, real HTTP. Behaviour is chosen by the first path
  * segment: /ok, /unauthorized (401), /hang (never answers), /invalid (a
- * negative count), /flaky (a 429 with Retry-After, then fine), /huge (an 8 MiB body).
+ * negative count), /flaky (a 429 with Retry-After, then fine), /huge (an 8 MiB body),
+ * /echo (the caller's key inside a model name).
  */
 export async function startFakeProvider(): Promise<FakeProvider> {
   const requests: FakeProvider['requests'] = [];
@@ -75,6 +76,8 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       }
     }
     if (mode === 'invalid' && rows[0]) rows[0].input_including_cache = -5;
+    // A provider that echoes the caller's key back in a data field.
+    if (mode === 'echo' && rows[0]) rows[0].model = `alpha-${(request.headers.authorization ?? '').replace(/^Bearer /, '')}` as 'alpha';
     // Two pages, so the adapter's paging is exercised.
     const page = url.searchParams.get('page');
     const half = Math.ceil(rows.length / 2);
