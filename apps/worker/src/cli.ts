@@ -95,7 +95,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, cwd:
     const logLevel = values['log-level'] as LogLevel;
     if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new UsageError('--log-level must be debug, info, warn or error');
     const now = parseTimeFlag('now', values.now);
-    const runtime = await loadRuntime({ configFlag: values.config, logLevel, env, cwd });
+    const runtime = await loadRuntime({ configFlag: values.config, logLevel, env, cwd, command });
     secrets = runtime.loaded.secrets;
     switch (command) {
       case 'run':

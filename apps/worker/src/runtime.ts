@@ -9,6 +9,8 @@ export type GlobalOptions = {
   readonly logLevel: LogLevel;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** The command being run (`import`), shown to another process that has to wait for the embedded database. */
+  readonly command?: string;
 };
 
 export type Runtime = {
@@ -16,13 +18,14 @@ export type Runtime = {
   readonly logger: Logger;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  readonly command?: string;
 };
 
 export async function loadRuntime(options: GlobalOptions): Promise<Runtime> {
   const file = resolveConfigPath(options.configFlag, options.env, options.cwd);
   const loaded = await loadConfig(file, options.env);
   const logger = createConsoleLogger({ level: options.logLevel, secrets: loaded.secrets });
-  return { loaded, logger, env: options.env, cwd: options.cwd };
+  return { loaded, logger, env: options.env, cwd: options.cwd, command: options.command };
 }
 
 /** The configured PostgreSQL server, or the embedded PGlite folder (relative to the working directory). */
@@ -37,6 +40,11 @@ export async function openConfiguredStore(runtime: Runtime): Promise<UsageStore>
       statementMs: database.statementTimeout,
       lockMs: database.lockTimeout,
       idleInTransactionMs: database.idleInTransactionTimeout,
+    },
+    embeddedLock: {
+      command: runtime.command ? `utt ${runtime.command}` : 'utt',
+      waitMs: database.lockWait,
+      onWait: (message) => runtime.logger.warn(`waiting: ${message}`),
     },
   });
 }

@@ -116,4 +116,86 @@ describe.skipIf(BIN === undefined)('utt daemon through a PostgreSQL outage', () 
       await server.start();
     }
   }, 60_000);
+
+  /**
+   * Holds the advisory lock a write of `source` takes first, so that the
+   * worker's write waits inside its transaction: a write "in flight" for as
+   * long as the test needs.
+   */
+  async function holdSourceLock(schema: string, source: string) {
+    const admin = await openStore({ url: server.url, migrate: false });
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked: () => void = () => {};
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holding = admin.client.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [schema, `source:${source}`]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const waitForBlockedWriter = async () => {
+      for (let attempt = 0; attempt < 300; attempt++) {
+        const rows = await admin.client.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND application_name = 'utt'`);
+        if (rows.length > 0) return;
+        await pause(100);
+      }
+      throw new Error('the worker never started its write');
+    };
+    return {
+      waitForBlockedWriter,
+      async release() {
+        release();
+        await holding;
+        await admin.close();
+      },
+    };
+  }
+
+  async function countRows(schema: string): Promise<{ rows: number; statuses: string[] }> {
+    const store = await openStore({ url: server.url, schema, migrate: false });
+    try {
+      const [row] = await store.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".token_usage`);
+      const statuses = await store.client.query<{ source: string; status: string }>(`SELECT source, status FROM "${schema}".watchdog_status WHERE source <> '__heartbeat__'`);
+      return { rows: Number(row?.n), statuses: statuses.map(({ source, status }) => `${source}:${status}`) };
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('SIGTERM to the daemon while a write is in flight: that write commits, then the daemon exits 0 (as documented)', async () => {
+    const config = await writeConfig(workdir, 'database:\n  schema: sigterm_daemon\n', SUBSCRIPTION_SOURCE);
+    const lock = await holdSourceLock('sigterm_daemon', 'subs');
+    let child: ReturnType<typeof import('node:child_process').spawn> | undefined;
+    const running = runCli(['daemon', '--config', config, '--interval', '1h', '--log-level', 'info'], {
+      cwd: workdir,
+      env: { DATABASE_URL: server.url },
+      onSpawn: (spawned) => (child = spawned),
+    });
+    await lock.waitForBlockedWriter();
+    child?.kill('SIGTERM');
+    await pause(500);
+    await lock.release();
+    const result = await running;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('received SIGTERM');
+    const stored = await countRows('sigterm_daemon');
+    expect(stored.rows).toBeGreaterThan(0);
+    expect(stored.statuses).toEqual(['subs:ok']);
+  }, 60_000);
+
+  it('SIGTERM to utt run while a write is in flight: the process ends and the database rolls the write back (as documented)', async () => {
+    const config = await writeConfig(workdir, 'database:\n  schema: sigterm_run\n', SUBSCRIPTION_SOURCE);
+    const lock = await holdSourceLock('sigterm_run', 'subs');
+    let child: ReturnType<typeof import('node:child_process').spawn> | undefined;
+    const running = runCli(['run', '--config', config], { cwd: workdir, env: { DATABASE_URL: server.url }, onSpawn: (spawned) => (child = spawned) });
+    await lock.waitForBlockedWriter();
+    child?.kill('SIGTERM');
+    const result = await running;
+    await lock.release();
+    expect(result.code).toBeNull();
+    const stored = await countRows('sigterm_run');
+    expect(stored).toEqual({ rows: 0, statuses: [] });
+  }, 60_000);
 });
+

@@ -34,4 +34,11 @@ export { MIGRATIONS, type Migration } from './migration-list';
 export { StoreArgumentError } from './store-argument-error';
 export { StoreConnectionError } from './store-connection-error';
 export { StoreBusyError } from './store-busy-error';
+export {
+  DEFAULT_EMBEDDED_LOCK_WAIT_MS,
+  EmbeddedDatabaseBusyError,
+  type EmbeddedLockHolder,
+  embeddedLockPath,
+  readEmbeddedLockHolder,
+} from './embedded-lock';
 export { DEFAULT_STORE_TIMEOUTS, type StoreTimeouts } from './store-timeouts';

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigValidationError, redactSecrets } from '@utt/core';
 import { databaseUrlSecrets, describeDatabaseUrl } from './database-url';
+import { acquireEmbeddedLock } from './embedded-lock';
 import { connectPostgres } from './pg-sql-client';
 import { openPglite } from './pglite-sql-client';
 import { DEFAULT_SCHEMA, storeTables } from './schema-name';
@@ -24,6 +25,13 @@ export type StoreOptions = {
   readonly migrate?: boolean;
   /** PostgreSQL only: connect, statement, lock and idle-in-transaction limits; see DEFAULT_STORE_TIMEOUTS. */
   readonly timeouts?: Partial<StoreTimeouts>;
+  /**
+   * PGlite only: one process per folder is enforced with a lock file beside it.
+   * `command` is what the lock shows to a process that has to wait (`utt import`);
+   * `waitMs` how long to wait for the holder (default 10 min); `onWait` hears
+   * once that the wait began.
+   */
+  readonly embeddedLock?: { readonly command?: string; readonly waitMs?: number; readonly onWait?: (message: string) => void };
 };
 
 /**
@@ -33,7 +41,7 @@ export type StoreOptions = {
  */
 export async function openStore(options: StoreOptions = {}): Promise<UsageStore> {
   const tables = storeTables(options.schema ?? DEFAULT_SCHEMA);
-  const client = options.url === undefined ? await openEmbedded(options.path) : await openServer(options.url, options.timeouts);
+  const client = options.url === undefined ? await openEmbedded(options.path, options.embeddedLock) : await openServer(options.url, options.timeouts);
   const store = createUsageStore(client, tables);
   if (options.migrate ?? true) {
     try {
@@ -64,11 +72,25 @@ async function openServer(url: string, timeouts: Partial<StoreTimeouts> | undefi
   }
 }
 
-async function openEmbedded(path: string | undefined): Promise<SqlClient> {
+async function openEmbedded(path: string | undefined, lockOptions: StoreOptions['embeddedLock']): Promise<SqlClient> {
   const dataDir = path?.includes('://') ? path : resolve(path ?? DEFAULT_PGLITE_PATH);
+  // In-memory and browser stores have no folder another process could open.
+  const lock = dataDir.includes('://') ? undefined : await acquireEmbeddedLock(dataDir, lockOptions);
   try {
-    return await openPglite(dataDir);
+    const client = await openPglite(dataDir);
+    if (lock === undefined) return client;
+    return {
+      ...client,
+      async close() {
+        try {
+          await client.close();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
   } catch (error) {
+    await lock?.release();
     throw new StoreConnectionError({
       option: 'database.path',
       message: `could not open the embedded PGlite database at ${dataDir} (database.path): ${describeError(error)}`,

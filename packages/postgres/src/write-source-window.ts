@@ -1,4 +1,5 @@
 import { type Granularity, InvalidRecordError, type ProviderCostRow, providerCostRowKey, type UsageRow, usageRowKey } from '@utt/core';
+import { lockSourceWrite } from './lock-source-write';
 import type { StoreTables } from './schema-name';
 import { checkSourceName, recordSuccess } from './source-status';
 import { applySourceStateChanges, type SourceStateChanges } from './source-state';
@@ -51,6 +52,7 @@ export async function writeSourceWindow(
   const now = write.now ?? new Date();
 
   await client.transaction(async (tx) => {
+    await lockSourceWrite(tx, tables, write);
     await upsertUsageRows(tx, tables, write.rows);
     if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
     if (write.state) await applySourceStateChanges(tx, tables, write.source, write.state);

@@ -1,5 +1,5 @@
 import { parseDuration } from '@utt/core';
-import { StoreConnectionError, type UsageStore } from '@utt/postgres';
+import { EmbeddedDatabaseBusyError, StoreConnectionError, type UsageStore } from '@utt/postgres';
 import { prepareSources } from '../cycle/prepare-sources';
 import { cycleExitCode, runCycle } from '../cycle/run-cycle';
 import { EXIT_OK } from '../exit-codes';
@@ -48,9 +48,10 @@ export async function backfillCommand(
 }
 
 /**
- * `utt daemon`: a cycle every interval until SIGTERM or SIGINT. A signal
- * aborts the cycle in flight (its open transaction rolls back, so nothing
- * half-written stays) and the process exits 0. A database that is down or
+ * `utt daemon`: a cycle every interval until SIGTERM or SIGINT. On a signal,
+ * a source whose write has begun completes it (rows, watermark and status
+ * commit together), a source still collecting is abandoned and writes
+ * nothing, no further source starts, and the process exits 0. A database that is down or
  * stops answering does not end it: the daemon says so on stderr and tries
  * again with backoff, then carries on (and writes statuses) once it is back.
  */
@@ -76,6 +77,12 @@ export async function daemonCommand(runtime: Runtime, flags: { interval?: string
         const result = await runCycle(runtime, store, prepared, { signal: controller.signal });
         backoff.failures = 0;
         process.stdout.write(`${new Date().toISOString()}\n${formatCycle(result)}\n\n`);
+        if (store.client.kind === 'pglite') {
+          // PGlite is one process per folder: between cycles the folder is left
+          // free, so a cron `utt watchdog` or `utt report` waits at most one cycle.
+          await store.close();
+          store = undefined;
+        }
       } catch (error) {
         if (controller.signal.aborted) break;
         if (!isDatabaseUnavailable(error)) throw error;
@@ -112,6 +119,7 @@ function databaseBackoff(intervalMs: number) {
  * login or a missing database is a configuration problem and stays fatal.
  */
 function isDatabaseUnavailable(error: unknown): boolean {
+  if (EmbeddedDatabaseBusyError.isInstance(error)) return true;
   if (!StoreConnectionError.isInstance(error)) return false;
   return error.code === undefined || !/^(28|3D)/.test(error.code);
 }

@@ -78,6 +78,8 @@ export const workerConfigSchema = z.strictObject({
       statementTimeout: durationSchema.optional(),
       lockTimeout: durationSchema.optional(),
       idleInTransactionTimeout: durationSchema.optional(),
+      /** Embedded PGlite only: how long a command waits for another process using the folder. Default 10m. */
+      lockWait: durationSchema.optional(),
     })
     .prefault({}),
   worker: z

@@ -154,6 +154,9 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
           }),
         )
       : [];
+    // SIGTERM semantics: a source still collecting when the signal came writes
+    // nothing; once its write has begun, the write completes (see the daemon).
+    options.signal.throwIfAborted();
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     const priced = priceRows(rows, options.pricing);
     const { rowsWritten } = await store.writeSourceWindow({
