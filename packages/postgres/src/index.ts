@@ -6,6 +6,7 @@ export type { SqlClient } from './sql-client';
 
 // What the store's methods take and return.
 export type { SourceWindowWrite } from './write-source-window';
+export type { ReplacedWindow } from './delete-ghost-rows';
 export type { SourceStateChanges } from './source-state';
 export {
   HEARTBEAT_SOURCE,

@@ -1,5 +1,6 @@
 import {
   alignWindow,
+  ceilToBucket,
   createHttpClient,
   createStagedState,
   floorToBucket,
@@ -14,7 +15,7 @@ import {
   UttError,
   VERSION,
 } from '@utt/core';
-import type { UsageStore } from '@utt/postgres';
+import type { ReplacedWindow, UsageStore } from '@utt/postgres';
 import { createPricer, type PriceRegistry } from '@utt/pricing';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { withPrefix } from '../output/console-logger';
@@ -160,6 +161,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     const priced = priceRows(rows, options.pricing);
     const { rowsWritten } = await store.writeSourceWindow({
+      replace: adapter.capabilities.windowed ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts)) : undefined,
       source: source.name,
       sourceSystem: adapter.sourceSystem,
       rows: priced.rows,
@@ -191,6 +193,33 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       error: message,
     };
   }
+}
+
+/**
+ * What a windowed source re-collected completely: its window, but never
+ * further back than the provider keeps history (an old backfill that comes
+ * back empty must not delete what was stored while the provider still had it).
+ */
+function replacedWindow(
+  window: TimeWindow,
+  capabilityMs: number,
+  now: Date,
+  defaultInstance: string,
+  rows: readonly UsageRow[],
+  hasProviderCosts: boolean,
+): ReplacedWindow | undefined {
+  const earliest = Number.isFinite(capabilityMs) ? ceilToBucket(new Date(now.getTime() - capabilityMs), window.granularity) : window.start;
+  const start = window.start > earliest ? window.start : earliest;
+  if (start >= window.end) return undefined;
+  const sourceInstances = new Set([defaultInstance]);
+  for (const row of rows) sourceInstances.add(row.source_instance);
+  return {
+    start,
+    end: window.end,
+    granularity: window.granularity,
+    sourceInstances: [...sourceInstances],
+    costDays: hasProviderCosts ? { start: ceilToBucket(start, 'day'), end: floorToBucket(window.end, 'day') } : undefined,
+  };
 }
 
 class SourceTimeBudgetError extends UttError {

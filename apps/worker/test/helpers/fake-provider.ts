@@ -28,7 +28,8 @@ export function servedBucket(bucketStart: Date, model: 'alpha' | 'beta') {
  * A usage API on loopback, real HTTP. Behaviour is chosen by the first path
  * segment: /ok, /unauthorized (401), /hang (never answers), /invalid (a
  * negative count), /flaky (a 429 with Retry-After, then fine), /huge (an 8 MiB body),
- * /echo (the caller's key inside a model name).
+ * /echo (the caller's key inside a model name), /revised (beta dropped, as a
+ * provider's revision can).
  */
 export async function startFakeProvider(): Promise<FakeProvider> {
   const requests: FakeProvider['requests'] = [];
@@ -71,7 +72,8 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     const rows = [];
     for (let at = start.getTime(); at < end.getTime(); at += step) {
       const bucket = new Date(at);
-      for (const model of ['alpha', 'beta'] as const) {
+      // /revised: the provider's later revision, which no longer reports beta.
+      for (const model of mode === 'revised' ? (['alpha'] as const) : (['alpha', 'beta'] as const)) {
         rows.push({ bucket_start: bucket.toISOString(), provider: 'fakeai', model, api_key: 'key-1', ...servedBucket(bucket, model) });
       }
     }
