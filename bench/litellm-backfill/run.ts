@@ -74,7 +74,7 @@ async function collect(windowStart: Date, windowEnd: Date): Promise<UsageRecordI
   const result = await litellmPrometheusAdapter.collect({ start: windowStart, end: windowEnd, granularity: 'hour' }, context);
   if (Symbol.asyncIterator in Object(result)) {
     const records: UsageRecordInput[] = [];
-    for await (const batch of result as AsyncIterable<readonly UsageRecordInput[]>) records.push(...batch);
+    for await (const batch of result as AsyncIterable<readonly UsageRecordInput[]>) for (const record of batch) records.push(record);
     return records;
   }
   return [...(result as readonly UsageRecordInput[])];
@@ -116,7 +116,7 @@ try {
     const batched = await measure(() => collect(windowStart, end));
     const naive = await measure(async () => {
       const records: UsageRecordInput[] = [];
-      for (let hour = windowStart.getTime(); hour < end.getTime(); hour += HOUR_MS) records.push(...(await collect(new Date(hour), new Date(hour + HOUR_MS))));
+      for (let hour = windowStart.getTime(); hour < end.getTime(); hour += HOUR_MS) for (const record of await collect(new Date(hour), new Date(hour + HOUR_MS))) records.push(record);
       return records;
     });
     const expected = expectedTotal(windowStart);

@@ -5,9 +5,11 @@ import { UsageError } from './commands/parse-time-flag';
 import { EXIT_FATAL } from './exit-codes';
 import type { LogLevel } from './output/console-logger';
 import { loadRuntime } from './runtime';
+import { secretValuesOf } from './config/substitute-env';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
-  let secrets: ReadonlySet<string> = new Set();
+  // Known before the config is read, so that no error (a config error included) can print them.
+  let secrets: ReadonlySet<string> = secretValuesOf(env);
   try {
     const line = parseCommandLine(argv);
     if (line.kind === 'help') {
@@ -23,6 +25,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, cwd:
       env,
       cwd,
       needsSourceCredentials: line.command.needsSourceCredentials,
+      command: line.command.name,
     });
     secrets = runtime.loaded.secrets;
     return await line.command.run(runtime, { values: line.values, positionals: line.positionals, now: line.now });

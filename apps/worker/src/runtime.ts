@@ -16,6 +16,8 @@ export type GlobalOptions = {
    * Default true.
    */
   readonly needsSourceCredentials?: boolean;
+  /** The command being run (`import`), shown to another process that has to wait for the embedded database. */
+  readonly command?: string;
 };
 
 export type Runtime = {
@@ -23,6 +25,7 @@ export type Runtime = {
   readonly logger: Logger;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  readonly command?: string;
 };
 
 export async function loadRuntime(options: GlobalOptions): Promise<Runtime> {
@@ -38,7 +41,7 @@ export async function loadRuntime(options: GlobalOptions): Promise<Runtime> {
     throw new ConfigValidationError({ file, issues: [...error.issues, ...more] });
   }
   const logger = createConsoleLogger({ level: options.logLevel, secrets: loaded.secrets });
-  return { loaded, logger, env: options.env, cwd: options.cwd };
+  return { loaded, logger, env: options.env, cwd: options.cwd, command: options.command };
 }
 
 /** The configured PostgreSQL server, or the embedded PGlite folder (relative to the config file's folder). */
@@ -48,5 +51,16 @@ export async function openConfiguredStore(runtime: Runtime): Promise<UsageStore>
     url: database.url || undefined,
     path: path.resolve(runtime.loaded.directory, database.path),
     schema: database.schema,
+    timeouts: {
+      connectMs: database.connectTimeout,
+      statementMs: database.statementTimeout,
+      lockMs: database.lockTimeout,
+      idleInTransactionMs: database.idleInTransactionTimeout,
+    },
+    embeddedLock: {
+      command: runtime.command ? `utt ${runtime.command}` : 'utt',
+      waitMs: database.lockWait,
+      onWait: (message) => runtime.logger.warn(`waiting: ${message}`),
+    },
   });
 }

@@ -84,12 +84,12 @@ export const copilotAdapter = defineAdapter({
       const dayText = day.toISOString().slice(0, 10);
       // A day's report exists only once the day is over; asking earlier is a wasted call.
       if (config.reports.usageMetrics && addBuckets(day, 'day', 1) <= now) {
-        records.push(...(await collectMetricsDay(context, scope, dayText)));
+        for (const record of await collectMetricsDay(context, scope, dayText)) records.push(record);
       }
       for (const kind of billingKinds(config)) {
         if (day > now) continue;
         const usage = await fetchBillingDay(context, scope, kind, day);
-        if (usage) records.push(...convertBillingDay(usage.usageItems, { day: dayText, kind, account: scope.slug }).records);
+        if (usage) for (const record of convertBillingDay(usage.usageItems, { day: dayText, kind, account: scope.slug }).records) records.push(record);
       }
     }
     return stabilizeActivityLabels(records, context.state, context.logger, now);
@@ -103,7 +103,7 @@ export const copilotAdapter = defineAdapter({
       if (day > now) continue;
       for (const kind of billingKinds(config)) {
         const usage = await fetchBillingDay(context, scope, kind, day);
-        if (usage) costs.push(...convertBillingDay(usage.usageItems, { day: day.toISOString().slice(0, 10), kind, account: scope.slug }).costs);
+        if (usage) for (const cost of convertBillingDay(usage.usageItems, { day: day.toISOString().slice(0, 10), kind, account: scope.slug }).costs) costs.push(cost);
       }
     }
     return costs;
@@ -141,7 +141,7 @@ async function collectMetricsDay(context: Context, scope: CopilotScope, day: str
         throw new ResponseShapeError({ endpoint: label, issues: [`day: ${record.day} appears twice in the report; refusing to guess which figures are right`] });
       }
       seenDays.add(record.day);
-      records.push(...convertReportDay(record, { account: scope.slug, estimateTokens: config.estimateTokens }));
+      for (const converted of convertReportDay(record, { account: scope.slug, estimateTokens: config.estimateTokens })) records.push(converted);
     }
   }
   context.logger.debug('read Copilot usage-metrics report', { day, files: links.download_links.length, records: records.length });

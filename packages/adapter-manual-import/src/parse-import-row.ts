@@ -1,5 +1,8 @@
 import {
+  bucketRangeProblem,
+  dimensionTextProblem,
   floorToBucket,
+  labelsProblem,
   type Granularity,
   isGranularity,
   MEASUREMENT_BASES,
@@ -35,7 +38,6 @@ export type ParseImportRowResult =
 /** Decimal places kept for cost_usd (NUMERIC keeps them all; sums stay exact). */
 export const COST_DECIMALS = 18;
 
-const NUL_MESSAGE = 'must not contain a NUL character (PostgreSQL cannot store it)';
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const DECIMAL_TEXT = /^(\d+\.?\d*|\.\d+)$/;
 
@@ -75,6 +77,8 @@ function readRow(values: Readonly<Record<string, unknown>>): ImportRow {
   if (!instant) {
     fail('bucket_start', `expected an ISO 8601 date (2026-10-01) or timestamp (2026-10-01T13:05:00Z), got ${show(timestampText)}`);
   }
+  const outOfRange = bucketRangeProblem(instant);
+  if (outOfRange) fail('bucket_start', outOfRange);
   const granularityText = text(values.granularity, 'granularity')?.toLowerCase() ?? 'day';
   if (!isGranularity(granularityText)) fail('granularity', `expected hour, day or month, got ${show(granularityText)}`);
   const granularity: Granularity = granularityText;
@@ -127,7 +131,9 @@ function text(value: unknown, field: string): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') {
     const trimmed = value.trim();
-    if (trimmed.includes('\0')) fail(field, NUL_MESSAGE);
+    // Every text cell, counters and dates too: bytes that were not UTF-8 decode to U+FFFD.
+    const problem = dimensionTextProblem(trimmed);
+    if (problem) fail(field, problem);
     return trimmed === '' ? null : trimmed;
   }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
@@ -202,8 +208,9 @@ function labels(value: unknown): Readonly<Record<string, string>> {
   const entries = Object.entries(parsed);
   for (const [key, labelValue] of entries) {
     if (typeof labelValue !== 'string') fail('labels', `${expected}; the value of ${JSON.stringify(key)} is ${describe(labelValue)}`);
-    if (key.includes('\0') || labelValue.includes('\0')) fail('labels', NUL_MESSAGE);
   }
+  const problem = labelsProblem(parsed as Record<string, string>);
+  if (problem) fail('labels', problem);
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Object.fromEntries(entries) as Record<string, string>;
 }

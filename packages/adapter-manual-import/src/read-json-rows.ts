@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { ImportFileError } from './import-file-error';
+import { findDuplicateJsonKey } from './find-duplicate-json-key';
 import type { RawImportRow } from './raw-import-row';
 
 export type ReadJsonRowsOptions = {
@@ -139,9 +140,13 @@ function isWhitespace(code: number): boolean {
 }
 
 function parseElement(text: string, line: number): RawImportRow {
+  let values: unknown;
   try {
-    return { line, values: JSON.parse(text) as unknown };
+    values = JSON.parse(text) as unknown;
   } catch (error) {
     return { line, problem: `not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
+  const duplicate = findDuplicateJsonKey(text);
+  if (duplicate !== undefined) return { line, problem: `the key ${JSON.stringify(duplicate.slice(0, 40))} appears twice in one object; refusing to guess which value is right` };
+  return { line, values };
 }

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { findDuplicateJsonKey } from './find-duplicate-json-key';
 import type { RawImportRow } from './raw-import-row';
 
 /**
@@ -25,9 +26,13 @@ export async function* readNdjsonRows(path: string, options: { readonly signal?:
 }
 
 function parseLine(text: string, line: number): RawImportRow {
+  let values: unknown;
   try {
-    return { line, values: JSON.parse(text) as unknown };
+    values = JSON.parse(text) as unknown;
   } catch (error) {
     return { line, problem: `not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
+  const duplicate = findDuplicateJsonKey(text);
+  if (duplicate !== undefined) return { line, problem: `the key ${JSON.stringify(duplicate.slice(0, 40))} appears twice in one object; refusing to guess which value is right` };
+  return { line, values };
 }

@@ -365,3 +365,30 @@ describe('openaiUsageAdapter.check', () => {
     expect(!result.ok && result.reason).toMatch(/answered 401: the admin key was refused: .*organization Admin API key/);
   });
 });
+
+describe('openaiUsageAdapter with a very large window', () => {
+  // `records.push(...endpointRecords)` overflowed the call stack above ~120,000
+  // records: the source failed every cycle and its watermark never advanced.
+  it('collects 200,000 results of one endpoint without overflowing the stack', { timeout: 60_000 }, async () => {
+    const count = 200_000;
+    const results = Array.from({ length: count }, (_, index) => ({
+      object: 'organization.usage.embeddings.result',
+      input_tokens: 1,
+      num_model_requests: 1,
+      project_id: 'proj_alpha',
+      user_id: `user-${index}`,
+      api_key_id: null,
+      model: 'text-embedding-3-small',
+    }));
+    const body = JSON.stringify({
+      object: 'page',
+      data: [{ object: 'bucket', start_time: 1788220800, end_time: 1788224400, results }],
+      has_more: false,
+      next_page: null,
+    });
+    const { context } = await setUp(() => ({ status: 200, headers: {}, body }), { endpoints: ['embeddings'], groupBy: ['user'] });
+    const records = await collectAll(openaiUsageAdapter, WINDOW, context);
+    expect(records).toHaveLength(count);
+    expect(records[count - 1]?.user_id).toBe(`user-${count - 1}`);
+  });
+});

@@ -84,7 +84,9 @@ export const openaiUsageAdapter = defineAdapter({
   async collect(window, context) {
     const { config, http } = context;
     const records: UsageRecordInput[] = [];
-    for (const endpoint of config.endpoints) records.push(...(await collectEndpoint(http, config, endpoint, window)));
+    for (const endpoint of config.endpoints) {
+      for (const record of await collectEndpoint(http, config, endpoint, window)) records.push(record);
+    }
     return records;
   },
   async collectProviderCosts(window, context) {

@@ -13,7 +13,7 @@ export async function collectAll<TConfig>(
   const result: unknown = adapter.collect(window, context);
   if (isAsyncIterable(result)) {
     const records: UsageRecordInput[] = [];
-    for await (const batch of result) records.push(...(batch as readonly UsageRecordInput[]));
+    for await (const batch of result) for (const record of batch as readonly UsageRecordInput[]) records.push(record);
     return records;
   }
   const awaited = await result;

@@ -41,6 +41,14 @@ export {
   usageRowKey,
 } from './record/usage-record';
 export { mergeUsageRecords } from './record/merge-usage-records';
+export {
+  bucketRangeProblem,
+  DIMENSION_LIMITS,
+  dimensionTextProblem,
+  EARLIEST_BUCKET,
+  LATEST_BUCKET_END,
+  labelsProblem,
+} from './record/dimension-text';
 export { parseUsageRecord, toProviderCostRow, toUsageRow } from './record/parse-usage-record';
 export {
   type ProviderCostRecord,
@@ -90,6 +98,7 @@ export {
   createHttpClient,
   DEFAULT_HTTP_DEADLINE_MS,
   DEFAULT_HTTP_RETRY_BUDGET_MS,
+  DEFAULT_HTTP_MAX_RESPONSE_BYTES,
   type HttpClient,
   type HttpClientOptions,
   type HttpRequest,

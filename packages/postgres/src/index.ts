@@ -6,6 +6,7 @@ export type { SqlClient } from './sql-client';
 
 // What the store's methods take and return.
 export type { SourceWindowWrite } from './write-source-window';
+export type { ReplacedWindow } from './delete-ghost-rows';
 export type { SourceStateChanges } from './source-state';
 export {
   HEARTBEAT_SOURCE,
@@ -58,3 +59,12 @@ export { MIGRATIONS, type Migration } from './migration-list';
 // Errors.
 export { StoreArgumentError } from './store-argument-error';
 export { StoreConnectionError } from './store-connection-error';
+export { StoreBusyError } from './store-busy-error';
+export {
+  DEFAULT_EMBEDDED_LOCK_WAIT_MS,
+  EmbeddedDatabaseBusyError,
+  type EmbeddedLockHolder,
+  embeddedLockPath,
+  readEmbeddedLockHolder,
+} from './embedded-lock';
+export { DEFAULT_STORE_TIMEOUTS, type StoreTimeouts } from './store-timeouts';

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { ConfigValidationError, redactSecrets } from '@utt/core';
 import { databaseUrlSecrets, describeDatabaseUrl } from './database-url';
+import { acquireEmbeddedLock } from './embedded-lock';
 import { connectPostgres } from './pg-sql-client';
 import { openPglite } from './pglite-sql-client';
 import { DEFAULT_SCHEMA, storeTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreConnectionError } from './store-connection-error';
+import type { StoreTimeouts } from './store-timeouts';
 import { createUsageStore, type UsageStore } from './usage-store';
 
 /** Where the embedded database lives when neither `url` nor `path` is given, relative to the working directory. */
@@ -21,6 +23,15 @@ export type StoreOptions = {
   readonly schema?: string;
   /** Apply pending migrations while opening. Default true. */
   readonly migrate?: boolean;
+  /** PostgreSQL only: connect, statement, lock and idle-in-transaction limits; see DEFAULT_STORE_TIMEOUTS. */
+  readonly timeouts?: Partial<StoreTimeouts>;
+  /**
+   * PGlite only: one process per folder is enforced with a lock file beside it.
+   * `command` is what the lock shows to a process that has to wait (`utt import`);
+   * `waitMs` how long to wait for the holder (default 10 min); `onWait` hears
+   * once that the wait began.
+   */
+  readonly embeddedLock?: { readonly command?: string; readonly waitMs?: number; readonly onWait?: (message: string) => void };
 };
 
 /**
@@ -30,7 +41,7 @@ export type StoreOptions = {
  */
 export async function openStore(options: StoreOptions = {}): Promise<UsageStore> {
   const tables = storeTables(options.schema ?? DEFAULT_SCHEMA);
-  const client = options.url === undefined ? await openEmbedded(options.path) : await openServer(options.url);
+  const client = options.url === undefined ? await openEmbedded(options.path, options.embeddedLock) : await openServer(options.url, options.timeouts);
   const store = createUsageStore(client, tables);
   if (options.migrate ?? true) {
     try {
@@ -43,12 +54,12 @@ export async function openStore(options: StoreOptions = {}): Promise<UsageStore>
   return store;
 }
 
-async function openServer(url: string): Promise<SqlClient> {
+async function openServer(url: string, timeouts: Partial<StoreTimeouts> | undefined): Promise<SqlClient> {
   if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) {
     throw new ConfigValidationError({ issues: ['database.url: must be a postgres:// or postgresql:// URL'] });
   }
   try {
-    return await connectPostgres(url);
+    return await connectPostgres(url, { timeouts });
   } catch (error) {
     // pg's own messages do not contain the password, but a URL parser's can:
     // scrub every form of it and show the URL without it.
@@ -61,11 +72,25 @@ async function openServer(url: string): Promise<SqlClient> {
   }
 }
 
-async function openEmbedded(path: string | undefined): Promise<SqlClient> {
+async function openEmbedded(path: string | undefined, lockOptions: StoreOptions['embeddedLock']): Promise<SqlClient> {
   const dataDir = path?.includes('://') ? path : resolve(path ?? DEFAULT_PGLITE_PATH);
+  // In-memory and browser stores have no folder another process could open.
+  const lock = dataDir.includes('://') ? undefined : await acquireEmbeddedLock(dataDir, lockOptions);
   try {
-    return await openPglite(dataDir);
+    const client = await openPglite(dataDir);
+    if (lock === undefined) return client;
+    return {
+      ...client,
+      async close() {
+        try {
+          await client.close();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
   } catch (error) {
+    await lock?.release();
     throw new StoreConnectionError({
       option: 'database.path',
       message: `could not open the embedded PGlite database at ${dataDir} (database.path): ${describeError(error)}`,

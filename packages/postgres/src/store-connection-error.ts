@@ -5,8 +5,10 @@ const MARKER = `utt.error.${NAME}`;
 const SYMBOL = Symbol.for(MARKER);
 
 /**
- * The store could not be opened: the server was unreachable or refused the
- * login, or the PGlite folder could not be used. The message names the option
+ * The store could not be opened (the server was unreachable or refused the
+ * login, or the PGlite folder could not be used), or an open PostgreSQL store
+ * lost its server in use (connection dropped, server stopped or frozen past
+ * `database.statementTimeout`). The message names the option
  * (`database.url`, `database.path`) and shows the URL without its password or
  * query string; the original error is not attached as `cause`, because some
  * (an invalid-URL TypeError, for one) carry the full URL.

@@ -1,4 +1,6 @@
 import { type Granularity, InvalidRecordError, type ProviderCostRow, providerCostRowKey, type UsageRow, usageRowKey } from '@utt/core';
+import { deleteGhostRows, type ReplacedWindow } from './delete-ghost-rows';
+import { lockSourceWrite } from './lock-source-write';
 import type { StoreTables } from './schema-name';
 import { checkSourceName, recordSuccess } from './source-status';
 import { applySourceStateChanges, type SourceStateChanges } from './source-state';
@@ -25,6 +27,13 @@ export type SourceWindowWrite = {
   readonly status?: { readonly status: 'ok'; readonly rowsWritten?: number };
   /** The clock for status and watermark timestamps; token_usage.updated_at uses the database clock. */
   readonly now?: Date;
+  /**
+   * The source re-collected this window completely: stored rows in it that
+   * `rows` (and `providerCosts`) no longer hold are deleted in the same
+   * transaction. Leave it out for sources that return only what changed
+   * (file-based, non-windowed): their rows are only ever replaced.
+   */
+  readonly replace?: ReplacedWindow;
 };
 
 /**
@@ -41,6 +50,9 @@ export async function writeSourceWindow(
   checkSourceName(write.source, 'write.source');
   checkRows(write);
   if (write.watermark) checkWatermark(write.watermark);
+  if (write.replace && !(write.replace.start.getTime() <= write.replace.end.getTime())) {
+    throw new StoreArgumentError({ argument: 'replace', message: 'start must not be after end' });
+  }
   if (write.status && write.status.status !== 'ok') {
     throw new StoreArgumentError({ argument: 'status.status', message: "must be 'ok'; record a failure with recordSourceStatus" });
   }
@@ -51,6 +63,8 @@ export async function writeSourceWindow(
   const now = write.now ?? new Date();
 
   await client.transaction(async (tx) => {
+    await lockSourceWrite(tx, tables, write);
+    if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
     await upsertUsageRows(tx, tables, write.rows);
     if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
     if (write.state) await applySourceStateChanges(tx, tables, write.source, write.state);

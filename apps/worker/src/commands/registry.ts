@@ -130,6 +130,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (runtime, args) => (await import('./budget-command')).budgetCommand(runtime, { json: booleanFlag(args, 'json'), now: args.now }),
   },
   {
+    name: 'doctor',
+    summary: 'what to check before trusting the numbers, each problem with its fix',
+    usage: 'doctor',
+    details:
+      'Schema version and pending migrations, database server and timeouts, the embedded-database lock, price file age and unpriced models, ' +
+      'failing and stale sources, watermarks behind maxBackfill, table sizes, growth and retention. Reads only; calls no provider. ' +
+      'Exit 0: nothing to fix; 2: problems listed with their fixes; 1: the database cannot be reached.',
+    options: {},
+    needsSourceCredentials: false,
+    run: async (runtime, args) => (await import('./doctor-command')).doctorCommand(runtime, { now: args.now }),
+  },
+  {
     name: 'check',
     summary: "each source's credentials check, one cheap call each",
     usage: 'check [--source NAME]',

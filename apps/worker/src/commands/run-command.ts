@@ -1,3 +1,4 @@
+import { EmbeddedDatabaseBusyError, StoreConnectionError, type UsageStore } from '@utt/postgres';
 import { prepareSources } from '../cycle/prepare-sources';
 import { cycleExitCode, runCycle } from '../cycle/run-cycle';
 import { EXIT_OK } from '../exit-codes';
@@ -46,9 +47,12 @@ export async function backfillCommand(
 }
 
 /**
- * `utt daemon`: a cycle every interval until SIGTERM or SIGINT. A signal
- * aborts the cycle in flight (its open transaction rolls back, so nothing
- * half-written stays) and the process exits 0.
+ * `utt daemon`: a cycle every interval until SIGTERM or SIGINT. On a signal,
+ * a source whose write has begun completes it (rows, watermark and status
+ * commit together), a source still collecting is abandoned and writes
+ * nothing, no further source starts, and the process exits 0. A database that is down or
+ * stops answering does not end it: the daemon says so on stderr and tries
+ * again with backoff, then carries on (and writes statuses) once it is back.
  */
 export async function daemonCommand(runtime: Runtime, flags: { interval?: string }): Promise<number> {
   const intervalMs = parseDurationFlag('interval', flags.interval, 'daemon') ?? runtime.loaded.config.worker.interval;
@@ -61,7 +65,6 @@ export async function daemonCommand(runtime: Runtime, flags: { interval?: string
     throw new UsageError(`daemon: ${given} is shorter than ${floor}, the least the daemon waits between cycles (use utt run for a single cycle)`, 'daemon');
   }
   const prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd });
-  const store = await openConfiguredStore(runtime);
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     runtime.logger.info(`received ${signal}, stopping`);
@@ -69,15 +72,31 @@ export async function daemonCommand(runtime: Runtime, flags: { interval?: string
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  runtime.logger.info(`daemon started: ${prepared.length} sources every ${Math.round(intervalMs / 1000)} s`);
+  const backoff = databaseBackoff(intervalMs);
+  let store: UsageStore | undefined;
   try {
     while (!controller.signal.aborted) {
       try {
+        store ??= await openConfiguredStore(runtime);
+        if (backoff.failures > 0) runtime.logger.warn('the database is reachable again; resuming cycles');
+        else if (!backoff.started) runtime.logger.info(`daemon started: ${prepared.length} sources every ${Math.round(intervalMs / 1000)} s`);
+        backoff.started = true;
         const result = await runCycle(runtime, store, prepared, { signal: controller.signal });
+        backoff.failures = 0;
         process.stdout.write(`${new Date().toISOString()}\n${formatCycle(result)}\n\n`);
+        if (store.client.kind === 'pglite') {
+          // PGlite is one process per folder: between cycles the folder is left
+          // free, so a cron `utt watchdog` or `utt report` waits at most one cycle.
+          await store.close();
+          store = undefined;
+        }
       } catch (error) {
         if (controller.signal.aborted) break;
-        throw error;
+        if (!isDatabaseUnavailable(error)) throw error;
+        const delayMs = backoff.next();
+        runtime.logger.warn(`${(error as Error).message}; the daemon keeps running and tries again in ${Math.round(delayMs / 100) / 10} s`);
+        await waitFor(delayMs, controller.signal);
+        continue;
       }
       await waitFor(intervalMs, controller.signal);
     }
@@ -85,8 +104,31 @@ export async function daemonCommand(runtime: Runtime, flags: { interval?: string
   } finally {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
-    await store.close();
+    await store?.close().catch(() => {});
   }
+}
+
+/** Retry delays after a database outage: 1 s doubling, capped at the interval and at 5 minutes. */
+function databaseBackoff(intervalMs: number) {
+  const cap = Math.max(1_000, Math.min(intervalMs, 300_000));
+  return {
+    started: false,
+    failures: 0,
+    next(): number {
+      this.failures += 1;
+      return Math.min(cap, 1_000 * 2 ** Math.min(this.failures - 1, 16));
+    },
+  };
+}
+
+/**
+ * The database is down, unreachable or frozen: worth waiting for. A refused
+ * login or a missing database is a configuration problem and stays fatal.
+ */
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (EmbeddedDatabaseBusyError.isInstance(error)) return true;
+  if (!StoreConnectionError.isInstance(error)) return false;
+  return error.code === undefined || !/^(28|3D)/.test(error.code);
 }
 
 function waitFor(ms: number, signal: AbortSignal): Promise<void> {

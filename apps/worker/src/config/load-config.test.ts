@@ -104,3 +104,35 @@ describe('loadConfig', () => {
     expect(resolveConfigPath(undefined, {}, '/w')).toBe('/w/utt.config.yaml');
   });
 });
+
+describe('loadConfig against a YAML alias bomb', () => {
+  /** `levels` lines, each a list of nine aliases of the line before: 9^levels values once expanded. */
+  function aliasBomb(levels: number): string {
+    const lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let level = 1; level < levels; level++) lines.push(`l${level}: &l${level} [${Array(9).fill(`*l${level - 1}`).join(',')}]`);
+    return `${lines.join('\n')}\n`;
+  }
+
+  it('refuses a config that expands to more than 100,000 values, before substituting variables', async () => {
+    // 9^6 = 531,441 values: small enough to expand, so before the bound it reached the schema.
+    const error = await configError(aliasBomb(6));
+    expect(error.issues).toEqual(['expands to more than 100,000 values (nested YAML aliases?); refused before substituting variables']);
+  });
+
+  it('refuses the 1 KB bomb (9^9 values, gigabytes expanded) quickly and within bounded memory', async () => {
+    const text = aliasBomb(9);
+    expect(text.length).toBeLessThan(1_024);
+    const started = Date.now();
+    const error = await configError(text);
+    expect(error.message).toContain('nested YAML aliases');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('still allows anchors and aliases in a config of ordinary size', async () => {
+    const loaded = await loadConfig(
+      await configFile('worker: &w\n  interval: 5m\nsources:\n  - name: a\n    adapter: x\n    config: &c { plans: [] }\n  - name: b\n    adapter: x\n    config: *c\n'),
+      {},
+    );
+    expect(loaded.config.sources.map((source) => source.config)).toEqual([{ plans: [] }, { plans: [] }]);
+  });
+});

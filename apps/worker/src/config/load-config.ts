@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigValidationError, formatIssues } from '@utt/core';
+import { ConfigValidationError, formatIssues, redactSecrets } from '@utt/core';
 import yaml from 'js-yaml';
-import { passwordOfUrl, substituteEnv } from './substitute-env';
+import { ConfigTooLargeError, passwordOfUrl, secretValuesOf, substituteEnv } from './substitute-env';
 import { type WorkerConfig, workerConfigSchema } from './worker-config-schema';
 
 export type LoadedConfig = {
@@ -57,7 +57,13 @@ export async function loadConfig(
     throw new ConfigValidationError({ file, issues: [mark ? `line ${mark.line + 1}, column ${mark.column + 1}: ${reason}` : reason] });
   }
 
-  const substituted = substituteEnv(document, env);
+  let substituted: ReturnType<typeof substituteEnv>;
+  try {
+    substituted = substituteEnv(document, env);
+  } catch (error) {
+    if (error instanceof ConfigTooLargeError) throw new ConfigValidationError({ file, issues: [error.message] });
+    throw error;
+  }
   const parsed = workerConfigSchema.safeParse(substituted.value);
   const rawSources = (substituted.value as { sources?: unknown }).sources;
 
@@ -73,11 +79,15 @@ export async function loadConfig(
     }
     issues.push(`${where}: environment variable ${variable} is not set`);
   }
-  if (!parsed.success || issues.length > 0) throw new ConfigValidationError({ file, issues });
+  if (!parsed.success || issues.length > 0) {
+    // An issue may quote the value it refuses, and that value may be a key used in the wrong place.
+    const known = new Set([...secretValuesOf(env), ...substituted.secrets]);
+    throw new ConfigValidationError({ file, issues: issues.map((issue) => redactSecrets(issue, known)) });
+  }
   const config = parsed.data;
 
   if (env.DATABASE_URL) config.database.url = env.DATABASE_URL;
-  const secrets = new Set(substituted.secrets);
+  const secrets = new Set([...secretValuesOf(env), ...substituted.secrets]);
   const databasePassword = passwordOfUrl(config.database.url);
   if (databasePassword) secrets.add(databasePassword);
   return { config, file, directory: path.dirname(file), secrets };

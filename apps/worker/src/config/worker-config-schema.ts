@@ -16,6 +16,20 @@ const durationSchema = z.union([z.string(), z.number()]).transform((value, conte
   }
 });
 
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1_000, mb: 1_000_000, gb: 1_000_000_000, kib: 1_024, mib: 1_048_576, gib: 1_073_741_824 };
+
+/** A size in bytes: a number, or `64MiB`, `500kb`, `1 GB`. */
+const sizeSchema = z.union([z.string(), z.number()]).transform((value, context) => {
+  const match = typeof value === 'number' ? [String(value), String(value), 'b'] : /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = SIZE_UNITS[(match?.[2] || 'b').toLowerCase()];
+  const bytes = match && unit ? Math.round(Number(match[1]) * unit) : Number.NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    context.addIssue({ code: 'custom', message: 'must be a size such as 64MiB, 500KB or a number of bytes' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 /**
  * `pricing:` — overrides keyed `provider/model` or `model`, a local prices file
  * and where `utt prices update` fetches. Entries written directly under
@@ -53,6 +67,8 @@ export const sourceSchema = z.strictObject({
   maxBackfill: durationSchema.optional(),
   settle: durationSchema.optional(),
   staleAfter: durationSchema.optional(),
+  /** Overrides worker.sourceTimeBudget for this source. */
+  timeBudget: durationSchema.optional(),
   config: z.unknown().default({}),
 });
 
@@ -63,6 +79,13 @@ export const workerConfigSchema = z.strictObject({
       schema: z.string().default('utt'),
       /** Folder of the embedded PGlite database, used when no url is set (relative to the config file's folder). */
       path: z.string().default('.utt/pglite'),
+      /** PostgreSQL only; defaults in @utt/postgres DEFAULT_STORE_TIMEOUTS (15s, 5m, 1m, 5m). */
+      connectTimeout: durationSchema.optional(),
+      statementTimeout: durationSchema.optional(),
+      lockTimeout: durationSchema.optional(),
+      idleInTransactionTimeout: durationSchema.optional(),
+      /** Embedded PGlite only: how long a command waits for another process using the folder. Default 10m. */
+      lockWait: durationSchema.optional(),
     })
     .prefault({}),
   worker: z
@@ -70,6 +93,10 @@ export const workerConfigSchema = z.strictObject({
       interval: durationSchema.default(15 * 60_000),
       httpDeadline: durationSchema.default(15_000),
       httpRetryBudget: durationSchema.default(60_000),
+      /** Largest response body of one HTTP call; a larger one fails the source, without retry. */
+      httpMaxResponseSize: sizeSchema.default(64 * 1_048_576),
+      /** How long one source may collect in one cycle, all its calls together; then it fails and the next source runs. */
+      sourceTimeBudget: durationSchema.default(15 * 60_000),
       maxBackfill: durationSchema.default(24 * 3_600_000),
       settle: durationSchema.default(3_600_000),
       staleAfter: durationSchema.default(3_600_000),

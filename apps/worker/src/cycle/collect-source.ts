@@ -1,5 +1,6 @@
 import {
   alignWindow,
+  ceilToBucket,
   createHttpClient,
   createStagedState,
   floorToBucket,
@@ -14,10 +15,11 @@ import {
   UttError,
   VERSION,
 } from '@utt/core';
-import type { UsageStore } from '@utt/postgres';
+import type { ReplacedWindow, UsageStore } from '@utt/postgres';
 import { createPricer, type PriceRegistry } from '@utt/pricing';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { withPrefix } from '../output/console-logger';
+import { checkEchoedSecrets } from './check-echoed-secrets';
 import { priceRows } from './price-rows';
 import type { PreparedSource } from './prepare-sources';
 
@@ -100,6 +102,10 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     }
 
     const sourceLogger = withPrefix(options.logger, source.name);
+    // A source has a time budget for the whole of its collection, however many calls it makes.
+    const budgetMs = source.timeBudget ?? worker.sourceTimeBudget;
+    const budget = AbortSignal.timeout(budgetMs);
+    const sourceSignal = AbortSignal.any([options.signal, budget]);
     const staged = createStagedState(
       adapter.capabilities.stateLoading === 'on-demand'
         ? (selection) => store.loadSourceState(source.name, selection)
@@ -111,14 +117,15 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
         fetch: options.fetch,
         deadlineMs: worker.httpDeadline,
         retryBudgetMs: worker.httpRetryBudget,
-        signal: options.signal,
+        maxResponseBytes: worker.httpMaxResponseSize,
+        signal: sourceSignal,
         logger: sourceLogger,
         userAgent: `utt-worker/${VERSION} (${adapter.id})`,
       }),
       fetch: options.fetch,
       env: options.env,
       logger: sourceLogger,
-      signal: options.signal,
+      signal: sourceSignal,
       now: () => now,
       sourceName: source.name,
       configDirectory: prepared.configDirectory,
@@ -126,7 +133,11 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       pricer: createPricer(options.pricing),
     };
 
-    const records = await readCollectResult(adapter.collect(window, context));
+    const overBudget = () =>
+      new SourceTimeBudgetError(
+        `collecting took longer than its time budget of ${formatDuration(budgetMs)} (${source.timeBudget === undefined ? 'worker.sourceTimeBudget' : `sources.${source.name}.timeBudget`}); nothing of this cycle was written`,
+      );
+    const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
     const rows: UsageRow[] = records.map((record, index) =>
       toUsageRow(record, {
         sourceSystem: adapter.sourceSystem,
@@ -136,7 +147,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       }),
     );
     const providerCosts = adapter.collectProviderCosts
-      ? (await adapter.collectProviderCosts(window, context)).map((record, index) =>
+      ? (await withinBudget(Promise.resolve(adapter.collectProviderCosts(window, context)), budget, overBudget)).map((record, index) =>
           toProviderCostRow(record, {
             sourceSystem: adapter.sourceSystem,
             defaultInstance: source.instance ?? source.name,
@@ -145,8 +156,13 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
           }),
         )
       : [];
+    // SIGTERM semantics: a source still collecting when the signal came writes
+    // nothing; once its write has begun, the write completes (see the daemon).
+    options.signal.throwIfAborted();
+    checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     const priced = priceRows(rows, options.pricing);
     const { rowsWritten } = await store.writeSourceWindow({
+      replace: adapter.capabilities.windowed ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts)) : undefined,
       source: source.name,
       sourceSystem: adapter.sourceSystem,
       rows: priced.rows,
@@ -178,6 +194,69 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       error: message,
     };
   }
+}
+
+/**
+ * What a windowed source re-collected completely: its window, but never
+ * further back than the provider keeps history (an old backfill that comes
+ * back empty must not delete what was stored while the provider still had it).
+ */
+function replacedWindow(
+  window: TimeWindow,
+  capabilityMs: number,
+  now: Date,
+  defaultInstance: string,
+  rows: readonly UsageRow[],
+  hasProviderCosts: boolean,
+): ReplacedWindow | undefined {
+  const earliest = Number.isFinite(capabilityMs) ? ceilToBucket(new Date(now.getTime() - capabilityMs), window.granularity) : window.start;
+  const start = window.start > earliest ? window.start : earliest;
+  if (start >= window.end) return undefined;
+  const sourceInstances = new Set([defaultInstance]);
+  for (const row of rows) sourceInstances.add(row.source_instance);
+  return {
+    start,
+    end: window.end,
+    granularity: window.granularity,
+    sourceInstances: [...sourceInstances],
+    costDays: hasProviderCosts ? { start: ceilToBucket(start, 'day'), end: floorToBucket(window.end, 'day') } : undefined,
+  };
+}
+
+class SourceTimeBudgetError extends UttError {
+  constructor(message: string) {
+    super({ name: 'UTT_SourceTimeBudgetError', message });
+  }
+}
+
+/**
+ * `work`, or the budget's error as soon as the budget runs out: an adapter
+ * that ignores its abort signal (a busy parser, a stuck file read) cannot hold
+ * up the cycle. Its abandoned work writes nothing: only the worker writes.
+ */
+function withinBudget<T>(work: Promise<T>, budget: AbortSignal, overBudget: () => Error): Promise<T> {
+  if (budget.aborted) return Promise.reject(overBudget());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(overBudget());
+    budget.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        budget.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        budget.removeEventListener('abort', onAbort);
+        reject(budget.aborted ? overBudget() : error);
+      },
+    );
+  });
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
 }
 
 function describeError(error: unknown): string {

@@ -35,7 +35,7 @@ export async function prepareSources(
   for (const { source, index } of sources) {
     if (options.only ? source.name !== options.only : !source.enabled) continue;
     const result = await prepareSource(source, index, { directory: loaded.directory, cwd: options.cwd });
-    if ('issues' in result) issues.push(...result.issues);
+    if ('issues' in result) for (const issue of result.issues) issues.push(issue);
     else prepared.push(result);
   }
   if (issues.length > 0) throw new ConfigValidationError({ file: loaded.file, issues });

@@ -27,7 +27,9 @@ export function servedBucket(bucketStart: Date, model: 'alpha' | 'beta') {
 /**
  * A usage API on loopback, real HTTP. Behaviour is chosen by the first path
  * segment: /ok, /unauthorized (401), /hang (never answers), /invalid (a
- * negative count), /flaky (a 429 with Retry-After, then fine).
+ * negative count), /flaky (a 429 with Retry-After, then fine), /huge (an 8 MiB body),
+ * /echo (the caller's key inside a model name), /revised (beta dropped, as a
+ * provider's revision can).
  */
 export async function startFakeProvider(): Promise<FakeProvider> {
   const requests: FakeProvider['requests'] = [];
@@ -44,6 +46,10 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     if (mode === 'hang') {
       hanging.add(response);
       return;
+    }
+    if (mode === 'huge') {
+      // A valid but enormous page: 8 MiB of padding in one string.
+      return json(200, { rows: [], padding: 'x'.repeat(8 * 1024 * 1024) });
     }
     if (mode === 'unauthorized') return json(401, { error: { message: 'this key lacks the usage:read permission' } });
     if (mode === 'flaky' && !flakyServed) {
@@ -66,11 +72,14 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     const rows = [];
     for (let at = start.getTime(); at < end.getTime(); at += step) {
       const bucket = new Date(at);
-      for (const model of ['alpha', 'beta'] as const) {
+      // /revised: the provider's later revision, which no longer reports beta.
+      for (const model of mode === 'revised' ? (['alpha'] as const) : (['alpha', 'beta'] as const)) {
         rows.push({ bucket_start: bucket.toISOString(), provider: 'fakeai', model, api_key: 'key-1', ...servedBucket(bucket, model) });
       }
     }
     if (mode === 'invalid' && rows[0]) rows[0].input_including_cache = -5;
+    // A provider that echoes the caller's key back in a data field.
+    if (mode === 'echo' && rows[0]) rows[0].model = `alpha-${(request.headers.authorization ?? '').replace(/^Bearer /, '')}` as 'alpha';
     // Two pages, so the adapter's paging is exercised.
     const page = url.searchParams.get('page');
     const half = Math.ceil(rows.length / 2);

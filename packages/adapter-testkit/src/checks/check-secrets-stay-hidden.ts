@@ -19,12 +19,12 @@ export async function checkSecretsStayHidden(options: UsageAdapterConformanceOpt
     const problems: string[] = [];
     const plain = await harness.collect();
     if (plain.timedOut) problems.push(`plain run: ${describeFailure(plain)}`);
-    problems.push(...leaks('plain run', plain, canaries));
+    for (const problem of leaks('plain run', plain, canaries)) problems.push(problem);
     if (options.http) {
       const unauthorized = await harness.collect({ behaviour: 'unauthorized' });
       if (unauthorized.timedOut) problems.push(`401 run: ${describeFailure(unauthorized)}`);
       else if (!unauthorized.failed) problems.push('401 run: collect() succeeded although every request was answered 401');
-      problems.push(...leaks('401 run', unauthorized, canaries));
+      for (const problem of leaks('401 run', unauthorized, canaries)) problems.push(problem);
     }
     return problems;
   });

@@ -14,7 +14,9 @@ export function stringsWithin(value: unknown, depth = 12, seen: Set<object> = ne
   if (typeof value !== 'object' || value === null || depth < 0 || seen.has(value)) return [];
   seen.add(value);
   const strings: string[] = [];
-  const walk = (inner: unknown) => strings.push(...stringsWithin(inner, depth - 1, seen));
+  const walk = (inner: unknown) => {
+    for (const text of stringsWithin(inner, depth - 1, seen)) strings.push(text);
+  };
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? [] : [value.toISOString()];
   if (value instanceof Error) {
     strings.push(value.name, value.message, value.stack ?? '');

@@ -5,7 +5,9 @@ import type { UsageAdapterV1CollectResult } from './v1/usage-adapter-v1-collect-
 export async function readCollectResult(result: UsageAdapterV1CollectResult): Promise<UsageRecordInput[]> {
   if (Symbol.asyncIterator in Object(result)) {
     const records: UsageRecordInput[] = [];
-    for await (const batch of result as AsyncIterable<readonly UsageRecordInput[]>) records.push(...batch);
+    // One push per record: `push(...batch)` passes every record as an argument and
+    // overflows the call stack above ~120,000 of them.
+    for await (const batch of result as AsyncIterable<readonly UsageRecordInput[]>) for (const record of batch) records.push(record);
     return records;
   }
   return [...(await (result as Promise<readonly UsageRecordInput[]>))];

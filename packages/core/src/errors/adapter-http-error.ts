@@ -4,8 +4,8 @@ const NAME = 'UTT_AdapterHttpError';
 const MARKER = `utt.error.${NAME}`;
 const SYMBOL = Symbol.for(MARKER);
 
-/** Why an HTTP call failed: an error status, no answer in time, or no connection at all. */
-export type AdapterHttpFailure = 'status' | 'deadline' | 'network';
+/** Why an HTTP call failed: an error status, no answer in time, no connection at all, or a body over the size limit. */
+export type AdapterHttpFailure = 'status' | 'deadline' | 'network' | 'too-large';
 
 /**
  * An outbound HTTP call that failed. It carries the endpoint without its query
@@ -38,8 +38,10 @@ export class AdapterHttpError extends UttError {
     this.statusCode = options.statusCode;
     this.retryAfterMs = options.retryAfterMs;
     this.attempts = options.attempts ?? 1;
+    // A body over the limit will be over it again: only status, deadline and network failures may retry.
     this.isRetryable =
-      options.failure !== 'status' ||
+      options.failure === 'deadline' ||
+      options.failure === 'network' ||
       options.statusCode === 408 ||
       options.statusCode === 429 ||
       (options.statusCode !== undefined && options.statusCode >= 500);

@@ -343,4 +343,60 @@ describe('createHttpClient against a loopback server', () => {
     expect(UttError.isInstance(error)).toBe(true);
     expect((error as Error).name).toBe('UTT_AdapterHttpError');
   });
+
+  it('refuses a body larger than maxResponseBytes while reading it (chunked, no Content-Length), without retrying', async () => {
+    const chunk = 'x'.repeat(64 * 1024);
+    let written = 0;
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      // Keeps sending until the client stops reading: 16 MiB at most.
+      const pump = () => {
+        while (written < 16 * 1024 * 1024) {
+          written += chunk.length;
+          if (!response.write(chunk)) return void response.once('drain', pump);
+        }
+        response.end();
+      };
+      response.on('close', () => (written = Number.POSITIVE_INFINITY));
+      pump();
+    });
+    const error = await httpErrorOf(createHttpClient({ deadlineMs: 5_000, maxResponseBytes: 1024 * 1024 }).requestText({ url: `${server.url}/big` }));
+    expect(error.failure).toBe('too-large');
+    expect(error.isRetryable).toBe(false);
+    expect(error.message).toBe(`GET ${server.url}/big answered with a body larger than 1 MiB (worker.httpMaxResponseSize); refused without reading the rest`);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('refuses a body whose Content-Length is over the limit before reading it', async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': String(200 * 1024 * 1024) });
+      response.write('{');
+    });
+    const error = await httpErrorOf(createHttpClient({ deadlineMs: 2_000, maxResponseBytes: 1024 }).requestText({ url: server.url }));
+    expect(error.failure).toBe('too-large');
+    expect(error.message).toContain('larger than 1 KiB');
+  });
+
+  it('reads a body just under the limit', async () => {
+    const server = await serve((_request, response) => sendJson(response, 200, { data: [{ model: 'é'.repeat(100), input_tokens: 1 }] }));
+    const value = await createHttpClient({ deadlineMs: 2_000, maxResponseBytes: 1024 }).requestJson({ url: server.url, schema: usageSchema });
+    expect(value.data[0]?.model).toBe('é'.repeat(100));
+  });
+
+  it('keeps to the retry budget as a hard bound: the last attempt gets only what is left of it', async () => {
+    const server = await serve(() => {
+      // Never answer: every attempt runs into its deadline.
+    });
+    const started = Date.now();
+    const error = await httpErrorOf(
+      createHttpClient({ deadlineMs: 1_500, retryBudgetMs: 2_000, backoffBaseMs: 5, maxAttempts: 5 }).requestText({ url: `${server.url}/slow` }),
+    );
+    const elapsed = Date.now() - started;
+    // Before, a second full 1.5 s deadline started at ~1.5 s and the call took ~3 s.
+    expect(elapsed).toBeLessThan(2_300);
+    expect(server.requests.length).toBeGreaterThanOrEqual(2);
+    expect(error.failure).toBe('deadline');
+    expect(error.message).toMatch(/did not complete within the 2000 ms retry budget \(\d attempts\)/);
+  });
 });
+

@@ -55,10 +55,13 @@ export type HttpClientOptions = {
   /** Backoff base, doubled each retry with full jitter. Default 500 ms, capped at 8 s. */
   readonly backoffBaseMs?: number;
   readonly random?: () => number;
+  /** Largest response body one call may return, in bytes; a larger one fails without retry. Default 64 MiB. */
+  readonly maxResponseBytes?: number;
 };
 
 export const DEFAULT_HTTP_DEADLINE_MS = 15_000;
 export const DEFAULT_HTTP_RETRY_BUDGET_MS = 60_000;
+export const DEFAULT_HTTP_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const BACKOFF_CAP_MS = 8_000;
 const ERROR_MESSAGE_LIMIT = 300;
 
@@ -75,9 +78,12 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
   const backoffBaseMs = options.backoffBaseMs ?? 500;
   const random = options.random ?? Math.random;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_HTTP_MAX_RESPONSE_BYTES;
 
-  async function attempt(request: HttpRequest, url: URL, endpoint: string, attemptNumber: number): Promise<HttpResponse> {
-    const deadline = AbortSignal.timeout(deadlineMs);
+  async function attempt(request: HttpRequest, url: URL, endpoint: string, attemptNumber: number, budgetLeftMs: number): Promise<HttpResponse> {
+    // The retry budget is a hard bound: the last attempt gets only what is left of it.
+    const attemptMs = Math.min(deadlineMs, budgetLeftMs);
+    const deadline = AbortSignal.timeout(attemptMs);
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     if (options.userAgent) headers['user-agent'] = options.userAgent;
@@ -90,7 +96,15 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         signal,
       });
       // Reading the body inside the same signal puts it under the deadline too.
-      const text = await response.text();
+      const text = await readBodyWithin(response, maxResponseBytes, () =>
+        new AdapterHttpError({
+          message: `${request.method ?? 'GET'} ${endpoint} answered with a body larger than ${describeBytes(maxResponseBytes)} (worker.httpMaxResponseSize); refused without reading the rest`,
+          endpoint,
+          failure: 'too-large',
+          statusCode: response.status,
+          attempts: attemptNumber,
+        }),
+      );
       if (response.status < 200 || response.status >= 300) {
         throw new AdapterHttpError({
           message: `${request.method ?? 'GET'} ${endpoint} answered ${response.status}${describe(request, url, text, response.status)}`,
@@ -107,7 +121,10 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       if (deadline.aborted) {
         throw new AdapterHttpError({
-          message: `${request.method ?? 'GET'} ${endpoint} did not complete within the ${deadlineMs} ms deadline`,
+          message:
+            attemptMs < deadlineMs
+              ? `${request.method ?? 'GET'} ${endpoint} did not complete within the ${retryBudgetMs} ms retry budget (${attemptNumber} attempts)`
+              : `${request.method ?? 'GET'} ${endpoint} did not complete within the ${deadlineMs} ms deadline`,
           endpoint,
           failure: 'deadline',
           attempts: attemptNumber,
@@ -128,12 +145,12 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const startedAt = Date.now();
     for (let attemptNumber = 1; ; attemptNumber++) {
       try {
-        return await attempt(request, url, endpoint, attemptNumber);
+        return await attempt(request, url, endpoint, attemptNumber, Math.max(1, retryBudgetMs - (Date.now() - startedAt)));
       } catch (error) {
         if (!AdapterHttpError.isInstance(error) || !error.isRetryable || attemptNumber >= maxAttempts) throw error;
         const backoff = Math.min(BACKOFF_CAP_MS, backoffBaseMs * 2 ** (attemptNumber - 1)) * random();
         const waitMs = error.retryAfterMs !== undefined ? Math.max(error.retryAfterMs, backoff / 4) : backoff;
-        if (Date.now() - startedAt + waitMs > retryBudgetMs) throw error;
+        if (Date.now() - startedAt + waitMs >= retryBudgetMs) throw error;
         options.logger?.warn('retrying HTTP call', {
           endpoint,
           attempt: attemptNumber,
@@ -161,6 +178,42 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   }
 
   return { requestJson, requestText };
+}
+
+/**
+ * The body as text, read chunk by chunk so that a body over `maxBytes` is
+ * refused when it crosses the limit (or at once, by its Content-Length)
+ * instead of after it has filled memory.
+ */
+async function readBodyWithin(response: Response, maxBytes: number, tooLarge: () => Error): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    parts.push(decoder.decode(value, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
+}
+
+function describeBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }
 
 function buildUrl(request: HttpRequest): URL {
@@ -222,7 +275,8 @@ const AUTH_SCHEME = /^(bearer|basic|token|digest)$/i;
 function secretsOf(request: HttpRequest, url: URL): string[] {
   const secrets: string[] = [];
   for (const value of Object.values(request.headers ?? {})) {
-    secrets.push(value, ...value.split(/\s+/).filter((word) => !AUTH_SCHEME.test(word)));
+    secrets.push(value);
+    for (const word of value.split(/\s+/)) if (!AUTH_SCHEME.test(word)) secrets.push(word);
   }
   for (const [key, value] of url.searchParams) if (SECRET_QUERY_PARAMETER.test(key)) secrets.push(value);
   for (const part of [url.username, url.password]) {

@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { isAlignedToBucket } from '../time/bucket';
+import { bucketRangeProblem, dimensionTextProblem } from './dimension-text';
+
+const textSchema = z.string().superRefine((text, context) => {
+  const problem = dimensionTextProblem(text);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
 
 const signedDecimalPattern = /^-?\d+(\.\d+)?$/;
 
@@ -10,15 +16,16 @@ const signedDecimalPattern = /^-?\d+(\.\d+)?$/;
  * billed vs computed. Amounts may be negative (credits, refunds).
  */
 export const providerCostRecordSchema = z.strictObject({
-  source_instance: z.string().default(''),
+  source_instance: textSchema.default(''),
   bucket_start: z
     .union([z.date(), z.iso.datetime({ offset: true }).transform((text) => new Date(text))])
-    .refine((date) => !Number.isNaN(date.getTime()) && isAlignedToBucket(date, 'day'), 'must be the start of a UTC day'),
-  provider: z.string().min(1, 'required'),
-  account: z.string().default(''),
+    .refine((date) => !Number.isNaN(date.getTime()) && isAlignedToBucket(date, 'day'), 'must be the start of a UTC day')
+    .refine((date) => bucketRangeProblem(date) === undefined, 'is outside the supported range (years 2000 to 2099)'),
+  provider: textSchema.min(1, 'required'),
+  account: textSchema.default(''),
   /** '' where the line item cannot be tied to a model. */
-  model: z.string().default(''),
-  line_item: z.string().min(1, 'required'),
+  model: textSchema.default(''),
+  line_item: textSchema.min(1, 'required'),
   amount_usd: z
     .union([z.number().finite(), z.string().regex(signedDecimalPattern, 'expected a decimal number')])
     .transform((value) => (typeof value === 'number' ? numberToDecimalString(value) : value)),

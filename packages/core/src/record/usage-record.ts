@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isAlignedToBucket } from '../time/bucket';
 import { GRANULARITIES } from '../time/granularity';
+import { bucketRangeProblem, dimensionTextProblem, labelsProblem } from './dimension-text';
 
 /** Token and request counters of a token_usage row, in column order. */
 export const TOKEN_COLUMNS = [
@@ -47,8 +48,14 @@ const countSchema = z
   .nullable()
   .default(null);
 
+/** Text of the conflict key: bounded in length, no NUL, valid Unicode. */
+const dimensionTextSchema = z.string().superRefine((text, context) => {
+  const problem = dimensionTextProblem(text);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
 /** A dimension: '' means "not applicable", so the conflict key treats it as equal (invariant 5). */
-const dimensionSchema = z.string().default('');
+const dimensionSchema = dimensionTextSchema.default('');
 
 const decimalPattern = /^\d+(\.\d+)?$/;
 
@@ -85,12 +92,18 @@ export const usageRecordSchema = z
     source_instance: dimensionSchema,
     granularity: z.enum(GRANULARITIES),
     bucket_start: bucketStartSchema,
-    provider: z.string().min(1, 'required'),
-    model: z.string(),
+    provider: dimensionTextSchema.min(1, 'required'),
+    model: dimensionTextSchema,
     account: dimensionSchema,
     api_key: dimensionSchema,
     user_id: dimensionSchema,
-    labels: z.record(z.string(), z.string()).default({}),
+    labels: z
+      .record(z.string(), z.string())
+      .default({})
+      .superRefine((labels, context) => {
+        const problem = labelsProblem(labels);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
     input_tokens: countSchema,
     output_tokens: countSchema,
     cached_read_tokens: countSchema,
@@ -116,6 +129,8 @@ export const usageRecordSchema = z
       // The field already has its issue.
     } else if (Number.isNaN(record.bucket_start.getTime())) {
       context.addIssue({ code: 'custom', path: ['bucket_start'], message: 'invalid date' });
+    } else if (bucketRangeProblem(record.bucket_start)) {
+      context.addIssue({ code: 'custom', path: ['bucket_start'], message: bucketRangeProblem(record.bucket_start) as string });
     } else if (!isAlignedToBucket(record.bucket_start, record.granularity)) {
       context.addIssue({
         code: 'custom',

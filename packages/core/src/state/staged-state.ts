@@ -71,7 +71,7 @@ export function createStagedState(source: ReadonlyMap<string, unknown> | StateLo
       const values = await loader({ keys, prefixes });
       for (const [key, value] of values) if (!stored.has(key)) stored.set(key, value);
       for (const key of keys) knownKeys.add(key);
-      loadedPrefixes.push(...prefixes);
+      for (const prefix of prefixes) loadedPrefixes.push(prefix);
     },
   };
   return { state, changes: () => ({ set, deleted: [...deleted] }) };
