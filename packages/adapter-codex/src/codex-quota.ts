@@ -25,9 +25,9 @@ export async function collectCodexQuota(context: UsageAdapterV1Context<CodexConf
   const readings: QuotaReadingV1[] = [];
   if (config.logs) {
     const latest = await newestRateLimits(context.config.paths ?? codexRoots(context.env));
-    if (latest) readings.push(...codexRateLimitReadings(latest.rateLimits, { account, observedAt: latest.timestamp, obtainedVia: 'log' }));
+    if (latest) for (const reading of codexRateLimitReadings(latest.rateLimits, { account, observedAt: latest.timestamp, obtainedVia: 'log' })) readings.push(reading);
   }
-  if (config.usageEndpoint) readings.push(...(await usageEndpointReadings(context, auth, account, authFile)));
+  if (config.usageEndpoint) for (const reading of await usageEndpointReadings(context, auth, account, authFile)) readings.push(reading);
   return readings;
 }
 

@@ -24,7 +24,7 @@ export async function adapterIssues(file: string, env: Readonly<Record<string, s
     const parsed = sourceSchema.safeParse(raw);
     if (!parsed.success || !parsed.data.enabled) continue;
     const result = await prepareSource(parsed.data, index, { directory: path.dirname(file), cwd });
-    if ('issues' in result) issues.push(...result.issues);
+    if ('issues' in result) for (const issue of result.issues) issues.push(issue);
   }
   return issues;
 }

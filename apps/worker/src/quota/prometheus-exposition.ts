@@ -39,7 +39,8 @@ export function quotaPrometheusText(rows: readonly QuotaStatusRow[]): string {
       samples.push(`${metric.name}${labels} ${formatValue(value)}`);
     }
     if (samples.length === 0) continue;
-    lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} gauge`, ...samples);
+    lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} gauge`);
+    for (const sample of samples) lines.push(sample);
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

@@ -61,7 +61,7 @@ export function quotaReadingsFromHeaders(headers: RateLimitHeaderSource, options
         countReading(base, window, kind.replace('-', '_'), limit, remaining, isoDate(get(`anthropic-ratelimit-${kind}-reset`)), rejectedResponse),
       );
     }
-    readings.push(...unifiedReadings(headers, get, base));
+    for (const reading of unifiedReadings(headers, get, base)) readings.push(reading);
   } else {
     for (const [kind, window] of OPENAI_STYLE) {
       const limit = numberOf(get(`x-ratelimit-limit-${kind}`));
