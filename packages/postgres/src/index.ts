@@ -8,6 +8,14 @@ export type { SqlClient } from './sql-client';
 export type { SourceWindowWrite } from './write-source-window';
 export type { SourceStateChanges } from './source-state';
 export {
+  ISSUE_LIMIT,
+  type UsageCellIssue,
+  type UsageEvent,
+  type UsageEventImport,
+  type UsageEventImportResult,
+  type UsageEventRollup,
+} from './import-usage-events';
+export {
   HEARTBEAT_SOURCE,
   SOURCE_STATES,
   type SourceState,

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { INT8_TYPE_ID, parseInt8 } from './parse-int8';
+import { copyFromPg } from './copy-from';
 import type { SqlClient } from './sql-client';
 import { createTransactionClient } from './transaction-client';
 
@@ -49,6 +50,18 @@ function createPgSqlClient(pool: pg.Pool): SqlClient {
       // several statements in one string.
       await pool.query(text);
     },
+    async copyFrom(statement: string, data: AsyncIterable<string>): Promise<void> {
+      const connection = await pool.connect();
+      let connectionBroken = false;
+      try {
+        await copyFromPg(connection, statement, data);
+      } catch (error) {
+        connectionBroken = true;
+        throw error;
+      } finally {
+        connection.release(connectionBroken);
+      }
+    },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       const connection = await pool.connect();
       const { client, finish } = createTransactionClient({
@@ -58,6 +71,7 @@ function createPgSqlClient(pool: pg.Pool): SqlClient {
         exec: async (text: string) => {
           await connection.query(text);
         },
+        copyFrom: (statement, data) => copyFromPg(connection, statement, data),
       });
       let connectionBroken = false;
       try {

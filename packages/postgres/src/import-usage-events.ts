@@ -1,0 +1,313 @@
+import { type Granularity, InvalidRecordError, type MeasurementBasis, TOKEN_COLUMNS, type TokenColumn } from '@utt/core';
+import { encodeCopyLine } from './copy-text';
+import type { StoreTables } from './schema-name';
+import type { SqlClient } from './sql-client';
+import { StoreArgumentError } from './store-argument-error';
+import { replacementConflictClause } from './upsert-usage-rows';
+
+/**
+ * One usage event (a request, a line of an export) before roll-up: its
+ * bucket_start already floored to its granularity, counters NULL where the
+ * source leaves them empty (invariant 2).
+ */
+export type UsageEvent = {
+  /** Where the event came from (a file's line), reported with the cell it falls in. */
+  readonly line: number;
+  readonly granularity: Granularity;
+  readonly bucket_start: Date;
+  readonly provider: string;
+  readonly model: string;
+  readonly account: string;
+  readonly api_key: string;
+  readonly user_id: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The cost the source gave, as an exact decimal string. */
+  readonly cost_usd: string | null;
+  /** The cost utt computed for this one event (when the source gave none). */
+  readonly computed_cost_usd?: string | null;
+  /** The price behind computed_cost_usd. */
+  readonly price_ref?: string | null;
+  /** Why the event could not be priced. */
+  readonly unpriced_reason?: string | null;
+  readonly measurement_basis: MeasurementBasis;
+} & { readonly [column in TokenColumn]: number | null };
+
+/** A cell worth a look (a partial cost) or refused (its sum breaks a record rule). */
+export type UsageCellIssue = {
+  /** The smallest `line` among the cell's events. */
+  readonly line: number;
+  readonly field: string;
+  readonly granularity: Granularity;
+  readonly bucketStart: Date;
+  readonly provider: string;
+  readonly model: string;
+  /** Events summed into the cell. */
+  readonly events: number;
+  /** Partial cost: events with a cost, given or computed. */
+  readonly eventsWithCost: number;
+  /** Partial cost: the first reason an event of the cell could not be priced. */
+  readonly unpricedReason: string | null;
+  /** Refused cell: what the sum breaks, e.g. "is part of output_tokens and cannot exceed it". */
+  readonly problem: string | null;
+};
+
+/** What the roll-up found, handed to `review` before anything is written. */
+export type UsageEventRollup = {
+  readonly events: number;
+  readonly cells: number;
+  /** Cells whose cost is left NULL because only some of their events had one (the first ISSUE_LIMIT). */
+  readonly partialCostCells: readonly UsageCellIssue[];
+  readonly partialCostCellCount: number;
+  /** Cells not written because their sum breaks a record rule (the first ISSUE_LIMIT). */
+  readonly refusedCells: readonly UsageCellIssue[];
+  readonly refusedCellCount: number;
+  /** Events in the refused cells. */
+  readonly refusedEvents: number;
+  /** Written cells left without a cost that have a reason (unpriced is a state, never $0). */
+  readonly unpricedCells: number;
+};
+
+export type UsageEventImport = {
+  readonly sourceSystem: string;
+  readonly sourceInstance: string;
+  readonly events: AsyncIterable<UsageEvent>;
+  /**
+   * Called inside the transaction after the roll-up and before the upsert;
+   * throwing rolls everything back. Without it, a refused cell refuses the
+   * whole import (InvalidRecordError).
+   */
+  readonly review?: (rollup: UsageEventRollup) => void | Promise<void>;
+};
+
+export type UsageEventImportResult = UsageEventRollup & {
+  /** Cells written (inserted or replaced). */
+  readonly rowsWritten: number;
+};
+
+/** Issues listed in full; the counts cover the rest. */
+export const ISSUE_LIMIT = 1000;
+
+/** COPY text per chunk: large enough to amortise a round trip, small enough to stream. */
+const CHUNK_CHARACTERS = 256 * 1024;
+
+const TRUST: Readonly<Record<MeasurementBasis, number>> = { derived_estimate: 0, provider_aggregate: 1, exact: 2 };
+
+const DIMENSIONS = ['granularity', 'bucket_start', 'provider', 'model', 'account', 'api_key', 'user_id', 'labels'] as const;
+
+const SAFE_INTEGER = '9007199254740991';
+
+/**
+ * Writes per-event usage as token_usage cells at database speed, in one
+ * transaction: the events are streamed with COPY into a temporary table, summed
+ * per cell with one GROUP BY, and written with one INSERT … SELECT … ON
+ * CONFLICT (the same replacement as every other write, invariant 1). Memory
+ * stays flat whatever the number of events or cells.
+ *
+ * Sum rules, per cell: a counter is NULL only when every event leaves it NULL
+ * (invariant 2); cost_usd is the exact sum when every event has a cost (given
+ * or computed), else NULL; cost_source is 'computed' when utt priced any of
+ * them, with price_ref `per-request:` and the distinct prices used; a cell
+ * left unpriced keeps the first reason; measurement_basis is the weakest.
+ * A cell whose sum breaks a record rule (a counter beyond 2^53 − 1, reasoning
+ * above output) is refused; `review` decides whether that refuses the import.
+ */
+export async function importUsageEvents(
+  client: SqlClient,
+  tables: StoreTables,
+  write: UsageEventImport,
+): Promise<UsageEventImportResult> {
+  if (write.sourceSystem === '') throw new StoreArgumentError({ argument: 'sourceSystem', message: 'required' });
+  return client.transaction(async (tx) => {
+    await tx.exec(`CREATE TEMPORARY TABLE utt_import_event (
+      line bigint NOT NULL,
+      granularity text NOT NULL,
+      bucket_start timestamptz NOT NULL,
+      provider text NOT NULL,
+      model text NOT NULL,
+      account text NOT NULL,
+      api_key text NOT NULL,
+      user_id text NOT NULL,
+      labels jsonb NOT NULL,
+      ${TOKEN_COLUMNS.map((column) => `${column} bigint`).join(', ')},
+      cost_usd numeric,
+      computed_cost_usd numeric,
+      price_ref text COLLATE "C",
+      unpriced_reason text,
+      trust smallint NOT NULL
+    ) ON COMMIT DROP`);
+    let events = 0;
+    await tx.copyFrom(
+      'COPY utt_import_event FROM STDIN',
+      copyChunks(write.events, () => {
+        events++;
+      }),
+    );
+
+    // Sums are NUMERIC here so that a cell beyond BIGINT is reported, not an overflow.
+    await tx.exec(`CREATE TEMPORARY TABLE utt_import_cell ON COMMIT DROP AS
+      SELECT ${DIMENSIONS.join(', ')},
+             min(line) AS first_line,
+             count(*) AS events,
+             ${TOKEN_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')},
+             count(cost_usd) AS events_with_given_cost,
+             sum(cost_usd) AS given_cost,
+             count(computed_cost_usd) AS events_computed,
+             sum(computed_cost_usd) AS computed_cost,
+             string_agg(DISTINCT price_ref, '|' ORDER BY price_ref) AS price_refs,
+             (array_agg(unpriced_reason ORDER BY line) FILTER (WHERE unpriced_reason IS NOT NULL))[1] AS first_unpriced_reason,
+             min(trust) AS trust,
+             NULL::text AS refused_field,
+             NULL::text AS problem
+      FROM utt_import_event
+      GROUP BY ${DIMENSIONS.join(', ')}`);
+    await tx.exec(`UPDATE utt_import_cell SET (refused_field, problem) = (SELECT field, problem FROM (VALUES ${refusalRules()}) AS rule(rank, field, problem, broken) WHERE broken ORDER BY rank LIMIT 1)
+      WHERE ${TOKEN_COLUMNS.map((column) => `${column} > ${SAFE_INTEGER}`).join(' OR ')}
+         OR cached_write_1h_tokens > cached_write_tokens
+         OR reasoning_tokens > output_tokens`);
+
+    const rollup = await summarise(tx);
+    if (write.review) {
+      await write.review({ ...rollup, events });
+    } else if (rollup.refusedCellCount > 0) {
+      const first = rollup.refusedCells[0];
+      throw new InvalidRecordError({
+        issues: [`${first?.field}: ${first?.problem} in the sum of the ${first?.events} events of the cell at line ${first?.line}`],
+        where: `import into source_system "${write.sourceSystem}"`,
+      });
+    }
+
+    const costKnown = 'events_with_given_cost + events_computed = events';
+    const written = await tx.query<{ count: number }>(
+      `WITH written AS (
+         INSERT INTO ${tables.tokenUsage} AS existing (
+           source_system, source_instance, ${DIMENSIONS.join(', ')}, ${TOKEN_COLUMNS.join(', ')},
+           cost_usd, cost_source, price_ref, unpriced_reason, measurement_basis)
+         SELECT $1, $2, ${DIMENSIONS.join(', ')}, ${TOKEN_COLUMNS.map((column) => `${column}::bigint`).join(', ')},
+                CASE WHEN ${costKnown} THEN trim_scale(COALESCE(given_cost, 0) + COALESCE(computed_cost, 0)) END,
+                CASE WHEN ${costKnown} THEN CASE WHEN events_computed > 0 THEN 'computed' ELSE 'provider' END END,
+                CASE WHEN ${costKnown} AND events_computed > 0 THEN left('per-request:' || price_refs, 500) END,
+                CASE WHEN NOT (${costKnown}) AND first_unpriced_reason IS NOT NULL THEN left('per-request:' || first_unpriced_reason, 500) END,
+                (ARRAY['derived_estimate', 'provider_aggregate', 'exact'])[trust + 1]
+         FROM utt_import_cell
+         WHERE refused_field IS NULL
+         ${replacementConflictClause()}
+         RETURNING 1
+       )
+       SELECT count(*) AS count FROM written`,
+      [write.sourceSystem, write.sourceInstance],
+    );
+    return { ...rollup, events, rowsWritten: Number(written[0]?.count ?? 0) };
+  });
+}
+
+/** The record rules a sum can break, in the order core's schema reports them. */
+function refusalRules(): string {
+  const rules = TOKEN_COLUMNS.map((column, rank) => `(${rank}, '${column}', 'too large', ${column} > ${SAFE_INTEGER})`);
+  rules.push(
+    `(${rules.length}, 'cached_write_1h_tokens', 'is part of cached_write_tokens and cannot exceed it', COALESCE(cached_write_1h_tokens > cached_write_tokens, false))`,
+    `(${rules.length + 1}, 'reasoning_tokens', 'is part of output_tokens and cannot exceed it', COALESCE(reasoning_tokens > output_tokens, false))`,
+  );
+  return rules.join(', ');
+}
+
+type CellIssueSqlRow = {
+  first_line: number;
+  field: string;
+  granularity: Granularity;
+  bucket_start: Date;
+  provider: string;
+  model: string;
+  events: number;
+  events_with_cost: number;
+  first_unpriced_reason: string | null;
+  problem: string | null;
+};
+
+async function summarise(tx: SqlClient): Promise<Omit<UsageEventRollup, 'events'>> {
+  const withCost = 'events_with_given_cost + events_computed';
+  const [counts] = await tx.query<{
+    cells: number;
+    partial: number;
+    refused: number;
+    refused_events: number | null;
+    unpriced: number;
+  }>(
+    `SELECT count(*) AS cells,
+            count(*) FILTER (WHERE refused_field IS NULL AND ${withCost} > 0 AND ${withCost} < events) AS partial,
+            count(*) FILTER (WHERE refused_field IS NOT NULL) AS refused,
+            sum(events) FILTER (WHERE refused_field IS NOT NULL) AS refused_events,
+            count(*) FILTER (WHERE refused_field IS NULL AND ${withCost} < events AND first_unpriced_reason IS NOT NULL) AS unpriced
+     FROM utt_import_cell`,
+  );
+  const issues = (condition: string, field: string) =>
+    tx.query<CellIssueSqlRow>(
+      `SELECT first_line, ${field} AS field, granularity, bucket_start, provider, model, events,
+              ${withCost} AS events_with_cost, first_unpriced_reason, problem
+       FROM utt_import_cell WHERE ${condition} ORDER BY first_line LIMIT ${ISSUE_LIMIT}`,
+    );
+  const refused = Number(counts?.refused ?? 0) > 0 ? await issues('refused_field IS NOT NULL', 'refused_field') : [];
+  const partial =
+    Number(counts?.partial ?? 0) > 0
+      ? await issues(`refused_field IS NULL AND ${withCost} > 0 AND ${withCost} < events`, `'cost_usd'`)
+      : [];
+  return {
+    cells: Number(counts?.cells ?? 0),
+    partialCostCells: partial.map(toIssue),
+    partialCostCellCount: Number(counts?.partial ?? 0),
+    refusedCells: refused.map(toIssue),
+    refusedCellCount: Number(counts?.refused ?? 0),
+    refusedEvents: Number(counts?.refused_events ?? 0),
+    unpricedCells: Number(counts?.unpriced ?? 0),
+  };
+}
+
+function toIssue(row: CellIssueSqlRow): UsageCellIssue {
+  return {
+    line: Number(row.first_line),
+    field: row.field,
+    granularity: row.granularity,
+    bucketStart: row.bucket_start,
+    provider: row.provider,
+    model: row.model,
+    events: Number(row.events),
+    eventsWithCost: Number(row.events_with_cost),
+    unpricedReason: row.first_unpriced_reason,
+    problem: row.problem,
+  };
+}
+
+/** Events as COPY text, CHUNK_CHARACTERS at a time, each chunk whole lines. */
+async function* copyChunks(events: AsyncIterable<UsageEvent>, counted: () => void): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const event of events) {
+    counted();
+    chunk += encodeCopyLine([
+      event.line,
+      event.granularity,
+      event.bucket_start.toISOString(),
+      event.provider,
+      event.model,
+      event.account,
+      event.api_key,
+      event.user_id,
+      JSON.stringify(event.labels),
+      event.input_tokens,
+      event.output_tokens,
+      event.cached_read_tokens,
+      event.cached_write_tokens,
+      event.cached_write_1h_tokens,
+      event.reasoning_tokens,
+      event.requests,
+      event.cost_usd,
+      event.computed_cost_usd ?? null,
+      event.price_ref ?? null,
+      event.unpriced_reason ?? null,
+      TRUST[event.measurement_basis],
+    ]);
+    if (chunk.length >= CHUNK_CHARACTERS) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
