@@ -1,5 +1,5 @@
 import { type Granularity, InvalidRecordError, type MeasurementBasis, TOKEN_COLUMNS, type TokenColumn } from '@utt/core';
-import { encodeCopyLine } from './copy-text';
+import { copyNumber, copyText } from './copy-text';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
@@ -96,6 +96,9 @@ const DIMENSIONS = ['granularity', 'bucket_start', 'provider', 'model', 'account
 
 const SAFE_INTEGER = '9007199254740991';
 
+/** Memory for the hashed roll-up, for this transaction only; beyond it PostgreSQL spills to disk. */
+const ROLLUP_WORK_MEM = '64MB';
+
 /**
  * Writes per-event usage as token_usage cells at database speed, in one
  * transaction: the events are streamed with COPY into a temporary table, summed
@@ -127,7 +130,7 @@ export async function importUsageEvents(
       account text NOT NULL,
       api_key text NOT NULL,
       user_id text NOT NULL,
-      labels jsonb NOT NULL,
+      labels text NOT NULL,
       ${TOKEN_COLUMNS.map((column) => `${column} bigint`).join(', ')},
       cost_usd numeric,
       computed_cost_usd numeric,
@@ -143,7 +146,13 @@ export async function importUsageEvents(
       }),
     );
 
-    // Sums are NUMERIC here so that a cell beyond BIGINT is reported, not an overflow.
+    // Plain aggregates only, so PostgreSQL can hash the groups: a DISTINCT or
+    // ORDER BY inside an aggregate would sort a million events. The rare cell
+    // priced at several prices, or unpriced for several reasons, is completed
+    // below. Labels are grouped as canonical JSON text (keys sorted), cheaper
+    // than jsonb. Sums are NUMERIC here so that a cell beyond BIGINT is
+    // reported, not an overflow.
+    await tx.exec(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
     await tx.exec(`CREATE TEMPORARY TABLE utt_import_cell ON COMMIT DROP AS
       SELECT ${DIMENSIONS.join(', ')},
              min(line) AS first_line,
@@ -153,13 +162,17 @@ export async function importUsageEvents(
              sum(cost_usd) AS given_cost,
              count(computed_cost_usd) AS events_computed,
              sum(computed_cost_usd) AS computed_cost,
-             string_agg(DISTINCT price_ref, '|' ORDER BY price_ref) AS price_refs,
-             (array_agg(unpriced_reason ORDER BY line) FILTER (WHERE unpriced_reason IS NOT NULL))[1] AS first_unpriced_reason,
+             min(price_ref) AS price_refs,
+             max(price_ref) AS last_price_ref,
+             min(line) FILTER (WHERE unpriced_reason IS NOT NULL) AS first_unpriced_line,
+             min(unpriced_reason) AS first_unpriced_reason,
+             max(unpriced_reason) AS last_unpriced_reason,
              min(trust) AS trust,
              NULL::text AS refused_field,
              NULL::text AS problem
       FROM utt_import_event
       GROUP BY ${DIMENSIONS.join(', ')}`);
+    await completeMixedCells(tx);
     await tx.exec(`UPDATE utt_import_cell SET (refused_field, problem) = (SELECT field, problem FROM (VALUES ${refusalRules()}) AS rule(rank, field, problem, broken) WHERE broken ORDER BY rank LIMIT 1)
       WHERE ${TOKEN_COLUMNS.map((column) => `${column} > ${SAFE_INTEGER}`).join(' OR ')}
          OR cached_write_1h_tokens > cached_write_tokens
@@ -182,7 +195,7 @@ export async function importUsageEvents(
          INSERT INTO ${tables.tokenUsage} AS existing (
            source_system, source_instance, ${DIMENSIONS.join(', ')}, ${TOKEN_COLUMNS.join(', ')},
            cost_usd, cost_source, price_ref, unpriced_reason, measurement_basis)
-         SELECT $1, $2, ${DIMENSIONS.join(', ')}, ${TOKEN_COLUMNS.map((column) => `${column}::bigint`).join(', ')},
+         SELECT $1, $2, ${DIMENSIONS.map((column) => (column === 'labels' ? 'labels::jsonb' : column)).join(', ')}, ${TOKEN_COLUMNS.map((column) => `${column}::bigint`).join(', ')},
                 CASE WHEN ${costKnown} THEN trim_scale(COALESCE(given_cost, 0) + COALESCE(computed_cost, 0)) END,
                 CASE WHEN ${costKnown} THEN CASE WHEN events_computed > 0 THEN 'computed' ELSE 'provider' END END,
                 CASE WHEN ${costKnown} AND events_computed > 0 THEN left('per-request:' || price_refs, 500) END,
@@ -198,6 +211,30 @@ export async function importUsageEvents(
     );
     return { ...rollup, events, rowsWritten: Number(written[0]?.count ?? 0) };
   });
+}
+
+/**
+ * A cell priced at several prices lists them all (sorted, `|`-separated); a
+ * cell unpriced for several reasons keeps the reason of its first event. Both
+ * are rare, so they are found after the hashed GROUP BY, not paid for in it.
+ */
+async function completeMixedCells(tx: SqlClient): Promise<void> {
+  const [mixed] = await tx.query<{ prices: boolean; reasons: boolean }>(
+    `SELECT bool_or(price_refs <> last_price_ref) AS prices, bool_or(first_unpriced_reason <> last_unpriced_reason) AS reasons FROM utt_import_cell`,
+  );
+  const sameCell = DIMENSIONS.map((column) => `cell.${column} = event.${column}`).join(' AND ');
+  if (mixed?.prices) {
+    await tx.exec(`UPDATE utt_import_cell AS cell SET price_refs = mixed.price_refs
+      FROM (SELECT ${DIMENSIONS.join(', ')}, string_agg(price_ref, '|' ORDER BY price_ref) AS price_refs
+            FROM (SELECT DISTINCT ${DIMENSIONS.join(', ')}, price_ref FROM utt_import_event WHERE price_ref IS NOT NULL) AS distinct_prices
+            GROUP BY ${DIMENSIONS.join(', ')}) AS mixed
+      WHERE cell.price_refs <> cell.last_price_ref AND ${DIMENSIONS.map((column) => `cell.${column} = mixed.${column}`).join(' AND ')}`);
+  }
+  if (mixed?.reasons) {
+    await tx.exec(`UPDATE utt_import_cell AS cell SET first_unpriced_reason = event.unpriced_reason
+      FROM utt_import_event AS event
+      WHERE cell.first_unpriced_reason <> cell.last_unpriced_reason AND event.line = cell.first_unpriced_line AND ${sameCell}`);
+  }
 }
 
 /** The record rules a sum can break, in the order core's schema reports them. */
@@ -281,33 +318,23 @@ async function* copyChunks(events: AsyncIterable<UsageEvent>, counted: () => voi
   let chunk = '';
   for await (const event of events) {
     counted();
-    chunk += encodeCopyLine([
-      event.line,
-      event.granularity,
-      event.bucket_start.toISOString(),
-      event.provider,
-      event.model,
-      event.account,
-      event.api_key,
-      event.user_id,
-      JSON.stringify(event.labels),
-      event.input_tokens,
-      event.output_tokens,
-      event.cached_read_tokens,
-      event.cached_write_tokens,
-      event.cached_write_1h_tokens,
-      event.reasoning_tokens,
-      event.requests,
-      event.cost_usd,
-      event.computed_cost_usd ?? null,
-      event.price_ref ?? null,
-      event.unpriced_reason ?? null,
-      TRUST[event.measurement_basis],
-    ]);
+    // One template per event: an array per row would be a million short-lived arrays.
+    chunk += `${event.line}\t${event.granularity}\t${event.bucket_start.toISOString()}\t${copyText(event.provider)}\t${copyText(event.model)}\t${copyText(event.account)}\t${copyText(event.api_key)}\t${copyText(event.user_id)}\t${labelsText(event.labels)}\t${copyNumber(event.input_tokens)}\t${copyNumber(event.output_tokens)}\t${copyNumber(event.cached_read_tokens)}\t${copyNumber(event.cached_write_tokens)}\t${copyNumber(event.cached_write_1h_tokens)}\t${copyNumber(event.reasoning_tokens)}\t${copyNumber(event.requests)}\t${copyText(event.cost_usd)}\t${copyText(event.computed_cost_usd)}\t${copyText(event.price_ref)}\t${copyText(event.unpriced_reason)}\t${TRUST[event.measurement_basis]}\n`;
     if (chunk.length >= CHUNK_CHARACTERS) {
       yield chunk;
       chunk = '';
     }
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/** Canonical JSON (keys sorted), so equal label sets group together as text. */
+function labelsText(labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return '{}';
+  if (keys.length === 1) return copyText(JSON.stringify(labels));
+  keys.sort();
+  const sorted: Record<string, string> = {};
+  for (const key of keys) sorted[key] = labels[key] as string;
+  return copyText(JSON.stringify(sorted));
 }
