@@ -28,19 +28,41 @@ billed AS (
     AND ($2::timestamptz IS NULL OR bucket_start < $2::timestamptz)
   GROUP BY 1, 2, 3
 ),
+-- The whole UTC days of the range come from the daily roll-up the database
+-- keeps (token_usage_daily), the partial days at either end from token_usage:
+-- the same totals as summing the raw rows, in milliseconds over a year.
+range AS (
+  SELECT lo, hi, first_midnight,
+         date_trunc('day', hi AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS last_midnight
+  FROM (SELECT lo, hi,
+               CASE WHEN date_trunc('day', lo AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' = lo THEN lo
+                    ELSE (date_trunc('day', lo AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END AS first_midnight
+        FROM (SELECT COALESCE($1::timestamptz, '-infinity') AS lo, COALESCE($2::timestamptz, 'infinity') AS hi) AS bounds) AS midnights
+),
+usage_days AS (
+  SELECT day_start AS day, source_system, provider, cost_usd, cost_rows, unpriced_rows
+  FROM {{schema}}.token_usage_daily, range
+  WHERE granularity IN ('hour', 'day')
+    AND source_system IN (SELECT source_system FROM billing_systems)
+    AND day_start >= range.first_midnight AND day_start < range.last_midnight
+  UNION ALL
+  SELECT date_trunc('day', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+         source_system, provider,
+         COALESCE(cost_usd, 0),
+         (cost_usd IS NOT NULL)::int,
+         (cost_usd IS NULL AND COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0)
+                              + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0) > 0)::int
+  FROM {{schema}}.token_usage, range
+  WHERE granularity IN ('hour', 'day')
+    AND source_system IN (SELECT source_system FROM billing_systems)
+    AND ((bucket_start >= range.lo AND bucket_start < LEAST(range.first_midnight, range.hi))
+      OR (bucket_start >= GREATEST(range.first_midnight, range.last_midnight) AND bucket_start < range.hi))
+),
 computed AS (
-  SELECT date_trunc('day', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day,
-         source_system,
-         provider,
-         SUM(cost_usd) AS computed_usd,
-         COUNT(*) FILTER (WHERE cost_usd IS NULL
-                            AND COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0)
-                              + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0) > 0) AS unpriced_rows
-  FROM {{schema}}.token_usage
-  WHERE source_system IN (SELECT source_system FROM billing_systems)
-    AND granularity IN ('hour', 'day')
-    AND ($1::timestamptz IS NULL OR bucket_start >= $1::timestamptz)
-    AND ($2::timestamptz IS NULL OR bucket_start < $2::timestamptz)
+  SELECT day, source_system, provider,
+         CASE WHEN SUM(cost_rows) > 0 THEN SUM(cost_usd) END AS computed_usd,
+         SUM(unpriced_rows) AS unpriced_rows
+  FROM usage_days
   GROUP BY 1, 2, 3
 )
 SELECT COALESCE(billed.day, computed.day)                     AS day,

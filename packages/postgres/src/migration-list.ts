@@ -2,6 +2,7 @@ import initSql from '../../../sql/migrations/0001_init.sql';
 import providerCostSql from '../../../sql/migrations/0002_provider_cost.sql';
 import sourceStateSql from '../../../sql/migrations/0003_source_state.sql';
 import priceProvenanceSql from '../../../sql/migrations/0004_price_provenance.sql';
+import usageDailySql from '../../../sql/migrations/0005_usage_daily.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0002_provider_cost', sql: providerCostSql },
   { name: '0003_source_state', sql: sourceStateSql },
   { name: '0004_price_provenance', sql: priceProvenanceSql },
+  { name: '0005_usage_daily', sql: usageDailySql },
 ];
