@@ -31,20 +31,17 @@ billed AS (
 -- The whole UTC days of the range come from the daily roll-up the database
 -- keeps (token_usage_daily), the partial days at either end from token_usage:
 -- the same totals as summing the raw rows, in milliseconds over a year.
-range AS (
-  SELECT lo, hi, first_midnight,
-         date_trunc('day', hi AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS last_midnight
-  FROM (SELECT lo, hi,
-               CASE WHEN date_trunc('day', lo AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' = lo THEN lo
-                    ELSE (date_trunc('day', lo AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END AS first_midnight
-        FROM (SELECT COALESCE($1::timestamptz, '-infinity') AS lo, COALESCE($2::timestamptz, 'infinity') AS hi) AS bounds) AS midnights
-),
+-- The bounds are written out in each condition (not joined from a CTE) so
+-- that the planner sees them as values and uses the bucket_start index.
+-- first midnight at or after $1: (CASE WHEN (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') = COALESCE($1::timestamptz, '-infinity') THEN COALESCE($1::timestamptz, '-infinity') ELSE (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END)
+-- last midnight at or before $2: (date_trunc('day', COALESCE($2::timestamptz, 'infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
 usage_days AS (
   SELECT day_start AS day, source_system, provider, cost_usd, cost_rows, unpriced_rows
-  FROM {{schema}}.token_usage_daily, range
+  FROM {{schema}}.token_usage_daily
   WHERE granularity IN ('hour', 'day')
     AND source_system IN (SELECT source_system FROM billing_systems)
-    AND day_start >= range.first_midnight AND day_start < range.last_midnight
+    AND day_start >= (CASE WHEN (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') = COALESCE($1::timestamptz, '-infinity') THEN COALESCE($1::timestamptz, '-infinity') ELSE (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END)
+    AND day_start < (date_trunc('day', COALESCE($2::timestamptz, 'infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
   UNION ALL
   SELECT date_trunc('day', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
          source_system, provider,
@@ -52,11 +49,11 @@ usage_days AS (
          (cost_usd IS NOT NULL)::int,
          (cost_usd IS NULL AND COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0)
                               + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0) > 0)::int
-  FROM {{schema}}.token_usage, range
+  FROM {{schema}}.token_usage
   WHERE granularity IN ('hour', 'day')
     AND source_system IN (SELECT source_system FROM billing_systems)
-    AND ((bucket_start >= range.lo AND bucket_start < LEAST(range.first_midnight, range.hi))
-      OR (bucket_start >= GREATEST(range.first_midnight, range.last_midnight) AND bucket_start < range.hi))
+    AND ((bucket_start >= COALESCE($1::timestamptz, '-infinity') AND bucket_start < LEAST((CASE WHEN (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') = COALESCE($1::timestamptz, '-infinity') THEN COALESCE($1::timestamptz, '-infinity') ELSE (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END), COALESCE($2::timestamptz, 'infinity')))
+      OR (bucket_start >= GREATEST((CASE WHEN (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') = COALESCE($1::timestamptz, '-infinity') THEN COALESCE($1::timestamptz, '-infinity') ELSE (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END), (date_trunc('day', COALESCE($2::timestamptz, 'infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')) AND bucket_start < COALESCE($2::timestamptz, 'infinity')))
 ),
 computed AS (
   SELECT day, source_system, provider,

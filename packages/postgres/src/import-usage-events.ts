@@ -1,9 +1,9 @@
-import { type Granularity, InvalidRecordError, type MeasurementBasis, TOKEN_COLUMNS, type TokenColumn } from '@utt/core';
+import { type Granularity, InvalidRecordError, KEY_COLUMNS, type MeasurementBasis, TOKEN_COLUMNS, type TokenColumn } from '@utt/core';
 import { copyNumber, copyText } from './copy-text';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
-import { replacementConflictClause } from './upsert-usage-rows';
+import { replacementAssignments } from './upsert-usage-rows';
 
 /**
  * One usage event (a request, a line of an export) before roll-up: its
@@ -102,8 +102,9 @@ const ROLLUP_WORK_MEM = '64MB';
 /**
  * Writes per-event usage as token_usage cells at database speed, in one
  * transaction: the events are streamed with COPY into a temporary table, summed
- * per cell with one GROUP BY, and written with one INSERT … SELECT … ON
- * CONFLICT (the same replacement as every other write, invariant 1). Memory
+ * per cell with one GROUP BY, and written with one UPDATE of the cells that
+ * exist and one INSERT of the others (the same replacement as every other
+ * write's ON CONFLICT, invariant 1). Memory
  * stays flat whatever the number of events or cells.
  *
  * Sum rules, per cell: a counter is NULL only when every event leaves it NULL
@@ -190,25 +191,43 @@ export async function importUsageEvents(
     }
 
     const costKnown = 'events_with_given_cost + events_computed = events';
-    const written = await tx.query<{ count: number }>(
-      `WITH written AS (
-         INSERT INTO ${tables.tokenUsage} AS existing (
-           source_system, source_instance, ${DIMENSIONS.join(', ')}, ${TOKEN_COLUMNS.join(', ')},
-           cost_usd, cost_source, price_ref, unpriced_reason, measurement_basis)
-         SELECT $1, $2, ${DIMENSIONS.map((column) => (column === 'labels' ? 'labels::jsonb' : column)).join(', ')}, ${TOKEN_COLUMNS.map((column) => `${column}::bigint`).join(', ')},
-                CASE WHEN ${costKnown} THEN trim_scale(COALESCE(given_cost, 0) + COALESCE(computed_cost, 0)) END,
-                CASE WHEN ${costKnown} THEN CASE WHEN events_computed > 0 THEN 'computed' ELSE 'provider' END END,
-                CASE WHEN ${costKnown} AND events_computed > 0 THEN left('per-request:' || price_refs, 500) END,
-                CASE WHEN NOT (${costKnown}) AND first_unpriced_reason IS NOT NULL THEN left('per-request:' || first_unpriced_reason, 500) END,
-                (ARRAY['derived_estimate', 'provider_aggregate', 'exact'])[trust + 1]
-         FROM utt_import_cell
-         WHERE refused_field IS NULL
-         ${replacementConflictClause()}
+    const columns = ['source_system', 'source_instance', ...DIMENSIONS, ...TOKEN_COLUMNS, 'cost_usd', 'cost_source', 'price_ref', 'unpriced_reason', 'measurement_basis'];
+    const incoming = `SELECT $1::text AS source_system, $2::text AS source_instance,
+             ${DIMENSIONS.map((column) => (column === 'labels' ? 'labels::jsonb AS labels' : column)).join(', ')},
+             ${TOKEN_COLUMNS.map((column) => `${column}::bigint AS ${column}`).join(', ')},
+             CASE WHEN ${costKnown} THEN trim_scale(COALESCE(given_cost, 0) + COALESCE(computed_cost, 0)) END AS cost_usd,
+             CASE WHEN ${costKnown} THEN CASE WHEN events_computed > 0 THEN 'computed' ELSE 'provider' END END AS cost_source,
+             CASE WHEN ${costKnown} AND events_computed > 0 THEN left('per-request:' || price_refs, 500) END AS price_ref,
+             CASE WHEN NOT (${costKnown}) AND first_unpriced_reason IS NOT NULL THEN left('per-request:' || first_unpriced_reason, 500) END AS unpriced_reason,
+             (ARRAY['derived_estimate', 'provider_aggregate', 'exact'])[trust + 1] AS measurement_basis
+      FROM utt_import_cell
+      WHERE refused_field IS NULL`;
+    const sameKey = KEY_COLUMNS.map((column) => `existing.${column} = excluded.${column}`).join(' AND ');
+    // The same replacement as INSERT … ON CONFLICT (invariant 1), in two
+    // statements: ON CONFLICT's speculative insertion costs about twice a plain
+    // insert per row. A writer that inserts one of these cells between the two
+    // makes the second fail on the unique key, and the whole import rolls back.
+    const replaced = await tx.query<{ count: number }>(
+      `WITH replaced AS (
+         UPDATE ${tables.tokenUsage} AS existing SET ${replacementAssignments()}
+         FROM (${incoming}) AS excluded
+         WHERE ${sameKey}
          RETURNING 1
        )
-       SELECT count(*) AS count FROM written`,
+       SELECT count(*) AS count FROM replaced`,
       [write.sourceSystem, write.sourceInstance],
     );
+    const inserted = await tx.query<{ count: number }>(
+      `WITH inserted AS (
+         INSERT INTO ${tables.tokenUsage} (${columns.join(', ')})
+         SELECT ${columns.join(', ')} FROM (${incoming}) AS excluded
+         WHERE NOT EXISTS (SELECT 1 FROM ${tables.tokenUsage} AS existing WHERE ${sameKey})
+         RETURNING 1
+       )
+       SELECT count(*) AS count FROM inserted`,
+      [write.sourceSystem, write.sourceInstance],
+    );
+    const written = [{ count: Number(replaced[0]?.count ?? 0) + Number(inserted[0]?.count ?? 0) }];
     return { ...rollup, events, rowsWritten: Number(written[0]?.count ?? 0) };
   });
 }

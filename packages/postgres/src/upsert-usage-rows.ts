@@ -55,17 +55,25 @@ ${replacementConflictClause()}`;
 
 /**
  * The ON CONFLICT clause of every token_usage write, for an INSERT that names
- * the target `AS existing`: replaces the counters, cost and basis, keeps a
- * frozen computed cost (see frozenCostCondition), moves updated_at.
+ * the target `AS existing`.
  */
 export function replacementConflictClause(): string {
+  return `ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET ${replacementAssignments()}`;
+}
+
+/**
+ * What a replacement sets, reading the stored row as `existing` and the
+ * incoming one as `excluded`: the counters, cost and basis, except that a
+ * frozen computed cost is kept (see frozenCostCondition); updated_at moves.
+ */
+export function replacementAssignments(): string {
   const frozen = frozenCostCondition();
   const updates = VALUE_COLUMNS.map((column) =>
     PRICING_COLUMNS.has(column)
       ? `${column} = CASE WHEN ${frozen} THEN existing.${column} ELSE EXCLUDED.${column} END`
       : `${column} = EXCLUDED.${column}`,
   );
-  return `ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET ${updates.join(', ')}, updated_at = now()`;
+  return `${updates.join(', ')}, updated_at = now()`;
 }
 
 /**

@@ -149,6 +149,33 @@ describe.each(TEST_BACKENDS)('token_usage_daily on $name', (backend) => {
     expect(await store().report({ period: 'day', by: 'source' })).toEqual([]);
   });
 
+  it('reconciles from the roll-up with the totals of the raw rows, partial days included', async () => {
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(5, 60, 'alpha') });
+    await store().client.exec(
+      `INSERT INTO "${store().schema}".provider_cost (source_system, bucket_start, provider, line_item, amount_usd) VALUES ('alpha', '2025-03-31', 'openai', 'usage', 1)`,
+    );
+    for (const [since, until] of [
+      [undefined, undefined],
+      [new Date(START + 5.5 * HOUR), new Date(START + 40.25 * HOUR)],
+      [new Date(START + 6 * HOUR), new Date(START + 7 * HOUR)],
+    ] as const) {
+      const reconciled = await store().reconcile({ since, until });
+      const raw = await store().client.query<{ day: Date; provider: string; computed: string | null; unpriced: number }>(
+        `SELECT date_trunc('day', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, provider,
+                trim_scale(SUM(cost_usd))::text AS computed,
+                COUNT(*) FILTER (WHERE cost_usd IS NULL AND COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0) > 0)::int AS unpriced
+         FROM "${store().schema}".token_usage
+         WHERE ($1::timestamptz IS NULL OR bucket_start >= $1) AND ($2::timestamptz IS NULL OR bucket_start < $2)
+         GROUP BY 1, 2 ORDER BY 1, 2`,
+        [since ?? null, until ?? null],
+      );
+      const computedDays = reconciled.filter((row) => row.computedUsd !== null || row.unpricedRows > 0);
+      expect(computedDays.map((row) => [row.day, row.provider, row.computedUsd, row.unpricedRows])).toEqual(
+        raw.map((row) => [row.day, row.provider, row.computed, row.unpriced]),
+      );
+    }
+  });
+
   it('counts what verify checks without reading raw rows', async () => {
     await store().writeSourceWindow({
       source: 'a',
