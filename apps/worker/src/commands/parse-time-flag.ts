@@ -15,4 +15,12 @@ export function parseTimeFlag(flag: string, value: string | undefined): Date | u
 /** A mistake in the command line itself (exit code 1, with usage help). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+
+  /** @param command the command whose `--help` the message points to (default: the global help). */
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
 }
