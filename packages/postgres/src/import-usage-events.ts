@@ -207,16 +207,30 @@ export async function importUsageEvents(
     // statements: ON CONFLICT's speculative insertion costs about twice a plain
     // insert per row. A writer that inserts one of these cells between the two
     // makes the second fail on the unique key, and the whole import rolls back.
-    const replaced = await tx.query<{ count: number }>(
-      `WITH replaced AS (
-         UPDATE ${tables.tokenUsage} AS existing SET ${replacementAssignments()}
-         FROM (${incoming}) AS excluded
-         WHERE ${sameKey}
-         RETURNING 1
-       )
-       SELECT count(*) AS count FROM replaced`,
+    // Statistics for the planner: without them it may guess one cell and
+    // loop over the instance's stored rows once per cell.
+    await tx.exec('ANALYZE utt_import_cell');
+    const [stored] = await tx.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${tables.tokenUsage} WHERE source_system = $1 AND source_instance = $2) AS found`,
       [write.sourceSystem, write.sourceInstance],
     );
+    let replaced: { count: number }[] = [];
+    if (stored?.found) {
+      // A join on the ten-column key is a hash join; token_usage's statistics
+      // may predate the instance's last import, so a nested loop is ruled out.
+      await tx.exec('SET LOCAL enable_nestloop = off');
+      replaced = await tx.query<{ count: number }>(
+        `WITH replaced AS (
+           UPDATE ${tables.tokenUsage} AS existing SET ${replacementAssignments()}
+           FROM (${incoming}) AS excluded
+           WHERE ${sameKey}
+           RETURNING 1
+         )
+         SELECT count(*) AS count FROM replaced`,
+        [write.sourceSystem, write.sourceInstance],
+      );
+      await tx.exec('SET LOCAL enable_nestloop = on');
+    }
     const inserted = await tx.query<{ count: number }>(
       `WITH inserted AS (
          INSERT INTO ${tables.tokenUsage} (${columns.join(', ')})
