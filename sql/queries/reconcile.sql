@@ -28,19 +28,38 @@ billed AS (
     AND ($2::timestamptz IS NULL OR bucket_start < $2::timestamptz)
   GROUP BY 1, 2, 3
 ),
-computed AS (
-  SELECT date_trunc('day', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day,
-         source_system,
-         provider,
-         SUM(cost_usd) AS computed_usd,
-         COUNT(*) FILTER (WHERE cost_usd IS NULL
-                            AND COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0)
-                              + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0) > 0) AS unpriced_rows
+-- The whole UTC days of the range come from the daily roll-up the database
+-- keeps (token_usage_daily), the partial days at either end from token_usage:
+-- the same totals as summing the raw rows, in milliseconds over a year.
+-- The bounds are written out in each condition (not joined from a CTE) so
+-- that the planner sees them as values and uses the bucket_start index.
+-- first midnight at or after $1: (CASE WHEN (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') = COALESCE($1::timestamptz, '-infinity') THEN COALESCE($1::timestamptz, '-infinity') ELSE (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END)
+-- last midnight at or before $2: (date_trunc('day', COALESCE($2::timestamptz, 'infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
+usage_days AS (
+  SELECT day_start AS day, source_system, provider, cost_usd, cost_rows, unpriced_rows
+  FROM {{schema}}.token_usage_daily
+  WHERE granularity IN ('hour', 'day')
+    AND source_system IN (SELECT source_system FROM billing_systems)
+    AND day_start >= (CASE WHEN (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') = COALESCE($1::timestamptz, '-infinity') THEN COALESCE($1::timestamptz, '-infinity') ELSE (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END)
+    AND day_start < (date_trunc('day', COALESCE($2::timestamptz, 'infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
+  UNION ALL
+  SELECT date_trunc('day', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+         source_system, provider,
+         COALESCE(cost_usd, 0),
+         (cost_usd IS NOT NULL)::int,
+         (cost_usd IS NULL AND COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0)
+                              + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0) > 0)::int
   FROM {{schema}}.token_usage
-  WHERE source_system IN (SELECT source_system FROM billing_systems)
-    AND granularity IN ('hour', 'day')
-    AND ($1::timestamptz IS NULL OR bucket_start >= $1::timestamptz)
-    AND ($2::timestamptz IS NULL OR bucket_start < $2::timestamptz)
+  WHERE granularity IN ('hour', 'day')
+    AND source_system IN (SELECT source_system FROM billing_systems)
+    AND ((bucket_start >= COALESCE($1::timestamptz, '-infinity') AND bucket_start < LEAST((CASE WHEN (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') = COALESCE($1::timestamptz, '-infinity') THEN COALESCE($1::timestamptz, '-infinity') ELSE (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END), COALESCE($2::timestamptz, 'infinity')))
+      OR (bucket_start >= GREATEST((CASE WHEN (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') = COALESCE($1::timestamptz, '-infinity') THEN COALESCE($1::timestamptz, '-infinity') ELSE (date_trunc('day', COALESCE($1::timestamptz, '-infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 day' END), (date_trunc('day', COALESCE($2::timestamptz, 'infinity') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')) AND bucket_start < COALESCE($2::timestamptz, 'infinity')))
+),
+computed AS (
+  SELECT day, source_system, provider,
+         CASE WHEN SUM(cost_rows) > 0 THEN SUM(cost_usd) END AS computed_usd,
+         SUM(unpriced_rows) AS unpriced_rows
+  FROM usage_days
   GROUP BY 1, 2, 3
 )
 SELECT COALESCE(billed.day, computed.day)                     AS day,

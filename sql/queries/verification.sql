@@ -7,13 +7,15 @@
 -- Each query starts with a `-- name:` line; the code finds them by that name.
 
 -- name: rows_per_source_system
--- Every enabled, non-paused source should have rows. latest_update is what
--- freshness is judged on (updated_at, never created_at: invariant 8).
+-- Every enabled, non-paused source should have rows. Read from the daily
+-- roll-up the database keeps (token_usage_daily), not from millions of raw
+-- rows. Freshness is judged on MAX(token_usage.updated_at), never created_at
+-- (invariant 8): see `utt watchdog`.
 SELECT source_system,
-       COUNT(*)        AS row_count,
-       MAX(updated_at) AS latest_update
-FROM {{schema}}.token_usage
+       SUM(row_count)::bigint AS row_count
+FROM {{schema}}.token_usage_daily
 GROUP BY source_system
+HAVING SUM(row_count) > 0
 ORDER BY source_system;
 
 -- name: cache_values_per_source_system
@@ -21,25 +23,23 @@ ORDER BY source_system;
 -- 0 (invariant 2); one that reports cache reads only must leave the write
 -- columns NULL.
 SELECT source_system,
-       COUNT(*) FILTER (WHERE cached_read_tokens = 0)            AS cached_read_zero_rows,
-       COUNT(*) FILTER (WHERE cached_read_tokens IS NOT NULL)    AS cached_read_rows,
-       COUNT(*) FILTER (WHERE cached_write_tokens = 0)           AS cached_write_zero_rows,
-       COUNT(*) FILTER (WHERE cached_write_tokens IS NOT NULL
-                           OR cached_write_1h_tokens IS NOT NULL) AS cached_write_rows
-FROM {{schema}}.token_usage
+       SUM(cached_read_zero_rows)::bigint   AS cached_read_zero_rows,
+       SUM(cached_read_tokens_rows)::bigint AS cached_read_rows,
+       SUM(cached_write_zero_rows)::bigint  AS cached_write_zero_rows,
+       SUM(cached_write_any_rows)::bigint   AS cached_write_rows
+FROM {{schema}}.token_usage_daily
 GROUP BY source_system
 ORDER BY source_system;
 
 -- name: row_invariant_violations
--- Each column counts the rows that break one rule; all should be 0.
-SELECT COUNT(*) FILTER (WHERE cached_write_1h_tokens > cached_write_tokens) AS cached_write_1h_over_cached_write,
-       COUNT(*) FILTER (WHERE reasoning_tokens > output_tokens)             AS reasoning_over_output,
-       COUNT(*) FILTER (WHERE input_tokens < 0 OR output_tokens < 0
-                           OR cached_read_tokens < 0 OR cached_write_tokens < 0
-                           OR cached_write_1h_tokens < 0 OR reasoning_tokens < 0
-                           OR requests < 0)                                AS negative_counters,
-       COUNT(*) FILTER (WHERE (cost_usd IS NULL) <> (cost_source IS NULL)) AS cost_without_cost_source
-FROM {{schema}}.token_usage;
+-- Each column counts the rows that break one rule; all should be 0. The
+-- daily roll-up counts them as rows are written (see 0005_usage_daily.sql);
+-- to list the rows themselves, filter token_usage on the same condition.
+SELECT COALESCE(SUM(cached_write_1h_over_cached_write), 0)::bigint AS cached_write_1h_over_cached_write,
+       COALESCE(SUM(reasoning_over_output), 0)::bigint             AS reasoning_over_output,
+       COALESCE(SUM(negative_counters), 0)::bigint                 AS negative_counters,
+       COALESCE(SUM(cost_without_cost_source), 0)::bigint          AS cost_without_cost_source
+FROM {{schema}}.token_usage_daily;
 
 -- name: unaligned_watermarks
 -- A watermark must sit on a UTC boundary of its granularity (invariant 10).

@@ -246,6 +246,27 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     expect(skipped.code).toBe(2);
     expect(skipped.stdout).toMatch(/bad\.csv:3: input_tokens/);
     expect(await selectRows(`SELECT count(*)::int AS n FROM utt_schema.token_usage`)).toEqual([{ n: 4 }]);
+
+    // Each row is valid, but the sum of one cell is not: reasoning above output once summed.
+    const sums = path.join(workdir, 'sums.csv');
+    await writeFile(
+      sums,
+      [
+        'bucket_start,granularity,provider,model,output_tokens,reasoning_tokens',
+        '2026-10-04T01:00:00Z,hour,openai,gpt-5,5,',
+        '2026-10-04T02:10:00Z,hour,openai,gpt-5,,8',
+        '2026-10-04T02:20:00Z,hour,openai,gpt-5,3,',
+      ].join('\n'),
+    );
+    const refusedSum = await runCli(['import', sums, '--config', config], { cwd: workdir, env: database.env });
+    expect(refusedSum.code).toBe(1);
+    expect(refusedSum.stderr).toMatch(/sums\.csv:3: reasoning_tokens: is part of output_tokens and cannot exceed it in the sum of the 2 rows/);
+    expect(await selectRows(`SELECT count(*)::int AS n FROM utt_schema.token_usage`)).toEqual([{ n: 4 }]);
+    const skippedSum = await runCli(['import', sums, '--skip-invalid', '--config', config], { cwd: workdir, env: database.env });
+    expect(skippedSum.code).toBe(2);
+    expect(skippedSum.stdout).toContain('3 rows read, 1 imported into 1 cells');
+    expect(skippedSum.stdout).toMatch(/sums\.csv:3: reasoning_tokens/);
+    expect(await selectRows(`SELECT count(*)::int AS n FROM utt_schema.token_usage`)).toEqual([{ n: 5 }]);
   });
 
   it('daemon runs cycles until SIGTERM, then exits 0', async () => {

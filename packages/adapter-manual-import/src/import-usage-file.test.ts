@@ -399,3 +399,24 @@ describe('importUsageFile: granularities', () => {
     ]);
   });
 });
+
+describe('importUsageFile: CSV quoting', () => {
+  it('reads quoted fields with commas, doubled quotes and line breaks, and names the line a row starts on', async () => {
+    const path = await writeTemp(
+      'quoted.csv',
+      'bucket_start,provider,model,labels,requests\r\n' +
+        '2026-10-01,p,"m,\n1","{""team"":""a""}",1\r\n' +
+        '2026-10-01,p,m2,,x\r\n',
+    );
+    await expect(importUsageFile(path)).rejects.toThrow(/quoted\.csv:4: requests: expected a whole number/);
+    const result = await importUsageFile(path, { skipInvalid: true });
+    expect(result.records).toEqual([expect.objectContaining({ model: 'm,\n1', labels: { team: 'a' }, requests: 1 })]);
+  });
+
+  it('refuses a quote in the middle of an unquoted field or after a closing quote', async () => {
+    const opening = await writeTemp('opening.csv', 'bucket_start,provider,model\n2026-10-01,op"enai,m\n');
+    await expect(importUsageFile(opening)).rejects.toThrow(/opening\.csv:2: not valid CSV/);
+    const closing = await writeTemp('closing.csv', 'bucket_start,provider,model\n2026-10-01,"openai"x,m\n');
+    await expect(importUsageFile(closing)).rejects.toThrow(/closing\.csv:2: not valid CSV/);
+  });
+});

@@ -3,7 +3,7 @@ import { type UsageAdapterV1Pricer, UttError, type UsageRecord } from '@utt/core
 import { checkImportHeader, findUnknownColumn } from './import-columns';
 import { ImportFileError } from './import-file-error';
 import type { ImportIssue } from './import-issue';
-import { parseImportRow } from './parse-import-row';
+import { type ImportRow, parseImportRow } from './parse-import-row';
 import type { RawImportRow } from './raw-import-row';
 import { readCsvRows } from './read-csv-rows';
 import { readJsonRows } from './read-json-rows';
@@ -71,25 +71,77 @@ const ABORT_CHECK_INTERVAL = 1024;
  * refuse the file.
  */
 export async function importUsageFile(path: string, options: ImportUsageFileOptions = {}): Promise<ImportResult> {
-  const format = options.format ?? formatOf(path);
   const sourceInstance = options.sourceInstance || basename(path);
-  const skipInvalid = options.skipInvalid ?? false;
-  const signal = options.signal;
-  signal?.throwIfAborted();
+  const stream = readImportEvents(path, options);
+  const rollup = new UsageRollup();
+  for await (const event of stream.events) rollup.add(event);
 
-  const rollup = new UsageRollup(options.pricer);
-  const invalidRows: ImportIssue[] = [];
+  const { records, warnings, rejected } = rollup.finish(sourceInstance);
+  const { invalidRows } = stream.progress;
+  let { rowsImported } = stream.progress;
+  for (const cell of rejected) {
+    const issue = { line: cell.line, field: cell.field, message: cell.message };
+    if (!options.skipInvalid) throw new ImportFileError({ file: path, line: issue.line, field: issue.field, reason: issue.message });
+    invalidRows.push(issue);
+    rowsImported -= cell.rows;
+  }
+  return { file: path, format: stream.format, records, rowsRead: stream.progress.rowsRead, rowsImported, invalidRows, warnings };
+}
+
+/** One valid row of an import file, with its line and, without a cost of its own, the pricer's answer for it alone. */
+export type ImportEvent = ImportRow & {
+  readonly line: number;
+  /** The pricer's cost for this row (it had no cost_usd); null when unpriced or without a pricer. */
+  readonly computed_cost_usd: string | null;
+  readonly price_ref: string | null;
+  /** Why the pricer could not price the row. */
+  readonly unpriced_reason: string | null;
+};
+
+/** Counts kept while the events are read; final once the iteration ends. */
+export type ImportProgress = {
+  rowsRead: number;
+  /** Valid rows yielded as events. */
+  rowsImported: number;
+  /** With skipInvalid: each row left out, with the first problem found in it. */
+  readonly invalidRows: ImportIssue[];
+};
+
+export type ImportEventStream = {
+  readonly format: ImportFormat;
+  /** Iterate once. Throws ImportFileError at the first bad row unless skipInvalid, and always on a bad header or an unreadable file. */
+  readonly events: AsyncIterable<ImportEvent>;
+  readonly progress: ImportProgress;
+};
+
+/**
+ * The valid rows of an import file, one at a time and priced one request at a
+ * time, not summed: for a writer that rolls up elsewhere, such as the store's
+ * COPY-based import. Memory stays flat whatever the size of the file.
+ */
+export function readImportEvents(path: string, options: Omit<ImportUsageFileOptions, 'sourceInstance'> = {}): ImportEventStream {
+  const format = options.format ?? formatOf(path);
+  const progress: ImportProgress = { rowsRead: 0, rowsImported: 0, invalidRows: [] };
+  return { format, progress, events: importEvents(path, format, options, progress) };
+}
+
+async function* importEvents(
+  path: string,
+  format: ImportFormat,
+  options: Omit<ImportUsageFileOptions, 'sourceInstance'>,
+  progress: ImportProgress,
+): AsyncGenerator<ImportEvent> {
+  const { signal, pricer } = options;
+  const skipInvalid = options.skipInvalid ?? false;
+  signal?.throwIfAborted();
   const refuseOrSkip = (issue: ImportIssue): void => {
     if (!skipInvalid) throw new ImportFileError({ file: path, line: issue.line, field: issue.field, reason: issue.message });
-    invalidRows.push(issue);
+    progress.invalidRows.push(issue);
   };
-
-  let rowsRead = 0;
-  let rowsImported = 0;
   try {
     for await (const raw of readRows(path, format, signal)) {
-      rowsRead++;
-      if (rowsRead % ABORT_CHECK_INTERVAL === 0) signal?.throwIfAborted();
+      progress.rowsRead++;
+      if (progress.rowsRead % ABORT_CHECK_INTERVAL === 0) signal?.throwIfAborted();
       if ('problem' in raw) {
         refuseOrSkip({ line: raw.line, field: 'row', message: raw.problem });
         continue;
@@ -104,22 +156,36 @@ export async function importUsageFile(path: string, options: ImportUsageFileOpti
         refuseOrSkip({ line: raw.line, field: parsed.field, message: parsed.message });
         continue;
       }
-      rollup.add(parsed.row, raw.line);
-      rowsImported++;
+      progress.rowsImported++;
+      yield priceEvent(parsed.row, raw.line, pricer);
     }
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (UttError.isInstance(error)) throw error;
     throw new ImportFileError({ file: path, reason: describeReadError(error), cause: error });
   }
-
-  const { records, warnings, rejected } = rollup.finish(sourceInstance);
-  for (const cell of rejected) {
-    refuseOrSkip({ line: cell.line, field: cell.field, message: cell.message });
-    rowsImported -= cell.rows;
-  }
-  return { file: path, format, records, rowsRead, rowsImported, invalidRows, warnings };
 }
+
+/** Per request, before any sum, so a long-context tier applies to the request and not to the bucket's total. */
+function priceEvent(row: ImportRow, line: number, pricer: UsageAdapterV1Pricer | undefined): ImportEvent {
+  // The row is fresh from parseImportRow and ours alone: extended in place, as a copy per row of a million-row file costs seconds.
+  const event = row as Mutable<ImportEvent>;
+  event.line = line;
+  event.computed_cost_usd = null;
+  event.price_ref = null;
+  event.unpriced_reason = null;
+  if (pricer === undefined || row.cost_usd !== null) return event;
+  const result = pricer.price(row);
+  if (result.status === 'priced') {
+    event.computed_cost_usd = result.costUsd;
+    event.price_ref = result.priceRef;
+  } else {
+    event.unpriced_reason = result.unpricedReason;
+  }
+  return event;
+}
+
+type Mutable<T> = { -readonly [key in keyof T]: T[key] };
 
 function formatOf(path: string): ImportFormat {
   const extension = extname(path).toLowerCase();

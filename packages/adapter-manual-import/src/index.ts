@@ -3,12 +3,17 @@ import { manualImportAdapter } from './manual-import-adapter';
 export { manualImportAdapter } from './manual-import-adapter';
 export { type ManualImportConfig, manualImportConfigSchema } from './manual-import-config';
 export {
+  type ImportEvent,
+  type ImportEventStream,
   type ImportFormat,
+  type ImportProgress,
   type ImportResult,
   type ImportUsageFileOptions,
   importUsageFile,
+  readImportEvents,
 } from './import-usage-file';
 export { ImportFileError } from './import-file-error';
+export { describeCellIssue } from './describe-cell-issue';
 export type { ImportIssue } from './import-issue';
 export { type ImportColumn, IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS } from './import-columns';
 export { VERSION } from './version';

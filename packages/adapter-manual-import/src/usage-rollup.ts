@@ -6,10 +6,11 @@ import {
   TOKEN_COLUMNS,
   type TokenColumn,
   toScaledInteger,
-  type UsageAdapterV1Pricer,
   type UsageRecord,
 } from '@utt/core';
 import type { ImportIssue } from './import-issue';
+import { describeCellIssue } from './describe-cell-issue';
+import type { ImportEvent } from './import-usage-file';
 import { COST_DECIMALS, type ImportRow } from './parse-import-row';
 
 /** Less trusted first: a cell is only as good as its weakest row. */
@@ -56,23 +57,15 @@ export type RollupResult = {
  */
 export class UsageRollup {
   readonly #cells = new Map<string, UsageCell>();
-  readonly #pricer: UsageAdapterV1Pricer | undefined;
-
-  /**
-   * With a pricer, each row without a cost is priced on its own before it is
-   * summed, so per-request rules (a long-context tier) apply to the request
-   * and not to the bucket's total.
-   */
-  constructor(pricer?: UsageAdapterV1Pricer) {
-    this.#pricer = pricer;
-  }
 
   /** Number of cells so far. */
   get size(): number {
     return this.#cells.size;
   }
 
-  add(row: ImportRow, line: number): void {
+  /** Adds a row, priced on its own beforehand (readImportEvents) so per-request rules applied. */
+  add(row: ImportEvent): void {
+    const { line } = row;
     const key = cellKey(row);
     const cell = this.#cells.get(key);
     if (cell === undefined) {
@@ -107,15 +100,13 @@ export class UsageRollup {
     if (TRUST[row.measurement_basis] < TRUST[cell.basis]) cell.basis = row.measurement_basis;
   }
 
-  #price(row: ImportRow, cell: UsageCell): void {
-    if (this.#pricer === undefined || row.cost_usd !== null) return;
-    const result = this.#pricer.price(row);
-    if (result.status === 'priced') {
-      cell.computed += toScaledInteger(result.costUsd, PRICED_DECIMALS);
+  #price(row: ImportEvent, cell: UsageCell): void {
+    if (row.computed_cost_usd !== null) {
+      cell.computed += toScaledInteger(row.computed_cost_usd, PRICED_DECIMALS);
       cell.rowsComputed++;
-      cell.priceRefs.add(result.priceRef);
-    } else {
-      cell.unpricedReason ??= result.unpricedReason;
+      if (row.price_ref !== null) cell.priceRefs.add(row.price_ref);
+    } else if (row.unpriced_reason !== null) {
+      cell.unpricedReason ??= row.unpriced_reason;
     }
   }
 
@@ -126,7 +117,16 @@ export class UsageRollup {
     const rejected: (ImportIssue & { rows: number })[] = [];
     for (const cell of this.#cells.values()) {
       const { first } = cell;
-      const where = `${first.granularity} cell ${first.provider}/${first.model} at ${first.bucket_start.toISOString()}`;
+      const facts = {
+        line: cell.firstLine,
+        granularity: first.granularity,
+        bucketStart: first.bucket_start,
+        provider: first.provider,
+        model: first.model,
+        events: cell.rows,
+        eventsWithCost: cell.rowsWithCost + cell.rowsComputed,
+        unpricedReason: cell.unpricedReason,
+      };
       const withCost = cell.rowsWithCost + cell.rowsComputed;
       const costKnown = withCost === cell.rows;
       const cost = !costKnown
@@ -135,11 +135,7 @@ export class UsageRollup {
           ? formatScaledInteger(cell.cost, COST_DECIMALS)
           : formatScaledInteger(cell.cost * 10n ** BigInt(PRICED_DECIMALS - COST_DECIMALS) + cell.computed, PRICED_DECIMALS);
       if (withCost > 0 && !costKnown) {
-        warnings.push({
-          line: cell.firstLine,
-          field: 'cost_usd',
-          message: `only ${withCost} of the ${cell.rows} rows of the ${where} have a cost${cell.unpricedReason ? ` (the others: ${cell.unpricedReason})` : ''}; its cost_usd is left NULL rather than a partial sum`,
-        });
+        warnings.push(describeCellIssue({ ...facts, field: 'cost_usd', problem: null }));
       }
       // "per-request:" tells the worker (and utt reprice) that these were priced one request at a time.
       const computedCost = cost !== null && cell.rowsComputed > 0;
@@ -169,12 +165,9 @@ export class UsageRollup {
         if (!InvalidRecordError.isInstance(error)) throw error;
         const issue = error.issues[0] ?? 'invalid record';
         const separator = issue.indexOf(': ');
-        rejected.push({
-          line: cell.firstLine,
-          field: separator > 0 ? issue.slice(0, separator) : 'row',
-          message: `${separator > 0 ? issue.slice(separator + 2) : issue} in the sum of the ${cell.rows} rows of the ${where}`,
-          rows: cell.rows,
-        });
+        const field = separator > 0 ? issue.slice(0, separator) : 'row';
+        const problem = separator > 0 ? issue.slice(separator + 2) : issue;
+        rejected.push({ ...describeCellIssue({ ...facts, field, problem }), rows: cell.rows });
       }
     }
     return { records, warnings, rejected };

@@ -9,6 +9,14 @@ export type { SourceWindowWrite } from './write-source-window';
 export type { ReplacedWindow } from './delete-ghost-rows';
 export type { SourceStateChanges } from './source-state';
 export {
+  ISSUE_LIMIT,
+  type UsageCellIssue,
+  type UsageEvent,
+  type UsageEventImport,
+  type UsageEventImportResult,
+  type UsageEventRollup,
+} from './import-usage-events';
+export {
   HEARTBEAT_SOURCE,
   SOURCE_STATES,
   type SourceState,

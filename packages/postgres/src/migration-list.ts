@@ -2,6 +2,7 @@ import initSql from '../../../sql/migrations/0001_init.sql';
 import providerCostSql from '../../../sql/migrations/0002_provider_cost.sql';
 import sourceStateSql from '../../../sql/migrations/0003_source_state.sql';
 import priceProvenanceSql from '../../../sql/migrations/0004_price_provenance.sql';
+import usageDailySql from '../../../sql/migrations/0005_usage_daily.sql';
 import trackedCallsSql from '../../../sql/migrations/0006_tracked_calls.sql';
 import quotaSql from '../../../sql/migrations/0007_quota.sql';
 
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0002_provider_cost', sql: providerCostSql },
   { name: '0003_source_state', sql: sourceStateSql },
   { name: '0004_price_provenance', sql: priceProvenanceSql },
+  { name: '0005_usage_daily', sql: usageDailySql },
   { name: '0006_tracked_calls', sql: trackedCallsSql },
   { name: '0007_quota', sql: quotaSql },
 ];

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { describeDatabaseUrl } from './database-url';
+import { copyFromPg } from './copy-from';
 import { INT8_TYPE_ID, parseInt8 } from './parse-int8';
 import type { SqlClient } from './sql-client';
 import { StoreBusyError } from './store-busy-error';
@@ -89,6 +90,17 @@ function createPgSqlClient(pool: pg.Pool, where: { server: string; timeouts: Sto
           throw wordError(error, where);
         }
       },
+      async copyFrom(statement: string, data: AsyncIterable<string>): Promise<void> {
+        if (lost !== undefined) throw wordError(lost, where);
+        try {
+          await copyFromPg(connection, statement, data);
+        } catch (error) {
+          // A COPY cut off half way leaves the protocol mid-stream: never hand this connection out again.
+          lost ??= error;
+          connection.connection?.stream?.destroy();
+          throw wordError(error, where);
+        }
+      },
       broken: () => lost !== undefined,
     };
     try {
@@ -110,6 +122,9 @@ function createPgSqlClient(pool: pg.Pool, where: { server: string; timeouts: Sto
       // several statements in one string.
       await withConnection((run) => run.query(text));
     },
+    async copyFrom(statement: string, data: AsyncIterable<string>): Promise<void> {
+      await withConnection((run) => run.copyFrom(statement, data));
+    },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       return withConnection(async (run) => {
         const { client, finish } = createTransactionClient({
@@ -118,6 +133,7 @@ function createPgSqlClient(pool: pg.Pool, where: { server: string; timeouts: Sto
           exec: async (text: string) => {
             await run.query(text);
           },
+          copyFrom: (statement, data) => run.copyFrom(statement, data),
         });
         try {
           await run.query('BEGIN');
@@ -141,6 +157,7 @@ function createPgSqlClient(pool: pg.Pool, where: { server: string; timeouts: Sto
 
 type Statements = {
   query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  copyFrom(statement: string, data: AsyncIterable<string>): Promise<void>;
   broken(): boolean;
 };
 

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { INT8_TYPE_ID, parseInt8 } from './parse-int8';
+import { copyFromPglite } from './copy-from';
 import type { SqlClient } from './sql-client';
 import { createTransactionClient } from './transaction-client';
 
@@ -27,6 +28,12 @@ function createPgliteSqlClient(database: PGlite): SqlClient {
     async exec(text: string): Promise<void> {
       await database.exec(text);
     },
+    async copyFrom(statement: string, data: AsyncIterable<string>): Promise<void> {
+      // One transaction, so a failing blob does not leave the earlier ones copied.
+      await database.transaction((transaction: Transaction) =>
+        copyFromPglite((text, params, options) => transaction.query(text, params, options), statement, data),
+      );
+    },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       // PGlite's transaction() holds its own lock: a query on `database` (not
       // on `tx`) inside `fn` would wait for the transaction and never run.
@@ -38,6 +45,7 @@ function createPgliteSqlClient(database: PGlite): SqlClient {
           exec: async (text: string) => {
             await transaction.exec(text);
           },
+          copyFrom: (statement, data) => copyFromPglite((text, params, options) => transaction.query(text, params, options), statement, data),
         });
         try {
           return await fn(client);

@@ -106,7 +106,7 @@ describe.each(TEST_BACKENDS)('report on $name', (backend) => {
         cachedWrite1hTokens: null,
         reasoningTokens: null,
         requests: null,
-        costUsd: '30.00',
+        costUsd: '30',
         unpricedRows: 0,
         unpricedTokens: 0,
         rowCount: 1,

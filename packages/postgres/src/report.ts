@@ -1,6 +1,7 @@
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
+import { knownSum, usageDaysSql } from './usage-days';
 
 export const REPORT_PERIODS = ['day', 'month'] as const;
 export type ReportPeriod = (typeof REPORT_PERIODS)[number];
@@ -83,59 +84,40 @@ const GROUP_COLUMNS: Record<ReportGrouping, readonly string[]> = {
 
 const ALL_GROUP_COLUMNS = ['source_system', 'source_instance', 'provider', 'model'] as const;
 
-const ROW_TOKENS =
-  'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
-
 /**
- * Sums token_usage per UTC period and group. SUM over only NULLs is NULL, so a
- * counter no row reported stays unknown instead of turning into 0 (invariant
- * 2). Sums are cast back to BIGINT (SUM of BIGINT is NUMERIC in PostgreSQL) and
- * cost stays NUMERIC, read as a string, so money adds up exactly.
+ * Sums token_usage per UTC period and group, from the daily roll-up the
+ * database keeps (token_usage_daily, migration 0005) plus the raw rows of any
+ * partial day at either end of the range: milliseconds over a year of hourly
+ * rows, and exactly the totals of the raw rows. A counter no row reported
+ * stays NULL instead of turning into 0 (invariant 2). Sums are BIGINT and cost
+ * an exact NUMERIC read as a string, without trailing zeros.
  */
 export async function report(client: SqlClient, tables: StoreTables, query: ReportQuery): Promise<ReportRow[]> {
   checkQuery(query);
+  if (query.by === 'label') return reportByLabel(client, tables, query);
   const groupColumns = GROUP_COLUMNS[query.by];
   const selectedGroups = ALL_GROUP_COLUMNS.map((column) =>
     groupColumns.includes(column) ? column : `NULL::text AS ${column}`,
   );
-  const conditions: string[] = [];
-  const params: Array<Date | string> = [];
-  if (query.by === 'label') {
-    params.push(query.label as string);
-    selectedGroups.push(`COALESCE(labels->>$${params.length}, '') AS label`);
-  } else {
-    selectedGroups.push('NULL::text AS label');
-  }
-  if (query.since) {
-    params.push(query.since);
-    conditions.push(`bucket_start >= $${params.length}`);
-  }
-  if (query.until) {
-    params.push(query.until);
-    conditions.push(`bucket_start < $${params.length}`);
-  }
-  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-  const unpriced = `cost_usd IS NULL AND ${ROW_TOKENS} > 0`;
-
   const rows = await client.query<ReportSqlRow>(
-    `SELECT date_trunc('${query.period}', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS period_start,
+    `SELECT date_trunc('${query.period}', day_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS period_start,
             ${selectedGroups.join(', ')},
-            SUM(input_tokens)::bigint AS input_tokens,
-            SUM(output_tokens)::bigint AS output_tokens,
-            SUM(cached_read_tokens)::bigint AS cached_read_tokens,
-            SUM(cached_write_tokens)::bigint AS cached_write_tokens,
-            SUM(cached_write_1h_tokens)::bigint AS cached_write_1h_tokens,
-            SUM(reasoning_tokens)::bigint AS reasoning_tokens,
-            SUM(requests)::bigint AS requests,
-            SUM(cost_usd)::text AS cost_usd,
-            COUNT(*) FILTER (WHERE ${unpriced}) AS unpriced_rows,
-            COALESCE(SUM(${ROW_TOKENS}) FILTER (WHERE ${unpriced}), 0)::bigint AS unpriced_tokens,
-            COUNT(*) AS row_count
-     FROM ${tables.tokenUsage}
-     ${where}
+            ${knownSum('input_tokens')}::bigint AS input_tokens,
+            ${knownSum('output_tokens')}::bigint AS output_tokens,
+            ${knownSum('cached_read_tokens')}::bigint AS cached_read_tokens,
+            ${knownSum('cached_write_tokens')}::bigint AS cached_write_tokens,
+            ${knownSum('cached_write_1h_tokens')}::bigint AS cached_write_1h_tokens,
+            ${knownSum('reasoning_tokens')}::bigint AS reasoning_tokens,
+            ${knownSum('requests')}::bigint AS requests,
+            trim_scale(CASE WHEN sum(cost_rows) > 0 THEN sum(cost_usd) END)::text AS cost_usd,
+            sum(unpriced_rows)::bigint AS unpriced_rows,
+            sum(unpriced_tokens)::bigint AS unpriced_tokens,
+            sum(row_count)::bigint AS row_count
+     FROM (${usageDaysSql(tables, '$1::timestamptz', '$2::timestamptz')}) AS days
      GROUP BY 1, ${groupColumns.join(', ')}
+     HAVING sum(row_count) > 0
      ORDER BY 1, ${groupColumns.join(', ')}`,
-    params,
+    [query.since ?? null, query.until ?? null],
   );
   return rows.map((row) => ({
     periodStart: row.period_start,
@@ -144,6 +126,58 @@ export async function report(client: SqlClient, tables: StoreTables, query: Repo
     sourceInstance: row.source_instance,
     provider: row.provider,
     model: row.model,
+    label: null,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    cachedReadTokens: row.cached_read_tokens,
+    cachedWriteTokens: row.cached_write_tokens,
+    cachedWrite1hTokens: row.cached_write_1h_tokens,
+    reasoningTokens: row.reasoning_tokens,
+    requests: row.requests,
+    costUsd: row.cost_usd,
+    unpricedRows: row.unpriced_rows,
+    unpricedTokens: row.unpriced_tokens,
+    rowCount: row.row_count,
+  }));
+}
+
+const ROW_TOKENS =
+  'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
+
+/**
+ * Grouped by one label's value: labels are not a dimension of the daily
+ * roll-up, so this reads the raw rows of the range (a tag report is usually
+ * over a tracked application's weeks, not the whole ledger's year).
+ */
+async function reportByLabel(client: SqlClient, tables: StoreTables, query: ReportQuery): Promise<ReportRow[]> {
+  const unpriced = `cost_usd IS NULL AND ${ROW_TOKENS} > 0`;
+  const rows = await client.query<ReportSqlRow>(
+    `SELECT date_trunc('${query.period}', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS period_start,
+            COALESCE(labels->>$1, '') AS label,
+            SUM(input_tokens)::bigint AS input_tokens,
+            SUM(output_tokens)::bigint AS output_tokens,
+            SUM(cached_read_tokens)::bigint AS cached_read_tokens,
+            SUM(cached_write_tokens)::bigint AS cached_write_tokens,
+            SUM(cached_write_1h_tokens)::bigint AS cached_write_1h_tokens,
+            SUM(reasoning_tokens)::bigint AS reasoning_tokens,
+            SUM(requests)::bigint AS requests,
+            trim_scale(SUM(cost_usd))::text AS cost_usd,
+            COUNT(*) FILTER (WHERE ${unpriced}) AS unpriced_rows,
+            COALESCE(SUM(${ROW_TOKENS}) FILTER (WHERE ${unpriced}), 0)::bigint AS unpriced_tokens,
+            COUNT(*) AS row_count
+     FROM ${tables.tokenUsage}
+     WHERE ($2::timestamptz IS NULL OR bucket_start >= $2) AND ($3::timestamptz IS NULL OR bucket_start < $3)
+     GROUP BY 1, 2
+     ORDER BY 1, 2`,
+    [query.label as string, query.since ?? null, query.until ?? null],
+  );
+  return rows.map((row) => ({
+    periodStart: row.period_start,
+    key: row.label ?? '',
+    sourceSystem: null,
+    sourceInstance: null,
+    provider: null,
+    model: null,
     label: row.label,
     inputTokens: row.input_tokens,
     outputTokens: row.output_tokens,

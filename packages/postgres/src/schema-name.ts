@@ -28,6 +28,8 @@ export type StoreTables = {
   /** The schema as it appears in SQL text: double-quoted. */
   readonly schema: string;
   readonly tokenUsage: string;
+  /** The daily roll-up of token_usage that triggers keep (migration 0005). */
+  readonly tokenUsageDaily: string;
   readonly watchdogStatus: string;
   readonly rollupWatermark: string;
   readonly providerCost: string;
@@ -47,6 +49,7 @@ export function storeTables(schema: string): StoreTables {
     schemaName,
     schema: quoted,
     tokenUsage: `${quoted}.token_usage`,
+    tokenUsageDaily: `${quoted}.token_usage_daily`,
     watchdogStatus: `${quoted}.watchdog_status`,
     rollupWatermark: `${quoted}.rollup_watermark`,
     providerCost: `${quoted}.provider_cost`,

@@ -4,6 +4,7 @@ type Statements = {
   readonly kind: SqlClient['kind'];
   readonly query: <T>(text: string, params?: readonly unknown[]) => Promise<T[]>;
   readonly exec: (text: string) => Promise<void>;
+  readonly copyFrom: (statement: string, data: AsyncIterable<string>) => Promise<void>;
 };
 
 /**
@@ -31,6 +32,10 @@ export function createTransactionClient(statements: Statements): { client: SqlCl
     async exec(text: string): Promise<void> {
       ensureOpen();
       await statements.exec(text);
+    },
+    async copyFrom(statement: string, data: AsyncIterable<string>): Promise<void> {
+      ensureOpen();
+      await statements.copyFrom(statement, data);
     },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       ensureOpen();

@@ -48,15 +48,32 @@ function upsertStatement(tables: StoreTables, rowCount: number): string {
     });
     tuples.push(`(${placeholders.join(', ')})`);
   }
+  return `INSERT INTO ${tables.tokenUsage} AS existing (${INSERT_COLUMNS.join(', ')})
+VALUES ${tuples.join(',\n       ')}
+${replacementConflictClause()}`;
+}
+
+/**
+ * The ON CONFLICT clause of every token_usage write, for an INSERT that names
+ * the target `AS existing`.
+ */
+export function replacementConflictClause(): string {
+  return `ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET ${replacementAssignments()}`;
+}
+
+/**
+ * What a replacement sets, reading the stored row as `existing` and the
+ * incoming one as `excluded`: the counters, cost and basis, except that a
+ * frozen computed cost is kept (see frozenCostCondition); updated_at moves.
+ */
+export function replacementAssignments(): string {
   const frozen = frozenCostCondition();
   const updates = VALUE_COLUMNS.map((column) =>
     PRICING_COLUMNS.has(column)
       ? `${column} = CASE WHEN ${frozen} THEN existing.${column} ELSE EXCLUDED.${column} END`
       : `${column} = EXCLUDED.${column}`,
   );
-  return `INSERT INTO ${tables.tokenUsage} AS existing (${INSERT_COLUMNS.join(', ')})
-VALUES ${tuples.join(',\n       ')}
-ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET ${updates.join(', ')}, updated_at = now()`;
+  return `${updates.join(', ')}, updated_at = now()`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { UsageAdapterV1StateSelection } from '@utt/core';
+import { importUsageEvents, type UsageEventImport, type UsageEventImportResult } from './import-usage-events';
 import { freshness, latestUsageUpdate, type SourceFreshness } from './freshness';
 import { reconcile, type ReconcileQuery, type ReconcileRow } from './reconcile';
 import { report, type ReportQuery, type ReportRow } from './report';
@@ -45,6 +46,12 @@ export type UsageStore = {
   getWatermark(source: string): Promise<Date | null>;
   /** Rows, watermark and status of one source for one window, in one transaction (invariant 12). */
   writeSourceWindow(write: SourceWindowWrite): Promise<{ rowsWritten: number }>;
+  /**
+   * Per-event usage (a file's requests) summed into cells and written in one
+   * transaction at database speed: COPY into a temporary table, one GROUP BY,
+   * one INSERT … ON CONFLICT. Memory stays flat whatever the size.
+   */
+  importUsageEvents(write: UsageEventImport): Promise<UsageEventImportResult>;
   /** A run that wrote nothing (failure, paused, stale): keeps last_success_at and rows_written. */
   recordSourceStatus(update: SourceStatusUpdate): Promise<void>;
   /** Upserts the worker's own `__heartbeat__` status row. */
@@ -87,6 +94,7 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     getWatermark: (source) => getWatermark(client, tables, source),
     loadSourceState: (source, selection) => loadSourceState(client, tables, source, selection),
     writeSourceWindow: (write) => writeSourceWindow(client, tables, write),
+    importUsageEvents: (write) => importUsageEvents(client, tables, write),
     recordSourceStatus: (update) => recordSourceStatus(client, tables, update),
     heartbeat: (now) => heartbeat(client, tables, now),
     listStatus: () => listStatus(client, tables),

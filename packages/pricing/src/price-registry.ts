@@ -4,6 +4,9 @@ import type { PriceEntry } from './price-entry';
 import { overrideRates, overrideServiceTiers, type PriceOverrides, priceOverrideSchema } from './price-override';
 import { type RegistryProvider, toRegistryModelPrices } from './registry-data';
 
+/** Distinct (provider, model) pairs remembered per registry; beyond it, lookups are simply not cached. */
+const MAX_CACHED_RESOLUTIONS = 10_000;
+
 /** Provider names as utt sources write them → genai-prices provider ids. */
 const PROVIDER_ALIASES: Readonly<Record<string, string>> = {
   gemini: 'google',
@@ -81,15 +84,26 @@ export function createPriceRegistry(options: PriceRegistryOptions): PriceRegistr
     return undefined;
   };
 
+  // The registry never changes once built, and a file prices the same few
+  // models a million times: each (provider, model) is matched once.
+  const resolved = new Map<string, PriceResolution | undefined>();
+  const resolveUncached = (provider: string, model: string): PriceResolution | undefined => {
+    const fromConfig = resolveConfig(provider, model);
+    if (fromConfig) return fromConfig;
+    for (const { index } of dataSets) {
+      const found = resolveInData(index, provider, model);
+      if (found) return found;
+    }
+    return undefined;
+  };
+
   return {
     resolve(provider, model) {
-      const fromConfig = resolveConfig(provider, model);
-      if (fromConfig) return fromConfig;
-      for (const { index } of dataSets) {
-        const found = resolveInData(index, provider, model);
-        if (found) return found;
-      }
-      return undefined;
+      const key = `${provider}\0${model}`;
+      if (resolved.has(key)) return resolved.get(key);
+      const resolution = resolveUncached(provider, model);
+      if (resolved.size < MAX_CACHED_RESOLUTIONS) resolved.set(key, resolution);
+      return resolution;
     },
     entries: () => [...configEntries, ...dataSets.flatMap(({ index }) => index.entries)],
     sources: [

@@ -98,15 +98,15 @@ export function priceUsage(registry: PriceRegistry, input: PriceInput): PriceRes
       missing.push(name);
       continue;
     }
-    total += BigInt(tokens) * toScaledInteger(rateAt(rate, selection.above), RATE_DECIMALS);
+    total += BigInt(tokens) * scaledRate(rateAt(rate, selection.above));
   }
   if (rates.perRequest !== undefined) {
     if (input.requests === null || input.requests === undefined) missing.push('requests');
-    else total += BigInt(input.requests) * toScaledInteger(rates.perRequest, RATE_DECIMALS) * 1_000_000n;
+    else total += BigInt(input.requests) * scaledRate(rates.perRequest) * 1_000_000n;
   }
   if (input.web_searches) {
     if (rates.perWebSearch === undefined) missing.push('perWebSearch');
-    else total += BigInt(input.web_searches) * toScaledInteger(rates.perWebSearch, RATE_DECIMALS) * 1_000_000n;
+    else total += BigInt(input.web_searches) * scaledRate(rates.perWebSearch) * 1_000_000n;
   }
   if (missing.length > 0) return unpriced('missing_rate', missing.join(','), resolution);
 
@@ -138,11 +138,9 @@ function selectTier(
   requests: number | null,
   labels: Readonly<Record<string, string>> | undefined,
 ): TierSelection {
-  const starts = Object.values(rates)
-    .filter((rate): rate is Exclude<TokenRate, string> => typeof rate === 'object')
-    .flatMap((rate) => rate.tiers.map((tier) => tier.start));
+  const starts = tierStarts(rates);
   if (starts.length === 0) return { above: 0 };
-  const lowest = Math.min(...starts);
+  const lowest = starts.lowest;
   const window = labels?.context_window ?? labels?.contextWindow;
   const lowerBound = window === undefined ? undefined : parseWindowLowerBound(window);
   if (lowerBound !== undefined) {
@@ -153,6 +151,33 @@ function selectTier(
   if (prompt <= lowest) return { above: 0 };
   if (requests === 1) return { above: prompt, note: `tier>${largestStartBelow(starts, prompt)}` };
   return { above: 0, note: 'tier=assumed-base' };
+}
+
+const tierStartsByRates = new WeakMap<PriceRates, readonly number[] & { readonly lowest: number }>();
+
+/** The tier thresholds of a set of rates, found once per set (a file prices the same rates a million times). */
+function tierStarts(rates: PriceRates): readonly number[] & { readonly lowest: number } {
+  let starts = tierStartsByRates.get(rates);
+  if (starts === undefined) {
+    const found = Object.values(rates)
+      .filter((rate): rate is Exclude<TokenRate, string> => typeof rate === 'object')
+      .flatMap((rate) => rate.tiers.map((tier) => tier.start));
+    starts = Object.assign(found, { lowest: found.length === 0 ? 0 : Math.min(...found) });
+    tierStartsByRates.set(rates, starts);
+  }
+  return starts;
+}
+
+const scaledRates = new Map<string, bigint>();
+
+/** A decimal rate as an integer of 10^-RATE_DECIMALS, parsed once per distinct rate. */
+function scaledRate(rate: string): bigint {
+  let scaled = scaledRates.get(rate);
+  if (scaled === undefined) {
+    scaled = toScaledInteger(rate, RATE_DECIMALS);
+    if (scaledRates.size < 100_000) scaledRates.set(rate, scaled);
+  }
+  return scaled;
 }
 
 function largestStartBelow(starts: readonly number[], prompt: number): number {

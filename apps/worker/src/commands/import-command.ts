@@ -1,8 +1,6 @@
 import path from 'node:path';
-import { type ImportFormat, importUsageFile } from '@utt/adapter-manual-import';
-import { toUsageRow } from '@utt/core';
+import { describeCellIssue, ImportFileError, type ImportFormat, readImportEvents } from '@utt/adapter-manual-import';
 import { createPricer } from '@utt/pricing';
-import { priceRows } from '../cycle/price-rows';
 import { EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
 import { workerPriceRegistry } from '../pricing/worker-price-registry';
 import { openConfiguredStore, type Runtime } from '../runtime';
@@ -13,9 +11,12 @@ const LISTED_INVALID_ROWS = 20;
 const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'json', 'ndjson'];
 
 /**
- * `utt import FILE`: a CSV, JSON or NDJSON file rolled up into buckets and
- * written in one transaction. A bad row refuses the whole file (nothing is
- * written) unless --skip-invalid; importing the same file again changes nothing.
+ * `utt import FILE`: a CSV, JSON or NDJSON file of per-request rows, each
+ * priced on its own, streamed into the store with COPY, summed per bucket in
+ * the database and written in one transaction. A bad row, or a cell whose sum
+ * breaks a record rule, refuses the whole file (nothing is written) unless
+ * --skip-invalid; importing the same file again changes nothing. Memory stays
+ * flat whatever the number of rows or cells.
  */
 export async function importCommand(
   runtime: Runtime,
@@ -28,42 +29,44 @@ export async function importCommand(
   }
   const absolute = path.resolve(runtime.cwd, file);
   const registry = await workerPriceRegistry(runtime);
-  // Each row is priced before the rollup, so a long-context tier applies per request.
-  const result = await importUsageFile(absolute, {
-    skipInvalid: flags.skipInvalid,
-    sourceInstance: flags.instance,
-    format: flags.format as ImportFormat | undefined,
-    pricer: createPricer(registry),
-  });
-  const rows = result.records.map((record, index) =>
-    toUsageRow(record, {
-      sourceSystem: MANUAL_SOURCE_SYSTEM,
-      defaultInstance: flags.instance ?? path.basename(absolute),
-      where: `${file} cell ${index}`,
-    }),
-  );
-  const priced = priceRows(rows, registry);
+  const skipInvalid = flags.skipInvalid ?? false;
+  // Each row is priced before the roll-up, so a long-context tier applies per request.
+  const stream = readImportEvents(absolute, { skipInvalid, format: flags.format as ImportFormat | undefined, pricer: createPricer(registry) });
   const store = await openConfiguredStore(runtime);
   try {
-    const { rowsWritten } = await store.writeSourceWindow({
-      source: `import:${path.basename(absolute)}`,
+    const result = await store.importUsageEvents({
       sourceSystem: MANUAL_SOURCE_SYSTEM,
-      rows: priced.rows,
+      sourceInstance: flags.instance || path.basename(absolute),
+      events: stream.events,
+      review: (rollup) => {
+        const [refused] = rollup.refusedCells;
+        if (refused && !skipInvalid) {
+          const issue = describeCellIssue(refused);
+          throw new ImportFileError({ file: absolute, line: issue.line, field: issue.field, reason: issue.message });
+        }
+      },
     });
+    const { progress } = stream;
+    const invalid = [...progress.invalidRows, ...result.refusedCells.map(describeCellIssue)];
+    const invalidCount = progress.invalidRows.length + result.refusedCellCount;
+    const rowsImported = progress.rowsImported - result.refusedEvents;
     process.stdout.write(
-      `${file}: ${result.rowsRead} rows read, ${result.rowsImported} imported into ${rowsWritten} cells` +
-        `${priced.unpriced.length > 0 ? `, ${priced.unpriced.length} cells unpriced` : ''}\n`,
+      `${file}: ${progress.rowsRead} rows read, ${rowsImported} imported into ${result.rowsWritten} cells` +
+        `${result.unpricedCells > 0 ? `, ${result.unpricedCells} cells unpriced` : ''}\n`,
     );
-    for (const warning of result.warnings) {
+    for (const warning of result.partialCostCells.map(describeCellIssue)) {
       process.stdout.write(`warning: ${file}:${warning.line}: ${warning.field}: ${warning.message}\n`);
     }
-    if (result.invalidRows.length > 0) {
-      process.stdout.write(`${result.invalidRows.length} invalid rows skipped:\n`);
-      for (const invalid of result.invalidRows.slice(0, LISTED_INVALID_ROWS)) {
-        process.stdout.write(`  ${file}:${invalid.line}: ${invalid.field}: ${invalid.message}\n`);
+    if (result.partialCostCellCount > result.partialCostCells.length) {
+      process.stdout.write(`warning: … and ${result.partialCostCellCount - result.partialCostCells.length} more cells with a partial cost\n`);
+    }
+    if (invalidCount > 0) {
+      process.stdout.write(`${invalidCount} invalid rows skipped:\n`);
+      for (const issue of invalid.slice(0, LISTED_INVALID_ROWS)) {
+        process.stdout.write(`  ${file}:${issue.line}: ${issue.field}: ${issue.message}\n`);
       }
-      if (result.invalidRows.length > LISTED_INVALID_ROWS) {
-        process.stdout.write(`  … and ${result.invalidRows.length - LISTED_INVALID_ROWS} more\n`);
+      if (invalidCount > LISTED_INVALID_ROWS) {
+        process.stdout.write(`  … and ${invalidCount - LISTED_INVALID_ROWS} more\n`);
       }
       return EXIT_PARTIAL;
     }

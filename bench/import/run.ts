@@ -1,0 +1,181 @@
+/**
+ * `utt import` of a per-request file against COPY, in the same run and on the
+ * same data:
+ * - `distinct` (every row its own hourly cell): the import against COPY of the
+ *   same final rows into token_usage (what the import writes, written the
+ *   fastest way PostgreSQL has);
+ * - `rollup` (a million requests into a few thousand hourly cells, priced per
+ *   request): the import against a raw COPY of the file into an unindexed
+ *   staging table.
+ * Whole processes (`node apps/worker/dist/cli.js import …` under
+ * /usr/bin/time, with peak RSS) and in-process (readImportEvents →
+ * UsageStore.importUsageEvents in this process), said which is which.
+ *
+ *   pnpm --filter @utt/bench exec tsx import/run.ts --url postgres://…/db [--rows 1000000] [--runs 1]
+ *   pnpm --filter @utt/bench exec tsx import/run.ts --pglite [--rows 200000]
+ */
+import { appendFileSync, createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { readImportEvents } from '@utt/adapter-manual-import';
+import { openStore, type UsageStore } from '@utt/postgres';
+import { createPricer, loadPriceRegistry } from '@utt/pricing';
+import { cli, elapsed, fmt, machine, timedProcess } from '../shared/measure';
+import { generateImportCsv, IMPORT_HEADER, type ImportShape } from './generate-import-csv';
+
+const { values: flags } = parseArgs({
+  options: {
+    url: { type: 'string', default: process.env.UTT_BENCH_DATABASE_URL },
+    pglite: { type: 'boolean', default: false },
+    rows: { type: 'string' },
+    runs: { type: 'string', default: '1' },
+  },
+});
+if (!flags.url && !flags.pglite) throw new Error('pass --url postgres://… (or UTT_BENCH_DATABASE_URL) or --pglite');
+const rows = Number(flags.rows ?? (flags.pglite ? 200_000 : 1_000_000));
+const runs = Number(flags.runs);
+const schema = 'bench_import';
+const work = mkdtempSync(path.join(tmpdir(), 'utt-bench-import-'));
+const storeOptions = (name: string) => (flags.pglite ? { path: path.join(work, `pglite-${name}`), schema } : { url: flags.url as string, schema });
+
+console.log(`machine: ${machine()}`);
+console.log(`database: ${flags.pglite ? 'PGlite (embedded)' : 'PostgreSQL server'}; ${rows.toLocaleString('en')} rows per file; best of ${runs}`);
+
+const files: Record<ImportShape, string> = { distinct: path.join(work, 'distinct.csv'), rollup: path.join(work, 'rollup.csv') };
+for (const shape of ['distinct', 'rollup'] as const) {
+  const generated = await elapsed(() => generateImportCsv(files[shape], shape, rows));
+  console.log(`generated ${shape}.csv: ${(generated.value.bytes / 1e6).toFixed(1)} MB in ${fmt(generated.ms / 1000)} s`);
+}
+
+async function freshStore(name: string): Promise<UsageStore> {
+  if (!flags.pglite) {
+    const store = await openStore({ ...storeOptions(name), migrate: false });
+    await store.client.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await store.close();
+  } else {
+    rmSync(path.join(work, `pglite-${name}`), { recursive: true, force: true });
+  }
+  return openStore(storeOptions(name));
+}
+
+async function* fileChunks(file: string, skipHeader: boolean): AsyncGenerator<string> {
+  let headerSkipped = !skipHeader;
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>) {
+    if (headerSkipped) {
+      yield chunk;
+      continue;
+    }
+    const newline = chunk.indexOf('\n');
+    headerSkipped = true;
+    yield chunk.slice(newline + 1);
+  }
+}
+
+/** A raw COPY of the CSV into an unindexed table of text columns: the fastest a file gets into PostgreSQL. */
+async function rawCopy(store: UsageStore, shape: ImportShape): Promise<number> {
+  const columns = IMPORT_HEADER[shape].split(',');
+  return (
+    await elapsed(() =>
+      store.client.transaction(async (tx) => {
+        await tx.exec(`CREATE TEMPORARY TABLE raw_stage (${columns.map((column) => `${column} text`).join(', ')}) ON COMMIT DROP`);
+        // PGlite sends COPY in separate blobs; CSV HEADER would skip a line of each, so the header is skipped here.
+        await tx.copyFrom('COPY raw_stage FROM STDIN (FORMAT csv)', fileChunks(files[shape], true));
+      }),
+    )
+  ).ms;
+}
+
+const FINAL_COLUMNS = `source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels,
+  input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
+  cost_usd, cost_source, price_ref, unpriced_reason, measurement_basis`;
+
+/** COPY of the rows the import wrote, into an emptied token_usage (its indexes and roll-up triggers included). */
+async function finalRowsCopy(store: UsageStore): Promise<{ ms: number; rows: number }> {
+  const dump = path.join(work, 'final-rows.tsv');
+  const exported = await store.client.query<Record<string, unknown>>(`SELECT count(*)::bigint AS n FROM "${schema}".token_usage`);
+  // Dump through the client in text format, a page of rows at a time, so the bench stays in bounded memory.
+  writeFileSync(dump, '');
+  let lastId = 0;
+  for (;;) {
+    const page = await store.client.query<{ id: number; line: string }>(
+      `SELECT id, concat_ws(E'\\t', ${FINAL_COLUMNS.split(',')
+        .map((column) => `COALESCE(replace(replace(${column.trim()}::text, E'\\\\', E'\\\\\\\\'), E'\\t', E'\\\\t'), E'\\\\N')`)
+        .join(', ')}) AS line
+       FROM "${schema}".token_usage WHERE id > $1 ORDER BY id LIMIT 100000`,
+      [lastId],
+    );
+    if (page.length === 0) break;
+    appendFileSync(dump, `${page.map((row) => row.line).join('\n')}\n`);
+    lastId = page[page.length - 1]?.id ?? lastId;
+  }
+  await store.client.exec(`TRUNCATE "${schema}".token_usage`);
+  const timing = await elapsed(() => store.client.copyFrom(`COPY "${schema}".token_usage (${FINAL_COLUMNS}) FROM STDIN`, fileChunks(dump, false)));
+  return { ms: timing.ms, rows: Number(exported[0]?.n ?? 0) };
+}
+
+async function inProcessImport(store: UsageStore, shape: ImportShape): Promise<number> {
+  const registry = await loadPriceRegistry();
+  return (
+    await elapsed(async () => {
+      const stream = readImportEvents(files[shape], { pricer: createPricer(registry) });
+      await store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.events });
+    })
+  ).ms;
+}
+
+const best = (values: number[]) => Math.min(...values);
+const results: string[] = [];
+for (const shape of ['distinct', 'rollup'] as const) {
+  const processSeconds: number[] = [];
+  const rss: number[] = [];
+  const inProcess: number[] = [];
+  const reimport: number[] = [];
+  const raw: number[] = [];
+  const finalCopy: number[] = [];
+  let cells = 0;
+  for (let run = 0; run < runs; run++) {
+    if (!flags.pglite) {
+      const store = await freshStore(shape);
+      await store.close();
+      const config = path.join(work, 'utt.config.yaml');
+      writeFileSync(config, `database:\n  url: ${flags.url}\n  schema: ${schema}\nsources: []\n`);
+      const first = timedProcess('node', [cli, 'import', files[shape], '--config', config]);
+      processSeconds.push(first.seconds);
+      rss.push(first.maxRssKb);
+      const again = timedProcess('node', [cli, 'import', files[shape], '--config', config]);
+      reimport.push(again.seconds);
+      cells = Number(/into (\d+) cells/.exec(first.stdout)?.[1] ?? 0);
+    }
+    const store = await freshStore(shape);
+    try {
+      inProcess.push((await inProcessImport(store, shape)) / 1000);
+      raw.push((await rawCopy(store, shape)) / 1000);
+      if (shape === 'distinct') {
+        const copied = await finalRowsCopy(store);
+        finalCopy.push(copied.ms / 1000);
+        cells = copied.rows;
+      }
+    } finally {
+      await store.close();
+    }
+  }
+  const mb = statSync(files[shape]).size / 1e6;
+  const line = [`\n${shape}.csv: ${rows.toLocaleString('en')} rows, ${fmt(mb)} MB → ${cells.toLocaleString('en')} cells`];
+  if (processSeconds.length > 0) {
+    line.push(`  whole process  utt import (new rows):        ${fmt(best(processSeconds), 2)} s, peak RSS ${fmt(best(rss) / 1024, 0)} MB (every run: ${rss.map((kb) => fmt(kb / 1024, 0)).join(', ')} MB)`);
+    line.push(`  whole process  utt import again (replaces):  ${fmt(best(reimport), 2)} s`);
+  }
+  line.push(`  in-process     readImportEvents → importUsageEvents: ${fmt(best(inProcess), 2)} s`);
+  line.push(`  yardstick      raw COPY of the file into an unindexed staging table: ${fmt(best(raw), 2)} s`);
+  const importSeconds = processSeconds.length > 0 ? best(processSeconds) : best(inProcess);
+  const kind = processSeconds.length > 0 ? 'whole-process' : 'in-process';
+  line.push(`  ratio          ${kind} import / raw COPY: ${fmt(importSeconds / best(raw), 2)}× (target for the roll-up shape: ≤ 3×)`);
+  if (finalCopy.length > 0) {
+    line.push(`  yardstick      COPY of the same ${cells.toLocaleString('en')} final rows into token_usage: ${fmt(best(finalCopy), 2)} s`);
+    line.push(`  ratio          ${kind} import throughput / COPY of the final rows: ${fmt(best(finalCopy) / importSeconds, 2)} (target ≥ 0.5)`);
+  }
+  results.push(line.join('\n'));
+  console.log(line.join('\n'));
+}
+rmSync(work, { recursive: true, force: true });

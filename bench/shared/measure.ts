@@ -1,0 +1,50 @@
+// Helpers the database benchmarks share: whole-process timing, percentiles, the machine.
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const cli = path.join(repoRoot, 'apps', 'worker', 'dist', 'cli.js');
+
+/** Runs a command under /usr/bin/time -v: wall seconds and peak RSS (KB) of the whole process. */
+export function timedProcess(command: string, args: readonly string[], options: { cwd?: string; allowExit?: readonly number[] } = {}): {
+  seconds: number;
+  maxRssKb: number;
+  stdout: string;
+} {
+  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', command, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, TZ: 'UTC' },
+    maxBuffer: 1 << 28,
+    encoding: 'utf8',
+  });
+  const match = /__TIME__ ([\d.]+) (\d+)/.exec(result.stderr);
+  const allowed = options.allowExit ?? [0];
+  if (!match || !allowed.includes(result.status ?? -1)) {
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  }
+  return { seconds: Number(match[1]), maxRssKb: Number(match[2]), stdout: result.stdout };
+}
+
+/** Milliseconds an async call takes. */
+export async function elapsed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await run();
+  return { ms: performance.now() - started, value };
+}
+
+/** The p-th percentile (nearest rank) of some numbers. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ')}`;
+}
+
+export const fmt = (value: number, digits = 1): string => value.toFixed(digits);

@@ -1,0 +1,373 @@
+import { type Granularity, InvalidRecordError, KEY_COLUMNS, type MeasurementBasis, TOKEN_COLUMNS, type TokenColumn } from '@utt/core';
+import { copyNumber, copyText } from './copy-text';
+import type { StoreTables } from './schema-name';
+import type { SqlClient } from './sql-client';
+import { StoreArgumentError } from './store-argument-error';
+import { replacementAssignments } from './upsert-usage-rows';
+
+/**
+ * One usage event (a request, a line of an export) before roll-up: its
+ * bucket_start already floored to its granularity, counters NULL where the
+ * source leaves them empty (invariant 2).
+ */
+export type UsageEvent = {
+  /** Where the event came from (a file's line), reported with the cell it falls in. */
+  readonly line: number;
+  readonly granularity: Granularity;
+  readonly bucket_start: Date;
+  readonly provider: string;
+  readonly model: string;
+  readonly account: string;
+  readonly api_key: string;
+  readonly user_id: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The cost the source gave, as an exact decimal string. */
+  readonly cost_usd: string | null;
+  /** The cost utt computed for this one event (when the source gave none). */
+  readonly computed_cost_usd?: string | null;
+  /** The price behind computed_cost_usd. */
+  readonly price_ref?: string | null;
+  /** Why the event could not be priced. */
+  readonly unpriced_reason?: string | null;
+  readonly measurement_basis: MeasurementBasis;
+} & { readonly [column in TokenColumn]: number | null };
+
+/** A cell worth a look (a partial cost) or refused (its sum breaks a record rule). */
+export type UsageCellIssue = {
+  /** The smallest `line` among the cell's events. */
+  readonly line: number;
+  readonly field: string;
+  readonly granularity: Granularity;
+  readonly bucketStart: Date;
+  readonly provider: string;
+  readonly model: string;
+  /** Events summed into the cell. */
+  readonly events: number;
+  /** Partial cost: events with a cost, given or computed. */
+  readonly eventsWithCost: number;
+  /** Partial cost: the first reason an event of the cell could not be priced. */
+  readonly unpricedReason: string | null;
+  /** Refused cell: what the sum breaks, e.g. "is part of output_tokens and cannot exceed it". */
+  readonly problem: string | null;
+};
+
+/** What the roll-up found, handed to `review` before anything is written. */
+export type UsageEventRollup = {
+  readonly events: number;
+  readonly cells: number;
+  /** Cells whose cost is left NULL because only some of their events had one (the first ISSUE_LIMIT). */
+  readonly partialCostCells: readonly UsageCellIssue[];
+  readonly partialCostCellCount: number;
+  /** Cells not written because their sum breaks a record rule (the first ISSUE_LIMIT). */
+  readonly refusedCells: readonly UsageCellIssue[];
+  readonly refusedCellCount: number;
+  /** Events in the refused cells. */
+  readonly refusedEvents: number;
+  /** Written cells left without a cost that have a reason (unpriced is a state, never $0). */
+  readonly unpricedCells: number;
+};
+
+export type UsageEventImport = {
+  readonly sourceSystem: string;
+  readonly sourceInstance: string;
+  readonly events: AsyncIterable<UsageEvent>;
+  /**
+   * Called inside the transaction after the roll-up and before the upsert;
+   * throwing rolls everything back. Without it, a refused cell refuses the
+   * whole import (InvalidRecordError).
+   */
+  readonly review?: (rollup: UsageEventRollup) => void | Promise<void>;
+};
+
+export type UsageEventImportResult = UsageEventRollup & {
+  /** Cells written (inserted or replaced). */
+  readonly rowsWritten: number;
+};
+
+/** Issues listed in full; the counts cover the rest. */
+export const ISSUE_LIMIT = 1000;
+
+/** COPY text per chunk: large enough to amortise a round trip, small enough to stream. */
+const CHUNK_CHARACTERS = 256 * 1024;
+
+const TRUST: Readonly<Record<MeasurementBasis, number>> = { derived_estimate: 0, provider_aggregate: 1, exact: 2 };
+
+const DIMENSIONS = ['granularity', 'bucket_start', 'provider', 'model', 'account', 'api_key', 'user_id', 'labels'] as const;
+
+const SAFE_INTEGER = '9007199254740991';
+
+/** Memory for the hashed roll-up, for this transaction only; beyond it PostgreSQL spills to disk. */
+const ROLLUP_WORK_MEM = '64MB';
+
+/**
+ * Writes per-event usage as token_usage cells at database speed, in one
+ * transaction: the events are streamed with COPY into a temporary table, summed
+ * per cell with one GROUP BY, and written with one UPDATE of the cells that
+ * exist and one INSERT of the others (the same replacement as every other
+ * write's ON CONFLICT, invariant 1). Memory
+ * stays flat whatever the number of events or cells.
+ *
+ * Sum rules, per cell: a counter is NULL only when every event leaves it NULL
+ * (invariant 2); cost_usd is the exact sum when every event has a cost (given
+ * or computed), else NULL; cost_source is 'computed' when utt priced any of
+ * them, with price_ref `per-request:` and the distinct prices used; a cell
+ * left unpriced keeps the first reason; measurement_basis is the weakest.
+ * A cell whose sum breaks a record rule (a counter beyond 2^53 − 1, reasoning
+ * above output) is refused; `review` decides whether that refuses the import.
+ */
+export async function importUsageEvents(
+  client: SqlClient,
+  tables: StoreTables,
+  write: UsageEventImport,
+): Promise<UsageEventImportResult> {
+  if (write.sourceSystem === '') throw new StoreArgumentError({ argument: 'sourceSystem', message: 'required' });
+  return client.transaction(async (tx) => {
+    await tx.exec(`CREATE TEMPORARY TABLE utt_import_event (
+      line bigint NOT NULL,
+      granularity text NOT NULL,
+      bucket_start timestamptz NOT NULL,
+      provider text NOT NULL,
+      model text NOT NULL,
+      account text NOT NULL,
+      api_key text NOT NULL,
+      user_id text NOT NULL,
+      labels text NOT NULL,
+      ${TOKEN_COLUMNS.map((column) => `${column} bigint`).join(', ')},
+      cost_usd numeric,
+      computed_cost_usd numeric,
+      price_ref text COLLATE "C",
+      unpriced_reason text,
+      trust smallint NOT NULL
+    ) ON COMMIT DROP`);
+    let events = 0;
+    await tx.copyFrom(
+      'COPY utt_import_event FROM STDIN',
+      copyChunks(write.events, () => {
+        events++;
+      }),
+    );
+
+    // Plain aggregates only, so PostgreSQL can hash the groups: a DISTINCT or
+    // ORDER BY inside an aggregate would sort a million events. The rare cell
+    // priced at several prices, or unpriced for several reasons, is completed
+    // below. Labels are grouped as canonical JSON text (keys sorted), cheaper
+    // than jsonb. Sums are NUMERIC here so that a cell beyond BIGINT is
+    // reported, not an overflow.
+    await tx.exec(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
+    await tx.exec(`CREATE TEMPORARY TABLE utt_import_cell ON COMMIT DROP AS
+      SELECT ${DIMENSIONS.join(', ')},
+             min(line) AS first_line,
+             count(*) AS events,
+             ${TOKEN_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')},
+             count(cost_usd) AS events_with_given_cost,
+             sum(cost_usd) AS given_cost,
+             count(computed_cost_usd) AS events_computed,
+             sum(computed_cost_usd) AS computed_cost,
+             min(price_ref) AS price_refs,
+             max(price_ref) AS last_price_ref,
+             min(line) FILTER (WHERE unpriced_reason IS NOT NULL) AS first_unpriced_line,
+             min(unpriced_reason) AS first_unpriced_reason,
+             max(unpriced_reason) AS last_unpriced_reason,
+             min(trust) AS trust,
+             NULL::text AS refused_field,
+             NULL::text AS problem
+      FROM utt_import_event
+      GROUP BY ${DIMENSIONS.join(', ')}`);
+    await completeMixedCells(tx);
+    await tx.exec(`UPDATE utt_import_cell SET (refused_field, problem) = (SELECT field, problem FROM (VALUES ${refusalRules()}) AS rule(rank, field, problem, broken) WHERE broken ORDER BY rank LIMIT 1)
+      WHERE ${TOKEN_COLUMNS.map((column) => `${column} > ${SAFE_INTEGER}`).join(' OR ')}
+         OR cached_write_1h_tokens > cached_write_tokens
+         OR reasoning_tokens > output_tokens`);
+
+    const rollup = await summarise(tx);
+    if (write.review) {
+      await write.review({ ...rollup, events });
+    } else if (rollup.refusedCellCount > 0) {
+      const first = rollup.refusedCells[0];
+      throw new InvalidRecordError({
+        issues: [`${first?.field}: ${first?.problem} in the sum of the ${first?.events} events of the cell at line ${first?.line}`],
+        where: `import into source_system "${write.sourceSystem}"`,
+      });
+    }
+
+    const costKnown = 'events_with_given_cost + events_computed = events';
+    const columns = ['source_system', 'source_instance', ...DIMENSIONS, ...TOKEN_COLUMNS, 'cost_usd', 'cost_source', 'price_ref', 'unpriced_reason', 'measurement_basis'];
+    const incoming = `SELECT $1::text AS source_system, $2::text AS source_instance,
+             ${DIMENSIONS.map((column) => (column === 'labels' ? 'labels::jsonb AS labels' : column)).join(', ')},
+             ${TOKEN_COLUMNS.map((column) => `${column}::bigint AS ${column}`).join(', ')},
+             CASE WHEN ${costKnown} THEN trim_scale(COALESCE(given_cost, 0) + COALESCE(computed_cost, 0)) END AS cost_usd,
+             CASE WHEN ${costKnown} THEN CASE WHEN events_computed > 0 THEN 'computed' ELSE 'provider' END END AS cost_source,
+             CASE WHEN ${costKnown} AND events_computed > 0 THEN left('per-request:' || price_refs, 500) END AS price_ref,
+             CASE WHEN NOT (${costKnown}) AND first_unpriced_reason IS NOT NULL THEN left('per-request:' || first_unpriced_reason, 500) END AS unpriced_reason,
+             (ARRAY['derived_estimate', 'provider_aggregate', 'exact'])[trust + 1] AS measurement_basis
+      FROM utt_import_cell
+      WHERE refused_field IS NULL`;
+    const sameKey = KEY_COLUMNS.map((column) => `existing.${column} = excluded.${column}`).join(' AND ');
+    // The same replacement as INSERT … ON CONFLICT (invariant 1), in two
+    // statements: ON CONFLICT's speculative insertion costs about twice a plain
+    // insert per row. A writer that inserts one of these cells between the two
+    // makes the second fail on the unique key, and the whole import rolls back.
+    // Statistics for the planner: without them it may guess one cell and
+    // loop over the instance's stored rows once per cell.
+    await tx.exec('ANALYZE utt_import_cell');
+    const [stored] = await tx.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${tables.tokenUsage} WHERE source_system = $1 AND source_instance = $2) AS found`,
+      [write.sourceSystem, write.sourceInstance],
+    );
+    let replaced: { count: number }[] = [];
+    if (stored?.found) {
+      // A join on the ten-column key is a hash join; token_usage's statistics
+      // may predate the instance's last import, so a nested loop is ruled out.
+      await tx.exec('SET LOCAL enable_nestloop = off');
+      replaced = await tx.query<{ count: number }>(
+        `WITH replaced AS (
+           UPDATE ${tables.tokenUsage} AS existing SET ${replacementAssignments()}
+           FROM (${incoming}) AS excluded
+           WHERE ${sameKey}
+           RETURNING 1
+         )
+         SELECT count(*) AS count FROM replaced`,
+        [write.sourceSystem, write.sourceInstance],
+      );
+      await tx.exec('SET LOCAL enable_nestloop = on');
+    }
+    const inserted = await tx.query<{ count: number }>(
+      `WITH inserted AS (
+         INSERT INTO ${tables.tokenUsage} (${columns.join(', ')})
+         SELECT ${columns.join(', ')} FROM (${incoming}) AS excluded
+         WHERE NOT EXISTS (SELECT 1 FROM ${tables.tokenUsage} AS existing WHERE ${sameKey})
+         RETURNING 1
+       )
+       SELECT count(*) AS count FROM inserted`,
+      [write.sourceSystem, write.sourceInstance],
+    );
+    const written = [{ count: Number(replaced[0]?.count ?? 0) + Number(inserted[0]?.count ?? 0) }];
+    return { ...rollup, events, rowsWritten: Number(written[0]?.count ?? 0) };
+  });
+}
+
+/**
+ * A cell priced at several prices lists them all (sorted, `|`-separated); a
+ * cell unpriced for several reasons keeps the reason of its first event. Both
+ * are rare, so they are found after the hashed GROUP BY, not paid for in it.
+ */
+async function completeMixedCells(tx: SqlClient): Promise<void> {
+  const [mixed] = await tx.query<{ prices: boolean; reasons: boolean }>(
+    `SELECT bool_or(price_refs <> last_price_ref) AS prices, bool_or(first_unpriced_reason <> last_unpriced_reason) AS reasons FROM utt_import_cell`,
+  );
+  const sameCell = DIMENSIONS.map((column) => `cell.${column} = event.${column}`).join(' AND ');
+  if (mixed?.prices) {
+    await tx.exec(`UPDATE utt_import_cell AS cell SET price_refs = mixed.price_refs
+      FROM (SELECT ${DIMENSIONS.join(', ')}, string_agg(price_ref, '|' ORDER BY price_ref) AS price_refs
+            FROM (SELECT DISTINCT ${DIMENSIONS.join(', ')}, price_ref FROM utt_import_event WHERE price_ref IS NOT NULL) AS distinct_prices
+            GROUP BY ${DIMENSIONS.join(', ')}) AS mixed
+      WHERE cell.price_refs <> cell.last_price_ref AND ${DIMENSIONS.map((column) => `cell.${column} = mixed.${column}`).join(' AND ')}`);
+  }
+  if (mixed?.reasons) {
+    await tx.exec(`UPDATE utt_import_cell AS cell SET first_unpriced_reason = event.unpriced_reason
+      FROM utt_import_event AS event
+      WHERE cell.first_unpriced_reason <> cell.last_unpriced_reason AND event.line = cell.first_unpriced_line AND ${sameCell}`);
+  }
+}
+
+/** The record rules a sum can break, in the order core's schema reports them. */
+function refusalRules(): string {
+  const rules = TOKEN_COLUMNS.map((column, rank) => `(${rank}, '${column}', 'too large', ${column} > ${SAFE_INTEGER})`);
+  rules.push(
+    `(${rules.length}, 'cached_write_1h_tokens', 'is part of cached_write_tokens and cannot exceed it', COALESCE(cached_write_1h_tokens > cached_write_tokens, false))`,
+    `(${rules.length + 1}, 'reasoning_tokens', 'is part of output_tokens and cannot exceed it', COALESCE(reasoning_tokens > output_tokens, false))`,
+  );
+  return rules.join(', ');
+}
+
+type CellIssueSqlRow = {
+  first_line: number;
+  field: string;
+  granularity: Granularity;
+  bucket_start: Date;
+  provider: string;
+  model: string;
+  events: number;
+  events_with_cost: number;
+  first_unpriced_reason: string | null;
+  problem: string | null;
+};
+
+async function summarise(tx: SqlClient): Promise<Omit<UsageEventRollup, 'events'>> {
+  const withCost = 'events_with_given_cost + events_computed';
+  const [counts] = await tx.query<{
+    cells: number;
+    partial: number;
+    refused: number;
+    refused_events: number | null;
+    unpriced: number;
+  }>(
+    `SELECT count(*) AS cells,
+            count(*) FILTER (WHERE refused_field IS NULL AND ${withCost} > 0 AND ${withCost} < events) AS partial,
+            count(*) FILTER (WHERE refused_field IS NOT NULL) AS refused,
+            sum(events) FILTER (WHERE refused_field IS NOT NULL) AS refused_events,
+            count(*) FILTER (WHERE refused_field IS NULL AND ${withCost} < events AND first_unpriced_reason IS NOT NULL) AS unpriced
+     FROM utt_import_cell`,
+  );
+  const issues = (condition: string, field: string) =>
+    tx.query<CellIssueSqlRow>(
+      `SELECT first_line, ${field} AS field, granularity, bucket_start, provider, model, events,
+              ${withCost} AS events_with_cost, first_unpriced_reason, problem
+       FROM utt_import_cell WHERE ${condition} ORDER BY first_line LIMIT ${ISSUE_LIMIT}`,
+    );
+  const refused = Number(counts?.refused ?? 0) > 0 ? await issues('refused_field IS NOT NULL', 'refused_field') : [];
+  const partial =
+    Number(counts?.partial ?? 0) > 0
+      ? await issues(`refused_field IS NULL AND ${withCost} > 0 AND ${withCost} < events`, `'cost_usd'`)
+      : [];
+  return {
+    cells: Number(counts?.cells ?? 0),
+    partialCostCells: partial.map(toIssue),
+    partialCostCellCount: Number(counts?.partial ?? 0),
+    refusedCells: refused.map(toIssue),
+    refusedCellCount: Number(counts?.refused ?? 0),
+    refusedEvents: Number(counts?.refused_events ?? 0),
+    unpricedCells: Number(counts?.unpriced ?? 0),
+  };
+}
+
+function toIssue(row: CellIssueSqlRow): UsageCellIssue {
+  return {
+    line: Number(row.first_line),
+    field: row.field,
+    granularity: row.granularity,
+    bucketStart: row.bucket_start,
+    provider: row.provider,
+    model: row.model,
+    events: Number(row.events),
+    eventsWithCost: Number(row.events_with_cost),
+    unpricedReason: row.first_unpriced_reason,
+    problem: row.problem,
+  };
+}
+
+/** Events as COPY text, CHUNK_CHARACTERS at a time, each chunk whole lines. */
+async function* copyChunks(events: AsyncIterable<UsageEvent>, counted: () => void): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const event of events) {
+    counted();
+    // One template per event: an array per row would be a million short-lived arrays.
+    chunk += `${event.line}\t${event.granularity}\t${event.bucket_start.toISOString()}\t${copyText(event.provider)}\t${copyText(event.model)}\t${copyText(event.account)}\t${copyText(event.api_key)}\t${copyText(event.user_id)}\t${labelsText(event.labels)}\t${copyNumber(event.input_tokens)}\t${copyNumber(event.output_tokens)}\t${copyNumber(event.cached_read_tokens)}\t${copyNumber(event.cached_write_tokens)}\t${copyNumber(event.cached_write_1h_tokens)}\t${copyNumber(event.reasoning_tokens)}\t${copyNumber(event.requests)}\t${copyText(event.cost_usd)}\t${copyText(event.computed_cost_usd)}\t${copyText(event.price_ref)}\t${copyText(event.unpriced_reason)}\t${TRUST[event.measurement_basis]}\n`;
+    if (chunk.length >= CHUNK_CHARACTERS) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** Canonical JSON (keys sorted), so equal label sets group together as text. */
+function labelsText(labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return '{}';
+  if (keys.length === 1) return copyText(JSON.stringify(labels));
+  keys.sort();
+  const sorted: Record<string, string> = {};
+  for (const key of keys) sorted[key] = labels[key] as string;
+  return copyText(JSON.stringify(sorted));
+}
