@@ -84,7 +84,9 @@ console.log(`data: ${rows.toLocaleString('en')} hourly rows over 2025 (${cellsPe
 
 /** The report as report.ts computed it before the roll-up: a SUM over every raw row in range. */
 async function rawReport(store: UsageStore, query: ReportQuery): Promise<unknown[]> {
-  const groups = { source: ['source_system', 'source_instance'], provider: ['provider'], model: ['model'] }[query.by];
+  // The roll-up's groupings; a label report reads raw rows already.
+  const groups = ({ source: ['source_system', 'source_instance'], provider: ['provider'], model: ['model'] } as Record<string, string[]>)[query.by];
+  if (!groups) throw new Error(`no raw report for --by ${query.by}`);
   const tokens = 'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
   const rowsFound = await store.client.query<Record<string, unknown>>(
     `SELECT date_trunc('${query.period}', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS period_start, ${groups.join(', ')},

@@ -42,7 +42,9 @@ function rows(seed: number, count: number, sourceSystem: string): UsageRow[] {
 
 /** The same report computed from the raw rows alone, as report.ts did before the roll-up. */
 async function rawReport(store: UsageStore, query: ReportQuery): Promise<unknown[]> {
-  const groups = { source: ['source_system', 'source_instance'], provider: ['provider'], model: ['model'] }[query.by];
+  // The roll-up's groupings; a label report reads raw rows already.
+  const groups = ({ source: ['source_system', 'source_instance'], provider: ['provider'], model: ['model'] } as Record<string, string[]>)[query.by];
+  if (!groups) throw new Error(`no raw report for --by ${query.by}`);
   const conditions = ['true'];
   const params: Date[] = [];
   if (query.since) conditions.push(`bucket_start >= $${params.push(query.since)}`);
