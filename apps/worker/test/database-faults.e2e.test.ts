@@ -40,7 +40,8 @@ describe.skipIf(BIN === undefined)('utt daemon through a PostgreSQL outage', () 
     let cyclesAfterRestart = 0;
     const result = await runCli(['daemon', '--config', config, '--interval', '300ms'], {
       cwd: workdir,
-      env: { DATABASE_URL: server.url },
+      // Cycles a fraction of a second apart, so the outage spans several of them.
+      env: { DATABASE_URL: server.url, UTT_DAEMON_MIN_INTERVAL: '100ms' },
       onSpawn: (child) => {
         let cycles = 0;
         let outage: Promise<void> | undefined;
@@ -90,7 +91,8 @@ describe.skipIf(BIN === undefined)('utt daemon through a PostgreSQL outage', () 
     const startLater = pause(3_000).then(() => server.start());
     const result = await runCli(['daemon', '--config', config, '--interval', '300ms'], {
       cwd: workdir,
-      env: { DATABASE_URL: server.url },
+      // Cycles a fraction of a second apart, so the outage spans several of them.
+      env: { DATABASE_URL: server.url, UTT_DAEMON_MIN_INTERVAL: '100ms' },
       onSpawn: (child) => {
         child.stdout?.on('data', (chunk: Buffer) => {
           if (/cycle: /.test(chunk.toString())) child.kill('SIGTERM');
@@ -169,7 +171,8 @@ describe.skipIf(BIN === undefined)('utt daemon through a PostgreSQL outage', () 
     let child: ReturnType<typeof import('node:child_process').spawn> | undefined;
     const running = runCli(['daemon', '--config', config, '--interval', '1h', '--log-level', 'info'], {
       cwd: workdir,
-      env: { DATABASE_URL: server.url },
+      // Cycles a fraction of a second apart, so the outage spans several of them.
+      env: { DATABASE_URL: server.url, UTT_DAEMON_MIN_INTERVAL: '100ms' },
       onSpawn: (spawned) => (child = spawned),
     });
     await lock.waitForBlockedWriter();

@@ -1,5 +1,6 @@
 import { cp, mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MIGRATIONS } from '@utt/postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeProvider, startFakeProvider } from './helpers/fake-provider';
 import { backends, makeWorkdir, REPO_ROOT, removeWorkdir, runCli, writeConfig } from './helpers/cli';
@@ -27,7 +28,9 @@ describe.each(backends())('utt doctor on $name', (backend) => {
   it('prints a clean report on the example database (exit 0)', async () => {
     await cp(path.join(REPO_ROOT, 'examples'), path.join(workdir, 'examples'), { recursive: true });
     const example = (await import('node:fs/promises')).readFile(path.join(REPO_ROOT, 'examples/utt.config.yaml'), 'utf8');
-    const body = (await example).replace(/^database:\n(?: {2}.*\n)+/m, '');
+    const body = (await example)
+      .replace(/^database:\n(?: {2}.*\n)+/m, '')
+      .replace('files: [data/sample-usage.csv]', `files: [${JSON.stringify(path.join(REPO_ROOT, 'examples/data/sample-usage.csv'))}]`);
     const config = await writeConfig(workdir, database.databaseYaml, body);
     const run = await runCli(['run', '--config', config], { cwd: workdir, env: database.env });
     expect(run.code, run.stderr).toBe(0);
@@ -77,6 +80,8 @@ describe.each(backends())('utt doctor on $name', (backend) => {
     }
     const pending = await runCli(['doctor', '--config', config], { cwd: workdir, env: database.env });
     expect(pending.code).toBe(2);
-    expect(pending.stdout).toMatch(/FAIL\s+schema\s+schema \S+: 1 of 4 migrations pending \(0004_price_provenance\)\n\s+fix: utt migrate/);
+    expect(pending.stdout).toMatch(
+      new RegExp(String.raw`FAIL\s+schema\s+schema \S+: 1 of ${MIGRATIONS.length} migrations pending \(0004_price_provenance\)\n\s+fix: utt migrate`),
+    );
   });
 });

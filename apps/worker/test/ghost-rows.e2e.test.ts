@@ -44,13 +44,13 @@ describe.each(backends())('ghost rows on $name', (backend) => {
     );
 
   it('a provider revision that drops a row: the row goes from the re-collected window, the rest stays', async () => {
-    const first = await runCli(['run', '--config', await config('ok'), '--now', NOW], { cwd: workdir });
+    const first = await runCli(['run', '--config', await config('ok'), '--now', NOW], { cwd: workdir, env: database.env });
     expect(first.code, first.stderr).toBe(0);
     // 05h..10h: five hours of backfill plus the open bucket, alpha and beta in each.
     expect(await modelsByHour()).toEqual(['05', '06', '07', '08', '09', '10'].map((hour) => ({ hour, models: 'alpha,beta' })));
 
     // An hour later the provider has revised its numbers: beta is no longer reported.
-    const second = await runCli(['run', '--config', await config('revised'), '--now', '2026-10-05T11:20:00Z'], { cwd: workdir });
+    const second = await runCli(['run', '--config', await config('revised'), '--now', '2026-10-05T11:20:00Z'], { cwd: workdir, env: database.env });
     expect(second.code, second.stderr).toBe(0);
     // The window re-collected was 08h..11h (the 2 h settle window before the 10h watermark, up to the open
     // bucket): beta is gone there, in the same transaction as the new rows; older hours keep it.

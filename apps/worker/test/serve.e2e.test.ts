@@ -39,7 +39,7 @@ describe.each(backends())('utt serve on $name', (backend) => {
     const example = await readFile(path.join(REPO_ROOT, 'examples/utt.config.yaml'), 'utf8');
     const body = example
       .replace(/^database:[\s\S]*?\n\n/m, '')
-      .replace('examples/data/sample-usage.csv', path.join(REPO_ROOT, 'examples/data/sample-usage.csv'));
+      .replace('files: [data/sample-usage.csv]', `files: [${JSON.stringify(path.join(REPO_ROOT, 'examples/data/sample-usage.csv'))}]`);
     config = await writeConfig(workdir, database.databaseYaml, body);
     // What `pnpm start` does on a fresh clone: one cycle over the example config.
     const run = await runCli(['run', '--config', config], { cwd: workdir, env: database.env });

@@ -1,5 +1,6 @@
 import { type Granularity, InvalidRecordError, KEY_COLUMNS, type MeasurementBasis, TOKEN_COLUMNS, type TokenColumn } from '@utt/core';
 import { copyNumber, copyText } from './copy-text';
+import { lockInstanceWrite } from './lock-source-write';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
@@ -122,6 +123,8 @@ export async function importUsageEvents(
 ): Promise<UsageEventImportResult> {
   if (write.sourceSystem === '') throw new StoreArgumentError({ argument: 'sourceSystem', message: 'required' });
   return client.transaction(async (tx) => {
+    // Two imports into one instance take turns: their UPDATE-then-INSERT of the same cells would otherwise collide.
+    await lockInstanceWrite(tx, tables, write.sourceSystem, write.sourceInstance);
     await tx.exec(`CREATE TEMPORARY TABLE utt_import_event (
       line bigint NOT NULL,
       granularity text NOT NULL,

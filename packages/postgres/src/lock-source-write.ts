@@ -16,8 +16,19 @@ export async function lockSourceWrite(
   write: { readonly source: string; readonly sourceSystem: string; readonly rows: readonly UsageRow[] },
 ): Promise<void> {
   const keys = new Set<string>([`source:${write.source}`]);
-  for (const row of write.rows) keys.add(`rows:${row.source_system}:${row.source_instance}`);
-  for (const key of [...keys].sort()) {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [tables.schemaName, key]);
-  }
+  for (const row of write.rows) keys.add(instanceLockKey(row.source_system, row.source_instance));
+  for (const key of [...keys].sort()) await advisoryLock(tx, tables, key);
+}
+
+/** The lock an import takes: the same one a source writing rows of that instance takes. */
+export async function lockInstanceWrite(tx: SqlClient, tables: StoreTables, sourceSystem: string, sourceInstance: string): Promise<void> {
+  await advisoryLock(tx, tables, instanceLockKey(sourceSystem, sourceInstance));
+}
+
+function instanceLockKey(sourceSystem: string, sourceInstance: string): string {
+  return `rows:${sourceSystem}:${sourceInstance}`;
+}
+
+async function advisoryLock(tx: SqlClient, tables: StoreTables, key: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [tables.schemaName, key]);
 }
