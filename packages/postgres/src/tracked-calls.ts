@@ -1,4 +1,5 @@
-import type { SpendQueryV1, TrackedCallV1, TrackerSinkV1 } from '@utt/core';
+import { parseQuotaReading, type QuotaReading, quotaReadingsFromHeaders, type SpendQueryV1, type TrackedCallV1, type TrackerSinkV1 } from '@utt/core';
+import type { QuotaReadingsWrite } from './quota-readings';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
@@ -265,15 +266,90 @@ export async function pruneTrackedCalls(client: SqlClient, tables: StoreTables, 
   });
 }
 
-/** The store as @utt/tracker's sink: `createTracker({ application, sink: createTrackerSink(store) })`. */
-export function createTrackerSink(store: {
-  writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<unknown>;
-  readSpend(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
-}): TrackerSinkV1 {
+/** What the tracker's sink does with the rate-limit headers of the calls it writes. */
+export type TrackerSinkOptions = {
+  /**
+   * Turn each flushed batch's rate-limit headers into quota readings
+   * (obtainedVia 'piggyback'): the application's own responses become the
+   * quota history, with no extra call. Default on when the store can write
+   * readings; `false` turns it off.
+   */
+  readonly quotaReadings?:
+    | false
+    | {
+        /** The quota_reading source (default `tracker:<application>`). */
+        readonly source?: string;
+        /** The account of the readings: an alias, never a key (default the application, the calls' source_system). */
+        readonly account?: string;
+      };
+};
+
+const PIGGYBACK_PROVIDERS = new Set(['anthropic', 'openai', 'xai']);
+
+/**
+ * The quota readings of a batch of calls: per source, only the newest reading
+ * of each (provider, account, window), so a flush costs a few rows however
+ * many calls it holds. Calls without headers, or of providers whose headers
+ * are not read, give none; a reading that fails validation is left out.
+ */
+export function piggybackQuotaReadings(calls: readonly TrackedCallV1[], options: Exclude<TrackerSinkOptions['quotaReadings'], false> = {}): Map<string, QuotaReading[]> {
+  const newest = new Map<string, QuotaReading>();
+  for (const call of calls) {
+    const headers = (call as { rateLimitHeaders?: Readonly<Record<string, string>> }).rateLimitHeaders;
+    const provider = call.provider.toLowerCase();
+    if (!headers || !PIGGYBACK_PROVIDERS.has(provider)) continue;
+    const source = options.source ?? `tracker:${call.sourceSystem}`;
+    const readings = quotaReadingsFromHeaders(headers, {
+      provider: provider as 'anthropic' | 'openai' | 'xai',
+      account: options.account ?? call.sourceSystem,
+      observedAt: call.occurredAt,
+      obtainedVia: 'piggyback',
+    });
+    for (const input of readings) {
+      let reading: QuotaReading;
+      try {
+        reading = parseQuotaReading(input, { source });
+      } catch {
+        // A reading that cannot be stored must never hold back the calls' batch (it would be retried forever).
+        continue;
+      }
+      const key = JSON.stringify([source, reading.provider, reading.account, reading.window]);
+      const kept = newest.get(key);
+      if (!kept || kept.observedAt <= reading.observedAt) newest.set(key, reading);
+    }
+  }
+  const bySource = new Map<string, QuotaReading[]>();
+  for (const reading of newest.values()) {
+    const list = bySource.get(reading.source) ?? [];
+    list.push(reading);
+    bySource.set(reading.source, list);
+  }
+  return bySource;
+}
+
+/**
+ * The store as @utt/tracker's sink: `createTracker({ application, sink: createTrackerSink(store) })`.
+ * Each flush also stores the quota readings of the batch's rate-limit headers (see TrackerSinkOptions).
+ */
+export function createTrackerSink(
+  store: {
+    writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<unknown>;
+    readSpend(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
+    writeQuotaReadings?(write: QuotaReadingsWrite): Promise<unknown>;
+  },
+  options: TrackerSinkOptions = {},
+): TrackerSinkV1 {
+  const quota = options.quotaReadings === false ? undefined : (options.quotaReadings ?? {});
   return {
     specificationVersion: 'v1',
     write: async (calls) => {
       await store.writeTrackedCalls(calls);
+      if (!quota || !store.writeQuotaReadings) return;
+      for (const [source, readings] of piggybackQuotaReadings(calls, quota)) {
+        // recordStatus false: piggyback readings come and go with the application's traffic;
+        // a quiet application is not a failing quota source for the watchdog.
+        await store.writeQuotaReadings({ source, sourceSystem: source, readings, recordStatus: false });
+      }
     },
     readSpend: (queries) => store.readSpend(queries),
   };

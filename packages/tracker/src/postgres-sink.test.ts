@@ -1,6 +1,8 @@
 import { createTrackerSink, type UsageStore } from '@utt/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTrackedFetch } from './capture/tracked-fetch';
 import { createTracker } from './create-tracker';
+import { startFakeProvider } from './test-support/fake-provider';
 import { startCuttableProxy } from './test-support/cuttable-proxy';
 import { openTestStore, STORE_BACKENDS } from './test-support/test-store';
 import { testPrices } from './test-support/test-prices';
@@ -62,6 +64,65 @@ describe.each(STORE_BACKENDS)('the tracker writing to the store on $name', (back
     ]);
     const [tags] = await handle.store.client.query<{ tags: Record<string, string> }>(`SELECT tags FROM "${handle.schema}".tracked_call WHERE response_id = 'r-2'`);
     expect(tags?.tags).toEqual({ tenant: 'globex', user: 'u2' });
+  });
+});
+
+describe.each(STORE_BACKENDS)('piggyback quota readings on $name', (backend) => {
+  let handle: Awaited<ReturnType<typeof openTestStore>>;
+  let fake: Awaited<ReturnType<typeof startFakeProvider>>;
+  beforeAll(async () => {
+    handle = await openTestStore(backend);
+    fake = await startFakeProvider();
+  }, 60_000);
+  afterAll(async () => {
+    await fake?.close();
+    await handle?.dispose();
+  });
+
+  const post = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it("stores the rate-limit headers of the application's own Anthropic and OpenAI responses as readings, newest per window", async () => {
+    const tracker = await createTracker({
+      application: 'support-bot',
+      instance: 'host-1',
+      prices: testPrices(),
+      sink: createTrackerSink(handle.store),
+      flushIntervalMs: 60_000,
+      flushOnExit: false,
+    });
+    const fetch = createTrackedFetch(tracker);
+    for (let index = 0; index < 3; index += 1) {
+      await (await fetch(`${fake.url}/v1/messages`, post({ model: 'claude-test', max_tokens: 10, messages: [] }))).json();
+    }
+    await (await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', messages: [] }))).json();
+    expect(await handle.store.latestQuotaReadings()).toEqual([]);
+    await tracker.shutdown();
+
+    const latest = await handle.store.latestQuotaReadings({ source: 'tracker:support-bot' });
+    expect(latest.map(({ provider, account, window, limit, remaining, usedRatio, obtainedVia }) => ({ provider, account, window, limit, remaining, usedRatio, obtainedVia }))).toEqual([
+      { provider: 'anthropic', account: 'support-bot', window: 'requests_1m', limit: 50, remaining: 49, usedRatio: 0.02, obtainedVia: 'piggyback' },
+      { provider: 'openai', account: 'support-bot', window: 'requests_1m', limit: 500, remaining: 499, usedRatio: 0.002, obtainedVia: 'piggyback' },
+    ]);
+    // Three Anthropic calls in one flush: one row, not three.
+    const rows = await handle.store.client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM "${handle.schema}".quota_reading WHERE provider = 'anthropic'`);
+    expect(rows[0]?.n).toBe(1);
+    // The readings stay off the watchdog: a quiet application is not a failing quota source.
+    const status = await handle.store.client.query(`SELECT source FROM "${handle.schema}".watchdog_status WHERE source LIKE 'quota:%'`);
+    expect(status).toEqual([]);
+  });
+
+  it('takes a configured source and account, and stores nothing when turned off', async () => {
+    const run = async (sink: ReturnType<typeof createTrackerSink>) => {
+      const tracker = await createTracker({ application: 'batch-jobs', prices: testPrices(), sink, flushIntervalMs: 60_000, flushOnExit: false });
+      const fetch = createTrackedFetch(tracker);
+      await (await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', messages: [] }))).json();
+      await tracker.shutdown();
+    };
+    await run(createTrackerSink(handle.store, { quotaReadings: false }));
+    expect(await handle.store.latestQuotaReadings({ account: 'batch-jobs' })).toEqual([]);
+    await run(createTrackerSink(handle.store, { quotaReadings: { source: 'openai-prod', account: 'prod-key' } }));
+    const latest = await handle.store.latestQuotaReadings({ source: 'openai-prod' });
+    expect(latest.map((reading) => [reading.provider, reading.account, reading.window])).toEqual([['openai', 'prod-key', 'requests_1m']]);
   });
 });
 

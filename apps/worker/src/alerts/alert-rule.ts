@@ -1,5 +1,7 @@
 import { latestQuotaReadings, quotaUnderspend, type QuotaSeverity } from '@utt/core';
 import { HEARTBEAT_SOURCE, quotaStatusSource, type UsageStore } from '@utt/postgres';
+import { parseBudgets } from '@utt/tracker';
+import { budgetPeriodTotals } from '../commands/budget-command';
 import type { AlertRuleConfig } from '../config/quota-config-schema';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { formatCountdown, formatPercent, quotaStatusRows } from '../quota/quota-view';
@@ -29,9 +31,8 @@ export type AlertRuleContext = {
 /**
  * An alert rule: anything that can say, per subject, which level it is at.
  * Subjects it has no information about (an unreadable quota, a stale reading)
- * are left out, so a lack of data is never taken for a recovery. A budgets
- * feature plugs in by adding a factory to ALERT_RULE_FACTORIES: its evaluate()
- * returns one observation per budget (`ok`, `warning`, `exceeded`).
+ * are left out, so a lack of data is never taken for a recovery. A new rule
+ * type plugs in by adding a factory to ALERT_RULE_FACTORIES.
  */
 export type AlertRule = {
   readonly name: string;
@@ -127,6 +128,36 @@ export const sourceStaleRule: AlertRuleFactory = (rule) => ({
 });
 
 /**
+ * budget: a day or month budget's spend in its current period (as `utt budget`
+ * computes it) crossed its soft threshold (warning) or its limit (critical);
+ * recovery when it is back under, e.g. when a new period starts. One subject
+ * per budget and `*` tag value.
+ */
+export const budgetRule: AlertRuleFactory = (rule) => ({
+  name: rule.name,
+  async evaluate({ store, config, now }) {
+    const configured = parseBudgets(config.budgets);
+    const unknown = rule.budgets?.filter((name) => !configured.some((budget) => budget.name === name)) ?? [];
+    if (unknown.length > 0) throw new Error(`alerts.rules "${rule.name}".budgets: no budget named ${unknown.map((name) => JSON.stringify(name)).join(', ')} under budgets:`);
+    const budgets = configured.filter((budget) => rule.budgets === undefined || rule.budgets.includes(budget.name));
+    const results: AlertObservationResult[] = [];
+    for (const line of await budgetPeriodTotals(store, budgets, now, config.reportingTimeZone)) {
+      const scope = Object.entries(line.scopeValues).map(([key, value]) => `${key}=${value}`).join(',');
+      const subject = scope ? `${line.budget}/${scope}` : line.budget;
+      const spent = `$${line.spentUsd.toFixed(2)} of $${line.limitUsd.toFixed(2)} (${line.percent.toFixed(1)}%) this ${line.period}`;
+      results.push(
+        line.crossed === 'limit'
+          ? { subject, level: 'critical', urgency: 'critical', message: `budget ${subject} over its limit: ${spent}` }
+          : line.crossed === 'soft'
+            ? { subject, level: 'warning', urgency: 'warning', message: `budget ${subject} past its soft threshold: ${spent}` }
+            : { subject, level: 'ok', urgency: 'info', message: `budget ${subject} back under: ${spent}` },
+      );
+    }
+    return results;
+  },
+});
+
+/**
  * Rule types by the `type` of a configured rule. A feature that brings its
  * own rule (budgets) adds its factory here and its type to the config enum.
  */
@@ -134,4 +165,5 @@ export const ALERT_RULE_FACTORIES: Record<string, AlertRuleFactory> = {
   'quota-severity': quotaSeverityRule,
   underspend: underspendRule,
   'source-stale': sourceStaleRule,
+  budget: budgetRule,
 };

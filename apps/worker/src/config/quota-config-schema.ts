@@ -47,8 +47,8 @@ const channelSchema = z.discriminatedUnion('type', [
 const ruleSchema = z.strictObject({
   /** Unique; keys the alert state. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"'),
-  /** A budgets feature adds its type here and its factory to ALERT_RULE_FACTORIES (alerts/alert-rule.ts). */
-  type: z.enum(['quota-severity', 'underspend', 'source-stale']),
+  /** A new rule type adds its name here and its factory to ALERT_RULE_FACTORIES (alerts/alert-rule.ts). */
+  type: z.enum(['quota-severity', 'underspend', 'source-stale', 'budget']),
   /** Channel names; default every channel. */
   channels: z.array(z.string().min(1)).optional(),
   /** quota-severity: the least severity that alerts (default WARNING). */
@@ -57,6 +57,8 @@ const ruleSchema = z.strictObject({
   account: z.string().min(1).optional(),
   /** source-stale: sources without a successful run for this long (default each source's staleAfter). */
   staleAfter: duration.optional(),
+  /** budget: the budget names to watch (default every day and month budget of `budgets:`). */
+  budgets: z.array(z.string().min(1)).optional(),
 });
 
 /** `alerts:` — edge-triggered rules and where they notify. */
