@@ -61,6 +61,27 @@ export {
   type UsageRange,
 } from './usage-quality';
 
+// Dashboard reads of the tracker's call ledger: pages of calls, tag breakdowns, data quality.
+export {
+  listTrackedCalls,
+  TRACKED_CALL_PAGE_LIMIT,
+  trackedCallDimensionValues,
+  trackedCallSummary,
+  trackedTagKeys,
+  trackedTagValues,
+  USAGE_ORIGINS,
+  type TrackedCallDimensionValues,
+  type TrackedCallFilter,
+  type TrackedCallPage,
+  type TrackedCallPageQuery,
+  type TrackedCallRow,
+  type TrackedCallSummary,
+  type TrackedCallTotals,
+  type TrackedTagKey,
+  type TrackedTagValue,
+  type UsageOrigin,
+} from './tracked-call-queries';
+
 // Migrations (the SQL files are bundled).
 export { MIGRATIONS, type Migration } from './migration-list';
 

@@ -1,0 +1,159 @@
+import type { TrackedCallV1 } from '@utt/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listTrackedCalls, trackedCallDimensionValues, trackedCallSummary, trackedTagKeys, trackedTagValues } from './tracked-call-queries';
+import { TEST_BACKENDS, useTestStore } from './test-support/test-backends';
+
+const T0 = new Date('2026-11-03T10:00:00Z');
+let sequence = 0;
+
+function call(overrides: Partial<TrackedCallV1> = {}): TrackedCallV1 {
+  sequence += 1;
+  return {
+    specificationVersion: 'v1',
+    eventId: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
+    sourceSystem: 'support-bot',
+    sourceInstance: 'host-1',
+    occurredAt: T0,
+    provider: 'openai',
+    model: 'gpt-5',
+    operation: 'chat.completions',
+    inputTokens: 100,
+    outputTokens: 10,
+    cachedReadTokens: null,
+    cachedWriteTokens: null,
+    cachedWrite1hTokens: null,
+    reasoningTokens: null,
+    webSearches: null,
+    serviceTier: '',
+    latencyMs: 120,
+    streaming: false,
+    responseId: null,
+    threadId: null,
+    agentId: null,
+    tags: { feature: 'chat', tenant: 'acme' },
+    labels: {},
+    usageOrigin: 'response',
+    costUsd: '0.002',
+    priceRef: 'override:openai/gpt-5',
+    unpricedReason: null,
+    ...overrides,
+  };
+}
+
+/**
+ * 30 calls a minute apart, two of them at the very same instant (the keyset
+ * must order them by event id), plus calls that exercise every filter.
+ */
+const CALLS: TrackedCallV1[] = [
+  ...Array.from({ length: 30 }, (_, index) =>
+    call({ occurredAt: new Date(T0.getTime() + index * 60_000), tags: { feature: index % 3 === 0 ? 'search' : 'chat', tenant: index % 2 === 0 ? 'acme' : 'globex' } }),
+  ),
+  call({ occurredAt: new Date(T0.getTime() + 29 * 60_000), tags: { feature: 'chat', tenant: 'acme' } }),
+  call({ occurredAt: new Date(T0.getTime() + 45 * 60_000), tags: {}, costUsd: '0.5', inputTokens: 1000, outputTokens: 200 }),
+  call({
+    occurredAt: new Date(T0.getTime() + 50 * 60_000),
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-5',
+    streaming: true,
+    usageOrigin: 'unknown',
+    inputTokens: null,
+    outputTokens: null,
+    costUsd: null,
+    priceRef: null,
+    latencyMs: null,
+    tags: { feature: 'summarise' },
+  }),
+  call({ occurredAt: new Date(T0.getTime() + 55 * 60_000), sourceSystem: 'billing-api', model: 'gpt-unpriced', costUsd: null, priceRef: null, unpricedReason: 'no_price', tags: { tenant: 'initech' } }),
+  call({ occurredAt: new Date(T0.getTime() - 2 * 86_400_000), tags: { feature: 'chat' } }),
+];
+
+describe.each(TEST_BACKENDS)('tracked-call reads on $name', (backend) => {
+  const store = useTestStore(backend);
+  beforeAll(async () => {
+    await store().writeTrackedCalls(CALLS);
+  });
+  const inRange = { since: T0, until: new Date(T0.getTime() + 3_600_000) };
+
+  it('pages through calls newest first with a keyset cursor, every call exactly once', async () => {
+    const seen: string[] = [];
+    let before: string | undefined;
+    let pages = 0;
+    do {
+      const page = await listTrackedCalls(store(), { ...inRange, limit: 7, before });
+      expect(page.calls.length).toBeLessThanOrEqual(7);
+      for (const row of page.calls) seen.push(row.eventId);
+      before = page.nextCursor ?? undefined;
+      pages += 1;
+    } while (before !== undefined && pages < 20);
+    const expected = CALLS.filter((item) => item.occurredAt >= inRange.since && item.occurredAt < inRange.until)
+      .sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime() || (a.eventId < b.eventId ? 1 : -1))
+      .map((item) => item.eventId);
+    expect(seen).toEqual(expected);
+    expect(pages).toBe(Math.ceil(expected.length / 7));
+  });
+
+  it('returns the call as written: counters, null cost, tags, and a cursor that round-trips', async () => {
+    const { calls } = await listTrackedCalls(store(), { ...inRange, usageOrigins: ['unknown'] });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ provider: 'anthropic', streaming: true, inputTokens: null, costUsd: null, latencyMs: null, tags: { feature: 'summarise' } });
+    expect(calls[0]?.cursor).toMatch(/^2026-11-03T10:50:00\.000000Z_/);
+    await expect(listTrackedCalls(store(), { before: 'nonsense' })).rejects.toThrow(/before/);
+    await expect(listTrackedCalls(store(), { limit: 501 })).rejects.toThrow(/limit/);
+  });
+
+  it('filters by provider, model, application, tag and untagged', async () => {
+    const ids = async (filter: Parameters<typeof listTrackedCalls>[1]) => (await listTrackedCalls(store(), { ...inRange, limit: 500, ...filter })).calls.length;
+    expect(await ids({ providers: ['anthropic'] })).toBe(1);
+    expect(await ids({ models: ['gpt-unpriced'] })).toBe(1);
+    expect(await ids({ sourceSystems: ['billing-api'] })).toBe(1);
+    expect(await ids({ tags: { feature: 'search' } })).toBe(10);
+    expect(await ids({ tags: { feature: 'search', tenant: 'acme' } })).toBe(5);
+    expect(await ids({ untaggedOnly: true })).toBe(1);
+    expect(await ids({})).toBe(34);
+    expect(await ids({ since: undefined })).toBe(35);
+  });
+
+  it('sums the calls: cost of priced calls only, unpriced counted apart, untagged and incomplete', async () => {
+    const summary = await trackedCallSummary(store(), inRange);
+    expect(summary).toEqual({
+      calls: 34,
+      tokens: 31 * 110 + 1200 + 110,
+      costUsd: (31 * 0.002 + 0.5).toFixed(3),
+      unpricedCalls: 1,
+      untaggedCalls: 1,
+      untaggedCostUsd: '0.5',
+      incompleteCalls: 1,
+      missingLatencyCalls: 1,
+      streamingCalls: 1,
+    });
+    const empty = await trackedCallSummary(store(), { providers: ['nobody'] });
+    expect(empty).toMatchObject({ calls: 0, tokens: 0, costUsd: null });
+  });
+
+  it('breaks calls down by tag key and by the values of one key, with the calls lacking it', async () => {
+    const keys = await trackedTagKeys(store(), inRange);
+    expect(keys.map((key) => [key.key, key.calls, key.values])).toEqual([
+      ['feature', 32, 3],
+      ['tenant', 32, 3],
+    ]);
+    const values = await trackedTagValues(store(), 'tenant', inRange);
+    expect(values.map((value) => [value.value, value.calls, value.costUsd])).toEqual([
+      ['acme', 16, '0.032'],
+      ['globex', 15, '0.03'],
+      ['initech', 1, null],
+      [null, 2, '0.5'],
+    ]);
+    expect(values.reduce((sum, value) => sum + value.calls, 0)).toBe(34);
+    expect(values[2]?.unpricedCalls).toBe(1);
+    await expect(trackedTagValues(store(), '')).rejects.toThrow(/key/);
+  });
+
+  it('lists the filter choices present in a range', async () => {
+    expect(await trackedCallDimensionValues(store(), inRange)).toEqual({
+      sourceSystems: ['billing-api', 'support-bot'],
+      providers: ['anthropic', 'openai'],
+      models: ['claude-sonnet-4-5', 'gpt-5', 'gpt-unpriced'],
+      tagKeys: ['feature', 'tenant'],
+    });
+  });
+});
