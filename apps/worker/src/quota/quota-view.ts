@@ -1,42 +1,5 @@
-import {
-  effectiveUsedRatio,
-  type QuotaHistoricalPace,
-  quotaHistoricalPace,
-  type QuotaPace,
-  quotaPace,
-  type QuotaReading,
-  type QuotaSeverity,
-  quotaSeverity,
-  type QuotaThresholds,
-} from '@utt/core';
-
-/** One account window as `utt quota` shows it. */
-export type QuotaStatusRow = {
-  readonly reading: QuotaReading;
-  /** The used ratio that counts now (0 after a reset passed). */
-  readonly usedRatio: number | null;
-  readonly severity: QuotaSeverity;
-  /** Not confirmed within quota.staleAfter: the number may have moved since. */
-  readonly stale: boolean;
-  readonly pace: QuotaPace | null;
-  readonly historicalPace: QuotaHistoricalPace | null;
-};
-
-/** Severity, staleness and pace of the latest reading of every window. */
-export function quotaStatusRows(
-  latest: readonly QuotaReading[],
-  history: readonly QuotaReading[],
-  options: { now: Date; thresholds: QuotaThresholds; staleAfterMs: number },
-): QuotaStatusRow[] {
-  return latest.map((reading) => ({
-    reading,
-    usedRatio: effectiveUsedRatio(reading, options.now),
-    severity: quotaSeverity(reading, options.now, options.thresholds),
-    stale: options.now.getTime() - reading.confirmedAt.getTime() > options.staleAfterMs,
-    pace: quotaPace(reading, options.now, { history }),
-    historicalPace: reading.windowSeconds !== null && reading.windowSeconds >= 86_400 ? quotaHistoricalPace(reading, history, options.now) : null,
-  }));
-}
+// The status rows are computed in @utt/core (the dashboard's Quotas page uses them too).
+export { type QuotaStatusRow, quotaStatusRows } from '@utt/core';
 
 export function formatPercent(ratio: number | null): string {
   if (ratio === null) return '?';
