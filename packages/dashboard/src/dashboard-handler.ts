@@ -1,3 +1,4 @@
+import { DEFAULT_QUOTA_THRESHOLDS } from '@utt/core';
 import { StoreArgumentError, usageDimensionValues, validateTimeZone } from '@utt/postgres';
 import { tableToCsv } from './csv';
 import type { DashboardOptions, ResolvedOptions } from './dashboard-options';
@@ -7,6 +8,9 @@ import { answerApi } from './json-api';
 import { renderFilterForm, renderLayout, STYLE_SHEET } from './layout';
 import type { Page, PageContext } from './page';
 import { agentsPage } from './pages/agents-page';
+import { callsPage } from './pages/calls-page';
+import { quotasPage } from './pages/quotas-page';
+import { tagsPage } from './pages/tags-page';
 import { overviewPage } from './pages/overview-page';
 import { qualityPage } from './pages/quality-page';
 import { reconciliationPage } from './pages/reconciliation-page';
@@ -18,9 +22,11 @@ import { localDateOf } from './zoned-time';
 /** A web-standard handler: mount it in node:http, Express, Hono, Next.js route handlers, or serve it with `serveDashboard`. */
 export type DashboardHandler = (request: Request) => Promise<Response>;
 
-export const PAGES: readonly Page[] = [overviewPage, sourcesPage, usagePage, reconciliationPage, agentsPage, qualityPage];
+export const PAGES: readonly Page[] = [overviewPage, sourcesPage, usagePage, reconciliationPage, agentsPage, callsPage, tagsPage, quotasPage, qualityPage];
 
 const HOUR_MS = 3_600_000;
+/** As `quota.staleAfter` defaults in the worker's config. */
+const DEFAULT_QUOTA_STALE_AFTER_MS = 20 * 60_000;
 
 export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
@@ -40,6 +46,10 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     token: options.token,
     sources: options.sources,
     explainPrice: options.explainPrice,
+    quota: {
+      thresholds: options.quota?.thresholds ?? DEFAULT_QUOTA_THRESHOLDS,
+      staleAfterMs: options.quota?.staleAfterMs ?? DEFAULT_QUOTA_STALE_AFTER_MS,
+    },
   };
 }
 
@@ -112,11 +122,10 @@ async function route(path: string, url: URL, options: ResolvedOptions): Promise<
     const format = url.searchParams.get('format') ?? 'html';
     if (format !== 'html' && format !== 'csv' && format !== 'json') throw new FilterError('format', 'must be html, csv or json');
     const needsValues = page.form.some((field) => field === 'provider' || field === 'model' || field === 'source');
+    const range = { since: usageFilter(filters, options.timeZone).since, until: usageFilter(filters, options.timeZone).until };
     const [result, values] = await Promise.all([
       page.render(context),
-      format === 'html' && needsValues
-        ? usageDimensionValues(options.store, { since: usageFilter(filters, options.timeZone).since, until: usageFilter(filters, options.timeZone).until })
-        : null,
+      format !== 'html' ? null : page.values ? page.values(context) : needsValues ? usageDimensionValues(options.store, range) : null,
     ]);
     if (format === 'json') {
       const wanted = url.searchParams.get('table');
@@ -135,7 +144,7 @@ async function route(path: string, url: URL, options: ResolvedOptions): Promise<
       const name = `utt-${page.path === '/' ? 'overview' : page.path.slice(1)}-${table.id}.csv`;
       return respond(200, tableToCsv(table), 'text/csv; charset=utf-8', { 'content-disposition': `attachment; filename="${name}"` });
     }
-    const form = renderFilterForm(context, page.form, values);
+    const form = renderFilterForm(context, page.form, values, page.extraFields?.(context, values));
     return respond(200, renderLayout(context, page, result.title, result.content, form).value, 'text/html; charset=utf-8');
   } catch (error) {
     if (error instanceof FilterError || StoreArgumentError.isInstance(error)) {

@@ -32,9 +32,20 @@ export type DashboardOptions = {
   readonly sources?: readonly DashboardSource[];
   /** What `utt prices explain` says about a model without a price; shown on the Data quality page. */
   readonly explainPrice?: (provider: string, model: string) => string | Promise<string>;
+  /** How the Quotas page judges readings: `quota.thresholds` and `quota.staleAfter` of the worker's config (defaults 0.8 / 0.95 and 20 minutes). */
+  readonly quota?: DashboardQuotaOptions;
   /** The clock (tests). */
   readonly now?: () => Date;
 };
 
+export type DashboardQuotaOptions = {
+  /** Used ratios at which a window is WARNING and CRITICAL. */
+  readonly thresholds?: { readonly warning: number; readonly critical: number };
+  /** A reading not confirmed for this long is stale (ms). */
+  readonly staleAfterMs?: number;
+};
+
 export type ResolvedOptions = Required<Pick<DashboardOptions, 'store' | 'timeZone' | 'basePath' | 'allowedHosts' | 'staleAfterMs' | 'now'>> &
-  Pick<DashboardOptions, 'token' | 'sources' | 'explainPrice'>;
+  Pick<DashboardOptions, 'token' | 'sources' | 'explainPrice'> & {
+    readonly quota: { readonly thresholds: { readonly warning: number; readonly critical: number }; readonly staleAfterMs: number };
+  };

@@ -1,4 +1,4 @@
-import { formatCount, formatPercent, formatUsd } from './format';
+import { formatCount, formatPercent, formatUsd, formatUsdPrecise } from './format';
 import { html, type SafeHtml } from './html';
 
 export type CellValue = string | number | null;
@@ -11,6 +11,8 @@ export type Column = {
   readonly kind: ColumnKind;
   /** Shown for a null value (e.g. "unpriced"); the export leaves the cell empty. */
   readonly nullText?: string;
+  /** usd: show the digits a small amount needs ($0.0042) instead of cents. */
+  readonly precise?: boolean;
 };
 
 /**
@@ -30,7 +32,7 @@ export function formatCell(column: Column, value: CellValue): string {
   if (value === null) return column.nullText ?? (column.kind === 'usd' ? '—' : column.kind === 'text' ? '' : '–');
   switch (column.kind) {
     case 'usd':
-      return formatUsd(String(value));
+      return column.precise ? formatUsdPrecise(String(value)) : formatUsd(String(value));
     case 'count':
       return formatCount(Number(value));
     case 'percent':

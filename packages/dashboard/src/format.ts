@@ -8,6 +8,16 @@ export function formatUsd(value: string | null, unpricedText = '—'): string {
   return amount.toLocaleString('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
+/** Dollars with the digits a single call needs ($0.0042); never rounds a small cost to <$0.01. */
+export function formatUsdPrecise(value: string | null, unpricedText = '—'): string {
+  if (value === null) return unpricedText;
+  const amount = Number(value);
+  if (Math.abs(amount) >= 1 || amount === 0) return formatUsd(value, unpricedText);
+  // Two significant digits, at most six decimals.
+  const digits = Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(Math.abs(amount)))));
+  return `${amount < 0 ? '-' : ''}$${Math.abs(amount).toFixed(digits)}`;
+}
+
 /** Token counts; null means the source does not report this number. */
 export function formatCount(value: number | null): string {
   return value === null ? '–' : value.toLocaleString('en-US');

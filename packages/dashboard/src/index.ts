@@ -17,3 +17,4 @@ export { isAllowedHost, isLoopbackAddress, SESSION_COOKIE } from './security';
 export { guardFormula, tableToCsv } from './csv';
 export { ANOMALY_RULE } from './pages/overview-page';
 export { API_ENDPOINTS } from './json-api';
+export { PACE_RULE } from './pages/quotas-page';

@@ -1,4 +1,6 @@
-import { usageBreakdown, USAGE_DIMENSIONS, type UsageDimension } from '@utt/postgres';
+import { listTrackedCalls, trackedCallSummary, trackedTagKeys, trackedTagValues, usageBreakdown, USAGE_DIMENSIONS, type UsageDimension } from '@utt/postgres';
+import { parseCallFilters, trackedCallFilter } from './call-filters';
+import { PACE_RULE, quotaView, RESET_SCHEDULE_MS } from './pages/quotas-page';
 import type { ResolvedOptions } from './dashboard-options';
 import { FilterError, parseFilters, usageFilter } from './filters';
 import { judgeSources } from './source-health';
@@ -11,6 +13,13 @@ export const API_ENDPOINTS = [
   { path: '/api/v1/breakdown', description: `Totals per group over a range: ?by=${USAGE_DIMENSIONS.join('|')} (comma-separated for several) &from=&to=&provider=&model=&source=` },
   { path: '/api/v1/freshness', description: 'Each source: state (fresh, stale, failing, paused, never), last success, last error, watermark, why' },
   { path: '/api/v1/reconciliation', description: 'Billed vs computed per UTC day, source system and provider: ?from=&to=' },
+  {
+    path: '/api/v1/calls',
+    description:
+      'Tracked calls, newest first, one keyset page: ?from=&to=&provider=&model=&source=&tag=key=value (repeatable)&origin=response|stream|manual|unknown&untagged=1&limit=1..500&before=<nextCursor>',
+  },
+  { path: '/api/v1/tags', description: 'Tracked calls by tag key, and by the values of one key (with the calls lacking it): ?key= plus the /api/v1/calls filters' },
+  { path: '/api/v1/quotas', description: 'Each quota window: used, severity, pace, reset, staleness; the 7-day reset schedule; the rotation order: ?provider=&account=' },
 ] as const;
 
 type Json = Record<string, unknown>;
@@ -89,6 +98,62 @@ export async function answerApi(path: string, params: URLSearchParams, options: 
         to: formatLocalDate(filters.to),
         timeZone: 'UTC',
         rows: rows.map((row) => ({ ...row, day: row.day.toISOString().slice(0, 10) })),
+      };
+    }
+    case '/api/v1/calls': {
+      const filters = parseFilters(params, today);
+      const calls = parseCallFilters(params);
+      const filter = trackedCallFilter(filters, calls, timeZone);
+      const [page, summary] = await Promise.all([listTrackedCalls(store, { ...filter, limit: calls.limit, before: calls.before }), trackedCallSummary(store, filter)]);
+      return {
+        ...range(filters),
+        tags: calls.tags,
+        origin: calls.origin || null,
+        untagged: calls.untagged,
+        limit: calls.limit,
+        summary,
+        calls: page.calls.map(({ cursor: _cursor, ...call }) => ({ ...call, occurredAt: call.occurredAt.toISOString() })),
+        nextCursor: page.nextCursor,
+      };
+    }
+    case '/api/v1/tags': {
+      const filters = parseFilters(params, today);
+      const calls = parseCallFilters(params);
+      const filter = trackedCallFilter(filters, calls, timeZone);
+      const [summary, keys] = await Promise.all([trackedCallSummary(store, filter), trackedTagKeys(store, filter)]);
+      const key = calls.key || keys[0]?.key || null;
+      return { ...range(filters), tags: calls.tags, summary, keys, key, values: key === null ? [] : await trackedTagValues(store, key, filter) };
+    }
+    case '/api/v1/quotas': {
+      const filter = { provider: params.get('provider') || undefined, account: params.get('account') || undefined };
+      const view = await quotaView(options, now, filter);
+      return {
+        asOf: now.toISOString(),
+        overall: view.overall,
+        thresholds: options.quota.thresholds,
+        staleAfterMs: options.quota.staleAfterMs,
+        paceRule: PACE_RULE,
+        windows: view.rows.map((row) => ({
+          source: row.reading.source,
+          provider: row.reading.provider,
+          account: row.reading.account,
+          window: row.reading.window,
+          windowSeconds: row.reading.windowSeconds,
+          usedRatio: row.usedRatio,
+          reportedUsedRatio: row.reading.usedRatio,
+          severity: row.severity,
+          status: row.reading.status,
+          stale: row.stale,
+          resetsAt: row.reading.resetsAt?.toISOString() ?? null,
+          observedAt: row.reading.observedAt.toISOString(),
+          confirmedAt: row.reading.confirmedAt.toISOString(),
+          obtainedVia: row.reading.obtainedVia,
+          pace: row.pace,
+          historicalPace: row.historicalPace,
+        })),
+        resetScheduleDays: RESET_SCHEDULE_MS / 86_400_000,
+        resets: view.resets.map((reading) => ({ provider: reading.provider, account: reading.account, window: reading.window, resetsAt: reading.resetsAt?.toISOString() ?? null, usedRatio: reading.usedRatio })),
+        rotation: view.rotation,
       };
     }
     default:

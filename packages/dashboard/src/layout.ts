@@ -12,6 +12,9 @@ export const NAVIGATION: readonly { path: string; label: string }[] = [
   { path: '/usage', label: 'Spend & tokens' },
   { path: '/reconciliation', label: 'Reconciliation' },
   { path: '/agents', label: 'Coding agents' },
+  { path: '/calls', label: 'Calls' },
+  { path: '/tags', label: 'Tags' },
+  { path: '/quotas', label: 'Quotas' },
   { path: '/quality', label: 'Data quality' },
 ];
 
@@ -47,8 +50,8 @@ ${content}
 </html>`;
 }
 
-export function renderFilterForm(context: PageContext, fields: readonly FormField[], values: UsageDimensionValues | null): SafeHtml {
-  if (fields.length === 0) return html``;
+export function renderFilterForm(context: PageContext, fields: readonly FormField[], values: UsageDimensionValues | null, extra?: SafeHtml): SafeHtml {
+  if (fields.length === 0 && extra === undefined) return html``;
   const { filters } = context;
   const select = (name: 'provider' | 'model' | 'source', label: string, options: readonly string[]) =>
     html`<p><label for="f-${name}">${label}</label>
@@ -87,6 +90,7 @@ ${fields.includes('by')
         (option) => html`<option value="${option}"${filters.by === option ? html` selected` : ''}>${DIMENSION_LABELS[option]}</option>`,
       )}</select></p>`
     : ''}
+${extra ?? ''}
 <p class="submit"><button type="submit">Apply</button></p>
 ${fields.includes('range') ? html`<ul class="presets" aria-label="Quick ranges">${presets.map(presetLink)}</ul>` : ''}
 </form>`;
@@ -158,5 +162,9 @@ figure.chart figcaption { font-weight: bold; margin-bottom: .25rem; }
 .c0 { background: #0072B2; } .c1 { background: #E69F00; } .c2 { background: #009E73; } .c3 { background: #CC79A7; } .c4 { background: #56B4E9; }
 .c5 { background: #D55E00; } .c6 { background: #8C6D31; } .c7 { background: #7F7F7F; } .c8 { background: #332288; } .c9 { background: #117733; }
 .note { color: var(--muted); font-size: .9rem; }
+form.filters p.check { flex-direction: row; align-items: center; }
+form.filters p.check label { font-size: .95rem; color: var(--ink); }
+form.filters p.note { width: 100%; }
+.pager ul { display: flex; gap: 1rem; list-style: none; margin: .5rem 0; padding: 0; }
 footer { padding: 1rem 1.5rem; color: var(--muted); border-top: 1px solid var(--line); }
 `;

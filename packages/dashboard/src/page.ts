@@ -1,3 +1,4 @@
+import type { UsageDimensionValues } from '@utt/postgres';
 import type { DataTable } from './data-table';
 import type { ResolvedOptions } from './dashboard-options';
 import type { Filters } from './filters';
@@ -33,4 +34,8 @@ export type Page = {
   /** Days shown when the URL sets no range. */
   readonly defaultDays: number;
   render(context: PageContext): Promise<PageResult>;
+  /** The choices of the provider, model and source selects, when they come from elsewhere than token_usage (the call ledger). */
+  values?(context: PageContext): Promise<UsageDimensionValues & Record<string, unknown>>;
+  /** Page-specific fields of the filter form, shown before its Apply button. */
+  extraFields?(context: PageContext, values: (UsageDimensionValues & Record<string, unknown>) | null): SafeHtml;
 };

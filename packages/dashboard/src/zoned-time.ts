@@ -97,9 +97,9 @@ export function localDatesBetween(from: LocalDate, to: LocalDate): LocalDate[] {
   return dates;
 }
 
-/** `2026-10-05 14:03` in the zone, for timestamps shown on a page. */
-export function formatLocalTimestamp(instant: Date, timeZone: string): string {
+/** `2026-10-05 14:03` (or `14:03:27` with seconds) in the zone, for timestamps shown on a page. */
+export function formatLocalTimestamp(instant: Date, timeZone: string, withSeconds = false): string {
   const clock = wallClock(instant, timeZone);
   const pad = (value: number) => String(value).padStart(2, '0');
-  return `${clock.year}-${pad(clock.month)}-${pad(clock.day)} ${pad(clock.hour)}:${pad(clock.minute)}`;
+  return `${clock.year}-${pad(clock.month)}-${pad(clock.day)} ${pad(clock.hour)}:${pad(clock.minute)}${withSeconds ? `:${pad(clock.second)}` : ''}`;
 }

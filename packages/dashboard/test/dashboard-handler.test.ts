@@ -4,7 +4,7 @@ import { createDashboardHandler, type DashboardHandler } from '../src/index';
 import { SEED_NOW, SEEDED_API_KEYS, seedDashboard } from './seed-dashboard';
 import { openTestStore, TEST_BACKEND_NAMES, type TestStore } from './test-stores';
 
-const PAGES = ['/', '/sources', '/usage', '/reconciliation', '/agents', '/quality'];
+const PAGES = ['/', '/sources', '/usage', '/reconciliation', '/agents', '/calls', '/tags', '/quotas', '/quality'];
 const TOKEN = 'test-token-0123456789abcdef';
 
 function get(handler: DashboardHandler, path: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -138,6 +138,9 @@ describe.each(TEST_BACKEND_NAMES)('dashboard handler on %s', (backend) => {
       '/api/v1/breakdown',
       '/api/v1/freshness',
       '/api/v1/reconciliation',
+      '/api/v1/calls',
+      '/api/v1/tags',
+      '/api/v1/quotas',
     ]);
     const series = (await (await get(handler, '/api/v1/spend-series?by=provider&from=2026-10-19&to=2026-10-19')).json()) as { rows: unknown[] };
     expect(series.rows).toEqual([

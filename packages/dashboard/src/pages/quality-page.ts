@@ -1,11 +1,11 @@
-import { pricingCoverage, unpricedModels } from '@utt/postgres';
+import { pricingCoverage, trackedCallSummary, unpricedModels } from '@utt/postgres';
 import type { DataTable } from '../data-table';
 import { usageFilter } from '../filters';
 import { html } from '../html';
 import { tableWithExports } from '../layout';
 import type { Page } from '../page';
 import { judgeSources } from '../source-health';
-import { formatLocalTimestamp } from '../zoned-time';
+import { formatLocalDate, formatLocalTimestamp } from '../zoned-time';
 
 export const qualityPage: Page = {
   path: '/quality',
@@ -15,7 +15,7 @@ export const qualityPage: Page = {
   async render(context) {
     const { store, timeZone, sources, explainPrice } = context.options;
     const { since, until } = usageFilter(context.filters, timeZone);
-    const [unpriced, coverage, statuses, watermarks, checks] = await Promise.all([
+    const [unpriced, coverage, statuses, watermarks, checks, calls] = await Promise.all([
       unpricedModels(store, { since, until }),
       pricingCoverage(store, { since, until }),
       store.listStatus(),
@@ -31,6 +31,7 @@ export const qualityPage: Page = {
             })),
           })
         : Promise.resolve(null),
+      trackedCallSummary(store, { since, until }),
     ]);
     const explanations = await Promise.all(
       unpriced.map(async (row) => {
@@ -112,11 +113,42 @@ export const qualityPage: Page = {
       })),
       empty: 'No usage in this range.',
     };
+    const callLink = (params: Record<string, string>) => {
+      const query = new URLSearchParams({ from: formatLocalDate(context.filters.from), to: formatLocalDate(context.filters.to), ...params });
+      return context.href('/calls', query);
+    };
+    const share = (part: number) => (calls.calls === 0 ? null : part / calls.calls);
+    const callTable: DataTable = {
+      id: 'tracked-calls',
+      caption: 'Tracked calls (the in-process ledger of @utt/tracker)',
+      columns: [
+        { key: 'check', label: 'Check', kind: 'text' },
+        { key: 'calls', label: 'Calls', kind: 'count' },
+        { key: 'share', label: 'Share of calls', kind: 'percent' },
+        { key: 'cost', label: 'Their cost', kind: 'usd', precise: true, nullText: '—' },
+        { key: 'meaning', label: 'What it means', kind: 'text' },
+      ],
+      rows:
+        calls.calls === 0
+          ? []
+          : [
+              { check: 'All tracked calls', calls: calls.calls, share: 1, cost: calls.costUsd, meaning: 'every call the tracker recorded in this range' },
+              { check: 'Untagged calls', calls: calls.untaggedCalls, share: share(calls.untaggedCalls), cost: calls.untaggedCostUsd, meaning: 'no tag at all: spend nobody can be attributed (set tags in createTracker or withTags)' },
+              { check: 'Incomplete streams', calls: calls.incompleteCalls, share: share(calls.incompleteCalls), cost: null, meaning: 'usage origin unknown: the stream ended before its usage arrived; counted as calls with no tokens' },
+              { check: 'Unpriced calls', calls: calls.unpricedCalls, share: share(calls.unpricedCalls), cost: null, meaning: 'tokens without a price: not in spend, never $0' },
+              { check: 'Missing latency', calls: calls.missingLatencyCalls, share: share(calls.missingLatencyCalls), cost: null, meaning: 'no latency measured (recorded by hand, or cut short)' },
+            ],
+      empty: 'No tracked calls in this range (they come from @utt/tracker in your services).',
+    };
     const content = html`<p class="note">Unpriced usage is never counted as $0: add a price under <code>pricing.overrides</code> or refresh prices with <code>utt prices update</code>, then <code>utt reprice</code>.</p>
 ${tableWithExports(context, unpricedTable)}
 ${tableWithExports(context, problemTable)}
 ${tableWithExports(context, checkTable)}
-${tableWithExports(context, coverageTable)}`;
-    return { title: 'Data quality', content, tables: [unpricedTable, problemTable, checkTable, coverageTable] };
+${tableWithExports(context, coverageTable)}
+${tableWithExports(context, callTable)}
+${calls.calls > 0
+  ? html`<p class="note">See them: <a href="${callLink({ untagged: '1' })}">untagged calls</a> · <a href="${callLink({ origin: 'unknown' })}">incomplete streams</a> · <a href="${context.href('/tags', new URLSearchParams({ from: formatLocalDate(context.filters.from), to: formatLocalDate(context.filters.to) }))}">tag breakdown</a></p>`
+  : ''}`;
+    return { title: 'Data quality', content, tables: [unpricedTable, problemTable, checkTable, coverageTable, callTable] };
   },
 };
