@@ -3,11 +3,12 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
-import { usageBreakdown, type UsageStore } from '@utt/postgres';
+import { listTrackedCalls, trackedCallSummary, trackedTagValues, usageBreakdown, type UsageStore } from '@utt/postgres';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboard, serveDashboard } from '../src/index';
 import { SEED_NOW, SEEDED_API_KEYS, seedDashboard } from './seed-dashboard';
+import { FORMULA_TAG, seedLedger } from './seed-ledger';
 import { openTestStore, TEST_BACKEND_NAMES, type TestStore } from './test-stores';
 
 
@@ -20,6 +21,9 @@ const PAGES = [
   { path: '/usage', heading: 'Spend & tokens' },
   { path: '/reconciliation', heading: 'Reconciliation' },
   { path: '/agents', heading: 'Coding agents' },
+  { path: '/calls', heading: 'Calls' },
+  { path: '/tags', heading: 'Tags' },
+  { path: '/quotas', heading: 'Quotas' },
   { path: '/quality', heading: 'Data quality' },
 ];
 
@@ -61,6 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       testStore = await openTestStore(backend);
       store = testStore.store;
       await seedDashboard(store);
+      await seedLedger(store);
       running = await serveDashboard({ store, port: 0, now: () => SEED_NOW });
       // axe needs a page created from a context; one page is reused for the whole file.
       context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, javaScriptEnabled: false });
@@ -101,8 +106,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
         await scanPage.screenshot({ path: path.join(ARTIFACTS, `${backend}-${target === '/' ? 'overview' : target.slice(1)}.png`), fullPage: true });
       }
       expect(consoleErrors).toEqual([]);
-      // Six pages, each loaded twice and scanned by axe: generous on a busy CI machine.
-    }, 240_000);
+      // Nine pages, each loaded twice and scanned by axe: generous on a busy CI machine.
+    }, 360_000);
 
     it('shows the store numbers on the Overview', async () => {
       await open('/');
@@ -156,6 +161,82 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       await expect(page.locator('#reconciliation tbody tr').count()).resolves.toBe(rows.length);
       const drift = page.locator('#reconciliation tbody tr', { hasText: '2026-10-17' }).filter({ hasText: 'openai' });
       expect(await drift.locator('td').allTextContents()).toEqual(['litellm', 'openai', '$3.60', '$3.00', '-16.67', 'drift', '0']);
+    });
+
+    it('pages through calls, filters them from the form and downloads the CSV of the page shown', async () => {
+      const window = { since: new Date('2026-09-21T00:00:00Z'), until: new Date('2026-10-21T00:00:00Z') };
+      await open('/calls?limit=25');
+      const first = await listTrackedCalls(store, { ...window, limit: 25 });
+      const times = await page.locator('#calls tbody tr th').allTextContents();
+      expect(times).toEqual(first.calls.map((call) => call.occurredAt.toISOString().slice(0, 19).replace('T', ' ')));
+      const summary = await trackedCallSummary(store, window);
+      const card = (name: string) => page.locator('.card', { has: page.getByRole('heading', { name, exact: true }) }).locator('.value');
+      expect(await card('Calls').textContent()).toBe(summary.calls.toLocaleString('en-US'));
+      expect(await card('Cost').textContent()).toBe(usd(summary.costUsd));
+      expect(await card('Incomplete streams').textContent()).toBe(String(summary.incompleteCalls));
+      // The next page by keyset: the 26th call onward.
+      await Promise.all([page.waitForURL(/before=/), page.getByRole('link', { name: 'Older calls' }).first().click()]);
+      const second = await listTrackedCalls(store, { ...window, limit: 25, before: first.nextCursor ?? undefined });
+      expect(await page.locator('#calls tbody tr th').first().textContent()).toBe(second.calls[0]?.occurredAt.toISOString().slice(0, 19).replace('T', ' '));
+
+      // Filters from the form: a tag, a provider and streams whose usage never arrived.
+      await open('/calls');
+      await page.getByLabel('Tag (key=value)').fill('feature=chat');
+      await page.getByLabel('Provider', { exact: true }).selectOption('anthropic');
+      await Promise.all([page.waitForURL(/tag=feature%3Dchat/), page.getByRole('button', { name: 'Apply' }).click()]);
+      expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({ tag: 'feature=chat', provider: 'anthropic' });
+      const filtered = await listTrackedCalls(store, { ...window, tags: { feature: 'chat' }, providers: ['anthropic'], limit: 50 });
+      await expect(page.locator('#calls tbody tr').count()).resolves.toBe(filtered.calls.length);
+      for (const tags of await page.locator('#calls tbody tr td:nth-child(6)').allTextContents()) expect(tags).toContain('feature=chat');
+      await page.getByLabel('Tag (key=value)').fill('');
+      await page.getByLabel('Usage origin').selectOption('unknown');
+      await Promise.all([page.waitForURL(/origin=unknown/), page.getByRole('button', { name: 'Apply' }).click()]);
+      const cut = await listTrackedCalls(store, { ...window, usageOrigins: ['unknown'], providers: ['anthropic'] });
+      await expect(page.locator('#calls tbody tr').count()).resolves.toBe(cut.calls.length);
+
+      await open(`/calls?tag=${encodeURIComponent(`tenant=${FORMULA_TAG}`)}&limit=25`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV' }).click()]);
+      expect(download.suggestedFilename()).toBe('utt-calls-calls.csv');
+      const file = path.join(ARTIFACTS, `${backend}-calls.csv`);
+      await download.saveAs(file);
+      const lines = (await readFile(file, 'utf8')).trim().split('\r\n');
+      const shown = await page.locator('#calls tbody tr th').allTextContents();
+      expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(shown);
+      expect(lines.slice(1).every((line) => line.includes(`tenant=${FORMULA_TAG}`))).toBe(true);
+    });
+
+    it('breaks calls down by tag value with the untagged share, and downloads it with formulas defused', async () => {
+      const window = { since: new Date('2026-09-21T00:00:00Z'), until: new Date('2026-10-21T00:00:00Z') };
+      await open('/tags');
+      await page.getByLabel('Break down by tag').selectOption('tenant');
+      await Promise.all([page.waitForURL(/key=tenant/), page.getByRole('button', { name: 'Apply' }).click()]);
+      const values = await trackedTagValues(store, 'tenant', window);
+      const rows = page.locator('#tag-values tbody tr');
+      await expect(rows.count()).resolves.toBe(values.length);
+      expect(await rows.locator('th').allTextContents()).toEqual(values.map((value) => value.value ?? '(no tenant tag)'));
+      expect(await rows.locator('td[data-value]').nth(3).getAttribute('data-value')).toBe(values[0]?.costUsd);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator('section', { has: page.locator('#tag-values') }).getByRole('link', { name: 'CSV' }).click(),
+      ]);
+      const file = path.join(ARTIFACTS, `${backend}-tag-values.csv`);
+      await download.saveAs(file);
+      const text = await readFile(file, 'utf8');
+      expect(text).toContain(`'${FORMULA_TAG}`);
+      expect(text.split('\r\n').some((line) => line.startsWith('=') || line.startsWith('"='))).toBe(false);
+    });
+
+    it('shows quota windows with pace and the rotation suggestion', async () => {
+      await open('/quotas');
+      const teamA = page.locator('#windows tbody tr', { hasText: 'team-a · 5h' });
+      expect(await teamA.locator('td').nth(0).textContent()).toBe('30.0 %');
+      expect(await teamA.locator('td').nth(3).textContent()).toBe('-30.0 %');
+      expect(await page.locator('.card', { has: page.getByRole('heading', { name: 'Overall' }) }).locator('.value').textContent()).toBe('CRITICAL');
+      expect(await page.locator('.card', { has: page.getByRole('heading', { name: 'Use next' }) }).locator('.value').textContent()).toBe('team-a');
+      await page.getByLabel('Account', { exact: true }).selectOption('plus@example.com');
+      await Promise.all([page.waitForURL(/account=plus/), page.getByRole('button', { name: 'Apply' }).click()]);
+      await expect(page.locator('#windows tbody tr').count()).resolves.toBe(1);
+      expect(await page.locator('#windows tbody tr td').nth(9).textContent()).toMatch(/^stale/);
     });
   });
 });
