@@ -1,5 +1,6 @@
 import { DEFAULT_QUOTA_THRESHOLDS } from '@utt/core';
 import { StoreArgumentError, usageDimensionValues, validateTimeZone } from '@utt/postgres';
+import { parseBudgets } from '@utt/tracker';
 import { tableToCsv } from './csv';
 import type { DashboardOptions, ResolvedOptions } from './dashboard-options';
 import { FilterError, parseFilters, usageFilter } from './filters';
@@ -46,6 +47,8 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     token: options.token,
     sources: options.sources,
     explainPrice: options.explainPrice,
+    // Validated now, so a bad budget fails at start (naming budgets[i].field), not on the first page view.
+    budgets: (parseBudgets(options.budgets ?? []), options.budgets ?? []),
     quota: {
       thresholds: options.quota?.thresholds ?? DEFAULT_QUOTA_THRESHOLDS,
       staleAfterMs: options.quota?.staleAfterMs ?? DEFAULT_QUOTA_STALE_AFTER_MS,

@@ -1,4 +1,5 @@
 import type { UsageStore } from '@utt/postgres';
+import type { BudgetConfig } from '@utt/tracker';
 
 /** A configured source, as the worker's config describes it (optional: without it, the status table is the list). */
 export type DashboardSource = {
@@ -32,6 +33,12 @@ export type DashboardOptions = {
   readonly sources?: readonly DashboardSource[];
   /** What `utt prices explain` says about a model without a price; shown on the Data quality page. */
   readonly explainPrice?: (provider: string, model: string) => string | Promise<string>;
+  /**
+   * Budgets shown on the Overview (and /api/v1/budgets): the config's
+   * `budgets:`, as `utt budget` reads them. Day and month budgets only;
+   * validated when the handler is created.
+   */
+  readonly budgets?: readonly BudgetConfig[];
   /** How the Quotas page judges readings: `quota.thresholds` and `quota.staleAfter` of the worker's config (defaults 0.8 / 0.95 and 20 minutes). */
   readonly quota?: DashboardQuotaOptions;
   /** The clock (tests). */
@@ -47,5 +54,6 @@ export type DashboardQuotaOptions = {
 
 export type ResolvedOptions = Required<Pick<DashboardOptions, 'store' | 'timeZone' | 'basePath' | 'allowedHosts' | 'staleAfterMs' | 'now'>> &
   Pick<DashboardOptions, 'token' | 'sources' | 'explainPrice'> & {
+    readonly budgets: readonly BudgetConfig[];
     readonly quota: { readonly thresholds: { readonly warning: number; readonly critical: number }; readonly staleAfterMs: number };
   };

@@ -1,6 +1,8 @@
 import { listTrackedCalls, trackedCallSummary, trackedTagKeys, trackedTagValues, usageBreakdown, USAGE_DIMENSIONS, type UsageDimension } from '@utt/postgres';
 import { parseCallFilters, trackedCallFilter } from './call-filters';
 import { PACE_RULE, quotaView, RESET_SCHEDULE_MS } from './pages/quotas-page';
+import { readBudgetStatus } from '@utt/tracker';
+import { BUDGET_RULE } from './pages/overview-page';
 import type { ResolvedOptions } from './dashboard-options';
 import { FilterError, parseFilters, usageFilter } from './filters';
 import { judgeSources } from './source-health';
@@ -19,6 +21,7 @@ export const API_ENDPOINTS = [
       'Tracked calls, newest first, one keyset page: ?from=&to=&provider=&model=&source=&tag=key=value (repeatable)&origin=response|stream|manual|unknown&untagged=1&limit=1..500&before=<nextCursor>',
   },
   { path: '/api/v1/tags', description: 'Tracked calls by tag key, and by the values of one key (with the calls lacking it): ?key= plus the /api/v1/calls filters' },
+  { path: '/api/v1/budgets', description: "Each day and month budget of the config: spend in its current period (reporting time zone), limit, percent, forecast, state" },
   { path: '/api/v1/quotas', description: 'Each quota window: used, severity, pace, reset, staleness; the 7-day reset schedule; the rotation order: ?provider=&account=' },
 ] as const;
 
@@ -123,6 +126,10 @@ export async function answerApi(path: string, params: URLSearchParams, options: 
       const [summary, keys] = await Promise.all([trackedCallSummary(store, filter), trackedTagKeys(store, filter)]);
       const key = calls.key || keys[0]?.key || null;
       return { ...range(filters), tags: calls.tags, summary, keys, key, values: key === null ? [] : await trackedTagValues(store, key, filter) };
+    }
+    case '/api/v1/budgets': {
+      const lines = options.budgets.length === 0 ? [] : await readBudgetStatus(store, options.budgets, { now, timeZone });
+      return { asOf: now.toISOString(), timeZone, rule: BUDGET_RULE, budgets: lines.map(({ crossed: _crossed, ...line }) => line) };
     }
     case '/api/v1/quotas': {
       const filter = { provider: params.get('provider') || undefined, account: params.get('account') || undefined };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import { listTrackedCalls, trackedCallSummary, trackedTagValues, usageBreakdown, type UsageStore } from '@utt/postgres';
+import { readBudgetStatus } from '@utt/tracker';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboard, serveDashboard } from '../src/index';
@@ -30,6 +31,11 @@ const PAGES = [
 if (!existsSync(CHROMIUM)) {
   console.info(`@utt/dashboard: the browser suite is skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set UTT_CHROMIUM).`);
 }
+
+const BUDGETS = [
+  { name: 'all-spend', period: 'month' as const, limitUsd: 1000 },
+  { name: 'anthropic-daily', period: 'day' as const, limitUsd: 6, scope: { provider: 'anthropic' } },
+];
 
 const usd = (value: string | null) =>
   value === null ? null : Number(value).toLocaleString('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -66,7 +72,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       store = testStore.store;
       await seedDashboard(store);
       await seedLedger(store);
-      running = await serveDashboard({ store, port: 0, now: () => SEED_NOW });
+      running = await serveDashboard({ store, port: 0, now: () => SEED_NOW, budgets: BUDGETS });
       // axe needs a page created from a context; one page is reused for the whole file.
       context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, javaScriptEnabled: false });
       page = await context.newPage();
@@ -118,6 +124,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       // The chart: an image with a name and description, one tooltip per bar segment.
       const chart = page.getByRole('img', { name: /Spend per day by provider/ });
       await expect(chart.count()).resolves.toBe(1);
+      // Budget status: each budget's period total, limit, percent, forecast and state as readBudgetStatus computes them.
+      const budgets = await readBudgetStatus(store, BUDGETS, { now: SEED_NOW, timeZone: 'UTC' });
+      for (const line of budgets) {
+        const cells = await page.locator('#budgets tbody tr', { hasText: line.budget }).locator('td').allTextContents();
+        expect([cells[1], cells[2], cells[3], cells[4], cells[5]]).toEqual([usd(line.spentUsd.toFixed(2)), usd(line.limitUsd.toFixed(2)), `${line.percent.toFixed(1)} %`, usd(line.forecastUsd.toFixed(2)), line.state]);
+      }
+      expect(await page.getByRole('status').filter({ hasText: 'Budgets:' }).textContent()).toContain('anthropic-daily is forecast over its limit');
       expect(await page.locator('#chart-daily-spend rect title').first().textContent()).toMatch(/^2026-09-21 · anthropic: \$1\.50$/);
     });
 

@@ -1,4 +1,5 @@
 import { listTrackedCalls, trackedCallSummary, trackedTagKeys, trackedTagValues, type UsageStore } from '@utt/postgres';
+import { readBudgetStatus } from '@utt/tracker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardHandler, type DashboardHandler } from '../src/index';
 import { SEED_NOW, seedDashboard } from './seed-dashboard';
@@ -128,5 +129,36 @@ describe.each(TEST_BACKEND_NAMES)('calls, tags and quotas pages on %s', (backend
     expect(api.paceRule).toContain('expected = time elapsed');
     const html = await (await get(handler, '/quotas')).text();
     expect(html).toContain('Pace: expected = time elapsed');
+  });
+
+  it('shows each budget on the Overview: period total, limit, percent, forecast and state, as readBudgetStatus computes them', async () => {
+    const budgets = [
+      { name: 'all-spend', period: 'month' as const, limitUsd: 1000 },
+      { name: 'anthropic-daily', period: 'day' as const, limitUsd: 6, scope: { provider: 'anthropic' } },
+    ];
+    const withBudgets = createDashboardHandler({ store, now: () => SEED_NOW, budgets });
+    const expected = await readBudgetStatus(store, budgets, { now: SEED_NOW, timeZone: 'UTC' });
+    const json = (await (await get(withBudgets, '/?format=json&table=budgets')).json()) as TableJson;
+    expect(json.tables[0]?.rows).toEqual(
+      expected.map((line) => ({
+        budget: line.budget,
+        period: expect.stringMatching(new RegExp(`^${line.period}: `)),
+        spent: line.spentUsd.toFixed(2),
+        limit: line.limitUsd.toFixed(2),
+        percent: line.percent / 100,
+        forecast: line.forecastUsd.toFixed(2),
+        state: line.state,
+      })),
+    );
+    expect(json.tables[0]?.rows[0]).toMatchObject({ budget: 'all-spend', period: 'month: 2026-10-01 00:00 to 2026-11-01 00:00' });
+    // At 15:00, today's $4.50 of coding-agent usage (plus tracked calls) is under $6 but heads past it by midnight.
+    expect(expected[1]?.state).toBe('forecast over');
+    const html = await (await get(withBudgets, '/')).text();
+    expect(html).toContain('anthropic-daily is forecast over its limit');
+    const api = (await (await get(withBudgets, '/api/v1/budgets')).json()) as { budgets: { budget: string; state: string }[] };
+    expect(api.budgets.map((line) => [line.budget, line.state])).toEqual(expected.map((line) => [line.budget, line.state]));
+    // Without budgets the table says how to add them.
+    expect(await (await get(handler, '/')).text()).toContain('No day or month budgets configured');
+    expect(() => createDashboardHandler({ store, budgets: [{ period: 'month', limitUsd: -1 }] })).toThrow(/budgets\[0\]\.limitUsd/);
   });
 });

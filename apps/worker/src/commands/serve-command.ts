@@ -50,6 +50,8 @@ export async function serveCommand(
       allowedHosts: [...dashboard.allowedHosts, ...(flags.allowHost?.split(',').map((name) => name.trim()).filter(Boolean) ?? [])],
       staleAfterMs: worker.staleAfter,
       sources: described,
+      budgets: runtime.loaded.config.budgets,
+      quota: { thresholds: runtime.loaded.config.quota.thresholds, staleAfterMs: runtime.loaded.config.quota.staleAfter },
       explainPrice: async (provider: string, model: string) =>
         formatExplanation(explainPrice(await registry, provider, model, new Date()))
           .trim()

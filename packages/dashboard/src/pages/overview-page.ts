@@ -1,4 +1,5 @@
 import { usageBreakdown, type UsageBreakdownRow } from '@utt/postgres';
+import { type BudgetStatus, readBudgetStatus } from '@utt/tracker';
 import type { DataTable } from '../data-table';
 import { DIMENSION_LABELS, usageFilter } from '../filters';
 import { addDecimals, formatCount, formatUsd } from '../format';
@@ -9,7 +10,7 @@ import { seriesTable, toDailySeries } from '../series';
 import { judgeSources } from '../source-health';
 import { renderStackedBarChart } from '../stacked-bar-chart';
 import { sumRows } from '../row-sums';
-import { addDays, daysInMonth, firstOfMonth, formatLocalDate, localDatesBetween, startOfLocalDay } from '../zoned-time';
+import { addDays, daysInMonth, firstOfMonth, formatLocalDate, formatLocalTimestamp, localDatesBetween, startOfLocalDay } from '../zoned-time';
 
 const DAY_MS = 86_400_000;
 
@@ -65,11 +66,12 @@ export const overviewPage: Page = {
     // Two reads: this month and last month per day, provider and model (every
     // figure of the month, the forecast and the anomaly rule come from it), and
     // the chart's range.
-    const [twoMonths, chartRows, statuses, watermarks] = await Promise.all([
+    const [twoMonths, chartRows, statuses, watermarks, budgets] = await Promise.all([
       usageBreakdown(store, { ...scope, by: ['provider', 'model'], period: 'day', since: at(lastMonthStart), until: at(nextMonthStart), timeZone }),
       usageBreakdown(store, { ...usageFilter(filters, timeZone), by: [filters.stack], period: 'day', timeZone }),
       store.listStatus(),
       store.listWatermarks(),
+      context.options.budgets.length === 0 ? Promise.resolve([]) : readBudgetStatus(store, context.options.budgets, { now, timeZone }),
     ]);
     const between = (from: typeof today, to: typeof today) => {
       const [low, high] = [formatLocalDate(from), formatLocalDate(to)];
@@ -146,6 +148,8 @@ export const overviewPage: Page = {
       empty: 'No flat-fee subscriptions or subscription-covered usage this month (see @utt/adapter-subscription, and billing: subscription on coding-agent sources).',
     };
 
+    const budgetTable = budgetStatusTable(budgets, timeZone);
+    const overBudget = budgets.filter((line) => line.state === 'OVER' || line.state === 'forecast over');
     const card = (title: string, value: string, note: SafeHtml | string) =>
       html`<li class="card"><h2>${title}</h2><p class="value">${value}</p><p>${note}</p></li>`;
     const content = html`
@@ -184,8 +188,51 @@ ${renderStackedBarChart({
   formatValue: (value) => formatUsd(value.toFixed(2)),
 })}
 ${tableWithExports(context, summary)}
+${overBudget.length > 0
+    ? html`<div class="banner bad" role="status"><strong>Budgets:</strong> ${overBudget.map(
+        (line, index) => html`${index > 0 ? '; ' : ''}${budgetLabel(line)} ${line.state === 'OVER' ? 'is over its limit' : 'is forecast over its limit'} (${formatUsd(line.spentUsd.toFixed(2))} of ${formatUsd(line.limitUsd.toFixed(2))})`,
+      )}.</div>`
+    : ''}
+${tableWithExports(context, budgetTable)}
+<p class="note">Budgets: ${BUDGET_RULE}</p>
 ${tableWithExports(context, subscriptions)}
 ${tableWithExports(context, dailyTable)}`;
-    return { title: 'Overview', content, tables: [summary, subscriptions, dailyTable] };
+    return { title: 'Overview', content, tables: [summary, budgetTable, subscriptions, dailyTable] };
   },
 };
+
+/** How budget status is computed, stated under the table. */
+export const BUDGET_RULE =
+  "each day or month budget of the config's `budgets:` against all spend in its scope for the current calendar period in the reporting time zone (every source, not only tracked calls; the page's filters do not apply); forecast = spend so far × period length ÷ time elapsed; state OVER past the limit, \u2018forecast over\u2019 when the forecast passes it, soft past the soft threshold";
+
+function budgetLabel(line: BudgetStatus): string {
+  const values = Object.entries(line.scopeValues).map(([key, value]) => `${key}=${value}`);
+  return values.length === 0 ? line.budget : `${line.budget} (${values.join(', ')})`;
+}
+
+/** The Overview's budget table; /api/v1/budgets returns the same lines. */
+export function budgetStatusTable(lines: readonly BudgetStatus[], timeZone: string): DataTable {
+  return {
+    id: 'budgets',
+    caption: 'Budget status, current periods',
+    columns: [
+      { key: 'budget', label: 'Budget', kind: 'text' },
+      { key: 'period', label: `Period (${timeZone})`, kind: 'text' },
+      { key: 'spent', label: 'Spent', kind: 'usd' },
+      { key: 'limit', label: 'Limit', kind: 'usd' },
+      { key: 'percent', label: 'Used', kind: 'percent' },
+      { key: 'forecast', label: 'Forecast at period end', kind: 'usd' },
+      { key: 'state', label: 'State', kind: 'text' },
+    ],
+    rows: lines.map((line) => ({
+      budget: budgetLabel(line),
+      period: `${line.period}: ${formatLocalTimestamp(new Date(line.periodStart), timeZone)} to ${formatLocalTimestamp(new Date(line.periodEnd), timeZone)}`,
+      spent: line.spentUsd.toFixed(2),
+      limit: line.limitUsd.toFixed(2),
+      percent: line.percent / 100,
+      forecast: line.forecastUsd.toFixed(2),
+      state: line.state,
+    })),
+    empty: 'No day or month budgets configured: add `budgets:` to the config (utt serve passes them) or the `budgets` option when mounting.',
+  };
+}
