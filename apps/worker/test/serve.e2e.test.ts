@@ -1,10 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, type CliResult, makeWorkdir, REPO_ROOT, removeWorkdir, runCli, writeConfig } from './helpers/cli';
 
-const PAGES = ['/', '/sources', '/usage', '/reconciliation', '/agents', '/quality'];
+const PAGES = ['/', '/sources', '/usage', '/reconciliation', '/agents', '/calls', '/tags', '/quotas', '/quality'];
 
 /** Starts `utt serve`, waits for the URL it prints, and returns a way to stop it with SIGTERM. */
 async function startServe(args: readonly string[], cwd: string, env: Record<string, string | undefined>) {
@@ -44,6 +44,15 @@ describe.each(backends())('utt serve on $name', (backend) => {
     // What `pnpm start` does on a fresh clone: one cycle over the example config.
     const run = await runCli(['run', '--config', config], { cwd: workdir, env: database.env });
     expect(run.code).toBe(0);
+    // …after recording the example applications' traffic through @utt/tracker's sink.
+    const folder = /path: (".*")/.exec(database.databaseYaml)?.[1];
+    const schema = /schema: (\S+)/.exec(database.databaseYaml)?.[1] ?? 'utt';
+    const traffic = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples/tracker-service/record-example-traffic.mjs'), folder ? (JSON.parse(folder) as string) : path.join(workdir, 'unused'), schema], {
+      env: { ...process.env, DATABASE_URL: undefined, ...database.env },
+      encoding: 'utf8',
+    });
+    expect(traffic.stderr).toBe('');
+    expect(traffic.stdout).toMatch(/^example traffic: \d+ tracked calls/);
   });
   afterAll(async () => {
     await database?.cleanup();
@@ -62,6 +71,16 @@ describe.each(backends())('utt serve on $name', (backend) => {
     const usage = await (await fetch(new URL('/usage?by=model&from=2026-01-01&to=2026-12-31&format=csv', serve.url))).text();
     expect(usage).toContain('claude-sonnet-4-5');
     expect(usage).toContain('gpt-5');
+    // The example traffic: calls with tags, the tag split, the piggybacked quota windows, the budgets.
+    const calls = (await (await fetch(new URL('/api/v1/calls?limit=5', serve.url))).json()) as { calls: unknown[]; summary: { calls: number; incompleteCalls: number } };
+    expect(calls.calls).toHaveLength(5);
+    expect(calls.summary.calls).toBeGreaterThan(100);
+    const tags = (await (await fetch(new URL('/api/v1/tags?key=tenant', serve.url))).json()) as { values: { value: string | null }[] };
+    expect(tags.values.map((value) => value.value)).toEqual(expect.arrayContaining(['acme', 'globex', 'initech', null]));
+    const quotas = (await (await fetch(new URL('/api/v1/quotas', serve.url))).json()) as { windows: { account: string; window: string; stale: boolean }[] };
+    expect(quotas.windows).toEqual(expect.arrayContaining([expect.objectContaining({ account: 'research-agent', window: '5h', stale: false })]));
+    const budgets = (await (await fetch(new URL('/api/v1/budgets', serve.url))).json()) as { budgets: { budget: string }[] };
+    expect(budgets.budgets.map((line) => line.budget)).toEqual(expect.arrayContaining(['research-agent-monthly', 'research-agent-daily']));
     const sources = await (await fetch(new URL('/api/v1/freshness', serve.url))).json();
     expect(JSON.stringify(sources)).toContain('"source":"sample-csv"');
     const stopped = await serve.stop();
