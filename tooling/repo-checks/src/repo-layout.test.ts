@@ -81,9 +81,9 @@ describe('dependency direction: adapters → core, postgres → core, worker →
     expect(store && workspaceDeps(store.manifest)).toEqual(['@utt/core']);
   });
 
-  it('dashboard reads through postgres only', () => {
+  it('dashboard reads through postgres only; the quota and budget rules it shows come from core and tracker, not copies', () => {
     const dashboard = packages.find(({ manifest }) => manifest.name === '@utt/dashboard');
-    expect(dashboard && workspaceDeps(dashboard.manifest)).toEqual(['@utt/postgres']);
+    expect(dashboard && [...workspaceDeps(dashboard.manifest)].sort()).toEqual(['@utt/core', '@utt/postgres', '@utt/tracker']);
   });
 });
 
