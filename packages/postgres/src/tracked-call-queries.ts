@@ -208,6 +208,11 @@ const count = (value: number | string | null) => (value === null ? null : Number
  * One page of calls, newest first, by keyset: `before` is the cursor of the
  * last call of the previous page, so a page costs the same however deep it
  * is and calls arriving meanwhile never shift the pages already seen.
+ *
+ * Ordered by bucket_start (the UTC hour of occurred_at) first: the same order,
+ * but one PostgreSQL can read backwards from the bucket_start index and sort
+ * hour by hour (incremental sort), stopping after one page instead of sorting
+ * every call of the range.
  */
 export async function listTrackedCalls(store: UsageStore, query: TrackedCallPageQuery = {}): Promise<TrackedCallPage> {
   const limit = query.limit ?? TRACKED_CALL_PAGE_LIMIT.default;
@@ -233,7 +238,7 @@ export async function listTrackedCalls(store: UsageStore, query: TrackedCallPage
             service_tier, streaming, latency_ms, usage_origin, cost_usd::text AS cost_usd, unpriced_reason
      FROM ${storeTables(store.schema).trackedCall}
      ${whereSql(conditions)}
-     ORDER BY occurred_at DESC, event_id DESC
+     ORDER BY bucket_start DESC, occurred_at DESC, event_id DESC
      LIMIT $${params.length}`,
     params,
   );
@@ -290,17 +295,28 @@ export async function trackedCallSummary(store: UsageStore, filter: TrackedCallF
   };
 }
 
-/** Every tag key of the filtered calls with the totals of the calls that carry it, costliest first. */
+/**
+ * Every tag key of the filtered calls with the totals of the calls that carry
+ * it, costliest first. Calls are summed per distinct tag set before the sets
+ * are taken apart: far fewer rows to expand, and a row estimate low enough
+ * that PostgreSQL does not spend seconds JIT-compiling the query.
+ */
 export async function trackedTagKeys(store: UsageStore, filter: TrackedCallFilter = {}): Promise<TrackedTagKey[]> {
   const params: unknown[] = [];
   const conditions = filterSql(filter, params);
   const rows = await store.client.query<TotalsRow & { key: string; values: number | string }>(
-    `SELECT t.key, COUNT(DISTINCT t.value) AS values, ${TOTALS}
-     FROM ${storeTables(store.schema).trackedCall} c
-     CROSS JOIN LATERAL jsonb_each_text(c.tags) AS t(key, value)
-     ${whereSql(conditions)}
+    `WITH sets AS (
+       SELECT tags, COUNT(*) AS calls, COALESCE(SUM(${CALL_TOKENS}), 0) AS tokens, SUM(cost_usd) AS cost_usd,
+              COUNT(*) FILTER (WHERE cost_usd IS NULL AND ${HAS_TOKENS}) AS unpriced_calls
+       FROM ${storeTables(store.schema).trackedCall}
+       ${whereSql(conditions)}
+       GROUP BY tags
+     )
+     SELECT t.key, COUNT(DISTINCT t.value) AS values, SUM(s.calls) AS calls, SUM(s.tokens)::bigint AS tokens,
+            SUM(s.cost_usd)::text AS cost_usd, SUM(s.unpriced_calls) AS unpriced_calls
+     FROM sets s CROSS JOIN LATERAL jsonb_each_text(s.tags) AS t(key, value)
      GROUP BY t.key
-     ORDER BY SUM(cost_usd) DESC NULLS LAST, COUNT(*) DESC, t.key`,
+     ORDER BY SUM(s.cost_usd) DESC NULLS LAST, SUM(s.calls) DESC, t.key`,
     params,
   );
   return rows.map((row) => ({ key: row.key, values: Number(row.values), ...totals(row) }));
@@ -326,8 +342,16 @@ export async function trackedTagValues(store: UsageStore, key: string, filter: T
   return rows.map((row) => ({ value: row.value, ...totals(row) }));
 }
 
-/** The applications, providers, models and tag keys that have calls in a range, sorted: the filter choices. */
-export async function trackedCallDimensionValues(store: UsageStore, range: Pick<TrackedCallFilter, 'since' | 'until'> = {}): Promise<TrackedCallDimensionValues> {
+/**
+ * The applications, providers, models and (unless `tagKeys: false`) tag keys
+ * that have calls in a range, sorted: the filter choices. Listing tag keys
+ * reads every call's tags, so a page that does not offer them skips it.
+ */
+export async function trackedCallDimensionValues(
+  store: UsageStore,
+  range: Pick<TrackedCallFilter, 'since' | 'until'> = {},
+  options: { tagKeys?: boolean } = {},
+): Promise<TrackedCallDimensionValues> {
   const params: unknown[] = [];
   const conditions = filterSql({ since: range.since, until: range.until }, params);
   const table = storeTables(store.schema).trackedCall;
@@ -336,10 +360,12 @@ export async function trackedCallDimensionValues(store: UsageStore, range: Pick<
       `SELECT DISTINCT source_system, provider, model FROM ${table} ${whereSql(conditions)}`,
       params,
     ),
-    store.client.query<{ key: string }>(
-      `SELECT DISTINCT t.key FROM ${table} c CROSS JOIN LATERAL jsonb_object_keys(c.tags) AS t(key) ${whereSql(conditions)} ORDER BY 1`,
-      params,
-    ),
+    options.tagKeys === false
+      ? Promise.resolve([])
+      : store.client.query<{ key: string }>(
+          `SELECT DISTINCT t.key FROM ${table} c CROSS JOIN LATERAL jsonb_object_keys(c.tags) AS t(key) ${whereSql(conditions)} ORDER BY 1`,
+          params,
+        ),
   ]);
   const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
   return {

@@ -57,7 +57,7 @@ export const callsPage: Page = {
   title: 'Calls',
   form: ['range', 'source', 'provider', 'model'],
   defaultDays: 30,
-  values: (context) => trackedCallDimensionValues(context.options.store, usageFilter(context.filters, context.options.timeZone)),
+  values: (context) => trackedCallDimensionValues(context.options.store, usageFilter(context.filters, context.options.timeZone), { tagKeys: false }),
   extraFields: (context) => renderCallFields(parseCallFilters(context.url.searchParams), { pageSize: true }),
   async render(context: PageContext) {
     const { store, timeZone } = context.options;

@@ -10,8 +10,16 @@ import type { Page, PageContext } from '../page';
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 const costRatio = (part: string | null, whole: string | null) => (part === null || whole === null || Number(whole) === 0 ? null : Number(part) / Number(whole));
 
-/** The tag keys and the values of one key, as the Tags page and /api/v1/tags compute them. */
-export async function tagBreakdown(context: PageContext) {
+const breakdowns = new WeakMap<PageContext, ReturnType<typeof readTagBreakdown>>();
+
+/** The tag keys and the values of one key, read once per request: the form's key choices and the tables share it. */
+function tagBreakdown(context: PageContext): ReturnType<typeof readTagBreakdown> {
+  let breakdown = breakdowns.get(context);
+  if (breakdown === undefined) breakdowns.set(context, (breakdown = readTagBreakdown(context)));
+  return breakdown;
+}
+
+async function readTagBreakdown(context: PageContext) {
   const { store, timeZone } = context.options;
   const calls = parseCallFilters(context.url.searchParams);
   const filter = trackedCallFilter(context.filters, calls, timeZone);
@@ -27,7 +35,13 @@ export const tagsPage: Page = {
   title: 'Tags',
   form: ['range', 'source', 'provider', 'model'],
   defaultDays: 30,
-  values: (context) => trackedCallDimensionValues(context.options.store, usageFilter(context.filters, context.options.timeZone)),
+  async values(context) {
+    const [values, breakdown] = await Promise.all([
+      trackedCallDimensionValues(context.options.store, usageFilter(context.filters, context.options.timeZone), { tagKeys: false }),
+      tagBreakdown(context),
+    ]);
+    return { ...values, tagKeys: breakdown.keys.map((key) => key.key).sort() };
+  },
   extraFields(context, values) {
     const calls = parseCallFilters(context.url.searchParams);
     const keys = (values?.tagKeys as string[] | undefined) ?? [];
