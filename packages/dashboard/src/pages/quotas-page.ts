@@ -57,6 +57,15 @@ export function countdown(now: Date, at: Date | null): string {
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
+const views = new WeakMap<PageContext, Promise<QuotaView>>();
+
+/** Read once per request: the form's choices and the tables share it. */
+function pageView(context: PageContext): Promise<QuotaView> {
+  let view = views.get(context);
+  if (view === undefined) views.set(context, (view = quotaView(context.options, context.now, parseQuotaFilter(context.url.searchParams))));
+  return view;
+}
+
 function parseQuotaFilter(params: URLSearchParams): { provider?: string; account?: string } {
   const text = (field: string) => {
     const value = params.get(field) ?? '';
@@ -72,7 +81,7 @@ export const quotasPage: Page = {
   form: ['provider'],
   defaultDays: 1,
   async values(context) {
-    const view = await quotaView(context.options, context.now, parseQuotaFilter(context.url.searchParams));
+    const view = await pageView(context);
     return { sourceSystems: [], providers: view.providers, models: [], accounts: view.accounts };
   },
   extraFields(context, values) {
@@ -85,7 +94,7 @@ export const quotasPage: Page = {
   async render(context: PageContext) {
     const { timeZone, quota } = context.options;
     const { now } = context;
-    const view = await quotaView(context.options, now, parseQuotaFilter(context.url.searchParams));
+    const view = await pageView(context);
     const at = (instant: Date | null) => (instant === null ? null : formatLocalTimestamp(instant, timeZone));
     const windows: DataTable = {
       id: 'windows',
