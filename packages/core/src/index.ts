@@ -78,7 +78,7 @@ export { isoWeekOf, type QuotaExhaustion, type QuotaWeek, quotaWeekly } from './
 export { type QuotaRotationEntry, type QuotaRotationGroup, rotateQuotaAccounts } from './quota/quota-rotation';
 export { type QuotaUnderspend, type QuotaUnderspendOptions, quotaUnderspend } from './quota/quota-underspend';
 export { quotaResets } from './quota/quota-resets';
-export { type QuotaStatusRow, quotaStatusRows } from './quota/quota-status';
+export { formatCountdown, type QuotaStatusRow, quotaStatusRows } from './quota/quota-status';
 
 // Time.
 export { GRANULARITIES, type Granularity, isGranularity } from './time/granularity';

@@ -32,3 +32,14 @@ export function quotaStatusRows(
     historicalPace: reading.windowSeconds !== null && reading.windowSeconds >= 86_400 ? quotaHistoricalPace(reading, history, options.now) : null,
   }));
 }
+
+/** Time until `at` as `utt quota` and the dashboard print it: `4h 12m`, `2d 3h`, `passed`; '' when unknown. */
+export function formatCountdown(now: Date, at: Date | null): string {
+  if (at === null) return '';
+  const minutes = Math.round((at.getTime() - now.getTime()) / 60_000);
+  if (minutes <= 0) return 'passed';
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h ${minutes % 60}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}

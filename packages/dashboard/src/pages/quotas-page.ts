@@ -1,4 +1,4 @@
-import { latestQuotaReadings, quotaResets, type QuotaStatusRow, quotaStatusRows, rotateQuotaAccounts, worstQuotaSeverity } from '@utt/core';
+import { formatCountdown, latestQuotaReadings, quotaResets, type QuotaStatusRow, quotaStatusRows, rotateQuotaAccounts, worstQuotaSeverity } from '@utt/core';
 import type { DataTable } from '../data-table';
 import type { ResolvedOptions } from '../dashboard-options';
 import { FilterError } from '../filters';
@@ -44,17 +44,6 @@ export async function quotaView(options: ResolvedOptions, now: Date, filter: { p
     providers: sorted(all.map((reading) => reading.provider)),
     accounts: sorted(all.filter((reading) => !filter.provider || reading.provider === filter.provider).map((reading) => reading.account)),
   };
-}
-
-/** `4h 12m`, `2d 3h`, `passed`: as `utt quota` prints it. */
-export function countdown(now: Date, at: Date | null): string {
-  if (at === null) return '';
-  const minutes = Math.round((at.getTime() - now.getTime()) / 60_000);
-  if (minutes <= 0) return 'passed';
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours}h ${minutes % 60}m`;
-  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
 const views = new WeakMap<PageContext, Promise<QuotaView>>();
@@ -133,9 +122,9 @@ export const quotasPage: Page = {
           outlook,
           runOut: row.historicalPace?.runOutProbability ?? null,
           resetsAt: at(row.reading.resetsAt),
-          resetsIn: countdown(now, row.reading.resetsAt),
+          resetsIn: formatCountdown(now, row.reading.resetsAt),
           confirmed: at(row.reading.confirmedAt),
-          fresh: row.stale ? `stale: not confirmed for ${countdown(row.reading.confirmedAt, now)}` : 'fresh',
+          fresh: row.stale ? `stale: not confirmed for ${formatCountdown(row.reading.confirmedAt, now)}` : 'fresh',
           status: row.reading.status,
           via: row.reading.obtainedVia,
         };
@@ -155,7 +144,7 @@ export const quotasPage: Page = {
       ],
       rows: view.resets.map((reading) => ({
         at: at(reading.resetsAt),
-        in: countdown(now, reading.resetsAt),
+        in: formatCountdown(now, reading.resetsAt),
         provider: reading.provider,
         account: reading.account,
         window: reading.window,
