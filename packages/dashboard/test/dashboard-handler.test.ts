@@ -140,6 +140,7 @@ describe.each(TEST_BACKEND_NAMES)('dashboard handler on %s', (backend) => {
       '/api/v1/reconciliation',
       '/api/v1/calls',
       '/api/v1/tags',
+      '/api/v1/budgets',
       '/api/v1/quotas',
     ]);
     const series = (await (await get(handler, '/api/v1/spend-series?by=provider&from=2026-10-19&to=2026-10-19')).json()) as { rows: unknown[] };
