@@ -1,4 +1,4 @@
-import { parseQuotaReading, type QuotaReading, quotaReadingsFromHeaders, type SpendQueryV1, type TrackedCallV1, type TrackerSinkV1 } from '@utt/core';
+import { parseQuotaReading, type QuotaReading, quotaReadingsFromHeaders, type SpendQueryV1, type SpendScopeV1, type TrackedCallV1, type TrackerSinkV1 } from '@utt/core';
 import type { QuotaReadingsWrite } from './quota-readings';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
@@ -224,6 +224,40 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
     ],
   );
   return rows.map((row) => row.spend);
+}
+
+/**
+ * The distinct value combinations of label `keys` in token_usage rows whose
+ * bucket starts in [start, end) and that match `scope` (rows lacking one of
+ * the keys are left out): the tenants, users… a per-value budget has seen.
+ */
+export async function readLabelValues(
+  client: SqlClient,
+  tables: StoreTables,
+  query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1 },
+): Promise<Array<Record<string, string>>> {
+  if (query.keys.length === 0) return [];
+  const scope = query.scope ?? {};
+  const rows = await client.query<{ values: Record<string, string> }>(
+    `SELECT DISTINCT jsonb_object_agg(key, u.labels->>key) AS values
+     FROM ${tables.tokenUsage} u, unnest($3::text[]) AS key
+     WHERE u.bucket_start >= $1 AND u.bucket_start < $2 AND u.labels ?& $3::text[]
+       AND ($4::text IS NULL OR lower(u.provider) = lower($4))
+       AND ($5::text IS NULL OR u.model = $5)
+       AND ($6::text IS NULL OR u.source_system = $6)
+       AND ($7::jsonb IS NULL OR u.labels @> $7::jsonb)
+     GROUP BY u.id`,
+    [
+      query.start.toISOString(),
+      query.end.toISOString(),
+      [...query.keys],
+      scope.provider ?? null,
+      scope.model ?? null,
+      scope.sourceSystem ?? null,
+      scope.labels ? JSON.stringify(scope.labels) : null,
+    ],
+  );
+  return rows.map((row) => row.values).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
 /**

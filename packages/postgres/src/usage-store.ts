@@ -17,8 +17,8 @@ import { loadSourceState } from './source-state';
 import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
-import { pruneTrackedCalls, readSpend, writeTrackedCalls } from './tracked-calls';
-import type { SpendQueryV1, TrackedCallV1 } from '@utt/core';
+import { pruneTrackedCalls, readLabelValues, readSpend, writeTrackedCalls } from './tracked-calls';
+import type { SpendQueryV1, SpendScopeV1, TrackedCallV1 } from '@utt/core';
 import { type AlertObservation, type AlertPrevious, type AlertStateRow, listAlertStates, transitionAlert } from './alert-state';
 import {
   latestQuotaReadingRows,
@@ -69,6 +69,8 @@ export type UsageStore = {
   writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<{ inserted: number }>;
   /** USD spend per query over token_usage (every source in scope), for budgets. */
   readSpend(queries: readonly SpendQueryV1[]): Promise<string[]>;
+  /** The distinct value combinations of label `keys` among rows in [start, end) within `scope`: one per tenant a per-value budget has seen. */
+  readLabelValues(query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1 }): Promise<Array<Record<string, string>>>;
   /** Retention: deletes tracked calls of hours before `before`; their cells keep their totals. */
   pruneTrackedCalls(options: { before: Date; sourceSystem?: string }): Promise<{ deleted: number }>;
   /** A source's quota readings, its collector state and its `quota:<source>` status, in one transaction. */
@@ -106,6 +108,7 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     latestUsageUpdate: (sourceSystem) => latestUsageUpdate(client, tables, sourceSystem),
     writeTrackedCalls: (calls) => writeTrackedCalls(client, tables, calls),
     readSpend: (queries) => readSpend(client, tables, queries),
+    readLabelValues: (query) => readLabelValues(client, tables, query),
     pruneTrackedCalls: (options) => pruneTrackedCalls(client, tables, options),
     writeQuotaReadings: (write) => writeQuotaReadings(client, tables, write),
     listQuotaReadings: (query) => listQuotaReadings(client, tables, query),

@@ -7,6 +7,7 @@ export type { UsageTotals } from './usage-totals';
 // Budgets.
 export { type Budget, type BudgetConfig, budgetConfigSchema, parseBudgets, type ThreadBudgetConfig } from './budget/budget-config';
 export { calendarPeriod, type CalendarPeriod } from './budget/calendar-period';
+export { type BudgetLedger, type BudgetStatus, type BudgetStatusOptions, readBudgetStatus } from './budget/budget-status';
 export { type BudgetBreach, BudgetExceededError } from './budget/budget-exceeded-error';
 export { BudgetExhaustedError } from './budget/budget-exhausted-error';
 

@@ -1,7 +1,6 @@
 import { latestQuotaReadings, quotaUnderspend, type QuotaSeverity } from '@utt/core';
 import { HEARTBEAT_SOURCE, quotaStatusSource, type UsageStore } from '@utt/postgres';
-import { parseBudgets } from '@utt/tracker';
-import { budgetPeriodTotals } from '../commands/budget-command';
+import { parseBudgets, readBudgetStatus } from '@utt/tracker';
 import type { AlertRuleConfig } from '../config/quota-config-schema';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { formatCountdown, formatPercent, quotaStatusRows } from '../quota/quota-view';
@@ -141,7 +140,7 @@ export const budgetRule: AlertRuleFactory = (rule) => ({
     if (unknown.length > 0) throw new Error(`alerts.rules "${rule.name}".budgets: no budget named ${unknown.map((name) => JSON.stringify(name)).join(', ')} under budgets:`);
     const budgets = configured.filter((budget) => rule.budgets === undefined || rule.budgets.includes(budget.name));
     const results: AlertObservationResult[] = [];
-    for (const line of await budgetPeriodTotals(store, budgets, now, config.reportingTimeZone)) {
+    for (const line of await readBudgetStatus(store, budgets, { now, timeZone: config.reportingTimeZone })) {
       const scope = Object.entries(line.scopeValues).map(([key, value]) => `${key}=${value}`).join(',');
       const subject = scope ? `${line.budget}/${scope}` : line.budget;
       const spent = `$${line.spentUsd.toFixed(2)} of $${line.limitUsd.toFixed(2)} (${line.percent.toFixed(1)}%) this ${line.period}`;

@@ -1,0 +1,105 @@
+import type { SpendQueryV1, SpendScopeV1 } from '@utt/core';
+import { type Budget, type BudgetConfig, parseBudgets, validateTimeZone } from './budget-config';
+import { calendarPeriod } from './calendar-period';
+
+/**
+ * What readBudgetStatus needs of the ledger. `openStore()` of @utt/postgres
+ * is one; any store that can answer both questions over token_usage is too.
+ */
+export type BudgetLedger = {
+  /** USD spend per query over every source in scope, as decimal text. */
+  readSpend(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
+  /** The distinct value combinations of label `keys` among rows in [start, end) within `scope`. */
+  readLabelValues(query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1 }): Promise<ReadonlyArray<Record<string, string>>>;
+};
+
+/** One day or month budget (one per `*` tag value seen this period) against the ledger's spend in its current period. */
+export type BudgetStatus = {
+  readonly budget: string;
+  readonly period: 'day' | 'month';
+  /** The tag values of a `*` scope (`{ tenant: 'acme' }`); empty otherwise. */
+  readonly scopeValues: Record<string, string>;
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  readonly spentUsd: number;
+  readonly limitUsd: number;
+  readonly percent: number;
+  /** Spend at the period's end if it goes on at the rate so far. */
+  readonly forecastUsd: number;
+  readonly state: 'ok' | 'soft' | 'forecast over' | 'OVER';
+  /** The highest mark the spend has reached: the limit, the soft threshold, or neither. */
+  readonly crossed: 'limit' | 'soft' | null;
+};
+
+export type BudgetStatusOptions = {
+  /** The instant whose calendar periods are read (default: now). */
+  readonly now?: Date;
+  /** The reporting time zone of the calendar periods (IANA; default UTC). */
+  readonly timeZone?: string;
+};
+
+/**
+ * Every day and month budget against the spend the ledger holds for its
+ * current calendar period in `timeZone` — every source in scope, not only
+ * tracked calls — with a linear forecast to the period's end. What `utt
+ * budget` prints, the `budget` alert rule watches and the dashboard shows.
+ * Per-call budgets have no period total and are left out. Budgets are
+ * validated as in the config (ConfigValidationError naming the field).
+ */
+export async function readBudgetStatus(ledger: BudgetLedger, budgets: readonly BudgetConfig[], options: BudgetStatusOptions = {}): Promise<BudgetStatus[]> {
+  const parsed = parseBudgets(budgets);
+  const now = options.now ?? new Date();
+  const timeZone = validateTimeZone(options.timeZone ?? 'UTC', 'reportingTimeZone');
+  const lines: BudgetStatus[] = [];
+  for (const budget of parsed) {
+    if (budget.period === 'call') continue;
+    const period = calendarPeriod(now, budget.period, timeZone);
+    for (const scopeValues of await scopeValuesOf(ledger, budget, period)) {
+      const [spent] = await ledger.readSpend([{ start: period.start, end: period.end, scope: spendScope(budget, scopeValues) }]);
+      const spentUsd = Number(spent ?? 0);
+      const elapsed = Math.max(1, Math.min(now.getTime(), period.end.getTime()) - period.start.getTime());
+      const forecastUsd = (spentUsd * (period.end.getTime() - period.start.getTime())) / elapsed;
+      const crossed =
+        spentUsd > budget.limitUsd ? 'limit' : budget.softThreshold !== undefined && spentUsd >= budget.limitUsd * budget.softThreshold ? 'soft' : null;
+      lines.push({
+        budget: budget.name,
+        period: budget.period,
+        scopeValues,
+        periodStart: period.start.toISOString(),
+        periodEnd: period.end.toISOString(),
+        spentUsd,
+        limitUsd: budget.limitUsd,
+        percent: (spentUsd / budget.limitUsd) * 100,
+        forecastUsd,
+        state: crossed === 'limit' ? 'OVER' : forecastUsd > budget.limitUsd ? 'forecast over' : crossed === 'soft' ? 'soft' : 'ok',
+        crossed,
+      });
+    }
+  }
+  return lines;
+}
+
+function spendScope(budget: Budget, scopeValues: Record<string, string>): SpendScopeV1 {
+  return {
+    provider: budget.scope?.provider,
+    model: budget.scope?.model,
+    sourceSystem: budget.scope?.source,
+    labels: budget.scope?.tags ? { ...budget.scope.tags, ...scopeValues } : undefined,
+  };
+}
+
+/** One entry for a budget without `*` tags; one per tag value seen this period within the budget's other scope otherwise. */
+async function scopeValuesOf(ledger: BudgetLedger, budget: Budget, period: { start: Date; end: Date }): Promise<Array<Record<string, string>>> {
+  const tags = Object.entries(budget.scope?.tags ?? {});
+  const starred = tags.filter(([, value]) => value === '*').map(([key]) => key);
+  if (starred.length === 0) return [{}];
+  const fixed = Object.fromEntries(tags.filter(([, value]) => value !== '*'));
+  const scope: SpendScopeV1 = {
+    provider: budget.scope?.provider,
+    model: budget.scope?.model,
+    sourceSystem: budget.scope?.source,
+    labels: Object.keys(fixed).length > 0 ? fixed : undefined,
+  };
+  const values = await ledger.readLabelValues({ start: period.start, end: period.end, keys: starred, scope });
+  return values.map((entry) => ({ ...entry })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
