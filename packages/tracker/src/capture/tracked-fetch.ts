@@ -331,29 +331,39 @@ function observeBodyInPlace(response: Response, observe: (chunk: Uint8Array) => 
   };
   const getReader = (options?: { mode?: 'byob' }) => observingReader(original.getReader.call(body, options as never) as AnyReader, observe, end);
   const iterate = (options?: { preventCancel?: boolean }) => {
-    const reader = getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    // The stream's own reader and one `.then` per chunk that observes and hands the read result on as it is.
+    const reader = original.getReader.call(body) as ReadableStreamDefaultReader<Uint8Array>;
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       reader.releaseLock();
     };
+    const onRead = (result: ReadResult): ReadResult => {
+      if (result.done) {
+        release();
+        const failure = end('end');
+        if (failure !== undefined && isBudgetError(failure)) throw failure;
+        return result;
+      }
+      try {
+        observe(result.value);
+      } catch {
+        // Observing never breaks the caller's stream.
+      }
+      return result;
+    };
+    const onError = (error: unknown) => {
+      release();
+      end('cut');
+      throw error;
+    };
     return {
-      next: () =>
-        reader.read().then(
-          (result) => {
-            if (result.done) release();
-            return result.done ? { done: true as const, value: undefined } : { done: false as const, value: result.value };
-          },
-          (error: unknown) => {
-            release();
-            throw error;
-          },
-        ),
+      next: () => reader.read().then(onRead, onError),
       async return(value?: unknown) {
         if (!released) {
-          if (options?.preventCancel) end('cut');
-          else await reader.cancel(value);
+          end('cut');
+          if (!options?.preventCancel) await reader.cancel(value);
           release();
         }
         return { done: true as const, value };
