@@ -13,6 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import { setImmediate as tick } from 'node:timers/promises';
 import { loadPriceRegistry, priceUsage } from '@utt/pricing';
 import { createTracker } from '@utt/tracker';
+import { trackFetch } from '@utt/tracker/fetch';
 import { trackOpenAI } from '@utt/tracker/openai';
 import OpenAI from 'openai';
 
@@ -164,11 +165,55 @@ async function streamBench(intervalMs: number) {
   return { bare: median(bareTimes), wrapped: median(wrappedTimes), bareCpu: median(bareCpu), wrappedCpu: median(wrappedCpu), recorded: tracker.stats().recorded };
 }
 
+/**
+ * The tracker's own cost per streamed body, without sockets or an SDK: a 201-chunk SSE body held in memory, read to
+ * its end by async iteration, straight from a fetch and through trackFetch over that fetch, in alternating blocks.
+ */
+async function bodyBench() {
+  const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
+  const events: Buffer[] = [];
+  for (let index = 0; index < STREAM_CHUNKS; index += 1) {
+    events.push(Buffer.from(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, finish_reason: null }], usage: null })}\n\n`));
+  }
+  events.push(Buffer.from(`data: ${JSON.stringify({ id: 'chatcmpl-bench', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 1000, completion_tokens: STREAM_CHUNKS } })}\n\ndata: [DONE]\n\n`));
+  const memoryFetch = async () => {
+    let next = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (next < events.length) controller.enqueue(events[next++] as Buffer);
+        else controller.close();
+      },
+    });
+    return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+  };
+  const tracked = trackFetch(tracker, { fetch: memoryFetch });
+  const init = { method: 'POST', body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } }) };
+  const block = async (fetchFunction: typeof memoryFetch | typeof tracked) => {
+    const started = process.cpuUsage();
+    for (let call = 0; call < 200; call += 1) {
+      const response = await fetchFunction('http://provider.test/v1/chat/completions', init);
+      for await (const _ of response.body as unknown as AsyncIterable<Uint8Array>) {
+        // read to the end
+      }
+    }
+    const used = process.cpuUsage(started);
+    return (used.user + used.system) / 200;
+  };
+  const bare: number[] = [];
+  const wrapped: number[] = [];
+  for (let round = 0; round < 40; round += 1) {
+    bare.push(await block(memoryFetch));
+    wrapped.push(await block(tracked));
+  }
+  await tracker.shutdown();
+  return { bare: median(bare.slice(5)), wrapped: median(wrapped.slice(5)) };
+}
+
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 // The machine may be shared: the load average says how much the absolute figures are inflated.
 const load = () => `load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`;
 // BENCH_PARTS=stream runs the streaming part alone.
-const parts = new Set((process.env.BENCH_PARTS ?? 'record,stream').split(','));
+const parts = new Set((process.env.BENCH_PARTS ?? 'record,body,stream').split(','));
 console.log(`bench/tracker on ${machine}, ${load()}`);
 if (parts.has('record')) {
   const record = await recordBench();
@@ -176,6 +221,13 @@ if (parts.has('record')) {
   console.log(`  record():              ${(record.record / 1000).toFixed(3)} µs per call  (target ≤ 2 µs: ${record.record <= 2000 ? 'met' : 'NOT met'})`);
   console.log(`  priceUsage() alone:    ${(record.pricing / 1000).toFixed(3)} µs per call  → record() / priceUsage = ${(record.record / record.pricing).toFixed(2)}`);
   console.log(`  JSON.stringify(usage): ${(record.stringify / 1000).toFixed(3)} µs per call  → record() / stringify = ${(record.record / record.stringify).toFixed(2)}`);
+  console.log(`  (${load()})`);
+}
+if (parts.has('body')) {
+  const body = await bodyBench();
+  console.log(`\na ${STREAM_CHUNKS + 1}-chunk SSE body in memory read to its end, median CPU per body of 35 blocks of 200 (the tracker's own cost, no socket, no SDK)`);
+  console.log(`  fetch:      ${body.bare.toFixed(1)} µs`);
+  console.log(`  trackFetch: ${body.wrapped.toFixed(1)} µs  → ${(body.wrapped - body.bare).toFixed(1)} µs added per streamed call`);
   console.log(`  (${load()})`);
 }
 // The fake sends its chunks back to back (the worst case: nothing to hide the tracker's work behind), then one per
