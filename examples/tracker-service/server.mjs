@@ -10,12 +10,13 @@ import { trackOpenAI } from '@utt/tracker/openai';
 
 const store = await openStore({ url: process.env.DATABASE_URL, path: process.env.UTT_PGLITE_PATH ?? '.utt/pglite' });
 
-// 1. Create the tracker once.
+// 1. Create the tracker once. Its budgets come from utt.config.yaml (UTT_CONFIG, else
+// the working directory's), the file `utt budget` reads: declared once for both.
 const tracker = await createTracker({
   application: 'support-bot',
   sink: createTrackerSink(store),
   labelTags: ['tenant', 'feature'],
-  budgets: [{ name: 'tenant-daily', period: 'day', limitUsd: Number(process.env.TENANT_DAILY_USD ?? 5), behavior: 'block', scope: { tags: { tenant: '*' } } }],
+  config: true,
   onBudget: (breach) => console.log(`budget ${breach.budget} ${breach.level} for ${JSON.stringify(breach.scopeValues)}: $${breach.periodTotalUsd.toFixed(6)}`),
 });
 

@@ -35,7 +35,13 @@ function run(command, args, env) {
 
 it('tracks the service end to end: tagged, priced calls in `utt report --by tag:tenant`, a tenant stopped by its budget', async () => {
   const pglite = join(workdir, 'db');
-  const env = { UTT_PGLITE_PATH: pglite, OPENAI_BASE_URL: `${fake.url}/v1`, ANTHROPIC_BASE_URL: fake.url, PORT: '0', TENANT_DAILY_USD: '0.01' };
+  // One file for the service's budgets and for utt, as in this folder's utt.config.yaml, with a tighter limit.
+  const config = join(workdir, 'utt.config.yaml');
+  await writeFile(
+    config,
+    `database:\n  path: ${JSON.stringify(pglite)}\nbudgets:\n  - { name: tenant-daily, period: day, limitUsd: 0.01, behavior: block, scope: { tags: { tenant: '*' } } }\n`,
+  );
+  const env = { UTT_PGLITE_PATH: pglite, OPENAI_BASE_URL: `${fake.url}/v1`, ANTHROPIC_BASE_URL: fake.url, PORT: '0' };
   const service = spawn(process.execPath, [join(here, 'server.mjs')], { cwd: workdir, env: { ...process.env, DATABASE_URL: undefined, ...env } });
   let output = '';
   service.stderr.on('data', (chunk) => (output += chunk));
@@ -64,8 +70,6 @@ it('tracks the service end to end: tagged, priced calls in `utt report --by tag:
   expect(code).toBe(0);
   expect(output).toContain('"dropped":0');
 
-  const config = join(workdir, 'utt.config.yaml');
-  await writeFile(config, `database:\n  path: ${JSON.stringify(pglite)}\n`);
   const report = await run(process.execPath, [cli, 'report', '--config', config, '--by', 'tag:tenant', '--json']);
   expect(report.stderr).toBe('');
   const rows = JSON.parse(report.stdout).map((row) => [row.key, Number(row.costUsd), row.requests]);
@@ -73,5 +77,13 @@ it('tracks the service end to end: tagged, priced calls in `utt report --by tag:
   expect(rows).toEqual([
     ['acme', 0.00777, 2],
     ['globex', 0.00027, 1],
+  ]);
+
+  // utt budget reads the budget the service enforced, from the same file.
+  const budget = await run(process.execPath, [cli, 'budget', '--config', config, '--json']);
+  expect(budget.stderr).toBe('');
+  expect(JSON.parse(budget.stdout).budgets.map((line) => [line.budget, line.scopeValues, line.spentUsd, line.limitUsd])).toEqual([
+    ['tenant-daily', { tenant: 'acme' }, 0.00777, 0.01],
+    ['tenant-daily', { tenant: 'globex' }, 0.00027, 0.01],
   ]);
 });

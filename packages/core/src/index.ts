@@ -124,6 +124,7 @@ export { UnsupportedAdapterVersionError } from './errors/unsupported-adapter-ver
 // Secrets, schemas, logging.
 export { requireSecret } from './secret/read-secret';
 export { redactSecrets } from './secret/redact-secrets';
+export { ConfigTooLargeError, MAX_CONFIG_VALUES, passwordOfUrl, secretValuesOf, type Substitution, substituteEnv } from './config/substitute-env';
 export { formatIssuePath, formatIssues } from './schema/format-issues';
 export { type SchemaValidationResult, validateWithSchema } from './schema/validate-with-schema';
 export { type LogFields, type Logger, silentLogger } from './logger';

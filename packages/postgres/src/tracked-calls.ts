@@ -192,6 +192,26 @@ export async function recomputeTrackedCells(tx: SqlClient, tables: StoreTables, 
 }
 
 /**
+ * Whether a token_usage row falls in a calendar period [start, finish) of a
+ * reporting time zone (SQL over the given expressions; period and tz NULL:
+ * every row by its bucket_start). Hourly rows count by their bucket_start.
+ * Day and month rows are UTC buckets that a local period cuts across (a UTC
+ * day is 16:00–16:00 in Los Angeles): they count by their calendar date, the
+ * day a provider's dashboard and invoice name them by, so the 15th's row
+ * counts on the local 15th and in the local month; a month row counts toward
+ * months only. The first condition keeps the bucket_start index usable.
+ */
+function inCalendarPeriod(row: string, start: string, finish: string, period: string, tz: string): string {
+  const utcDate = `(${row}.bucket_start AT TIME ZONE 'UTC')::date`;
+  return `${row}.bucket_start >= ${start} - interval '1 day' AND ${row}.bucket_start < ${finish} + interval '1 day'
+         AND CASE
+           WHEN ${period} IS NULL OR ${row}.granularity = 'hour' THEN ${row}.bucket_start >= ${start} AND ${row}.bucket_start < ${finish}
+           WHEN ${row}.granularity = 'month' AND ${period} = 'day' THEN false
+           ELSE ${utcDate} >= (${start} AT TIME ZONE ${tz})::date AND ${utcDate} < (${finish} AT TIME ZONE ${tz})::date
+         END`;
+}
+
+/**
  * Spend in USD per query, over token_usage: every source in scope (the
  * tracker's cells and every collector's rows), rows whose bucket starts in
  * [start, end). One round trip for all queries.
@@ -201,13 +221,13 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
   const rows = await client.query<{ index: number; spend: string }>(
     `SELECT q.index, (
        SELECT COALESCE(SUM(u.cost_usd), 0)::text FROM ${tables.tokenUsage} u
-       WHERE u.bucket_start >= q.start AND u.bucket_start < q.finish
+       WHERE ${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz')}
          AND (q.provider IS NULL OR lower(u.provider) = lower(q.provider))
          AND (q.model IS NULL OR u.model = q.model)
          AND (q.source_system IS NULL OR u.source_system = q.source_system)
          AND (q.labels IS NULL OR u.labels @> q.labels)
      ) AS spend
-     FROM jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, provider text, model text, source_system text, labels jsonb)
+     FROM jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb)
      ORDER BY q.index`,
     [
       JSON.stringify(
@@ -215,6 +235,8 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
           index,
           start: query.start.toISOString(),
           finish: query.end.toISOString(),
+          period: query.calendar?.period ?? null,
+          tz: query.calendar?.timeZone ?? null,
           provider: query.scope.provider ?? null,
           model: query.scope.model ?? null,
           source_system: query.scope.sourceSystem ?? null,
@@ -234,14 +256,14 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
 export async function readLabelValues(
   client: SqlClient,
   tables: StoreTables,
-  query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1 },
+  query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1; calendar?: SpendQueryV1['calendar'] },
 ): Promise<Array<Record<string, string>>> {
   if (query.keys.length === 0) return [];
   const scope = query.scope ?? {};
   const rows = await client.query<{ values: Record<string, string> }>(
     `SELECT DISTINCT jsonb_object_agg(key, u.labels->>key) AS values
      FROM ${tables.tokenUsage} u, unnest($3::text[]) AS key
-     WHERE u.bucket_start >= $1 AND u.bucket_start < $2 AND u.labels ?& $3::text[]
+     WHERE ${inCalendarPeriod('u', '$1::timestamptz', '$2::timestamptz', '$8::text', '$9::text')} AND u.labels ?& $3::text[]
        AND ($4::text IS NULL OR lower(u.provider) = lower($4))
        AND ($5::text IS NULL OR u.model = $5)
        AND ($6::text IS NULL OR u.source_system = $6)
@@ -255,6 +277,8 @@ export async function readLabelValues(
       scope.model ?? null,
       scope.sourceSystem ?? null,
       scope.labels ? JSON.stringify(scope.labels) : null,
+      query.calendar?.period ?? null,
+      query.calendar?.timeZone ?? null,
     ],
   );
   return rows.map((row) => row.values).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));

@@ -70,7 +70,7 @@ export type UsageStore = {
   /** USD spend per query over token_usage (every source in scope), for budgets. */
   readSpend(queries: readonly SpendQueryV1[]): Promise<string[]>;
   /** The distinct value combinations of label `keys` among rows in [start, end) within `scope`: one per tenant a per-value budget has seen. */
-  readLabelValues(query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1 }): Promise<Array<Record<string, string>>>;
+  readLabelValues(query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1; calendar?: SpendQueryV1['calendar'] }): Promise<Array<Record<string, string>>>;
   /** Retention: deletes tracked calls of hours before `before`; their cells keep their totals. */
   pruneTrackedCalls(options: { before: Date; sourceSystem?: string }): Promise<{ deleted: number }>;
   /** A source's quota readings, its collector state and its `quota:<source>` status, in one transaction. */

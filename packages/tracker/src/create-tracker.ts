@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConfigValidationError, type Logger, silentLogger, type TrackerSinkV1 } from '@utt/core';
 import { loadPriceRegistry, type PriceRegistry } from '@utt/pricing';
-import { type BudgetConfig, parseBudgets, type ThreadBudgetConfig, threadBudgetConfigSchema, validateTimeZone } from './budget/budget-config';
+import { type Budget, type BudgetConfig, parseBudgets, type ThreadBudgetConfig, threadBudgetConfigSchema, validateTimeZone } from './budget/budget-config';
 import { type BudgetBreach, BudgetExceededError } from './budget/budget-exceeded-error';
 import { type BudgetGuard, createBudgetGuard, type Reservation } from './budget/budget-guard';
+import { loadBudgetsFromConfig } from './budget/load-budgets-from-config';
 import { createThreadBudgets } from './budget/thread-budgets';
 import { type CallQueue, createCallQueue, type QueuedCall, type QueueStats } from './call-queue';
 import { createCallPricer, memoizeRegistry } from './price-call';
@@ -25,6 +26,14 @@ export type TrackerOptions = {
   readonly defaultTags?: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>> | undefined);
   /** Tag keys that become token_usage label dimensions (report by tenant, feature…). Other tags stay on the per-call rows only. */
   readonly labelTags?: readonly string[];
+  /**
+   * A utt config file (`utt.config.yaml`) whose `budgets:` and
+   * `reportingTimeZone:` apply, so budgets are declared once for `utt budget`
+   * and the service (see loadBudgetsFromConfig): a path relative to the
+   * working directory, or `true` to find it as `utt` does (`UTT_CONFIG`, else
+   * `utt.config.yaml`). Leave out `budgets` and `reportingTimeZone` then.
+   */
+  readonly config?: string | true;
   readonly budgets?: readonly BudgetConfig[];
   /** IANA zone for calendar day/month budgets (default UTC). */
   readonly reportingTimeZone?: string;
@@ -129,8 +138,21 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   if (typeof options.application !== 'string' || options.application.trim() === '') {
     throw new ConfigValidationError({ issues: ['application: required (the name of this service, token_usage.source_system)'] });
   }
-  const budgets = parseBudgets(options.budgets);
-  const timeZone = validateTimeZone(options.reportingTimeZone ?? 'UTC', 'reportingTimeZone');
+  let budgets: Budget[];
+  let timeZone: string;
+  let budgetFile: string | undefined;
+  if (options.config !== undefined) {
+    if (options.budgets !== undefined || options.reportingTimeZone !== undefined) {
+      throw new ConfigValidationError({ issues: ['config: budgets and reportingTimeZone then come from the config file; leave them out of the options'] });
+    }
+    const loaded = await loadBudgetsFromConfig(options.config === true ? undefined : options.config);
+    budgets = loaded.budgets;
+    timeZone = loaded.reportingTimeZone;
+    budgetFile = loaded.file;
+  } else {
+    budgets = parseBudgets(options.budgets);
+    timeZone = validateTimeZone(options.reportingTimeZone ?? 'UTC', 'reportingTimeZone');
+  }
   const threadConfig = threadBudgetConfigSchema.safeParse(options.threadBudget ?? {});
   if (!threadConfig.success) throw new ConfigValidationError({ issues: threadConfig.error.issues.map((issue) => `threadBudget.${issue.path.join('.')}: ${issue.message}`) });
   const labelTags = [...(options.labelTags ?? [])];
@@ -140,6 +162,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
         if (!labelTags.includes(key)) {
           throw new ConfigValidationError({
             issues: [`budgets[${index}].scope.tags.${key}: add ${JSON.stringify(key)} to labelTags, so the ledger's hourly cells carry it and the budget can read its spend`],
+            file: budgetFile,
           });
         }
       }

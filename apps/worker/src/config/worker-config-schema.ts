@@ -1,6 +1,6 @@
 import { GRANULARITIES, parseDuration, z } from '@utt/core';
 import { priceOverrideSchema } from '@utt/pricing';
-import { budgetConfigSchema } from '@utt/tracker';
+import { budgetConfigSchema, reportingTimeZoneSchema } from '@utt/tracker';
 import { alertsConfigSchema, quotaConfigSchema } from './quota-config-schema';
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
@@ -106,17 +106,7 @@ export const workerConfigSchema = z.strictObject({
   /** USD budgets (day, month, per call) read by `utt budget` and by @utt/tracker in process. */
   budgets: z.array(budgetConfigSchema).default([]),
   /** The installation's one reporting time zone (IANA): budget periods, and days, months and timestamps on every dashboard page. */
-  reportingTimeZone: z
-    .string()
-    .default('UTC')
-    .refine((zone) => {
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be an IANA time zone name such as UTC or Europe/Berlin'),
+  reportingTimeZone: reportingTimeZoneSchema,
   quota: quotaConfigSchema,
   alerts: alertsConfigSchema,
   /** `utt serve`: the web dashboard. */

@@ -56,12 +56,20 @@ function defaultName(budget: z.output<typeof budgetConfigSchema>): string {
   return `${budget.period}${parts.length > 0 ? `[${parts.join(',')}]` : ''}`;
 }
 
-/** A time zone Intl knows, or a readable error naming the option. */
-export function validateTimeZone(timeZone: string, option: string): string {
+function isTimeZone(timeZone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
   } catch {
-    throw new ConfigValidationError({ issues: [`${option}: not an IANA time zone (e.g. UTC, Europe/Berlin)`] });
+    return false;
   }
+}
+
+/** `reportingTimeZone:` of a utt config: the IANA zone of budget periods (and the dashboard's days and months). */
+export const reportingTimeZoneSchema = z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin');
+
+/** A time zone Intl knows, or a readable error naming the option. */
+export function validateTimeZone(timeZone: string, option: string): string {
+  if (!isTimeZone(timeZone)) throw new ConfigValidationError({ issues: [`${option}: not an IANA time zone (e.g. UTC, Europe/Berlin)`] });
   return timeZone;
 }

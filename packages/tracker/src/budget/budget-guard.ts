@@ -127,6 +127,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     return {
       start: state.start,
       end: state.end,
+      calendar: state.budget.period === 'call' ? undefined : { period: state.budget.period, timeZone: options.timeZone },
       scope: {
         provider: scope.provider,
         model: scope.model,

@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { openTestStore, STORE_BACKENDS } from '../test-support/test-store';
 import { readBudgetStatus } from './budget-status';
 
-function trackedCall(overrides: { tenant: string; costUsd: string; provider?: string; occurredAt?: Date }): TrackedCallV1 {
+function trackedCall(overrides: { tenant: string; costUsd: string; provider?: string; occurredAt?: Date; sourceSystem?: string }): TrackedCallV1 {
   return {
     specificationVersion: 'v1',
     eventId: randomUUID(),
-    sourceSystem: 'billing-api',
+    sourceSystem: overrides.sourceSystem ?? 'billing-api',
     sourceInstance: 'web-1',
     occurredAt: overrides.occurredAt ?? new Date('2026-11-15T09:30:00Z'),
     provider: overrides.provider ?? 'openai',
@@ -36,7 +36,8 @@ function trackedCall(overrides: { tenant: string; costUsd: string; provider?: st
   };
 }
 
-describe.each(STORE_BACKENDS)('readBudgetStatus on $name', (backend) => {
+// A fresh migrated PGlite takes a while on a loaded machine.
+describe.each(STORE_BACKENDS)('readBudgetStatus on $name', { timeout: 90_000 }, (backend) => {
   it('totals each day and month budget over every source, one line per tag value seen within the scope', async () => {
     const { store, dispose } = await openTestStore(backend);
     try {
@@ -85,6 +86,81 @@ describe.each(STORE_BACKENDS)('readBudgetStatus on $name', (backend) => {
 
       const berlin = await readBudgetStatus(store, [{ period: 'month', limitUsd: 1000 }], { now: new Date('2026-11-15T12:00:00Z'), timeZone: 'Europe/Berlin' });
       expect(berlin.map((line) => [line.budget, line.periodStart, line.state])).toEqual([['month', '2026-10-31T23:00:00.000Z', 'ok']]);
+    } finally {
+      await dispose();
+    }
+  });
+});
+
+/** A provider's own row (a UTC day or month bucket), as an admin-API collector writes it. */
+function providerRow(sourceSystem: string, granularity: 'day' | 'month', bucketStart: string, costUsd: string) {
+  return {
+    source_system: sourceSystem, source_instance: '', granularity, bucket_start: new Date(bucketStart), provider: 'openai', model: 'gpt-4o',
+    account: '', api_key: '', user_id: '', labels: {}, input_tokens: 10, output_tokens: 10, cached_read_tokens: null, cached_write_tokens: null,
+    cached_write_1h_tokens: null, reasoning_tokens: null, requests: 1, cost_usd: costUsd, cost_source: 'provider' as const, measurement_basis: 'provider_aggregate' as const,
+  };
+}
+
+describe.each(STORE_BACKENDS)('budget periods in a reporting time zone on $name', { timeout: 90_000 }, (backend) => {
+  it('counts hourly cells by their local hour, and UTC day and month rows by their calendar date (America/Los_Angeles, Asia/Kolkata)', async () => {
+    const { store, dispose } = await openTestStore(backend);
+    try {
+      // Los Angeles (UTC−8 in November): local Nov 15 is 08:00Z on the 15th to 08:00Z on the 16th.
+      await store.writeTrackedCalls([
+        trackedCall({ sourceSystem: 'la', tenant: 'a', costUsd: '1', occurredAt: new Date('2026-11-15T07:30:00Z') }), // local Nov 14, 23:30
+        trackedCall({ sourceSystem: 'la', tenant: 'a', costUsd: '2', occurredAt: new Date('2026-11-15T09:30:00Z') }), // local Nov 15, 01:30
+        trackedCall({ sourceSystem: 'la', tenant: 'a', costUsd: '4', occurredAt: new Date('2026-11-16T07:30:00Z') }), // local Nov 15, 23:30
+      ]);
+      await store.writeSourceWindow({
+        source: 'la-admin',
+        sourceSystem: 'la',
+        rows: [
+          // Named Nov 15 by the provider: local Nov 15, though it starts at local Nov 14, 16:00.
+          providerRow('la', 'day', '2026-11-15T00:00:00Z', '20'),
+          // Named Nov 16: not local Nov 15, though it starts at local Nov 15, 16:00.
+          providerRow('la', 'day', '2026-11-16T00:00:00Z', '40'),
+          providerRow('la', 'day', '2026-11-30T00:00:00Z', '8'),
+          // Named Dec 1 (starts at local Nov 30, 16:00) and Oct 31: not November.
+          providerRow('la', 'day', '2026-12-01T00:00:00Z', '16'),
+          providerRow('la', 'day', '2026-10-31T00:00:00Z', '500'),
+        ],
+      });
+      await store.writeSourceWindow({
+        source: 'la-billing',
+        sourceSystem: 'la',
+        rows: [providerRow('la', 'month', '2026-11-01T00:00:00Z', '100'), providerRow('la', 'month', '2026-10-01T00:00:00Z', '1000')],
+      });
+      const la = await readBudgetStatus(
+        store,
+        [
+          { name: 'day', period: 'day', limitUsd: 1000, scope: { source: 'la' } },
+          { name: 'month', period: 'month', limitUsd: 1000, scope: { source: 'la' } },
+        ],
+        { now: new Date('2026-11-15T20:00:00Z'), timeZone: 'America/Los_Angeles' },
+      );
+      expect(la.map((line) => [line.budget, line.periodStart, line.spentUsd])).toEqual([
+        // $2 + $4 of the local day's hours + the Nov 15 row; the November month row never counts toward a day.
+        ['day', '2026-11-15T08:00:00.000Z', 26],
+        // Hours $1 + $2 + $4, days Nov 15, 16 and 30 ($68), the November month row ($100).
+        ['month', '2026-11-01T07:00:00.000Z', 175],
+      ]);
+
+      // Kolkata (UTC+05:30): local Nov 15 is 18:30Z on the 14th to 18:30Z on the 15th; an hourly cell that
+      // straddles local midnight counts on the day it starts.
+      await store.writeTrackedCalls([
+        trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '1', occurredAt: new Date('2026-11-14T18:45:00Z') }), // cell 18:00Z = local Nov 14, 23:30
+        trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '2', occurredAt: new Date('2026-11-14T19:10:00Z') }), // cell 19:00Z = local Nov 15, 00:30
+      ]);
+      await store.writeSourceWindow({
+        source: 'in-admin',
+        sourceSystem: 'in',
+        rows: [providerRow('in', 'day', '2026-11-14T00:00:00Z', '40'), providerRow('in', 'day', '2026-11-15T00:00:00Z', '20')],
+      });
+      const kolkata = await readBudgetStatus(store, [{ name: 'day', period: 'day', limitUsd: 1000, scope: { source: 'in' } }], {
+        now: new Date('2026-11-15T12:00:00Z'),
+        timeZone: 'Asia/Kolkata',
+      });
+      expect(kolkata.map((line) => [line.budget, line.periodStart, line.spentUsd])).toEqual([['day', '2026-11-14T18:30:00.000Z', 22]]);
     } finally {
       await dispose();
     }

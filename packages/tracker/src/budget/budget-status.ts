@@ -10,7 +10,7 @@ export type BudgetLedger = {
   /** USD spend per query over every source in scope, as decimal text. */
   readSpend(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
   /** The distinct value combinations of label `keys` among rows in [start, end) within `scope`. */
-  readLabelValues(query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1 }): Promise<ReadonlyArray<Record<string, string>>>;
+  readLabelValues(query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1; calendar?: SpendQueryV1['calendar'] }): Promise<ReadonlyArray<Record<string, string>>>;
 };
 
 /** One day or month budget (one per `*` tag value seen this period) against the ledger's spend in its current period. */
@@ -54,8 +54,9 @@ export async function readBudgetStatus(ledger: BudgetLedger, budgets: readonly B
   for (const budget of parsed) {
     if (budget.period === 'call') continue;
     const period = calendarPeriod(now, budget.period, timeZone);
-    for (const scopeValues of await scopeValuesOf(ledger, budget, period)) {
-      const [spent] = await ledger.readSpend([{ start: period.start, end: period.end, scope: spendScope(budget, scopeValues) }]);
+    const calendar = { period: budget.period, timeZone };
+    for (const scopeValues of await scopeValuesOf(ledger, budget, { ...period, calendar })) {
+      const [spent] = await ledger.readSpend([{ start: period.start, end: period.end, scope: spendScope(budget, scopeValues), calendar }]);
       const spentUsd = Number(spent ?? 0);
       const elapsed = Math.max(1, Math.min(now.getTime(), period.end.getTime()) - period.start.getTime());
       const forecastUsd = (spentUsd * (period.end.getTime() - period.start.getTime())) / elapsed;
@@ -89,7 +90,11 @@ function spendScope(budget: Budget, scopeValues: Record<string, string>): SpendS
 }
 
 /** One entry for a budget without `*` tags; one per tag value seen this period within the budget's other scope otherwise. */
-async function scopeValuesOf(ledger: BudgetLedger, budget: Budget, period: { start: Date; end: Date }): Promise<Array<Record<string, string>>> {
+async function scopeValuesOf(
+  ledger: BudgetLedger,
+  budget: Budget,
+  period: { start: Date; end: Date; calendar: NonNullable<SpendQueryV1['calendar']> },
+): Promise<Array<Record<string, string>>> {
   const tags = Object.entries(budget.scope?.tags ?? {});
   const starred = tags.filter(([, value]) => value === '*').map(([key]) => key);
   if (starred.length === 0) return [{}];
@@ -100,6 +105,6 @@ async function scopeValuesOf(ledger: BudgetLedger, budget: Budget, period: { sta
     sourceSystem: budget.scope?.source,
     labels: Object.keys(fixed).length > 0 ? fixed : undefined,
   };
-  const values = await ledger.readLabelValues({ start: period.start, end: period.end, keys: starred, scope });
+  const values = await ledger.readLabelValues({ start: period.start, end: period.end, keys: starred, scope, calendar: period.calendar });
   return values.map((entry) => ({ ...entry })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }

@@ -148,6 +148,31 @@ describe('budgets over the ledger', () => {
     await second.shutdown();
   });
 
+  it("blocks on a provider's UTC day row by its calendar date in the reporting time zone (America/Los_Angeles)", async () => {
+    // The admin API's row named Nov 15 ($1) and the one named Nov 16 ($5): at 12:00 local time on Nov 15 only the first is today's.
+    const row = (day: string, costUsd: string) => ({
+      source_system: 'openai', source_instance: '', granularity: 'day' as const, bucket_start: new Date(`${day}T00:00:00Z`), provider: 'openai', model: 'gpt-test',
+      account: '', api_key: '', user_id: '', labels: {}, input_tokens: 1, output_tokens: 1, cached_read_tokens: null, cached_write_tokens: null,
+      cached_write_1h_tokens: null, reasoning_tokens: null, requests: 1, cost_usd: costUsd, cost_source: 'provider' as const, measurement_basis: 'provider_aggregate' as const,
+    });
+    await handle.store.writeSourceWindow({ source: 'openai-admin-tz', sourceSystem: 'openai', rows: [row('2026-11-15', '1'), row('2026-11-16', '5')] });
+    const now = new Date('2026-11-15T20:00:00Z');
+    const tracker = await createTracker({
+      ...base,
+      sink: createTrackerSink(handle.store),
+      reportingTimeZone: 'America/Los_Angeles',
+      budgets: [{ period: 'day', limitUsd: 1 + 2 * CALL_USD, behavior: 'block', scope: { provider: 'openai', model: 'gpt-test' } }],
+      now: () => now,
+      flushIntervalMs: 60_000,
+    });
+    // $1 of the ledger, so two $0.008 calls fit and the third does not; counting the 16th's row (it starts at 16:00 local on the 15th) would refuse the first.
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
+    expect(tracker.budgetStatus()[0]?.spentUsd).toBeCloseTo(1 + 2 * CALL_USD, 9);
+    await tracker.shutdown();
+  });
+
   it('rejects a tag budget whose tag is not a label dimension, naming the field', async () => {
     const error = await createTracker({ ...base, sink: createTrackerSink(handle.store), budgets: [{ period: 'day', limitUsd: 1, scope: { tags: { tenant: '*' } } }] }).catch((caught: unknown) => caught);
     expect(ConfigValidationError.isInstance(error)).toBe(true);

@@ -8,7 +8,8 @@ export type ServerSentEvent = { readonly event: string; readonly data: string };
  */
 export function createSseParser(onEvent: (event: ServerSentEvent) => void) {
   // Lines end in \n or \r\n (what every LLM API sends); a lone \r is not treated as a line end.
-  const decoder = new TextDecoder();
+  // Created on the first piece that may end inside a character: a TextDecoder costs more than parsing a short event.
+  let decoder: InstanceType<typeof TextDecoder> | undefined;
   let buffer = '';
   let eventName = '';
   let data: string[] = [];
@@ -42,12 +43,14 @@ export function createSseParser(onEvent: (event: ServerSentEvent) => void) {
   };
 
   return {
-    push(chunk: Uint8Array) {
-      buffer += decoder.decode(chunk, { stream: true });
+    /** `whole`: the piece ends at an event boundary (so no character is cut) and no earlier piece was cut. */
+    push(chunk: Uint8Array, whole = false) {
+      if (whole && decoder === undefined) buffer += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+      else buffer += (decoder ??= new TextDecoder()).decode(chunk, { stream: true });
       drain();
     },
     end() {
-      buffer += decoder.decode();
+      if (decoder) buffer += decoder.decode();
       drain();
       if (buffer !== '') line(buffer);
       line('');

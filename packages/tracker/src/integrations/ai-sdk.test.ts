@@ -1,6 +1,9 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateText, streamText, wrapLanguageModel } from 'ai';
+import * as ai6 from 'ai';
+import * as ai5 from 'ai-v5';
+import { createAnthropic as createAnthropicV2 } from 'ai-sdk-anthropic-v2';
+import { createOpenAI as createOpenAIV2 } from 'ai-sdk-openai-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aiSdkUsageBuckets } from '../capture/ai-sdk-usage';
 import { BudgetExceededError } from '../budget/budget-exceeded-error';
@@ -26,54 +29,96 @@ beforeEach(async () => {
   tracker.subscribe((call) => calls.push(call));
 });
 
-const openai = () => createOpenAI({ apiKey: 'sk-test', baseURL: `${fake.url}/v1` });
-const anthropic = () => createAnthropic({ apiKey: 'sk-ant-test', baseURL: `${fake.url}/v1` });
+// The AI SDK's functions as the tests call them; each major's own types differ, its behaviour is what is tested.
+type Loose = (...args: never[]) => unknown;
+type Major = {
+  readonly name: string;
+  readonly ai: { generateText: Loose; streamText: Loose; wrapLanguageModel: Loose };
+  readonly openai: (baseURL: string) => { chat(model: string): unknown };
+  readonly anthropic: (baseURL: string) => (model: string) => unknown;
+  readonly specificationVersion: 'v2' | 'v3';
+  /** Hand-written per major: what the provider package reports decides what can be known. */
+  readonly expected: { openaiGenerate: Partial<TrackedCall>; anthropicStream: Partial<TrackedCall> };
+};
 
-describe('uttMiddleware (ai 6)', () => {
-  it('records generateText through @ai-sdk/openai with tags from providerOptions.utt', async () => {
-    const model = wrapLanguageModel({ model: openai().chat('gpt-test'), middleware: uttMiddleware(tracker) });
+const MAJORS: Major[] = [
+  {
+    name: 'ai 6 (@ai-sdk/openai 3, @ai-sdk/anthropic 3)',
+    ai: ai6 as unknown as Major['ai'],
+    openai: (baseURL) => createOpenAI({ apiKey: 'sk-test', baseURL }),
+    anthropic: (baseURL) => createAnthropic({ apiKey: 'sk-ant-test', baseURL }),
+    specificationVersion: 'v3',
+    expected: {
+      // usage.raw is OpenAI's own usage: 1200 prompt − 200 cached − 100 cache writes = 900 uncached.
+      // 900 × $2 + 200 × $0.5 + 100 × $2.5 + 300 × $8 per M = $0.00455.
+      openaiGenerate: { inputTokens: 900, cachedReadTokens: 200, cachedWriteTokens: 100, outputTokens: 300, reasoningTokens: 120, costUsd: '0.00455' },
+      anthropicStream: { inputTokens: 25, cachedWriteTokens: 500, cachedWrite1hTokens: 500, outputTokens: 42, usageOrigin: 'stream' },
+    },
+  },
+  {
+    name: 'ai 5 (@ai-sdk/openai 2, @ai-sdk/anthropic 2)',
+    ai: ai5 as unknown as Major['ai'],
+    openai: (baseURL) => createOpenAIV2({ apiKey: 'sk-test', baseURL }),
+    anthropic: (baseURL) => createAnthropicV2({ apiKey: 'sk-ant-test', baseURL }),
+    specificationVersion: 'v2',
+    expected: {
+      // Flat v2 usage: inputTokens 1200 includes the 200 cached; cache writes are not reported, so they stay in input.
+      // 1000 × $2 + 200 × $0.5 + 300 × $8 per M = $0.0045.
+      openaiGenerate: { inputTokens: 1000, cachedReadTokens: 200, cachedWriteTokens: null, outputTokens: 300, reasoningTokens: 120, costUsd: '0.0045' },
+      anthropicStream: { inputTokens: 25, cachedWriteTokens: 500, cachedWrite1hTokens: 500, outputTokens: 42, usageOrigin: 'stream' },
+    },
+  },
+];
+
+describe.each(MAJORS)('uttMiddleware under $name', (major) => {
+  const { generateText, streamText, wrapLanguageModel } = major.ai as unknown as typeof ai6;
+  const middleware = (target: Tracker) => uttMiddleware(target, { specificationVersion: major.specificationVersion }) as never;
+  const openai = (model: string) => major.openai(`${fake.url}/v1`).chat(model) as never;
+  const anthropic = (model: string) => major.anthropic(`${fake.url}/v1`)(model) as never;
+
+  it('records generateText through the OpenAI provider with tags from providerOptions.utt', async () => {
+    const model = wrapLanguageModel({ model: openai('gpt-test'), middleware: middleware(tracker) });
     const result = await generateText({ model, prompt: '2+2?', providerOptions: { utt: { feature: 'math' } } });
     expect(result.text).toBe('Four.');
+    expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
       provider: 'openai',
       model: 'gpt-test',
-      inputTokens: 900,
-      cachedReadTokens: 200,
-      cachedWriteTokens: 100,
-      outputTokens: 300,
-      reasoningTokens: 120,
       responseId: 'chatcmpl-AbC123',
       usageOrigin: 'response',
+      streaming: false,
       tags: { feature: 'math' },
-      costUsd: '0.00455',
+      ...major.expected.openaiGenerate,
     });
     expect(calls[0]?.rateLimitHeaders).toMatchObject({ 'x-ratelimit-remaining-requests': '499' });
   });
 
   it('records streamText when the stream finishes', async () => {
-    const model = wrapLanguageModel({ model: openai().chat('gpt-test'), middleware: uttMiddleware(tracker) });
+    const model = wrapLanguageModel({ model: openai('gpt-test'), middleware: middleware(tracker) });
     const result = streamText({ model, prompt: 'hi' });
     let text = '';
     for await (const delta of result.textStream) text += delta;
     expect(text).toBe('Hello, wörld ✓');
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ streaming: true, usageOrigin: 'stream', inputTokens: 50, outputTokens: 20, responseId: 'chatcmpl-Str456' });
+    // 50 × $2 + 20 × $8 per M = $0.00026.
+    expect(calls[0]).toMatchObject({ streaming: true, usageOrigin: 'stream', inputTokens: 50, cachedReadTokens: 0, outputTokens: 20, responseId: 'chatcmpl-Str456', costUsd: '0.00026' });
   });
 
   it('rebuilds Anthropic buckets from the raw usage, 1-hour cache writes included', async () => {
-    const model = wrapLanguageModel({ model: anthropic()('claude-test'), middleware: uttMiddleware(tracker) });
+    const model = wrapLanguageModel({ model: anthropic('claude-test'), middleware: middleware(tracker) });
     await generateText({ model, prompt: 'hi' });
-    expect(calls[0]).toMatchObject({ provider: 'anthropic', inputTokens: 100, cachedReadTokens: 5000, cachedWriteTokens: 3000, cachedWrite1hTokens: 2000, outputTokens: 400 });
+    // 100 × $3 + 5000 × $0.3 + 1000 × $3.75 + 2000 × $6 + 400 × $15 per M + 2 searches × $0.01 = $0.04355.
+    expect(calls[0]).toMatchObject({ provider: 'anthropic', inputTokens: 100, cachedReadTokens: 5000, cachedWriteTokens: 3000, cachedWrite1hTokens: 2000, outputTokens: 400, webSearches: 2, usageOrigin: 'response', costUsd: '0.04355' });
     const streamed = streamText({ model, prompt: 'hi' });
     for await (const _ of streamed.textStream) {
       // drain
     }
-    expect(calls[1]).toMatchObject({ inputTokens: 25, cachedWriteTokens: 500, cachedWrite1hTokens: 500, outputTokens: 42, usageOrigin: 'stream' });
+    expect(calls[1]).toMatchObject(major.expected.anthropicStream);
   });
 
   it('refuses before the call is sent when a block budget is spent', async () => {
     const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.001, behavior: 'block' }] });
-    const model = wrapLanguageModel({ model: openai().chat('gpt-test'), middleware: uttMiddleware(budgeted) });
+    const model = wrapLanguageModel({ model: openai('gpt-test'), middleware: middleware(budgeted) });
     const before = fake.requests.length;
     const error = await generateText({ model, prompt: 'hi', maxOutputTokens: 1000, maxRetries: 0 }).catch((caught: unknown) => caught);
     expect(BudgetExceededError.isInstance(error)).toBe(true);

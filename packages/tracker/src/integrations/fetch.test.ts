@@ -82,6 +82,98 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', outputTokens: null });
   });
 
+  it('observes an SSE body however the caller reads it: text(), async iteration, pipeThrough, tee, a byob reader', async () => {
+    const expected = FIXTURES.chatStreamUsage.toString('utf8');
+    const readers: Record<string, (body: ReadableStream<Uint8Array>, response: Response) => Promise<string>> = {
+      text: (_body, response) => response.text(),
+      iteration: async (body) => {
+        const parts: Uint8Array[] = [];
+        for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) parts.push(chunk);
+        return Buffer.concat(parts).toString('utf8');
+      },
+      pipeThrough: async (body) => {
+        let decoded = '';
+        for await (const text of body.pipeThrough(new TextDecoderStream()) as unknown as AsyncIterable<string>) decoded += text;
+        return decoded;
+      },
+      tee: async (body) => {
+        const [left, right] = body.tee();
+        const [a, b] = await Promise.all([new Response(left).text(), new Response(right).text()]);
+        expect(a).toBe(b);
+        return a;
+      },
+      byob: async (body) => {
+        const reader = body.getReader({ mode: 'byob' });
+        const received: Buffer[] = [];
+        for (;;) {
+          const { done, value } = await reader.read(new Uint8Array(64));
+          if (done) break;
+          received.push(Buffer.from(value));
+        }
+        return Buffer.concat(received).toString('utf8');
+      },
+    };
+    for (const [how, read] of Object.entries(readers)) {
+      // A tracker each: the fixture's response id is the same every time, and a repeated id is not counted twice.
+      const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false });
+      const seen: TrackedCall[] = [];
+      own.subscribe((call) => seen.push(call));
+      const response = await trackFetch(own)(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, messages: [] }));
+      expect(await read(response.body as ReadableStream<Uint8Array>, response), how).toBe(expected);
+      expect(seen, how).toHaveLength(1);
+      expect(seen[0], how).toMatchObject({ usageOrigin: 'stream', inputTokens: 50, outputTokens: 20, costUsd: '0.00026' });
+    }
+  });
+
+  it('records a stream the caller leaves by breaking out of the iteration as usage "unknown", once', async () => {
+    const fetch = trackFetch(tracker);
+    const response = await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, messages: [] }));
+    for await (const _ of response.body as unknown as AsyncIterable<Uint8Array>) break;
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', outputTokens: null });
+    const cut = await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test-hang', stream: true, stream_options: { include_usage: true }, messages: [] }));
+    await (cut.body as ReadableStream<Uint8Array>).cancel();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toMatchObject({ usageOrigin: 'unknown' });
+  });
+
+  it('finds the usage at the end of long streams, whatever the size of the final event, and parses a stream past the hold limit as it goes', async () => {
+    const chunk = (index: number) => `data: ${JSON.stringify({ id: 'chatcmpl-long', object: 'chat.completion.chunk', model: 'gpt-test', choices: [{ index: 0, delta: { content: `token${index} ` } }], usage: null })}\n\n`;
+    const usageEvent = `data: ${JSON.stringify({ id: 'chatcmpl-long', model: 'gpt-test', choices: [], usage: { prompt_tokens: 50, completion_tokens: 20 } })}\n\ndata: [DONE]\n\n`;
+    const bigText = 'x'.repeat(40_000);
+    const completed = `event: response.completed\r\ndata: ${JSON.stringify({ type: 'response.completed', response: { id: 'resp_long', model: 'gpt-test', output_text: bigText, usage: { input_tokens: 50, output_tokens: 20 } } })}\r\n\r\n`;
+    const served = (events: string[], pieceBytes: number) => async () => {
+      const bytes = Buffer.from(events.join(''));
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let offset = 0; offset < bytes.length; offset += pieceBytes) controller.enqueue(bytes.subarray(offset, offset + pieceBytes));
+            controller.close();
+          },
+        }),
+        { headers: { 'content-type': 'text/event-stream' } },
+      );
+    };
+    const cases: Array<{ name: string; events: string[]; path: string; origin: string; pieceBytes: number }> = [
+      { name: 'chat, 2,000 deltas', events: [...Array.from({ length: 2000 }, (_, index) => chunk(index)), usageEvent], path: 'chat/completions', origin: 'stream', pieceBytes: 64 },
+      // The final event is 20 × the first tail window, and split into 7-byte pieces.
+      { name: 'responses, a 40 KB final event', events: [`event: response.created\r\ndata: {"type":"response.created","response":{"id":"resp_long","model":"gpt-test"}}\r\n\r\n`, ...Array.from({ length: 50 }, () => `event: response.output_text.delta\r\ndata: {"type":"response.output_text.delta","delta":"x"}\r\n\r\n`), completed], path: 'responses', origin: 'stream', pieceBytes: 7 },
+      { name: 'chat past the hold limit (1.6 MB)', events: [...Array.from({ length: 12_000 }, (_, index) => chunk(index)), usageEvent], path: 'chat/completions', origin: 'stream', pieceBytes: 1000 },
+      { name: 'chat without usage', events: Array.from({ length: 500 }, (_, index) => chunk(index)), path: 'chat/completions', origin: 'unknown', pieceBytes: 64 },
+    ];
+    for (const { name, events, path, origin, pieceBytes } of cases) {
+      const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false });
+      const seen: TrackedCall[] = [];
+      own.subscribe((call) => seen.push(call));
+      const response = await trackFetch(own, { fetch: served(events, pieceBytes) })(`http://provider.test/v1/${path}`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, input: 'x', messages: [] }));
+      expect(await response.text(), name).toBe(events.join(''));
+      expect(seen, name).toHaveLength(1);
+      expect(seen[0], name).toMatchObject(
+        origin === 'stream' ? { usageOrigin: 'stream', model: 'gpt-test', inputTokens: 50, outputTokens: 20 } : { usageOrigin: 'unknown', model: 'gpt-test', responseId: 'chatcmpl-long', outputTokens: null },
+      );
+    }
+  });
+
   it('rejects with BudgetExceededError before sending when a per-call block budget cannot fit the worst case', async () => {
     const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.01, behavior: 'block' }] });
     const fetch = trackFetch(budgeted);

@@ -15,6 +15,14 @@ export type SpendQueryV1 = {
   readonly start: Date;
   readonly end: Date;
   readonly scope: SpendScopeV1;
+  /**
+   * The calendar period [start, end) is, in its reporting time zone. With it,
+   * hourly rows count by their bucket_start, and day and month rows (UTC
+   * buckets) by their calendar date: the row of 2026-11-15 counts on the local
+   * 15th and in the local November, whatever the offset; a month row never
+   * counts toward a day. Without it, every row counts by its bucket_start.
+   */
+  readonly calendar?: { readonly period: 'day' | 'month'; readonly timeZone: string };
 };
 
 /**
