@@ -119,7 +119,7 @@ async function inProcessImport(store: UsageStore, shape: ImportShape): Promise<n
   return (
     await elapsed(async () => {
       const stream = readImportEvents(files[shape], { pricer: createPricer(registry) });
-      await store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.events });
+      await store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.batches });
     })
   ).ms;
 }

@@ -252,6 +252,13 @@ describe.each(TEST_BACKENDS)('importUsageEvents on $name', (backend) => {
         expect(sortByKey(comparable(stored)), `limit ${limit}`).toEqual(expected);
         expect(stored.map((cell) => cell.measurement_basis)).toContain('provider_aggregate');
       }
+      // In batches, as readImportEvents hands them over.
+      async function* batches(): AsyncGenerator<UsageEvent[]> {
+        for (let start = 0; start < events.length; start += 7) yield events.slice(start, start + 7);
+      }
+      await clearTables(store());
+      results.push(await store().importUsageEvents({ sourceSystem: 'manual', sourceInstance: 'export.csv', events: batches(), partialCellLimit: 4 }));
+      expect(sortByKey(comparable(await cells(store())))).toEqual(expected);
       const [unspilled, ...spilled] = results;
       for (const result of spilled) expect(result).toEqual(unspilled);
       expect(unspilled).toMatchObject({ events: 240, cells: expected.length, rowsWritten: expected.length });

@@ -71,7 +71,8 @@ export type UsageEventRollup = {
 export type UsageEventImport = {
   readonly sourceSystem: string;
   readonly sourceInstance: string;
-  readonly events: AsyncIterable<UsageEvent>;
+  /** One at a time or in batches (arrays), as the reader finds cheapest. */
+  readonly events: AsyncIterable<UsageEvent | readonly UsageEvent[]>;
   /**
    * Called inside the transaction after the roll-up and before the upsert;
    * throwing rolls everything back. Without it, a refused cell refuses the
@@ -133,8 +134,8 @@ export async function importUsageEvents(
     let events = 0;
     await tx.copyFrom(
       'COPY utt_import_partial FROM STDIN',
-      partialCellChunks(write.events, write.partialCellLimit ?? DEFAULT_PARTIAL_CELL_LIMIT, () => {
-        events++;
+      partialCellChunks(write.events, write.partialCellLimit ?? DEFAULT_PARTIAL_CELL_LIMIT, (count) => {
+        events += count;
       }),
     );
 
