@@ -23,19 +23,21 @@ const DAY_MS = 86_400_000;
  * requests falls in a few thousand buckets, so their rows share one Date each
  * instead of allocating two per row. Cleared when full, to stay bounded.
  */
-const bucketDates = new Map<number, Date>();
+const hourDates = new Map<number, Date>();
+const dayDates = new Map<number, Date>();
 const MAX_BUCKET_DATES = 16_384;
 
 function bucketStart(instant: number, granularity: Granularity): Date {
-  let floor: number;
-  if (granularity === 'hour') floor = Math.floor(instant / HOUR_MS) * HOUR_MS;
-  else if (granularity === 'day') floor = Math.floor(instant / DAY_MS) * DAY_MS;
-  else return floorToBucket(new Date(instant), granularity);
-  let date = bucketDates.get(floor);
+  if (granularity === 'month') return floorToBucket(new Date(instant), granularity);
+  const size = granularity === 'hour' ? HOUR_MS : DAY_MS;
+  const dates = granularity === 'hour' ? hourDates : dayDates;
+  // Keyed by the bucket's index (hours or days since 1970), a small integer that a Map hashes cheaply.
+  const index = Math.floor(instant / size);
+  let date = dates.get(index);
   if (date === undefined) {
-    if (bucketDates.size >= MAX_BUCKET_DATES) bucketDates.clear();
-    date = new Date(floor);
-    bucketDates.set(floor, date);
+    if (dates.size >= MAX_BUCKET_DATES) dates.clear();
+    date = new Date(index * size);
+    dates.set(index, date);
   }
   return date;
 }

@@ -97,10 +97,11 @@ class PartialCell {
     this.trust = TRUST[event.measurement_basis];
   }
 
-  /** Whether `event` falls in this cell (its bucket_start already known to be the same instant). */
+  /** Whether `event` falls in this cell (its bucket_start already known to be in the same minute). */
   holds(event: UsageEvent, labels: string): boolean {
     const first = this.event;
     return (
+      event.bucket_start.getTime() === first.bucket_start.getTime() &&
       event.model === first.model &&
       event.provider === first.provider &&
       event.granularity === first.granularity &&
@@ -225,7 +226,9 @@ export async function* partialCellChunks(
     for (const event of batch) {
       const labels = isEmpty(event.labels) ? '{}' : labelsText(event.labels);
       const bucket = event.bucket_start.getTime();
-      let cell = lastInBucket.get(bucket);
+      // Minutes since 1970: buckets start on whole hours, so this is an integer small enough for a fast Map key.
+      const minute = Math.floor(bucket / 60_000);
+      let cell = lastInBucket.get(minute);
       if (cell === undefined || !cell.holds(event, labels)) {
         // NUL cannot be stored in PostgreSQL text (writers refuse it), so it separates the members unambiguously.
         const key = `${event.granularity}\0${bucket}\0${event.provider}\0${event.model}\0${event.account}\0${event.api_key}\0${event.user_id}\0${labels}`;
@@ -239,7 +242,7 @@ export async function* partialCellChunks(
           cell = new PartialCell(event, labels);
           cells.set(key, cell);
         }
-        lastInBucket.set(bucket, cell);
+        lastInBucket.set(minute, cell);
       }
       cell.add(event);
     }
