@@ -192,11 +192,11 @@ const CHUNK_CHARACTERS = 256 * 1024;
 
 /**
  * Cells held in memory before a spill. Each costs a few hundred bytes (its
- * key, its sums, the first event of the cell), so 50,000 stay within tens of
+ * key, its sums, the first event of the cell), so 10,000 stay within a few
  * megabytes, and a file that rolls up into fewer cells is summed in
  * JavaScript and sends only its cells to the database.
  */
-export const DEFAULT_PARTIAL_CELL_LIMIT = 50_000;
+export const DEFAULT_PARTIAL_CELL_LIMIT = 10_000;
 
 /**
  * Streams usage events as COPY text of partial cells: events of the same cell
