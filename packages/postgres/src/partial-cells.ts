@@ -89,25 +89,43 @@ class PartialCell {
   firstUnpricedReason: string | null = null;
   trust: number;
 
+  // The cell's dimensions, copied rather than the event kept: a cell held until
+  // the next spill would otherwise keep its whole first event alive (and
+  // promoted to the old generation), which in a file of distinct cells is
+  // every event.
+  readonly granularity: UsageEvent['granularity'];
+  readonly bucketStart: Date;
+  readonly provider: string;
+  readonly model: string;
+  readonly account: string;
+  readonly apiKey: string;
+  readonly userId: string;
+
   constructor(
-    readonly event: UsageEvent,
+    event: UsageEvent,
     readonly labels: string,
   ) {
     this.firstLine = event.line;
     this.trust = TRUST[event.measurement_basis];
+    this.granularity = event.granularity;
+    this.bucketStart = event.bucket_start;
+    this.provider = event.provider;
+    this.model = event.model;
+    this.account = event.account;
+    this.apiKey = event.api_key;
+    this.userId = event.user_id;
   }
 
   /** Whether `event` falls in this cell (its bucket_start already known to be in the same minute). */
   holds(event: UsageEvent, labels: string): boolean {
-    const first = this.event;
     return (
-      event.bucket_start.getTime() === first.bucket_start.getTime() &&
-      event.model === first.model &&
-      event.provider === first.provider &&
-      event.granularity === first.granularity &&
-      event.user_id === first.user_id &&
-      event.account === first.account &&
-      event.api_key === first.api_key &&
+      event.bucket_start.getTime() === this.bucketStart.getTime() &&
+      event.model === this.model &&
+      event.provider === this.provider &&
+      event.granularity === this.granularity &&
+      event.user_id === this.userId &&
+      event.account === this.account &&
+      event.api_key === this.apiKey &&
       labels === this.labels
     );
   }
@@ -155,9 +173,8 @@ class PartialCell {
 
   /** One line of COPY text for the partial-cell table (columns in PARTIAL_COLUMNS order). */
   copyLine(): string {
-    const { event } = this;
     const priceRefs = this.priceRefs === null ? this.priceRef : [...this.priceRefs].sort().join('|');
-    return `${this.firstLine}\t${this.events}\t${event.granularity}\t${event.bucket_start.toISOString()}\t${copyText(event.provider)}\t${copyText(event.model)}\t${copyText(event.account)}\t${copyText(event.api_key)}\t${copyText(event.user_id)}\t${copyText(this.labels)}\t${counter(this.input_tokens)}\t${counter(this.output_tokens)}\t${counter(this.cached_read_tokens)}\t${counter(this.cached_write_tokens)}\t${counter(this.cached_write_1h_tokens)}\t${counter(this.reasoning_tokens)}\t${counter(this.requests)}\t${this.eventsWithGivenCost}\t${this.givenCost === null ? '\\N' : this.givenCost.toString()}\t${this.eventsComputed}\t${this.computedCost === null ? '\\N' : this.computedCost.toString()}\t${copyText(priceRefs)}\t${this.firstUnpricedReason === null ? '\\N' : this.firstUnpricedLine}\t${copyText(this.firstUnpricedReason)}\t${this.trust}\n`;
+    return `${this.firstLine}\t${this.events}\t${this.granularity}\t${this.bucketStart.toISOString()}\t${copyText(this.provider)}\t${copyText(this.model)}\t${copyText(this.account)}\t${copyText(this.apiKey)}\t${copyText(this.userId)}\t${copyText(this.labels)}\t${counter(this.input_tokens)}\t${counter(this.output_tokens)}\t${counter(this.cached_read_tokens)}\t${counter(this.cached_write_tokens)}\t${counter(this.cached_write_1h_tokens)}\t${counter(this.reasoning_tokens)}\t${counter(this.requests)}\t${this.eventsWithGivenCost}\t${this.givenCost === null ? '\\N' : this.givenCost.toString()}\t${this.eventsComputed}\t${this.computedCost === null ? '\\N' : this.computedCost.toString()}\t${copyText(priceRefs)}\t${this.firstUnpricedReason === null ? '\\N' : this.firstUnpricedLine}\t${copyText(this.firstUnpricedReason)}\t${this.trust}\n`;
   }
 }
 
