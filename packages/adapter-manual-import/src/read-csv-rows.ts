@@ -34,7 +34,7 @@ export async function* readCsvRows(path: string, options: ReadCsvRowsOptions = {
  * thousands of rows instead of one per row, which a million-row import feels.
  */
 export async function* readCsvRowBatches(path: string, options: ReadCsvRowsOptions = {}): AsyncGenerator<RawImportRow[]> {
-  const input = createReadStream(path, { signal: options.signal, encoding: 'utf8', highWaterMark: 1 << 18 });
+  const input = createReadStream(path, { signal: options.signal, encoding: 'utf8', highWaterMark: 1 << 16 });
   let names: string[] | undefined;
   let pending = '';
   // The physical line `pending` starts on.
