@@ -4,7 +4,6 @@ import { parseCommandLine } from './commands/parse-command-line';
 import { UsageError } from './commands/parse-time-flag';
 import { EXIT_FATAL } from './exit-codes';
 import type { LogLevel } from './output/console-logger';
-import { loadRuntime } from './runtime';
 import { secretValuesOf } from './config/substitute-env';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
@@ -19,6 +18,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, cwd:
     if (line.command.runWithoutConfig) {
       return await line.command.runWithoutConfig({ values: line.values, positionals: line.positionals, now: line.now }, { cwd });
     }
+    // Loaded here, not at the top: the config schema, the store and the price registry are not needed for --help.
+    const { loadRuntime } = await import('./runtime');
     const runtime = await loadRuntime({
       configFlag: line.config,
       logLevel: line.logLevel as LogLevel,

@@ -5,7 +5,7 @@ import { ImportFileError } from './import-file-error';
 import type { ImportIssue } from './import-issue';
 import { type ImportRow, parseImportRow } from './parse-import-row';
 import type { RawImportRow } from './raw-import-row';
-import { readCsvRows } from './read-csv-rows';
+import { readCsvRowBatches } from './read-csv-rows';
 import { readJsonRows } from './read-json-rows';
 import { readNdjsonRows } from './read-ndjson-rows';
 import { UsageRollup } from './usage-rollup';
@@ -111,6 +111,12 @@ export type ImportEventStream = {
   readonly format: ImportFormat;
   /** Iterate once. Throws ImportFileError at the first bad row unless skipInvalid, and always on a bad header or an unreadable file. */
   readonly events: AsyncIterable<ImportEvent>;
+  /**
+   * The same events a piece of the file at a time (iterate either this or
+   * `events`, once): one await per batch rather than per row. The store's
+   * importUsageEvents takes either.
+   */
+  readonly batches: AsyncIterable<readonly ImportEvent[]>;
   readonly progress: ImportProgress;
 };
 
@@ -122,15 +128,20 @@ export type ImportEventStream = {
 export function readImportEvents(path: string, options: Omit<ImportUsageFileOptions, 'sourceInstance'> = {}): ImportEventStream {
   const format = options.format ?? formatOf(path);
   const progress: ImportProgress = { rowsRead: 0, rowsImported: 0, invalidRows: [] };
-  return { format, progress, events: importEvents(path, format, options, progress) };
+  const batches = importEventBatches(path, format, options, progress);
+  return { format, progress, batches, events: flatten(batches) };
 }
 
-async function* importEvents(
+async function* flatten<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
+}
+
+async function* importEventBatches(
   path: string,
   format: ImportFormat,
   options: Omit<ImportUsageFileOptions, 'sourceInstance'>,
   progress: ImportProgress,
-): AsyncGenerator<ImportEvent> {
+): AsyncGenerator<ImportEvent[]> {
   const { signal, pricer } = options;
   const skipInvalid = options.skipInvalid ?? false;
   signal?.throwIfAborted();
@@ -139,25 +150,29 @@ async function* importEvents(
     progress.invalidRows.push(issue);
   };
   try {
-    for await (const raw of readRows(path, format, signal)) {
-      progress.rowsRead++;
-      if (progress.rowsRead % ABORT_CHECK_INTERVAL === 0) signal?.throwIfAborted();
-      if ('problem' in raw) {
-        refuseOrSkip({ line: raw.line, field: 'row', message: raw.problem });
-        continue;
+    for await (const rows of readRows(path, format, signal)) {
+      const events: ImportEvent[] = [];
+      for (const raw of rows) {
+        progress.rowsRead++;
+        if (progress.rowsRead % ABORT_CHECK_INTERVAL === 0) signal?.throwIfAborted();
+        if ('problem' in raw) {
+          refuseOrSkip({ line: raw.line, field: 'row', message: raw.problem });
+          continue;
+        }
+        if (format !== 'csv' && typeof raw.values === 'object' && raw.values !== null) {
+          // A CSV header is checked once; a JSON object brings its own keys.
+          const unknown = findUnknownColumn(Object.keys(raw.values));
+          if (unknown) throw new ImportFileError({ file: path, line: raw.line, field: unknown.field, reason: unknown.message });
+        }
+        const parsed = parseImportRow(raw.values);
+        if (!parsed.ok) {
+          refuseOrSkip({ line: raw.line, field: parsed.field, message: parsed.message });
+          continue;
+        }
+        progress.rowsImported++;
+        events.push(priceEvent(parsed.row, raw.line, pricer));
       }
-      if (format !== 'csv' && typeof raw.values === 'object' && raw.values !== null) {
-        // A CSV header is checked once; a JSON object brings its own keys.
-        const unknown = findUnknownColumn(Object.keys(raw.values));
-        if (unknown) throw new ImportFileError({ file: path, line: raw.line, field: unknown.field, reason: unknown.message });
-      }
-      const parsed = parseImportRow(raw.values);
-      if (!parsed.ok) {
-        refuseOrSkip({ line: raw.line, field: parsed.field, message: parsed.message });
-        continue;
-      }
-      progress.rowsImported++;
-      yield priceEvent(parsed.row, raw.line, pricer);
+      if (events.length > 0) yield events;
     }
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
@@ -199,10 +214,10 @@ function formatOf(path: string): ImportFormat {
   return format;
 }
 
-function readRows(path: string, format: ImportFormat, signal: AbortSignal | undefined): AsyncGenerator<RawImportRow> {
+function readRows(path: string, format: ImportFormat, signal: AbortSignal | undefined): AsyncIterable<readonly RawImportRow[]> {
   switch (format) {
     case 'csv':
-      return readCsvRows(path, {
+      return readCsvRowBatches(path, {
         signal,
         onHeader: (names, line) => {
           const problem = checkImportHeader(names);
@@ -210,10 +225,14 @@ function readRows(path: string, format: ImportFormat, signal: AbortSignal | unde
         },
       });
     case 'json':
-      return readJsonRows(path, { signal });
+      return singletons(readJsonRows(path, { signal }));
     case 'ndjson':
-      return readNdjsonRows(path, { signal });
+      return singletons(readNdjsonRows(path, { signal }));
   }
+}
+
+async function* singletons<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
 }
 
 const READ_ERRORS: Readonly<Record<string, string>> = {

@@ -1,6 +1,8 @@
 import {
   bucketRangeProblem,
   dimensionTextProblem,
+  EARLIEST_BUCKET,
+  LATEST_BUCKET_END,
   floorToBucket,
   labelsProblem,
   type Granularity,
@@ -9,11 +11,40 @@ import {
   type MeasurementBasis,
   type TokenColumn,
 } from '@utt/core';
-import { parseImportTimestamp } from './parse-import-timestamp';
+import { parseImportTimestampMs } from './parse-import-timestamp';
+
+const EARLIEST_MS = EARLIEST_BUCKET.getTime();
+const LATEST_END_MS = LATEST_BUCKET_END.getTime();
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * Bucket starts already made, by granularity and time: a file of a million
+ * requests falls in a few thousand buckets, so their rows share one Date each
+ * instead of allocating two per row. Cleared when full, to stay bounded.
+ */
+const hourDates = new Map<number, Date>();
+const dayDates = new Map<number, Date>();
+const MAX_BUCKET_DATES = 16_384;
+
+function bucketStart(instant: number, granularity: Granularity): Date {
+  if (granularity === 'month') return floorToBucket(new Date(instant), granularity);
+  const size = granularity === 'hour' ? HOUR_MS : DAY_MS;
+  const dates = granularity === 'hour' ? hourDates : dayDates;
+  // Keyed by the bucket's index (hours or days since 1970), a small integer that a Map hashes cheaply.
+  const index = Math.floor(instant / size);
+  let date = dates.get(index);
+  if (date === undefined) {
+    if (dates.size >= MAX_BUCKET_DATES) dates.clear();
+    date = new Date(index * size);
+    dates.set(index, date);
+  }
+  return date;
+}
 
 /**
  * One valid row of an import file, its timestamp already floored to the start
- * of its bucket. Counters are null where the row leaves them empty (unknown),
+ * of its bucket (rows of the same bucket may share the Date: do not mutate it). Counters are null where the row leaves them empty (unknown),
  * and 0 where it says 0.
  */
 export type ImportRow = {
@@ -73,12 +104,11 @@ function fail(field: string, message: string): never {
 
 function readRow(values: Readonly<Record<string, unknown>>): ImportRow {
   const timestampText = required(values, 'bucket_start');
-  const instant = parseImportTimestamp(timestampText);
-  if (!instant) {
+  const instant = parseImportTimestampMs(timestampText);
+  if (Number.isNaN(instant)) {
     fail('bucket_start', `expected an ISO 8601 date (2026-10-01) or timestamp (2026-10-01T13:05:00Z), got ${show(timestampText)}`);
   }
-  const outOfRange = bucketRangeProblem(instant);
-  if (outOfRange) fail('bucket_start', outOfRange);
+  if (instant < EARLIEST_MS || instant >= LATEST_END_MS) fail('bucket_start', bucketRangeProblem(new Date(instant)) ?? 'out of range');
   const granularityText = text(values.granularity, 'granularity')?.toLowerCase() ?? 'day';
   if (!isGranularity(granularityText)) fail('granularity', `expected hour, day or month, got ${show(granularityText)}`);
   const granularity: Granularity = granularityText;
@@ -90,7 +120,7 @@ function readRow(values: Readonly<Record<string, unknown>>): ImportRow {
 
   const row: ImportRow = {
     granularity,
-    bucket_start: floorToBucket(instant, granularity),
+    bucket_start: bucketStart(instant, granularity),
     provider: required(values, 'provider'),
     model: required(values, 'model'),
     account: text(values.account, 'account') ?? '',
@@ -191,13 +221,16 @@ function numberToDecimal(value: number): string {
   return value.toFixed(COST_DECIMALS);
 }
 
+/** Shared by every row without labels: one object instead of one per row. */
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
 function labels(value: unknown): Readonly<Record<string, string>> {
   const expected = 'expected a JSON object of strings, such as {"team":"search"}';
   let parsed: unknown = value;
-  if (value === undefined || value === null) return {};
+  if (value === undefined || value === null) return NO_LABELS;
   if (typeof value === 'string') {
     const trimmed = value.trim();
-    if (trimmed === '') return {};
+    if (trimmed === '') return NO_LABELS;
     try {
       parsed = JSON.parse(trimmed);
     } catch {

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
-import { from as copyFromStdin } from 'pg-copy-streams';
 
 /** The part of PGlite's query API that COPY FROM '/dev/blob' needs. */
 type PgliteQuery = (text: string, params: unknown[], options: { blob: Blob }) => Promise<unknown>;
@@ -14,6 +13,8 @@ const PGLITE_BLOB_BYTES = 8 * 1024 * 1024;
 
 /** COPY … FROM STDIN on a pg connection, streamed with backpressure (pg-copy-streams). */
 export async function copyFromPg(connection: PoolClient, statement: string, data: AsyncIterable<string>): Promise<void> {
+  // Loaded here: the embedded database (copyFromPglite) never needs it.
+  const { from: copyFromStdin } = await import('pg-copy-streams');
   await pipeline(Readable.from(data, { objectMode: false }), connection.query(copyFromStdin(statement)));
 }
 

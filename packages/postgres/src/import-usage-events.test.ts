@@ -160,4 +160,171 @@ describe.each(TEST_BACKENDS)('importUsageEvents on $name', (backend) => {
     await write([event()]);
     expect(await cells(store())).toHaveLength(1);
   });
+
+  describe('summed in memory and spilled', () => {
+    const instance = (limit: number | undefined, events: readonly UsageEvent[], sourceInstance = 'export.csv') =>
+      store().importUsageEvents({ sourceSystem: 'manual', sourceInstance, events: stream(events), partialCellLimit: limit });
+
+    /** Events spread over a few cells in an order that makes every small limit spill a cell several times. */
+    function mixedEvents(count: number): UsageEvent[] {
+      const events: UsageEvent[] = [];
+      for (let index = 0; index < count; index++) {
+        const hour = new Date(HOUR.getTime() + (index % 5) * 3_600_000);
+        const known = (every: number, value: number) => (index % every === 0 ? null : value);
+        events.push(
+          event({
+            line: index + 2,
+            bucket_start: hour,
+            model: index % 3 === 0 ? 'gpt-4o' : 'gpt-4o-mini',
+            labels: index % 4 === 0 ? { team: 'a', env: 'prod' } : {},
+            input_tokens: known(7, index * 11),
+            output_tokens: known(5, index % 9),
+            // Known only on some rows of some cells, 0 on others: NULL must stay apart from 0.
+            cached_read_tokens: index % 5 === 1 ? (index % 2 === 0 ? 0 : null) : null,
+            reasoning_tokens: index % 5 === 1 ? 0 : null,
+            requests: 1,
+            cost_usd: index % 5 === 3 ? `${index}.${'7'.repeat(index % 20)}` : null,
+            computed_cost_usd: index % 5 === 3 ? null : `0.${String(index).padStart(24, '0')}`,
+            price_ref: index % 5 === 3 ? null : `price@${index % 3}`,
+            measurement_basis: index % 11 === 0 ? 'provider_aggregate' : 'exact',
+          }),
+        );
+      }
+      return events;
+    }
+
+    /** What the cells must hold, summed straight from the raw events. */
+    function expectedCells(events: readonly UsageEvent[]) {
+      const sums = new Map<string, { bucket: number; model: string; labels: number; input: bigint | null; output: bigint | null; cachedRead: bigint | null; reasoning: bigint | null; requests: bigint | null; cost: bigint; refs: Set<string> }>();
+      const add = (total: bigint | null, value: number | null) => (value === null ? total : (total ?? 0n) + BigInt(value));
+      for (const item of events) {
+        const key = `${item.bucket_start.getTime()} ${item.model} ${Object.keys(item.labels).length}`;
+        const sum = sums.get(key) ?? { bucket: item.bucket_start.getTime(), model: item.model, labels: Object.keys(item.labels).length, input: null, output: null, cachedRead: null, reasoning: null, requests: null, cost: 0n, refs: new Set<string>() };
+        sum.input = add(sum.input, item.input_tokens);
+        sum.output = add(sum.output, item.output_tokens);
+        sum.cachedRead = add(sum.cachedRead, item.cached_read_tokens);
+        sum.reasoning = add(sum.reasoning, item.reasoning_tokens);
+        sum.requests = add(sum.requests, item.requests);
+        const cost = item.cost_usd ?? item.computed_cost_usd ?? '0';
+        const [whole, fraction = ''] = cost.split('.');
+        sum.cost += BigInt(`${whole}${fraction.padEnd(30, '0')}`);
+        if (item.price_ref) sum.refs.add(item.price_ref);
+        sums.set(key, sum);
+      }
+      const text = (value: bigint | null) => (value === null ? null : Number(value));
+      return [...sums.values()].map((sum) => {
+        const digits = sum.cost.toString().padStart(31, '0');
+        const cost = `${digits.slice(0, -30)}.${digits.slice(-30)}`.replace(/0+$/, '').replace(/\.$/, '');
+        return {
+          key: `${new Date(sum.bucket).toISOString()} ${sum.model} ${sum.labels}`,
+          input_tokens: text(sum.input),
+          output_tokens: text(sum.output),
+          cached_read_tokens: text(sum.cachedRead),
+          reasoning_tokens: text(sum.reasoning),
+          requests: text(sum.requests),
+          cost_usd: cost,
+          price_ref: sum.refs.size === 0 ? null : `per-request:${[...sum.refs].sort().join('|')}`,
+        };
+      });
+    }
+
+    const comparable = (stored: StoredCell[]) =>
+      stored.map((cell) => ({
+        key: `${cell.bucket_start.toISOString()} ${cell.model} ${Object.keys(cell.labels).length}`,
+        input_tokens: cell.input_tokens,
+        output_tokens: cell.output_tokens,
+        cached_read_tokens: cell.cached_read_tokens,
+        reasoning_tokens: cell.reasoning_tokens,
+        requests: cell.requests,
+        cost_usd: cell.cost_usd,
+        price_ref: cell.price_ref,
+      }));
+    const sortByKey = <T extends { key: string; price_ref: string | null }>(rows: T[]) => [...rows].sort((a, b) => `${a.key} ${a.price_ref}`.localeCompare(`${b.key} ${b.price_ref}`));
+
+    it('gives the same cells at any spill threshold, equal to the sum of the raw events', async () => {
+      const events = mixedEvents(240);
+      const expected = sortByKey(expectedCells(events));
+      const results = [];
+      for (const limit of [undefined, 1, 2, 3, 7]) {
+        await clearTables(store());
+        results.push(await instance(limit, events));
+        const stored = await cells(store());
+        expect(sortByKey(comparable(stored)), `limit ${limit}`).toEqual(expected);
+        expect(stored.map((cell) => cell.measurement_basis)).toContain('provider_aggregate');
+      }
+      // In batches, as readImportEvents hands them over.
+      async function* batches(): AsyncGenerator<UsageEvent[]> {
+        for (let start = 0; start < events.length; start += 7) yield events.slice(start, start + 7);
+      }
+      await clearTables(store());
+      results.push(await store().importUsageEvents({ sourceSystem: 'manual', sourceInstance: 'export.csv', events: batches(), partialCellLimit: 4 }));
+      expect(sortByKey(comparable(await cells(store())))).toEqual(expected);
+      const [unspilled, ...spilled] = results;
+      for (const result of spilled) expect(result).toEqual(unspilled);
+      expect(unspilled).toMatchObject({ events: 240, cells: expected.length, rowsWritten: expected.length });
+    });
+
+    it('keeps a counter NULL only when no event of any spill knew it, and 0 when one said 0', async () => {
+      const events = [
+        event({ line: 2, cached_read_tokens: null, reasoning_tokens: null }),
+        event({ line: 3, bucket_start: NEXT_HOUR }),
+        event({ line: 4, cached_read_tokens: 0, reasoning_tokens: null }),
+        event({ line: 5, bucket_start: NEXT_HOUR }),
+        event({ line: 6, cached_read_tokens: null, reasoning_tokens: null }),
+      ];
+      await instance(1, events);
+      const [first, second] = await cells(store());
+      expect(first).toMatchObject({ cached_read_tokens: 0, reasoning_tokens: null, input_tokens: 30, requests: 3 });
+      expect(second).toMatchObject({ cached_read_tokens: null, reasoning_tokens: null, input_tokens: 20 });
+    });
+
+    it('keeps the first unpriced reason by line and the distinct prices across spills', async () => {
+      await instance(1, [
+        event({ line: 2, unpriced_reason: 'no_price' }),
+        event({ line: 3, bucket_start: NEXT_HOUR, computed_cost_usd: '0.1', price_ref: 'p@2' }),
+        event({ line: 4, unpriced_reason: 'missing_rate:cacheWrite' }),
+        event({ line: 5, bucket_start: NEXT_HOUR, computed_cost_usd: '0.2', price_ref: 'p@1' }),
+        event({ line: 6, bucket_start: NEXT_HOUR, computed_cost_usd: '0.3', price_ref: 'p@2' }),
+      ]);
+      const [unpriced, priced] = await cells(store());
+      expect(unpriced).toMatchObject({ cost_usd: null, unpriced_reason: 'per-request:no_price' });
+      expect(priced).toMatchObject({ cost_usd: '0.6', price_ref: 'per-request:p@1|p@2' });
+    });
+
+    it('refuses a cell whose sum breaks a rule only across spills', async () => {
+      const events = [event({ line: 2, output_tokens: null, reasoning_tokens: 8 }), event({ line: 3, bucket_start: NEXT_HOUR }), event({ line: 4, output_tokens: 3 })];
+      await expect(instance(1, events)).rejects.toSatisfy(
+        (error) => InvalidRecordError.isInstance(error) && /reasoning_tokens: is part of output_tokens.*line 2/.test(error.message),
+      );
+      expect(await cells(store())).toEqual([]);
+    });
+
+    it('refuses a cell whose counter passes 2^53 - 1 only in the sum, whether summed in memory or in the database', async () => {
+      const big = Number.MAX_SAFE_INTEGER - 10;
+      for (const limit of [undefined, 1]) {
+        await expect(instance(limit, [event({ line: 2, input_tokens: big }), event({ line: 3, input_tokens: big }), event({ line: 4, input_tokens: big })])).rejects.toSatisfy(
+          (error) => InvalidRecordError.isInstance(error) && /input_tokens: too large/.test(error.message),
+        );
+      }
+      expect(await cells(store())).toEqual([]);
+    });
+
+    it('rolls back everything spilled before a bad line', async () => {
+      await instance(undefined, [event({ line: 2, cost_usd: '5' })], 'other.csv');
+      const before = await cells(store());
+      async function* failingAfterSpills(): AsyncGenerator<UsageEvent> {
+        for (let line = 2; line < 500; line++) yield event({ line, bucket_start: new Date(HOUR.getTime() + (line % 40) * 3_600_000) });
+        throw new Error('export.csv:500: input_tokens: expected a whole number');
+      }
+      await expect(
+        store().importUsageEvents({ sourceSystem: 'manual', sourceInstance: 'export.csv', events: failingAfterSpills(), partialCellLimit: 3 }),
+      ).rejects.toThrow('export.csv:500');
+      expect(await cells(store())).toEqual(before);
+    });
+
+    it('refuses a cost that is not a plain decimal, naming its line', async () => {
+      await expect(instance(undefined, [event({ line: 9, cost_usd: '1e5' })])).rejects.toThrow(/line 9: cost_usd "1e5"/);
+      expect(await cells(store())).toEqual([]);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { type Granularity, InvalidRecordError, KEY_COLUMNS, type MeasurementBasis, TOKEN_COLUMNS, type TokenColumn } from '@utt/core';
-import { copyNumber, copyText } from './copy-text';
 import { lockInstanceWrite } from './lock-source-write';
+import { DEFAULT_PARTIAL_CELL_LIMIT, PARTIAL_COLUMNS, partialCellChunks } from './partial-cells';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
@@ -71,13 +71,20 @@ export type UsageEventRollup = {
 export type UsageEventImport = {
   readonly sourceSystem: string;
   readonly sourceInstance: string;
-  readonly events: AsyncIterable<UsageEvent>;
+  /** One at a time or in batches (arrays), as the reader finds cheapest. */
+  readonly events: AsyncIterable<UsageEvent | readonly UsageEvent[]>;
   /**
    * Called inside the transaction after the roll-up and before the upsert;
    * throwing rolls everything back. Without it, a refused cell refuses the
    * whole import (InvalidRecordError).
    */
   readonly review?: (rollup: UsageEventRollup) => void | Promise<void>;
+  /**
+   * Cells summed in memory before their partial sums are written to the
+   * database and the memory freed (default DEFAULT_PARTIAL_CELL_LIMIT). Lower
+   * keeps less in memory; the result is the same.
+   */
+  readonly partialCellLimit?: number;
 };
 
 export type UsageEventImportResult = UsageEventRollup & {
@@ -88,11 +95,6 @@ export type UsageEventImportResult = UsageEventRollup & {
 /** Issues listed in full; the counts cover the rest. */
 export const ISSUE_LIMIT = 1000;
 
-/** COPY text per chunk: large enough to amortise a round trip, small enough to stream. */
-const CHUNK_CHARACTERS = 256 * 1024;
-
-const TRUST: Readonly<Record<MeasurementBasis, number>> = { derived_estimate: 0, provider_aggregate: 1, exact: 2 };
-
 const DIMENSIONS = ['granularity', 'bucket_start', 'provider', 'model', 'account', 'api_key', 'user_id', 'labels'] as const;
 
 const SAFE_INTEGER = '9007199254740991';
@@ -102,11 +104,14 @@ const ROLLUP_WORK_MEM = '64MB';
 
 /**
  * Writes per-event usage as token_usage cells at database speed, in one
- * transaction: the events are streamed with COPY into a temporary table, summed
- * per cell with one GROUP BY, and written with one UPDATE of the cells that
- * exist and one INSERT of the others (the same replacement as every other
- * write's ON CONFLICT, invariant 1). Memory
- * stays flat whatever the number of events or cells.
+ * transaction: the events of a cell are summed in memory as they stream (up to
+ * `partialCellLimit` cells at a time, then the partial sums are spilled), the
+ * partial sums are streamed with COPY into a temporary table, summed per cell
+ * with one GROUP BY, and written with one UPDATE of the cells that exist and
+ * one INSERT of the others (the same replacement as every other write's ON
+ * CONFLICT, invariant 1). Memory stays flat whatever the number of events or
+ * cells; a file of a million requests in a few thousand cells sends a few
+ * thousand rows to the database.
  *
  * Sum rules, per cell: a counter is NULL only when every event leaves it NULL
  * (invariant 2); cost_usd is the exact sum when every event has a cost (given
@@ -125,56 +130,40 @@ export async function importUsageEvents(
   return client.transaction(async (tx) => {
     // Two imports into one instance take turns: their UPDATE-then-INSERT of the same cells would otherwise collide.
     await lockInstanceWrite(tx, tables, write.sourceSystem, write.sourceInstance);
-    await tx.exec(`CREATE TEMPORARY TABLE utt_import_event (
-      line bigint NOT NULL,
-      granularity text NOT NULL,
-      bucket_start timestamptz NOT NULL,
-      provider text NOT NULL,
-      model text NOT NULL,
-      account text NOT NULL,
-      api_key text NOT NULL,
-      user_id text NOT NULL,
-      labels text NOT NULL,
-      ${TOKEN_COLUMNS.map((column) => `${column} bigint`).join(', ')},
-      cost_usd numeric,
-      computed_cost_usd numeric,
-      price_ref text COLLATE "C",
-      unpriced_reason text,
-      trust smallint NOT NULL
-    ) ON COMMIT DROP`);
+    await tx.exec(`CREATE TEMPORARY TABLE utt_import_partial (${PARTIAL_COLUMNS}) ON COMMIT DROP`);
     let events = 0;
     await tx.copyFrom(
-      'COPY utt_import_event FROM STDIN',
-      copyChunks(write.events, () => {
-        events++;
+      'COPY utt_import_partial FROM STDIN',
+      partialCellChunks(write.events, write.partialCellLimit ?? DEFAULT_PARTIAL_CELL_LIMIT, (count) => {
+        events += count;
       }),
     );
 
     // Plain aggregates only, so PostgreSQL can hash the groups: a DISTINCT or
-    // ORDER BY inside an aggregate would sort a million events. The rare cell
-    // priced at several prices, or unpriced for several reasons, is completed
-    // below. Labels are grouped as canonical JSON text (keys sorted), cheaper
-    // than jsonb. Sums are NUMERIC here so that a cell beyond BIGINT is
-    // reported, not an overflow.
+    // ORDER BY inside an aggregate would sort the partial cells. A cell may
+    // have one partial sum per spill; the rare cell priced at several prices,
+    // or unpriced for several reasons, is completed below. Labels are grouped
+    // as canonical JSON text (keys sorted), cheaper than jsonb. Sums are
+    // NUMERIC here so that a cell beyond BIGINT is reported, not an overflow.
     await tx.exec(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
     await tx.exec(`CREATE TEMPORARY TABLE utt_import_cell ON COMMIT DROP AS
       SELECT ${DIMENSIONS.join(', ')},
-             min(line) AS first_line,
-             count(*) AS events,
+             min(first_line) AS first_line,
+             sum(events) AS events,
              ${TOKEN_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')},
-             count(cost_usd) AS events_with_given_cost,
-             sum(cost_usd) AS given_cost,
-             count(computed_cost_usd) AS events_computed,
-             sum(computed_cost_usd) AS computed_cost,
-             min(price_ref) AS price_refs,
-             max(price_ref) AS last_price_ref,
-             min(line) FILTER (WHERE unpriced_reason IS NOT NULL) AS first_unpriced_line,
-             min(unpriced_reason) AS first_unpriced_reason,
-             max(unpriced_reason) AS last_unpriced_reason,
+             sum(events_with_given_cost) AS events_with_given_cost,
+             sum(given_cost) AS given_cost,
+             sum(events_computed) AS events_computed,
+             sum(computed_cost) AS computed_cost,
+             min(price_refs) AS price_refs,
+             max(price_refs) AS last_price_ref,
+             min(first_unpriced_line) AS first_unpriced_line,
+             min(first_unpriced_reason) AS first_unpriced_reason,
+             max(first_unpriced_reason) AS last_unpriced_reason,
              min(trust) AS trust,
              NULL::text AS refused_field,
              NULL::text AS problem
-      FROM utt_import_event
+      FROM utt_import_partial
       GROUP BY ${DIMENSIONS.join(', ')}`);
     await completeMixedCells(tx);
     await tx.exec(`UPDATE utt_import_cell SET (refused_field, problem) = (SELECT field, problem FROM (VALUES ${refusalRules()}) AS rule(rank, field, problem, broken) WHERE broken ORDER BY rank LIMIT 1)
@@ -258,18 +247,20 @@ async function completeMixedCells(tx: SqlClient): Promise<void> {
   const [mixed] = await tx.query<{ prices: boolean; reasons: boolean }>(
     `SELECT bool_or(price_refs <> last_price_ref) AS prices, bool_or(first_unpriced_reason <> last_unpriced_reason) AS reasons FROM utt_import_cell`,
   );
-  const sameCell = DIMENSIONS.map((column) => `cell.${column} = event.${column}`).join(' AND ');
+  const sameCell = DIMENSIONS.map((column) => `cell.${column} = partial.${column}`).join(' AND ');
   if (mixed?.prices) {
+    // A partial cell lists its own prices sorted and `|`-separated; the cell's list is their sorted union.
     await tx.exec(`UPDATE utt_import_cell AS cell SET price_refs = mixed.price_refs
       FROM (SELECT ${DIMENSIONS.join(', ')}, string_agg(price_ref, '|' ORDER BY price_ref) AS price_refs
-            FROM (SELECT DISTINCT ${DIMENSIONS.join(', ')}, price_ref FROM utt_import_event WHERE price_ref IS NOT NULL) AS distinct_prices
+            FROM (SELECT DISTINCT ${DIMENSIONS.join(', ')}, unnest(string_to_array(price_refs, '|')) COLLATE "C" AS price_ref
+                  FROM utt_import_partial WHERE price_refs IS NOT NULL) AS distinct_prices
             GROUP BY ${DIMENSIONS.join(', ')}) AS mixed
       WHERE cell.price_refs <> cell.last_price_ref AND ${DIMENSIONS.map((column) => `cell.${column} = mixed.${column}`).join(' AND ')}`);
   }
   if (mixed?.reasons) {
-    await tx.exec(`UPDATE utt_import_cell AS cell SET first_unpriced_reason = event.unpriced_reason
-      FROM utt_import_event AS event
-      WHERE cell.first_unpriced_reason <> cell.last_unpriced_reason AND event.line = cell.first_unpriced_line AND ${sameCell}`);
+    await tx.exec(`UPDATE utt_import_cell AS cell SET first_unpriced_reason = partial.first_unpriced_reason
+      FROM utt_import_partial AS partial
+      WHERE cell.first_unpriced_reason <> cell.last_unpriced_reason AND partial.first_unpriced_line = cell.first_unpriced_line AND ${sameCell}`);
   }
 }
 
@@ -347,30 +338,4 @@ function toIssue(row: CellIssueSqlRow): UsageCellIssue {
     unpricedReason: row.first_unpriced_reason,
     problem: row.problem,
   };
-}
-
-/** Events as COPY text, CHUNK_CHARACTERS at a time, each chunk whole lines. */
-async function* copyChunks(events: AsyncIterable<UsageEvent>, counted: () => void): AsyncGenerator<string> {
-  let chunk = '';
-  for await (const event of events) {
-    counted();
-    // One template per event: an array per row would be a million short-lived arrays.
-    chunk += `${event.line}\t${event.granularity}\t${event.bucket_start.toISOString()}\t${copyText(event.provider)}\t${copyText(event.model)}\t${copyText(event.account)}\t${copyText(event.api_key)}\t${copyText(event.user_id)}\t${labelsText(event.labels)}\t${copyNumber(event.input_tokens)}\t${copyNumber(event.output_tokens)}\t${copyNumber(event.cached_read_tokens)}\t${copyNumber(event.cached_write_tokens)}\t${copyNumber(event.cached_write_1h_tokens)}\t${copyNumber(event.reasoning_tokens)}\t${copyNumber(event.requests)}\t${copyText(event.cost_usd)}\t${copyText(event.computed_cost_usd)}\t${copyText(event.price_ref)}\t${copyText(event.unpriced_reason)}\t${TRUST[event.measurement_basis]}\n`;
-    if (chunk.length >= CHUNK_CHARACTERS) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
-/** Canonical JSON (keys sorted), so equal label sets group together as text. */
-function labelsText(labels: Readonly<Record<string, string>>): string {
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return '{}';
-  if (keys.length === 1) return copyText(JSON.stringify(labels));
-  keys.sort();
-  const sorted: Record<string, string> = {};
-  for (const key of keys) sorted[key] = labels[key] as string;
-  return copyText(JSON.stringify(sorted));
 }

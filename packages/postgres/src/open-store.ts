@@ -2,8 +2,6 @@ import { resolve } from 'node:path';
 import { ConfigValidationError, redactSecrets } from '@utt/core';
 import { databaseUrlSecrets, describeDatabaseUrl } from './database-url';
 import { acquireEmbeddedLock } from './embedded-lock';
-import { connectPostgres } from './pg-sql-client';
-import { openPglite } from './pglite-sql-client';
 import { DEFAULT_SCHEMA, storeTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreConnectionError } from './store-connection-error';
@@ -59,6 +57,8 @@ async function openServer(url: string, timeouts: Partial<StoreTimeouts> | undefi
     throw new ConfigValidationError({ issues: ['database.url: must be a postgres:// or postgresql:// URL'] });
   }
   try {
+    // Each driver is loaded when it is used (its own chunk): a PGlite user never loads pg, nor the other way round.
+    const { connectPostgres } = await import('./pg-sql-client');
     return await connectPostgres(url, { timeouts });
   } catch (error) {
     // pg's own messages do not contain the password, but a URL parser's can:
@@ -77,6 +77,7 @@ async function openEmbedded(path: string | undefined, lockOptions: StoreOptions[
   // In-memory and browser stores have no folder another process could open.
   const lock = dataDir.includes('://') ? undefined : await acquireEmbeddedLock(dataDir, lockOptions);
   try {
+    const { openPglite } = await import('./pglite-sql-client');
     const client = await openPglite(dataDir);
     if (lock === undefined) return client;
     return {

@@ -1,4 +1,3 @@
-import { waitForUpdate } from '@pydantic/genai-prices';
 import type { RegistryDataSet } from './price-registry';
 import { parseRegistryData } from './registry-data';
 
@@ -13,7 +12,8 @@ let cached: Promise<RegistryDataSet> | undefined;
  * (the worker works offline), so this is exactly the released snapshot.
  */
 export function loadBundledRegistry(): Promise<RegistryDataSet> {
-  cached ??= waitForUpdate().then((providers) => {
+  // Loaded on first use: the data set is large, and most commands (help, report) never price anything.
+  cached ??= import('@pydantic/genai-prices').then(({ waitForUpdate }) => waitForUpdate()).then((providers) => {
     if (!providers) throw new Error('@pydantic/genai-prices returned no bundled price data');
     return { label: `genai-prices@${GENAI_PRICES_VERSION}`, providers: parseRegistryData(providers, 'bundled genai-prices data') };
   });

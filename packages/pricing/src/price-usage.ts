@@ -110,7 +110,7 @@ export function priceUsage(registry: PriceRegistry, input: PriceInput): PriceRes
   }
   if (missing.length > 0) return unpriced('missing_rate', missing.join(','), resolution);
 
-  const cost = total * toScaledInteger(multiplier, MULTIPLIER_DECIMALS);
+  const cost = total * scaledMultiplier(multiplier);
   const priceRef = [`${entry.sourceLabel}:${entry.key}@${version.from ?? 'base'}`, ...modifiers].join(';');
   return { status: 'priced', costUsd: formatScaledInteger(cost, COST_DECIMALS), priceRef, resolution };
 }
@@ -176,6 +176,18 @@ function scaledRate(rate: string): bigint {
   if (scaled === undefined) {
     scaled = toScaledInteger(rate, RATE_DECIMALS);
     if (scaledRates.size < 100_000) scaledRates.set(rate, scaled);
+  }
+  return scaled;
+}
+
+const scaledMultipliers = new Map<string | number, bigint>();
+
+/** A service-tier multiplier as an integer of 10^-MULTIPLIER_DECIMALS, parsed once per distinct value (almost always 1). */
+function scaledMultiplier(multiplier: string | number): bigint {
+  let scaled = scaledMultipliers.get(multiplier);
+  if (scaled === undefined) {
+    scaled = toScaledInteger(multiplier, MULTIPLIER_DECIMALS);
+    if (scaledMultipliers.size < 1_000) scaledMultipliers.set(multiplier, scaled);
   }
   return scaled;
 }

@@ -37,7 +37,7 @@ export async function importCommand(
     const result = await store.importUsageEvents({
       sourceSystem: MANUAL_SOURCE_SYSTEM,
       sourceInstance: flags.instance || path.basename(absolute),
-      events: stream.events,
+      events: stream.batches,
       review: (rollup) => {
         const [refused] = rollup.refusedCells;
         if (refused && !skipInvalid) {

@@ -25,6 +25,10 @@ describe('parseCommandLine', () => {
     expect(line.logLevel).toBe('warn');
   });
 
+  it('prints the version for --version and -V, exit 0', () => {
+    for (const flag of ['--version', '-V']) expect(parseCommandLine([flag])).toEqual({ kind: 'help', text: expect.stringMatching(/^utt \d+\.\d+\.\d+\S*\n$/), exitCode: 0 });
+  });
+
   it('prints the global help with every command, and a command its own help', () => {
     const global = parseCommandLine(['--help']);
     expect(global).toMatchObject({ kind: 'help', exitCode: 0 });

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { type CommandSpec, GLOBAL_OPTIONS, type OptionSpec } from './command-spec';
 import { parseTimeFlag, UsageError } from './parse-time-flag';
 import { COMMANDS, findCommand } from './registry';
+import { VERSION } from '../version';
 
 /** What the command line asks for: a command to run, or help to print. */
 export type CommandLine =
@@ -23,6 +24,9 @@ export type CommandLine =
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const name = findCommandName(argv);
   const wantsHelp = argv.some((arg) => arg === '--help' || arg === '-h');
+  if (name === undefined && !wantsHelp && argv.some((arg) => arg === '--version' || arg === '-V')) {
+    return { kind: 'help', text: `utt ${VERSION}\n`, exitCode: 0 };
+  }
   if (name === undefined) return { kind: 'help', text: globalHelp(), exitCode: wantsHelp ? 0 : 1 };
   const command = findCommand(name);
   if (!command) throw new UsageError(unknownCommandMessage(name));
@@ -127,7 +131,7 @@ export function globalHelp(): string {
     'global options:',
     ...formatOptions(GLOBAL_OPTIONS),
     '',
-    'Run "utt <command> --help" for a command\'s options.',
+    'Run "utt <command> --help" for a command\'s options; "utt --version" prints the version.',
     EXIT_CODES,
     '',
   ].join('\n');

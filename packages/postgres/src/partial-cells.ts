@@ -1,0 +1,302 @@
+import type { MeasurementBasis } from '@utt/core';
+import { copyNumber, copyText } from './copy-text';
+import type { UsageEvent } from './import-usage-events';
+import { StoreArgumentError } from './store-argument-error';
+
+const TRUST: Readonly<Record<MeasurementBasis, number>> = { derived_estimate: 0, provider_aggregate: 1, exact: 2 };
+
+/** Beyond it a sum is refused as "too large" anyway; the clamp keeps a JavaScript sum that lost precision out of the text. */
+const SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
+const TOO_LARGE = '9007199254740992';
+
+function isDigit(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  return code >= 48 && code <= 57;
+}
+
+const POWERS_OF_TEN: bigint[] = [1n];
+function powerOfTen(exponent: number): bigint {
+  for (let next = POWERS_OF_TEN.length; next <= exponent; next++) POWERS_OF_TEN.push((POWERS_OF_TEN[next - 1] as bigint) * 10n);
+  return POWERS_OF_TEN[exponent] as bigint;
+}
+
+/**
+ * An exact sum of non-negative decimal strings (costs), as an integer of
+ * 10^-scale units; the scale grows with the longest fraction seen, so no digit
+ * is ever dropped whatever the number of decimals.
+ */
+class DecimalSum {
+  units = 0n;
+  scale = 0;
+
+  add(text: string, line: number, field: string): void {
+    const point = text.indexOf('.');
+    let digits = text;
+    let fraction = 0;
+    if (point !== -1) {
+      // Most costs are below a dollar ("0.0153"): one slice instead of two and a concatenation.
+      digits = point === 1 && text.charCodeAt(0) === 48 ? text.slice(2) : text.slice(0, point) + text.slice(point + 1);
+      fraction = text.length - point - 1;
+    }
+    let value: bigint;
+    try {
+      // BigInt('') is 0n and BigInt accepts signs, surrounding spaces and 0x/0o/0b: a cost reaching here is already a
+      // plain decimal, so checking the first, second and last characters guards the contract without a pattern per row.
+      if (!isDigit(digits, 0) || !isDigit(digits, digits.length - 1) || (digits.length > 1 && !isDigit(digits, 1))) throw new SyntaxError();
+      value = BigInt(digits);
+    } catch {
+      throw new StoreArgumentError({ argument: 'events', message: `line ${line}: ${field} ${JSON.stringify(text.slice(0, 40))} is not a non-negative decimal number` });
+    }
+    if (fraction > this.scale) {
+      this.units *= powerOfTen(fraction - this.scale);
+      this.scale = fraction;
+    } else if (fraction < this.scale) {
+      value *= powerOfTen(this.scale - fraction);
+    }
+    this.units += value;
+  }
+
+  toString(): string {
+    if (this.scale === 0) return this.units.toString();
+    const digits = this.units.toString().padStart(this.scale + 1, '0');
+    return `${digits.slice(0, digits.length - this.scale)}.${digits.slice(digits.length - this.scale)}`;
+  }
+}
+
+/**
+ * The events of one cell seen since the last spill, summed: a counter stays
+ * null while no event knew it, so a NULL-only cell stays NULL after the
+ * database sums the partial sums (SQL's sum skips NULLs).
+ */
+class PartialCell {
+  firstLine: number;
+  events = 0;
+  input_tokens: number | null = null;
+  output_tokens: number | null = null;
+  cached_read_tokens: number | null = null;
+  cached_write_tokens: number | null = null;
+  cached_write_1h_tokens: number | null = null;
+  reasoning_tokens: number | null = null;
+  requests: number | null = null;
+  eventsWithGivenCost = 0;
+  givenCost: DecimalSum | null = null;
+  eventsComputed = 0;
+  computedCost: DecimalSum | null = null;
+  /** The distinct prices used; a Set only once a second one appears (rare). */
+  priceRef: string | null = null;
+  priceRefs: Set<string> | null = null;
+  firstUnpricedLine = 0;
+  firstUnpricedReason: string | null = null;
+  trust: number;
+
+  // The cell's dimensions, copied rather than the event kept: a cell held until
+  // the next spill would otherwise keep its whole first event alive (and
+  // promoted to the old generation), which in a file of distinct cells is
+  // every event.
+  readonly granularity: UsageEvent['granularity'];
+  readonly bucketStart: Date;
+  readonly provider: string;
+  readonly model: string;
+  readonly account: string;
+  readonly apiKey: string;
+  readonly userId: string;
+
+  constructor(
+    event: UsageEvent,
+    readonly labels: string,
+  ) {
+    this.firstLine = event.line;
+    this.trust = TRUST[event.measurement_basis];
+    this.granularity = event.granularity;
+    this.bucketStart = event.bucket_start;
+    this.provider = event.provider;
+    this.model = event.model;
+    this.account = event.account;
+    this.apiKey = event.api_key;
+    this.userId = event.user_id;
+  }
+
+  /** Whether `event` falls in this cell (its bucket_start already known to be in the same minute). */
+  holds(event: UsageEvent, labels: string): boolean {
+    return (
+      event.bucket_start.getTime() === this.bucketStart.getTime() &&
+      event.model === this.model &&
+      event.provider === this.provider &&
+      event.granularity === this.granularity &&
+      event.user_id === this.userId &&
+      event.account === this.account &&
+      event.api_key === this.apiKey &&
+      labels === this.labels
+    );
+  }
+
+  add(event: UsageEvent): void {
+    const { line } = event;
+    if (line < this.firstLine) this.firstLine = line;
+    this.events++;
+    let value = event.input_tokens;
+    if (value !== null) this.input_tokens = (this.input_tokens ?? 0) + value;
+    value = event.output_tokens;
+    if (value !== null) this.output_tokens = (this.output_tokens ?? 0) + value;
+    value = event.cached_read_tokens;
+    if (value !== null) this.cached_read_tokens = (this.cached_read_tokens ?? 0) + value;
+    value = event.cached_write_tokens;
+    if (value !== null) this.cached_write_tokens = (this.cached_write_tokens ?? 0) + value;
+    value = event.cached_write_1h_tokens;
+    if (value !== null) this.cached_write_1h_tokens = (this.cached_write_1h_tokens ?? 0) + value;
+    value = event.reasoning_tokens;
+    if (value !== null) this.reasoning_tokens = (this.reasoning_tokens ?? 0) + value;
+    value = event.requests;
+    if (value !== null) this.requests = (this.requests ?? 0) + value;
+    if (event.cost_usd !== null) {
+      this.eventsWithGivenCost++;
+      (this.givenCost ??= new DecimalSum()).add(event.cost_usd, line, 'cost_usd');
+    }
+    const computed = event.computed_cost_usd;
+    if (computed !== null && computed !== undefined) {
+      this.eventsComputed++;
+      (this.computedCost ??= new DecimalSum()).add(computed, line, 'computed_cost_usd');
+    }
+    const priceRef = event.price_ref;
+    if (priceRef !== null && priceRef !== undefined && priceRef !== this.priceRef) {
+      if (this.priceRef === null) this.priceRef = priceRef;
+      else (this.priceRefs ??= new Set([this.priceRef])).add(priceRef);
+    }
+    const reason = event.unpriced_reason;
+    if (reason !== null && reason !== undefined && (this.firstUnpricedReason === null || line < this.firstUnpricedLine)) {
+      this.firstUnpricedLine = line;
+      this.firstUnpricedReason = reason;
+    }
+    const trust = TRUST[event.measurement_basis];
+    if (trust < this.trust) this.trust = trust;
+  }
+
+  /** One line of COPY text for the partial-cell table (columns in PARTIAL_COLUMNS order). */
+  copyLine(): string {
+    const priceRefs = this.priceRefs === null ? this.priceRef : [...this.priceRefs].sort().join('|');
+    return `${this.firstLine}\t${this.events}\t${this.granularity}\t${this.bucketStart.toISOString()}\t${copyText(this.provider)}\t${copyText(this.model)}\t${copyText(this.account)}\t${copyText(this.apiKey)}\t${copyText(this.userId)}\t${copyText(this.labels)}\t${counter(this.input_tokens)}\t${counter(this.output_tokens)}\t${counter(this.cached_read_tokens)}\t${counter(this.cached_write_tokens)}\t${counter(this.cached_write_1h_tokens)}\t${counter(this.reasoning_tokens)}\t${counter(this.requests)}\t${this.eventsWithGivenCost}\t${this.givenCost === null ? '\\N' : this.givenCost.toString()}\t${this.eventsComputed}\t${this.computedCost === null ? '\\N' : this.computedCost.toString()}\t${copyText(priceRefs)}\t${this.firstUnpricedReason === null ? '\\N' : this.firstUnpricedLine}\t${copyText(this.firstUnpricedReason)}\t${this.trust}\n`;
+  }
+}
+
+function counter(value: number | null): string {
+  return value !== null && value > SAFE_INTEGER ? TOO_LARGE : copyNumber(value);
+}
+
+/** The columns of the partial-cell table, in the order of PartialCell.copyLine. */
+export const PARTIAL_COLUMNS = `first_line bigint NOT NULL,
+  events bigint NOT NULL,
+  granularity text NOT NULL,
+  bucket_start timestamptz NOT NULL,
+  provider text NOT NULL,
+  model text NOT NULL,
+  account text NOT NULL,
+  api_key text NOT NULL,
+  user_id text NOT NULL,
+  labels text NOT NULL,
+  input_tokens bigint, output_tokens bigint, cached_read_tokens bigint, cached_write_tokens bigint,
+  cached_write_1h_tokens bigint, reasoning_tokens bigint, requests bigint,
+  events_with_given_cost bigint NOT NULL,
+  given_cost numeric,
+  events_computed bigint NOT NULL,
+  computed_cost numeric,
+  price_refs text COLLATE "C",
+  first_unpriced_line bigint,
+  first_unpriced_reason text,
+  trust smallint NOT NULL`;
+
+/** COPY text per chunk: large enough to amortise a round trip, small enough to stream. */
+const CHUNK_CHARACTERS = 256 * 1024;
+
+/**
+ * Cells held in memory before a spill. Each costs a few hundred bytes (its
+ * key, its sums, the first event of the cell), so 10,000 stay within a few
+ * megabytes, and a file that rolls up into fewer cells is summed in
+ * JavaScript and sends only its cells to the database.
+ */
+export const DEFAULT_PARTIAL_CELL_LIMIT = 10_000;
+
+/**
+ * Streams usage events as COPY text of partial cells: events of the same cell
+ * are summed in memory, and whenever more than `limit` cells are held the
+ * partial sums are written out and the map cleared. The database sums the
+ * partial sums of a cell (a cell may appear once per spill), so memory stays
+ * bounded whatever the number of cells, and a file of few cells sends few rows.
+ */
+export async function* partialCellChunks(
+  events: AsyncIterable<UsageEvent | readonly UsageEvent[]>,
+  limit: number,
+  counted: (events: number) => void,
+): AsyncGenerator<string> {
+  const cells = new Map<string, PartialCell>();
+  // The last cell of each bucket: most files hold one cell per bucket (one model, one key), found by number alone.
+  const lastInBucket = new Map<number, PartialCell>();
+  const single: UsageEvent[] = [];
+  for await (const item of events) {
+    let batch: readonly UsageEvent[];
+    if (isBatch(item)) {
+      batch = item;
+    } else {
+      single[0] = item;
+      batch = single;
+    }
+    counted(batch.length);
+    for (const event of batch) {
+      const labels = isEmpty(event.labels) ? '{}' : labelsText(event.labels);
+      const bucket = event.bucket_start.getTime();
+      // Minutes since 1970: buckets start on whole hours, so this is an integer small enough for a fast Map key.
+      const minute = Math.floor(bucket / 60_000);
+      let cell = lastInBucket.get(minute);
+      if (cell === undefined || !cell.holds(event, labels)) {
+        // NUL cannot be stored in PostgreSQL text (writers refuse it), so it separates the members unambiguously.
+        const key = `${event.granularity}\0${bucket}\0${event.provider}\0${event.model}\0${event.account}\0${event.api_key}\0${event.user_id}\0${labels}`;
+        cell = cells.get(key);
+        if (cell === undefined) {
+          if (cells.size >= limit) {
+            yield* spill(cells);
+            cells.clear();
+            lastInBucket.clear();
+          }
+          cell = new PartialCell(event, labels);
+          cells.set(key, cell);
+        }
+        lastInBucket.set(minute, cell);
+      }
+      cell.add(event);
+    }
+  }
+  yield* spill(cells);
+  cells.clear();
+  lastInBucket.clear();
+}
+
+function isBatch(item: UsageEvent | readonly UsageEvent[]): item is readonly UsageEvent[] {
+  return Array.isArray(item);
+}
+
+function isEmpty(labels: Readonly<Record<string, string>>): boolean {
+  for (const _ in labels) return false;
+  return true;
+}
+
+function* spill(cells: Map<string, PartialCell>): Generator<string> {
+  let chunk = '';
+  for (const cell of cells.values()) {
+    chunk += cell.copyLine();
+    if (chunk.length >= CHUNK_CHARACTERS) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** Canonical JSON (keys sorted), so equal label sets group together as text. */
+function labelsText(labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return '{}';
+  if (keys.length === 1) return JSON.stringify(labels);
+  keys.sort();
+  const sorted: Record<string, string> = {};
+  for (const key of keys) sorted[key] = labels[key] as string;
+  return JSON.stringify(sorted);
+}
