@@ -137,7 +137,9 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       new SourceTimeBudgetError(
         `collecting took longer than its time budget of ${formatDuration(budgetMs)} (${source.timeBudget === undefined ? 'worker.sourceTimeBudget' : `sources.${source.name}.timeBudget`}); nothing of this cycle was written`,
       );
+    const collectStarted = performance.now();
     const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
+    const collected = performance.now();
     const rows: UsageRow[] = records.map((record, index) =>
       toUsageRow(record, {
         sourceSystem: adapter.sourceSystem,
@@ -159,8 +161,10 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     // SIGTERM semantics: a source still collecting when the signal came writes
     // nothing; once its write has begun, the write completes (see the daemon).
     options.signal.throwIfAborted();
+    const validated = performance.now();
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     const priced = priceRows(rows, options.pricing);
+    const pricedAt = performance.now();
     const { rowsWritten } = await store.writeSourceWindow({
       replace: adapter.capabilities.windowed ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts)) : undefined,
       source: source.name,
@@ -171,6 +175,15 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       watermark: adapter.capabilities.windowed && nextWatermark ? { at: nextWatermark, granularity: prepared.granularity } : undefined,
       status: { status: 'ok' },
       now,
+    });
+    // The work per row after collecting, phase by phase (`--log-level debug`; bench/agent-logs reads it).
+    sourceLogger.debug('wrote the window', {
+      records: records.length,
+      rowsWritten,
+      collectMs: round(collected - collectStarted),
+      validateMs: round(validated - collected),
+      priceMs: round(pricedAt - validated),
+      writeMs: round(performance.now() - pricedAt),
     });
     return {
       ...base,
@@ -251,6 +264,8 @@ function withinBudget<T>(work: Promise<T>, budget: AbortSignal, overBudget: () =
     );
   });
 }
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
 
 function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
