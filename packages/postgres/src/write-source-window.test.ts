@@ -106,6 +106,44 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     expect(stored).toEqual({ source_instance: 'org-1', labels: {}, account: '' });
   });
 
+  it('stores every value exactly as given: text that needs escaping, labels, large counters, NULL apart from 0, costs to the last decimal', async () => {
+    const rows = [
+      usageRow({
+        bucket_start: WINDOW_START,
+        source_instance: 'alice@laptop "quoted" \\ back\nslash',
+        model: 'modèle-ünïcode-😀',
+        account: "o'brien",
+        labels: { session: 'a"b\\c', 'emoji 😀': 'tab\tline\u2028end', empty: '' },
+        input_tokens: Number.MAX_SAFE_INTEGER,
+        output_tokens: 0,
+        cached_read_tokens: null,
+        cached_write_tokens: 12,
+        cached_write_1h_tokens: 12,
+        requests: null,
+        cost_usd: '123456789.123456789012345678',
+        cost_source: 'computed',
+        price_ref: 'genai-prices@0.1.8:anthropic/x@base;tier>200000',
+        unpriced_reason: null,
+      }),
+      usageRow({ bucket_start: new Date(WINDOW_START.getTime() + 3_600_000), cost_usd: null, cost_source: null, unpriced_reason: 'no_price' }),
+    ];
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows });
+    const stored = await store().client.query<Record<string, unknown>>(
+      `SELECT source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels,
+              input_tokens::text, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
+              cost_usd::text, cost_source, measurement_basis, price_ref, unpriced_reason
+       FROM "${store().schema}".token_usage ORDER BY bucket_start`,
+    );
+    expect(stored).toEqual(
+      rows.map((row) => ({
+        ...row,
+        input_tokens: row.input_tokens === null ? null : String(row.input_tokens),
+        price_ref: row.price_ref ?? null,
+        unpriced_reason: row.unpriced_reason ?? null,
+      })),
+    );
+  });
+
   it('writes rows, watermark and status together, in statements of many rows', async () => {
     const count = ROWS_PER_STATEMENT * 2 + 500;
     const rows = hourlyRows(count, new Date('2024-01-01T00:00:00Z'));

@@ -165,6 +165,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     const priced = priceRows(rows, options.pricing);
     const pricedAt = performance.now();
+    const writeCpu = process.cpuUsage();
     const { rowsWritten } = await store.writeSourceWindow({
       replace: adapter.capabilities.windowed ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts)) : undefined,
       source: source.name,
@@ -184,6 +185,8 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       validateMs: round(validated - collected),
       priceMs: round(pricedAt - validated),
       writeMs: round(performance.now() - pricedAt),
+      // This process's own work in the write (building and sending the statements), without the wait for the database.
+      writeCpuMs: round(cpuMs(process.cpuUsage(writeCpu))),
     });
     return {
       ...base,
@@ -266,6 +269,7 @@ function withinBudget<T>(work: Promise<T>, budget: AbortSignal, overBudget: () =
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
+const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
 
 function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;

@@ -1,11 +1,15 @@
 import { InvalidRecordError } from '../errors/invalid-record-error';
 import { formatIssues } from '../schema/format-issues';
 import type { TimeWindow } from '../time/time-window';
+import { checkUsageRecord } from './check-usage-record';
 import { type ProviderCostRow, providerCostRecordSchema } from './provider-cost-record';
 import { type UsageRecord, type UsageRow, usageRecordSchema } from './usage-record';
 
 /** Validates one adapter record; the error names each bad field. */
 export function parseUsageRecord(input: unknown, where?: string): UsageRecord {
+  // The same rules checked by hand first; the schema runs when they fail, to name the bad fields.
+  const checked = checkUsageRecord(input);
+  if (checked !== undefined) return checked;
   const result = usageRecordSchema.safeParse(input);
   if (!result.success) {
     throw new InvalidRecordError({ issues: formatIssues(result.error.issues), where });
