@@ -1,5 +1,5 @@
 import { isAlignedToBucket } from '../time/bucket';
-import { bucketRangeProblem, dimensionTextProblem, labelsProblem } from './dimension-text';
+import { DIMENSION_LIMITS, dimensionTextProblem, EARLIEST_BUCKET, LATEST_BUCKET_END, labelsProblem } from './dimension-text';
 import type { UsageRecord } from './usage-record';
 
 const KNOWN_FIELDS = new Set([
@@ -29,6 +29,8 @@ const GRANULARITY = new Set(['hour', 'day', 'month']);
 const COST_SOURCE = new Set(['provider', 'computed', 'fixed']);
 const MEASUREMENT_BASIS = new Set(['exact', 'provider_aggregate', 'derived_estimate']);
 const DECIMAL = /^\d+(\.\d+)?$/;
+const EARLIEST = EARLIEST_BUCKET.getTime();
+const LATEST_END = LATEST_BUCKET_END.getTime();
 
 /** Marks a value the check is not sure of: the schema then decides, and names the problem. */
 const UNSURE = Symbol('unsure');
@@ -53,7 +55,10 @@ export function checkUsageRecord(input: unknown): UsageRecord | undefined {
   if (typeof granularity !== 'string' || !GRANULARITY.has(granularity)) return undefined;
   const bucketStart = fields.bucket_start;
   if (!(bucketStart instanceof Date) || Object.getPrototypeOf(bucketStart) !== Date.prototype || Number.isNaN(bucketStart.getTime())) return undefined;
-  if (bucketRangeProblem(bucketStart) !== undefined || !isAlignedToBucket(bucketStart, granularity as UsageRecord['granularity'])) return undefined;
+  const time = bucketStart.getTime();
+  if (!(time >= EARLIEST && time < LATEST_END)) return undefined;
+  // Hours and days are whole multiples since the epoch in UTC (no leap seconds in JavaScript time).
+  if (granularity === 'hour' ? time % 3_600_000 !== 0 : granularity === 'day' ? time % 86_400_000 !== 0 : !isAlignedToBucket(bucketStart, 'month')) return undefined;
   const provider = fields.provider;
   if (typeof provider !== 'string' || provider.length === 0 || dimensionTextProblem(provider) !== undefined) return undefined;
   const model = fields.model;
@@ -144,13 +149,25 @@ function count(value: unknown): number | null | typeof UNSURE {
 function checkLabels(value: unknown): Record<string, string> | typeof UNSURE {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return UNSURE;
+  // The schema's record reads the enumerable own keys and refuses symbol keys; `__proto__` it drops, this check leaves to it.
+  if (Object.getOwnPropertySymbols(value).length > 0) return UNSURE;
+  const fields = value as Record<string, unknown>;
   const labels: Record<string, string> = {};
-  for (const key of Reflect.ownKeys(value)) {
-    if (typeof key !== 'string' || key === '__proto__') return UNSURE;
-    const descriptor = Object.getOwnPropertyDescriptor(value, key);
-    if (!descriptor?.enumerable || typeof descriptor.value !== 'string') return UNSURE;
-    labels[key] = descriptor.value;
+  let count = 0;
+  let units = 0;
+  for (const key in fields) {
+    const text = fields[key];
+    if (key === '__proto__' || typeof text !== 'string') return UNSURE;
+    if (dimensionTextProblem(key, DIMENSION_LIMITS.labelKeyBytes) !== undefined) return UNSURE;
+    if (dimensionTextProblem(text, DIMENSION_LIMITS.labelValueBytes) !== undefined) return UNSURE;
+    labels[key] = text;
+    count += 1;
+    units += key.length + text.length;
   }
+  if (count > DIMENSION_LIMITS.labelCount) return UNSURE;
+  // As JSON in UTF-8 a UTF-16 unit takes at most 6 bytes (an escape such as \u001f), a label 6 more (quotes,
+  // colon, comma), the braces 2: labels whose bound is under the limit need not be serialised to be measured.
+  if (2 + 6 * units + 6 * count <= DIMENSION_LIMITS.labelsBytes) return labels;
   return labelsProblem(labels) === undefined ? labels : UNSURE;
 }
 
