@@ -53,14 +53,16 @@ const BUCKET_SECONDS: Readonly<Record<Granularity, number>> = { hour: 3600, day:
  * never 0.
  */
 export function priceUsage(registry: PriceRegistry, input: PriceInput): PriceResult {
-  const parts: Array<[TokenRateName, number | null]> = [
-    ['input', input.input_tokens],
-    ['output', input.output_tokens],
-    ['cacheRead', input.cached_read_tokens],
-    ['cacheWrite', input.cached_write_tokens === null ? null : input.cached_write_tokens - (input.cached_write_1h_tokens ?? 0)],
-    ['cacheWrite1h', input.cached_write_1h_tokens],
+  // The token buckets in TOKEN_RATE_NAMES order (input, output, cacheRead, cacheWrite, cacheWrite1h),
+  // walked by index: this runs for every row of a cycle, and mostly before the JIT has optimised it.
+  const counts: Array<number | null> = [
+    input.input_tokens,
+    input.output_tokens,
+    input.cached_read_tokens,
+    input.cached_write_tokens === null ? null : input.cached_write_tokens - (input.cached_write_1h_tokens ?? 0),
+    input.cached_write_1h_tokens,
   ];
-  if (parts.every(([, tokens]) => tokens === null)) return unpriced('no_tokens');
+  if (counts[0] === null && counts[1] === null && counts[2] === null && counts[3] === null && counts[4] === null) return unpriced('no_tokens');
   const resolution = registry.resolve(input.provider, input.model);
   if (!resolution) return unpriced('no_price');
   const { entry } = resolution;
@@ -90,17 +92,18 @@ export function priceUsage(registry: PriceRegistry, input: PriceInput): PriceRes
   if (selection.note) modifiers.push(selection.note);
 
   const plan = pricePlan(entry, version.from, rates, multiplier, selection.above, modifiers);
-  const small = plan.small === undefined ? undefined : costInSmallUnits(plan.small, parts, input);
+  const small = plan.small === undefined ? undefined : costInSmallUnits(plan.small, counts, input);
   if (small !== undefined && typeof small !== 'number') return unpriced('missing_rate', small.missing.join(','), resolution);
   if (small !== undefined && plan.small !== undefined) {
     return { status: 'priced', costUsd: formatSafeInteger(small, plan.small.decimals), priceRef: plan.priceRef, resolution };
   }
   let total = 0n;
   let missing: string[] | undefined;
-  for (const [name, tokens] of parts) {
-    if (tokens === null || tokens === 0) continue;
-    const rate = plan.tokenRates[name];
-    if (rate === undefined) (missing ??= []).push(name);
+  for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
+    const tokens = counts[index];
+    if (tokens === null || tokens === undefined || tokens === 0) continue;
+    const rate = plan.tokenRates[index];
+    if (rate === undefined) (missing ??= []).push(TOKEN_RATE_NAMES[index] as TokenRateName);
     else total += BigInt(tokens) * rate;
   }
   if (plan.perRequest !== undefined) {
@@ -121,17 +124,14 @@ export function priceUsage(registry: PriceRegistry, input: PriceInput): PriceRes
  * is a safe integer proves every partial sum was); the missing rates; or
  * undefined when the numbers are too large and BigInt must do it.
  */
-function costInSmallUnits(
-  small: SmallRates,
-  parts: ReadonlyArray<readonly [TokenRateName, number | null]>,
-  input: PriceInput,
-): number | { missing: string[] } | undefined {
+function costInSmallUnits(small: SmallRates, counts: ReadonlyArray<number | null>, input: PriceInput): number | { missing: string[] } | undefined {
   let total = 0;
   let missing: string[] | undefined;
-  for (const [name, tokens] of parts) {
-    if (tokens === null || tokens === 0) continue;
-    const rate = small.tokenRates[name];
-    if (rate === undefined) (missing ??= []).push(name);
+  for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
+    const tokens = counts[index];
+    if (tokens === null || tokens === undefined || tokens === 0) continue;
+    const rate = small.tokenRates[index];
+    if (rate === undefined) (missing ??= []).push(TOKEN_RATE_NAMES[index] as TokenRateName);
     else total += tokens * rate;
   }
   if (small.perRequest !== undefined) {
@@ -163,7 +163,8 @@ function formatSafeInteger(value: number, decimals: number): string {
  * row is then a few integer multiplications (exact: the multiplier distributes).
  */
 type PricePlan = {
-  readonly tokenRates: Readonly<Partial<Record<TokenRateName, bigint>>>;
+  /** In TOKEN_RATE_NAMES order; undefined where the price has no such rate. */
+  readonly tokenRates: ReadonlyArray<bigint | undefined>;
   readonly perRequest?: bigint;
   readonly perWebSearch?: bigint;
   readonly priceRef: string;
@@ -173,7 +174,7 @@ type PricePlan = {
 
 /** Rates as integers of 10^-decimals USD per token (or per request, per search). */
 type SmallRates = {
-  readonly tokenRates: Readonly<Partial<Record<TokenRateName, number>>>;
+  readonly tokenRates: ReadonlyArray<number | undefined>;
   readonly perRequest?: number;
   readonly perWebSearch?: number;
   readonly decimals: number;
@@ -190,11 +191,10 @@ function pricePlan(entry: PriceEntry, from: string | null, rates: PriceRates, mu
   let plan = plans.get(key);
   if (plan === undefined) {
     const scaledMultiplier = scaledMultiplierOf(multiplier);
-    const tokenRates: Partial<Record<TokenRateName, bigint>> = {};
-    for (const name of TOKEN_RATE_NAMES) {
+    const tokenRates = TOKEN_RATE_NAMES.map((name) => {
       const rate = rates[name];
-      if (rate !== undefined) tokenRates[name] = scaledRate(rateAt(rate, above)) * scaledMultiplier;
-    }
+      return rate === undefined ? undefined : scaledRate(rateAt(rate, above)) * scaledMultiplier;
+    });
     const perRequest = rates.perRequest === undefined ? undefined : scaledRate(rates.perRequest) * 1_000_000n * scaledMultiplier;
     const perWebSearch = rates.perWebSearch === undefined ? undefined : scaledRate(rates.perWebSearch) * 1_000_000n * scaledMultiplier;
     plan = {
@@ -212,11 +212,11 @@ function pricePlan(entry: PriceEntry, from: string | null, rates: PriceRates, mu
 
 /** The rates divided by the largest power of ten that divides them all, if each is then a safe integer. */
 function smallRates(
-  tokenRates: Readonly<Partial<Record<TokenRateName, bigint>>>,
+  tokenRates: ReadonlyArray<bigint | undefined>,
   perRequest: bigint | undefined,
   perWebSearch: bigint | undefined,
 ): SmallRates | undefined {
-  const all = [...Object.values(tokenRates), perRequest, perWebSearch].filter((rate): rate is bigint => rate !== undefined);
+  const all = [...tokenRates, perRequest, perWebSearch].filter((rate): rate is bigint => rate !== undefined);
   if (all.some((rate) => rate < 0n)) return undefined;
   let shift = 0;
   let divisor = 1n;
@@ -225,10 +225,9 @@ function smallRates(
     shift += 1;
   }
   const toSmall = (rate: bigint | undefined) => (rate === undefined ? undefined : Number(rate / divisor));
-  const small: Partial<Record<TokenRateName, number>> = {};
-  for (const [name, rate] of Object.entries(tokenRates) as Array<[TokenRateName, bigint]>) small[name] = toSmall(rate);
+  const small = tokenRates.map(toSmall);
   const result = { tokenRates: small, perRequest: toSmall(perRequest), perWebSearch: toSmall(perWebSearch), decimals: COST_DECIMALS - shift };
-  const values = [...Object.values(small), result.perRequest, result.perWebSearch].filter((rate): rate is number => rate !== undefined);
+  const values = [...small, result.perRequest, result.perWebSearch].filter((rate): rate is number => rate !== undefined);
   return values.every((rate) => Number.isSafeInteger(rate)) ? result : undefined;
 }
 
