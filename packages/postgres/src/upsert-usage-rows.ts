@@ -62,16 +62,54 @@ export const ROWS_PER_STATEMENT = 5_000;
 export async function upsertUsageRows(tx: SqlClient, tables: StoreTables, rows: readonly UsageRow[]): Promise<void> {
   const statement = upsertStatement(tables);
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    // Rows are plain UsageRow objects: json_to_recordset takes the columns it names and ignores any other member.
-    await tx.query(statement, [JSON.stringify(start === 0 && rows.length <= ROWS_PER_STATEMENT ? rows : rows.slice(start, start + ROWS_PER_STATEMENT))]);
+    const batch: CompactRow[] = [];
+    for (let index = start; index < Math.min(rows.length, start + ROWS_PER_STATEMENT); index += 1) batch.push(compactRow(rows[index] as UsageRow));
+    await tx.query(statement, [JSON.stringify(batch)]);
   }
 }
 
+/**
+ * Each column's member in the JSON rows: one letter, in INSERT_COLUMNS order
+ * (a = source_system … v = unpriced_reason). Full column names repeated in
+ * every row made the text twice as long, and serialising and sending it was
+ * most of the write's own work.
+ */
+const MEMBERS = INSERT_COLUMNS.map((_, index) => String.fromCharCode(97 + index));
+
+type CompactRow = Record<string, unknown>;
+
+/** A row as its JSON members, every one named (one object shape for every row). */
+function compactRow(row: UsageRow): CompactRow {
+  return {
+    a: row.source_system,
+    b: row.source_instance,
+    c: row.granularity,
+    d: row.bucket_start,
+    e: row.provider,
+    f: row.model,
+    g: row.account,
+    h: row.api_key,
+    i: row.user_id,
+    j: row.labels,
+    k: row.input_tokens,
+    l: row.output_tokens,
+    m: row.cached_read_tokens,
+    n: row.cached_write_tokens,
+    o: row.cached_write_1h_tokens,
+    p: row.reasoning_tokens,
+    q: row.requests,
+    r: row.cost_usd,
+    s: row.cost_source,
+    t: row.measurement_basis,
+    u: row.price_ref ?? null,
+    v: row.unpriced_reason ?? null,
+  };
+}
+
 function upsertStatement(tables: StoreTables): string {
-  const columns = INSERT_COLUMNS.join(', ');
-  const record = INSERT_COLUMNS.map((column) => `${column} ${COLUMN_TYPES[column]}`).join(', ');
-  return `INSERT INTO ${tables.tokenUsage} AS existing (${columns})
-SELECT ${columns} FROM json_to_recordset($1::json) AS incoming(${record})
+  const record = INSERT_COLUMNS.map((column, index) => `${MEMBERS[index]} ${COLUMN_TYPES[column]}`).join(', ');
+  return `INSERT INTO ${tables.tokenUsage} AS existing (${INSERT_COLUMNS.join(', ')})
+SELECT ${MEMBERS.join(', ')} FROM json_to_recordset($1::json) AS incoming(${record})
 ${replacementConflictClause()}`;
 }
 
