@@ -233,6 +233,27 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     expect(await store().listStatus()).toEqual([]);
   });
 
+  it('tells conflict keys apart exactly: label order does not matter, text that looks like a separator does', async () => {
+    const same = store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [usageRow({ labels: { a: '1', b: '2' } }), usageRow({ labels: { b: '2', a: '1' } })],
+    });
+    await expect(same).rejects.toThrow(/rows\[1\]: same conflict key as rows\[0\]/);
+    // Texts whose concatenations would collide without their lengths are different keys.
+    const rows = [
+      usageRow({ model: 'a1:b', account: '' }),
+      usageRow({ model: 'a', account: '1:b' }),
+      usageRow({ labels: { 'x1:y': '' } }),
+      usageRow({ labels: { x: '1:y' } }),
+      usageRow({ labels: { x: '' } }),
+      usageRow({ labels: {} }),
+      usageRow({ bucket_start: new Date('2025-03-01T11:00:00Z') }),
+    ];
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows });
+    expect(await storedRows(store())).toHaveLength(rows.length);
+  });
+
   it('refuses two rows with the same conflict key, naming both', async () => {
     const write = store().writeSourceWindow({
       source: SOURCE,
