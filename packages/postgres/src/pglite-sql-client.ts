@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { INT8_TYPE_ID, parseInt8 } from './parse-int8';
 import { copyFromPglite } from './copy-from';
 import type { SqlClient } from './sql-client';
@@ -14,6 +14,9 @@ export async function openPglite(dataDir: string): Promise<SqlClient> {
   if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
   // PGlite already returns safe BIGINTs as numbers but unsafe ones as BigInt;
   // the explicit parser keeps both backends returning the same type.
+  // Loaded here, not at the top: a process that talks to a PostgreSQL server
+  // never compiles PGlite's half a megabyte of JavaScript.
+  const { PGlite } = await import('@electric-sql/pglite');
   const database = await PGlite.create(dataDir, { parsers: { [INT8_TYPE_ID]: parseInt8 } });
   return createPgliteSqlClient(database);
 }

@@ -77,6 +77,22 @@ describe.each(TEST_BACKENDS)('provider costs and source state on $name', (backen
     expect(await store().loadSourceState('another-source')).toEqual(new Map());
   });
 
+  it('stores any key and JSON value as given, __proto__ and thousands of keys included', async () => {
+    const values = new Map<string, unknown>([
+      ['__proto__', { polluted: false }],
+      ['quote " backslash \\ newline \n', 'text "with" \\ escapes'],
+      ['unicode ü 😀', [1, 'two', null, { three: 3.5 }]],
+      ['number', 12_345_678_901],
+      ['null', null],
+      ['false', false],
+    ]);
+    for (let index = 0; index < 6_000; index += 1) values.set(`shard/${index}`, `v${index}`);
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [], state: { set: values, deleted: [] } });
+    const loaded = await store().loadSourceState(SOURCE);
+    expect(loaded.size).toBe(values.size);
+    for (const [key, value] of values) expect(loaded.get(key)).toEqual(value);
+  });
+
   it('loads only the selected keys and prefixes, a prefix taken literally (% and _ are not wildcards)', async () => {
     const values: Array<[string, unknown]> = [
       ['agent/m1/file/a', { offset: 1 }],

@@ -87,6 +87,11 @@ const QUERIES: ReportQuery[] = [
   { period: 'day', by: 'model', since: new Date(START + 6 * HOUR), until: new Date(START + 7 * HOUR) },
   { period: 'month', by: 'source', since: new Date(Date.UTC(2025, 2, 31)), until: new Date(Date.UTC(2025, 3, 1, 13)) },
   { period: 'day', by: 'source', until: new Date(Date.UTC(2025, 2, 31)) },
+  // From a midnight to mid-day, from mid-day to a midnight, and open at one end with the other mid-day.
+  { period: 'day', by: 'model', since: new Date(START + 4 * HOUR), until: new Date(START + 17 * HOUR) },
+  { period: 'day', by: 'provider', since: new Date(START + 13 * HOUR), until: new Date(START + 28 * HOUR) },
+  { period: 'month', by: 'model', since: new Date(START + 30 * HOUR) },
+  { period: 'day', by: 'source', until: new Date(START + 50.5 * HOUR) },
 ];
 
 describe.each(TEST_BACKENDS)('token_usage_daily on $name', (backend) => {

@@ -28,27 +28,32 @@ const DAILY_KEY_COLUMNS = ['day_start', 'granularity', 'source_system', 'source_
 const ROW_TOKENS =
   'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
 
-/** One raw row as the daily table would count it. */
+/**
+ * The raw rows of one day and key as the daily table would count them:
+ * aggregates over the columns themselves (sum and count skip NULLs), so the
+ * partial days at the ends of a range reach the outer sum already grouped,
+ * rather than one expression row per raw row.
+ */
 const RAW_AS_DAILY: Readonly<Record<(typeof DAILY_VALUE_COLUMNS)[number], string>> = {
-  row_count: '1',
-  input_tokens: 'COALESCE(input_tokens, 0)',
-  input_tokens_rows: '(input_tokens IS NOT NULL)::int',
-  output_tokens: 'COALESCE(output_tokens, 0)',
-  output_tokens_rows: '(output_tokens IS NOT NULL)::int',
-  cached_read_tokens: 'COALESCE(cached_read_tokens, 0)',
-  cached_read_tokens_rows: '(cached_read_tokens IS NOT NULL)::int',
-  cached_write_tokens: 'COALESCE(cached_write_tokens, 0)',
-  cached_write_tokens_rows: '(cached_write_tokens IS NOT NULL)::int',
-  cached_write_1h_tokens: 'COALESCE(cached_write_1h_tokens, 0)',
-  cached_write_1h_tokens_rows: '(cached_write_1h_tokens IS NOT NULL)::int',
-  reasoning_tokens: 'COALESCE(reasoning_tokens, 0)',
-  reasoning_tokens_rows: '(reasoning_tokens IS NOT NULL)::int',
-  requests: 'COALESCE(requests, 0)',
-  requests_rows: '(requests IS NOT NULL)::int',
-  cost_usd: 'COALESCE(cost_usd, 0)',
-  cost_rows: '(cost_usd IS NOT NULL)::int',
-  unpriced_rows: `(cost_usd IS NULL AND ${ROW_TOKENS} > 0)::int`,
-  unpriced_tokens: `CASE WHEN cost_usd IS NULL AND ${ROW_TOKENS} > 0 THEN ${ROW_TOKENS} ELSE 0 END`,
+  row_count: 'count(*)',
+  input_tokens: 'COALESCE(sum(input_tokens), 0)::bigint',
+  input_tokens_rows: 'count(input_tokens)',
+  output_tokens: 'COALESCE(sum(output_tokens), 0)::bigint',
+  output_tokens_rows: 'count(output_tokens)',
+  cached_read_tokens: 'COALESCE(sum(cached_read_tokens), 0)::bigint',
+  cached_read_tokens_rows: 'count(cached_read_tokens)',
+  cached_write_tokens: 'COALESCE(sum(cached_write_tokens), 0)::bigint',
+  cached_write_tokens_rows: 'count(cached_write_tokens)',
+  cached_write_1h_tokens: 'COALESCE(sum(cached_write_1h_tokens), 0)::bigint',
+  cached_write_1h_tokens_rows: 'count(cached_write_1h_tokens)',
+  reasoning_tokens: 'COALESCE(sum(reasoning_tokens), 0)::bigint',
+  reasoning_tokens_rows: 'count(reasoning_tokens)',
+  requests: 'COALESCE(sum(requests), 0)::bigint',
+  requests_rows: 'count(requests)',
+  cost_usd: 'COALESCE(sum(cost_usd), 0)',
+  cost_rows: 'count(cost_usd)',
+  unpriced_rows: `count(*) FILTER (WHERE cost_usd IS NULL AND ${ROW_TOKENS} > 0)`,
+  unpriced_tokens: `COALESCE(sum(${ROW_TOKENS}) FILTER (WHERE cost_usd IS NULL AND ${ROW_TOKENS} > 0), 0)::bigint`,
 };
 
 /**
@@ -68,16 +73,21 @@ export function usageDaysSql(tables: StoreTables, since: string, until: string, 
   const firstMidnight = `(CASE WHEN ${floorDay(lo)} = ${lo} THEN ${lo} ELSE ${floorDay(lo)} + interval '1 day' END)`;
   const lastMidnight = floorDay(hi);
   const values = DAILY_VALUE_COLUMNS.join(', ');
+  const rawValues = DAILY_VALUE_COLUMNS.map((column) => `${RAW_AS_DAILY[column]} AS ${column}`).join(', ');
+  // One branch per partial day, its day a constant: the planner then expects a
+  // few groups and hashes them, where a day computed per row made it expect a
+  // group per row and sort them all by their text keys first.
+  const edge = (day: string, from: string, to: string) => `SELECT ${day}, granularity, source_system, source_instance, provider, model, ${rawValues}
+     FROM ${tables.tokenUsage}
+     WHERE bucket_start >= ${from} AND bucket_start < ${to} AND (${filter})
+     GROUP BY granularity, source_system, source_instance, provider, model`;
   return `SELECT ${DAILY_KEY_COLUMNS.join(', ')}, ${values}
      FROM ${tables.tokenUsageDaily}
      WHERE day_start >= ${firstMidnight} AND day_start < ${lastMidnight} AND (${filter})
    UNION ALL
-   SELECT ${floorDay('bucket_start')}, granularity, source_system, source_instance, provider, model,
-          ${DAILY_VALUE_COLUMNS.map((column) => `${RAW_AS_DAILY[column]} AS ${column}`).join(', ')}
-     FROM ${tables.tokenUsage}
-     WHERE ((bucket_start >= ${lo} AND bucket_start < LEAST(${firstMidnight}, ${hi}))
-         OR (bucket_start >= GREATEST(${firstMidnight}, ${lastMidnight}) AND bucket_start < ${hi}))
-       AND (${filter})`;
+   ${edge(floorDay(lo), lo, `LEAST(${firstMidnight}, ${hi})`)}
+   UNION ALL
+   ${edge(lastMidnight, `GREATEST(${firstMidnight}, ${lastMidnight})`, hi)}`;
 }
 
 /** A total as the raw SUM would give it: NULL when no row knew the counter (invariant 2). */

@@ -106,6 +106,47 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     expect(stored).toEqual({ source_instance: 'org-1', labels: {}, account: '' });
   });
 
+  it('stores every value exactly as given: text that needs escaping, labels, large counters, NULL apart from 0, costs to the last decimal', async () => {
+    const rows = [
+      usageRow({
+        bucket_start: WINDOW_START,
+        source_instance: 'alice@laptop "quoted" \\ back\nslash',
+        model: 'modèle-ünïcode-😀',
+        account: "o'brien",
+        api_key: 'key_alias',
+        user_id: 'user-7',
+        labels: { session: 'a"b\\c', 'emoji 😀': 'tab\tline\u2028end', empty: '' },
+        input_tokens: Number.MAX_SAFE_INTEGER,
+        output_tokens: 5,
+        cached_read_tokens: null,
+        cached_write_tokens: 12,
+        cached_write_1h_tokens: 7,
+        reasoning_tokens: 3,
+        requests: 2,
+        cost_usd: '123456789.123456789012345678',
+        cost_source: 'computed',
+        price_ref: 'genai-prices@0.1.8:anthropic/x@base;tier>200000',
+        unpriced_reason: null,
+      }),
+      usageRow({ bucket_start: new Date(WINDOW_START.getTime() + 3_600_000), granularity: 'hour', input_tokens: 0, cost_usd: null, cost_source: null, measurement_basis: 'derived_estimate', unpriced_reason: 'no_price' }),
+    ];
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows });
+    const stored = await store().client.query<Record<string, unknown>>(
+      `SELECT source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels,
+              input_tokens::text, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
+              cost_usd::text, cost_source, measurement_basis, price_ref, unpriced_reason
+       FROM "${store().schema}".token_usage ORDER BY bucket_start`,
+    );
+    expect(stored).toEqual(
+      rows.map((row) => ({
+        ...row,
+        input_tokens: row.input_tokens === null ? null : String(row.input_tokens),
+        price_ref: row.price_ref ?? null,
+        unpriced_reason: row.unpriced_reason ?? null,
+      })),
+    );
+  });
+
   it('writes rows, watermark and status together, in statements of many rows', async () => {
     const count = ROWS_PER_STATEMENT * 2 + 500;
     const rows = hourlyRows(count, new Date('2024-01-01T00:00:00Z'));
@@ -190,6 +231,27 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     expect(await storedRows(store())).toEqual([]);
     expect(await store().getWatermark(SOURCE)).toBeNull();
     expect(await store().listStatus()).toEqual([]);
+  });
+
+  it('tells conflict keys apart exactly: label order does not matter, text that looks like a separator does', async () => {
+    const same = store().writeSourceWindow({
+      source: SOURCE,
+      sourceSystem: SYSTEM,
+      rows: [usageRow({ labels: { a: '1', b: '2' } }), usageRow({ labels: { b: '2', a: '1' } })],
+    });
+    await expect(same).rejects.toThrow(/rows\[1\]: same conflict key as rows\[0\]/);
+    // Texts whose concatenations would collide without their lengths are different keys.
+    const rows = [
+      usageRow({ model: 'a1:b', account: '' }),
+      usageRow({ model: 'a', account: '1:b' }),
+      usageRow({ labels: { 'x1:y': '' } }),
+      usageRow({ labels: { x: '1:y' } }),
+      usageRow({ labels: { x: '' } }),
+      usageRow({ labels: {} }),
+      usageRow({ bucket_start: new Date('2025-03-01T11:00:00Z') }),
+    ];
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows });
+    expect(await storedRows(store())).toHaveLength(rows.length);
   });
 
   it('refuses two rows with the same conflict key, naming both', async () => {

@@ -23,8 +23,21 @@ export type PriceEntry = {
 /** The version in force at `at`: the latest whose start date is not after it (the oldest if all are). */
 export function versionAt(entry: PriceEntry, at: Date): PriceVersion {
   let chosen = entry.versions[0] as PriceVersion;
+  const time = at.getTime();
   for (const version of entry.versions) {
-    if (version.from === null || new Date(`${version.from}T00:00:00Z`).getTime() <= at.getTime()) chosen = version;
+    if (version.from === null || startOf(version) <= time) chosen = version;
   }
   return chosen;
+}
+
+const starts = new WeakMap<PriceVersion, number>();
+
+/** A version's start as a time, parsed once (a cycle asks for every row). */
+function startOf(version: PriceVersion): number {
+  let start = starts.get(version);
+  if (start === undefined) {
+    start = new Date(`${version.from}T00:00:00Z`).getTime();
+    starts.set(version, start);
+  }
+  return start;
 }

@@ -60,6 +60,36 @@ describe('priceUsage properties', () => {
     );
   });
 
+  it('equals the exact sum of tokens times rates, for counts small and far beyond 2^53 units', () => {
+    // acme/tiered below its 200k tier, priced by hand with BigInt: rates have 12 decimals, the multiplier 6.
+    const rate = (text: string) => toScaledInteger(text, 12);
+    const huge = fc.integer({ min: 0, max: 2 ** 40 });
+    fc.assert(
+      fc.property(fc.oneof(count, huge), fc.oneof(count, huge), fc.boolean(), (input, output, batch) => {
+        const expected =
+          (BigInt(input) * rate('1.234567890123') + BigInt(output) * rate('7')) * toScaledInteger(batch ? '0.5' : '1', 6);
+        const labels: Record<string, string> = batch ? { service_tier: 'batch' } : {};
+        const requests = input > 200_000 ? 2 : 1;
+        const result = priceUsage(registry, {
+          provider: 'acme',
+          model: 'tiered',
+          input_tokens: input,
+          output_tokens: output,
+          cached_read_tokens: null,
+          cached_write_tokens: null,
+          cached_write_1h_tokens: null,
+          requests,
+          labels: { ...labels, context_window: '0-200k' },
+          bucket_start: new Date('2025-10-01T00:00:00Z'),
+          granularity: 'day',
+        });
+        expect(result.status).toBe('priced');
+        if (result.status === 'priced') expect(toScaledInteger(result.costUsd, 24)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('costs the same split in two when no tier threshold is crossed', () => {
     fc.assert(
       fc.property(models, countsArb, fc.double({ min: 0, max: 1, noNaN: true }), labelsArb, (model, counts, share, labels) => {

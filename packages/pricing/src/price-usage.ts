@@ -1,7 +1,7 @@
 import { formatScaledInteger, type Granularity, toScaledInteger, type UsageAdapterV1PriceInput } from '@utt/core';
 import type { PriceEntry } from './price-entry';
 import { versionAt } from './price-entry';
-import type { PriceRates, TokenRate, TokenRateName } from './price-rates';
+import { type PriceRates, TOKEN_RATE_NAMES, type TokenRate, type TokenRateName } from './price-rates';
 import type { PriceRegistry, PriceResolution } from './price-registry';
 import type { TimeOfDayWindow } from './registry-data';
 import { serviceTierMultiplier, serviceTierOf } from './service-tier';
@@ -53,14 +53,16 @@ const BUCKET_SECONDS: Readonly<Record<Granularity, number>> = { hour: 3600, day:
  * never 0.
  */
 export function priceUsage(registry: PriceRegistry, input: PriceInput): PriceResult {
-  const parts: Array<[TokenRateName, number | null]> = [
-    ['input', input.input_tokens],
-    ['output', input.output_tokens],
-    ['cacheRead', input.cached_read_tokens],
-    ['cacheWrite', input.cached_write_tokens === null ? null : input.cached_write_tokens - (input.cached_write_1h_tokens ?? 0)],
-    ['cacheWrite1h', input.cached_write_1h_tokens],
+  // The token buckets in TOKEN_RATE_NAMES order (input, output, cacheRead, cacheWrite, cacheWrite1h),
+  // walked by index: this runs for every row of a cycle, and mostly before the JIT has optimised it.
+  const counts: Array<number | null> = [
+    input.input_tokens,
+    input.output_tokens,
+    input.cached_read_tokens,
+    input.cached_write_tokens === null ? null : input.cached_write_tokens - (input.cached_write_1h_tokens ?? 0),
+    input.cached_write_1h_tokens,
   ];
-  if (parts.every(([, tokens]) => tokens === null)) return unpriced('no_tokens');
+  if (counts[0] === null && counts[1] === null && counts[2] === null && counts[3] === null && counts[4] === null) return unpriced('no_tokens');
   const resolution = registry.resolve(input.provider, input.model);
   if (!resolution) return unpriced('no_price');
   const { entry } = resolution;
@@ -89,30 +91,155 @@ export function priceUsage(registry: PriceRegistry, input: PriceInput): PriceRes
   const selection = selectTier(rates, prompt, input.requests ?? null, input.labels);
   if (selection.note) modifiers.push(selection.note);
 
-  let total = 0n;
-  const missing: string[] = [];
-  for (const [name, tokens] of parts) {
-    if (tokens === null || tokens === 0) continue;
-    const rate = rates[name];
-    if (rate === undefined) {
-      missing.push(name);
-      continue;
-    }
-    total += BigInt(tokens) * scaledRate(rateAt(rate, selection.above));
+  const plan = pricePlan(entry, version.from, rates, multiplier, selection.above, modifiers);
+  const small = plan.small === undefined ? undefined : costInSmallUnits(plan.small, counts, input);
+  if (small !== undefined && typeof small !== 'number') return unpriced('missing_rate', small.missing.join(','), resolution);
+  if (small !== undefined && plan.small !== undefined) {
+    return { status: 'priced', costUsd: formatSafeInteger(small, plan.small.decimals), priceRef: plan.priceRef, resolution };
   }
-  if (rates.perRequest !== undefined) {
-    if (input.requests === null || input.requests === undefined) missing.push('requests');
-    else total += BigInt(input.requests) * scaledRate(rates.perRequest) * 1_000_000n;
+  let total = 0n;
+  let missing: string[] | undefined;
+  for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
+    const tokens = counts[index];
+    if (tokens === null || tokens === undefined || tokens === 0) continue;
+    const rate = plan.tokenRates[index];
+    if (rate === undefined) (missing ??= []).push(TOKEN_RATE_NAMES[index] as TokenRateName);
+    else total += BigInt(tokens) * rate;
+  }
+  if (plan.perRequest !== undefined) {
+    if (input.requests === null || input.requests === undefined) (missing ??= []).push('requests');
+    else total += BigInt(input.requests) * plan.perRequest;
   }
   if (input.web_searches) {
-    if (rates.perWebSearch === undefined) missing.push('perWebSearch');
-    else total += BigInt(input.web_searches) * scaledRate(rates.perWebSearch) * 1_000_000n;
+    if (plan.perWebSearch === undefined) (missing ??= []).push('perWebSearch');
+    else total += BigInt(input.web_searches) * plan.perWebSearch;
   }
-  if (missing.length > 0) return unpriced('missing_rate', missing.join(','), resolution);
+  if (missing !== undefined) return unpriced('missing_rate', missing.join(','), resolution);
+  return { status: 'priced', costUsd: formatScaledInteger(total, COST_DECIMALS), priceRef: plan.priceRef, resolution };
+}
 
-  const cost = total * scaledMultiplier(multiplier);
-  const priceRef = [`${entry.sourceLabel}:${entry.key}@${version.from ?? 'base'}`, ...modifiers].join(';');
-  return { status: 'priced', costUsd: formatScaledInteger(cost, COST_DECIMALS), priceRef, resolution };
+/**
+ * The cost in the plan's small units as a plain number, when every product and
+ * the sum stay exact (below 2^53: all terms are non-negative, so a total that
+ * is a safe integer proves every partial sum was); the missing rates; or
+ * undefined when the numbers are too large and BigInt must do it.
+ */
+function costInSmallUnits(small: SmallRates, counts: ReadonlyArray<number | null>, input: PriceInput): number | { missing: string[] } | undefined {
+  let total = 0;
+  let missing: string[] | undefined;
+  for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
+    const tokens = counts[index];
+    if (tokens === null || tokens === undefined || tokens === 0) continue;
+    const rate = small.tokenRates[index];
+    if (rate === undefined) (missing ??= []).push(TOKEN_RATE_NAMES[index] as TokenRateName);
+    else total += tokens * rate;
+  }
+  if (small.perRequest !== undefined) {
+    if (input.requests === null || input.requests === undefined) (missing ??= []).push('requests');
+    else total += input.requests * small.perRequest;
+  }
+  if (input.web_searches) {
+    if (small.perWebSearch === undefined) (missing ??= []).push('perWebSearch');
+    else total += input.web_searches * small.perWebSearch;
+  }
+  if (missing !== undefined) return { missing };
+  return Number.isSafeInteger(total) && total >= 0 ? total : undefined;
+}
+
+/** A non-negative safe integer of 10^-decimals units as formatScaledInteger writes it. */
+function formatSafeInteger(value: number, decimals: number): string {
+  const digits = String(value).padStart(decimals + 1, '0');
+  const whole = digits.slice(0, digits.length - decimals);
+  let end = digits.length;
+  while (end > whole.length && digits.charCodeAt(end - 1) === 48) end -= 1;
+  return end > whole.length ? `${whole}.${digits.slice(whole.length, end)}` : whole;
+}
+
+/**
+ * A price made ready for records: each rate as an integer of cost units with
+ * the tier chosen and the service-tier multiplier applied, and the price_ref.
+ * Records of one model in one price version share it, so a cycle of 16,000
+ * rows parses and multiplies its rates a handful of times, not per row; each
+ * row is then a few integer multiplications (exact: the multiplier distributes).
+ */
+type PricePlan = {
+  /** In TOKEN_RATE_NAMES order; undefined where the price has no such rate. */
+  readonly tokenRates: ReadonlyArray<bigint | undefined>;
+  readonly perRequest?: bigint;
+  readonly perWebSearch?: bigint;
+  readonly priceRef: string;
+  /** The same rates divided by their common power of ten, when they fit plain numbers: most rows need no BigInt. */
+  readonly small?: SmallRates;
+};
+
+/** Rates as integers of 10^-decimals USD per token (or per request, per search). */
+type SmallRates = {
+  readonly tokenRates: ReadonlyArray<number | undefined>;
+  readonly perRequest?: number;
+  readonly perWebSearch?: number;
+  readonly decimals: number;
+};
+
+const plansByRates = new WeakMap<PriceEntry, WeakMap<PriceRates, Map<string, PricePlan>>>();
+
+function pricePlan(entry: PriceEntry, from: string | null, rates: PriceRates, multiplier: string, above: number, modifiers: readonly string[]): PricePlan {
+  let byRates = plansByRates.get(entry);
+  if (byRates === undefined) plansByRates.set(entry, (byRates = new WeakMap()));
+  let plans = byRates.get(rates);
+  if (plans === undefined) byRates.set(rates, (plans = new Map()));
+  const key = `${from}|${multiplier}|${above}|${modifiers.join(';')}`;
+  let plan = plans.get(key);
+  if (plan === undefined) {
+    const scaledMultiplier = scaledMultiplierOf(multiplier);
+    const tokenRates = TOKEN_RATE_NAMES.map((name) => {
+      const rate = rates[name];
+      return rate === undefined ? undefined : scaledRate(rateAt(rate, above)) * scaledMultiplier;
+    });
+    const perRequest = rates.perRequest === undefined ? undefined : scaledRate(rates.perRequest) * 1_000_000n * scaledMultiplier;
+    const perWebSearch = rates.perWebSearch === undefined ? undefined : scaledRate(rates.perWebSearch) * 1_000_000n * scaledMultiplier;
+    plan = {
+      tokenRates,
+      perRequest,
+      perWebSearch,
+      priceRef: [`${entry.sourceLabel}:${entry.key}@${from ?? 'base'}`, ...modifiers].join(';'),
+      small: smallRates(tokenRates, perRequest, perWebSearch),
+    };
+    // Tiers chosen per request size could make many plans: keep the cache bounded.
+    if (plans.size < 1_000) plans.set(key, plan);
+  }
+  return plan;
+}
+
+/** The rates divided by the largest power of ten that divides them all, if each is then a safe integer. */
+function smallRates(
+  tokenRates: ReadonlyArray<bigint | undefined>,
+  perRequest: bigint | undefined,
+  perWebSearch: bigint | undefined,
+): SmallRates | undefined {
+  const all = [...tokenRates, perRequest, perWebSearch].filter((rate): rate is bigint => rate !== undefined);
+  if (all.some((rate) => rate < 0n)) return undefined;
+  let shift = 0;
+  let divisor = 1n;
+  while (shift < COST_DECIMALS && all.every((rate) => rate % (divisor * 10n) === 0n)) {
+    divisor *= 10n;
+    shift += 1;
+  }
+  const toSmall = (rate: bigint | undefined) => (rate === undefined ? undefined : Number(rate / divisor));
+  const small = tokenRates.map(toSmall);
+  const result = { tokenRates: small, perRequest: toSmall(perRequest), perWebSearch: toSmall(perWebSearch), decimals: COST_DECIMALS - shift };
+  const values = [...small, result.perRequest, result.perWebSearch].filter((rate): rate is number => rate !== undefined);
+  return values.every((rate) => Number.isSafeInteger(rate)) ? result : undefined;
+}
+
+const scaledMultipliers = new Map<string, bigint>();
+
+function scaledMultiplierOf(multiplier: string): bigint {
+  let scaled = scaledMultipliers.get(multiplier);
+  if (scaled === undefined) {
+    scaled = toScaledInteger(multiplier, MULTIPLIER_DECIMALS);
+    if (scaledMultipliers.size < 1_000) scaledMultipliers.set(multiplier, scaled);
+  }
+  return scaled;
 }
 
 function unpriced(reason: UnpricedReason, detail?: string, resolution?: PriceResolution): PriceResult {
@@ -176,18 +303,6 @@ function scaledRate(rate: string): bigint {
   if (scaled === undefined) {
     scaled = toScaledInteger(rate, RATE_DECIMALS);
     if (scaledRates.size < 100_000) scaledRates.set(rate, scaled);
-  }
-  return scaled;
-}
-
-const scaledMultipliers = new Map<string | number, bigint>();
-
-/** A service-tier multiplier as an integer of 10^-MULTIPLIER_DECIMALS, parsed once per distinct value (almost always 1). */
-function scaledMultiplier(multiplier: string | number): bigint {
-  let scaled = scaledMultipliers.get(multiplier);
-  if (scaled === undefined) {
-    scaled = toScaledInteger(multiplier, MULTIPLIER_DECIMALS);
-    if (scaledMultipliers.size < 1_000) scaledMultipliers.set(multiplier, scaled);
   }
   return scaled;
 }

@@ -137,7 +137,9 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       new SourceTimeBudgetError(
         `collecting took longer than its time budget of ${formatDuration(budgetMs)} (${source.timeBudget === undefined ? 'worker.sourceTimeBudget' : `sources.${source.name}.timeBudget`}); nothing of this cycle was written`,
       );
+    const collectStarted = performance.now();
     const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
+    const collected = performance.now();
     const rows: UsageRow[] = records.map((record, index) =>
       toUsageRow(record, {
         sourceSystem: adapter.sourceSystem,
@@ -159,8 +161,11 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     // SIGTERM semantics: a source still collecting when the signal came writes
     // nothing; once its write has begun, the write completes (see the daemon).
     options.signal.throwIfAborted();
+    const validated = performance.now();
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     const priced = priceRows(rows, options.pricing);
+    const pricedAt = performance.now();
+    const writeCpu = process.cpuUsage();
     const { rowsWritten } = await store.writeSourceWindow({
       replace: adapter.capabilities.windowed ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts)) : undefined,
       source: source.name,
@@ -171,6 +176,17 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       watermark: adapter.capabilities.windowed && nextWatermark ? { at: nextWatermark, granularity: prepared.granularity } : undefined,
       status: { status: 'ok' },
       now,
+    });
+    // The work per row after collecting, phase by phase (`--log-level debug`; bench/agent-logs reads it).
+    sourceLogger.debug('wrote the window', {
+      records: records.length,
+      rowsWritten,
+      collectMs: round(collected - collectStarted),
+      validateMs: round(validated - collected),
+      priceMs: round(pricedAt - validated),
+      writeMs: round(performance.now() - pricedAt),
+      // This process's own work in the write (building and sending the statements), without the wait for the database.
+      writeCpuMs: round(cpuMs(process.cpuUsage(writeCpu))),
     });
     return {
       ...base,
@@ -251,6 +267,9 @@ function withinBudget<T>(work: Promise<T>, budget: AbortSignal, overBudget: () =
     );
   });
 }
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
 
 function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;

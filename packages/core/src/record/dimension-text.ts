@@ -47,7 +47,9 @@ export function labelsProblem(labels: Readonly<Record<string, string>>): string 
     const valueProblem = dimensionTextProblem(value, DIMENSION_LIMITS.labelValueBytes);
     if (valueProblem) return `the value of label ${JSON.stringify(key)} ${valueProblem}`;
   }
-  const total = entries.length === 0 ? 2 : encoder.encode(JSON.stringify(labels)).length;
+  const json = entries.length === 0 ? '{}' : JSON.stringify(labels);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: short labels need no encoding to be measured.
+  const total = json.length * 3 <= DIMENSION_LIMITS.labelsBytes ? json.length : encoder.encode(json).length;
   if (total > DIMENSION_LIMITS.labelsBytes) return `are ${total} bytes as JSON; at most ${DIMENSION_LIMITS.labelsBytes} are allowed`;
   return undefined;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isAlignedToBucket } from '../time/bucket';
 import { GRANULARITIES } from '../time/granularity';
+import { numberToDecimalString } from './check-usage-record';
 import { bucketRangeProblem, dimensionTextProblem, labelsProblem } from './dimension-text';
 
 /** Token and request counters of a token_usage row, in column order. */
@@ -65,10 +66,6 @@ const costSchema = z
   .default(null)
   .transform((value) => (value === null ? null : typeof value === 'number' ? numberToDecimalString(value) : value));
 
-function numberToDecimalString(value: number): string {
-  const fixed = value.toFixed(12);
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
-}
 
 const bucketStartSchema = z.union([z.date(), z.iso.datetime({ offset: true }).transform((text) => new Date(text))]);
 
