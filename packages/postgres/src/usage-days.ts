@@ -1,6 +1,6 @@
 import type { StoreTables } from './schema-name';
 
-/** The sums and counts token_usage_daily keeps per day and key (migration 0005). */
+/** The sums and counts token_usage_daily keeps per day and key (migrations 0005 and 0009). */
 export const DAILY_VALUE_COLUMNS = [
   'row_count',
   'input_tokens',
@@ -21,12 +21,21 @@ export const DAILY_VALUE_COLUMNS = [
   'cost_rows',
   'unpriced_rows',
   'unpriced_tokens',
+  'cache_reporting_input_tokens',
+  'flat_fee_usd',
+  'flat_fee_rows',
+  'covered_usd',
+  'covered_rows',
 ] as const;
 
 const DAILY_KEY_COLUMNS = ['day_start', 'granularity', 'source_system', 'source_instance', 'provider', 'model'] as const;
 
 const ROW_TOKENS =
   'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
+
+const FIXED = "(cost_source = 'fixed')";
+// Usage a flat fee already pays for (label billing=subscription), never the fee itself.
+const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
 
 /** One raw row as the daily table would count it. */
 const RAW_AS_DAILY: Readonly<Record<(typeof DAILY_VALUE_COLUMNS)[number], string>> = {
@@ -49,6 +58,12 @@ const RAW_AS_DAILY: Readonly<Record<(typeof DAILY_VALUE_COLUMNS)[number], string
   cost_rows: '(cost_usd IS NOT NULL)::int',
   unpriced_rows: `(cost_usd IS NULL AND ${ROW_TOKENS} > 0)::int`,
   unpriced_tokens: `CASE WHEN cost_usd IS NULL AND ${ROW_TOKENS} > 0 THEN ${ROW_TOKENS} ELSE 0 END`,
+  cache_reporting_input_tokens:
+    'CASE WHEN cached_read_tokens IS NOT NULL THEN COALESCE(input_tokens, 0) + cached_read_tokens + COALESCE(cached_write_tokens, 0) ELSE 0 END',
+  flat_fee_usd: `CASE WHEN ${FIXED} THEN COALESCE(cost_usd, 0) ELSE 0 END`,
+  flat_fee_rows: `(cost_usd IS NOT NULL AND ${FIXED})::int`,
+  covered_usd: `CASE WHEN ${COVERED} THEN COALESCE(cost_usd, 0) ELSE 0 END`,
+  covered_rows: `(cost_usd IS NOT NULL AND ${COVERED})::int`,
 };
 
 /**
