@@ -74,7 +74,7 @@ LANGUAGE sql IMMUTABLE AS $function$
                sum(sign * ((cost_usd IS NULL) <> (cost_source IS NULL))::int) AS cost_without_cost_source,
                sum(CASE WHEN cached_read_tokens IS NOT NULL THEN sign * (COALESCE(input_tokens, 0) + cached_read_tokens + COALESCE(cached_write_tokens, 0)) ELSE 0 END) AS cache_reporting_input_tokens,
                COALESCE(sum(sign * cost_usd) FILTER (WHERE cost_source = 'fixed'), 0) AS flat_fee_usd,
-               sum(sign * (cost_usd IS NOT NULL AND cost_source = 'fixed')::int) AS flat_fee_rows,
+               sum(sign * (cost_usd IS NOT NULL AND COALESCE(cost_source = 'fixed', false))::int) AS flat_fee_rows,
                COALESCE(sum(sign * cost_usd) FILTER (WHERE covered), 0) AS covered_usd,
                sum(sign * (cost_usd IS NOT NULL AND covered)::int) AS covered_rows
         FROM (SELECT changed.*,

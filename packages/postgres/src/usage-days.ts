@@ -33,7 +33,7 @@ const DAILY_KEY_COLUMNS = ['day_start', 'granularity', 'source_system', 'source_
 const ROW_TOKENS =
   'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
 
-const FIXED = "(cost_source = 'fixed')";
+const FIXED = "COALESCE(cost_source = 'fixed', false)";
 // Usage a flat fee already pays for (label billing=subscription), never the fee itself.
 const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
 

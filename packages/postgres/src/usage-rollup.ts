@@ -68,7 +68,7 @@ const ROW_TOKENS =
 const UNPRICED = `(cost_usd IS NULL AND ${ROW_TOKENS} > 0)`;
 // A flat fee is never itself "covered"; usage under billing=subscription is.
 const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
-const FIXED = "(cost_source = 'fixed')";
+const FIXED = "COALESCE(cost_source = 'fixed', false)";
 
 /** One raw token_usage row in the roll-up's shape. */
 const RAW_VALUES: Readonly<Record<ValueColumn, string>> = {
