@@ -121,7 +121,7 @@ async function load(): Promise<void> {
   await store.recordSourceStatus({ source: 'openai', sourceSystem: 'openai_usage', status: 'error', error: 'HTTP 503 from the usage API', now });
   await store.heartbeat(now);
   await store.client.query(`INSERT INTO ${t}.bench_meta (end_at, combos) VALUES ($1, $2)`, [end, combos]);
-  await store.client.exec(`VACUUM ANALYZE ${t}.token_usage`);
+  await store.client.exec(`VACUUM ANALYZE ${t}.token_usage, ${t}.token_usage_daily, ${t}.token_usage_daily_detail, ${t}.token_usage_daily_by_user`);
   console.log(`loaded in ${Math.round((Date.now() - began) / 1000)} s`);
 }
 

@@ -204,15 +204,58 @@ CREATE TABLE {{schema}}.token_usage_daily_detail (
 COMMENT ON TABLE {{schema}}.token_usage_daily_detail IS
   'utt: per local day (one set per time zone in token_usage_rollup_zones) sums of token_usage by every dimension but hour and labels other than project and billing; kept by triggers; read it, never write it';
 
+-- token_usage_daily_detail without the API key and the price columns: per
+-- user, account, machine and project. API keys usually outnumber everything
+-- else, so the pages that do not show them read this smaller table (a year by
+-- user reads a few rows per user and day instead of one per key).
+CREATE TABLE {{schema}}.token_usage_daily_by_user (
+  time_zone             TEXT    NOT NULL,
+  day                   DATE    NOT NULL,
+  source_system         TEXT    NOT NULL,
+  source_instance       TEXT    NOT NULL,
+  provider              TEXT    NOT NULL,
+  model                 TEXT    NOT NULL,
+  account               TEXT    NOT NULL,
+  user_id               TEXT    NOT NULL,
+  project               TEXT    NOT NULL,
+  subscription_billing  BOOLEAN NOT NULL,
+  -- cost_source = 'fixed': a subscription's fee.
+  flat_fee              BOOLEAN NOT NULL,
+  row_count                    BIGINT NOT NULL,
+  input_tokens                 BIGINT NOT NULL,
+  input_tokens_rows            BIGINT NOT NULL,
+  output_tokens                BIGINT NOT NULL,
+  output_tokens_rows           BIGINT NOT NULL,
+  cached_read_tokens           BIGINT NOT NULL,
+  cached_read_tokens_rows      BIGINT NOT NULL,
+  cached_write_tokens          BIGINT NOT NULL,
+  cached_write_tokens_rows     BIGINT NOT NULL,
+  cached_write_1h_tokens       BIGINT NOT NULL,
+  cached_write_1h_tokens_rows  BIGINT NOT NULL,
+  reasoning_tokens             BIGINT NOT NULL,
+  reasoning_tokens_rows        BIGINT NOT NULL,
+  requests                     BIGINT NOT NULL,
+  requests_rows                BIGINT NOT NULL,
+  cache_reporting_input_tokens BIGINT NOT NULL,
+  cost_usd                     NUMERIC NOT NULL,
+  cost_rows                    BIGINT NOT NULL,
+  unpriced_rows                BIGINT NOT NULL,
+  unpriced_tokens              BIGINT NOT NULL,
+
+  PRIMARY KEY (time_zone, day, source_system, source_instance, provider, model, account, user_id, project, subscription_billing, flat_fee)
+);
+
+COMMENT ON TABLE {{schema}}.token_usage_daily_by_user IS
+  'utt: token_usage_daily_detail summed over api_key and the price columns; kept by the same triggers; read it, never write it';
+
 -- As token_usage_daily_statement: SQL text that adds the contribution of
--- `changes` (sign, token_usage row) for each zone `zones` selects, and returns
--- the first and last day it emptied.
+-- `changes` (sign, token_usage row) for each zone `zones` selects to
+-- token_usage_daily_detail and, summed once more from the same delta, to
+-- token_usage_daily_by_user, and returns the first and last day it emptied.
 CREATE FUNCTION {{schema}}.token_usage_daily_detail_statement(changes TEXT, zones TEXT) RETURNS TEXT
 LANGUAGE sql IMMUTABLE AS $function$
   SELECT format($sql$
-    WITH applied AS (
-      INSERT INTO {{schema}}.token_usage_daily_detail AS detail
-      SELECT * FROM (
+    WITH delta AS (
         SELECT zone.time_zone,
                CASE WHEN granularity = 'month' THEN (bucket_start AT TIME ZONE 'UTC')::date
                     ELSE (bucket_start AT TIME ZONE zone.time_zone)::date END AS day,
@@ -249,7 +292,10 @@ LANGUAGE sql IMMUTABLE AS $function$
               FROM (%s) AS changed) AS change
         CROSS JOIN (%s) AS zone
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-      ) AS delta
+    ),
+    applied AS (
+      INSERT INTO {{schema}}.token_usage_daily_detail AS detail
+      SELECT * FROM delta
       -- A replay that changes no total touches no row.
       WHERE row_count <> 0 OR input_tokens <> 0 OR input_tokens_rows <> 0 OR output_tokens <> 0
            OR output_tokens_rows <> 0 OR cached_read_tokens <> 0 OR cached_read_tokens_rows <> 0 OR cached_write_tokens <> 0
@@ -281,8 +327,62 @@ LANGUAGE sql IMMUTABLE AS $function$
         unpriced_rows = detail.unpriced_rows + EXCLUDED.unpriced_rows,
         unpriced_tokens = detail.unpriced_tokens + EXCLUDED.unpriced_tokens
       RETURNING day, row_count
+    ),
+    applied_by_user AS (
+      INSERT INTO {{schema}}.token_usage_daily_by_user AS by_user
+      SELECT * FROM (
+        SELECT time_zone, day, source_system, source_instance, provider, model, account, user_id, project,
+               subscription_billing, cost_source = 'fixed' AS flat_fee,
+               sum(row_count) AS row_count,
+               sum(input_tokens) AS input_tokens,
+               sum(input_tokens_rows) AS input_tokens_rows,
+               sum(output_tokens) AS output_tokens,
+               sum(output_tokens_rows) AS output_tokens_rows,
+               sum(cached_read_tokens) AS cached_read_tokens,
+               sum(cached_read_tokens_rows) AS cached_read_tokens_rows,
+               sum(cached_write_tokens) AS cached_write_tokens,
+               sum(cached_write_tokens_rows) AS cached_write_tokens_rows,
+               sum(cached_write_1h_tokens) AS cached_write_1h_tokens,
+               sum(cached_write_1h_tokens_rows) AS cached_write_1h_tokens_rows,
+               sum(reasoning_tokens) AS reasoning_tokens,
+               sum(reasoning_tokens_rows) AS reasoning_tokens_rows,
+               sum(requests) AS requests,
+               sum(requests_rows) AS requests_rows,
+               sum(cache_reporting_input_tokens) AS cache_reporting_input_tokens,
+               sum(cost_usd) AS cost_usd,
+               sum(cost_rows) AS cost_rows,
+               sum(unpriced_rows) AS unpriced_rows,
+               sum(unpriced_tokens) AS unpriced_tokens
+        FROM delta
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+      ) AS user_delta
+      WHERE row_count <> 0 OR input_tokens <> 0 OR input_tokens_rows <> 0 OR output_tokens <> 0 OR output_tokens_rows <> 0 OR cached_read_tokens <> 0 OR cached_read_tokens_rows <> 0 OR cached_write_tokens <> 0 OR cached_write_tokens_rows <> 0 OR cached_write_1h_tokens <> 0 OR cached_write_1h_tokens_rows <> 0 OR reasoning_tokens <> 0 OR reasoning_tokens_rows <> 0 OR requests <> 0 OR requests_rows <> 0 OR cache_reporting_input_tokens <> 0 OR cost_usd <> 0 OR cost_rows <> 0 OR unpriced_rows <> 0 OR unpriced_tokens <> 0
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+      ON CONFLICT (time_zone, day, source_system, source_instance, provider, model, account, user_id, project, subscription_billing, flat_fee) DO UPDATE SET
+        row_count = by_user.row_count + EXCLUDED.row_count,
+        input_tokens = by_user.input_tokens + EXCLUDED.input_tokens,
+        input_tokens_rows = by_user.input_tokens_rows + EXCLUDED.input_tokens_rows,
+        output_tokens = by_user.output_tokens + EXCLUDED.output_tokens,
+        output_tokens_rows = by_user.output_tokens_rows + EXCLUDED.output_tokens_rows,
+        cached_read_tokens = by_user.cached_read_tokens + EXCLUDED.cached_read_tokens,
+        cached_read_tokens_rows = by_user.cached_read_tokens_rows + EXCLUDED.cached_read_tokens_rows,
+        cached_write_tokens = by_user.cached_write_tokens + EXCLUDED.cached_write_tokens,
+        cached_write_tokens_rows = by_user.cached_write_tokens_rows + EXCLUDED.cached_write_tokens_rows,
+        cached_write_1h_tokens = by_user.cached_write_1h_tokens + EXCLUDED.cached_write_1h_tokens,
+        cached_write_1h_tokens_rows = by_user.cached_write_1h_tokens_rows + EXCLUDED.cached_write_1h_tokens_rows,
+        reasoning_tokens = by_user.reasoning_tokens + EXCLUDED.reasoning_tokens,
+        reasoning_tokens_rows = by_user.reasoning_tokens_rows + EXCLUDED.reasoning_tokens_rows,
+        requests = by_user.requests + EXCLUDED.requests,
+        requests_rows = by_user.requests_rows + EXCLUDED.requests_rows,
+        cache_reporting_input_tokens = by_user.cache_reporting_input_tokens + EXCLUDED.cache_reporting_input_tokens,
+        cost_usd = by_user.cost_usd + EXCLUDED.cost_usd,
+        cost_rows = by_user.cost_rows + EXCLUDED.cost_rows,
+        unpriced_rows = by_user.unpriced_rows + EXCLUDED.unpriced_rows,
+        unpriced_tokens = by_user.unpriced_tokens + EXCLUDED.unpriced_tokens
+      RETURNING day, row_count
     )
-    SELECT min(day) FILTER (WHERE row_count = 0), max(day) FILTER (WHERE row_count = 0) FROM applied
+    SELECT min(day) FILTER (WHERE row_count = 0), max(day) FILTER (WHERE row_count = 0)
+    FROM (SELECT day, row_count FROM applied UNION ALL SELECT day, row_count FROM applied_by_user) AS touched
   $sql$, changes, zones)
 $function$;
 
@@ -300,6 +400,7 @@ BEGIN
   EXECUTE {{schema}}.token_usage_daily_detail_apply('SELECT 1 AS sign, * FROM new_rows') INTO emptied_from, emptied_to;
   IF emptied_from IS NOT NULL THEN
     DELETE FROM {{schema}}.token_usage_daily_detail WHERE day BETWEEN emptied_from AND emptied_to AND row_count = 0;
+    DELETE FROM {{schema}}.token_usage_daily_by_user WHERE day BETWEEN emptied_from AND emptied_to AND row_count = 0;
   END IF;
   RETURN NULL;
 END
@@ -314,6 +415,7 @@ BEGIN
   EXECUTE {{schema}}.token_usage_daily_detail_apply('SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows') INTO emptied_from, emptied_to;
   IF emptied_from IS NOT NULL THEN
     DELETE FROM {{schema}}.token_usage_daily_detail WHERE day BETWEEN emptied_from AND emptied_to AND row_count = 0;
+    DELETE FROM {{schema}}.token_usage_daily_by_user WHERE day BETWEEN emptied_from AND emptied_to AND row_count = 0;
   END IF;
   RETURN NULL;
 END
@@ -328,6 +430,7 @@ BEGIN
   EXECUTE {{schema}}.token_usage_daily_detail_apply('SELECT -1 AS sign, * FROM old_rows') INTO emptied_from, emptied_to;
   IF emptied_from IS NOT NULL THEN
     DELETE FROM {{schema}}.token_usage_daily_detail WHERE day BETWEEN emptied_from AND emptied_to AND row_count = 0;
+    DELETE FROM {{schema}}.token_usage_daily_by_user WHERE day BETWEEN emptied_from AND emptied_to AND row_count = 0;
   END IF;
   RETURN NULL;
 END
@@ -336,7 +439,7 @@ $function$;
 CREATE FUNCTION {{schema}}.token_usage_daily_detail_on_truncate() RETURNS trigger
 LANGUAGE plpgsql AS $function$
 BEGIN
-  TRUNCATE {{schema}}.token_usage_daily_detail;
+  TRUNCATE {{schema}}.token_usage_daily_detail, {{schema}}.token_usage_daily_by_user;
   RETURN NULL;
 END
 $function$;

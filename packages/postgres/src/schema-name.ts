@@ -32,6 +32,8 @@ export type StoreTables = {
   readonly tokenUsageDaily: string;
   /** Local days by every dashboard dimension, per kept time zone (migration 0009). */
   readonly tokenUsageDailyDetail: string;
+  /** The same without api_key and the price columns (migration 0009). */
+  readonly tokenUsageDailyByUser: string;
   readonly tokenUsageRollupZones: string;
   readonly watchdogStatus: string;
   readonly rollupWatermark: string;
@@ -54,6 +56,7 @@ export function storeTables(schema: string): StoreTables {
     tokenUsage: `${quoted}.token_usage`,
     tokenUsageDaily: `${quoted}.token_usage_daily`,
     tokenUsageDailyDetail: `${quoted}.token_usage_daily_detail`,
+    tokenUsageDailyByUser: `${quoted}.token_usage_daily_by_user`,
     tokenUsageRollupZones: `${quoted}.token_usage_rollup_zones`,
     watchdogStatus: `${quoted}.watchdog_status`,
     rollupWatermark: `${quoted}.rollup_watermark`,

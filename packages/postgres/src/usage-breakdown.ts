@@ -159,11 +159,10 @@ export async function usageBreakdown(store: UsageStore, query: UsageBreakdownQue
   ];
   const usage = await usageRollupSql(store, { since: query.since, until: query.until, timeZone, needs, where });
   const groups = query.by.map((dimension, index) => `${DIMENSION_SQL[dimension]} AS g${index}`);
-  const periodSql =
-    query.period === undefined ? 'NULL::text' : `to_char(day, '${query.period === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`;
+  // Grouped on the date (cheap to hash), formatted once per group.
+  const periodKey = query.period === undefined ? 'NULL::date' : query.period === 'day' ? 'day' : "date_trunc('month', day)::date";
   const groupBy = ['1', ...query.by.map((_, index) => String(index + 2))];
-  const rows = await store.client.query<BreakdownSqlRow>(
-    `SELECT ${periodSql} AS period,
+  const aggregate = `SELECT ${periodKey} AS period_key,
             ${[...groups, ''].join(',\n            ')}
             ${knownTotal('input_tokens')}::bigint AS input_tokens,
             ${knownTotal('output_tokens')}::bigint AS output_tokens,
@@ -182,8 +181,11 @@ export async function usageBreakdown(store: UsageStore, query: UsageBreakdownQue
             sum(row_count)::bigint AS row_count
      FROM (${usage.sql}) AS usage
      GROUP BY ${groupBy.join(', ')}
-     HAVING sum(row_count) > 0
-     ORDER BY ${groupBy.join(', ')}`,
+     HAVING sum(row_count) > 0`;
+  const periodSql = query.period === undefined ? 'NULL::text' : `to_char(period_key, '${query.period === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`;
+  const rows = await store.client.query<BreakdownSqlRow>(
+    `SELECT ${periodSql} AS period, grouped.* FROM (${aggregate}) AS grouped
+     ORDER BY period_key${query.by.map((_, index) => `, g${index}`).join('')}`,
     usage.params,
   );
   return rows.map((row) => ({

@@ -242,7 +242,7 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
           account: 'acme',
           api_key: `key_${index % 4}`,
           user_id: `u${index % 3}`,
-          labels: index % 5 === 0 ? { billing: 'subscription', project: 'imported' } : {},
+          labels: (index % 5 === 0 ? { billing: 'subscription', project: 'imported' } : {}) as Record<string, string>,
           input_tokens: index,
           output_tokens: null,
           cached_read_tokens: index % 3 === 0 ? 0 : null,
@@ -269,8 +269,10 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
 
     // Keys whose rows are all gone leave no roll-up row behind.
     await store().client.exec(`DELETE FROM ${table} WHERE source_system = 'beta'`);
-    const [left] = await store().client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${store().schema}".token_usage_daily_detail WHERE source_system = 'beta'`);
-    expect(left?.n).toBe(0);
+    for (const rollup of ['token_usage_daily_detail', 'token_usage_daily_by_user']) {
+      const [left] = await store().client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${store().schema}".${rollup} WHERE source_system = 'beta'`);
+      expect(left?.n, rollup).toBe(0);
+    }
     await expectEqualRaw();
 
     await store().client.exec(`TRUNCATE ${table}`);
@@ -280,10 +282,12 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
   it('reads whole days from the roll-ups and only the partial days from raw rows', async () => {
     const plan = (query: Parameters<typeof usageRollupSql>[1]) => usageRollupSql(store(), query).then((result) => result.source);
     expect(await plan({ timeZone: 'UTC', needs: ['provider', 'model'] })).toBe('daily');
-    expect(await plan({ timeZone: 'UTC', needs: ['user_id'] })).toBe('detail');
+    expect(await plan({ timeZone: 'UTC', needs: ['user_id', 'project'] })).toBe('by_user');
+    expect(await plan({ timeZone: 'UTC', needs: ['api_key'] })).toBe('detail');
+    expect(await plan({ timeZone: 'UTC', needs: ['price_source'] })).toBe('detail');
     expect(await plan({ timeZone: 'America/New_York', needs: ['provider'] })).toBe('raw');
     await store().addRollupTimeZone('America/New_York');
-    expect(await plan({ timeZone: 'America/New_York', needs: ['provider'] })).toBe('detail');
+    expect(await plan({ timeZone: 'America/New_York', needs: ['provider'] })).toBe('by_user');
     // Less than a whole day: nothing for a roll-up to answer.
     expect(await plan({ timeZone: 'UTC', needs: [], since: new Date(START), until: new Date(START + 3 * HOUR) })).toBe('raw');
     await expect(store().addRollupTimeZone('Mars/Olympus')).rejects.toThrow(/timeZone/);

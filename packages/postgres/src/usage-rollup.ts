@@ -62,6 +62,7 @@ export const ROLLUP_DIMENSION_COLUMNS = [
 export type RollupColumn = (typeof ROLLUP_DIMENSION_COLUMNS)[number];
 
 const DAILY_COLUMNS: readonly RollupColumn[] = ['source_system', 'source_instance', 'provider', 'model'];
+const BY_USER_COLUMNS: readonly RollupColumn[] = [...DAILY_COLUMNS, 'account', 'user_id', 'project'];
 
 const ROW_TOKENS =
   'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
@@ -114,6 +115,14 @@ const RAW_DIMENSIONS: Readonly<Record<RollupColumn, string>> = {
   unpriced_reason: "COALESCE(unpriced_reason, '')",
 };
 
+/** token_usage_daily_by_user's flags turned into the shared value columns. */
+const BY_USER_VALUES: Partial<Record<ValueColumn, string>> = {
+  flat_fee_usd: 'CASE WHEN flat_fee THEN cost_usd ELSE 0 END',
+  flat_fee_rows: 'CASE WHEN flat_fee THEN cost_rows ELSE 0 END',
+  covered_usd: 'CASE WHEN subscription_billing AND NOT flat_fee THEN cost_usd ELSE 0 END',
+  covered_rows: 'CASE WHEN subscription_billing AND NOT flat_fee THEN cost_rows ELSE 0 END',
+};
+
 /** token_usage_daily_detail's split columns turned into the shared value columns. */
 const DETAIL_VALUES: Partial<Record<ValueColumn, string>> = {
   flat_fee_usd: "CASE WHEN cost_source = 'fixed' THEN cost_usd ELSE 0 END",
@@ -142,15 +151,16 @@ export type UsageRollupSql = {
   /** A SELECT to use as a subquery. */
   readonly sql: string;
   readonly params: unknown[];
-  /** What answered the whole days: token_usage_daily, token_usage_daily_detail, or only raw rows. */
-  readonly source: 'daily' | 'detail' | 'raw';
+  /** What answered the whole days: token_usage_daily, token_usage_daily_by_user or _detail, or only raw rows. */
+  readonly source: 'daily' | 'by_user' | 'detail' | 'raw';
 };
 
 /**
  * The rows of a range, for `SELECT … FROM (sql) AS usage GROUP BY …`.
- * UTC queries over the four daily columns read token_usage_daily, the
- * smallest table; others read token_usage_daily_detail in the zone when the
- * zone is kept (token_usage_rollup_zones), else the raw rows.
+ * The smallest roll-up that has every column the query needs answers: UTC
+ * queries over the four daily columns read token_usage_daily; others, in a
+ * zone kept in token_usage_rollup_zones, token_usage_daily_by_user (no API
+ * key, no price columns) or token_usage_daily_detail; anything else the raw rows.
  */
 export async function usageRollupSql(store: UsageStore, query: UsageRollupQuery): Promise<UsageRollupSql> {
   const tables = storeTables(store.schema);
@@ -166,7 +176,7 @@ export async function usageRollupSql(store: UsageStore, query: UsageRollupQuery)
       `SELECT EXISTS (SELECT 1 FROM ${tables.tokenUsageRollupZones} WHERE time_zone = $1) AS kept`,
       [query.timeZone],
     );
-    if (kept?.kept) source = 'detail';
+    if (kept?.kept) source = query.needs.every((column) => BY_USER_COLUMNS.includes(column)) ? 'by_user' : 'detail';
   }
 
   // The whole local days inside [since, until): [firstDay, lastDay), and the instants they start.
@@ -234,6 +244,12 @@ export async function usageRollupSql(store: UsageStore, query: UsageRollupQuery)
     ).join(', ')}, ${ROLLUP_VALUE_COLUMNS.join(', ')}
      FROM ${tables.tokenUsageDaily}
      WHERE ${conditions.join(' AND ')}`;
+  } else if (source === 'by_user') {
+    const conditions = [`time_zone = ${zone}`, ...wholeDays('day'), ...lists((column) => column)];
+    rollupSelect = `SELECT day, ${ROLLUP_DIMENSION_COLUMNS.map((column) => (BY_USER_COLUMNS.includes(column) ? column : `''::text AS ${column}`)).join(', ')},
+            ${ROLLUP_VALUE_COLUMNS.map((column) => (BY_USER_VALUES[column] ? `${BY_USER_VALUES[column]} AS ${column}` : column)).join(', ')}
+     FROM ${tables.tokenUsageDailyByUser}
+     WHERE ${conditions.join(' AND ')}`;
   } else {
     const conditions = [`time_zone = ${zone}`, ...wholeDays('day'), ...lists((column) => column)];
     rollupSelect = `SELECT day, ${ROLLUP_DIMENSION_COLUMNS.join(', ')},
@@ -244,11 +260,13 @@ export async function usageRollupSql(store: UsageStore, query: UsageRollupQuery)
 
   // The raw rows of the partial days at either end: near since (before the
   // first whole day) and near until (from the last whole day's end).
+  // A bound on a local midnight has no partial day: a month row in range then
+  // falls on a whole day too, so no raw row is needed at that end.
   const edges: string[] = [];
-  if (query.since && bounds?.first_at) {
+  if (query.since && bounds?.first_at && bounds.first_at.getTime() !== query.since.getTime()) {
     edges.push(`(bucket_start >= ${param(query.since)}::timestamptz - interval '1 day' AND bucket_start < ${param(bounds.first_at)}::timestamptz + interval '1 day')`);
   }
-  if (query.until && bounds?.last_at) {
+  if (query.until && bounds?.last_at && bounds.last_at.getTime() !== query.until.getTime()) {
     edges.push(`(bucket_start >= ${param(bounds.last_at)}::timestamptz - interval '1 day' AND bucket_start < ${param(query.until)}::timestamptz + interval '1 day')`);
   }
   if (edges.length === 0) return { sql: rollupSelect, params, source };
