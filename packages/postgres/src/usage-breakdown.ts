@@ -42,6 +42,8 @@ export type UsageFilter = {
   readonly models?: readonly string[];
   readonly accounts?: readonly string[];
   readonly users?: readonly string[];
+  /** api_key values (ids or aliases, as stored). */
+  readonly apiKeys?: readonly string[];
 };
 
 export type UsageBreakdownQuery = UsageFilter & {
@@ -152,6 +154,7 @@ export async function usageBreakdown(store: UsageStore, query: UsageBreakdownQue
     model: query.models,
     account: query.accounts,
     user_id: query.users,
+    api_key: query.apiKeys,
   };
   const needs = [
     ...query.by.flatMap((dimension) => DIMENSION_COLUMNS[dimension]),
@@ -219,7 +222,7 @@ function checkFilter(filter: UsageFilter): void {
   if (filter.since && filter.until && !(filter.until > filter.since)) {
     throw new StoreArgumentError({ argument: 'query.until', message: 'must be after query.since' });
   }
-  for (const field of ['sourceSystems', 'providers', 'models', 'accounts', 'users'] as const) {
+  for (const field of ['sourceSystems', 'providers', 'models', 'accounts', 'users', 'apiKeys'] as const) {
     const values = filter[field];
     if (values !== undefined && !(Array.isArray(values) && values.every((value) => typeof value === 'string'))) {
       throw new StoreArgumentError({ argument: `query.${field}`, message: 'must be a list of strings' });
