@@ -9,7 +9,12 @@
  *   + detail token_usage_daily_detail in UTC too (0009, what every store keeps)
  *   + zone   and a second time zone kept (`utt serve` in Europe/Berlin)
  *
- *   UTT_BENCH_DATABASE_URL=postgres://… pnpm --filter @utt/bench exec tsx dashboard/write-cost.ts [--rows 200000] [--runs 3]
+ * Two shapes (--shape): `gateway`, 571 API keys each with a fixed user,
+ * account, model and project, every hour (a key's 24 hours make one roll-up
+ * row a day); `distinct`, every row a different user/key combination each
+ * hour, so the roll-ups are as large as the rows (bench/import's worst case).
+ *
+ *   UTT_BENCH_DATABASE_URL=postgres://… pnpm --filter @utt/bench exec tsx dashboard/write-cost.ts [--rows 100000] [--runs 3] [--shape gateway|distinct]
  *
  * It works in its own schema (utt_bench_write_cost), dropped at the end.
  */
@@ -21,6 +26,7 @@ const { values: flags } = parseArgs({
     url: { type: 'string' },
     rows: { type: 'string', default: '200000' },
     runs: { type: 'string', default: '3' },
+    shape: { type: 'string', default: 'gateway' },
   },
 });
 const url = flags.url ?? process.env.UTT_BENCH_DATABASE_URL ?? process.env.UTT_TEST_DATABASE_URL;
@@ -43,14 +49,16 @@ async function setTriggers(enabled: readonly string[]): Promise<void> {
   }
 }
 
-// 571 keys × hours: distinct conflict keys, hourly, spread over days like a gateway's.
+if (flags.shape !== 'gateway' && flags.shape !== 'distinct') throw new Error('--shape must be gateway or distinct');
+// Every row its own hourly cell; `c` is the combination: the key's (gateway) or a new one each row (distinct).
+const combination = flags.shape === 'gateway' ? 'n % 571' : 'n';
 const insert = `INSERT INTO ${t}.token_usage (source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels,
     input_tokens, output_tokens, cached_read_tokens, requests, cost_usd, cost_source, measurement_basis, price_ref)
   SELECT 'litellm', '', 'hour', timestamptz '2026-01-01' + (n / 571) * interval '1 hour',
-         (ARRAY['openai','anthropic','google','mistral'])[1 + n % 4], 'model-' || (n % 8), 'team-' || (n % 12), 'key-' || (n % 571), 'user-' || (n % 40),
-         CASE WHEN n % 5 = 0 THEN '{"project":"p1"}'::jsonb ELSE '{}'::jsonb END,
+         (ARRAY['openai','anthropic','google','mistral'])[1 + c % 4], 'model-' || (c % 8), 'team-' || (c % 12), 'key-' || c, 'user-' || (c % 4000),
+         CASE WHEN c % 5 = 0 THEN '{"project":"p1"}'::jsonb ELSE '{}'::jsonb END,
          1000 + n % 5000, 100 + n % 800, n % 3000, 1 + n % 7, round((n % 1000) / 1e5, 10), 'computed', 'exact', 'genai-prices@bench'
-  FROM generate_series(0, ${rowCount} - 1) AS n`;
+  FROM generate_series(0, ${rowCount} - 1) AS n CROSS JOIN LATERAL (SELECT ${combination} AS c) AS combination`;
 const update = `UPDATE ${t}.token_usage SET input_tokens = input_tokens + 1, cost_usd = cost_usd + 0.0000001, updated_at = now()`;
 const remove = `DELETE FROM ${t}.token_usage`;
 
@@ -87,6 +95,6 @@ for (const [label, triggers] of setups) {
     `${label.padEnd(26)} insert ${last.insert.toFixed(0).padStart(6)} ms (${(last.insert / base.insert).toFixed(2)}×)  update ${last.update.toFixed(0).padStart(6)} ms (${(last.update / base.update).toFixed(2)}×)  delete ${last.remove.toFixed(0).padStart(6)} ms (${(last.remove / base.remove).toFixed(2)}×)`,
   );
 }
-console.log(`\n${rowCount.toLocaleString('en')} distinct hourly rows per statement, median of ${runs}; ratios against no roll-up trigger`);
+console.log(`\n${rowCount.toLocaleString('en')} hourly rows (${flags.shape} shape) per statement, median of ${runs}; ratios against no roll-up trigger`);
 await store.client.exec(`DROP SCHEMA ${t} CASCADE`);
 await store.close();

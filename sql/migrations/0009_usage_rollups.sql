@@ -19,6 +19,12 @@
 --    rows. Month rows (flat fees) count on the first day of their UTC month in
 --    every zone, as usageBreakdown places them.
 --
+-- 3. token_usage_daily_by_user: the same without the API key and the price
+--    columns. Keys usually outnumber users, accounts and projects, so pages
+--    that do not show keys read this smaller table. It is summed from the same
+--    per-statement delta as the detail table, so it costs the trigger little.
+--
+-- What the trigger work costs writers is measured by bench/dashboard/write-cost.ts.
 -- Both are kept by statement-level AFTER triggers with transition tables, in
 -- the same transaction as the change (invariant 12), and backfilled here.
 

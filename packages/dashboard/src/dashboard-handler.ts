@@ -115,7 +115,7 @@ async function route(path: string, url: URL, options: ResolvedOptions): Promise<
     const [result, values] = await Promise.all([
       page.render(context),
       format === 'html' && needsValues
-        ? usageDimensionValues(options.store, { since: usageFilter(filters, options.timeZone).since, until: usageFilter(filters, options.timeZone).until })
+        ? usageDimensionValues(options.store, { since: usageFilter(filters, options.timeZone).since, until: usageFilter(filters, options.timeZone).until, timeZone: options.timeZone })
         : null,
     ]);
     if (format === 'json') {

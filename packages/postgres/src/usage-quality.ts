@@ -1,11 +1,21 @@
 import { storeTables } from './schema-name';
 import { StoreArgumentError } from './store-argument-error';
-import { trimZeros } from './usage-breakdown';
+import { trimZeros, validateTimeZone } from './usage-breakdown';
 import { moneyTotal, type RollupColumn, usageRollupSql } from './usage-rollup';
 import type { UsageStore } from './usage-store';
 
 /** A range on bucket_start: [since, until); either end may be open. */
-export type UsageRange = { readonly since?: Date; readonly until?: Date };
+export type UsageRange = {
+  readonly since?: Date;
+  readonly until?: Date;
+  /**
+   * The reporting zone the bounds are local midnights of (default UTC). A
+   * month row (a flat fee) is in the range when its UTC month starts, read as
+   * a local time, inside it — as usageBreakdown counts it. In a zone the
+   * roll-up keeps (addRollupTimeZone) whole local days are read from it.
+   */
+  readonly timeZone?: string;
+};
 
 /** Usage with tokens and no price, per provider, model and the reason the pricer gave. */
 export type UnpricedModel = {
@@ -51,7 +61,8 @@ async function rangeRows(store: UsageStore, range: UsageRange, needs: readonly R
       throw new StoreArgumentError({ argument: `range.${field}`, message: 'must be a valid Date' });
     }
   }
-  return usageRollupSql(store, { since: range.since, until: range.until, timeZone: 'UTC', needs });
+  const timeZone = validateTimeZone(range.timeZone ?? 'UTC', 'range.timeZone');
+  return usageRollupSql(store, { since: range.since, until: range.until, timeZone, needs });
 }
 
 /** Models whose usage has no price, largest first: what `utt prices check` reports, over a range. */
@@ -67,13 +78,16 @@ export async function unpricedModels(store: UsageStore, range: UsageRange = {}):
     usage.params,
   );
   if (groups.length === 0) return [];
-  // The roll-up knows the last day; the raw rows of that one day give the last bucket.
+  // The roll-up knows the last (local) day; the raw rows of that one day give the last bucket.
   const tables = storeTables(store.schema);
+  const localTime = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE $7::text END)`;
   const last = await store.client.query<{ i: number; last_bucket_start: Date }>(
     `SELECT g.i, (SELECT max(bucket_start) FROM ${tables.tokenUsage}
                   WHERE provider = g.provider AND model = g.model AND COALESCE(unpriced_reason, '') = g.reason
-                    AND bucket_start >= g.day::timestamp AT TIME ZONE 'UTC' AND bucket_start < (g.day + 1)::timestamp AT TIME ZONE 'UTC'
-                    AND ($5::timestamptz IS NULL OR bucket_start >= $5) AND ($6::timestamptz IS NULL OR bucket_start < $6)
+                    AND bucket_start >= g.day::timestamp AT TIME ZONE 'UTC' - interval '1 day' AND bucket_start < (g.day + 2)::timestamp AT TIME ZONE 'UTC'
+                    AND ${localTime}::date = g.day
+                    AND ($5::timestamptz IS NULL OR ${localTime} >= $5::timestamptz AT TIME ZONE $7::text)
+                    AND ($6::timestamptz IS NULL OR ${localTime} < $6::timestamptz AT TIME ZONE $7::text)
                     AND cost_usd IS NULL AND ${ROW_TOKENS} > 0) AS last_bucket_start
      FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) WITH ORDINALITY AS g(provider, model, reason, day, i)`,
     [
@@ -83,6 +97,7 @@ export async function unpricedModels(store: UsageStore, range: UsageRange = {}):
       groups.map((row) => row.last_day),
       range.since ?? null,
       range.until ?? null,
+      range.timeZone ?? 'UTC',
     ],
   );
   const lastByIndex = new Map(last.map((row) => [Number(row.i), row.last_bucket_start]));

@@ -180,10 +180,18 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
     for (const query of QUERIES) {
       expect(await usageBreakdown(store(), query), JSON.stringify(query)).toEqual(await rawBreakdown(store(), query));
     }
-    const ranges = [{}, { since: new Date(START + 5.5 * HOUR), until: new Date(START + 40.25 * HOUR) }, { since: BERLIN_MIDNIGHT_31 }];
+    const ranges: { since?: Date; until?: Date; timeZone?: string }[] = [
+      {},
+      { since: new Date(START + 5.5 * HOUR), until: new Date(START + 40.25 * HOUR) },
+      { since: BERLIN_MIDNIGHT_31 },
+      // Local days of a kept zone, and of one no roll-up keeps; a month row counts by its UTC month.
+      { since: BERLIN_MIDNIGHT_31, until: new Date('2025-04-01T22:00:00Z'), timeZone: 'Europe/Berlin' },
+      { since: new Date('2025-03-31T07:00:00Z'), timeZone: 'America/Los_Angeles' },
+    ];
     for (const range of ranges) {
-      const conditions = `($1::timestamptz IS NULL OR bucket_start >= $1) AND ($2::timestamptz IS NULL OR bucket_start < $2)`;
-      const params = [range.since ?? null, 'until' in range ? range.until : null];
+      const local = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE $3::text END)`;
+      const conditions = `($1::timestamptz IS NULL OR ${local} >= $1::timestamptz AT TIME ZONE $3::text) AND ($2::timestamptz IS NULL OR ${local} < $2::timestamptz AT TIME ZONE $3::text)`;
+      const params = [range.since ?? null, range.until ?? null, range.timeZone ?? 'UTC'];
       const unpriced = await store().client.query<{ provider: string; model: string; reason: string | null; rows: number; tokens: number; last: Date }>(
         `SELECT provider, model, unpriced_reason AS reason, COUNT(*)::int AS rows, SUM(${ROW_TOKENS})::bigint AS tokens, MAX(bucket_start) AS last
          FROM "${store().schema}".token_usage WHERE ${conditions} AND cost_usd IS NULL AND ${ROW_TOKENS} > 0
