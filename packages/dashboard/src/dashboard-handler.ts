@@ -128,7 +128,7 @@ async function route(path: string, url: URL, options: ResolvedOptions): Promise<
     const range = { since: usageFilter(filters, options.timeZone).since, until: usageFilter(filters, options.timeZone).until };
     const [result, values] = await Promise.all([
       page.render(context),
-      format !== 'html' ? null : page.values ? page.values(context) : needsValues ? usageDimensionValues(options.store, range) : null,
+      format !== 'html' ? null : page.values ? page.values(context) : needsValues ? usageDimensionValues(options.store, { ...range, timeZone: options.timeZone }) : null,
     ]);
     if (format === 'json') {
       const wanted = url.searchParams.get('table');

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
 
+// Built once: toLocaleString with options builds a formatter on every call, which
+// dominated the time of a page with tens of thousands of cells.
+const USD = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const COUNT = new Intl.NumberFormat('en-US');
+
 /** Dollars from an exact decimal string; null (no priced row) is never shown as $0. */
 export function formatUsd(value: string | null, unpricedText = '—'): string {
   if (value === null) return unpricedText;
   const amount = Number(value);
   if (amount !== 0 && Math.abs(amount) < 0.01) return `${amount < 0 ? '-' : ''}<$0.01`;
-  return amount.toLocaleString('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return USD.format(amount);
 }
 
 /** Dollars with the digits a single call needs ($0.0042); never rounds a small cost to <$0.01. */
@@ -20,7 +25,7 @@ export function formatUsdPrecise(value: string | null, unpricedText = '—'): st
 
 /** Token counts; null means the source does not report this number. */
 export function formatCount(value: number | null): string {
-  return value === null ? '–' : value.toLocaleString('en-US');
+  return value === null ? '–' : COUNT.format(value);
 }
 
 export function formatPercent(value: number | null, digits = 1): string {
@@ -40,18 +45,28 @@ export function maskKey(value: string): string {
 
 /** Adds exact decimal strings (NUMERIC from the store) without floating-point drift. */
 export function addDecimals(values: readonly (string | null)[]): string | null {
-  const present = values.filter((value): value is string => value !== null);
-  if (present.length === 0) return null;
-  const scale = Math.max(...present.map((value) => (value.split('.')[1] ?? '').length));
+  // Two passes without intermediate arrays: pages add tens of thousands of these.
+  let scale = -1;
+  for (const value of values) {
+    if (value === null) continue;
+    const dot = value.indexOf('.');
+    const digits = dot < 0 ? 0 : value.length - dot - 1;
+    if (digits > scale) scale = digits;
+  }
+  if (scale < 0) return null;
   let total = 0n;
-  for (const value of present) total += toScaled(value, scale);
+  for (const value of values) if (value !== null) total += toScaled(value, scale);
   return fromScaled(total, scale);
 }
 
 function toScaled(value: string, scale: number): bigint {
-  const negative = value.startsWith('-');
-  const [whole = '0', fraction = ''] = value.replace(/^[-+]/, '').split('.');
-  const scaled = BigInt(whole + fraction.padEnd(scale, '0'));
+  const sign = value.charCodeAt(0);
+  const negative = sign === 45; // '-'
+  const body = negative || sign === 43 ? value.slice(1) : value;
+  const dot = body.indexOf('.');
+  const whole = dot < 0 ? body : body.slice(0, dot);
+  const fraction = dot < 0 ? '' : body.slice(dot + 1);
+  const scaled = BigInt((whole === '' ? '0' : whole) + fraction.padEnd(scale, '0'));
   return negative ? -scaled : scaled;
 }
 

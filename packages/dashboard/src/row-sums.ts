@@ -23,7 +23,8 @@ export function sumRows(
   const sums = new Map<string, Mutable<UsageBreakdownRow>>();
   for (const row of rows) {
     const target = key(row);
-    const id = JSON.stringify([target.period, target.groups]);
+    // NUL cannot occur in a PostgreSQL text value, so the joined key is unambiguous.
+    const id = `${target.period ?? '\u0001'}\u0000${target.groups.join('\u0000')}`;
     const existing = sums.get(id);
     if (existing === undefined) {
       sums.set(id, { ...row, period: target.period, groups: [...target.groups] });

@@ -35,8 +35,10 @@ export function toDailySeries(
     }
     values[index] = addDecimals([values[index] ?? null, value(row)]);
   }
-  const total = (values: readonly (string | null)[]) => Number(addDecimals(values) ?? 0);
-  const ranked = [...groups.entries()].sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]));
+  // Each group's total once: summed inside the comparator it would cost n log n exact additions.
+  const totals = new Map([...groups.entries()].map(([name, values]) => [name, Number(addDecimals(values) ?? 0)]));
+  const total = (name: string) => totals.get(name) ?? 0;
+  const ranked = [...groups.entries()].sort((a, b) => total(b[0]) - total(a[0]) || a[0].localeCompare(b[0]));
   const kept = ranked.slice(0, limit).map(([name, values]) => ({ name, values }));
   const rest = ranked.slice(limit);
   if (rest.length > 0) {

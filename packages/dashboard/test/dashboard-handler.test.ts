@@ -169,6 +169,38 @@ describe.each(TEST_BACKEND_NAMES)('dashboard handler on %s', (backend) => {
     expect((await get(handler, '/api/v1/nothing')).status).toBe(404);
   });
 
+  it('charts the largest API keys apart and the rest as "other", with each day\'s total', async () => {
+    // June, away from the other tests' ranges: 12 keys, key i spending i + 1 dollars a day; the smallest only on 1 June.
+    const keys = Array.from({ length: 12 }, (_, index) => `key-many-${String(index).padStart(4, '0')}`);
+    const rows = keys.flatMap((key, index) =>
+      [1, 2, 3]
+        .filter((day) => index > 0 || day === 1)
+        .map((day) => ({
+          source_system: 'litellm', source_instance: 'many', granularity: 'hour' as const, bucket_start: new Date(Date.UTC(2026, 5, day, 12)),
+          provider: 'openai', model: 'gpt-5', account: '', api_key: key, user_id: '', labels: {},
+          input_tokens: 100, output_tokens: 10, cached_read_tokens: null, cached_write_tokens: null, cached_write_1h_tokens: null,
+          reasoning_tokens: null, requests: 1, cost_usd: String(index + 1), cost_source: 'computed' as const, measurement_basis: 'exact' as const,
+        })),
+    );
+    await store.writeSourceWindow({ source: 'many-keys', sourceSystem: 'litellm', rows });
+    const json = (await (await get(handler, '/usage?by=api_key&from=2026-06-01&to=2026-06-03&format=json&table=daily')).json()) as {
+      tables: { columns: { key: string; label: string }[]; rows: Record<string, string | null>[] }[];
+    };
+    const [table] = json.tables;
+    const labels = table?.columns.map((column) => column.label) ?? [];
+    expect(labels[0]).toBe('Day');
+    expect(labels.slice(-2)).toEqual(['other (4)', 'Total']);
+    expect(labels).toHaveLength(1 + 8 + 1 + 1);
+    for (const key of keys) expect(JSON.stringify(json)).not.toContain(key);
+    const other = table?.columns.find((column) => column.label === 'other (4)')?.key ?? '';
+    // Keys 1-4 ($1 on 1 June only, $2, $3, $4) are the rest; keys 5-12 are drawn on their own.
+    expect(table?.rows.map((row) => [row.day, row[other], row.total])).toEqual([
+      ['2026-06-01', '10', String((12 * 13) / 2)],
+      ['2026-06-02', '9', String((12 * 13) / 2 - 1)],
+      ['2026-06-03', '9', String((12 * 13) / 2 - 1)],
+    ]);
+  });
+
   it('shows days in the configured reporting time zone', async () => {
     const tokyo = createDashboardHandler({ store, now: () => SEED_NOW, timeZone: 'Asia/Tokyo' });
     const body = await (await get(tokyo, '/usage?from=2026-10-19&to=2026-10-19&format=json&table=daily')).text();

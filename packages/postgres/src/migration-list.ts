@@ -5,6 +5,7 @@ import priceProvenanceSql from '../../../sql/migrations/0004_price_provenance.sq
 import usageDailySql from '../../../sql/migrations/0005_usage_daily.sql';
 import trackedCallsSql from '../../../sql/migrations/0006_tracked_calls.sql';
 import quotaSql from '../../../sql/migrations/0007_quota.sql';
+import usageRollupsSql from '../../../sql/migrations/0009_usage_rollups.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0005_usage_daily', sql: usageDailySql },
   { name: '0006_tracked_calls', sql: trackedCallsSql },
   { name: '0007_quota', sql: quotaSql },
+  { name: '0009_usage_rollups', sql: usageRollupsSql },
 ];

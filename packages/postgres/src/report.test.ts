@@ -87,6 +87,8 @@ describe.each(TEST_BACKENDS)('report on $name', (backend) => {
         reasoningTokens: null,
         requests: null,
         costUsd: '0.000000000000000003',
+        flatFeeUsd: null,
+        coveredUsd: null,
         unpricedRows: 1,
         unpricedTokens: 150,
         rowCount: 3,
@@ -107,6 +109,8 @@ describe.each(TEST_BACKENDS)('report on $name', (backend) => {
         reasoningTokens: null,
         requests: null,
         costUsd: '30',
+        flatFeeUsd: '30',
+        coveredUsd: null,
         unpricedRows: 0,
         unpricedTokens: 0,
         rowCount: 1,
@@ -135,6 +139,34 @@ describe.each(TEST_BACKENDS)('report on $name', (backend) => {
       ['ollama', 1],
       ['openai', 1],
     ]);
+  });
+
+  it('counts a flat fee once: the usage it covers is shown at its API-equivalent value, not added to the cost', async () => {
+    const april = new Date('2025-04-01T00:00:00Z');
+    await store().writeSourceWindow({
+      source: 'plan',
+      sourceSystem: 'subscription',
+      rows: [usageRow({ source_system: 'subscription', granularity: 'month', bucket_start: april, provider: 'anthropic', model: '', cost_usd: '200', cost_source: 'fixed', measurement_basis: 'derived_estimate' })],
+    });
+    await store().writeSourceWindow({
+      source: 'claude-code',
+      sourceSystem: 'claude_code',
+      rows: [
+        usageRow({ source_system: 'claude_code', bucket_start: new Date('2025-04-01T09:00:00Z'), provider: 'anthropic', model: 'claude-sonnet-4-5', labels: { billing: 'subscription' }, input_tokens: 1000, cost_usd: '12.5', cost_source: 'computed' }),
+        usageRow({ source_system: 'claude_code', bucket_start: new Date('2025-04-01T10:00:00Z'), provider: 'anthropic', model: 'claude-sonnet-4-5', labels: { billing: 'api' }, input_tokens: 10, cost_usd: '0.25', cost_source: 'computed' }),
+      ],
+    });
+    for (const by of ['provider', 'label'] as const) {
+      const rows = await store().report({ period: 'month', by, label: by === 'label' ? 'billing' : undefined, since: april });
+      const total = (pick: (row: (typeof rows)[number]) => string | null) => rows.reduce((sum, row) => sum + Number(pick(row) ?? 0), 0);
+      // Paid: the $200 fee and the $0.25 billed per token; the $12.50 of covered usage beside it.
+      expect(total((row) => row.costUsd), by).toBe(200.25);
+      expect(total((row) => row.flatFeeUsd), by).toBe(200);
+      expect(total((row) => row.coveredUsd), by).toBe(12.5);
+    }
+    const byLabel = await store().report({ period: 'month', by: 'label', label: 'billing', since: april });
+    // Priced usage that a plan covers costs $0 on top of the plan, not "unpriced".
+    expect(byLabel.find((row) => row.key === 'subscription')).toMatchObject({ costUsd: '0', coveredUsd: '12.5', flatFeeUsd: null });
   });
 
   it('refuses an unknown period or grouping, naming the field', async () => {

@@ -45,8 +45,21 @@ export type ReportRow = {
   readonly cachedWrite1hTokens: number | null;
   readonly reasoningTokens: number | null;
   readonly requests: number | null;
-  /** Exact decimal sum of the priced rows, or null when no row is priced. */
+  /**
+   * Spend: the exact decimal sum of the priced rows except usage a flat-fee
+   * subscription covers (label billing=subscription), whose fee is counted
+   * instead (as flatFeeUsd) — what was paid is never added twice. '0' when
+   * every priced row is covered; null when no row is priced.
+   */
   readonly costUsd: string | null;
+  /** The flat fees (cost_source 'fixed') included in costUsd; null when there are none. */
+  readonly flatFeeUsd: string | null;
+  /**
+   * The API-equivalent value of usage a subscription covers: what the same
+   * tokens would cost on the API. Shown beside the spend, never added to it;
+   * null when no such usage is priced.
+   */
+  readonly coveredUsd: string | null;
   /** Rows with tokens but no cost: spend the total above does not include. */
   readonly unpricedRows: number;
   /** input + cached_read + cached_write + output tokens of those rows. */
@@ -69,6 +82,8 @@ type ReportSqlRow = {
   reasoning_tokens: number | null;
   requests: number | null;
   cost_usd: string | null;
+  flat_fee_usd: string | null;
+  covered_usd: string | null;
   unpriced_rows: number;
   unpriced_tokens: number;
   row_count: number;
@@ -109,7 +124,9 @@ export async function report(client: SqlClient, tables: StoreTables, query: Repo
             ${knownSum('cached_write_1h_tokens')}::bigint AS cached_write_1h_tokens,
             ${knownSum('reasoning_tokens')}::bigint AS reasoning_tokens,
             ${knownSum('requests')}::bigint AS requests,
-            trim_scale(CASE WHEN sum(cost_rows) > 0 THEN sum(cost_usd) END)::text AS cost_usd,
+            trim_scale(CASE WHEN sum(cost_rows) > 0 THEN sum(cost_usd) - sum(covered_usd) END)::text AS cost_usd,
+            trim_scale(CASE WHEN sum(flat_fee_rows) > 0 THEN sum(flat_fee_usd) END)::text AS flat_fee_usd,
+            trim_scale(CASE WHEN sum(covered_rows) > 0 THEN sum(covered_usd) END)::text AS covered_usd,
             sum(unpriced_rows)::bigint AS unpriced_rows,
             sum(unpriced_tokens)::bigint AS unpriced_tokens,
             sum(row_count)::bigint AS row_count
@@ -135,6 +152,8 @@ export async function report(client: SqlClient, tables: StoreTables, query: Repo
     reasoningTokens: row.reasoning_tokens,
     requests: row.requests,
     costUsd: row.cost_usd,
+    flatFeeUsd: row.flat_fee_usd,
+    coveredUsd: row.covered_usd,
     unpricedRows: row.unpriced_rows,
     unpricedTokens: row.unpriced_tokens,
     rowCount: row.row_count,
@@ -143,6 +162,7 @@ export async function report(client: SqlClient, tables: StoreTables, query: Repo
 
 const ROW_TOKENS =
   'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
+const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
 
 /**
  * Grouped by one label's value: labels are not a dimension of the daily
@@ -161,7 +181,9 @@ async function reportByLabel(client: SqlClient, tables: StoreTables, query: Repo
             SUM(cached_write_1h_tokens)::bigint AS cached_write_1h_tokens,
             SUM(reasoning_tokens)::bigint AS reasoning_tokens,
             SUM(requests)::bigint AS requests,
-            trim_scale(SUM(cost_usd))::text AS cost_usd,
+            trim_scale(SUM(cost_usd) - COALESCE(SUM(cost_usd) FILTER (WHERE ${COVERED}), 0))::text AS cost_usd,
+            trim_scale(SUM(cost_usd) FILTER (WHERE cost_source = 'fixed'))::text AS flat_fee_usd,
+            trim_scale(SUM(cost_usd) FILTER (WHERE ${COVERED}))::text AS covered_usd,
             COUNT(*) FILTER (WHERE ${unpriced}) AS unpriced_rows,
             COALESCE(SUM(${ROW_TOKENS}) FILTER (WHERE ${unpriced}), 0)::bigint AS unpriced_tokens,
             COUNT(*) AS row_count
@@ -187,6 +209,8 @@ async function reportByLabel(client: SqlClient, tables: StoreTables, query: Repo
     reasoningTokens: row.reasoning_tokens,
     requests: row.requests,
     costUsd: row.cost_usd,
+    flatFeeUsd: row.flat_fee_usd,
+    coveredUsd: row.covered_usd,
     unpricedRows: row.unpriced_rows,
     unpricedTokens: row.unpriced_tokens,
     rowCount: row.row_count,

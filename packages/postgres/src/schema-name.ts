@@ -30,6 +30,11 @@ export type StoreTables = {
   readonly tokenUsage: string;
   /** The daily roll-up of token_usage that triggers keep (migration 0005). */
   readonly tokenUsageDaily: string;
+  /** Local days by every dashboard dimension, per kept time zone (migration 0009). */
+  readonly tokenUsageDailyDetail: string;
+  /** The same without api_key and the price columns (migration 0009). */
+  readonly tokenUsageDailyByUser: string;
+  readonly tokenUsageRollupZones: string;
   readonly watchdogStatus: string;
   readonly rollupWatermark: string;
   readonly providerCost: string;
@@ -50,6 +55,9 @@ export function storeTables(schema: string): StoreTables {
     schema: quoted,
     tokenUsage: `${quoted}.token_usage`,
     tokenUsageDaily: `${quoted}.token_usage_daily`,
+    tokenUsageDailyDetail: `${quoted}.token_usage_daily_detail`,
+    tokenUsageDailyByUser: `${quoted}.token_usage_daily_by_user`,
+    tokenUsageRollupZones: `${quoted}.token_usage_rollup_zones`,
     watchdogStatus: `${quoted}.watchdog_status`,
     rollupWatermark: `${quoted}.rollup_watermark`,
     providerCost: `${quoted}.provider_cost`,

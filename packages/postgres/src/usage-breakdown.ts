@@ -1,12 +1,12 @@
-import { storeTables } from './schema-name';
 import { StoreArgumentError } from './store-argument-error';
+import { knownTotal, moneyTotal, type RollupColumn, usageRollupSql } from './usage-rollup';
 import type { UsageStore } from './usage-store';
 
 /** What a breakdown can group by. `source` is source_system plus the instance; `machine` is source_instance; `project` the `project` label. */
 export const USAGE_DIMENSIONS = ['source', 'source_system', 'provider', 'model', 'account', 'api_key', 'user', 'machine', 'project'] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
 
-// Whitelisted SQL expressions: grouping columns cannot be bind parameters.
+// Whitelisted SQL expressions over the roll-up's columns: grouping columns cannot be bind parameters.
 const DIMENSION_SQL: Record<UsageDimension, string> = {
   source: "source_system || CASE WHEN source_instance <> '' THEN '/' || source_instance ELSE '' END",
   source_system: 'source_system',
@@ -16,7 +16,19 @@ const DIMENSION_SQL: Record<UsageDimension, string> = {
   api_key: 'api_key',
   user: 'user_id',
   machine: 'source_instance',
-  project: "COALESCE(labels->>'project', '')",
+  project: 'project',
+};
+
+const DIMENSION_COLUMNS: Record<UsageDimension, readonly RollupColumn[]> = {
+  source: ['source_system', 'source_instance'],
+  source_system: ['source_system'],
+  provider: ['provider'],
+  model: ['model'],
+  account: ['account'],
+  api_key: ['api_key'],
+  user: ['user_id'],
+  machine: ['source_instance'],
+  project: ['project'],
 };
 
 /** The rows a breakdown or series reads. Lists are OR-ed within a field and AND-ed across fields; an empty list is no filter. */
@@ -30,6 +42,8 @@ export type UsageFilter = {
   readonly models?: readonly string[];
   readonly accounts?: readonly string[];
   readonly users?: readonly string[];
+  /** api_key values (ids or aliases, as stored). */
+  readonly apiKeys?: readonly string[];
 };
 
 export type UsageBreakdownQuery = UsageFilter & {
@@ -81,11 +95,6 @@ export type UsageBreakdownRow = {
   readonly rowCount: number;
 };
 
-const ROW_TOKENS =
-  'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
-// Never NULL, so NOT (COVERED) keeps every other row.
-const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
-
 type BreakdownSqlRow = {
   period: string | null;
   input_tokens: number | null;
@@ -120,9 +129,15 @@ export function validateTimeZone(timeZone: string, argument = 'timeZone'): strin
  * optionally per day or month in a reporting time zone. Every token bucket is
  * kept apart, unpriced usage is counted beside the money rather than as $0,
  * and flat fees are kept apart from the usage they cover.
+ *
+ * Whole local days come from the roll-ups the database keeps (the ones `utt
+ * report` reads: token_usage_daily for UTC and the source, provider and model
+ * dimensions, token_usage_daily_detail for the others and for a time zone
+ * added with `addRollupTimeZone`), the partial days at either end from raw
+ * rows: exactly the totals of the raw rows. A time zone no roll-up keeps is
+ * answered from raw rows, correctly but slower.
  */
 export async function usageBreakdown(store: UsageStore, query: UsageBreakdownQuery): Promise<UsageBreakdownRow[]> {
-  const tables = storeTables(store.schema);
   for (const dimension of query.by) {
     if (!(USAGE_DIMENSIONS as readonly string[]).includes(dimension)) {
       throw new StoreArgumentError({ argument: 'query.by', message: `must list only ${USAGE_DIMENSIONS.join(', ')}` });
@@ -132,41 +147,49 @@ export async function usageBreakdown(store: UsageStore, query: UsageBreakdownQue
     throw new StoreArgumentError({ argument: 'query.period', message: 'must be day or month' });
   }
   const timeZone = validateTimeZone(query.timeZone ?? 'UTC', 'query.timeZone');
-  const params: unknown[] = [timeZone];
-  // Month rows stay in their UTC month; other rows move to the reader's zone.
-  const localTime = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE $1::text END)`;
-  const conditions = filterConditions(query, params, localTime);
+  checkFilter(query);
+  const where: Partial<Record<RollupColumn, readonly string[]>> = {
+    source_system: query.sourceSystems,
+    provider: query.providers,
+    model: query.models,
+    account: query.accounts,
+    user_id: query.users,
+    api_key: query.apiKeys,
+  };
+  const needs = [
+    ...query.by.flatMap((dimension) => DIMENSION_COLUMNS[dimension]),
+    ...(Object.keys(where) as RollupColumn[]).filter((column) => (where[column]?.length ?? 0) > 0),
+  ];
+  const usage = await usageRollupSql(store, { since: query.since, until: query.until, timeZone, needs, where });
   const groups = query.by.map((dimension, index) => `${DIMENSION_SQL[dimension]} AS g${index}`);
-  const periodSql =
-    query.period === undefined
-      ? 'NULL::text'
-      : `to_char(date_trunc('${query.period}', ${localTime}), '${query.period === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`;
-  const groupBy = ['1', ...query.by.map((_, index) => String(index + 3))];
-  const unpriced = `cost_usd IS NULL AND ${ROW_TOKENS} > 0`;
-  const rows = await store.client.query<BreakdownSqlRow>(
-    // $1 (the zone) is selected too, so the statement names it even without a period.
-    `SELECT ${periodSql} AS period, $1::text AS time_zone,
+  // Grouped on the date (cheap to hash), formatted once per group.
+  const periodKey = query.period === undefined ? 'NULL::date' : query.period === 'day' ? 'day' : "date_trunc('month', day)::date";
+  const groupBy = ['1', ...query.by.map((_, index) => String(index + 2))];
+  const aggregate = `SELECT ${periodKey} AS period_key,
             ${[...groups, ''].join(',\n            ')}
-            SUM(input_tokens)::bigint AS input_tokens,
-            SUM(output_tokens)::bigint AS output_tokens,
-            SUM(cached_read_tokens)::bigint AS cached_read_tokens,
-            SUM(cached_write_tokens)::bigint AS cached_write_tokens,
-            SUM(cached_write_1h_tokens)::bigint AS cached_write_1h_tokens,
-            SUM(reasoning_tokens)::bigint AS reasoning_tokens,
-            SUM(requests)::bigint AS requests,
-            SUM(COALESCE(input_tokens, 0) + cached_read_tokens + COALESCE(cached_write_tokens, 0))::bigint AS cache_reporting_input_tokens,
-            SUM(cost_usd) FILTER (WHERE NOT (${COVERED}))::text AS spend_usd,
-            SUM(cost_usd) FILTER (WHERE cost_source IS DISTINCT FROM 'fixed' AND NOT (${COVERED}))::text AS metered_usd,
-            SUM(cost_usd) FILTER (WHERE cost_source = 'fixed')::text AS flat_fee_usd,
-            SUM(cost_usd) FILTER (WHERE ${COVERED})::text AS covered_usd,
-            COUNT(*) FILTER (WHERE ${unpriced}) AS unpriced_rows,
-            COALESCE(SUM(${ROW_TOKENS}) FILTER (WHERE ${unpriced}), 0)::bigint AS unpriced_tokens,
-            COUNT(*) AS row_count
-     FROM ${tables.tokenUsage}
-     ${conditions.length > 0 ? `WHERE ${conditions.join('\n       AND ')}` : ''}
+            ${knownTotal('input_tokens')}::bigint AS input_tokens,
+            ${knownTotal('output_tokens')}::bigint AS output_tokens,
+            ${knownTotal('cached_read_tokens')}::bigint AS cached_read_tokens,
+            ${knownTotal('cached_write_tokens')}::bigint AS cached_write_tokens,
+            ${knownTotal('cached_write_1h_tokens')}::bigint AS cached_write_1h_tokens,
+            ${knownTotal('reasoning_tokens')}::bigint AS reasoning_tokens,
+            ${knownTotal('requests')}::bigint AS requests,
+            (CASE WHEN sum(cached_read_tokens_rows) > 0 THEN sum(cache_reporting_input_tokens) END)::bigint AS cache_reporting_input_tokens,
+            ${moneyTotal('sum(cost_usd) - sum(covered_usd)', 'sum(cost_rows) - sum(covered_rows)')} AS spend_usd,
+            ${moneyTotal('sum(cost_usd) - sum(covered_usd) - sum(flat_fee_usd)', 'sum(cost_rows) - sum(covered_rows) - sum(flat_fee_rows)')} AS metered_usd,
+            ${moneyTotal('sum(flat_fee_usd)', 'sum(flat_fee_rows)')} AS flat_fee_usd,
+            ${moneyTotal('sum(covered_usd)', 'sum(covered_rows)')} AS covered_usd,
+            sum(unpriced_rows)::bigint AS unpriced_rows,
+            sum(unpriced_tokens)::bigint AS unpriced_tokens,
+            sum(row_count)::bigint AS row_count
+     FROM (${usage.sql}) AS usage
      GROUP BY ${groupBy.join(', ')}
-     ORDER BY ${groupBy.join(', ')}`,
-    params,
+     HAVING sum(row_count) > 0`;
+  const periodSql = query.period === undefined ? 'NULL::text' : `to_char(period_key, '${query.period === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`;
+  const rows = await store.client.query<BreakdownSqlRow>(
+    `SELECT ${periodSql} AS period, grouped.* FROM (${aggregate}) AS grouped
+     ORDER BY period_key${query.by.map((_, index) => `, g${index}`).join('')}`,
+    usage.params,
   );
   return rows.map((row) => ({
     period: row.period,
@@ -189,8 +212,7 @@ export async function usageBreakdown(store: UsageStore, query: UsageBreakdownQue
   }));
 }
 
-function filterConditions(filter: UsageFilter, params: unknown[], localTime: string): string[] {
-  const conditions: string[] = [];
+function checkFilter(filter: UsageFilter): void {
   for (const field of ['since', 'until'] as const) {
     const value = filter[field];
     if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
@@ -200,42 +222,12 @@ function filterConditions(filter: UsageFilter, params: unknown[], localTime: str
   if (filter.since && filter.until && !(filter.until > filter.since)) {
     throw new StoreArgumentError({ argument: 'query.until', message: 'must be after query.since' });
   }
-  // A wide range on bucket_start itself lets the index narrow the scan; the
-  // exact test then takes a month row when its month starts in the range
-  // (read in the reporting zone), like every other bucket.
-  if (filter.since) {
-    params.push(filter.since);
-    const index = params.length;
-    conditions.push(`bucket_start >= $${index}::timestamptz - interval '1 day'`);
-    conditions.push(
-      `(CASE WHEN granularity = 'month' THEN ${localTime} >= ($${index}::timestamptz AT TIME ZONE $1::text) ELSE bucket_start >= $${index}::timestamptz END)`,
-    );
-  }
-  if (filter.until) {
-    params.push(filter.until);
-    const index = params.length;
-    conditions.push(`bucket_start < $${index}::timestamptz + interval '1 day'`);
-    conditions.push(
-      `(CASE WHEN granularity = 'month' THEN ${localTime} < $${index}::timestamptz AT TIME ZONE $1::text ELSE bucket_start < $${index}::timestamptz END)`,
-    );
-  }
-  const lists: [keyof UsageFilter, string][] = [
-    ['sourceSystems', 'source_system'],
-    ['providers', 'provider'],
-    ['models', 'model'],
-    ['accounts', 'account'],
-    ['users', 'user_id'],
-  ];
-  for (const [field, column] of lists) {
-    const values = filter[field] as readonly string[] | undefined;
-    if (values === undefined || values.length === 0) continue;
-    if (!values.every((value) => typeof value === 'string')) {
+  for (const field of ['sourceSystems', 'providers', 'models', 'accounts', 'users', 'apiKeys'] as const) {
+    const values = filter[field];
+    if (values !== undefined && !(Array.isArray(values) && values.every((value) => typeof value === 'string'))) {
       throw new StoreArgumentError({ argument: `query.${field}`, message: 'must be a list of strings' });
     }
-    params.push([...values]);
-    conditions.push(`${column} = ANY($${params.length}::text[])`);
   }
-  return conditions;
 }
 
 /** NUMERIC sums keep the widest scale ("0.4200000000"); the value is the same without the trailing zeros. */

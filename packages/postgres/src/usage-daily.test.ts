@@ -35,6 +35,8 @@ function rows(seed: number, count: number, sourceSystem: string): UsageRow[] {
       output_tokens: maybe(next, Math.floor(next() * 1e4)),
       cached_read_tokens: maybe(next, Math.floor(next() * 1e5)),
       requests: maybe(next, Math.floor(next() * 50)),
+      // Every fourth hour under a plan: its cost is covered, not spend.
+      labels: index % 4 === 0 ? { billing: 'subscription' } : {},
       ...(cost < 0.3 ? {} : { cost_usd: (cost * 10).toFixed(cost < 0.6 ? 2 : 9), cost_source: 'computed' as const }),
     });
   });
@@ -49,12 +51,14 @@ async function rawReport(store: UsageStore, query: ReportQuery): Promise<unknown
   const params: Date[] = [];
   if (query.since) conditions.push(`bucket_start >= $${params.push(query.since)}`);
   if (query.until) conditions.push(`bucket_start < $${params.push(query.until)}`);
+  const covered = "cost_source IS DISTINCT FROM 'fixed' AND labels->>'billing' = 'subscription'";
   const tokens = 'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
   return store.client.query(
     `SELECT date_trunc('${query.period}', bucket_start AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS period_start, ${groups.join(', ')},
             SUM(input_tokens)::bigint AS input_tokens, SUM(output_tokens)::bigint AS output_tokens,
             SUM(cached_read_tokens)::bigint AS cached_read_tokens, SUM(requests)::bigint AS requests,
-            trim_scale(SUM(cost_usd))::text AS cost_usd,
+            trim_scale(SUM(cost_usd) - COALESCE(SUM(cost_usd) FILTER (WHERE ${covered}), 0))::text AS cost_usd,
+            trim_scale(SUM(cost_usd) FILTER (WHERE ${covered}))::text AS covered_usd,
             COUNT(*) FILTER (WHERE cost_usd IS NULL AND ${tokens} > 0) AS unpriced_rows,
             COUNT(*) AS row_count
      FROM "${store.schema}".token_usage WHERE ${conditions.join(' AND ')}
@@ -75,6 +79,7 @@ async function rolledUpReport(store: UsageStore, query: ReportQuery): Promise<un
     cached_read_tokens: row.cachedReadTokens,
     requests: row.requests,
     cost_usd: row.costUsd,
+    covered_usd: row.coveredUsd,
     unpriced_rows: row.unpricedRows,
     row_count: row.rowCount,
   }));
@@ -143,6 +148,7 @@ describe.each(TEST_BACKENDS)('token_usage_daily on $name', (backend) => {
 
     // Writers that are not the store: a hand-written UPDATE and DELETE.
     await store().client.exec(`UPDATE "${store().schema}".token_usage SET cost_usd = NULL, cost_source = NULL, output_tokens = 7 WHERE model = 'm2' AND source_system = 'beta'`);
+    await store().client.exec(`UPDATE "${store().schema}".token_usage SET labels = '{"billing":"subscription"}' WHERE model = 'm1' AND source_system = 'beta'`);
     await store().client.exec(`DELETE FROM "${store().schema}".token_usage WHERE source_system = 'alpha' AND bucket_start < '2025-03-31T05:00:00Z'`);
     await expectReportsEqualRaw();
 

@@ -1,6 +1,6 @@
 import type { StoreTables } from './schema-name';
 
-/** The sums and counts token_usage_daily keeps per day and key (migration 0005). */
+/** The sums and counts token_usage_daily keeps per day and key (migrations 0005 and 0009). */
 export const DAILY_VALUE_COLUMNS = [
   'row_count',
   'input_tokens',
@@ -21,12 +21,21 @@ export const DAILY_VALUE_COLUMNS = [
   'cost_rows',
   'unpriced_rows',
   'unpriced_tokens',
+  'cache_reporting_input_tokens',
+  'flat_fee_usd',
+  'flat_fee_rows',
+  'covered_usd',
+  'covered_rows',
 ] as const;
 
 const DAILY_KEY_COLUMNS = ['day_start', 'granularity', 'source_system', 'source_instance', 'provider', 'model'] as const;
 
 const ROW_TOKENS =
   'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
+
+const FIXED = "COALESCE(cost_source = 'fixed', false)";
+// Usage a flat fee already pays for (label billing=subscription), never the fee itself.
+const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
 
 /**
  * The raw rows of one day and key as the daily table would count them:
@@ -54,6 +63,12 @@ const RAW_AS_DAILY: Readonly<Record<(typeof DAILY_VALUE_COLUMNS)[number], string
   cost_rows: 'count(cost_usd)',
   unpriced_rows: `count(*) FILTER (WHERE cost_usd IS NULL AND ${ROW_TOKENS} > 0)`,
   unpriced_tokens: `COALESCE(sum(${ROW_TOKENS}) FILTER (WHERE cost_usd IS NULL AND ${ROW_TOKENS} > 0), 0)::bigint`,
+  cache_reporting_input_tokens:
+    'COALESCE(sum(COALESCE(input_tokens, 0) + cached_read_tokens + COALESCE(cached_write_tokens, 0)) FILTER (WHERE cached_read_tokens IS NOT NULL), 0)::bigint',
+  flat_fee_usd: `COALESCE(sum(cost_usd) FILTER (WHERE ${FIXED}), 0)`,
+  flat_fee_rows: `count(cost_usd) FILTER (WHERE ${FIXED})`,
+  covered_usd: `COALESCE(sum(cost_usd) FILTER (WHERE ${COVERED}), 0)`,
+  covered_rows: `count(cost_usd) FILTER (WHERE ${COVERED})`,
 };
 
 /**

@@ -1,10 +1,21 @@
 import { storeTables } from './schema-name';
 import { StoreArgumentError } from './store-argument-error';
-import { trimZeros } from './usage-breakdown';
+import { trimZeros, validateTimeZone } from './usage-breakdown';
+import { moneyTotal, type RollupColumn, usageRollupSql } from './usage-rollup';
 import type { UsageStore } from './usage-store';
 
 /** A range on bucket_start: [since, until); either end may be open. */
-export type UsageRange = { readonly since?: Date; readonly until?: Date };
+export type UsageRange = {
+  readonly since?: Date;
+  readonly until?: Date;
+  /**
+   * The reporting zone the bounds are local midnights of (default UTC). A
+   * month row (a flat fee) is in the range when its UTC month starts, read as
+   * a local time, inside it — as usageBreakdown counts it. In a zone the
+   * roll-up keeps (addRollupTimeZone) whole local days are read from it.
+   */
+  readonly timeZone?: string;
+};
 
 /** Usage with tokens and no price, per provider, model and the reason the pricer gave. */
 export type UnpricedModel = {
@@ -39,51 +50,71 @@ export type UsageDimensionValues = {
 const ROW_TOKENS =
   'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
 
-function rangeSql(range: UsageRange, params: unknown[]): string[] {
-  const conditions: string[] = [];
+/**
+ * The rows of a range from the roll-ups (token_usage_daily_detail in UTC days,
+ * raw rows for partial days): bucket_start in [since, until), exactly.
+ */
+async function rangeRows(store: UsageStore, range: UsageRange, needs: readonly RollupColumn[]) {
   for (const field of ['since', 'until'] as const) {
     const value = range[field];
-    if (value === undefined) continue;
-    if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
       throw new StoreArgumentError({ argument: `range.${field}`, message: 'must be a valid Date' });
     }
-    params.push(value);
-    conditions.push(`bucket_start ${field === 'since' ? '>=' : '<'} $${params.length}`);
   }
-  return conditions;
-}
-
-function where(conditions: readonly string[]): string {
-  return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+  const timeZone = validateTimeZone(range.timeZone ?? 'UTC', 'range.timeZone');
+  return usageRollupSql(store, { since: range.since, until: range.until, timeZone, needs });
 }
 
 /** Models whose usage has no price, largest first: what `utt prices check` reports, over a range. */
 export async function unpricedModels(store: UsageStore, range: UsageRange = {}): Promise<UnpricedModel[]> {
-  const params: unknown[] = [];
-  const conditions = [...rangeSql(range, params), 'cost_usd IS NULL', `${ROW_TOKENS} > 0`];
-  const rows = await store.client.query<{ provider: string; model: string; reason: string | null; rows: number; tokens: number; last_bucket_start: Date }>(
-    `SELECT provider, model, unpriced_reason AS reason, COUNT(*) AS rows,
-            SUM(${ROW_TOKENS})::bigint AS tokens, MAX(bucket_start) AS last_bucket_start
-     FROM ${storeTables(store.schema).tokenUsage}
-     ${where(conditions)}
+  const usage = await rangeRows(store, range, ['provider', 'model', 'unpriced_reason']);
+  const groups = await store.client.query<{ provider: string; model: string; reason: string; rows: number; tokens: number; last_day: string }>(
+    `SELECT provider, model, unpriced_reason AS reason, sum(unpriced_rows)::bigint AS rows,
+            sum(unpriced_tokens)::bigint AS tokens, max(day) FILTER (WHERE unpriced_rows > 0)::text AS last_day
+     FROM (${usage.sql}) AS usage
      GROUP BY 1, 2, 3
+     HAVING sum(unpriced_rows) > 0
      ORDER BY tokens DESC, provider, model`,
-    params,
+    usage.params,
   );
-  return rows.map((row) => ({
+  if (groups.length === 0) return [];
+  // The roll-up knows the last (local) day; the raw rows of that one day give the last bucket.
+  const tables = storeTables(store.schema);
+  const localTime = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE $7::text END)`;
+  const last = await store.client.query<{ i: number; last_bucket_start: Date }>(
+    `SELECT g.i, (SELECT max(bucket_start) FROM ${tables.tokenUsage}
+                  WHERE provider = g.provider AND model = g.model AND COALESCE(unpriced_reason, '') = g.reason
+                    AND bucket_start >= g.day::timestamp AT TIME ZONE 'UTC' - interval '1 day' AND bucket_start < (g.day + 2)::timestamp AT TIME ZONE 'UTC'
+                    AND ${localTime}::date = g.day
+                    AND ($5::timestamptz IS NULL OR ${localTime} >= $5::timestamptz AT TIME ZONE $7::text)
+                    AND ($6::timestamptz IS NULL OR ${localTime} < $6::timestamptz AT TIME ZONE $7::text)
+                    AND cost_usd IS NULL AND ${ROW_TOKENS} > 0) AS last_bucket_start
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) WITH ORDINALITY AS g(provider, model, reason, day, i)`,
+    [
+      groups.map((row) => row.provider),
+      groups.map((row) => row.model),
+      groups.map((row) => row.reason),
+      groups.map((row) => row.last_day),
+      range.since ?? null,
+      range.until ?? null,
+      range.timeZone ?? 'UTC',
+    ],
+  );
+  const lastByIndex = new Map(last.map((row) => [Number(row.i), row.last_bucket_start]));
+  return groups.map((row, index) => ({
     provider: row.provider,
     model: row.model,
-    reason: row.reason,
+    // The roll-up keeps a missing reason as ''.
+    reason: row.reason === '' ? null : row.reason,
     rows: Number(row.rows),
     tokens: Number(row.tokens),
-    lastBucketStart: row.last_bucket_start,
+    lastBucketStart: lastByIndex.get(index + 1) as Date,
   }));
 }
 
 /** Rows, tokens and money per cost source, price source and measurement basis. */
 export async function pricingCoverage(store: UsageStore, range: UsageRange = {}): Promise<PricingCoverageRow[]> {
-  const params: unknown[] = [];
-  const conditions = rangeSql(range, params);
+  const usage = await rangeRows(store, range, ['cost_source', 'price_source', 'measurement_basis']);
   const rows = await store.client.query<{
     cost_source: string | null;
     price_source: string;
@@ -92,17 +123,15 @@ export async function pricingCoverage(store: UsageStore, range: UsageRange = {})
     tokens: number;
     cost_usd: string | null;
   }>(
-    `SELECT cost_source,
-            COALESCE(substring(price_ref from '^[^@:;]+'), '') AS price_source,
-            measurement_basis,
-            COUNT(*) AS rows,
-            SUM(${ROW_TOKENS})::bigint AS tokens,
-            SUM(cost_usd)::text AS cost_usd
-     FROM ${storeTables(store.schema).tokenUsage}
-     ${where(conditions)}
+    `SELECT NULLIF(cost_source, '') AS cost_source, price_source, measurement_basis,
+            sum(row_count)::bigint AS rows,
+            (sum(input_tokens) + sum(cached_read_tokens) + sum(cached_write_tokens) + sum(output_tokens))::bigint AS tokens,
+            ${moneyTotal('sum(cost_usd)', 'sum(cost_rows)')} AS cost_usd
+     FROM (${usage.sql}) AS usage
      GROUP BY 1, 2, 3
+     HAVING sum(row_count) > 0
      ORDER BY 1 NULLS LAST, 2, 3`,
-    params,
+    usage.params,
   );
   return rows.map((row) => ({
     costSource: row.cost_source,
@@ -116,11 +145,10 @@ export async function pricingCoverage(store: UsageStore, range: UsageRange = {})
 
 /** The source systems, providers and models that have rows in a range, sorted. */
 export async function usageDimensionValues(store: UsageStore, range: UsageRange = {}): Promise<UsageDimensionValues> {
-  const params: unknown[] = [];
-  const conditions = rangeSql(range, params);
+  const usage = await rangeRows(store, range, ['source_system', 'provider', 'model']);
   const rows = await store.client.query<{ source_system: string; provider: string; model: string }>(
-    `SELECT DISTINCT source_system, provider, model FROM ${storeTables(store.schema).tokenUsage} ${where(conditions)}`,
-    params,
+    `SELECT source_system, provider, model FROM (${usage.sql}) AS usage GROUP BY 1, 2, 3 HAVING sum(row_count) > 0`,
+    usage.params,
   );
   const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
   return {

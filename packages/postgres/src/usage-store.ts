@@ -15,6 +15,7 @@ import {
 import type { SqlClient } from './sql-client';
 import { loadSourceState } from './source-state';
 import { type VerificationCheck, type VerifyOptions, verify } from './verify';
+import { addRollupTimeZone, listRollupTimeZones } from './usage-rollup';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
 import { pruneTrackedCalls, readLabelValues, readSpend, writeTrackedCalls } from './tracked-calls';
@@ -62,6 +63,14 @@ export type UsageStore = {
   /** Billed (provider_cost) vs computed (token_usage.cost_usd) per UTC day, source system and provider. */
   reconcile(query: ReconcileQuery): Promise<ReconcileRow[]>;
   verify(options: VerifyOptions): Promise<VerificationCheck[]>;
+  /**
+   * Keeps the dashboard roll-up (token_usage_daily_detail) in local days of
+   * one more IANA time zone, backfilled now and kept by triggers from then on.
+   * 'UTC' is always kept. `added` is false when the zone already was.
+   */
+  addRollupTimeZone(timeZone: string): Promise<{ added: boolean }>;
+  /** The time zones the dashboard roll-up keeps local days for. */
+  listRollupTimeZones(): Promise<string[]>;
   freshness(): Promise<SourceFreshness[]>;
   /** MAX(updated_at) of a source_system's rows, never created_at (invariant 8). */
   latestUsageUpdate(sourceSystem: string): Promise<Date | null>;
@@ -104,6 +113,8 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     report: (query) => report(client, tables, query),
     reconcile: (query) => reconcile(client, tables, query),
     verify: (options) => verify(client, tables, options),
+    addRollupTimeZone: (timeZone) => addRollupTimeZone(client, tables, timeZone),
+    listRollupTimeZones: () => listRollupTimeZones(client, tables),
     freshness: () => freshness(client, tables),
     latestUsageUpdate: (sourceSystem) => latestUsageUpdate(client, tables, sourceSystem),
     writeTrackedCalls: (calls) => writeTrackedCalls(client, tables, calls),

@@ -50,13 +50,26 @@ function toJson(row: ReportRow) {
 
 /**
  * Priced spend and unpriced usage side by side: a bucket without a price is
- * shown as unpriced tokens, never folded into the dollars as $0.
+ * shown as unpriced tokens, never folded into the dollars as $0. Usage a
+ * flat-fee plan covers is shown at its API-equivalent value in its own column
+ * and left out of the cost, which counts the plan's fee instead.
  */
 export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOptions, 'period' | 'by' | 'label'>): string {
   if (rows.length === 0) return 'no usage recorded for this range';
   const formatPeriod = (date: Date) => date.toISOString().slice(0, options.period === 'month' ? 7 : 10);
   const table = formatTable(
-    [options.period, options.by === 'label' ? (options.label ?? 'label') : options.by, 'input', 'output', 'cache read', 'cache write', 'requests', 'cost', 'unpriced tokens'],
+    [
+      options.period,
+      options.by === 'label' ? (options.label ?? 'label') : options.by,
+      'input',
+      'output',
+      'cache read',
+      'cache write',
+      'requests',
+      'cost',
+      'covered (API-equiv.)',
+      'unpriced tokens',
+    ],
     rows.map((row) => [
       formatPeriod(row.periodStart),
       row.key,
@@ -66,15 +79,21 @@ export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOpt
       formatCount(row.cachedWriteTokens),
       formatCount(row.requests),
       formatUsd(row.costUsd),
+      row.coveredUsd === null ? '' : formatUsd(row.coveredUsd),
       row.unpricedTokens > 0 ? formatCount(row.unpricedTokens) : '',
     ]),
-    new Set([2, 3, 4, 5, 6, 7, 8]),
+    new Set([2, 3, 4, 5, 6, 7, 8, 9]),
   );
   const total = rows.reduce((sum, row) => sum + Number(row.costUsd ?? 0), 0);
   const unpriced = rows.reduce((sum, row) => sum + row.unpricedTokens, 0);
+  const covered = rows.some((row) => row.coveredUsd !== null) ? rows.reduce((sum, row) => sum + Number(row.coveredUsd ?? 0), 0) : null;
   // With nothing priced there is no spend to total: "$0.00" would read as "free".
   const spend = rows.some((row) => row.costUsd !== null) ? `total priced spend ${formatUsd(total.toFixed(6))}` : 'no priced spend';
   const footer = `${spend}${
+    covered === null
+      ? ''
+      : `; usage worth ${formatUsd(covered.toFixed(6))} at API prices was covered by flat-fee subscriptions (billing: subscription): shown beside the spend, not added to it — the plans' fees are the spend`
+  }${
     unpriced > 0 ? `; ${formatCount(unpriced)} tokens have no price (not counted as $0: see utt prices check, add them under pricing:)` : ''
   }`;
   return `${table}\n\n${footer}\n("–" = not reported by the source; 0 = reported as zero)`;

@@ -41,6 +41,13 @@ export async function serveCommand(
   const registry = workerPriceRegistry(runtime);
   const store = await openConfiguredStore(runtime);
   try {
+    const timeZone = runtime.loaded.config.reportingTimeZone;
+    if (timeZone !== 'UTC') {
+      // Per-day pages in the reporting zone read the roll-up only once it keeps that zone's local days.
+      const began = Date.now();
+      const { added } = await store.addRollupTimeZone(timeZone);
+      if (added) process.stdout.write(`utt dashboard: the daily roll-up now keeps ${timeZone} days too (backfilled in ${Date.now() - began} ms)\n`);
+    }
     const options = {
       store,
       host,

@@ -16,8 +16,8 @@ export const qualityPage: Page = {
     const { store, timeZone, sources, explainPrice } = context.options;
     const { since, until } = usageFilter(context.filters, timeZone);
     const [unpriced, coverage, statuses, watermarks, checks, calls] = await Promise.all([
-      unpricedModels(store, { since, until }),
-      pricingCoverage(store, { since, until }),
+      unpricedModels(store, { since, until, timeZone }),
+      pricingCoverage(store, { since, until, timeZone }),
       store.listStatus(),
       store.listWatermarks(),
       sources

@@ -1,4 +1,4 @@
-import { usageBreakdown, type UsageBreakdownRow, type UsageDimension } from '@utt/postgres';
+import { usageBreakdown, type UsageBreakdownRow, type UsageDimension, type UsageFilter, type UsageStore } from '@utt/postgres';
 import type { Column, DataTable } from '../data-table';
 import { DIMENSION_LABELS, usageFilter } from '../filters';
 import { addDecimals, formatCount, formatUsd, maskKey } from '../format';
@@ -49,6 +49,69 @@ export function tokenCells(row: UsageBreakdownRow): Record<string, number | null
   };
 }
 
+/** Groups drawn on their own in the chart; the rest is one "other" series. */
+const CHART_SERIES = 8;
+
+const GROUP_FILTERS: Partial<Record<UsageDimension, keyof UsageFilter>> = {
+  provider: 'providers',
+  model: 'models',
+  account: 'accounts',
+  user: 'users',
+  api_key: 'apiKeys',
+};
+
+/**
+ * The totals per group for the table, and per day only what the chart draws:
+ * the largest groups by spend and, as "other (n)", each day's total less
+ * theirs. Asking per day and group for every group would make hundreds of API
+ * keys × days of rows the store must sum and the page discard.
+ */
+async function readBreakdown(
+  store: UsageStore,
+  filter: UsageFilter,
+  by: UsageDimension,
+  timeZone: string,
+): Promise<{ rows: UsageBreakdownRow[]; dailyRows: UsageBreakdownRow[]; otherName?: string }> {
+  const groupFilter = GROUP_FILTERS[by];
+  if (groupFilter === undefined) {
+    // Few groups (sources): one read per day and group, the totals summed from it.
+    const dailyRows = await usageBreakdown(store, { ...filter, by: [by], period: 'day', timeZone });
+    return { rows: sumRows(dailyRows, (row) => ({ period: null, groups: row.groups })), dailyRows };
+  }
+  const rows = await usageBreakdown(store, { ...filter, by: [by], timeZone });
+  if (rows.length <= CHART_SERIES + 1) {
+    return { rows, dailyRows: await usageBreakdown(store, { ...filter, by: [by], period: 'day', timeZone }) };
+  }
+  // Ranked as toDailySeries ranks: spend, then name.
+  const ranked = [...rows].sort((a, b) => Number(b.spendUsd ?? 0) - Number(a.spendUsd ?? 0) || (a.groups[0] ?? '').localeCompare(b.groups[0] ?? ''));
+  const top = ranked.slice(0, CHART_SERIES).map((row) => row.groups[0] ?? '');
+  const [topDaily, allDaily] = await Promise.all([
+    usageBreakdown(store, { ...filter, [groupFilter]: top, by: [by], period: 'day', timeZone }),
+    usageBreakdown(store, { ...filter, by: [], period: 'day', timeZone }),
+  ]);
+  const otherName = `other (${rows.length - top.length})`;
+  const topByDay = new Map<string, { spend: (string | null)[]; rowCount: number }>();
+  for (const row of topDaily) {
+    const day = topByDay.get(row.period ?? '') ?? { spend: [], rowCount: 0 };
+    day.spend.push(row.spendUsd);
+    day.rowCount += row.rowCount;
+    topByDay.set(row.period ?? '', day);
+  }
+  const other = allDaily.flatMap((day) => {
+    const top = topByDay.get(day.period ?? '') ?? { spend: [], rowCount: 0 };
+    // A day with rows of the largest groups only has no "other" at all, not $0.
+    if (day.rowCount === top.rowCount) return [];
+    const topSpend = addDecimals(top.spend);
+    const spend = day.spendUsd === null ? null : addDecimals([day.spendUsd, topSpend === null ? null : negate(topSpend)]);
+    return [{ ...day, groups: [otherName], spendUsd: spend }];
+  });
+  return { rows, dailyRows: [...topDaily, ...other], otherName };
+}
+
+function negate(value: string): string {
+  return value.startsWith('-') ? value.slice(1) : `-${value}`;
+}
+
 export const usagePage: Page = {
   path: '/usage',
   title: 'Spend & tokens',
@@ -58,9 +121,7 @@ export const usagePage: Page = {
     const { store, timeZone } = context.options;
     const { filters } = context;
     const filter = usageFilter(filters, timeZone);
-    // One read of the range, per day and group; the totals per group are summed from it.
-    const dailyRows = await usageBreakdown(store, { ...filter, by: [filters.by], period: 'day', timeZone });
-    const rows = sumRows(dailyRows, (row) => ({ period: null, groups: row.groups }));
+    const { rows, dailyRows, otherName } = await readBreakdown(store, filter, filters.by, timeZone);
     const label = DIMENSION_LABELS[filters.by];
     const sorted = [...rows].sort((a, b) => Number(b.spendUsd ?? 0) - Number(a.spendUsd ?? 0) || b.unpricedTokens - a.unpricedTokens);
     const table: DataTable = {
@@ -84,8 +145,10 @@ export const usagePage: Page = {
       })),
       empty: 'No usage in this range and filter. Widen the range or clear a filter.',
     };
-    const masked = dailyRows.map((row) => ({ ...row, groups: [displayGroup(filters.by, row.groups[0] ?? '')] }));
-    const series = toDailySeries(masked, filters.from, filters.to, (row) => row.spendUsd);
+    const masked = dailyRows.map((row) => (row.groups[0] === otherName ? row : { ...row, groups: [displayGroup(filters.by, row.groups[0] ?? '')] }));
+    const drawn = toDailySeries(masked, filters.from, filters.to, (row) => row.spendUsd, CHART_SERIES + (otherName === undefined ? 0 : 1));
+    // "other" last, as toDailySeries puts it when it folds the rest itself.
+    const series = { ...drawn, series: [...drawn.series.filter((item) => item.name !== otherName), ...drawn.series.filter((item) => item.name === otherName)] };
     const daily = seriesTable('daily', `Spend per day by ${label.toLowerCase()}`, 'Day', series, 'usd', 'No priced usage in this range.');
     const totalSpend = addDecimals(rows.map((row) => row.spendUsd));
     const unpriced = rows.reduce((sum, row) => sum + row.unpricedTokens, 0);

@@ -1,0 +1,303 @@
+import type { UsageRow } from '@utt/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-backends';
+import { usageRow } from './test-support/usage-rows';
+import { trimZeros, type UsageBreakdownQuery, type UsageDimension, usageBreakdown } from './usage-breakdown';
+import { pricingCoverage, unpricedModels, usageDimensionValues } from './usage-quality';
+import { usageRollupSql } from './usage-rollup';
+import type { UsageStore } from './usage-store';
+
+const HOUR = 3_600_000;
+const START = Date.UTC(2025, 2, 30, 18); // 18:00 UTC on 30 March: the rows span a month end and Berlin's DST change
+
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+
+function pick<T>(next: () => number, values: readonly T[]): T {
+  return values[Math.floor(next() * values.length)] as T;
+}
+
+function maybe(next: () => number, value: number): number | null {
+  const roll = next();
+  return roll < 0.2 ? null : roll < 0.3 ? 0 : value;
+}
+
+/** Hourly rows over every dimension a page groups by, with subscription-covered, unpriced and provider-priced rows. */
+function rows(seed: number, hours: number, sourceSystem: string): UsageRow[] {
+  const next = random(seed);
+  const result: UsageRow[] = [];
+  for (let hour = 0; hour < hours; hour++) {
+    for (const user of ['alice', 'bob']) {
+      const roll = next();
+      const priced = roll >= 0.25;
+      const labels: Record<string, string> = {};
+      if (next() < 0.5) labels.project = pick(next, ['utt', 'web']);
+      if (next() < 0.3) labels.billing = 'subscription';
+      if (next() < 0.3) labels.team = pick(next, ['a', 'b']);
+      result.push(
+        usageRow({
+          source_system: sourceSystem,
+          source_instance: pick(next, ['', 'laptop']),
+          bucket_start: new Date(START + hour * HOUR),
+          provider: pick(next, ['openai', 'anthropic']),
+          model: pick(next, ['m1', 'm2']),
+          account: pick(next, ['', 'acme']),
+          api_key: pick(next, ['key_1', 'key_2']),
+          user_id: user,
+          labels,
+          input_tokens: maybe(next, Math.floor(next() * 1e6)),
+          output_tokens: maybe(next, Math.floor(next() * 1e4)),
+          cached_read_tokens: maybe(next, Math.floor(next() * 1e5)),
+          cached_write_tokens: maybe(next, Math.floor(next() * 1e4)),
+          reasoning_tokens: maybe(next, Math.floor(next() * 1e3)),
+          requests: maybe(next, Math.floor(next() * 50)),
+          ...(priced
+            ? {
+                cost_usd: (roll * 10).toFixed(roll < 0.6 ? 2 : 9),
+                cost_source: roll < 0.4 ? ('provider' as const) : ('computed' as const),
+                ...(roll < 0.4 ? {} : { price_ref: pick(next, ['genai-prices@1:x', 'override:x']) }),
+              }
+            : { unpriced_reason: pick(next, ['no_price', 'missing_rate:cacheWrite1h']) }),
+        }),
+      );
+    }
+  }
+  return result;
+}
+
+/** Two monthly fees, and usage a plan covers. */
+const FEES: UsageRow[] = [
+  usageRow({ source_system: 'subscription', granularity: 'month', bucket_start: new Date(Date.UTC(2025, 2, 1)), provider: 'anthropic', model: '', account: 'acme', labels: { subscription: 'team' }, cost_usd: '100', cost_source: 'fixed', measurement_basis: 'derived_estimate' }),
+  usageRow({ source_system: 'subscription', granularity: 'month', bucket_start: new Date(Date.UTC(2025, 3, 1)), provider: 'anthropic', model: '', account: 'acme', labels: { subscription: 'team', billing: 'subscription' }, cost_usd: '100.50', cost_source: 'fixed', measurement_basis: 'derived_estimate' }),
+];
+
+const ROW_TOKENS = 'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
+const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
+const RAW_DIMENSIONS: Record<UsageDimension, string> = {
+  source: "source_system || CASE WHEN source_instance <> '' THEN '/' || source_instance ELSE '' END",
+  source_system: 'source_system',
+  provider: 'provider',
+  model: 'model',
+  account: 'account',
+  api_key: 'api_key',
+  user: 'user_id',
+  machine: 'source_instance',
+  project: "COALESCE(labels->>'project', '')",
+};
+
+/** usageBreakdown as it was before the roll-ups: one GROUP BY over the raw rows. */
+async function rawBreakdown(store: UsageStore, query: UsageBreakdownQuery): Promise<unknown[]> {
+  const zone = query.timeZone ?? 'UTC';
+  const params: unknown[] = [zone];
+  const localTime = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE $1::text END)`;
+  const conditions = ['true'];
+  if (query.since) {
+    params.push(query.since);
+    conditions.push(`(CASE WHEN granularity = 'month' THEN ${localTime} >= ($${params.length}::timestamptz AT TIME ZONE $1::text) ELSE bucket_start >= $${params.length}::timestamptz END)`);
+  }
+  if (query.until) {
+    params.push(query.until);
+    conditions.push(`(CASE WHEN granularity = 'month' THEN ${localTime} < ($${params.length}::timestamptz AT TIME ZONE $1::text) ELSE bucket_start < $${params.length}::timestamptz END)`);
+  }
+  for (const [values, column] of [
+    [query.providers, 'provider'],
+    [query.users, 'user_id'],
+    [query.accounts, 'account'],
+    [query.sourceSystems, 'source_system'],
+    [query.models, 'model'],
+  ] as const) {
+    if (values && values.length > 0) conditions.push(`${column} = ANY($${params.push([...values])}::text[])`);
+  }
+  const period = query.period === undefined ? 'NULL::text' : `to_char(date_trunc('${query.period}', ${localTime}), '${query.period === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`;
+  const groups = query.by.map((dimension, index) => `${RAW_DIMENSIONS[dimension]} AS g${index}`);
+  const groupBy = ['1', ...query.by.map((_, index) => String(index + 3))];
+  const unpriced = `cost_usd IS NULL AND ${ROW_TOKENS} > 0`;
+  const result = await store.client.query<Record<string, unknown>>(
+    `SELECT ${period} AS period, $1::text AS time_zone, ${[...groups, ''].join(', ')}
+            SUM(input_tokens)::bigint AS input_tokens, SUM(output_tokens)::bigint AS output_tokens,
+            SUM(cached_read_tokens)::bigint AS cached_read_tokens, SUM(cached_write_tokens)::bigint AS cached_write_tokens,
+            SUM(cached_write_1h_tokens)::bigint AS cached_write_1h_tokens, SUM(reasoning_tokens)::bigint AS reasoning_tokens,
+            SUM(requests)::bigint AS requests,
+            SUM(COALESCE(input_tokens, 0) + cached_read_tokens + COALESCE(cached_write_tokens, 0))::bigint AS cache_reporting_input_tokens,
+            SUM(cost_usd) FILTER (WHERE NOT ${COVERED})::text AS spend_usd,
+            SUM(cost_usd) FILTER (WHERE cost_source IS DISTINCT FROM 'fixed' AND NOT ${COVERED})::text AS metered_usd,
+            SUM(cost_usd) FILTER (WHERE cost_source = 'fixed')::text AS flat_fee_usd,
+            SUM(cost_usd) FILTER (WHERE ${COVERED})::text AS covered_usd,
+            COUNT(*) FILTER (WHERE ${unpriced}) AS unpriced_rows,
+            COALESCE(SUM(${ROW_TOKENS}) FILTER (WHERE ${unpriced}), 0)::bigint AS unpriced_tokens,
+            COUNT(*) AS row_count
+     FROM "${store.schema}".token_usage WHERE ${conditions.join(' AND ')}
+     GROUP BY ${groupBy.join(', ')} ORDER BY ${groupBy.join(', ')}`,
+    params,
+  );
+  return result.map((row) => ({
+    period: row.period,
+    groups: query.by.map((_, index) => row[`g${index}`]),
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    cachedReadTokens: row.cached_read_tokens,
+    cachedWriteTokens: row.cached_write_tokens,
+    cachedWrite1hTokens: row.cached_write_1h_tokens,
+    reasoningTokens: row.reasoning_tokens,
+    requests: row.requests,
+    cacheReportingInputTokens: row.cache_reporting_input_tokens,
+    spendUsd: trimZeros(row.spend_usd as string | null),
+    meteredUsd: trimZeros(row.metered_usd as string | null),
+    flatFeeUsd: trimZeros(row.flat_fee_usd as string | null),
+    coveredUsd: trimZeros(row.covered_usd as string | null),
+    unpricedRows: Number(row.unpriced_rows),
+    unpricedTokens: Number(row.unpriced_tokens),
+    rowCount: Number(row.row_count),
+  }));
+}
+
+const BERLIN_MIDNIGHT_31 = new Date('2025-03-30T22:00:00Z');
+const QUERIES: UsageBreakdownQuery[] = [
+  { by: [] },
+  { by: ['provider', 'model'], period: 'day' },
+  { by: ['source'], period: 'month' },
+  { by: ['api_key'], period: 'day', since: new Date(START + 5.5 * HOUR), until: new Date(START + 40.25 * HOUR) },
+  { by: ['user', 'account'], period: 'day', since: new Date(Date.UTC(2025, 2, 31)), until: new Date(Date.UTC(2025, 3, 2)) },
+  { by: ['machine', 'project', 'model'], period: 'day', sourceSystems: ['alpha'], users: ['alice'] },
+  { by: ['account'], accounts: ['acme'], since: new Date(START + 6 * HOUR), until: new Date(START + 7 * HOUR) },
+  // A zone the roll-up keeps after addRollupTimeZone, with the DST change inside the range.
+  { by: ['provider'], period: 'day', timeZone: 'Europe/Berlin', since: BERLIN_MIDNIGHT_31, until: new Date('2025-04-01T22:00:00Z') },
+  { by: ['user', 'project'], period: 'month', timeZone: 'Europe/Berlin' },
+  // A zone no roll-up keeps: raw rows.
+  { by: ['model'], period: 'day', timeZone: 'Asia/Kolkata', since: new Date('2025-03-30T18:30:00Z') },
+];
+
+describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => {
+  const store = useTestStore(backend);
+  beforeEach(() => clearTables(store()));
+
+  async function expectEqualRaw(): Promise<void> {
+    for (const query of QUERIES) {
+      expect(await usageBreakdown(store(), query), JSON.stringify(query)).toEqual(await rawBreakdown(store(), query));
+    }
+    const ranges: { since?: Date; until?: Date; timeZone?: string }[] = [
+      {},
+      { since: new Date(START + 5.5 * HOUR), until: new Date(START + 40.25 * HOUR) },
+      { since: BERLIN_MIDNIGHT_31 },
+      // Local days of a kept zone, and of one no roll-up keeps; a month row counts by its UTC month.
+      { since: BERLIN_MIDNIGHT_31, until: new Date('2025-04-01T22:00:00Z'), timeZone: 'Europe/Berlin' },
+      { since: new Date('2025-03-31T07:00:00Z'), timeZone: 'America/Los_Angeles' },
+    ];
+    for (const range of ranges) {
+      const local = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE $3::text END)`;
+      const conditions = `($1::timestamptz IS NULL OR ${local} >= $1::timestamptz AT TIME ZONE $3::text) AND ($2::timestamptz IS NULL OR ${local} < $2::timestamptz AT TIME ZONE $3::text)`;
+      const params = [range.since ?? null, range.until ?? null, range.timeZone ?? 'UTC'];
+      const unpriced = await store().client.query<{ provider: string; model: string; reason: string | null; rows: number; tokens: number; last: Date }>(
+        `SELECT provider, model, unpriced_reason AS reason, COUNT(*)::int AS rows, SUM(${ROW_TOKENS})::bigint AS tokens, MAX(bucket_start) AS last
+         FROM "${store().schema}".token_usage WHERE ${conditions} AND cost_usd IS NULL AND ${ROW_TOKENS} > 0
+         GROUP BY 1, 2, 3 ORDER BY tokens DESC, provider, model`,
+        params,
+      );
+      expect(await unpricedModels(store(), range)).toEqual(
+        unpriced.map((row) => ({ provider: row.provider, model: row.model, reason: row.reason, rows: row.rows, tokens: Number(row.tokens), lastBucketStart: row.last })),
+      );
+      const coverage = await store().client.query<{ cost_source: string | null; price_source: string; basis: string; rows: number; tokens: number; cost: string | null }>(
+        `SELECT cost_source, COALESCE(substring(price_ref from '^[^@:;]+'), '') AS price_source, measurement_basis AS basis,
+                COUNT(*)::int AS rows, SUM(${ROW_TOKENS})::bigint AS tokens, SUM(cost_usd)::text AS cost
+         FROM "${store().schema}".token_usage WHERE ${conditions} GROUP BY 1, 2, 3 ORDER BY 1 NULLS LAST, 2, 3`,
+        params,
+      );
+      expect(await pricingCoverage(store(), range)).toEqual(
+        coverage.map((row) => ({ costSource: row.cost_source, priceSource: row.price_source, measurementBasis: row.basis, rows: row.rows, tokens: Number(row.tokens), costUsd: trimZeros(row.cost) })),
+      );
+      const values = await store().client.query<{ source_system: string; provider: string; model: string }>(
+        `SELECT DISTINCT source_system, provider, model FROM "${store().schema}".token_usage WHERE ${conditions}`,
+        params,
+      );
+      const sorted = (items: string[]) => [...new Set(items)].sort();
+      expect(await usageDimensionValues(store(), range)).toEqual({
+        sourceSystems: sorted(values.map((row) => row.source_system)),
+        providers: sorted(values.map((row) => row.provider)),
+        models: sorted(values.map((row) => row.model).filter((model) => model !== '')),
+      });
+    }
+  }
+
+  it('answers every page query with the totals of the raw rows through upserts, imports, updates and deletes', async () => {
+    expect(await store().listRollupTimeZones()).toEqual(['UTC']);
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(1, 40, 'alpha') });
+    await store().writeSourceWindow({ source: 'fees', sourceSystem: 'subscription', rows: FEES });
+    // Added after rows exist: the zone is backfilled, then kept by the triggers.
+    expect(await store().addRollupTimeZone('Europe/Berlin')).toEqual({ added: true });
+    expect(await store().addRollupTimeZone('Europe/Berlin')).toEqual({ added: false });
+    expect(await store().listRollupTimeZones()).toEqual(['UTC', 'Europe/Berlin']);
+    await store().writeSourceWindow({ source: 'b', sourceSystem: 'beta', rows: rows(2, 30, 'beta') });
+    await expectEqualRaw();
+
+    // A replay with revised numbers (invariant 1), then the same replay again.
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(3, 35, 'alpha') });
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(3, 35, 'alpha') });
+    await expectEqualRaw();
+
+    async function* events() {
+      for (let index = 0; index < 300; index++) {
+        yield {
+          line: index + 2,
+          granularity: 'hour' as const,
+          bucket_start: new Date(START + (index % 30) * HOUR),
+          provider: 'openai',
+          model: 'm1',
+          account: 'acme',
+          api_key: `key_${index % 4}`,
+          user_id: `u${index % 3}`,
+          labels: (index % 5 === 0 ? { billing: 'subscription', project: 'imported' } : {}) as Record<string, string>,
+          input_tokens: index,
+          output_tokens: null,
+          cached_read_tokens: index % 3 === 0 ? 0 : null,
+          cached_write_tokens: null,
+          cached_write_1h_tokens: null,
+          reasoning_tokens: null,
+          requests: 1,
+          cost_usd: index % 2 === 0 ? '0.001' : null,
+          measurement_basis: 'exact' as const,
+        };
+      }
+    }
+    await store().importUsageEvents({ sourceSystem: 'manual', sourceInstance: 'f.csv', events: events() });
+    // Importing the same file again replaces its cells.
+    await store().importUsageEvents({ sourceSystem: 'manual', sourceInstance: 'f.csv', events: events() });
+    await expectEqualRaw();
+
+    // Writers that are not the store: hand-written UPDATEs (labels and prices too) and DELETEs.
+    const table = `"${store().schema}".token_usage`;
+    await store().client.exec(`UPDATE ${table} SET cost_usd = NULL, cost_source = NULL, price_ref = NULL, unpriced_reason = 'repriced', output_tokens = 7 WHERE model = 'm2' AND source_system = 'beta'`);
+    await store().client.exec(`UPDATE ${table} SET labels = labels || '{"billing":"subscription","project":"moved"}' WHERE user_id = 'bob' AND source_system = 'alpha'`);
+    await store().client.exec(`DELETE FROM ${table} WHERE source_system = 'alpha' AND bucket_start < '2025-03-31T05:00:00Z'`);
+    await expectEqualRaw();
+
+    // Keys whose rows are all gone leave no roll-up row behind.
+    await store().client.exec(`DELETE FROM ${table} WHERE source_system = 'beta'`);
+    for (const rollup of ['token_usage_daily_detail', 'token_usage_daily_by_user']) {
+      const [left] = await store().client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${store().schema}".${rollup} WHERE source_system = 'beta'`);
+      expect(left?.n, rollup).toBe(0);
+    }
+    await expectEqualRaw();
+
+    await store().client.exec(`TRUNCATE ${table}`);
+    expect(await usageBreakdown(store(), { by: ['user'] })).toEqual([]);
+  });
+
+  it('reads whole days from the roll-ups and only the partial days from raw rows', async () => {
+    const plan = (query: Parameters<typeof usageRollupSql>[1]) => usageRollupSql(store(), query).then((result) => result.source);
+    expect(await plan({ timeZone: 'UTC', needs: ['provider', 'model'] })).toBe('daily');
+    expect(await plan({ timeZone: 'UTC', needs: ['user_id', 'project'] })).toBe('by_user');
+    expect(await plan({ timeZone: 'UTC', needs: ['api_key'] })).toBe('detail');
+    expect(await plan({ timeZone: 'UTC', needs: ['price_source'] })).toBe('detail');
+    expect(await plan({ timeZone: 'America/New_York', needs: ['provider'] })).toBe('raw');
+    await store().addRollupTimeZone('America/New_York');
+    expect(await plan({ timeZone: 'America/New_York', needs: ['provider'] })).toBe('by_user');
+    // Less than a whole day: nothing for a roll-up to answer.
+    expect(await plan({ timeZone: 'UTC', needs: [], since: new Date(START), until: new Date(START + 3 * HOUR) })).toBe('raw');
+    await expect(store().addRollupTimeZone('Mars/Olympus')).rejects.toThrow(/timeZone/);
+  });
+});
