@@ -125,10 +125,10 @@ async function route(path: string, url: URL, options: ResolvedOptions): Promise<
     const format = url.searchParams.get('format') ?? 'html';
     if (format !== 'html' && format !== 'csv' && format !== 'json') throw new FilterError('format', 'must be html, csv or json');
     const needsValues = page.form.some((field) => field === 'provider' || field === 'model' || field === 'source');
-    const range = { since: usageFilter(filters, options.timeZone).since, until: usageFilter(filters, options.timeZone).until };
+    const { since, until } = usageFilter(filters, options.timeZone);
     const [result, values] = await Promise.all([
       page.render(context),
-      format !== 'html' ? null : page.values ? page.values(context) : needsValues ? usageDimensionValues(options.store, { ...range, timeZone: options.timeZone }) : null,
+      format !== 'html' ? null : page.values ? page.values(context) : needsValues ? usageDimensionValues(options.store, { since, until, timeZone: options.timeZone }) : null,
     ]);
     if (format === 'json') {
       const wanted = url.searchParams.get('table');
