@@ -155,6 +155,23 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
         },
       ],
     });
+    // A subscription's fee is spent; the usage it covers (priced at API rates) is not spent a second time.
+    await store().writeSourceWindow({
+      source: 'claude-max',
+      sourceSystem: 'claude-code',
+      rows: [
+        {
+          source_system: 'claude-code', source_instance: '', granularity: 'day', bucket_start: new Date('2026-11-03T00:00:00Z'), provider: 'anthropic', model: '',
+          account: '', api_key: '', user_id: '', labels: { billing: 'subscription' }, input_tokens: null, output_tokens: null, cached_read_tokens: null,
+          cached_write_tokens: null, cached_write_1h_tokens: null, reasoning_tokens: null, requests: null, cost_usd: '3', cost_source: 'fixed', measurement_basis: 'exact',
+        },
+        {
+          source_system: 'claude-code', source_instance: '', granularity: 'day', bucket_start: new Date('2026-11-03T00:00:00Z'), provider: 'anthropic', model: 'claude-test',
+          account: '', api_key: '', user_id: '', labels: { billing: 'subscription' }, input_tokens: 1000, output_tokens: 1000, cached_read_tokens: null,
+          cached_write_tokens: null, cached_write_1h_tokens: null, reasoning_tokens: null, requests: 1, cost_usd: '40', cost_source: 'computed', measurement_basis: 'exact',
+        },
+      ],
+    });
     const sink = createTrackerSink(store());
     const day = { start: new Date('2026-11-03T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z') };
     const spend = await sink.readSpend?.([
@@ -164,6 +181,6 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
       { ...day, scope: { labels: { tenant: 'globex' } } },
       { start: new Date('2026-11-04T00:00:00Z'), end: new Date('2026-11-05T00:00:00Z'), scope: {} },
     ]);
-    expect(spend?.map(Number)).toEqual([2.251, 0.251, 2.001, 0.25, 0]);
+    expect(spend?.map(Number)).toEqual([5.251, 0.251, 2.001, 0.25, 0]);
   });
 });

@@ -214,7 +214,9 @@ function inCalendarPeriod(row: string, start: string, finish: string, period: st
 /**
  * Spend in USD per query, over token_usage: every source in scope (the
  * tracker's cells and every collector's rows), rows whose bucket starts in
- * [start, end). One round trip for all queries.
+ * [start, end). Spend is what was paid, as `utt report` counts it: metered
+ * usage and flat fees, never the API-equivalent value of usage a subscription
+ * covers (label billing=subscription). One round trip for all queries.
  */
 export async function readSpend(client: SqlClient, tables: StoreTables, queries: readonly SpendQueryV1[]): Promise<string[]> {
   if (queries.length === 0) return [];
@@ -226,6 +228,8 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
          AND (q.model IS NULL OR u.model = q.model)
          AND (q.source_system IS NULL OR u.source_system = q.source_system)
          AND (q.labels IS NULL OR u.labels @> q.labels)
+         -- What was paid, as utt report counts it: usage a flat fee already covers is not spent again.
+         AND NOT (u.cost_source IS DISTINCT FROM 'fixed' AND COALESCE(u.labels->>'billing', '') = 'subscription')
      ) AS spend
      FROM jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb)
      ORDER BY q.index`,

@@ -61,16 +61,18 @@ export async function loadBudgetsFromConfig(file?: string, options: LoadBudgetsF
     throw error;
   }
   const value = substituted.value as { budgets?: unknown; reportingTimeZone?: unknown };
-  const issues: string[] = substituted.missing.map(({ path: where, variable }) => `${where}: environment variable ${variable} is not set`);
+  const missing = substituted.missing.map(({ path: where, variable }) => `${where}: environment variable ${variable} is not set`);
   const zone = reportingTimeZoneSchema.safeParse(value.reportingTimeZone);
-  if (!zone.success) issues.push(...formatIssues(zone.error.issues, 'reportingTimeZone'));
+  const zoneIssues = zone.success ? [] : formatIssues(zone.error.issues, 'reportingTimeZone');
   let parsed: Budget[] = [];
+  let budgetIssues: readonly string[] = [];
   try {
     parsed = parseBudgets(value.budgets);
   } catch (error) {
     if (!ConfigValidationError.isInstance(error)) throw error;
-    issues.push(...error.issues);
+    budgetIssues = error.issues;
   }
+  const issues = [...missing, ...zoneIssues, ...budgetIssues];
   if (issues.length > 0) {
     // An issue may quote the value it refuses, and that value may be a key used in the wrong place.
     const known = new Set([...secretValuesOf(env), ...substituted.secrets]);
