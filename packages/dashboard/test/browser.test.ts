@@ -34,7 +34,7 @@ if (!existsSync(CHROMIUM)) {
 
 const BUDGETS = [
   { name: 'all-spend', period: 'month' as const, limitUsd: 1000 },
-  { name: 'anthropic-daily', period: 'day' as const, limitUsd: 6, scope: { provider: 'anthropic' } },
+  { name: 'anthropic-daily', period: 'day' as const, limitUsd: 0.015, scope: { provider: 'anthropic' } },
 ];
 
 const usd = (value: string | null) =>

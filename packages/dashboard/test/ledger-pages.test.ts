@@ -134,7 +134,7 @@ describe.each(TEST_BACKEND_NAMES)('calls, tags and quotas pages on %s', (backend
   it('shows each budget on the Overview: period total, limit, percent, forecast and state, as readBudgetStatus computes them', async () => {
     const budgets = [
       { name: 'all-spend', period: 'month' as const, limitUsd: 1000 },
-      { name: 'anthropic-daily', period: 'day' as const, limitUsd: 6, scope: { provider: 'anthropic' } },
+      { name: 'anthropic-daily', period: 'day' as const, limitUsd: 0.015, scope: { provider: 'anthropic' } },
     ];
     const withBudgets = createDashboardHandler({ store, now: () => SEED_NOW, budgets });
     const expected = await readBudgetStatus(store, budgets, { now: SEED_NOW, timeZone: 'UTC' });
@@ -151,7 +151,8 @@ describe.each(TEST_BACKEND_NAMES)('calls, tags and quotas pages on %s', (backend
       })),
     );
     expect(json.tables[0]?.rows[0]).toMatchObject({ budget: 'all-spend', period: 'month: 2026-10-01 00:00 to 2026-11-01 00:00' });
-    // At 15:00, today's $4.50 of coding-agent usage (plus tracked calls) is under $6 but heads past it by midnight.
+    // At 15:00, today's $0.0127 of tracked Anthropic calls is under $0.015 but heads past it by midnight; the coding-agent
+    // usage a subscription covers is not spent, so it does not count.
     expect(expected[1]?.state).toBe('forecast over');
     const html = await (await get(withBudgets, '/')).text();
     expect(html).toContain('anthropic-daily is forecast over its limit');
