@@ -141,6 +141,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   let budgets: Budget[];
   let timeZone: string;
   let budgetFile: string | undefined;
+  let threadBudget = options.threadBudget;
   if (options.config !== undefined) {
     if (options.budgets !== undefined || options.reportingTimeZone !== undefined) {
       throw new ConfigValidationError({ issues: ['config: budgets and reportingTimeZone then come from the config file; leave them out of the options'] });
@@ -149,11 +150,17 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     budgets = loaded.budgets;
     timeZone = loaded.reportingTimeZone;
     budgetFile = loaded.file;
+    if (loaded.threadBudget !== undefined) {
+      if (options.threadBudget !== undefined) {
+        throw new ConfigValidationError({ file: loaded.file, issues: ['threadBudget: set in the config file and in the options; keep one'] });
+      }
+      threadBudget = loaded.threadBudget;
+    }
   } else {
     budgets = parseBudgets(options.budgets);
     timeZone = validateTimeZone(options.reportingTimeZone ?? 'UTC', 'reportingTimeZone');
   }
-  const threadConfig = threadBudgetConfigSchema.safeParse(options.threadBudget ?? {});
+  const threadConfig = threadBudgetConfigSchema.safeParse(threadBudget ?? {});
   if (!threadConfig.success) throw new ConfigValidationError({ issues: threadConfig.error.issues.map((issue) => `threadBudget.${issue.path.join('.')}: ${issue.message}`) });
   const labelTags = [...(options.labelTags ?? [])];
   if (options.sink?.readSpend) {

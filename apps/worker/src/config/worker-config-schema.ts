@@ -1,6 +1,6 @@
 import { GRANULARITIES, parseDuration, z } from '@utt/core';
 import { priceOverrideSchema } from '@utt/pricing';
-import { budgetConfigSchema, reportingTimeZoneSchema } from '@utt/tracker';
+import { budgetConfigSchema, reportingTimeZoneSchema, threadBudgetConfigSchema } from '@utt/tracker';
 import { alertsConfigSchema, quotaConfigSchema } from './quota-config-schema';
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
@@ -107,6 +107,8 @@ export const workerConfigSchema = z.strictObject({
   budgets: z.array(budgetConfigSchema).default([]),
   /** The installation's one reporting time zone (IANA): budget periods, and days, months and timestamps on every dashboard page. */
   reportingTimeZone: reportingTimeZoneSchema,
+  /** @utt/tracker's per-thread token limit (seed 004), read in process with the budgets; `utt` itself does not use it. */
+  threadBudget: threadBudgetConfigSchema.optional(),
   quota: quotaConfigSchema,
   alerts: alertsConfigSchema,
   /** `utt serve`: the web dashboard. */

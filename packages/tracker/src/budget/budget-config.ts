@@ -31,6 +31,7 @@ export const threadBudgetConfigSchema = z.strictObject({
 });
 
 export type ThreadBudgetConfig = z.input<typeof threadBudgetConfigSchema>;
+export type ThreadBudget = z.output<typeof threadBudgetConfigSchema>;
 
 /** Validates `budgets:` once at start; errors name the entry and field, never a value. */
 export function parseBudgets(input: unknown, base = 'budgets'): Budget[] {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTracker } from '../create-tracker';
 import { testPrices } from '../test-support/test-prices';
 import { BudgetExceededError } from './budget-exceeded-error';
+import { BudgetExhaustedError } from './budget-exhausted-error';
 import { loadBudgetsFromConfig } from './load-budgets-from-config';
 
 // The shape `utt` reads: a service shares the file with the worker, whose keys it does not need.
@@ -96,6 +97,27 @@ budgets:
     expect(yaml.issues[0]).toMatch(/^line \d+, column \d+: /);
     await writeFile(file, 'budgets:\n  - { name: a, period: day, limitUsd: 5 }\n  - { name: a, period: month, limitUsd: 50 }\n');
     expect((await failure(loadBudgetsFromConfig(file, { env: {} }))).issues).toEqual(['budgets[1].name: another budget is already called "a"']);
+  });
+
+  it('reads threadBudget: the default token limit of every thread, which createTracker({ config }) applies', async () => {
+    const file = join(root, 'threads.yaml');
+    await writeFile(file, 'threadBudget: { defaultMaxTokens: 1500 }\n');
+    expect(await loadBudgetsFromConfig(file, { env: {} })).toEqual({ budgets: [], reportingTimeZone: 'UTC', threadBudget: { defaultMaxTokens: 1500 }, file });
+    const tracker = await createTracker({ application: 'billing-api', prices: testPrices(), flushOnExit: false, config: file });
+    // A thread registered without its own limit gets the file's: 1,600 tokens spend its 1,500, so the next call is refused.
+    const refused = await tracker.runThread('chat-1', async () => {
+      tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1000, outputTokens: 600 });
+      return tracker.admit({ provider: 'openai', model: 'gpt-test' }).catch((error: unknown) => error);
+    });
+    expect(BudgetExhaustedError.isInstance(refused)).toBe(true);
+    expect(refused).toMatchObject({ threadId: 'chat-1', maxTokens: 1500, usedTokens: 1600 });
+    await tracker.shutdown();
+    const both = await failure(createTracker({ application: 'billing-api', prices: testPrices(), flushOnExit: false, config: file, threadBudget: { defaultMaxTokens: 5 } }));
+    expect(both.issues).toEqual(['threadBudget: set in the config file and in the options; keep one']);
+    await writeFile(file, 'threadBudget: { defaultMaxTokens: -3, perThread: 1 }\n');
+    const bad = await failure(loadBudgetsFromConfig(file, { env: {} }));
+    expect(bad.file).toBe(file);
+    expect(bad.issues).toEqual([expect.stringMatching(/^threadBudget/), expect.stringMatching(/^threadBudget/)]);
   });
 
   it('is what createTracker({ config }) applies', async () => {

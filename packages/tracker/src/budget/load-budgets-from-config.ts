@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigTooLargeError, ConfigValidationError, formatIssues, redactSecrets, secretValuesOf, substituteEnv } from '@utt/core';
 import yaml from 'js-yaml';
-import { type Budget, parseBudgets, reportingTimeZoneSchema } from './budget-config';
+import { type Budget, parseBudgets, reportingTimeZoneSchema, type ThreadBudget, threadBudgetConfigSchema } from './budget-config';
 
 export type LoadBudgetsFromConfigOptions = {
   /** Where `${VAR}` values come from (default process.env); `UTT_CONFIG` names the file when no path is given. */
@@ -15,12 +15,14 @@ export type LoadBudgetsFromConfigOptions = {
 export type ConfigBudgets = {
   readonly budgets: Budget[];
   readonly reportingTimeZone: string;
+  /** `threadBudget:` (seed 004's per-thread token limit), when the file has one. */
+  readonly threadBudget?: ThreadBudget;
   /** The config file read, absolute. */
   readonly file: string;
 };
 
 /**
- * Reads `budgets:` and `reportingTimeZone:` from the utt config file that
+ * Reads `budgets:`, `reportingTimeZone:` and `threadBudget:` from the utt config file that
  * `utt budget` and the worker read, so budgets are declared once. The file is
  * found as `utt` finds it (the path given, else `UTT_CONFIG`, else
  * `utt.config.yaml`, relative to `cwd`), `${VAR}` and `${VAR:-default}` are
@@ -51,19 +53,21 @@ export async function loadBudgetsFromConfig(file?: string, options: LoadBudgetsF
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new ConfigValidationError({ file: resolved, issues: ['the top level must be a mapping (budgets:, reportingTimeZone:, …)'] });
   }
-  const { budgets, reportingTimeZone } = document as { budgets?: unknown; reportingTimeZone?: unknown };
+  const { budgets, reportingTimeZone, threadBudget } = document as { budgets?: unknown; reportingTimeZone?: unknown; threadBudget?: unknown };
 
   let substituted: ReturnType<typeof substituteEnv>;
   try {
-    substituted = substituteEnv({ budgets, reportingTimeZone }, env);
+    substituted = substituteEnv({ budgets, reportingTimeZone, threadBudget }, env);
   } catch (error) {
     if (error instanceof ConfigTooLargeError) throw new ConfigValidationError({ file: resolved, issues: [error.message] });
     throw error;
   }
-  const value = substituted.value as { budgets?: unknown; reportingTimeZone?: unknown };
+  const value = substituted.value as { budgets?: unknown; reportingTimeZone?: unknown; threadBudget?: unknown };
   const missing = substituted.missing.map(({ path: where, variable }) => `${where}: environment variable ${variable} is not set`);
   const zone = reportingTimeZoneSchema.safeParse(value.reportingTimeZone);
   const zoneIssues = zone.success ? [] : formatIssues(zone.error.issues, 'reportingTimeZone');
+  const thread = threadBudgetConfigSchema.optional().safeParse(value.threadBudget ?? undefined);
+  const threadIssues = thread.success ? [] : formatIssues(thread.error.issues, 'threadBudget');
   let parsed: Budget[] = [];
   let budgetIssues: readonly string[] = [];
   try {
@@ -72,11 +76,11 @@ export async function loadBudgetsFromConfig(file?: string, options: LoadBudgetsF
     if (!ConfigValidationError.isInstance(error)) throw error;
     budgetIssues = error.issues;
   }
-  const issues = [...missing, ...zoneIssues, ...budgetIssues];
+  const issues = [...missing, ...zoneIssues, ...threadIssues, ...budgetIssues];
   if (issues.length > 0) {
     // An issue may quote the value it refuses, and that value may be a key used in the wrong place.
     const known = new Set([...secretValuesOf(env), ...substituted.secrets]);
     throw new ConfigValidationError({ file: resolved, issues: issues.map((issue) => redactSecrets(issue, known)) });
   }
-  return { budgets: parsed, reportingTimeZone: zone.data ?? 'UTC', file: resolved };
+  return { budgets: parsed, reportingTimeZone: zone.data ?? 'UTC', ...(thread.data ? { threadBudget: thread.data } : {}), file: resolved };
 }
