@@ -459,6 +459,18 @@ CREATE TRIGGER token_usage_daily_detail_delete AFTER DELETE ON {{schema}}.token_
 CREATE TRIGGER token_usage_daily_detail_truncate AFTER TRUNCATE ON {{schema}}.token_usage
   FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.token_usage_daily_detail_on_truncate();
 
+-- No JIT inside the roll-up triggers. The planner knows nothing of a
+-- transition table's size, and the statements sum some forty expressions, so
+-- it estimated a cost past jit_above_cost and compiled them on every write:
+-- about a second per statement, where the work itself takes milliseconds (a
+-- worker cycle of 15,315 rows went from 4.7 s to 0.95 s of write).
+ALTER FUNCTION {{schema}}.token_usage_daily_on_insert() SET jit = off;
+ALTER FUNCTION {{schema}}.token_usage_daily_on_update() SET jit = off;
+ALTER FUNCTION {{schema}}.token_usage_daily_on_delete() SET jit = off;
+ALTER FUNCTION {{schema}}.token_usage_daily_detail_on_insert() SET jit = off;
+ALTER FUNCTION {{schema}}.token_usage_daily_detail_on_update() SET jit = off;
+ALTER FUNCTION {{schema}}.token_usage_daily_detail_on_delete() SET jit = off;
+
 -- The rows already there, in UTC days.
 DO $backfill_detail$
 BEGIN

@@ -5,7 +5,16 @@ export type { CallContext } from './tracker-context';
 export type { UsageTotals } from './usage-totals';
 
 // Budgets.
-export { type Budget, type BudgetConfig, budgetConfigSchema, parseBudgets, reportingTimeZoneSchema, type ThreadBudgetConfig } from './budget/budget-config';
+export {
+  type Budget,
+  type BudgetConfig,
+  budgetConfigSchema,
+  parseBudgets,
+  reportingTimeZoneSchema,
+  type ThreadBudget,
+  type ThreadBudgetConfig,
+  threadBudgetConfigSchema,
+} from './budget/budget-config';
 export { type ConfigBudgets, loadBudgetsFromConfig, type LoadBudgetsFromConfigOptions } from './budget/load-budgets-from-config';
 export { calendarPeriod, type CalendarPeriod } from './budget/calendar-period';
 export { type BudgetLedger, type BudgetStatus, type BudgetStatusOptions, readBudgetStatus } from './budget/budget-status';
