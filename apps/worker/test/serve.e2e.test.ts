@@ -41,7 +41,11 @@ describe.each(backends())('utt serve on $name', (backend) => {
       .replace(/^database:[\s\S]*?\n\n/m, '')
       .replace('files: [data/sample-usage.csv]', `files: [${JSON.stringify(path.join(REPO_ROOT, 'examples/data/sample-usage.csv'))}]`);
     config = await writeConfig(workdir, database.databaseYaml, body);
-    // What `pnpm start` does on a fresh clone: one cycle over the example config.
+    // What `pnpm start` does on a fresh clone: the example's transcripts and
+    // provider exports beside the config, then one cycle over the example config.
+    const files = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples/write-example-files.mjs'), path.join(workdir, '.utt/example-files')], { encoding: 'utf8' });
+    expect(files.stderr).toBe('');
+    expect(files.stdout).toMatch(/Claude Code transcripts written or extended, \d+ hours of an OpenAI usage export, \d+ billed line items/);
     const run = await runCli(['run', '--config', config], { cwd: workdir, env: database.env });
     expect(run.code).toBe(0);
     // …after recording the example applications' traffic through @utt/tracker's sink.
@@ -81,6 +85,14 @@ describe.each(backends())('utt serve on $name', (backend) => {
     expect(quotas.windows).toEqual(expect.arrayContaining([expect.objectContaining({ account: 'research-agent', window: '5h', stale: false })]));
     const budgets = (await (await fetch(new URL('/api/v1/budgets', serve.url))).json()) as { budgets: { budget: string }[] };
     expect(budgets.budgets.map((line) => line.budget)).toEqual(expect.arrayContaining(['research-agent-monthly', 'research-agent-daily']));
+    // The example transcripts on Coding agents, the example bill against its usage on Reconciliation.
+    const agents = await (await fetch(new URL('/agents?format=csv', serve.url))).text();
+    expect(agents).toMatch(/^dev@laptop,claude_code,'-home-dev-src-[a-z-]+,claude-sonnet-4-5,\d+/m);
+    const reconciliation = (await (await fetch(new URL('/api/v1/reconciliation', serve.url))).json()) as { rows: { sourceSystem: string; provider: string; billedUsd: string | null; computedUsd: string | null }[] };
+    const billed = reconciliation.rows.filter((row) => row.sourceSystem === 'manual' && row.provider === 'openai' && row.billedUsd !== null && row.computedUsd !== null);
+    expect(billed.length).toBeGreaterThan(5);
+    // Most days the bill is exactly the usage at the example's prices.
+    expect(billed.filter((row) => row.billedUsd === row.computedUsd).length).toBeGreaterThan(billed.length / 2);
     const sources = await (await fetch(new URL('/api/v1/freshness', serve.url))).json();
     expect(JSON.stringify(sources)).toContain('"source":"sample-csv"');
     const stopped = await serve.stop();

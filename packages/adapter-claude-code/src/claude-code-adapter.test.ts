@@ -83,6 +83,15 @@ const counters = (record: UsageRecordInput | undefined) =>
     record.requests,
   ];
 
+describe('claude-code: paths', () => {
+  it("resolves a relative path against the config file's folder, not the working directory", async () => {
+    const test = Object.assign(context(undefined, { paths: ['.claude/projects'] }), { configDirectory: home });
+    const records = await collectAll(claudeCodeAdapter, WINDOW, test);
+    expect(records).toHaveLength(3);
+    expect(await claudeCodeAdapter.check?.(test)).toEqual({ ok: true, detail: `reads ${path.join(home, '.claude', 'projects')}` });
+  });
+});
+
 describe('claude-code: the known inflation and loss cases', () => {
   it('counts each response once: partial output copies, resumed replays, /btw sidechain replays; skips synthetic and error rows', async () => {
     const test = context();

@@ -21,3 +21,4 @@ export { VERSION } from './version';
 /** The worker loads adapters by package name and takes the default export. */
 export default manualImportAdapter;
 export { importQuotaFile } from './import-quota-file';
+export { COST_COLUMNS, type ImportCostFileOptions, type ImportCostResult, importCostFile, REQUIRED_COST_COLUMNS } from './import-cost-file';

@@ -2,10 +2,11 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { defineAdapter, type UsageRecord, usageRowKey } from '@utt/core';
+import { importCostFile } from './import-cost-file';
 import { ImportFileError } from './import-file-error';
 import { importQuotaFile } from './import-quota-file';
 import { importUsageFile } from './import-usage-file';
-import { manualImportConfigSchema } from './manual-import-config';
+import { type ManualImportConfig, manualImportConfigSchema } from './manual-import-config';
 
 const SOURCE_SYSTEM = 'manual';
 
@@ -29,7 +30,7 @@ export const manualImportAdapter = defineAdapter({
   },
 
   async check(context) {
-    for (const file of resolveFiles([...context.config.files, ...(context.config.quotaFiles ?? [])], context.configDirectory)) {
+    for (const file of resolveFiles(allFiles(context.config), context.configDirectory)) {
       try {
         await access(file, constants.R_OK);
         if (!(await stat(file)).isFile()) return { ok: false, reason: `${file}: is not a file` };
@@ -38,7 +39,7 @@ export const manualImportAdapter = defineAdapter({
         return { ok: false, reason: `${file}: ${code === 'ENOENT' ? 'file not found' : 'cannot be read'}` };
       }
     }
-    const count = context.config.files.length + (context.config.quotaFiles?.length ?? 0);
+    const count = allFiles(context.config).length;
     return { ok: true, detail: `${count} file${count === 1 ? '' : 's'} readable` };
   },
 
@@ -83,6 +84,21 @@ export const manualImportAdapter = defineAdapter({
     return records;
   },
 
+  /** What the provider billed, from `costFiles`: every row of every file, whatever the window, like the usage files. */
+  async collectProviderCosts(_window, context) {
+    const { skipInvalid, instance } = context.config;
+    const records = [];
+    for (const file of resolveFiles(context.config.costFiles ?? [], context.configDirectory)) {
+      const result = await importCostFile(file, { skipInvalid, sourceInstance: instance, signal: context.signal });
+      for (const issue of result.invalidRows) {
+        context.logger.warn('skipped an invalid row', { file, line: issue.line, field: issue.field, reason: issue.message });
+      }
+      context.logger.info('imported cost file', { file, rowsRead: result.rowsRead, records: result.records.length, rowsSkipped: result.invalidRows.length });
+      for (const record of result.records) records.push(record);
+    }
+    return records;
+  },
+
   /** Quota history from `quotaFiles` (JSON Lines of readings). */
   async collectQuota(context) {
     const readings = [];
@@ -96,6 +112,10 @@ export const manualImportAdapter = defineAdapter({
     return readings;
   },
 });
+
+function allFiles(config: ManualImportConfig): readonly string[] {
+  return [...config.files, ...(config.quotaFiles ?? []), ...(config.costFiles ?? [])];
+}
 
 /** Relative paths in the config mean the config file's folder when the worker names it. */
 function resolveFiles(files: readonly string[], configDirectory: string | undefined): readonly string[] {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { UsageAdapterV1Context, UsageRecordInput } from '@utt/core';
 import type { AgentLogConfig } from './agent-log-config';
 import { defaultSourceInstance } from './default-instance';
@@ -27,7 +28,8 @@ export async function collectAgentLogs(
 ): Promise<{ records: UsageRecordInput[]; scan: ScanTranscriptsResult }> {
   const config = context.config;
   const instance = config.instance ?? defaultSourceInstance(context.env);
-  const roots = config.paths ?? options.defaultRoots(context.env);
+  // Relative paths mean the config file's folder, as for every other file a config names.
+  const roots = config.paths?.map((root) => path.resolve(context.configDirectory ?? '.', root)) ?? options.defaultRoots(context.env);
   const namespace = `${options.agent}/${instance}`;
   const scan = await scanTranscripts({
     roots,
