@@ -50,7 +50,7 @@ export const reconciliationPage: Page = {
         unpriced: row.unpricedRows,
       })),
       empty:
-        'No billing data in this range. Cloud adapters that read the provider’s cost API (OpenAI, Anthropic) fill provider_cost; sources without billing never appear here.',
+        'No billing data in this range. Cloud adapters that read the provider’s cost API (OpenAI, Anthropic) fill provider_cost, and so does a manual-import source’s costFiles (an invoice or a cost export); sources without billing never appear here.',
     };
     const content = html`<p class="note">What each provider says it billed (provider_cost) beside what utt computed from token counts and prices. Gap = (computed − billed) / billed. Within ${ALIGNED_PERCENT} % is “aligned”. Unpriced rows on a day mean computed spend is missing a price, not that the provider overcharges. Days here are UTC days, as providers bill them.</p>
 ${tableWithExports(context, table)}`;
