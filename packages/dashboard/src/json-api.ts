@@ -1,4 +1,4 @@
-import { listTrackedCalls, trackedCallSummary, trackedTagKeys, trackedTagValues, usageBreakdown, USAGE_DIMENSIONS, type UsageDimension } from '@utt/postgres';
+import { listTrackedCalls, trackedCallSummary, trackedTagBreakdown, usageBreakdown, USAGE_DIMENSIONS, type UsageDimension } from '@utt/postgres';
 import { parseCallFilters, trackedCallFilter } from './call-filters';
 import { PACE_RULE, quotaView, RESET_SCHEDULE_MS } from './pages/quotas-page';
 import { readBudgetStatus } from '@utt/tracker';
@@ -123,9 +123,8 @@ export async function answerApi(path: string, params: URLSearchParams, options: 
       const filters = parseFilters(params, today);
       const calls = parseCallFilters(params);
       const filter = trackedCallFilter(filters, calls, timeZone);
-      const [summary, keys] = await Promise.all([trackedCallSummary(store, filter), trackedTagKeys(store, filter)]);
-      const key = calls.key || keys[0]?.key || null;
-      return { ...range(filters), tags: calls.tags, summary, keys, key, values: key === null ? [] : await trackedTagValues(store, key, filter) };
+      const { summary, keys, key, values } = await trackedTagBreakdown(store, filter, { key: calls.key || undefined });
+      return { ...range(filters), tags: calls.tags, summary, keys, key: key === '' ? null : key, values };
     }
     case '/api/v1/budgets': {
       const lines = options.budgets.length === 0 ? [] : await readBudgetStatus(store, options.budgets, { now, timeZone });

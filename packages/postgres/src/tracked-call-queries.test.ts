@@ -1,6 +1,6 @@
 import type { TrackedCallV1 } from '@utt/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listTrackedCalls, trackedCallDimensionValues, trackedCallSummary, trackedTagKeys, trackedTagValues } from './tracked-call-queries';
+import { listTrackedCalls, trackedCallDimensionValues, trackedCallSummary, trackedTagBreakdown, trackedTagKeys, trackedTagValues } from './tracked-call-queries';
 import { TEST_BACKENDS, useTestStore } from './test-support/test-backends';
 
 const T0 = new Date('2026-11-03T10:00:00Z');
@@ -146,6 +146,32 @@ describe.each(TEST_BACKENDS)('tracked-call reads on $name', (backend) => {
     expect(values.reduce((sum, value) => sum + value.calls, 0)).toBe(34);
     expect(values[2]?.unpricedCalls).toBe(1);
     await expect(trackedTagValues(store(), '')).rejects.toThrow(/key/);
+  });
+
+  it('reads the Tags page in one statement: the same summary, keys and values, the costliest key by default', async () => {
+    const breakdown = await trackedTagBreakdown(store(), inRange);
+    expect(breakdown.summary).toEqual(await trackedCallSummary(store(), inRange));
+    expect(breakdown.keys).toEqual(await trackedTagKeys(store(), inRange));
+    // feature and tenant tie on cost and calls: the first by name.
+    expect(breakdown.key).toBe('feature');
+    // Against the calls themselves, counted here: calls per feature value, costliest first, the calls without one last.
+    const { calls } = await listTrackedCalls(store(), { ...inRange, limit: 500 });
+    const counted = new Map<string | null, { calls: number; cost: number }>();
+    for (const call of calls) {
+      const entry = counted.get(call.tags.feature ?? null) ?? { calls: 0, cost: 0 };
+      counted.set(call.tags.feature ?? null, { calls: entry.calls + 1, cost: entry.cost + Number(call.costUsd ?? 0) });
+    }
+    const expected = [...counted].sort(([a, x], [b, y]) => Number(a === null) - Number(b === null) || y.cost - x.cost || y.calls - x.calls);
+    expect(breakdown.values.map((value) => [value.value, value.calls])).toEqual(expected.map(([value, entry]) => [value, entry.calls]));
+    expect(breakdown.values.at(-1)).toMatchObject({ value: null, calls: 2 });
+    const tenant = await trackedTagBreakdown(store(), inRange, { key: 'tenant' });
+    expect(tenant.key).toBe('tenant');
+    expect(tenant.values).toEqual(await trackedTagValues(store(), 'tenant', inRange));
+    // A key no call has: every call in the row of calls without it.
+    expect((await trackedTagBreakdown(store(), inRange, { key: 'region' })).values).toEqual([expect.objectContaining({ value: null, calls: 34 })]);
+    const none = await trackedTagBreakdown(store(), { providers: ['nobody'] });
+    expect(none).toEqual({ summary: expect.objectContaining({ calls: 0, costUsd: null, untaggedCalls: 0 }), keys: [], key: '', values: [] });
+    await expect(trackedTagBreakdown(store(), inRange, { key: '' })).rejects.toThrow(/options.key/);
   });
 
   it('lists the filter choices present in a range', async () => {

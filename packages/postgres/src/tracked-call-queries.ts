@@ -295,31 +295,102 @@ export async function trackedCallSummary(store: UsageStore, filter: TrackedCallF
   };
 }
 
+/** The filtered calls' totals, their tag keys, and the split by one key's values, from one read of the calls. */
+export type TrackedTagBreakdown = {
+  readonly summary: TrackedCallSummary;
+  /** Every tag key of the calls with the totals of the calls that carry it, costliest first. */
+  readonly keys: TrackedTagKey[];
+  /** The key split in `values`: the one asked for, else the costliest; '' when no call has a tag. */
+  readonly key: string;
+  /** The calls by the values of `key`, costliest first, then one row (value null) for the calls without it. */
+  readonly values: TrackedTagValue[];
+};
+
+type BreakdownRow = TotalsRow & {
+  part: 'summary' | 'key' | 'value';
+  key: string | null;
+  value: string | null;
+  values: number | string | null;
+  untagged_calls: number | string | null;
+  untagged_cost_usd: string | null;
+  incomplete_calls: number | string | null;
+  missing_latency_calls: number | string | null;
+  streaming_calls: number | string | null;
+};
+
 /**
- * Every tag key of the filtered calls with the totals of the calls that carry
- * it, costliest first. Calls are summed per distinct tag set before the sets
- * are taken apart: far fewer rows to expand, and a row estimate low enough
- * that PostgreSQL does not spend seconds JIT-compiling the query.
+ * The Tags page in one statement: the calls of the range are read once and
+ * summed per distinct tag set, and the totals, the keys and the values of one
+ * key are all sums over those few sets rather than three more passes over the
+ * calls. Sets are taken apart only after the sum: far fewer rows to expand, and
+ * a row estimate low enough that PostgreSQL does not JIT-compile the query.
  */
-export async function trackedTagKeys(store: UsageStore, filter: TrackedCallFilter = {}): Promise<TrackedTagKey[]> {
-  const params: unknown[] = [];
+export async function trackedTagBreakdown(store: UsageStore, filter: TrackedCallFilter = {}, options: { key?: string } = {}): Promise<TrackedTagBreakdown> {
+  if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) {
+    throw new StoreArgumentError({ argument: 'options.key', message: 'must be a non-empty tag key' });
+  }
+  const params: unknown[] = [options.key ?? null];
   const conditions = filterSql(filter, params);
-  const rows = await store.client.query<TotalsRow & { key: string; values: number | string }>(
-    `WITH sets AS (
+  const rows = await store.client.query<BreakdownRow>(
+    `WITH sets AS MATERIALIZED (
        SELECT tags, COUNT(*) AS calls, COALESCE(SUM(${CALL_TOKENS}), 0) AS tokens, SUM(cost_usd) AS cost_usd,
-              COUNT(*) FILTER (WHERE cost_usd IS NULL AND ${HAS_TOKENS}) AS unpriced_calls
+              COUNT(*) FILTER (WHERE cost_usd IS NULL AND ${HAS_TOKENS}) AS unpriced_calls,
+              COUNT(*) FILTER (WHERE usage_origin = 'unknown') AS incomplete_calls,
+              COUNT(*) FILTER (WHERE latency_ms IS NULL) AS missing_latency_calls,
+              COUNT(*) FILTER (WHERE streaming) AS streaming_calls
        FROM ${storeTables(store.schema).trackedCall}
        ${whereSql(conditions)}
        GROUP BY tags
+     ),
+     keys AS (
+       SELECT t.key, COUNT(DISTINCT t.value) AS values, SUM(s.calls) AS calls, SUM(s.tokens) AS tokens,
+              SUM(s.cost_usd) AS cost_usd, SUM(s.unpriced_calls) AS unpriced_calls
+       FROM sets s CROSS JOIN LATERAL jsonb_each_text(s.tags) AS t(key, value)
+       GROUP BY t.key
+     ),
+     chosen AS (
+       SELECT COALESCE($1::text, (SELECT key FROM keys ORDER BY cost_usd DESC NULLS LAST, calls DESC, key LIMIT 1)) AS key
      )
-     SELECT t.key, COUNT(DISTINCT t.value) AS values, SUM(s.calls) AS calls, SUM(s.tokens)::bigint AS tokens,
-            SUM(s.cost_usd)::text AS cost_usd, SUM(s.unpriced_calls) AS unpriced_calls
-     FROM sets s CROSS JOIN LATERAL jsonb_each_text(s.tags) AS t(key, value)
-     GROUP BY t.key
-     ORDER BY SUM(s.cost_usd) DESC NULLS LAST, SUM(s.calls) DESC, t.key`,
+     SELECT 'summary' AS part, NULL AS key, NULL AS value, NULL::bigint AS values,
+            COALESCE(SUM(calls), 0) AS calls, COALESCE(SUM(tokens), 0)::bigint AS tokens, SUM(cost_usd)::text AS cost_usd,
+            COALESCE(SUM(unpriced_calls), 0) AS unpriced_calls,
+            COALESCE(SUM(calls) FILTER (WHERE tags = '{}'::jsonb), 0) AS untagged_calls,
+            (SUM(cost_usd) FILTER (WHERE tags = '{}'::jsonb))::text AS untagged_cost_usd,
+            COALESCE(SUM(incomplete_calls), 0) AS incomplete_calls,
+            COALESCE(SUM(missing_latency_calls), 0) AS missing_latency_calls,
+            COALESCE(SUM(streaming_calls), 0) AS streaming_calls,
+            0 AS part_order, 0 AS null_last, NULL::numeric AS order_cost, 0::numeric AS order_calls, NULL AS order_text
+     FROM sets
+     UNION ALL
+     SELECT 'key', key, NULL, values, calls, tokens::bigint, cost_usd::text, unpriced_calls,
+            NULL, NULL, NULL, NULL, NULL, 1, 0, cost_usd, calls, key
+     FROM keys
+     UNION ALL
+     SELECT 'value', chosen.key, s.tags ->> chosen.key, NULL, SUM(s.calls), SUM(s.tokens)::bigint, SUM(s.cost_usd)::text, SUM(s.unpriced_calls),
+            NULL, NULL, NULL, NULL, NULL, 2, ((s.tags ->> chosen.key) IS NULL)::int, SUM(s.cost_usd), SUM(s.calls), s.tags ->> chosen.key
+     FROM sets s CROSS JOIN chosen
+     WHERE chosen.key IS NOT NULL
+     GROUP BY chosen.key, s.tags ->> chosen.key
+     ORDER BY part_order, null_last, order_cost DESC NULLS LAST, order_calls DESC, order_text`,
     params,
   );
-  return rows.map((row) => ({ key: row.key, values: Number(row.values), ...totals(row) }));
+  const summaryRow = rows.find((row) => row.part === 'summary');
+  const summary: TrackedCallSummary = {
+    ...totals(summaryRow),
+    untaggedCalls: Number(summaryRow?.untagged_calls ?? 0),
+    untaggedCostUsd: trimZeros(summaryRow?.untagged_cost_usd ?? null),
+    incompleteCalls: Number(summaryRow?.incomplete_calls ?? 0),
+    missingLatencyCalls: Number(summaryRow?.missing_latency_calls ?? 0),
+    streamingCalls: Number(summaryRow?.streaming_calls ?? 0),
+  };
+  const keys = rows.filter((row) => row.part === 'key').map((row) => ({ key: row.key as string, values: Number(row.values), ...totals(row) }));
+  const values = rows.filter((row) => row.part === 'value').map((row) => ({ value: row.value, ...totals(row) }));
+  return { summary, keys, key: options.key ?? keys[0]?.key ?? '', values };
+}
+
+/** Every tag key of the filtered calls with the totals of the calls that carry it, costliest first. */
+export async function trackedTagKeys(store: UsageStore, filter: TrackedCallFilter = {}): Promise<TrackedTagKey[]> {
+  return (await trackedTagBreakdown(store, filter)).keys;
 }
 
 /**
@@ -329,17 +400,7 @@ export async function trackedTagKeys(store: UsageStore, filter: TrackedCallFilte
  */
 export async function trackedTagValues(store: UsageStore, key: string, filter: TrackedCallFilter = {}): Promise<TrackedTagValue[]> {
   if (typeof key !== 'string' || key === '') throw new StoreArgumentError({ argument: 'key', message: 'must be a non-empty tag key' });
-  const params: unknown[] = [key];
-  const conditions = filterSql(filter, params);
-  const rows = await store.client.query<TotalsRow & { value: string | null }>(
-    `SELECT tags ->> $1 AS value, ${TOTALS}
-     FROM ${storeTables(store.schema).trackedCall}
-     ${whereSql(conditions)}
-     GROUP BY 1
-     ORDER BY (tags ->> $1) IS NULL, SUM(cost_usd) DESC NULLS LAST, COUNT(*) DESC, 1`,
-    params,
-  );
-  return rows.map((row) => ({ value: row.value, ...totals(row) }));
+  return (await trackedTagBreakdown(store, filter, { key })).values;
 }
 
 /**

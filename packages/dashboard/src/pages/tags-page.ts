@@ -1,4 +1,4 @@
-import { trackedCallDimensionValues, trackedCallSummary, trackedTagKeys, trackedTagValues } from '@utt/postgres';
+import { trackedCallDimensionValues, trackedTagBreakdown } from '@utt/postgres';
 import { parseCallFilters, renderCallFields, trackedCallFilter } from '../call-filters';
 import type { DataTable } from '../data-table';
 import { usageFilter } from '../filters';
@@ -23,10 +23,8 @@ async function readTagBreakdown(context: PageContext) {
   const { store, timeZone } = context.options;
   const calls = parseCallFilters(context.url.searchParams);
   const filter = trackedCallFilter(context.filters, calls, timeZone);
-  const [summary, keys] = await Promise.all([trackedCallSummary(store, filter), trackedTagKeys(store, filter)]);
-  // Default to the costliest key, so the page opens on the split that matters most.
-  const key = calls.key || keys[0]?.key || '';
-  const values = key === '' ? [] : await trackedTagValues(store, key, filter);
+  // Without a key, the costliest: the page opens on the split that matters most.
+  const { summary, keys, key, values } = await trackedTagBreakdown(store, filter, { key: calls.key || undefined });
   return { calls, summary, keys, key, values };
 }
 
