@@ -54,8 +54,10 @@ export async function applySourceStateChanges(
  */
 export function serializeSourceState(changes: SourceStateChanges): string[] {
   // The changed keys travel as one JSON object per statement, unpacked by
-  // json_each: one native JSON.stringify instead of two bound parameters a key
-  // (a cold cycle writes thousands of keys and megabytes of state).
+  // jsonb_each: one native JSON.stringify instead of two bound parameters a key
+  // (a cold cycle writes thousands of keys and megabytes of state). jsonb, not
+  // json: the text is parsed once, where json_each and a cast of each value
+  // parsed it three times.
   const texts: string[] = [];
   const entries = [...changes.set];
   for (let start = 0; start < entries.length; start += STATE_KEYS_PER_STATEMENT) {
@@ -81,7 +83,7 @@ export async function applySerializedSourceState(
   for (const text of serialized) {
     await tx.query(
       `INSERT INTO ${tables.sourceState} (source, key, value)
-SELECT $1, changed.key, changed.value::jsonb FROM json_each($2::json) AS changed
+SELECT $1, changed.key, changed.value FROM jsonb_each($2::jsonb) AS changed
 ON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
       [source, text],
     );
