@@ -100,33 +100,22 @@ async function copyUsageRows(tx: SqlClient, tables: StoreTables, rows: readonly 
   const upsert = `INSERT INTO ${tables.tokenUsage} AS existing (${INSERT_COLUMNS.join(', ')})
 SELECT ${INSERT_COLUMNS.join(', ')} FROM ${incoming}
 ${replacementConflictClause()}`;
-  // Each batch's text is built while PostgreSQL upserts the batch before.
-  let chunks = copyChunks(rows, 0, Math.min(rows.length, ROWS_PER_STATEMENT));
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
     if (start > 0) await tx.exec(`TRUNCATE ${incoming}`);
-    await tx.copyFrom(`COPY ${incoming} FROM STDIN`, fromArray(chunks));
-    const upserting = tx.query(upsert);
-    const next = start + ROWS_PER_STATEMENT;
-    chunks = next < rows.length ? copyChunks(rows, next, Math.min(rows.length, next + ROWS_PER_STATEMENT)) : [];
-    await upserting;
+    await tx.copyFrom(`COPY ${incoming} FROM STDIN`, copyChunks(rows, start, Math.min(rows.length, start + ROWS_PER_STATEMENT)));
+    await tx.query(upsert);
   }
   await tx.exec(`DROP TABLE ${incoming}`);
 }
 
 /** Rows [start, end) as COPY text, in chunks of a few hundred rows. */
-function copyChunks(rows: readonly UsageRow[], start: number, end: number): string[] {
+async function* copyChunks(rows: readonly UsageRow[], start: number, end: number): AsyncIterable<string> {
   const ROWS_PER_CHUNK = 500;
-  const chunks: string[] = [];
   for (let chunkStart = start; chunkStart < end; chunkStart += ROWS_PER_CHUNK) {
     let text = '';
     for (let index = chunkStart; index < Math.min(end, chunkStart + ROWS_PER_CHUNK); index += 1) text += copyLine(rows[index] as UsageRow);
-    chunks.push(text);
+    yield text;
   }
-  return chunks;
-}
-
-async function* fromArray(chunks: readonly string[]): AsyncIterable<string> {
-  for (const chunk of chunks) yield chunk;
 }
 
 /** One row as a line of COPY's text format, in INSERT_COLUMNS order. */
