@@ -1,5 +1,4 @@
 import { KEY_COLUMNS, TOKEN_COLUMNS, type UsageRow } from '@utt/core';
-import { copyNumber, copyText } from './copy-text';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 
@@ -61,7 +60,6 @@ export const ROWS_PER_STATEMENT = 5_000;
  * refuses one INSERT that updates the same row twice.
  */
 export async function upsertUsageRows(tx: SqlClient, tables: StoreTables, rows: readonly UsageRow[]): Promise<void> {
-  if (rows.length >= COPY_FROM_ROWS) return copyUsageRows(tx, tables, rows);
   const statement = upsertStatement(tables);
   let running: Promise<unknown> | undefined;
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
@@ -76,51 +74,6 @@ export async function upsertUsageRows(tx: SqlClient, tables: StoreTables, rows: 
     running = tx.query(statement, [text]);
   }
   await running;
-}
-
-/**
- * From this many rows a write goes through COPY: PostgreSQL reads COPY's text
- * format several times faster than it parses the same rows from JSON (about
- * 13 ms against 50 ms for 5,000 Claude Code rows), which pays for the
- * temporary table it goes into. Fewer rows (the tracker, a gateway's hour)
- * take the one-statement JSON path.
- */
-export const COPY_FROM_ROWS = 2_000;
-
-/**
- * The rows of a large write: each batch of ROWS_PER_STATEMENT copied into a
- * temporary table (dropped at commit), then upserted from it in one
- * statement, so the roll-up triggers still see batches of the usual size.
- */
-async function copyUsageRows(tx: SqlClient, tables: StoreTables, rows: readonly UsageRow[]): Promise<void> {
-  const incoming = 'utt_incoming_usage';
-  await tx.exec(
-    `CREATE TEMPORARY TABLE ${incoming} (${INSERT_COLUMNS.map((column) => `${column} ${COLUMN_TYPES[column]}`).join(', ')}) ON COMMIT DROP`,
-  );
-  const upsert = `INSERT INTO ${tables.tokenUsage} AS existing (${INSERT_COLUMNS.join(', ')})
-SELECT ${INSERT_COLUMNS.join(', ')} FROM ${incoming}
-${replacementConflictClause()}`;
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    if (start > 0) await tx.exec(`TRUNCATE ${incoming}`);
-    await tx.copyFrom(`COPY ${incoming} FROM STDIN`, copyChunks(rows, start, Math.min(rows.length, start + ROWS_PER_STATEMENT)));
-    await tx.query(upsert);
-  }
-  await tx.exec(`DROP TABLE ${incoming}`);
-}
-
-/** Rows [start, end) as COPY text, in chunks of a few hundred rows. */
-async function* copyChunks(rows: readonly UsageRow[], start: number, end: number): AsyncIterable<string> {
-  const ROWS_PER_CHUNK = 500;
-  for (let chunkStart = start; chunkStart < end; chunkStart += ROWS_PER_CHUNK) {
-    let text = '';
-    for (let index = chunkStart; index < Math.min(end, chunkStart + ROWS_PER_CHUNK); index += 1) text += copyLine(rows[index] as UsageRow);
-    yield text;
-  }
-}
-
-/** One row as a line of COPY's text format, in INSERT_COLUMNS order. */
-function copyLine(row: UsageRow): string {
-  return `${copyText(row.source_system)}\t${copyText(row.source_instance)}\t${row.granularity}\t${row.bucket_start.toISOString()}\t${copyText(row.provider)}\t${copyText(row.model)}\t${copyText(row.account)}\t${copyText(row.api_key)}\t${copyText(row.user_id)}\t${copyText(JSON.stringify(row.labels))}\t${copyNumber(row.input_tokens)}\t${copyNumber(row.output_tokens)}\t${copyNumber(row.cached_read_tokens)}\t${copyNumber(row.cached_write_tokens)}\t${copyNumber(row.cached_write_1h_tokens)}\t${copyNumber(row.reasoning_tokens)}\t${copyNumber(row.requests)}\t${copyText(row.cost_usd)}\t${copyText(row.cost_source)}\t${row.measurement_basis}\t${copyText(row.price_ref)}\t${copyText(row.unpriced_reason)}\n`;
 }
 
 /**
