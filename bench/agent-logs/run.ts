@@ -32,15 +32,15 @@ console.log(`machine: ${machine()}`);
 if (!flags.url) console.log('no --url (or UTT_BENCH_DATABASE_URL): the whole-process `utt backfill` runs are skipped');
 
 /** Runs a command under /usr/bin/time: wall seconds and peak RSS (KB) of the whole process. */
-function timed(command: string, args: string[], env: Record<string, string> = {}): { seconds: number; maxRssKb: number; stdout: string } {
-  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', command, ...args], {
+function timed(command: string, args: string[], env: Record<string, string> = {}): { seconds: number; maxRssKb: number; cpuSeconds: number; stdout: string } {
+  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M %U %S', command, ...args], {
     env: { ...process.env, TZ: 'UTC', ...env },
     maxBuffer: 1 << 28,
     encoding: 'utf8',
   });
-  const match = /__TIME__ ([\d.]+) (\d+)/.exec(result.stderr);
+  const match = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(result.stderr);
   if (result.status !== 0 || !match) throw new Error(`${command} failed (${result.status}): ${result.stderr.slice(-2000)}`);
-  return { seconds: Number(match[1]), maxRssKb: Number(match[2]), stdout: result.stdout };
+  return { seconds: Number(match[1]), maxRssKb: Number(match[2]), cpuSeconds: Number(match[3]) + Number(match[4]), stdout: result.stdout };
 }
 
 const best = <T extends { seconds: number }>(runs: T[]) => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
@@ -80,7 +80,15 @@ const schema = 'bench_agent_logs';
  * The worker's debug lines give the phases: the scan's, and the work per row
  * after it (validate, price, write).
  */
-async function uttBackfillCold(dataDir: string): Promise<{ seconds: number; maxRssKb: number; totals: Totals & { rows: number }; scan: Record<string, number>; window: Record<string, number> }> {
+async function uttBackfillCold(dataDir: string): Promise<{
+  seconds: number;
+  maxRssKb: number;
+  cpuSeconds: number;
+  oneShot: { seconds: number; cpuSeconds: number; rows: number };
+  totals: Totals & { rows: number };
+  scan: Record<string, number>;
+  window: Record<string, number>;
+}> {
   const url = flags.url as string;
   const setup = await openStore({ url, schema, migrate: false });
   await setup.client.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -94,12 +102,21 @@ async function uttBackfillCold(dataDir: string): Promise<{ seconds: number; maxR
   );
   const result = spawnSync(
     '/usr/bin/time',
-    ['-f', '__TIME__ %e %M', process.execPath, cli, 'backfill', '--source', 'claude', '--since', '2026-09-01', '--now', '2026-11-15T12:00:00Z', '--config', config, '--log-level', 'debug'],
+    ['-f', '__TIME__ %e %M %U %S', process.execPath, cli, 'backfill', '--source', 'claude', '--since', '2026-09-01', '--now', '2026-11-15T12:00:00Z', '--config', config, '--log-level', 'debug'],
+    { cwd: dir, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28, encoding: 'utf8' },
+  );
+  const match = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(result.stderr);
+  if (result.status !== 0 || !match) throw new Error(`utt backfill failed (${result.status}): ${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`);
+  // Item 4 of the issue: a one-shot `utt run` right after, which finds nothing new (every file's cursor matches).
+  const again = spawnSync(
+    '/usr/bin/time',
+    ['-f', '__TIME__ %e %M %U %S', process.execPath, cli, 'run', '--now', '2026-11-15T12:00:00Z', '--config', config, '--log-level', 'debug'],
     { cwd: dir, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28, encoding: 'utf8' },
   );
   rmSync(dir, { recursive: true, force: true });
-  const match = /__TIME__ ([\d.]+) (\d+)/.exec(result.stderr);
-  if (result.status !== 0 || !match) throw new Error(`utt backfill failed (${result.status}): ${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`);
+  const againMatch = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(again.stderr);
+  const againWindow = /wrote the window (\{.*\})/.exec(again.stderr);
+  if (again.status !== 0 || !againMatch) throw new Error(`utt run failed (${again.status}): ${again.stdout.slice(-2000)}${again.stderr.slice(-2000)}`);
   const fields = (message: string) => {
     const line = result.stderr.split('\n').find((text) => text.includes(message));
     return line ? (JSON.parse(line.slice(line.indexOf('{'))) as Record<string, number>) : {};
@@ -114,6 +131,12 @@ async function uttBackfillCold(dataDir: string): Promise<{ seconds: number; maxR
   return {
     seconds: Number(match[1]),
     maxRssKb: Number(match[2]),
+    cpuSeconds: Number(match[3]) + Number(match[4]),
+    oneShot: {
+      seconds: Number(againMatch[1]),
+      cpuSeconds: Number(againMatch[3]) + Number(againMatch[4]),
+      rows: againWindow ? (JSON.parse(againWindow[1] as string) as { rowsWritten: number }).rowsWritten : -1,
+    },
     totals: {
       inputTokens: Number(sums?.input),
       outputTokens: Number(sums?.output),
@@ -137,17 +160,24 @@ async function wholeProcesses(shape: string, dataDir: string): Promise<Record<st
   const rounds = Math.max(repeat, 3);
   const ccRuns: Array<ReturnType<typeof timed>> = [];
   const uttRuns: Array<Awaited<ReturnType<typeof uttBackfillCold>>> = [];
+  const loads: number[] = [];
   for (let round = 0; round < rounds; round += 1) {
+    loads.push(loadavg()[0] as number);
     ccRuns.push(timed(ccusage, ['daily', '--json', '--offline'], { CLAUDE_CONFIG_DIR: dataDir }));
     if (flags.url) uttRuns.push(await uttBackfillCold(dataDir));
   }
+  loads.push(loadavg()[0] as number);
   const cc = best(ccRuns);
   const ccTotals = (JSON.parse(cc.stdout) as { totals: Totals }).totals;
-  console.log(`load average: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
-  console.log(`ccusage daily --json --offline:  ${ccRuns.map((run) => run.seconds.toFixed(2)).join(', ')} s, peak RSS ${(cc.maxRssKb / 1024).toFixed(0)} MB`);
+  console.log(`load average (1 min) before each round and at the end: ${loads.map((value) => value.toFixed(2)).join(', ')}`);
+  console.log(`ccusage daily --json --offline:  ${ccRuns.map((run) => run.seconds.toFixed(2)).join(', ')} s (CPU user+sys ${ccRuns.map((run) => run.cpuSeconds.toFixed(2)).join(', ')} s), peak RSS ${(cc.maxRssKb / 1024).toFixed(0)} MB`);
   if (uttRuns.length === 0) return { shape, ccusage: ccRuns };
   const utt = best(uttRuns);
-  console.log(`utt backfill (cold, whole process): ${uttRuns.map((run) => run.seconds.toFixed(2)).join(', ')} s, peak RSS ${(utt.maxRssKb / 1024).toFixed(0)} MB, ${utt.totals.rows} rows`);
+  console.log(`utt backfill (cold, whole process): ${uttRuns.map((run) => run.seconds.toFixed(2)).join(', ')} s (CPU user+sys ${uttRuns.map((run) => run.cpuSeconds.toFixed(2)).join(', ')} s), peak RSS ${(utt.maxRssKb / 1024).toFixed(0)} MB, ${utt.totals.rows} rows`);
+  const oneShot = uttRuns.map((run) => run.oneShot.seconds / run.seconds);
+  console.log(
+    `one-shot \`utt run\` right after (nothing new: ${uttRuns.map((run) => run.oneShot.rows).join(', ')} rows): ${uttRuns.map((run) => run.oneShot.seconds.toFixed(2)).join(', ')} s (CPU ${uttRuns.map((run) => run.oneShot.cpuSeconds.toFixed(2)).join(', ')} s), ${oneShot.map((ratio) => `${(100 * ratio).toFixed(1)} %`).join(', ')} of the cold run before it, median ${(100 * median(oneShot)).toFixed(1)} % (target < 10 %)`,
+  );
   const { discoverMs, readMs, ledgerMs } = utt.scan;
   console.log(`  fastest run's scan: find files ${discoverMs} ms, read+parse ${readMs} ms, hours ${ledgerMs} ms; collect() ${utt.window.collectMs} ms in all`);
   // The work per row after the scan is this process's: validating, pricing, and building and sending the

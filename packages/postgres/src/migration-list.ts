@@ -6,6 +6,7 @@ import usageDailySql from '../../../sql/migrations/0005_usage_daily.sql';
 import trackedCallsSql from '../../../sql/migrations/0006_tracked_calls.sql';
 import quotaSql from '../../../sql/migrations/0007_quota.sql';
 import usageRollupsSql from '../../../sql/migrations/0009_usage_rollups.sql';
+import rollupTriggerCostSql from '../../../sql/migrations/0010_rollup_trigger_cost.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0006_tracked_calls', sql: trackedCallsSql },
   { name: '0007_quota', sql: quotaSql },
   { name: '0009_usage_rollups', sql: usageRollupsSql },
+  { name: '0010_rollup_trigger_cost', sql: rollupTriggerCostSql },
 ];

@@ -140,4 +140,25 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
       await location.dispose();
     }
   });
+
+  it('store source_state values without pglz: lz4 where the server has it, else uncompressed (0010)', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore(location.options);
+    try {
+      const [value] = await store.client.query<{ compression: string; storage: string }>(
+        `SELECT attcompression::text AS compression, attstorage::text AS storage FROM pg_attribute
+         WHERE attrelid = $1::regclass AND attname = 'value'`,
+        [`"${store.schema}".source_state`],
+      );
+      // 'l': lz4; 'e': external (out of line, never compressed), PGlite having no lz4.
+      expect(value?.compression === 'l' || (value?.compression === '' && value.storage === 'e'), JSON.stringify(value)).toBe(true);
+      // A large value still reads back whole.
+      const large = 'a1b2c3d4'.repeat(4_000);
+      await store.writeSourceWindow({ source: 'state-size', sourceSystem: 'state_test', rows: [], state: { set: new Map([['big', large]]), deleted: [] } });
+      expect((await store.loadSourceState('state-size')).get('big')).toBe(large);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
 });

@@ -44,25 +44,48 @@ export async function applySourceStateChanges(
   source: string,
   changes: SourceStateChanges,
 ): Promise<void> {
-  for (let start = 0; start < changes.deleted.length; start += ROWS_PER_STATEMENT) {
-    await tx.query(`DELETE FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[])`, [
-      source,
-      changes.deleted.slice(start, start + ROWS_PER_STATEMENT),
-    ]);
-  }
+  await applySerializedSourceState(tx, tables, source, changes.deleted, serializeSourceState(changes));
+}
+
+/**
+ * The changed keys as the JSON texts applySerializedSourceState sends. Apart,
+ * so a writer can serialise them while the database runs its earlier
+ * statements (megabytes of state for a cold agent-log scan).
+ */
+export function serializeSourceState(changes: SourceStateChanges): string[] {
   // The changed keys travel as one JSON object per statement, unpacked by
-  // json_each: one native JSON.stringify instead of two bound parameters a key
-  // (a cold cycle writes thousands of keys and megabytes of state).
+  // jsonb_each: one native JSON.stringify instead of two bound parameters a key
+  // (a cold cycle writes thousands of keys and megabytes of state). jsonb, not
+  // json: the text is parsed once, where json_each and a cast of each value
+  // parsed it three times.
+  const texts: string[] = [];
   const entries = [...changes.set];
   for (let start = 0; start < entries.length; start += STATE_KEYS_PER_STATEMENT) {
     // No prototype: a key named __proto__ stays a key.
     const batch: Record<string, unknown> = Object.create(null);
     for (const [key, value] of entries.slice(start, start + STATE_KEYS_PER_STATEMENT)) batch[key] = value;
+    texts.push(JSON.stringify(batch));
+  }
+  return texts;
+}
+
+/** Deletes `deleted` and upserts the keys serializeSourceState serialised. */
+export async function applySerializedSourceState(
+  tx: SqlClient,
+  tables: StoreTables,
+  source: string,
+  deleted: readonly string[],
+  serialized: readonly string[],
+): Promise<void> {
+  for (let start = 0; start < deleted.length; start += ROWS_PER_STATEMENT) {
+    await tx.query(`DELETE FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[])`, [source, deleted.slice(start, start + ROWS_PER_STATEMENT)]);
+  }
+  for (const text of serialized) {
     await tx.query(
       `INSERT INTO ${tables.sourceState} (source, key, value)
-SELECT $1, changed.key, changed.value::jsonb FROM json_each($2::json) AS changed
+SELECT $1, changed.key, changed.value FROM jsonb_each($2::jsonb) AS changed
 ON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-      [source, JSON.stringify(batch)],
+      [source, text],
     );
   }
 }

@@ -61,11 +61,19 @@ export const ROWS_PER_STATEMENT = 5_000;
  */
 export async function upsertUsageRows(tx: SqlClient, tables: StoreTables, rows: readonly UsageRow[]): Promise<void> {
   const statement = upsertStatement(tables);
+  let running: Promise<unknown> | undefined;
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    // Each batch is serialised while PostgreSQL runs the one before (a
+    // statement is sent as soon as it is called), so this process's work and
+    // the database's overlap. The statements still run one after the other:
+    // the next is sent only once the previous one has succeeded.
     const batch: CompactRow[] = [];
     for (let index = start; index < Math.min(rows.length, start + ROWS_PER_STATEMENT); index += 1) batch.push(compactRow(rows[index] as UsageRow));
-    await tx.query(statement, [JSON.stringify(batch)]);
+    const text = JSON.stringify(batch);
+    if (running) await running;
+    running = tx.query(statement, [text]);
   }
+  await running;
 }
 
 /**

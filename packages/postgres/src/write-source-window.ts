@@ -3,7 +3,7 @@ import { deleteGhostRows, type ReplacedWindow } from './delete-ghost-rows';
 import { lockSourceWrite } from './lock-source-write';
 import type { StoreTables } from './schema-name';
 import { checkSourceName, recordSuccess } from './source-status';
-import { applySourceStateChanges, type SourceStateChanges } from './source-state';
+import { applySerializedSourceState, type SourceStateChanges, serializeSourceState } from './source-state';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
 import { upsertProviderCosts } from './upsert-provider-costs';
@@ -65,9 +65,17 @@ export async function writeSourceWindow(
   await client.transaction(async (tx) => {
     await lockSourceWrite(tx, tables, write);
     if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
-    await upsertUsageRows(tx, tables, write.rows);
+    const upserting = upsertUsageRows(tx, tables, write.rows);
+    // The state is serialised while PostgreSQL inserts the rows (upsertUsageRows has sent its first statement).
+    let serializedState: string[] = [];
+    try {
+      if (write.state) serializedState = serializeSourceState(write.state);
+    } finally {
+      // Awaited whatever happens, so a failed insert is never left unobserved.
+      await upserting;
+    }
     if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
-    if (write.state) await applySourceStateChanges(tx, tables, write.source, write.state);
+    if (write.state) await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState);
     if (write.watermark) {
       await upsertWatermark(tx, tables, {
         source: write.source,
