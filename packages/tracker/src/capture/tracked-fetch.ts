@@ -1,5 +1,5 @@
-import type { CallTicket, Tracker } from '../create-tracker';
-import type { UsageOrigin } from '../tracked-call';
+import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals } from '../create-tracker';
+import type { CallUsage, UsageOrigin } from '../tracked-call';
 import { anthropicResponseFacts, anthropicUsageBuckets, createAnthropicStreamState } from './anthropic-usage';
 import { createOpenAIStreamState, openAIResponseFacts, openAIUsageBuckets } from './openai-usage';
 import { createSseParser } from './sse-parser';
@@ -28,8 +28,6 @@ const TRACKED_PATH = /\/(chat\/completions|responses|embeddings|completions|mess
 const RATE_LIMIT_HEADER = /^(x-ratelimit-|anthropic-ratelimit-|retry-after$|x-ratelimit$)/;
 
 type RequestFacts = {
-  readonly dialect: 'openai' | 'anthropic';
-  readonly operation: string;
   readonly model: string;
   readonly streaming: boolean;
   readonly includeUsage: boolean;
@@ -37,100 +35,127 @@ type RequestFacts = {
   readonly inputEstimate: number;
 };
 
+type Dialect = 'openai' | 'anthropic';
+type Ending = 'end' | 'cut';
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+
 let warnedIncludeUsage = false;
 
 /**
  * A fetch that records every OpenAI- or Anthropic-shaped call it carries:
- * JSON bodies and SSE streams are observed as the caller reads them, chunk for
- * chunk, unbuffered and unchanged; the call is recorded when the body ends
- * (or is cancelled: usage origin 'unknown'). Budgets are checked before the
- * request is sent. Failed attempts (429, 5xx) are not recorded: the SDK's
- * retry that succeeds is the one call.
+ * JSON bodies and SSE streams are observed as the caller reads them,
+ * unbuffered and unchanged; the call is recorded when the body ends (or is
+ * cancelled: usage origin 'unknown'). Budgets are checked before the request
+ * is sent. Failed attempts (429, 5xx) are not recorded: the SDK's retry that
+ * succeeds is the one call.
+ *
+ * What the caller waits for is kept to the least: unless a budget needs the
+ * model and output cap before the call, the request's JSON is read after it;
+ * and unless a `raise` budget must reject the read that reports the end (or a
+ * thread budget checks the thread's next call against it), the call is
+ * priced, counted and queued on the next turn of the event loop, after the
+ * caller has the end of the body. flush() and shutdown() wait for it.
  */
 export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOptions = {}): FetchFunction {
   const baseFetch: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const internals = (tracker as Tracker & { [TRACKER_INTERNALS]?: TrackerInternals })[TRACKER_INTERNALS];
   return async function trackedFetch(input, init) {
-    const facts = await inspectRequest(input, init);
-    if (!facts) return baseFetch(input, init);
-    const provider = options.provider ?? (facts.dialect === 'anthropic' ? 'anthropic' : 'openai');
-    const tags = options.tags;
-    let ticket: CallTicket;
-    try {
-      ticket = await tracker.admit({ provider, model: facts.model, maxOutputTokens: facts.maxOutputTokens, inputTokens: facts.inputEstimate, tags });
-    } catch (error) {
-      if (options.refusal === 'body') return refusalResponse(error, facts.streaming);
-      throw error;
+    const endpoint = trackedEndpoint(input, init);
+    if (endpoint === undefined) return baseFetch(input, init);
+    let text: string | undefined;
+    if (typeof init?.body === 'string') text = init.body;
+    else if (init?.body === undefined && input instanceof Request) text = await input.clone().text();
+    if (text === undefined) return baseFetch(input, init);
+    const dialect: Dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
+    const provider = options.provider ?? (dialect === 'anthropic' ? 'anthropic' : 'openai');
+    const context = internals?.scope();
+    const later = internals !== undefined && internals.recordsLater(context);
+    let facts: RequestFacts | undefined;
+    let ticket: CallTicket | undefined;
+    if (!later || internals.needsAdmission(context)) {
+      facts = requestFacts(text);
+      if (!facts) return baseFetch(input, init);
+      try {
+        ticket = await tracker.admit({ provider, model: facts.model, maxOutputTokens: facts.maxOutputTokens, inputTokens: facts.inputEstimate, tags: options.tags });
+      } catch (error) {
+        if (options.refusal === 'body') return refusalResponse(error, facts.streaming);
+        throw error;
+      }
     }
     const started = Date.now();
-    const occurredAt = new Date(started);
     let response: Response;
     try {
       response = await baseFetch(input, init);
     } catch (error) {
-      ticket.release();
+      ticket?.release();
       throw error;
     }
     if (!response.ok || response.body === null) {
-      ticket.release();
+      ticket?.release();
       return response;
     }
-    const contentType = response.headers.get('content-type') ?? '';
-    const sse = contentType.includes('text/event-stream');
-    const rateLimitHeaders = pickRateLimitHeaders(response.headers);
-    const requestId = response.headers.get('x-request-id') ?? response.headers.get('request-id');
+    const sse = (response.headers.get('content-type') ?? '').includes('text/event-stream');
+    const operation = endpoint === 'chat/completions' ? 'chat.completions' : endpoint;
+    const headers = response.headers;
+    const requestText = text;
 
-    const record = (buckets: UsageBuckets, origin: UsageOrigin, model: string | null, id: string | null, serviceTier: string | null) =>
-      tracker.record(
-        {
-          provider,
-          model: model ?? facts.model,
-          operation: facts.operation,
-          ...buckets,
-          serviceTier,
-          latencyMs: Date.now() - started,
-          streaming: sse,
-          responseId: id,
-          requestId,
-          usageOrigin: origin,
-          occurredAt,
-          tags,
-          rateLimitHeaders,
-        },
-        ticket,
-      );
-
-    let finish: (how: 'end' | 'cut') => void;
-    let observe: (chunk: Uint8Array) => void;
-    if (sse) {
-      if (facts.dialect === 'anthropic') {
-        const state = createAnthropicStreamState();
-        const parser = createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: state.complete });
-        observe = parser.push;
-        finish = (how) => {
-          parser.end();
-          const done = how === 'end' && state.complete();
-          const buckets = state.facts.usage ? anthropicUsageBuckets(state.facts.usage) : { ...NO_USAGE };
-          if (!done) buckets.outputTokens = null;
-          record(buckets, done ? 'stream' : 'unknown', state.facts.model, state.facts.id, state.facts.serviceTier);
-        };
-      } else {
-        const state = createOpenAIStreamState();
-        const parser = createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: () => state.facts.usage !== undefined });
-        observe = parser.push;
-        finish = () => {
-          parser.end();
-          const usage = state.facts.usage;
-          if (usage === undefined && facts.operation === 'chat.completions' && !facts.includeUsage && !warnedIncludeUsage) {
-            warnedIncludeUsage = true;
-            process.emitWarning('utt tracker: a streamed chat completion without stream_options.include_usage has no usage; it is recorded with usage origin "unknown"');
-          }
-          record(usage === undefined ? { ...NO_USAGE } : openAIUsageBuckets(usage), usage === undefined ? 'unknown' : 'stream', state.facts.model, state.facts.id, state.facts.serviceTier);
-        };
+    /** Records the call (sync, or deferred): the request's facts, the response's headers, what the body said. */
+    const record = (endedAt: number, found: { buckets: UsageBuckets; origin: UsageOrigin; model: string | null; id: string | null; serviceTier: string | null }) => {
+      const known = facts ?? requestFacts(requestText);
+      if (!known) {
+        // Not a JSON request naming a model: not a call the tracker records.
+        ticket?.release();
+        return;
       }
+      const usage: CallUsage = {
+        provider,
+        model: found.model ?? known.model,
+        operation,
+        ...found.buckets,
+        serviceTier: found.serviceTier,
+        latencyMs: endedAt - started,
+        streaming: sse,
+        responseId: found.id,
+        requestId: headers.get('x-request-id') ?? headers.get('request-id'),
+        usageOrigin: found.origin,
+        occurredAt: new Date(started),
+        tags: options.tags,
+        rateLimitHeaders: pickRateLimitHeaders(headers),
+      };
+      if (internals) internals.record(usage, ticket, context);
+      else tracker.record(usage, ticket);
+    };
+
+    let events: UsageEventReader | undefined;
+    let complete: (how: Ending, endedAt: number) => void;
+    if (sse && dialect === 'anthropic') {
+      const state = createAnthropicStreamState();
+      events = createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: state.complete });
+      complete = (how, endedAt) => {
+        const done = how === 'end' && state.complete();
+        const buckets = state.facts.usage ? anthropicUsageBuckets(state.facts.usage) : { ...NO_USAGE };
+        if (!done) buckets.outputTokens = null;
+        record(endedAt, { buckets, origin: done ? 'stream' : 'unknown', model: state.facts.model, id: state.facts.id, serviceTier: state.facts.serviceTier });
+      };
+    } else if (sse) {
+      const state = createOpenAIStreamState();
+      events = createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: () => state.facts.usage !== undefined });
+      complete = (_how, endedAt) => {
+        const usage = state.facts.usage;
+        if (usage === undefined && operation === 'chat.completions' && !warnedIncludeUsage && (facts ?? requestFacts(requestText))?.includeUsage === false) {
+          warnedIncludeUsage = true;
+          process.emitWarning('utt tracker: a streamed chat completion without stream_options.include_usage has no usage; it is recorded with usage origin "unknown"');
+        }
+        const buckets = usage === undefined ? { ...NO_USAGE } : openAIUsageBuckets(usage);
+        record(endedAt, { buckets, origin: usage === undefined ? 'unknown' : 'stream', model: state.facts.model, id: state.facts.id, serviceTier: state.facts.serviceTier });
+      };
     } else {
       const chunks: Uint8Array[] = [];
-      observe = (chunk) => chunks.push(chunk);
-      finish = (how) => {
+      events = undefined;
+      const json = {
+        push: (chunk: Uint8Array) => chunks.push(chunk),
+      };
+      complete = (how, endedAt) => {
         let body: unknown;
         if (how === 'end') {
           try {
@@ -139,19 +164,63 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
             body = undefined;
           }
         }
-        if (facts.dialect === 'anthropic') {
+        if (dialect === 'anthropic') {
           const found = anthropicResponseFacts(body);
-          record(found.usage ? anthropicUsageBuckets(found.usage) : { ...NO_USAGE }, found.usage ? 'response' : 'unknown', found.model, found.id, found.serviceTier);
+          record(endedAt, { buckets: found.usage ? anthropicUsageBuckets(found.usage) : { ...NO_USAGE }, origin: found.usage ? 'response' : 'unknown', model: found.model, id: found.id, serviceTier: found.serviceTier });
         } else {
           const found = openAIResponseFacts(body);
           const has = isObject(found.usage);
-          record(has ? openAIUsageBuckets(found.usage) : { ...NO_USAGE }, has ? 'response' : 'unknown', found.model, found.id, found.serviceTier);
+          record(endedAt, { buckets: has ? openAIUsageBuckets(found.usage) : { ...NO_USAGE }, origin: has ? 'response' : 'unknown', model: found.model, id: found.id, serviceTier: found.serviceTier });
         }
       };
+      return observedResponse(response, json.push, finisher(complete, later ? internals : undefined));
     }
-    // An SSE body is hundreds of small chunks: observe it in place (a `.then` per
-    // chunk). A JSON body is a few chunks: a stream layer costs nothing there.
-    return sse ? observeBodyInPlace(response, observe, finish) : observedResponse(response, observe, finish);
+    const finish = finisher(complete, later ? internals : undefined);
+    if (Object.getPrototypeOf(response.body) !== streamPrototype) {
+      // Not Node's own ReadableStream (a fetch polyfill's): observed through a stream layer.
+      const reader = events;
+      return observedResponse(response, reader.push, { sync: finish.sync, end: (how) => finish.end(how, () => reader.end()) });
+    }
+    return observeBodyInPlace(response, createBodyTap(events, finish, later));
+  };
+}
+
+/** The endpoint of a POST whose response carries token usage ('chat/completions', 'messages'…), else undefined. */
+function trackedEndpoint(input: string | URL | Request, init: RequestInit | undefined): string | undefined {
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+  if (method !== 'POST' && method.toUpperCase() !== 'POST') return undefined;
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  // The path without query or fragment, read from the string: a URL parse costs more than the rest of the check.
+  let end = url.length;
+  const query = url.indexOf('?');
+  if (query !== -1) end = query;
+  const fragment = url.indexOf('#');
+  if (fragment !== -1 && fragment < end) end = fragment;
+  const scheme = url.indexOf('://');
+  const pathStart = scheme === -1 ? 0 : url.indexOf('/', scheme + 3);
+  if (pathStart === -1 || pathStart >= end) return undefined;
+  const match = TRACKED_PATH.exec(end === url.length && pathStart === 0 ? url : url.slice(pathStart, end));
+  return match ? (match[1] as string) : undefined;
+}
+
+function requestFacts(text: string): RequestFacts | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(body) || typeof body.model !== 'string') return undefined;
+  const streamOptions = isObject(body.stream_options) ? body.stream_options : undefined;
+  const max = [body.max_tokens, body.max_completion_tokens, body.max_output_tokens].find((value) => typeof value === 'number') as number | undefined;
+  const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
+  return {
+    model: body.model,
+    streaming: body.stream === true,
+    includeUsage: streamOptions?.include_usage === true,
+    maxOutputTokens: max === undefined ? null : max * choices,
+    // A JSON request has at least as many characters as its prompt has tokens × ~3: a generous input estimate.
+    inputEstimate: Math.ceil(text.length / 3),
   };
 }
 
@@ -174,19 +243,25 @@ function eventEnd(bytes: Buffer, offset: number): number {
   return crlf === -1 || lf < crlf ? lf + 2 : crlf + 3;
 }
 
+type UsageEventReader = ReturnType<typeof createUsageEventReader>;
+
 /**
  * Reads the usage events of an SSE stream without parsing its middle. What a
  * provider stream reports about usage is at its start (id, model, Anthropic's
  * message_start) and at its end (OpenAI's usage chunk, response.completed,
  * Anthropic's last message_delta); the content deltas in between are most of
  * its bytes, and decoding and splitting them cost as much as the caller's own
- * parsing. So the first events are parsed as they arrive until `head()` holds;
- * the chunks are only held (references, no copy) while the caller reads; and
- * at the end the last events are parsed, from an event boundary, in a window
- * that grows until `tail()` holds — the whole stream when it never does (a
- * stream without usage). Both state machines are last-write-wins per event, so
- * events seen twice (head and tail of a short stream) leave the same facts.
- * A stream longer than HOLD_BYTES is parsed as it goes, in order, instead.
+ * parsing. So the first events are parsed until `head()` holds; the chunks
+ * are only held (references, no copy); and at the end the last events are
+ * parsed, from an event boundary, in a window that grows until `tail()` holds
+ * — the whole stream when it never does (a stream without usage). Both state
+ * machines are last-write-wins per event, so events seen twice (head and tail
+ * of a short stream) leave the same facts. A stream longer than HOLD_BYTES is
+ * parsed as it goes, in order, instead.
+ *
+ * Chunks come either as they are read (push, then end), or all at the end
+ * from the settled reads of a body the caller read with nothing in between
+ * (endFromReads): then only the first and last chunks are ever looked at.
  */
 function createUsageEventReader(onData: (data: string) => void, until: { head: () => boolean; tail: () => boolean }) {
   const onEvent = (event: { data: string }) => onData(event.data);
@@ -195,6 +270,46 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
   let head: ReturnType<typeof createSseParser> | undefined = createSseParser(onEvent);
   let running: ReturnType<typeof createSseParser> | undefined;
   let ended = false;
+
+  const pushHead = (chunk: Uint8Array) => {
+    // Event by event: a first read may hold the whole stream when it arrived at once.
+    const bytes = asBuffer(chunk);
+    for (let offset = 0; head && offset < bytes.length; ) {
+      const next = eventEnd(bytes, offset);
+      head.push(next === -1 ? bytes.subarray(offset) : bytes.subarray(offset, next), next !== -1);
+      offset = next === -1 ? bytes.length : next;
+      if (until.head()) head = undefined;
+    }
+  };
+
+  /**
+   * Parses the last `window` bytes of `chunks` (the end of the stream) from an
+   * event boundary; true when that is enough: `tail()` holds, or the window
+   * took in the whole stream (`chunks` is all of it and fits).
+   */
+  const parseTail = (chunks: readonly Uint8Array[], window: number, allOfStream: boolean): boolean => {
+    let first = chunks.length;
+    let bytes = 0;
+    while (first > 0 && bytes < window) {
+      first -= 1;
+      bytes += (chunks[first] as Uint8Array).byteLength;
+    }
+    if (first === chunks.length) return allOfStream;
+    const joined = first === chunks.length - 1 ? asBuffer(chunks[first] as Uint8Array) : Buffer.concat(chunks.slice(first), bytes);
+    const whole = allOfStream && first === 0 && bytes <= window;
+    let text = whole ? joined : joined.subarray(Math.max(0, joined.length - window));
+    if (!whole) {
+      // Resume at the first event boundary: what comes before it is the end of an event cut by the window.
+      const boundary = eventEnd(text, 0);
+      if (boundary === -1) return false;
+      text = text.subarray(boundary);
+    }
+    const tail = createSseParser(onEvent);
+    tail.push(text, true);
+    tail.end();
+    return whole || until.tail();
+  };
+
   return {
     push(chunk: Uint8Array) {
       if (running) {
@@ -203,16 +318,7 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
       }
       held.push(chunk);
       heldBytes += chunk.byteLength;
-      if (head) {
-        // Event by event: a first read may hold the whole stream when it arrived at once.
-        const bytes = asBuffer(chunk);
-        for (let offset = 0; head && offset < bytes.length; ) {
-          const next = eventEnd(bytes, offset);
-          head.push(next === -1 ? bytes.subarray(offset) : bytes.subarray(offset, next), next !== -1);
-          offset = next === -1 ? bytes.length : next;
-          if (until.head()) head = undefined;
-        }
-      }
+      if (head) pushHead(chunk);
       if (heldBytes > HOLD_BYTES) {
         running = createSseParser(onEvent);
         running.push(Buffer.concat(held, heldBytes));
@@ -228,185 +334,321 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
         running.end();
         return;
       }
-      for (let window = TAIL_BYTES; ; window *= 4) {
-        let first = held.length;
-        let bytes = 0;
-        while (first > 0 && bytes < window) {
-          first -= 1;
-          bytes += (held[first] as Uint8Array).byteLength;
-        }
-        const joined = first === held.length - 1 ? asBuffer(held[first] as Uint8Array) : Buffer.concat(held.slice(first), bytes);
-        const whole = first === 0 && bytes <= window;
-        let text = whole ? joined : joined.subarray(joined.length - window);
-        if (!whole) {
-          // Resume at the first event boundary: what comes before it is the end of an event cut by the window.
-          const boundary = eventEnd(text, 0);
-          if (boundary === -1) continue;
-          text = text.subarray(boundary);
-        }
-        const tail = createSseParser(onEvent);
-        tail.push(text, true);
-        tail.end();
-        if (whole || until.tail()) break;
+      for (let window = TAIL_BYTES; !parseTail(held, window, true); window *= 4) {
+        // a wider window
       }
       held = [];
+    },
+    /** Parses the start and the end of a body from its reads, all settled (the stream has ended); pushes nothing. */
+    async endFromReads(reads: readonly Promise<ReadResult>[]) {
+      if (ended) return;
+      ended = true;
+      for (let index = 0; head && index < reads.length; index += 1) {
+        const result = await (reads[index] as Promise<ReadResult>);
+        if (!result.done) pushHead(result.value);
+      }
+      // The end, fetched backwards as far as the window needs.
+      const last: Uint8Array[] = [];
+      let bytes = 0;
+      let next = reads.length - 1;
+      for (let window = TAIL_BYTES; ; window *= 4) {
+        while (next >= 0 && bytes <= window) {
+          const result = await (reads[next] as Promise<ReadResult>);
+          next -= 1;
+          if (!result.done && result.value.byteLength > 0) {
+            last.push(result.value);
+            bytes += result.value.byteLength;
+          }
+        }
+        if (parseTail([...last].reverse(), window, next < 0)) break;
+      }
     },
   };
 }
 
-/** Runs `finish` once, with how the body ended; returns what it threw (a `raise` budget's error). */
-function finisher(finish: (how: 'end' | 'cut') => void): (how: 'end' | 'cut') => unknown {
+/** Runs `complete` once, with how the body ended: now (returning what it threw: a `raise` budget's error), or on the tracker's next turn. */
+type Finish = {
+  readonly sync: boolean;
+  /** `settle` first has the event reader parse what the body said (async only when deferred, from settled reads). */
+  end(how: Ending, settle?: () => void | Promise<void>): unknown;
+};
+
+function finisher(complete: (how: Ending, endedAt: number) => void, later: TrackerInternals | undefined): Finish {
   let finished = false;
-  return (how) => {
-    if (finished) return undefined;
-    finished = true;
-    try {
-      finish(how);
-    } catch (error) {
-      return error;
-    }
-    return undefined;
+  return {
+    sync: later === undefined,
+    end(how, settle) {
+      if (finished) return undefined;
+      finished = true;
+      const endedAt = Date.now();
+      if (later) {
+        later.defer(() => {
+          const settled = settle?.();
+          return settled instanceof Promise ? settled.then(() => complete(how, endedAt)) : complete(how, endedAt);
+        });
+        return undefined;
+      }
+      try {
+        void settle?.();
+        complete(how, endedAt);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    },
   };
 }
 
-type AnyReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
-type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
-
 /**
- * A reader over `inner` that hands each chunk to `observe` as the caller
- * receives it: one `.then` per read, nothing else between the caller and the
- * bytes. The end (or a read error, or a cancel) goes to `end`; a budget that
- * must `raise` rejects the read that would have reported the end.
+ * How a body is followed while the caller reads it. Unless the end must be
+ * seen before the caller gets it (`sync`), a read is handed to the caller as
+ * the very promise the stream returned, with nothing added to it: the first
+ * HELD_READS reads are only kept, and their chunks are looked at once the
+ * stream has ended (the first and last of them); reads past that, and BYOB
+ * reads (whose buffer the caller reuses), each get one reaction that passes
+ * the chunk to the event reader. The end is the reader's `closed` promise.
  */
-function observingReader<Reader extends AnyReader>(inner: Reader, observe: (chunk: Uint8Array) => void, end: (how: 'end' | 'cut') => unknown): Reader {
-  const onRead = (result: ReadResult) => {
+type BodyTap = {
+  readonly sync: boolean;
+  /** A read of the caller's: the promise to give back. */
+  read(inner: AnyReader, view: ArrayBufferView | undefined): Promise<ReadResult>;
+  /** The end, or a cut (cancel, error). */
+  end(how: Ending): unknown;
+};
+
+/** Reads kept (not looked at) before the rest of a body is followed read by read instead: a bound on what a body holds. */
+const HELD_READS = 512;
+
+function createBodyTap(events: UsageEventReader, finish: Finish, later: boolean): BodyTap {
+  let reads: Promise<ReadResult>[] | undefined = later ? [] : undefined;
+  const observe = (chunk: Uint8Array) => {
+    try {
+      events.push(chunk);
+    } catch {
+      // Observing never breaks the caller's stream.
+    }
+  };
+  const onResult = (result: ReadResult) => {
+    if (!result.done) observe(result.value);
+  };
+  const onCopiedResult = (result: ReadResult) => {
+    if (!result.done) observe(Buffer.from(result.value));
+  };
+  const ignore = () => {};
+  /** From now on, each read is followed as it settles; the kept ones first, in order. */
+  const follow = () => {
+    const kept = reads as Promise<ReadResult>[];
+    reads = undefined;
+    for (const read of kept) read.then(onResult, ignore);
+  };
+  const end = (how: Ending) => {
+    const kept = reads;
+    return finish.end(how, kept === undefined ? () => events.end() : () => events.endFromReads(kept));
+  };
+  // The end seen before the caller gets it: a derived promise per read (a `raise` budget rejects the last one).
+  const onSyncResult = (result: ReadResult): ReadResult => {
     if (result.done) {
       const failure = end('end');
       if (failure !== undefined && isBudgetError(failure)) throw failure;
       return result;
     }
-    try {
-      observe(result.value);
-    } catch {
-      // Observing never breaks the caller's stream.
-    }
+    observe(result.value);
     return result;
   };
-  const onError = (error: unknown) => {
+  const onSyncCopiedResult = (result: ReadResult): ReadResult => (result.done ? onSyncResult(result) : (observe(Buffer.from(result.value)), result));
+  const onSyncError = (error: unknown) => {
     end('cut');
     throw error;
   };
   return {
-    read: (view?: ArrayBufferView) => (view === undefined ? (inner as ReadableStreamDefaultReader<Uint8Array>).read() : (inner as ReadableStreamBYOBReader).read(view as Uint8Array)).then(onRead, onError),
+    sync: finish.sync,
+    read(inner, view) {
+      if (finish.sync) {
+        return view === undefined
+          ? (inner as ReadableStreamDefaultReader<Uint8Array>).read().then(onSyncResult, onSyncError)
+          : (inner as ReadableStreamBYOBReader).read(view as Uint8Array).then(onSyncCopiedResult, onSyncError);
+      }
+      if (view !== undefined) {
+        if (reads !== undefined) follow();
+        const read = (inner as ReadableStreamBYOBReader).read(view as Uint8Array) as Promise<ReadResult>;
+        read.then(onCopiedResult, ignore);
+        return read;
+      }
+      const read = (inner as ReadableStreamDefaultReader<Uint8Array>).read();
+      if (reads !== undefined) {
+        reads.push(read);
+        if (reads.length >= HELD_READS) follow();
+      } else {
+        read.then(onResult, ignore);
+      }
+      return read;
+    },
+    end,
+  };
+}
+
+type AnyReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
+
+/** A reader over `inner` whose reads go through `tap`; its end (closed) or cut (cancel, error) goes to the tap. */
+function tappedReader<Reader extends AnyReader>(inner: Reader, tap: BodyTap, onClosed?: () => void): Reader {
+  let released = false;
+  if (!tap.sync) {
+    inner.closed.then(
+      () => {
+        tap.end('end');
+        onClosed?.();
+      },
+      () => {
+        // Rejected by a release (the caller's, or ours at the end): not an end of the body.
+        if (released) return;
+        tap.end('cut');
+        onClosed?.();
+      },
+    );
+  }
+  return {
+    read: (view?: ArrayBufferView) => tap.read(inner, view),
     cancel: (reason?: unknown) => {
-      end('cut');
+      tap.end('cut');
       return inner.cancel(reason);
     },
-    releaseLock: () => inner.releaseLock(),
+    releaseLock: () => {
+      released = true;
+      inner.releaseLock();
+    },
     get closed() {
       return inner.closed;
     },
   } as unknown as Reader;
 }
 
+const TAP = Symbol('utt.bodyTap');
+type TappedStream = ReadableStream<Uint8Array> & { [TAP]: BodyTap };
+const streamPrototype = ReadableStream.prototype as ReadableStream<Uint8Array> & AsyncIterable<Uint8Array> & { values(options?: { preventCancel?: boolean }): AsyncIterator<Uint8Array> };
+const nativeGetReader = streamPrototype.getReader as (this: ReadableStream<Uint8Array>, options?: { mode?: 'byob' }) => AnyReader;
+const nativeCancel = streamPrototype.cancel;
+
+function getTappedReader(this: TappedStream, options?: { mode?: 'byob' }): AnyReader {
+  return tappedReader(nativeGetReader.call(this, options), this[TAP]);
+}
+
+/** The stream's async iteration (what SDKs and `for await` use), as Node's own, over a tapped reader. */
+function iterateTapped(this: TappedStream, options?: { preventCancel?: boolean }): AsyncIterableIterator<Uint8Array> {
+  let done = false;
+  // At the end, free the stream as Node's iterator does (released, so a read after it is done at once).
+  const reader: ReadableStreamDefaultReader<Uint8Array> = tappedReader(nativeGetReader.call(this) as ReadableStreamDefaultReader<Uint8Array>, this[TAP], () => {
+    if (done) return;
+    done = true;
+    reader.releaseLock();
+  });
+  const tap = this[TAP];
+  const onSyncError = (error: unknown) => {
+    if (!done) {
+      done = true;
+      reader.releaseLock();
+    }
+    throw error;
+  };
+  const onSyncRead = (result: ReadResult) => {
+    if (result.done && !done) {
+      done = true;
+      reader.releaseLock();
+    }
+    return result;
+  };
+  return {
+    next: (): Promise<IteratorResult<Uint8Array>> => {
+      if (done) return Promise.resolve({ done: true, value: undefined });
+      // Sync: the tap's derived read already saw the end; free the stream before the caller continues.
+      return tap.sync ? reader.read().then(onSyncRead, onSyncError) : (reader.read() as Promise<IteratorResult<Uint8Array>>);
+    },
+    async return(value?: unknown) {
+      if (!done) {
+        done = true;
+        tap.end('cut');
+        if (!options?.preventCancel) await reader.cancel(value);
+        reader.releaseLock();
+      }
+      return { done: true as const, value };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  } as AsyncIterableIterator<Uint8Array>;
+}
+
+/** A stream layer over a tapped reader, for the consumers that read a stream's internals directly (pipeTo, pipeThrough, tee). */
+function layered(stream: TappedStream): ReadableStream<Uint8Array> {
+  const reader = getTappedReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let result: ReadResult;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        controller.error(error);
+        return;
+      }
+      if (result.done) controller.close();
+      else controller.enqueue(result.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+/**
+ * The prototype of an observed body: ReadableStream's, with its reading entry
+ * points (getReader, async iteration — which `Response.text()`/`json()` and
+ * the SDKs use — cancel, and the piping ones) going through the body's tap.
+ * One prototype for every body: observing a body costs one prototype switch
+ * and one property, not a set of closures and property definitions.
+ */
+const tappedPrototype = Object.create(streamPrototype, {
+  getReader: { value: getTappedReader, configurable: true, writable: true },
+  values: { value: iterateTapped, configurable: true, writable: true },
+  [Symbol.asyncIterator]: { value: iterateTapped, configurable: true, writable: true },
+  cancel: {
+    value(this: TappedStream, reason?: unknown) {
+      this[TAP].end('cut');
+      return nativeCancel.call(this, reason);
+    },
+    configurable: true,
+    writable: true,
+  },
+  pipeTo: {
+    value(this: TappedStream, ...args: Parameters<ReadableStream['pipeTo']>) {
+      return layered(this).pipeTo(...args);
+    },
+    configurable: true,
+    writable: true,
+  },
+  pipeThrough: {
+    value(this: TappedStream, ...args: Parameters<ReadableStream['pipeThrough']>) {
+      return layered(this).pipeThrough(...args);
+    },
+    configurable: true,
+    writable: true,
+  },
+  tee: {
+    value(this: TappedStream) {
+      return layered(this).tee();
+    },
+    configurable: true,
+    writable: true,
+  },
+});
+
 /**
  * Observes a response body where it is, with no stream layer: the body stays
- * the very ReadableStream the fetch returned, and its reading entry points
- * (getReader, async iteration, which `Response.text()`/`json()` and the SDKs
- * use) are replaced on that one object by observing versions. pipeTo,
- * pipeThrough and tee read through a stream layer over the observing reader
- * (they would otherwise read the stream's internals directly). A stream layer
- * costs a pull and several promises per chunk: about 12 µs per chunk on a
- * loaded 2-core machine, 13–18 % of a 201-chunk stream that arrives at once.
+ * the very ReadableStream the fetch returned, and only its reading entry
+ * points go through the tap (see tappedPrototype). A stream layer costs a
+ * pull and several promises per chunk: about 12 µs per chunk on a loaded
+ * 2-core machine, 13–18 % of a 201-chunk stream that arrives at once.
  */
-function observeBodyInPlace(response: Response, observe: (chunk: Uint8Array) => void, finish: (how: 'end' | 'cut') => void): Response {
+function observeBodyInPlace(response: Response, tap: BodyTap): Response {
   const body = response.body as ReadableStream<Uint8Array>;
-  const end = finisher(finish);
-  const original = {
-    getReader: body.getReader,
-    cancel: body.cancel,
-    pipeTo: body.pipeTo,
-    pipeThrough: body.pipeThrough,
-    tee: body.tee,
-  };
-  const getReader = (options?: { mode?: 'byob' }) => observingReader(original.getReader.call(body, options as never) as AnyReader, observe, end);
-  const iterate = (options?: { preventCancel?: boolean }) => {
-    // The stream's own reader and one `.then` per chunk that observes and hands the read result on as it is.
-    const reader = original.getReader.call(body) as ReadableStreamDefaultReader<Uint8Array>;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      reader.releaseLock();
-    };
-    const onRead = (result: ReadResult): ReadResult => {
-      if (result.done) {
-        release();
-        const failure = end('end');
-        if (failure !== undefined && isBudgetError(failure)) throw failure;
-        return result;
-      }
-      try {
-        observe(result.value);
-      } catch {
-        // Observing never breaks the caller's stream.
-      }
-      return result;
-    };
-    const onError = (error: unknown) => {
-      release();
-      end('cut');
-      throw error;
-    };
-    return {
-      next: () => reader.read().then(onRead, onError),
-      async return(value?: unknown) {
-        if (!released) {
-          end('cut');
-          if (!options?.preventCancel) await reader.cancel(value);
-          release();
-        }
-        return { done: true as const, value };
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-  };
-  // A stream layer over the observing reader, for the consumers that bypass getReader.
-  const layered = (): ReadableStream<Uint8Array> => {
-    const reader = getReader() as ReadableStreamDefaultReader<Uint8Array>;
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        let result: ReadResult;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          controller.error(error);
-          return;
-        }
-        if (result.done) controller.close();
-        else controller.enqueue(result.value);
-      },
-      cancel: (reason) => reader.cancel(reason),
-    });
-  };
-  Object.defineProperties(body, {
-    getReader: { value: getReader, configurable: true, writable: true },
-    values: { value: iterate, configurable: true, writable: true },
-    [Symbol.asyncIterator]: { value: iterate, configurable: true, writable: true },
-    cancel: {
-      value: (reason?: unknown) => {
-        end('cut');
-        return original.cancel.call(body, reason);
-      },
-      configurable: true,
-      writable: true,
-    },
-    pipeTo: { value: (...args: Parameters<ReadableStream['pipeTo']>) => layered().pipeTo(...args), configurable: true, writable: true },
-    pipeThrough: { value: (...args: Parameters<ReadableStream['pipeThrough']>) => layered().pipeThrough(...args), configurable: true, writable: true },
-    tee: { value: () => layered().tee(), configurable: true, writable: true },
-  });
+  Object.setPrototypeOf(body, tappedPrototype);
+  (body as TappedStream)[TAP] = tap;
   return response;
 }
 
@@ -415,21 +657,20 @@ function observeBodyInPlace(response: Response, observe: (chunk: Uint8Array) => 
  * (pull-driven: no read-ahead, no copy) and tells `finish` how it ended. A
  * budget that must `raise` errors the body after its last byte.
  */
-function observedResponse(response: Response, observe: (chunk: Uint8Array) => void, finish: (how: 'end' | 'cut') => void): Response {
+function observedResponse(response: Response, observe: (chunk: Uint8Array) => void, finish: Finish): Response {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const end = finisher(finish);
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       let result: Awaited<ReturnType<typeof reader.read>>;
       try {
         result = await reader.read();
       } catch (error) {
-        end('cut');
+        finish.end('cut');
         controller.error(error);
         return;
       }
       if (result.done) {
-        const failure = end('end');
+        const failure = finish.end('end');
         if (failure !== undefined && isBudgetError(failure)) controller.error(failure);
         else controller.close();
         return;
@@ -442,7 +683,7 @@ function observedResponse(response: Response, observe: (chunk: Uint8Array) => vo
       controller.enqueue(result.value);
     },
     async cancel(reason) {
-      end('cut');
+      finish.end('cut');
       await reader.cancel(reason);
     },
   });
@@ -473,39 +714,4 @@ function pickRateLimitHeaders(headers: Headers): Record<string, string> | undefi
     if (RATE_LIMIT_HEADER.test(name)) (picked ??= {})[name] = value;
   });
   return picked;
-}
-
-async function inspectRequest(input: string | URL | Request, init: RequestInit | undefined): Promise<RequestFacts | undefined> {
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-  if (method !== 'POST') return undefined;
-  const path = new URL(url, 'http://localhost').pathname;
-  const match = TRACKED_PATH.exec(path);
-  if (!match) return undefined;
-  let text: string | undefined;
-  if (typeof init?.body === 'string') text = init.body;
-  else if (init?.body === undefined && input instanceof Request) text = await input.clone().text();
-  if (text === undefined) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(body) || typeof body.model !== 'string') return undefined;
-  const endpoint = match[1] as string;
-  const dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
-  const streamOptions = isObject(body.stream_options) ? body.stream_options : undefined;
-  const max = [body.max_tokens, body.max_completion_tokens, body.max_output_tokens].find((value) => typeof value === 'number') as number | undefined;
-  const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
-  return {
-    dialect,
-    operation: endpoint === 'chat/completions' ? 'chat.completions' : endpoint,
-    model: body.model,
-    streaming: body.stream === true,
-    includeUsage: streamOptions?.include_usage === true,
-    maxOutputTokens: max === undefined ? null : max * choices,
-    // A JSON request has at least as many characters as its prompt has tokens × ~3: a generous input estimate.
-    inputEstimate: Math.ceil(text.length / 3),
-  };
 }
