@@ -1,4 +1,5 @@
 import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals } from '../create-tracker';
+import type { CallContext } from '../tracker-context';
 import type { CallUsage, UsageOrigin } from '../tracked-call';
 import { anthropicResponseFacts, anthropicUsageBuckets, createAnthropicStreamState } from './anthropic-usage';
 import { createOpenAIStreamState, openAIResponseFacts, openAIUsageBuckets } from './openai-usage';
@@ -94,94 +95,136 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
       ticket?.release();
       return response;
     }
-    const sse = (response.headers.get('content-type') ?? '').includes('text/event-stream');
-    const operation = endpoint === 'chat/completions' ? 'chat.completions' : endpoint;
-    const headers = response.headers;
-    const requestText = text;
+    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, response };
+    if (Object.getPrototypeOf(response.body) !== streamPrototype) {
+      // Not Node's own ReadableStream (a fetch polyfill's): observed through a stream layer.
+      const recorder = createCallRecorder(call);
+      const finish = finisher(recorder.complete, later ? internals : undefined);
+      return observedResponse(response, recorder.events.push, { sync: finish.sync, end: (how) => finish.end(how, () => recorder.events.end()) });
+    }
+    return observeBodyInPlace(response, new BodyTap(call, later ? internals : undefined));
+  };
+}
 
-    /** Records the call (sync, or deferred): the request's facts, the response's headers, what the body said. */
-    const record = (endedAt: number, found: { buckets: UsageBuckets; origin: UsageOrigin; model: string | null; id: string | null; serviceTier: string | null }) => {
-      const known = facts ?? requestFacts(requestText);
-      if (!known) {
-        // Not a JSON request naming a model: not a call the tracker records.
-        ticket?.release();
-        return;
-      }
-      const usage: CallUsage = {
-        provider,
-        model: found.model ?? known.model,
-        operation,
-        ...found.buckets,
-        serviceTier: found.serviceTier,
-        latencyMs: endedAt - started,
-        streaming: sse,
-        responseId: found.id,
-        requestId: headers.get('x-request-id') ?? headers.get('request-id'),
-        usageOrigin: found.origin,
-        occurredAt: new Date(started),
-        tags: options.tags,
-        rateLimitHeaders: pickRateLimitHeaders(headers),
-      };
-      if (internals) internals.record(usage, ticket, context);
-      else tracker.record(usage, ticket);
+/** A call whose response is being read: what recording it takes, besides what its body says. */
+type ObservedCall = {
+  readonly tracker: Tracker;
+  readonly internals: TrackerInternals | undefined;
+  readonly tags: Readonly<Record<string, string>> | undefined;
+  readonly endpoint: string;
+  readonly dialect: Dialect;
+  readonly provider: string;
+  /** The request's JSON, read now or (when no budget needed it before the call) at the end. */
+  readonly text: string;
+  readonly facts: RequestFacts | undefined;
+  readonly ticket: CallTicket | undefined;
+  readonly context: CallContext | undefined;
+  readonly started: number;
+  readonly response: Response;
+};
+
+/** What a body's chunks go to: an SSE usage reader, or the chunks of a JSON body. */
+type BodyEvents = {
+  push(chunk: Uint8Array): void;
+  end(): void;
+  endFromReads(reads: readonly Promise<ReadResult>[]): Promise<void>;
+};
+
+/** How a call's body is read for usage (SSE or JSON, by its content type), and how the call is recorded once it ended. */
+function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete: (how: Ending, endedAt: number) => void } {
+  const { dialect, response } = call;
+  const headers = response.headers;
+  const sse = (headers.get('content-type') ?? '').includes('text/event-stream');
+  const operation = call.endpoint === 'chat/completions' ? 'chat.completions' : call.endpoint;
+  // The request's JSON is parsed only when the response leaves something to it (no model named, no usage).
+  let parsed: RequestFacts | null | undefined = call.facts;
+  const facts = () => (parsed === undefined ? (parsed = requestFacts(call.text) ?? null) : parsed);
+
+  const record = (endedAt: number, found: { buckets: UsageBuckets; origin: UsageOrigin; model: string | null; id: string | null; serviceTier: string | null }) => {
+    const model = found.model ?? facts()?.model;
+    if (model === undefined) {
+      // Neither the response nor a JSON request names a model: not a call the tracker records.
+      call.ticket?.release();
+      return;
+    }
+    const usage: CallUsage = {
+      provider: call.provider,
+      model,
+      operation,
+      ...found.buckets,
+      serviceTier: found.serviceTier,
+      latencyMs: endedAt - call.started,
+      streaming: sse,
+      responseId: found.id,
+      requestId: headers.get('x-request-id') ?? headers.get('request-id'),
+      usageOrigin: found.origin,
+      occurredAt: new Date(call.started),
+      tags: call.tags,
+      rateLimitHeaders: pickRateLimitHeaders(headers),
     };
+    if (call.internals) call.internals.record(usage, call.ticket, call.context);
+    else call.tracker.record(usage, call.ticket);
+  };
 
-    let events: UsageEventReader | undefined;
-    let complete: (how: Ending, endedAt: number) => void;
-    if (sse && dialect === 'anthropic') {
-      const state = createAnthropicStreamState();
-      events = createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: state.complete });
-      complete = (how, endedAt) => {
+  if (sse && dialect === 'anthropic') {
+    const state = createAnthropicStreamState();
+    return {
+      events: createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: state.complete }),
+      complete(how, endedAt) {
         const done = how === 'end' && state.complete();
         const buckets = state.facts.usage ? anthropicUsageBuckets(state.facts.usage) : { ...NO_USAGE };
         if (!done) buckets.outputTokens = null;
         record(endedAt, { buckets, origin: done ? 'stream' : 'unknown', model: state.facts.model, id: state.facts.id, serviceTier: state.facts.serviceTier });
-      };
-    } else if (sse) {
-      const state = createOpenAIStreamState();
-      events = createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: () => state.facts.usage !== undefined });
-      complete = (_how, endedAt) => {
+      },
+    };
+  }
+  if (sse) {
+    const state = createOpenAIStreamState();
+    return {
+      events: createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: () => state.facts.usage !== undefined }),
+      complete(_how, endedAt) {
         const usage = state.facts.usage;
-        if (usage === undefined && operation === 'chat.completions' && !warnedIncludeUsage && (facts ?? requestFacts(requestText))?.includeUsage === false) {
+        if (usage === undefined && operation === 'chat.completions' && !warnedIncludeUsage && facts()?.includeUsage === false) {
           warnedIncludeUsage = true;
           process.emitWarning('utt tracker: a streamed chat completion without stream_options.include_usage has no usage; it is recorded with usage origin "unknown"');
         }
         const buckets = usage === undefined ? { ...NO_USAGE } : openAIUsageBuckets(usage);
         record(endedAt, { buckets, origin: usage === undefined ? 'unknown' : 'stream', model: state.facts.model, id: state.facts.id, serviceTier: state.facts.serviceTier });
-      };
-    } else {
-      const chunks: Uint8Array[] = [];
-      events = undefined;
-      const json = {
-        push: (chunk: Uint8Array) => chunks.push(chunk),
-      };
-      complete = (how, endedAt) => {
-        let body: unknown;
-        if (how === 'end') {
-          try {
-            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            body = undefined;
-          }
+      },
+    };
+  }
+  const chunks: Uint8Array[] = [];
+  return {
+    events: {
+      push: (chunk) => {
+        chunks.push(chunk);
+      },
+      end() {},
+      async endFromReads(reads) {
+        for (const read of reads) {
+          const result = await read;
+          if (!result.done) chunks.push(result.value);
         }
-        if (dialect === 'anthropic') {
-          const found = anthropicResponseFacts(body);
-          record(endedAt, { buckets: found.usage ? anthropicUsageBuckets(found.usage) : { ...NO_USAGE }, origin: found.usage ? 'response' : 'unknown', model: found.model, id: found.id, serviceTier: found.serviceTier });
-        } else {
-          const found = openAIResponseFacts(body);
-          const has = isObject(found.usage);
-          record(endedAt, { buckets: has ? openAIUsageBuckets(found.usage) : { ...NO_USAGE }, origin: has ? 'response' : 'unknown', model: found.model, id: found.id, serviceTier: found.serviceTier });
+      },
+    },
+    complete(how, endedAt) {
+      let body: unknown;
+      if (how === 'end') {
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          body = undefined;
         }
-      };
-      return observedResponse(response, json.push, finisher(complete, later ? internals : undefined));
-    }
-    const finish = finisher(complete, later ? internals : undefined);
-    if (Object.getPrototypeOf(response.body) !== streamPrototype) {
-      // Not Node's own ReadableStream (a fetch polyfill's): observed through a stream layer.
-      const reader = events;
-      return observedResponse(response, reader.push, { sync: finish.sync, end: (how) => finish.end(how, () => reader.end()) });
-    }
-    return observeBodyInPlace(response, createBodyTap(events, finish, later));
+      }
+      if (dialect === 'anthropic') {
+        const found = anthropicResponseFacts(body);
+        record(endedAt, { buckets: found.usage ? anthropicUsageBuckets(found.usage) : { ...NO_USAGE }, origin: found.usage ? 'response' : 'unknown', model: found.model, id: found.id, serviceTier: found.serviceTier });
+      } else {
+        const found = openAIResponseFacts(body);
+        const has = isObject(found.usage);
+        record(endedAt, { buckets: has ? openAIUsageBuckets(found.usage) : { ...NO_USAGE }, origin: has ? 'response' : 'unknown', model: found.model, id: found.id, serviceTier: found.serviceTier });
+      }
+    },
   };
 }
 
@@ -238,7 +281,8 @@ function asBuffer(chunk: Uint8Array): Buffer {
 /** Where the event that goes on at `offset` ends (just past its blank line), or -1 when it does not end in `bytes`. */
 function eventEnd(bytes: Buffer, offset: number): number {
   const lf = bytes.indexOf(LF_LF, offset);
-  const crlf = bytes.indexOf(LF_CR_LF, offset);
+  // A CRLF blank line is looked for only before the LF one: not through the rest of a large chunk.
+  const crlf = (lf === -1 ? bytes : bytes.subarray(0, lf + 2)).indexOf(LF_CR_LF, offset);
   if (lf === -1) return crlf === -1 ? -1 : crlf + 3;
   return crlf === -1 || lf < crlf ? lf + 2 : crlf + 3;
 }
@@ -295,9 +339,12 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
       bytes += (chunks[first] as Uint8Array).byteLength;
     }
     if (first === chunks.length) return allOfStream;
-    const joined = first === chunks.length - 1 ? asBuffer(chunks[first] as Uint8Array) : Buffer.concat(chunks.slice(first), bytes);
     const whole = allOfStream && first === 0 && bytes <= window;
-    let text = whole ? joined : joined.subarray(Math.max(0, joined.length - window));
+    // Only the window's bytes are joined: the first chunk taken may be far larger than what it adds.
+    const skip = whole ? 0 : Math.max(0, bytes - window);
+    const parts = chunks.slice(first);
+    if (skip > 0) parts[0] = (parts[0] as Uint8Array).subarray(skip);
+    let text = parts.length === 1 ? asBuffer(parts[0] as Uint8Array) : Buffer.concat(parts, bytes - skip);
     if (!whole) {
       // Resume at the first event boundary: what comes before it is the end of an event cut by the window.
       const boundary = eventEnd(text, 0);
@@ -369,8 +416,8 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
 /** Runs `complete` once, with how the body ended: now (returning what it threw: a `raise` budget's error), or on the tracker's next turn. */
 type Finish = {
   readonly sync: boolean;
-  /** `settle` first has the event reader parse what the body said (async only when deferred, from settled reads). */
-  end(how: Ending, settle?: () => void | Promise<void>): unknown;
+  /** `settle` first has the event reader parse what the body said. */
+  end(how: Ending, settle?: () => void): unknown;
 };
 
 function finisher(complete: (how: Ending, endedAt: number) => void, later: TrackerInternals | undefined): Finish {
@@ -383,13 +430,13 @@ function finisher(complete: (how: Ending, endedAt: number) => void, later: Track
       const endedAt = Date.now();
       if (later) {
         later.defer(() => {
-          const settled = settle?.();
-          return settled instanceof Promise ? settled.then(() => complete(how, endedAt)) : complete(how, endedAt);
+          settle?.();
+          complete(how, endedAt);
         });
         return undefined;
       }
       try {
-        void settle?.();
+        settle?.();
         complete(how, endedAt);
       } catch (error) {
         return error;
@@ -399,113 +446,161 @@ function finisher(complete: (how: Ending, endedAt: number) => void, later: Track
   };
 }
 
-/**
- * How a body is followed while the caller reads it. Unless the end must be
- * seen before the caller gets it (`sync`), a read is handed to the caller as
- * the very promise the stream returned, with nothing added to it: the first
- * HELD_READS reads are only kept, and their chunks are looked at once the
- * stream has ended (the first and last of them); reads past that, and BYOB
- * reads (whose buffer the caller reuses), each get one reaction that passes
- * the chunk to the event reader. The end is the reader's `closed` promise.
- */
-type BodyTap = {
-  readonly sync: boolean;
-  /** A read of the caller's: the promise to give back. */
-  read(inner: AnyReader, view: ArrayBufferView | undefined): Promise<ReadResult>;
-  /** The end, or a cut (cancel, error). */
-  end(how: Ending): unknown;
-};
-
 /** Reads kept (not looked at) before the rest of a body is followed read by read instead: a bound on what a body holds. */
 const HELD_READS = 512;
 
-function createBodyTap(events: UsageEventReader, finish: Finish, later: boolean): BodyTap {
-  let reads: Promise<ReadResult>[] | undefined = later ? [] : undefined;
-  const observe = (chunk: Uint8Array) => {
+const ignore = () => {};
+
+/**
+ * How a body is followed while the caller reads it, and recorded once it
+ * ended. Unless the end must be seen before the caller gets it (`sync`: a
+ * `raise` budget rejects the last read), a read is handed to the caller as
+ * the very promise the stream returned, with nothing added to it: the first
+ * HELD_READS reads are only kept, and once the stream has ended, on the
+ * tracker's next turn, the first and last of them are looked at (an SSE
+ * body's head and tail, a JSON body whole); reads past that, and BYOB reads
+ * (whose buffer the caller reuses), each get one reaction that passes the
+ * chunk on. The end is the reader's `closed` promise. Nothing about the body
+ * (content type, parser, state) is set up before it is needed.
+ */
+class BodyTap {
+  readonly sync: boolean;
+  private reads: Promise<ReadResult>[] | undefined;
+  private recorder: ReturnType<typeof createCallRecorder> | undefined;
+  private finished = false;
+  // Reactions, made when first needed: a body read with nothing in between never needs them.
+  private onResult: ((result: ReadResult) => void) | undefined;
+  private onCopiedResult: ((result: ReadResult) => void) | undefined;
+  private onSyncResult: ((result: ReadResult) => ReadResult) | undefined;
+  private onSyncCopiedResult: ((result: ReadResult) => ReadResult) | undefined;
+  private onSyncError: ((error: unknown) => never) | undefined;
+
+  constructor(
+    private readonly call: ObservedCall,
+    private readonly later: TrackerInternals | undefined,
+  ) {
+    this.sync = later === undefined;
+    if (this.sync) this.recorder = createCallRecorder(call);
+    else this.reads = [];
+  }
+
+  private observe(chunk: Uint8Array): void {
     try {
-      events.push(chunk);
+      this.recorder ??= createCallRecorder(this.call);
+      this.recorder.events.push(chunk);
     } catch {
       // Observing never breaks the caller's stream.
     }
-  };
-  const onResult = (result: ReadResult) => {
-    if (!result.done) observe(result.value);
-  };
-  const onCopiedResult = (result: ReadResult) => {
-    if (!result.done) observe(Buffer.from(result.value));
-  };
-  const ignore = () => {};
+  }
+
   /** From now on, each read is followed as it settles; the kept ones first, in order. */
-  const follow = () => {
-    const kept = reads as Promise<ReadResult>[];
-    reads = undefined;
-    for (const read of kept) read.then(onResult, ignore);
-  };
-  const end = (how: Ending) => {
-    const kept = reads;
-    return finish.end(how, kept === undefined ? () => events.end() : () => events.endFromReads(kept));
-  };
-  // The end seen before the caller gets it: a derived promise per read (a `raise` budget rejects the last one).
-  const onSyncResult = (result: ReadResult): ReadResult => {
-    if (result.done) {
-      const failure = end('end');
-      if (failure !== undefined && isBudgetError(failure)) throw failure;
-      return result;
-    }
-    observe(result.value);
-    return result;
-  };
-  const onSyncCopiedResult = (result: ReadResult): ReadResult => (result.done ? onSyncResult(result) : (observe(Buffer.from(result.value)), result));
-  const onSyncError = (error: unknown) => {
-    end('cut');
-    throw error;
-  };
-  return {
-    sync: finish.sync,
-    read(inner, view) {
-      if (finish.sync) {
-        return view === undefined
-          ? (inner as ReadableStreamDefaultReader<Uint8Array>).read().then(onSyncResult, onSyncError)
-          : (inner as ReadableStreamBYOBReader).read(view as Uint8Array).then(onSyncCopiedResult, onSyncError);
-      }
-      if (view !== undefined) {
-        if (reads !== undefined) follow();
-        const read = (inner as ReadableStreamBYOBReader).read(view as Uint8Array) as Promise<ReadResult>;
-        read.then(onCopiedResult, ignore);
-        return read;
-      }
+  private follow(): void {
+    const kept = this.reads as Promise<ReadResult>[];
+    this.reads = undefined;
+    this.onResult ??= (result) => {
+      if (!result.done) this.observe(result.value);
+    };
+    for (const read of kept) read.then(this.onResult, ignore);
+  }
+
+  /** A read of the caller's, on the body's own reader: the promise to give back. */
+  read(inner: AnyReader, view: ArrayBufferView | undefined): Promise<ReadResult> {
+    if (view === undefined && this.reads !== undefined) {
       const read = (inner as ReadableStreamDefaultReader<Uint8Array>).read();
-      if (reads !== undefined) {
-        reads.push(read);
-        if (reads.length >= HELD_READS) follow();
-      } else {
-        read.then(onResult, ignore);
-      }
+      this.reads.push(read);
+      if (this.reads.length >= HELD_READS) this.follow();
       return read;
-    },
-    end,
-  };
+    }
+    if (this.sync) return this.syncRead(inner, view);
+    if (view === undefined) {
+      const read = (inner as ReadableStreamDefaultReader<Uint8Array>).read();
+      read.then(this.onResult, ignore);
+      return read;
+    }
+    // A BYOB read: the caller may reuse its buffer, so the chunk is copied as it settles.
+    if (this.reads !== undefined) this.follow();
+    this.onCopiedResult ??= (result) => {
+      if (!result.done) this.observe(Buffer.from(result.value));
+    };
+    const read = (inner as ReadableStreamBYOBReader).read(view as Uint8Array) as Promise<ReadResult>;
+    read.then(this.onCopiedResult, ignore);
+    return read;
+  }
+
+  /** The end seen before the caller gets it: a derived promise per read (a `raise` budget rejects the last one). */
+  private syncRead(inner: AnyReader, view: ArrayBufferView | undefined): Promise<ReadResult> {
+    this.onSyncError ??= (error) => {
+      this.end('cut');
+      throw error;
+    };
+    this.onSyncResult ??= (result) => {
+      if (result.done) {
+        const failure = this.end('end');
+        if (failure !== undefined && isBudgetError(failure)) throw failure;
+        return result;
+      }
+      this.observe(result.value);
+      return result;
+    };
+    if (view === undefined) return (inner as ReadableStreamDefaultReader<Uint8Array>).read().then(this.onSyncResult, this.onSyncError);
+    this.onSyncCopiedResult ??= (result) => {
+      if (result.done) return (this.onSyncResult as (result: ReadResult) => ReadResult)(result);
+      this.observe(Buffer.from(result.value));
+      return result;
+    };
+    return (inner as ReadableStreamBYOBReader).read(view as Uint8Array).then(this.onSyncCopiedResult, this.onSyncError);
+  }
+
+  /** The end, or a cut (cancel, error): records the call, now (returning a `raise` budget's error) or on the tracker's next turn. */
+  end(how: Ending): unknown {
+    if (this.finished) return undefined;
+    this.finished = true;
+    const endedAt = Date.now();
+    if (this.later) {
+      this.later.defer(() => this.settle(how, endedAt));
+      return undefined;
+    }
+    const recorder = this.recorder as ReturnType<typeof createCallRecorder>;
+    try {
+      recorder.events.end();
+      recorder.complete(how, endedAt);
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  }
+
+  private async settle(how: Ending, endedAt: number): Promise<void> {
+    this.recorder ??= createCallRecorder(this.call);
+    const kept = this.reads;
+    this.reads = undefined;
+    if (kept === undefined) this.recorder.events.end();
+    else await this.recorder.events.endFromReads(kept);
+    this.recorder.complete(how, endedAt);
+  }
 }
 
 type AnyReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
 
+/** Tells `tap` how the body ended when the reader's `closed` settles: closed, or errored (not: released by its holder). */
+function watchEnd(inner: AnyReader, tap: BodyTap, isReleased: () => boolean, then?: () => void): void {
+  inner.closed.then(
+    () => {
+      tap.end('end');
+      then?.();
+    },
+    () => {
+      if (isReleased()) return;
+      tap.end('cut');
+      then?.();
+    },
+  );
+}
+
 /** A reader over `inner` whose reads go through `tap`; its end (closed) or cut (cancel, error) goes to the tap. */
-function tappedReader<Reader extends AnyReader>(inner: Reader, tap: BodyTap, onClosed?: () => void): Reader {
+function tappedReader<Reader extends AnyReader>(inner: Reader, tap: BodyTap): Reader {
   let released = false;
-  if (!tap.sync) {
-    inner.closed.then(
-      () => {
-        tap.end('end');
-        onClosed?.();
-      },
-      () => {
-        // Rejected by a release (the caller's, or ours at the end): not an end of the body.
-        if (released) return;
-        tap.end('cut');
-        onClosed?.();
-      },
-    );
-  }
+  if (!tap.sync) watchEnd(inner, tap, () => released);
   return {
     read: (view?: ArrayBufferView) => tap.read(inner, view),
     cancel: (reason?: unknown) => {
@@ -532,49 +627,66 @@ function getTappedReader(this: TappedStream, options?: { mode?: 'byob' }): AnyRe
   return tappedReader(nativeGetReader.call(this, options), this[TAP]);
 }
 
-/** The stream's async iteration (what SDKs and `for await` use), as Node's own, over a tapped reader. */
+const DONE: ReadResult = Object.freeze({ done: true, value: undefined }) as ReadResult;
+
+/**
+ * The stream's async iteration (what SDKs and `for await` use), as Node's
+ * own: the stream's reader, read through the tap, and freed at the end (so a
+ * later read is done at once).
+ */
+class TappedIterator implements AsyncIterableIterator<Uint8Array> {
+  private done = false;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+
+  constructor(
+    stream: TappedStream,
+    private readonly tap: BodyTap,
+    private readonly preventCancel: boolean,
+  ) {
+    this.reader = nativeGetReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
+    if (!tap.sync) watchEnd(this.reader, tap, () => this.done, () => this.free());
+  }
+
+  private free(): void {
+    if (this.done) return;
+    this.done = true;
+    this.reader.releaseLock();
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.done) return Promise.resolve(DONE);
+    const read = this.tap.read(this.reader, undefined);
+    if (!this.tap.sync) return read as Promise<IteratorResult<Uint8Array>>;
+    // Sync: the tap's derived read saw the end first; free the stream before the caller continues.
+    return read.then(
+      (result) => {
+        if (result.done) this.free();
+        return result as IteratorResult<Uint8Array>;
+      },
+      (error: unknown) => {
+        this.free();
+        throw error;
+      },
+    );
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<Uint8Array>> {
+    if (!this.done) {
+      this.done = true;
+      this.tap.end('cut');
+      if (!this.preventCancel) await this.reader.cancel(value);
+      this.reader.releaseLock();
+    }
+    return { done: true, value: value as undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
 function iterateTapped(this: TappedStream, options?: { preventCancel?: boolean }): AsyncIterableIterator<Uint8Array> {
-  let done = false;
-  // At the end, free the stream as Node's iterator does (released, so a read after it is done at once).
-  const reader: ReadableStreamDefaultReader<Uint8Array> = tappedReader(nativeGetReader.call(this) as ReadableStreamDefaultReader<Uint8Array>, this[TAP], () => {
-    if (done) return;
-    done = true;
-    reader.releaseLock();
-  });
-  const tap = this[TAP];
-  const onSyncError = (error: unknown) => {
-    if (!done) {
-      done = true;
-      reader.releaseLock();
-    }
-    throw error;
-  };
-  const onSyncRead = (result: ReadResult) => {
-    if (result.done && !done) {
-      done = true;
-      reader.releaseLock();
-    }
-    return result;
-  };
-  return {
-    next: (): Promise<IteratorResult<Uint8Array>> => {
-      if (done) return Promise.resolve({ done: true, value: undefined });
-      // Sync: the tap's derived read already saw the end; free the stream before the caller continues.
-      return tap.sync ? reader.read().then(onSyncRead, onSyncError) : (reader.read() as Promise<IteratorResult<Uint8Array>>);
-    },
-    async return(value?: unknown) {
-      if (!done) {
-        done = true;
-        tap.end('cut');
-        if (!options?.preventCancel) await reader.cancel(value);
-        reader.releaseLock();
-      }
-      return { done: true as const, value };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  } as AsyncIterableIterator<Uint8Array>;
+  return new TappedIterator(this, this[TAP], options?.preventCancel === true);
 }
 
 /** A stream layer over a tapped reader, for the consumers that read a stream's internals directly (pipeTo, pipeThrough, tee). */
