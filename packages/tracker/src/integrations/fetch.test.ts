@@ -92,8 +92,11 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     const readers: Record<string, (body: ReadableStream<Uint8Array>, response: Response) => Promise<string>> = {
       text: (_body, response) => response.text(),
       iteration: async (body) => {
+        expect(body).toBeInstanceOf(ReadableStream);
         const parts: Uint8Array[] = [];
         for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) parts.push(chunk);
+        // As with Node's own iterator, the stream is free again at its end.
+        expect(body.locked).toBe(false);
         return Buffer.concat(parts).toString('utf8');
       },
       pipeThrough: async (body) => {

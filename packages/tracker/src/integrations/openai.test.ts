@@ -76,6 +76,54 @@ describe('trackOpenAI', () => {
     expect(calls[0]).toMatchObject({ streaming: true, usageOrigin: 'stream', responseId: 'chatcmpl-Str456', costUsd: '0.00026' });
   });
 
+  it('records a stream once the caller has its end, off the caller\'s path; flush() and shutdown() wait for that record', async () => {
+    let written: TrackedCall[] = [];
+    const withSink = await createTracker({
+      application: 'test-app',
+      prices: testPrices(),
+      flushOnExit: false,
+      sink: {
+        specificationVersion: 'v1',
+        async write(batch) {
+          written = [...written, ...batch];
+        },
+      },
+    });
+    const seen: TrackedCall[] = [];
+    withSink.subscribe((call) => seen.push(call));
+    const wrapped = trackOpenAI(new OpenAI({ apiKey: 'sk-test-not-a-secret', baseURL: `${fake.url}/v1` }), withSink);
+    const stream = await wrapped.chat.completions.create({ model: 'gpt-test', messages: [], stream: true, stream_options: { include_usage: true } });
+    for await (const _ of stream) {
+      // read to the end
+    }
+    // The caller has the whole stream before the call is priced and queued…
+    expect(seen).toHaveLength(0);
+    // …which happens on the next turn, and shutdown() waits for it: it is written, not dropped.
+    await withSink.shutdown();
+    expect(seen).toHaveLength(1);
+    expect(written.map((call) => call.eventId)).toEqual([seen[0]?.eventId]);
+    expect(written[0]).toMatchObject({ usageOrigin: 'stream', inputTokens: 50, outputTokens: 20, streaming: true });
+    expect(withSink.stats()).toMatchObject({ recorded: 1, written: 1, pending: 0, dropped: 0 });
+  });
+
+  it('rejects the read that reports a stream\'s end with BudgetExceededError for a raise budget, after recording it', async () => {
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.0001, behavior: 'raise' }] });
+    const seen: TrackedCall[] = [];
+    budgeted.subscribe((call) => seen.push(call));
+    const guarded = trackOpenAI(new OpenAI({ apiKey: 'sk-test', baseURL: `${fake.url}/v1` }), budgeted);
+    const stream = await guarded.chat.completions.create({ model: 'gpt-test', messages: [], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    const error = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((caught: unknown) => caught);
+    // Every chunk reached the caller; the end came as the budget's error, with the call already recorded.
+    expect(text).toBe('Hello, wörld ✓');
+    expect(BudgetExceededError.isInstance(error)).toBe(true);
+    expect(seen).toHaveLength(1);
+    expect((error as BudgetExceededError).event?.costUsd).toBe('0.00026');
+    await budgeted.shutdown();
+  });
+
   it('records a stream without include_usage as usage "unknown" (reported, never dropped)', async () => {
     const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [], stream: true });
     for await (const _ of stream) {
