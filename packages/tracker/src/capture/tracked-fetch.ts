@@ -464,24 +464,32 @@ const ignore = () => {};
  * (content type, parser, state) is set up before it is needed.
  */
 class BodyTap {
-  readonly sync: boolean;
-  private reads: Promise<ReadResult>[] | undefined;
-  private recorder: ReturnType<typeof createCallRecorder> | undefined;
-  private finished = false;
+  // Fields are set in the constructor only (`declare`): a class field initializer is one more function to run per body.
+  declare readonly sync: boolean;
+  declare private reads: Promise<ReadResult>[] | undefined;
+  declare private recorder: ReturnType<typeof createCallRecorder> | undefined;
+  declare private finished: boolean;
   // Reactions, made when first needed: a body read with nothing in between never needs them.
-  private onResult: ((result: ReadResult) => void) | undefined;
-  private onCopiedResult: ((result: ReadResult) => void) | undefined;
-  private onSyncResult: ((result: ReadResult) => ReadResult) | undefined;
-  private onSyncCopiedResult: ((result: ReadResult) => ReadResult) | undefined;
-  private onSyncError: ((error: unknown) => never) | undefined;
+  declare private onResult: ((result: ReadResult) => void) | undefined;
+  declare private onCopiedResult: ((result: ReadResult) => void) | undefined;
+  declare private onSyncResult: ((result: ReadResult) => ReadResult) | undefined;
+  declare private onSyncCopiedResult: ((result: ReadResult) => ReadResult) | undefined;
+  declare private onSyncError: ((error: unknown) => never) | undefined;
+  declare private readonly call: ObservedCall;
+  declare private readonly later: TrackerInternals | undefined;
 
-  constructor(
-    private readonly call: ObservedCall,
-    private readonly later: TrackerInternals | undefined,
-  ) {
+  constructor(call: ObservedCall, later: TrackerInternals | undefined) {
+    this.call = call;
+    this.later = later;
     this.sync = later === undefined;
-    if (this.sync) this.recorder = createCallRecorder(call);
-    else this.reads = [];
+    this.reads = this.sync ? undefined : [];
+    this.recorder = this.sync ? createCallRecorder(call) : undefined;
+    this.finished = false;
+    this.onResult = undefined;
+    this.onCopiedResult = undefined;
+    this.onSyncResult = undefined;
+    this.onSyncCopiedResult = undefined;
+    this.onSyncError = undefined;
   }
 
   private observe(chunk: Uint8Array): void {
@@ -583,16 +591,11 @@ class BodyTap {
 type AnyReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
 
 /** Tells `tap` how the body ended when the reader's `closed` settles: closed, or errored (not: released by its holder). */
-function watchEnd(inner: AnyReader, tap: BodyTap, isReleased: () => boolean, then?: () => void): void {
+function watchEnd(inner: AnyReader, tap: BodyTap, isReleased: () => boolean): void {
   inner.closed.then(
+    () => tap.end('end'),
     () => {
-      tap.end('end');
-      then?.();
-    },
-    () => {
-      if (isReleased()) return;
-      tap.end('cut');
-      then?.();
+      if (!isReleased()) tap.end('cut');
     },
   );
 }
@@ -635,16 +638,30 @@ const DONE: ReadResult = Object.freeze({ done: true, value: undefined }) as Read
  * later read is done at once).
  */
 class TappedIterator implements AsyncIterableIterator<Uint8Array> {
-  private done = false;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  declare private done: boolean;
+  declare private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  declare private readonly tap: BodyTap;
+  declare private readonly preventCancel: boolean;
 
-  constructor(
-    stream: TappedStream,
-    private readonly tap: BodyTap,
-    private readonly preventCancel: boolean,
-  ) {
+  constructor(stream: TappedStream, tap: BodyTap, preventCancel: boolean) {
+    this.done = false;
+    this.tap = tap;
+    this.preventCancel = preventCancel;
     this.reader = nativeGetReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
-    if (!tap.sync) watchEnd(this.reader, tap, () => this.done, () => this.free());
+    if (!tap.sync) {
+      this.reader.closed.then(
+        () => {
+          tap.end('end');
+          this.free();
+        },
+        () => {
+          // Rejected by our own release (return()): not an end of the body.
+          if (this.done) return;
+          tap.end('cut');
+          this.free();
+        },
+      );
+    }
   }
 
   private free(): void {
