@@ -52,8 +52,9 @@ let warnedIncludeUsage = false;
  *
  * What the caller waits for is kept to the least: unless a budget needs the
  * model and output cap before the call, the request's JSON is read after it;
- * and unless a `raise` budget must reject the read that reports the end (or a
- * thread budget checks the thread's next call against it), the call is
+ * and unless budgets are configured (a `raise` budget rejects the read that
+ * reports the end; the next admission counts this call) or the call runs in
+ * a thread (whose next call is checked against its tokens), the call is
  * priced, counted and queued on the next turn of the event loop, after the
  * caller has the end of the body. flush() and shutdown() wait for it.
  */
@@ -630,8 +631,6 @@ function getTappedReader(this: TappedStream, options?: { mode?: 'byob' }): AnyRe
   return tappedReader(nativeGetReader.call(this, options), this[TAP]);
 }
 
-const DONE: ReadResult = Object.freeze({ done: true, value: undefined }) as ReadResult;
-
 /**
  * The stream's async iteration (what SDKs and `for await` use), as Node's
  * own: the stream's reader, read through the tap, and freed at the end (so a
@@ -671,7 +670,7 @@ class TappedIterator implements AsyncIterableIterator<Uint8Array> {
   }
 
   next(): Promise<IteratorResult<Uint8Array>> {
-    if (this.done) return Promise.resolve(DONE);
+    if (this.done) return Promise.resolve({ done: true, value: undefined });
     const read = this.tap.read(this.reader, undefined);
     if (!this.tap.sync) return read as Promise<IteratorResult<Uint8Array>>;
     // Sync: the tap's derived read saw the end first; free the stream before the caller continues.
