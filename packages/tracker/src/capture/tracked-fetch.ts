@@ -24,8 +24,8 @@ export type TrackedFetchOptions = {
   readonly refusal?: 'throw' | 'body';
 };
 
-/** Endpoints whose responses carry token usage; everything else passes through untouched. */
-const TRACKED_PATH = /\/(chat\/completions|responses|embeddings|completions|messages)\/?$/;
+/** Endpoints whose responses carry token usage (the last segments of the path); everything else passes through untouched. */
+const TRACKED_ENDPOINTS = ['chat/completions', 'responses', 'embeddings', 'completions', 'messages'] as const;
 const RATE_LIMIT_HEADER = /^(x-ratelimit-|anthropic-ratelimit-|retry-after$|x-ratelimit$)/;
 
 type RequestFacts = {
@@ -243,8 +243,13 @@ function trackedEndpoint(input: string | URL | Request, init: RequestInit | unde
   const scheme = url.indexOf('://');
   const pathStart = scheme === -1 ? 0 : url.indexOf('/', scheme + 3);
   if (pathStart === -1 || pathStart >= end) return undefined;
-  const match = TRACKED_PATH.exec(end === url.length && pathStart === 0 ? url : url.slice(pathStart, end));
-  return match ? (match[1] as string) : undefined;
+  if (url.charCodeAt(end - 1) === 47) end -= 1; // a trailing '/'
+  for (const endpoint of TRACKED_ENDPOINTS) {
+    const start = end - endpoint.length;
+    // '/<endpoint>' ends the path: compared in place, with no slice or regular expression.
+    if (start - 1 >= pathStart && url.charCodeAt(start - 1) === 47 && url.startsWith(endpoint, start)) return endpoint;
+  }
+  return undefined;
 }
 
 function requestFacts(text: string): RequestFacts | undefined {
