@@ -203,8 +203,8 @@ function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete:
       end() {},
       async endFromReads(reads) {
         for (const read of reads) {
-          const result = await read;
-          if (!result.done) chunks.push(result.value);
+          const chunk = await chunkOf(read);
+          if (chunk) chunks.push(chunk);
         }
       },
     },
@@ -294,6 +294,12 @@ function eventEnd(bytes: Buffer, offset: number): number {
 }
 
 type UsageEventReader = ReturnType<typeof createUsageEventReader>;
+
+/** The chunk a settled read gave, or undefined: the end, or a read the stream rejected (a cut stream is still recorded). */
+const chunkOf = (read: Promise<ReadResult>): Promise<Uint8Array | undefined> => read.then(
+  (result) => (result.done ? undefined : result.value),
+  () => undefined,
+);
 
 /**
  * Reads the usage events of an SSE stream without parsing its middle. What a
@@ -397,8 +403,8 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
       if (ended) return;
       ended = true;
       for (let index = 0; head && index < reads.length; index += 1) {
-        const result = await (reads[index] as Promise<ReadResult>);
-        if (!result.done) pushHead(result.value);
+        const chunk = await chunkOf(reads[index] as Promise<ReadResult>);
+        if (chunk) pushHead(chunk);
       }
       // The end, fetched backwards as far as the window needs.
       const last: Uint8Array[] = [];
@@ -406,11 +412,11 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
       let next = reads.length - 1;
       for (let window = TAIL_BYTES; ; window *= 4) {
         while (next >= 0 && bytes <= window) {
-          const result = await (reads[next] as Promise<ReadResult>);
+          const chunk = await chunkOf(reads[next] as Promise<ReadResult>);
           next -= 1;
-          if (!result.done && result.value.byteLength > 0) {
-            last.push(result.value);
-            bytes += result.value.byteLength;
+          if (chunk && chunk.byteLength > 0) {
+            last.push(chunk);
+            bytes += chunk.byteLength;
           }
         }
         if (parseTail([...last].reverse(), window, next < 0)) break;

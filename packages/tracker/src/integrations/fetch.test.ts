@@ -87,6 +87,22 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', outputTokens: null });
   });
 
+  it('records a stream aborted while a read is pending as usage "unknown", keeping what its first event said', async () => {
+    const fetch = trackFetch(tracker);
+    const abort = new AbortController();
+    const response = await fetch(`${fake.url}/v1/chat/completions`, { ...post({ model: 'gpt-test-hang', stream: true, stream_options: { include_usage: true }, messages: [] }), signal: abort.signal });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    // The fake sent two events and hangs: this read waits until the abort rejects it.
+    const pending = reader.read();
+    abort.abort();
+    await expect(pending).rejects.toThrow();
+    await tracker.flush();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', streaming: true, model: 'gpt-test', responseId: 'chatcmpl-Str456', outputTokens: null });
+  });
+
   it('observes an SSE body however the caller reads it: text(), async iteration, pipeThrough, tee, a byob reader', async () => {
     const expected = FIXTURES.chatStreamUsage.toString('utf8');
     const readers: Record<string, (body: ReadableStream<Uint8Array>, response: Response) => Promise<string>> = {
