@@ -254,11 +254,11 @@ for (const intervalMs of parts.has('stream') ? [...new Set([0, Number(process.en
   console.log(`  wall time to the stream's end (what the caller waits for):`);
   console.log(`    bare SDK:    ${bare.wall.toFixed(3)} ms`);
   console.log(`    trackOpenAI: ${wrapped.wall.toFixed(3)} ms  → wrapped / bare = ${ratio.toFixed(4)} (${pct(ratio)} added; target ≤ 1 %: ${ratio <= 1.01 ? 'met' : 'NOT met'})`);
-  console.log(`    median per-round difference: ${(wrapped.pairedWall * 1000).toFixed(1)} µs = ${pct(1 + wrapped.pairedWall / bare.wall)}`);
+  console.log(`    median call-by-call difference: ${(wrapped.pairedWall * 1000).toFixed(1)} µs = ${pct(1 + wrapped.pairedWall / bare.wall)}`);
   if (control) console.log(`    control (a second bare client, the noise floor): ${(control.pairedWall * 1000).toFixed(1)} µs = ${pct(1 + control.pairedWall / bare.wall)}`);
   console.log(`  CPU time of the process per call, the tracker's deferred recording included:`);
   console.log(`    bare SDK:    ${bare.cpu.toFixed(3)} ms`);
-  console.log(`    trackOpenAI: ${wrapped.cpu.toFixed(3)} ms  → ${cpuRatio.toFixed(4)} (${pct(cpuRatio)} added); median per-round difference ${(wrapped.pairedCpu * 1000).toFixed(1)} µs`);
+  console.log(`    trackOpenAI: ${wrapped.cpu.toFixed(3)} ms  → ${cpuRatio.toFixed(4)} (${pct(cpuRatio)} added); median call-by-call difference ${(wrapped.pairedCpu * 1000).toFixed(1)} µs`);
   if (control) console.log(`    control: ${(control.pairedCpu * 1000).toFixed(1)} µs = ${pct(1 + control.pairedCpu / bare.cpu)}`);
   console.log(`  (at the end: ${load()})`);
 }
