@@ -117,6 +117,31 @@ export type Tracker = {
   estimateCostUsd(call: { provider: string; model: string; inputTokens: number | null; outputTokens: number | null; serviceTier?: string }): number | null;
 };
 
+/**
+ * What the integrations of this package use beyond the public API: the scope a
+ * call was made in, and recording after the caller has its response. Not part
+ * of the public API.
+ */
+export const TRACKER_INTERNALS: unique symbol = Symbol.for('utt.tracker.internals') as never;
+
+export type TrackerInternals = {
+  /** The scope (tags, thread, agent) of a call made here. */
+  scope(): CallContext | undefined;
+  /** Whether a call made in `context` must pass admit() before it is sent (a budget or a thread budget applies). */
+  needsAdmission(context: CallContext | undefined): boolean;
+  /**
+   * Whether a call made in `context` may be recorded after the caller has seen
+   * its response end: no budgets (a `raise` budget rejects that read; the next
+   * call's admission reads this one's spend) and no thread (whose next call is
+   * checked against its tokens).
+   */
+  recordsLater(context: CallContext | undefined): boolean;
+  /** record() for a call made in `context`. */
+  record(usage: CallUsage, ticket: CallTicket | undefined, context: CallContext | undefined): TrackedCall;
+  /** Runs `task` after the current turn of the event loop; flush() and shutdown() wait for it. */
+  defer(task: () => unknown): void;
+};
+
 const DUPLICATE_WINDOW = 10_000;
 const STANDARD_TIERS = new Set(['', 'standard', 'default', 'auto', 'on_demand']);
 
@@ -267,7 +292,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     addToTotals(totals, call, cost);
   };
 
-  const record = (usage: CallUsage, ticket?: CallTicket): TrackedCall => {
+  const record = (usage: CallUsage, ticket: CallTicket | undefined, context: CallContext | undefined): TrackedCall => {
     ticket?.release();
     if (typeof usage.provider !== 'string' || usage.provider === '') throw new TypeError('tracker.record: provider is required');
     if (typeof usage.model !== 'string') throw new TypeError('tracker.record: model must be a string');
@@ -286,7 +311,6 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     const cachedWrite1hTokens = checkCount(usage, 'cachedWrite1hTokens');
     const reasoningTokens = checkCount(usage, 'reasoningTokens');
     const webSearches = checkCount(usage, 'webSearches');
-    const context = scope.current();
     const tags = resolveTags(usage.tags, context);
     const serviceTier = normalizeTier(usage.serviceTier);
     const occurredAt = usage.occurredAt ?? now();
@@ -367,6 +391,56 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     }
   };
 
+  // Work deferred off a caller's path (a stream's record once its end is handed over), run on the next turn in one pass.
+  let deferred: Array<() => unknown> = [];
+  let deferredScheduled = false;
+  const deferredRunning = new Set<Promise<unknown>>();
+  const deferredFailed = (error: unknown) => {
+    logger.warn('utt tracker: recording a call after its response ended failed', { error: error instanceof Error ? error.message : String(error) });
+  };
+  const runDeferred = () => {
+    deferredScheduled = false;
+    const tasks = deferred;
+    deferred = [];
+    for (const task of tasks) {
+      try {
+        const result = task();
+        if (result instanceof Promise) {
+          deferredRunning.add(result);
+          result.then(
+            () => deferredRunning.delete(result),
+            (error: unknown) => {
+              deferredRunning.delete(result);
+              deferredFailed(error);
+            },
+          );
+        }
+      } catch (error) {
+        deferredFailed(error);
+      }
+    }
+  };
+  const defer = (task: () => unknown) => {
+    deferred.push(task);
+    if (!deferredScheduled) {
+      deferredScheduled = true;
+      setImmediate(runDeferred);
+    }
+  };
+  /** Waits for deferred records: first one turn, so that streams whose end was just handed over have queued theirs. */
+  const settleDeferred = async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (deferred.length > 0) runDeferred();
+    while (deferredRunning.size > 0) await Promise.allSettled([...deferredRunning]);
+  };
+  const internals: TrackerInternals = {
+    scope: () => scope.current(),
+    needsAdmission: (context) => guard.active || (context?.threadId !== undefined && context.threadId !== null),
+    recordsLater: (context) => !guard.active && (context?.threadId === undefined || context.threadId === null),
+    record,
+    defer,
+  };
+
   let closed = false;
   const onBeforeExit = () => {
     if (!closed && queue.stats().pending > 0) void queue.flush();
@@ -380,7 +454,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   const tracker: Tracker = {
     application,
     instance,
-    record,
+    record: (usage, ticket) => record(usage, ticket, scope.current()),
     withTags: (tags, fn) => scope.run({ tags }, fn),
     withContext: (context, fn) => scope.run(context, fn),
     async runThread(threadId, fn, runOptions) {
@@ -431,16 +505,21 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     budgetStatus: () => guard.status(),
     refreshBudgets: () => guard.refresh(),
     stats: () => ({ ...queue.stats(), ...counters }),
-    flush: () => queue.flush(),
+    async flush() {
+      await settleDeferred();
+      await queue.flush();
+    },
     async shutdown(shutdownOptions) {
       if (closed) return;
       closed = true;
       process.off('beforeExit', onBeforeExit);
+      await settleDeferred();
       guard.close();
       await queue.close(shutdownOptions?.timeoutMs ?? 10_000);
     },
     estimateCostUsd,
   };
+  Object.defineProperty(tracker, TRACKER_INTERNALS, { value: internals });
   return tracker;
 }
 

@@ -14,9 +14,12 @@ export type CallContext = {
  */
 export function createContextScope() {
   const storage = new AsyncLocalStorage<CallContext>();
+  // Until a scope is first entered there is none to look up: most services that never scope pay nothing per call.
+  let entered = false;
   return {
-    current: (): CallContext | undefined => storage.getStore(),
+    current: (): CallContext | undefined => (entered ? storage.getStore() : undefined),
     run<T>(context: CallContext, fn: () => T): T {
+      entered = true;
       const outer = storage.getStore();
       const merged: CallContext = outer
         ? {

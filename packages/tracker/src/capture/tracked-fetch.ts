@@ -1,5 +1,6 @@
-import type { CallTicket, Tracker } from '../create-tracker';
-import type { UsageOrigin } from '../tracked-call';
+import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals } from '../create-tracker';
+import type { CallContext } from '../tracker-context';
+import type { CallUsage, UsageOrigin } from '../tracked-call';
 import { anthropicResponseFacts, anthropicUsageBuckets, createAnthropicStreamState } from './anthropic-usage';
 import { createOpenAIStreamState, openAIResponseFacts, openAIUsageBuckets } from './openai-usage';
 import { createSseParser } from './sse-parser';
@@ -23,13 +24,11 @@ export type TrackedFetchOptions = {
   readonly refusal?: 'throw' | 'body';
 };
 
-/** Endpoints whose responses carry token usage; everything else passes through untouched. */
-const TRACKED_PATH = /\/(chat\/completions|responses|embeddings|completions|messages)\/?$/;
+/** Endpoints whose responses carry token usage (the last segments of the path); everything else passes through untouched. */
+const TRACKED_ENDPOINTS = ['chat/completions', 'responses', 'embeddings', 'completions', 'messages'] as const;
 const RATE_LIMIT_HEADER = /^(x-ratelimit-|anthropic-ratelimit-|retry-after$|x-ratelimit$)/;
 
 type RequestFacts = {
-  readonly dialect: 'openai' | 'anthropic';
-  readonly operation: string;
   readonly model: string;
   readonly streaming: boolean;
   readonly includeUsage: boolean;
@@ -37,121 +36,240 @@ type RequestFacts = {
   readonly inputEstimate: number;
 };
 
+type Dialect = 'openai' | 'anthropic';
+type Ending = 'end' | 'cut';
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+
 let warnedIncludeUsage = false;
 
 /**
  * A fetch that records every OpenAI- or Anthropic-shaped call it carries:
- * JSON bodies and SSE streams are observed as the caller reads them, chunk for
- * chunk, unbuffered and unchanged; the call is recorded when the body ends
- * (or is cancelled: usage origin 'unknown'). Budgets are checked before the
- * request is sent. Failed attempts (429, 5xx) are not recorded: the SDK's
- * retry that succeeds is the one call.
+ * JSON bodies and SSE streams are observed as the caller reads them,
+ * unbuffered and unchanged; the call is recorded when the body ends (or is
+ * cancelled: usage origin 'unknown'). Budgets are checked before the request
+ * is sent. Failed attempts (429, 5xx) are not recorded: the SDK's retry that
+ * succeeds is the one call.
+ *
+ * What the caller waits for is kept to the least: unless a budget needs the
+ * model and output cap before the call, the request's JSON is read after it;
+ * and unless budgets are configured (a `raise` budget rejects the read that
+ * reports the end; the next admission counts this call) or the call runs in
+ * a thread (whose next call is checked against its tokens), the call is
+ * priced, counted and queued on the next turn of the event loop, after the
+ * caller has the end of the body. flush() and shutdown() wait for it.
  */
 export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOptions = {}): FetchFunction {
   const baseFetch: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const internals = (tracker as Tracker & { [TRACKER_INTERNALS]?: TrackerInternals })[TRACKER_INTERNALS];
   return async function trackedFetch(input, init) {
-    const facts = await inspectRequest(input, init);
-    if (!facts) return baseFetch(input, init);
-    const provider = options.provider ?? (facts.dialect === 'anthropic' ? 'anthropic' : 'openai');
-    const tags = options.tags;
-    let ticket: CallTicket;
-    try {
-      ticket = await tracker.admit({ provider, model: facts.model, maxOutputTokens: facts.maxOutputTokens, inputTokens: facts.inputEstimate, tags });
-    } catch (error) {
-      if (options.refusal === 'body') return refusalResponse(error, facts.streaming);
-      throw error;
+    const endpoint = trackedEndpoint(input, init);
+    if (endpoint === undefined) return baseFetch(input, init);
+    let text: string | undefined;
+    if (typeof init?.body === 'string') text = init.body;
+    else if (init?.body === undefined && input instanceof Request) text = await input.clone().text();
+    if (text === undefined) return baseFetch(input, init);
+    const dialect: Dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
+    const provider = options.provider ?? (dialect === 'anthropic' ? 'anthropic' : 'openai');
+    const context = internals?.scope();
+    const later = internals !== undefined && internals.recordsLater(context);
+    let facts: RequestFacts | undefined;
+    let ticket: CallTicket | undefined;
+    if (!later || internals.needsAdmission(context)) {
+      facts = requestFacts(text);
+      if (!facts) return baseFetch(input, init);
+      try {
+        ticket = await tracker.admit({ provider, model: facts.model, maxOutputTokens: facts.maxOutputTokens, inputTokens: facts.inputEstimate, tags: options.tags });
+      } catch (error) {
+        if (options.refusal === 'body') return refusalResponse(error, facts.streaming);
+        throw error;
+      }
     }
     const started = Date.now();
-    const occurredAt = new Date(started);
     let response: Response;
     try {
       response = await baseFetch(input, init);
     } catch (error) {
-      ticket.release();
+      ticket?.release();
       throw error;
     }
     if (!response.ok || response.body === null) {
-      ticket.release();
+      ticket?.release();
       return response;
     }
-    const contentType = response.headers.get('content-type') ?? '';
-    const sse = contentType.includes('text/event-stream');
-    const rateLimitHeaders = pickRateLimitHeaders(response.headers);
-    const requestId = response.headers.get('x-request-id') ?? response.headers.get('request-id');
-
-    const record = (buckets: UsageBuckets, origin: UsageOrigin, model: string | null, id: string | null, serviceTier: string | null) =>
-      tracker.record(
-        {
-          provider,
-          model: model ?? facts.model,
-          operation: facts.operation,
-          ...buckets,
-          serviceTier,
-          latencyMs: Date.now() - started,
-          streaming: sse,
-          responseId: id,
-          requestId,
-          usageOrigin: origin,
-          occurredAt,
-          tags,
-          rateLimitHeaders,
-        },
-        ticket,
-      );
-
-    let finish: (how: 'end' | 'cut') => void;
-    let observe: (chunk: Uint8Array) => void;
-    if (sse) {
-      if (facts.dialect === 'anthropic') {
-        const state = createAnthropicStreamState();
-        const parser = createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: state.complete });
-        observe = parser.push;
-        finish = (how) => {
-          parser.end();
-          const done = how === 'end' && state.complete();
-          const buckets = state.facts.usage ? anthropicUsageBuckets(state.facts.usage) : { ...NO_USAGE };
-          if (!done) buckets.outputTokens = null;
-          record(buckets, done ? 'stream' : 'unknown', state.facts.model, state.facts.id, state.facts.serviceTier);
-        };
-      } else {
-        const state = createOpenAIStreamState();
-        const parser = createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: () => state.facts.usage !== undefined });
-        observe = parser.push;
-        finish = () => {
-          parser.end();
-          const usage = state.facts.usage;
-          if (usage === undefined && facts.operation === 'chat.completions' && !facts.includeUsage && !warnedIncludeUsage) {
-            warnedIncludeUsage = true;
-            process.emitWarning('utt tracker: a streamed chat completion without stream_options.include_usage has no usage; it is recorded with usage origin "unknown"');
-          }
-          record(usage === undefined ? { ...NO_USAGE } : openAIUsageBuckets(usage), usage === undefined ? 'unknown' : 'stream', state.facts.model, state.facts.id, state.facts.serviceTier);
-        };
-      }
-    } else {
-      const chunks: Uint8Array[] = [];
-      observe = (chunk) => chunks.push(chunk);
-      finish = (how) => {
-        let body: unknown;
-        if (how === 'end') {
-          try {
-            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            body = undefined;
-          }
-        }
-        if (facts.dialect === 'anthropic') {
-          const found = anthropicResponseFacts(body);
-          record(found.usage ? anthropicUsageBuckets(found.usage) : { ...NO_USAGE }, found.usage ? 'response' : 'unknown', found.model, found.id, found.serviceTier);
-        } else {
-          const found = openAIResponseFacts(body);
-          const has = isObject(found.usage);
-          record(has ? openAIUsageBuckets(found.usage) : { ...NO_USAGE }, has ? 'response' : 'unknown', found.model, found.id, found.serviceTier);
-        }
-      };
+    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, response };
+    if (Object.getPrototypeOf(response.body) !== streamPrototype) {
+      // Not Node's own ReadableStream (a fetch polyfill's): observed through a stream layer.
+      const recorder = createCallRecorder(call);
+      const finish = finisher(recorder.complete, later ? internals : undefined);
+      return observedResponse(response, recorder.events.push, { sync: finish.sync, end: (how) => finish.end(how, () => recorder.events.end()) });
     }
-    // An SSE body is hundreds of small chunks: observe it in place (a `.then` per
-    // chunk). A JSON body is a few chunks: a stream layer costs nothing there.
-    return sse ? observeBodyInPlace(response, observe, finish) : observedResponse(response, observe, finish);
+    return observeBodyInPlace(response, new BodyTap(call, later ? internals : undefined));
+  };
+}
+
+/** A call whose response is being read: what recording it takes, besides what its body says. */
+type ObservedCall = {
+  readonly tracker: Tracker;
+  readonly internals: TrackerInternals | undefined;
+  readonly tags: Readonly<Record<string, string>> | undefined;
+  readonly endpoint: string;
+  readonly dialect: Dialect;
+  readonly provider: string;
+  /** The request's JSON, read now or (when no budget needed it before the call) at the end. */
+  readonly text: string;
+  readonly facts: RequestFacts | undefined;
+  readonly ticket: CallTicket | undefined;
+  readonly context: CallContext | undefined;
+  readonly started: number;
+  readonly response: Response;
+};
+
+/** What a body's chunks go to: an SSE usage reader, or the chunks of a JSON body. */
+type BodyEvents = {
+  push(chunk: Uint8Array): void;
+  end(): void;
+  endFromReads(reads: readonly Promise<ReadResult>[]): Promise<void>;
+};
+
+/** How a call's body is read for usage (SSE or JSON, by its content type), and how the call is recorded once it ended. */
+function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete: (how: Ending, endedAt: number) => void } {
+  const { dialect, response } = call;
+  const headers = response.headers;
+  const sse = (headers.get('content-type') ?? '').includes('text/event-stream');
+  const operation = call.endpoint === 'chat/completions' ? 'chat.completions' : call.endpoint;
+  // The request's JSON is parsed only when the response leaves something to it (no model named, no usage).
+  let parsed: RequestFacts | null | undefined = call.facts;
+  const facts = () => (parsed === undefined ? (parsed = requestFacts(call.text) ?? null) : parsed);
+
+  const record = (endedAt: number, found: { buckets: UsageBuckets; origin: UsageOrigin; model: string | null; id: string | null; serviceTier: string | null }) => {
+    const model = found.model ?? facts()?.model;
+    if (model === undefined) {
+      // Neither the response nor a JSON request names a model: not a call the tracker records.
+      call.ticket?.release();
+      return;
+    }
+    const usage: CallUsage = {
+      provider: call.provider,
+      model,
+      operation,
+      ...found.buckets,
+      serviceTier: found.serviceTier,
+      latencyMs: endedAt - call.started,
+      streaming: sse,
+      responseId: found.id,
+      requestId: headers.get('x-request-id') ?? headers.get('request-id'),
+      usageOrigin: found.origin,
+      occurredAt: new Date(call.started),
+      tags: call.tags,
+      rateLimitHeaders: pickRateLimitHeaders(headers),
+    };
+    if (call.internals) call.internals.record(usage, call.ticket, call.context);
+    else call.tracker.record(usage, call.ticket);
+  };
+
+  if (sse && dialect === 'anthropic') {
+    const state = createAnthropicStreamState();
+    return {
+      events: createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: state.complete }),
+      complete(how, endedAt) {
+        const done = how === 'end' && state.complete();
+        const buckets = state.facts.usage ? anthropicUsageBuckets(state.facts.usage) : { ...NO_USAGE };
+        if (!done) buckets.outputTokens = null;
+        record(endedAt, { buckets, origin: done ? 'stream' : 'unknown', model: state.facts.model, id: state.facts.id, serviceTier: state.facts.serviceTier });
+      },
+    };
+  }
+  if (sse) {
+    const state = createOpenAIStreamState();
+    return {
+      events: createUsageEventReader((data) => state.event(data), { head: () => state.facts.id !== null, tail: () => state.facts.usage !== undefined }),
+      complete(_how, endedAt) {
+        const usage = state.facts.usage;
+        if (usage === undefined && operation === 'chat.completions' && !warnedIncludeUsage && facts()?.includeUsage === false) {
+          warnedIncludeUsage = true;
+          process.emitWarning('utt tracker: a streamed chat completion without stream_options.include_usage has no usage; it is recorded with usage origin "unknown"');
+        }
+        const buckets = usage === undefined ? { ...NO_USAGE } : openAIUsageBuckets(usage);
+        record(endedAt, { buckets, origin: usage === undefined ? 'unknown' : 'stream', model: state.facts.model, id: state.facts.id, serviceTier: state.facts.serviceTier });
+      },
+    };
+  }
+  const chunks: Uint8Array[] = [];
+  return {
+    events: {
+      push: (chunk) => {
+        chunks.push(chunk);
+      },
+      end() {},
+      async endFromReads(reads) {
+        for (const read of reads) {
+          const chunk = await chunkOf(read);
+          if (chunk) chunks.push(chunk);
+        }
+      },
+    },
+    complete(how, endedAt) {
+      let body: unknown;
+      if (how === 'end') {
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          body = undefined;
+        }
+      }
+      if (dialect === 'anthropic') {
+        const found = anthropicResponseFacts(body);
+        record(endedAt, { buckets: found.usage ? anthropicUsageBuckets(found.usage) : { ...NO_USAGE }, origin: found.usage ? 'response' : 'unknown', model: found.model, id: found.id, serviceTier: found.serviceTier });
+      } else {
+        const found = openAIResponseFacts(body);
+        const has = isObject(found.usage);
+        record(endedAt, { buckets: has ? openAIUsageBuckets(found.usage) : { ...NO_USAGE }, origin: has ? 'response' : 'unknown', model: found.model, id: found.id, serviceTier: found.serviceTier });
+      }
+    },
+  };
+}
+
+/** The endpoint of a POST whose response carries token usage ('chat/completions', 'messages'…), else undefined. */
+function trackedEndpoint(input: string | URL | Request, init: RequestInit | undefined): string | undefined {
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+  if (method !== 'POST' && method.toUpperCase() !== 'POST') return undefined;
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  // The path without query or fragment, read from the string: a URL parse costs more than the rest of the check.
+  let end = url.length;
+  const query = url.indexOf('?');
+  if (query !== -1) end = query;
+  const fragment = url.indexOf('#');
+  if (fragment !== -1 && fragment < end) end = fragment;
+  const scheme = url.indexOf('://');
+  const pathStart = scheme === -1 ? 0 : url.indexOf('/', scheme + 3);
+  if (pathStart === -1 || pathStart >= end) return undefined;
+  if (url.charCodeAt(end - 1) === 47) end -= 1; // a trailing '/'
+  for (const endpoint of TRACKED_ENDPOINTS) {
+    const start = end - endpoint.length;
+    // '/<endpoint>' ends the path: compared in place, with no slice or regular expression.
+    if (start - 1 >= pathStart && url.charCodeAt(start - 1) === 47 && url.startsWith(endpoint, start)) return endpoint;
+  }
+  return undefined;
+}
+
+function requestFacts(text: string): RequestFacts | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(body) || typeof body.model !== 'string') return undefined;
+  const streamOptions = isObject(body.stream_options) ? body.stream_options : undefined;
+  const max = [body.max_tokens, body.max_completion_tokens, body.max_output_tokens].find((value) => typeof value === 'number') as number | undefined;
+  const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
+  return {
+    model: body.model,
+    streaming: body.stream === true,
+    includeUsage: streamOptions?.include_usage === true,
+    maxOutputTokens: max === undefined ? null : max * choices,
+    // A JSON request has at least as many characters as its prompt has tokens × ~3: a generous input estimate.
+    inputEstimate: Math.ceil(text.length / 3),
   };
 }
 
@@ -169,10 +287,19 @@ function asBuffer(chunk: Uint8Array): Buffer {
 /** Where the event that goes on at `offset` ends (just past its blank line), or -1 when it does not end in `bytes`. */
 function eventEnd(bytes: Buffer, offset: number): number {
   const lf = bytes.indexOf(LF_LF, offset);
-  const crlf = bytes.indexOf(LF_CR_LF, offset);
+  // A CRLF blank line is looked for only before the LF one: not through the rest of a large chunk.
+  const crlf = (lf === -1 ? bytes : bytes.subarray(0, lf + 2)).indexOf(LF_CR_LF, offset);
   if (lf === -1) return crlf === -1 ? -1 : crlf + 3;
   return crlf === -1 || lf < crlf ? lf + 2 : crlf + 3;
 }
+
+type UsageEventReader = ReturnType<typeof createUsageEventReader>;
+
+/** The chunk a settled read gave, or undefined: the end, or a read the stream rejected (a cut stream is still recorded). */
+const chunkOf = (read: Promise<ReadResult>): Promise<Uint8Array | undefined> => read.then(
+  (result) => (result.done ? undefined : result.value),
+  () => undefined,
+);
 
 /**
  * Reads the usage events of an SSE stream without parsing its middle. What a
@@ -180,13 +307,17 @@ function eventEnd(bytes: Buffer, offset: number): number {
  * message_start) and at its end (OpenAI's usage chunk, response.completed,
  * Anthropic's last message_delta); the content deltas in between are most of
  * its bytes, and decoding and splitting them cost as much as the caller's own
- * parsing. So the first events are parsed as they arrive until `head()` holds;
- * the chunks are only held (references, no copy) while the caller reads; and
- * at the end the last events are parsed, from an event boundary, in a window
- * that grows until `tail()` holds — the whole stream when it never does (a
- * stream without usage). Both state machines are last-write-wins per event, so
- * events seen twice (head and tail of a short stream) leave the same facts.
- * A stream longer than HOLD_BYTES is parsed as it goes, in order, instead.
+ * parsing. So the first events are parsed until `head()` holds; the chunks
+ * are only held (references, no copy); and at the end the last events are
+ * parsed, from an event boundary, in a window that grows until `tail()` holds
+ * — the whole stream when it never does (a stream without usage). Both state
+ * machines are last-write-wins per event, so events seen twice (head and tail
+ * of a short stream) leave the same facts. A stream longer than HOLD_BYTES is
+ * parsed as it goes, in order, instead.
+ *
+ * Chunks come either as they are read (push, then end), or all at the end
+ * from the settled reads of a body the caller read with nothing in between
+ * (endFromReads): then only the first and last chunks are ever looked at.
  */
 function createUsageEventReader(onData: (data: string) => void, until: { head: () => boolean; tail: () => boolean }) {
   const onEvent = (event: { data: string }) => onData(event.data);
@@ -195,6 +326,49 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
   let head: ReturnType<typeof createSseParser> | undefined = createSseParser(onEvent);
   let running: ReturnType<typeof createSseParser> | undefined;
   let ended = false;
+
+  const pushHead = (chunk: Uint8Array) => {
+    // Event by event: a first read may hold the whole stream when it arrived at once.
+    const bytes = asBuffer(chunk);
+    for (let offset = 0; head && offset < bytes.length; ) {
+      const next = eventEnd(bytes, offset);
+      head.push(next === -1 ? bytes.subarray(offset) : bytes.subarray(offset, next), next !== -1);
+      offset = next === -1 ? bytes.length : next;
+      if (until.head()) head = undefined;
+    }
+  };
+
+  /**
+   * Parses the last `window` bytes of `chunks` (the end of the stream) from an
+   * event boundary; true when that is enough: `tail()` holds, or the window
+   * took in the whole stream (`chunks` is all of it and fits).
+   */
+  const parseTail = (chunks: readonly Uint8Array[], window: number, allOfStream: boolean): boolean => {
+    let first = chunks.length;
+    let bytes = 0;
+    while (first > 0 && bytes < window) {
+      first -= 1;
+      bytes += (chunks[first] as Uint8Array).byteLength;
+    }
+    if (first === chunks.length) return allOfStream;
+    const whole = allOfStream && first === 0 && bytes <= window;
+    // Only the window's bytes are joined: the first chunk taken may be far larger than what it adds.
+    const skip = whole ? 0 : Math.max(0, bytes - window);
+    const parts = chunks.slice(first);
+    if (skip > 0) parts[0] = (parts[0] as Uint8Array).subarray(skip);
+    let text = parts.length === 1 ? asBuffer(parts[0] as Uint8Array) : Buffer.concat(parts, bytes - skip);
+    if (!whole) {
+      // Resume at the first event boundary: what comes before it is the end of an event cut by the window.
+      const boundary = eventEnd(text, 0);
+      if (boundary === -1) return false;
+      text = text.subarray(boundary);
+    }
+    const tail = createSseParser(onEvent);
+    tail.push(text, true);
+    tail.end();
+    return whole || until.tail();
+  };
+
   return {
     push(chunk: Uint8Array) {
       if (running) {
@@ -203,16 +377,7 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
       }
       held.push(chunk);
       heldBytes += chunk.byteLength;
-      if (head) {
-        // Event by event: a first read may hold the whole stream when it arrived at once.
-        const bytes = asBuffer(chunk);
-        for (let offset = 0; head && offset < bytes.length; ) {
-          const next = eventEnd(bytes, offset);
-          head.push(next === -1 ? bytes.subarray(offset) : bytes.subarray(offset, next), next !== -1);
-          offset = next === -1 ? bytes.length : next;
-          if (until.head()) head = undefined;
-        }
-      }
+      if (head) pushHead(chunk);
       if (heldBytes > HOLD_BYTES) {
         running = createSseParser(onEvent);
         running.push(Buffer.concat(held, heldBytes));
@@ -228,185 +393,401 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
         running.end();
         return;
       }
-      for (let window = TAIL_BYTES; ; window *= 4) {
-        let first = held.length;
-        let bytes = 0;
-        while (first > 0 && bytes < window) {
-          first -= 1;
-          bytes += (held[first] as Uint8Array).byteLength;
-        }
-        const joined = first === held.length - 1 ? asBuffer(held[first] as Uint8Array) : Buffer.concat(held.slice(first), bytes);
-        const whole = first === 0 && bytes <= window;
-        let text = whole ? joined : joined.subarray(joined.length - window);
-        if (!whole) {
-          // Resume at the first event boundary: what comes before it is the end of an event cut by the window.
-          const boundary = eventEnd(text, 0);
-          if (boundary === -1) continue;
-          text = text.subarray(boundary);
-        }
-        const tail = createSseParser(onEvent);
-        tail.push(text, true);
-        tail.end();
-        if (whole || until.tail()) break;
+      for (let window = TAIL_BYTES; !parseTail(held, window, true); window *= 4) {
+        // a wider window
       }
       held = [];
+    },
+    /** Parses the start and the end of a body from its reads, all settled (the stream has ended); pushes nothing. */
+    async endFromReads(reads: readonly Promise<ReadResult>[]) {
+      if (ended) return;
+      ended = true;
+      for (let index = 0; head && index < reads.length; index += 1) {
+        const chunk = await chunkOf(reads[index] as Promise<ReadResult>);
+        if (chunk) pushHead(chunk);
+      }
+      // The end, fetched backwards as far as the window needs.
+      const last: Uint8Array[] = [];
+      let bytes = 0;
+      let next = reads.length - 1;
+      for (let window = TAIL_BYTES; ; window *= 4) {
+        while (next >= 0 && bytes <= window) {
+          const chunk = await chunkOf(reads[next] as Promise<ReadResult>);
+          next -= 1;
+          if (chunk && chunk.byteLength > 0) {
+            last.push(chunk);
+            bytes += chunk.byteLength;
+          }
+        }
+        if (parseTail([...last].reverse(), window, next < 0)) break;
+      }
     },
   };
 }
 
-/** Runs `finish` once, with how the body ended; returns what it threw (a `raise` budget's error). */
-function finisher(finish: (how: 'end' | 'cut') => void): (how: 'end' | 'cut') => unknown {
+/** Runs `complete` once, with how the body ended: now (returning what it threw: a `raise` budget's error), or on the tracker's next turn. */
+type Finish = {
+  readonly sync: boolean;
+  /** `settle` first has the event reader parse what the body said. */
+  end(how: Ending, settle?: () => void): unknown;
+};
+
+function finisher(complete: (how: Ending, endedAt: number) => void, later: TrackerInternals | undefined): Finish {
   let finished = false;
-  return (how) => {
-    if (finished) return undefined;
-    finished = true;
+  return {
+    sync: later === undefined,
+    end(how, settle) {
+      if (finished) return undefined;
+      finished = true;
+      const endedAt = Date.now();
+      if (later) {
+        later.defer(() => {
+          settle?.();
+          complete(how, endedAt);
+        });
+        return undefined;
+      }
+      try {
+        settle?.();
+        complete(how, endedAt);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Reads kept (not looked at) before the rest of a body is followed read by read instead: a bound on what a body holds. */
+const HELD_READS = 512;
+
+const ignore = () => {};
+
+/**
+ * How a body is followed while the caller reads it, and recorded once it
+ * ended. Unless the end must be seen before the caller gets it (`sync`: a
+ * `raise` budget rejects the last read), a read is handed to the caller as
+ * the very promise the stream returned, with nothing added to it: the first
+ * HELD_READS reads are only kept, and once the stream has ended, on the
+ * tracker's next turn, the first and last of them are looked at (an SSE
+ * body's head and tail, a JSON body whole); reads past that, and BYOB reads
+ * (whose buffer the caller reuses), each get one reaction that passes the
+ * chunk on. The end is the reader's `closed` promise. Nothing about the body
+ * (content type, parser, state) is set up before it is needed.
+ */
+class BodyTap {
+  // Fields are set in the constructor only (`declare`): a class field initializer is one more function to run per body.
+  declare readonly sync: boolean;
+  declare private reads: Promise<ReadResult>[] | undefined;
+  declare private recorder: ReturnType<typeof createCallRecorder> | undefined;
+  declare private finished: boolean;
+  // Reactions, made when first needed: a body read with nothing in between never needs them.
+  declare private onResult: ((result: ReadResult) => void) | undefined;
+  declare private onCopiedResult: ((result: ReadResult) => void) | undefined;
+  declare private onSyncResult: ((result: ReadResult) => ReadResult) | undefined;
+  declare private onSyncCopiedResult: ((result: ReadResult) => ReadResult) | undefined;
+  declare private onSyncError: ((error: unknown) => never) | undefined;
+  declare private readonly call: ObservedCall;
+  declare private readonly later: TrackerInternals | undefined;
+
+  constructor(call: ObservedCall, later: TrackerInternals | undefined) {
+    this.call = call;
+    this.later = later;
+    this.sync = later === undefined;
+    this.reads = this.sync ? undefined : [];
+    this.recorder = this.sync ? createCallRecorder(call) : undefined;
+    this.finished = false;
+    this.onResult = undefined;
+    this.onCopiedResult = undefined;
+    this.onSyncResult = undefined;
+    this.onSyncCopiedResult = undefined;
+    this.onSyncError = undefined;
+  }
+
+  private observe(chunk: Uint8Array): void {
     try {
-      finish(how);
+      this.recorder ??= createCallRecorder(this.call);
+      this.recorder.events.push(chunk);
+    } catch {
+      // Observing never breaks the caller's stream.
+    }
+  }
+
+  /** From now on, each read is followed as it settles; the kept ones first, in order. */
+  private follow(): void {
+    const kept = this.reads as Promise<ReadResult>[];
+    this.reads = undefined;
+    this.onResult ??= (result) => {
+      if (!result.done) this.observe(result.value);
+    };
+    for (const read of kept) read.then(this.onResult, ignore);
+  }
+
+  /** A read of the caller's, on the body's own reader: the promise to give back. */
+  read(inner: AnyReader, view: ArrayBufferView | undefined): Promise<ReadResult> {
+    if (view === undefined && this.reads !== undefined) {
+      const read = (inner as ReadableStreamDefaultReader<Uint8Array>).read();
+      this.reads.push(read);
+      if (this.reads.length >= HELD_READS) this.follow();
+      return read;
+    }
+    if (this.sync) return this.syncRead(inner, view);
+    if (view === undefined) {
+      const read = (inner as ReadableStreamDefaultReader<Uint8Array>).read();
+      read.then(this.onResult, ignore);
+      return read;
+    }
+    // A BYOB read: the caller may reuse its buffer, so the chunk is copied as it settles.
+    if (this.reads !== undefined) this.follow();
+    this.onCopiedResult ??= (result) => {
+      if (!result.done) this.observe(Buffer.from(result.value));
+    };
+    const read = (inner as ReadableStreamBYOBReader).read(view as Uint8Array) as Promise<ReadResult>;
+    read.then(this.onCopiedResult, ignore);
+    return read;
+  }
+
+  /** The end seen before the caller gets it: a derived promise per read (a `raise` budget rejects the last one). */
+  private syncRead(inner: AnyReader, view: ArrayBufferView | undefined): Promise<ReadResult> {
+    this.onSyncError ??= (error) => {
+      this.end('cut');
+      throw error;
+    };
+    this.onSyncResult ??= (result) => {
+      if (result.done) {
+        const failure = this.end('end');
+        if (failure !== undefined && isBudgetError(failure)) throw failure;
+        return result;
+      }
+      this.observe(result.value);
+      return result;
+    };
+    if (view === undefined) return (inner as ReadableStreamDefaultReader<Uint8Array>).read().then(this.onSyncResult, this.onSyncError);
+    this.onSyncCopiedResult ??= (result) => {
+      if (result.done) return (this.onSyncResult as (result: ReadResult) => ReadResult)(result);
+      this.observe(Buffer.from(result.value));
+      return result;
+    };
+    return (inner as ReadableStreamBYOBReader).read(view as Uint8Array).then(this.onSyncCopiedResult, this.onSyncError);
+  }
+
+  /** The end, or a cut (cancel, error): records the call, now (returning a `raise` budget's error) or on the tracker's next turn. */
+  end(how: Ending): unknown {
+    if (this.finished) return undefined;
+    this.finished = true;
+    const endedAt = Date.now();
+    if (this.later) {
+      this.later.defer(() => this.settle(how, endedAt));
+      return undefined;
+    }
+    const recorder = this.recorder as ReturnType<typeof createCallRecorder>;
+    try {
+      recorder.events.end();
+      recorder.complete(how, endedAt);
     } catch (error) {
       return error;
     }
     return undefined;
-  };
+  }
+
+  private async settle(how: Ending, endedAt: number): Promise<void> {
+    this.recorder ??= createCallRecorder(this.call);
+    const kept = this.reads;
+    this.reads = undefined;
+    if (kept === undefined) this.recorder.events.end();
+    else await this.recorder.events.endFromReads(kept);
+    this.recorder.complete(how, endedAt);
+  }
 }
 
 type AnyReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
-type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
 
-/**
- * A reader over `inner` that hands each chunk to `observe` as the caller
- * receives it: one `.then` per read, nothing else between the caller and the
- * bytes. The end (or a read error, or a cancel) goes to `end`; a budget that
- * must `raise` rejects the read that would have reported the end.
- */
-function observingReader<Reader extends AnyReader>(inner: Reader, observe: (chunk: Uint8Array) => void, end: (how: 'end' | 'cut') => unknown): Reader {
-  const onRead = (result: ReadResult) => {
-    if (result.done) {
-      const failure = end('end');
-      if (failure !== undefined && isBudgetError(failure)) throw failure;
-      return result;
-    }
-    try {
-      observe(result.value);
-    } catch {
-      // Observing never breaks the caller's stream.
-    }
-    return result;
-  };
-  const onError = (error: unknown) => {
-    end('cut');
-    throw error;
-  };
+/** Tells `tap` how the body ended when the reader's `closed` settles: closed, or errored (not: released by its holder). */
+function watchEnd(inner: AnyReader, tap: BodyTap, isReleased: () => boolean): void {
+  inner.closed.then(
+    () => tap.end('end'),
+    () => {
+      if (!isReleased()) tap.end('cut');
+    },
+  );
+}
+
+/** A reader over `inner` whose reads go through `tap`; its end (closed) or cut (cancel, error) goes to the tap. */
+function tappedReader<Reader extends AnyReader>(inner: Reader, tap: BodyTap): Reader {
+  let released = false;
+  if (!tap.sync) watchEnd(inner, tap, () => released);
   return {
-    read: (view?: ArrayBufferView) => (view === undefined ? (inner as ReadableStreamDefaultReader<Uint8Array>).read() : (inner as ReadableStreamBYOBReader).read(view as Uint8Array)).then(onRead, onError),
+    read: (view?: ArrayBufferView) => tap.read(inner, view),
     cancel: (reason?: unknown) => {
-      end('cut');
+      tap.end('cut');
       return inner.cancel(reason);
     },
-    releaseLock: () => inner.releaseLock(),
+    releaseLock: () => {
+      released = true;
+      inner.releaseLock();
+    },
     get closed() {
       return inner.closed;
     },
   } as unknown as Reader;
 }
 
+const TAP = Symbol('utt.bodyTap');
+type TappedStream = ReadableStream<Uint8Array> & { [TAP]: BodyTap };
+const streamPrototype = ReadableStream.prototype as ReadableStream<Uint8Array> & AsyncIterable<Uint8Array> & { values(options?: { preventCancel?: boolean }): AsyncIterator<Uint8Array> };
+const nativeGetReader = streamPrototype.getReader as (this: ReadableStream<Uint8Array>, options?: { mode?: 'byob' }) => AnyReader;
+const nativeCancel = streamPrototype.cancel;
+
+function getTappedReader(this: TappedStream, options?: { mode?: 'byob' }): AnyReader {
+  return tappedReader(nativeGetReader.call(this, options), this[TAP]);
+}
+
+/**
+ * The stream's async iteration (what SDKs and `for await` use), as Node's
+ * own: the stream's reader, read through the tap, and freed at the end (so a
+ * later read is done at once).
+ */
+class TappedIterator implements AsyncIterableIterator<Uint8Array> {
+  declare private done: boolean;
+  declare private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  declare private readonly tap: BodyTap;
+  declare private readonly preventCancel: boolean;
+
+  constructor(stream: TappedStream, tap: BodyTap, preventCancel: boolean) {
+    this.done = false;
+    this.tap = tap;
+    this.preventCancel = preventCancel;
+    this.reader = nativeGetReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
+    if (!tap.sync) {
+      this.reader.closed.then(
+        () => {
+          tap.end('end');
+          this.free();
+        },
+        () => {
+          // Rejected by our own release (return()): not an end of the body.
+          if (this.done) return;
+          tap.end('cut');
+          this.free();
+        },
+      );
+    }
+  }
+
+  private free(): void {
+    if (this.done) return;
+    this.done = true;
+    this.reader.releaseLock();
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.done) return Promise.resolve({ done: true, value: undefined });
+    const read = this.tap.read(this.reader, undefined);
+    if (!this.tap.sync) return read as Promise<IteratorResult<Uint8Array>>;
+    // Sync: the tap's derived read saw the end first; free the stream before the caller continues.
+    return read.then(
+      (result) => {
+        if (result.done) this.free();
+        return result as IteratorResult<Uint8Array>;
+      },
+      (error: unknown) => {
+        this.free();
+        throw error;
+      },
+    );
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<Uint8Array>> {
+    if (!this.done) {
+      this.done = true;
+      this.tap.end('cut');
+      if (!this.preventCancel) await this.reader.cancel(value);
+      this.reader.releaseLock();
+    }
+    return { done: true, value: value as undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+function iterateTapped(this: TappedStream, options?: { preventCancel?: boolean }): AsyncIterableIterator<Uint8Array> {
+  return new TappedIterator(this, this[TAP], options?.preventCancel === true);
+}
+
+/** A stream layer over a tapped reader, for the consumers that read a stream's internals directly (pipeTo, pipeThrough, tee). */
+function layered(stream: TappedStream): ReadableStream<Uint8Array> {
+  const reader = getTappedReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let result: ReadResult;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        controller.error(error);
+        return;
+      }
+      if (result.done) controller.close();
+      else controller.enqueue(result.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+/**
+ * The prototype of an observed body: ReadableStream's, with its reading entry
+ * points (getReader, async iteration — which `Response.text()`/`json()` and
+ * the SDKs use — cancel, and the piping ones) going through the body's tap.
+ * One prototype for every body: observing a body costs one prototype switch
+ * and one property, not a set of closures and property definitions.
+ */
+const tappedPrototype = Object.create(streamPrototype, {
+  getReader: { value: getTappedReader, configurable: true, writable: true },
+  values: { value: iterateTapped, configurable: true, writable: true },
+  [Symbol.asyncIterator]: { value: iterateTapped, configurable: true, writable: true },
+  cancel: {
+    value(this: TappedStream, reason?: unknown) {
+      this[TAP].end('cut');
+      return nativeCancel.call(this, reason);
+    },
+    configurable: true,
+    writable: true,
+  },
+  pipeTo: {
+    value(this: TappedStream, ...args: Parameters<ReadableStream['pipeTo']>) {
+      return layered(this).pipeTo(...args);
+    },
+    configurable: true,
+    writable: true,
+  },
+  pipeThrough: {
+    value(this: TappedStream, ...args: Parameters<ReadableStream['pipeThrough']>) {
+      return layered(this).pipeThrough(...args);
+    },
+    configurable: true,
+    writable: true,
+  },
+  tee: {
+    value(this: TappedStream) {
+      return layered(this).tee();
+    },
+    configurable: true,
+    writable: true,
+  },
+});
+
 /**
  * Observes a response body where it is, with no stream layer: the body stays
- * the very ReadableStream the fetch returned, and its reading entry points
- * (getReader, async iteration, which `Response.text()`/`json()` and the SDKs
- * use) are replaced on that one object by observing versions. pipeTo,
- * pipeThrough and tee read through a stream layer over the observing reader
- * (they would otherwise read the stream's internals directly). A stream layer
- * costs a pull and several promises per chunk: about 12 µs per chunk on a
- * loaded 2-core machine, 13–18 % of a 201-chunk stream that arrives at once.
+ * the very ReadableStream the fetch returned, and only its reading entry
+ * points go through the tap (see tappedPrototype). A stream layer costs a
+ * pull and several promises per chunk: about 12 µs per chunk on a loaded
+ * 2-core machine, 13–18 % of a 201-chunk stream that arrives at once.
  */
-function observeBodyInPlace(response: Response, observe: (chunk: Uint8Array) => void, finish: (how: 'end' | 'cut') => void): Response {
+function observeBodyInPlace(response: Response, tap: BodyTap): Response {
   const body = response.body as ReadableStream<Uint8Array>;
-  const end = finisher(finish);
-  const original = {
-    getReader: body.getReader,
-    cancel: body.cancel,
-    pipeTo: body.pipeTo,
-    pipeThrough: body.pipeThrough,
-    tee: body.tee,
-  };
-  const getReader = (options?: { mode?: 'byob' }) => observingReader(original.getReader.call(body, options as never) as AnyReader, observe, end);
-  const iterate = (options?: { preventCancel?: boolean }) => {
-    // The stream's own reader and one `.then` per chunk that observes and hands the read result on as it is.
-    const reader = original.getReader.call(body) as ReadableStreamDefaultReader<Uint8Array>;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      reader.releaseLock();
-    };
-    const onRead = (result: ReadResult): ReadResult => {
-      if (result.done) {
-        release();
-        const failure = end('end');
-        if (failure !== undefined && isBudgetError(failure)) throw failure;
-        return result;
-      }
-      try {
-        observe(result.value);
-      } catch {
-        // Observing never breaks the caller's stream.
-      }
-      return result;
-    };
-    const onError = (error: unknown) => {
-      release();
-      end('cut');
-      throw error;
-    };
-    return {
-      next: () => reader.read().then(onRead, onError),
-      async return(value?: unknown) {
-        if (!released) {
-          end('cut');
-          if (!options?.preventCancel) await reader.cancel(value);
-          release();
-        }
-        return { done: true as const, value };
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-  };
-  // A stream layer over the observing reader, for the consumers that bypass getReader.
-  const layered = (): ReadableStream<Uint8Array> => {
-    const reader = getReader() as ReadableStreamDefaultReader<Uint8Array>;
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        let result: ReadResult;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          controller.error(error);
-          return;
-        }
-        if (result.done) controller.close();
-        else controller.enqueue(result.value);
-      },
-      cancel: (reason) => reader.cancel(reason),
-    });
-  };
-  Object.defineProperties(body, {
-    getReader: { value: getReader, configurable: true, writable: true },
-    values: { value: iterate, configurable: true, writable: true },
-    [Symbol.asyncIterator]: { value: iterate, configurable: true, writable: true },
-    cancel: {
-      value: (reason?: unknown) => {
-        end('cut');
-        return original.cancel.call(body, reason);
-      },
-      configurable: true,
-      writable: true,
-    },
-    pipeTo: { value: (...args: Parameters<ReadableStream['pipeTo']>) => layered().pipeTo(...args), configurable: true, writable: true },
-    pipeThrough: { value: (...args: Parameters<ReadableStream['pipeThrough']>) => layered().pipeThrough(...args), configurable: true, writable: true },
-    tee: { value: () => layered().tee(), configurable: true, writable: true },
-  });
+  Object.setPrototypeOf(body, tappedPrototype);
+  (body as TappedStream)[TAP] = tap;
   return response;
 }
 
@@ -415,21 +796,20 @@ function observeBodyInPlace(response: Response, observe: (chunk: Uint8Array) => 
  * (pull-driven: no read-ahead, no copy) and tells `finish` how it ended. A
  * budget that must `raise` errors the body after its last byte.
  */
-function observedResponse(response: Response, observe: (chunk: Uint8Array) => void, finish: (how: 'end' | 'cut') => void): Response {
+function observedResponse(response: Response, observe: (chunk: Uint8Array) => void, finish: Finish): Response {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const end = finisher(finish);
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       let result: Awaited<ReturnType<typeof reader.read>>;
       try {
         result = await reader.read();
       } catch (error) {
-        end('cut');
+        finish.end('cut');
         controller.error(error);
         return;
       }
       if (result.done) {
-        const failure = end('end');
+        const failure = finish.end('end');
         if (failure !== undefined && isBudgetError(failure)) controller.error(failure);
         else controller.close();
         return;
@@ -442,7 +822,7 @@ function observedResponse(response: Response, observe: (chunk: Uint8Array) => vo
       controller.enqueue(result.value);
     },
     async cancel(reason) {
-      end('cut');
+      finish.end('cut');
       await reader.cancel(reason);
     },
   });
@@ -473,39 +853,4 @@ function pickRateLimitHeaders(headers: Headers): Record<string, string> | undefi
     if (RATE_LIMIT_HEADER.test(name)) (picked ??= {})[name] = value;
   });
   return picked;
-}
-
-async function inspectRequest(input: string | URL | Request, init: RequestInit | undefined): Promise<RequestFacts | undefined> {
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-  if (method !== 'POST') return undefined;
-  const path = new URL(url, 'http://localhost').pathname;
-  const match = TRACKED_PATH.exec(path);
-  if (!match) return undefined;
-  let text: string | undefined;
-  if (typeof init?.body === 'string') text = init.body;
-  else if (init?.body === undefined && input instanceof Request) text = await input.clone().text();
-  if (text === undefined) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(body) || typeof body.model !== 'string') return undefined;
-  const endpoint = match[1] as string;
-  const dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
-  const streamOptions = isObject(body.stream_options) ? body.stream_options : undefined;
-  const max = [body.max_tokens, body.max_completion_tokens, body.max_output_tokens].find((value) => typeof value === 'number') as number | undefined;
-  const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
-  return {
-    dialect,
-    operation: endpoint === 'chat/completions' ? 'chat.completions' : endpoint,
-    model: body.model,
-    streaming: body.stream === true,
-    includeUsage: streamOptions?.include_usage === true,
-    maxOutputTokens: max === undefined ? null : max * choices,
-    // A JSON request has at least as many characters as its prompt has tokens × ~3: a generous input estimate.
-    inputEstimate: Math.ceil(text.length / 3),
-  };
 }

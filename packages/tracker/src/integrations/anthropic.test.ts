@@ -29,6 +29,7 @@ describe('trackAnthropic', () => {
   it('records a message: uncached input, cache reads, 5m/1h cache writes, thinking inside output, web searches', async () => {
     const message = await client.messages.create({ model: 'claude-test', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] });
     expect(message.content[0]).toMatchObject({ type: 'text', text: 'Hi.' });
+    await tracker.flush();
     expect(calls[0]).toMatchObject({
       provider: 'anthropic',
       model: 'claude-test',
@@ -55,6 +56,7 @@ describe('trackAnthropic', () => {
     let text = '';
     for await (const event of stream) if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text;
     expect(text).toBe('Hello there ✓');
+    await tracker.flush();
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
       inputTokens: 25,
@@ -73,6 +75,7 @@ describe('trackAnthropic', () => {
   it('records through the MessageStream helper too', async () => {
     const final = await client.messages.stream({ model: 'claude-test', max_tokens: 1024, messages: [] }).finalMessage();
     expect(final.usage.output_tokens).toBe(42);
+    await tracker.flush();
     expect(calls[0]).toMatchObject({ outputTokens: 42, usageOrigin: 'stream' });
   });
 
@@ -89,6 +92,7 @@ describe('trackAnthropic', () => {
   it('records one call when the SDK retries a 429', async () => {
     await client.messages.create({ model: 'claude-test-429', max_tokens: 10, messages: [] });
     expect(fake.requests.filter((request) => request.body.model === 'claude-test-429')).toHaveLength(2);
+    await tracker.flush();
     expect(calls).toHaveLength(1);
   });
 

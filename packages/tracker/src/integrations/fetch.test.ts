@@ -44,6 +44,7 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     const { bytes, chunks } = await readAll(response);
     expect(bytes.equals(FIXTURES.chatStreamUsage)).toBe(true);
     expect(chunks).toBeGreaterThan(10);
+    await tracker.flush();
     expect(calls[0]).toMatchObject({ provider: 'openrouter', model: 'gpt-test', inputTokens: 50, outputTokens: 20, usageOrigin: 'stream', costUsd: '0.00026' });
   });
 
@@ -52,6 +53,7 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     const response = await fetch(new URL(`${fake.url}/v1/responses`), post({ model: 'gpt-test', input: 'x' }));
     const text = await response.text();
     expect(text).toBe(FIXTURES.responses.toString('utf8'));
+    await tracker.flush();
     expect(calls[0]).toMatchObject({ provider: 'openai', operation: 'responses', usageOrigin: 'response', inputTokens: 1000 });
   });
 
@@ -60,6 +62,7 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     const response = await fetch(new Request(`${fake.url}/v1/messages`, post({ model: 'claude-test', stream: true, max_tokens: 5, messages: [] })));
     const { bytes } = await readAll(response);
     expect(bytes.equals(FIXTURES.anthropicStream)).toBe(true);
+    await tracker.flush();
     expect(calls[0]).toMatchObject({ provider: 'anthropic', outputTokens: 42, cachedWrite1hTokens: 500 });
   });
 
@@ -70,6 +73,7 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     const limited = await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test-429', messages: [] }));
     expect(limited.status).toBe(429);
     expect(await limited.json()).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
+    await tracker.flush();
     expect(calls).toHaveLength(0);
   });
 
@@ -79,7 +83,24 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     await reader.read();
     await reader.cancel();
+    await tracker.flush();
     expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', outputTokens: null });
+  });
+
+  it('records a stream aborted while a read is pending as usage "unknown", keeping what its first event said', async () => {
+    const fetch = trackFetch(tracker);
+    const abort = new AbortController();
+    const response = await fetch(`${fake.url}/v1/chat/completions`, { ...post({ model: 'gpt-test-hang', stream: true, stream_options: { include_usage: true }, messages: [] }), signal: abort.signal });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    // The fake sent two events and hangs: this read waits until the abort rejects it.
+    const pending = reader.read();
+    abort.abort();
+    await expect(pending).rejects.toThrow();
+    await tracker.flush();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', streaming: true, model: 'gpt-test', responseId: 'chatcmpl-Str456', outputTokens: null });
   });
 
   it('observes an SSE body however the caller reads it: text(), async iteration, pipeThrough, tee, a byob reader', async () => {
@@ -87,8 +108,11 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     const readers: Record<string, (body: ReadableStream<Uint8Array>, response: Response) => Promise<string>> = {
       text: (_body, response) => response.text(),
       iteration: async (body) => {
+        expect(body).toBeInstanceOf(ReadableStream);
         const parts: Uint8Array[] = [];
         for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) parts.push(chunk);
+        // As with Node's own iterator, the stream is free again at its end.
+        expect(body.locked).toBe(false);
         return Buffer.concat(parts).toString('utf8');
       },
       pipeThrough: async (body) => {
@@ -120,6 +144,7 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
       own.subscribe((call) => seen.push(call));
       const response = await trackFetch(own)(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, messages: [] }));
       expect(await read(response.body as ReadableStream<Uint8Array>, response), how).toBe(expected);
+      await own.flush();
       expect(seen, how).toHaveLength(1);
       expect(seen[0], how).toMatchObject({ usageOrigin: 'stream', inputTokens: 50, outputTokens: 20, costUsd: '0.00026' });
     }
@@ -129,10 +154,12 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     const fetch = trackFetch(tracker);
     const response = await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, messages: [] }));
     for await (const _ of response.body as unknown as AsyncIterable<Uint8Array>) break;
+    await tracker.flush();
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', outputTokens: null });
     const cut = await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test-hang', stream: true, stream_options: { include_usage: true }, messages: [] }));
     await (cut.body as ReadableStream<Uint8Array>).cancel();
+    await tracker.flush();
     expect(calls).toHaveLength(2);
     expect(calls[1]).toMatchObject({ usageOrigin: 'unknown' });
   });
@@ -167,6 +194,7 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
       own.subscribe((call) => seen.push(call));
       const response = await trackFetch(own, { fetch: served(events, pieceBytes) })(`http://provider.test/v1/${path}`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, input: 'x', messages: [] }));
       expect(await response.text(), name).toBe(events.join(''));
+      await own.flush();
       expect(seen, name).toHaveLength(1);
       expect(seen[0], name).toMatchObject(
         origin === 'stream' ? { usageOrigin: 'stream', model: 'gpt-test', inputTokens: 50, outputTokens: 20 } : { usageOrigin: 'unknown', model: 'gpt-test', responseId: 'chatcmpl-long', outputTokens: null },

@@ -40,6 +40,7 @@ describe('trackOpenAI', () => {
       client.chat.completions.create({ model: 'gpt-test-alias', messages: [{ role: 'user', content: '2+2?' }] }),
     );
     expect(completion.choices[0]?.message.content).toBe('Four.');
+    await tracker.flush();
     expect(calls).toHaveLength(1);
     const [call] = calls;
     // prompt 1200 = 900 uncached + 200 cache reads + 100 cache writes; reasoning 120 is inside output 300.
@@ -69,9 +70,58 @@ describe('trackOpenAI', () => {
       if (chunk.usage) expect(calls).toHaveLength(0);
     }
     expect(text).toBe('Hello, wörld ✓');
+    await tracker.flush();
     expect(calls).toHaveLength(1);
     expect(buckets(calls[0])).toEqual({ inputTokens: 50, outputTokens: 20, cachedReadTokens: 0, cachedWriteTokens: null, cachedWrite1hTokens: null, reasoningTokens: 0 });
     expect(calls[0]).toMatchObject({ streaming: true, usageOrigin: 'stream', responseId: 'chatcmpl-Str456', costUsd: '0.00026' });
+  });
+
+  it('records a stream once the caller has its end, off the caller\'s path; flush() and shutdown() wait for that record', async () => {
+    let written: TrackedCall[] = [];
+    const withSink = await createTracker({
+      application: 'test-app',
+      prices: testPrices(),
+      flushOnExit: false,
+      sink: {
+        specificationVersion: 'v1',
+        async write(batch) {
+          written = [...written, ...batch];
+        },
+      },
+    });
+    const seen: TrackedCall[] = [];
+    withSink.subscribe((call) => seen.push(call));
+    const wrapped = trackOpenAI(new OpenAI({ apiKey: 'sk-test-not-a-secret', baseURL: `${fake.url}/v1` }), withSink);
+    const stream = await wrapped.chat.completions.create({ model: 'gpt-test', messages: [], stream: true, stream_options: { include_usage: true } });
+    for await (const _ of stream) {
+      // read to the end
+    }
+    // The caller has the whole stream before the call is priced and queued…
+    expect(seen).toHaveLength(0);
+    // …which happens on the next turn, and shutdown() waits for it: it is written, not dropped.
+    await withSink.shutdown();
+    expect(seen).toHaveLength(1);
+    expect(written.map((call) => call.eventId)).toEqual([seen[0]?.eventId]);
+    expect(written[0]).toMatchObject({ usageOrigin: 'stream', inputTokens: 50, outputTokens: 20, streaming: true });
+    expect(withSink.stats()).toMatchObject({ recorded: 1, written: 1, pending: 0, dropped: 0 });
+  });
+
+  it('rejects the read that reports a stream\'s end with BudgetExceededError for a raise budget, after recording it', async () => {
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.0001, behavior: 'raise' }] });
+    const seen: TrackedCall[] = [];
+    budgeted.subscribe((call) => seen.push(call));
+    const guarded = trackOpenAI(new OpenAI({ apiKey: 'sk-test', baseURL: `${fake.url}/v1` }), budgeted);
+    const stream = await guarded.chat.completions.create({ model: 'gpt-test', messages: [], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    const error = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((caught: unknown) => caught);
+    // Every chunk reached the caller; the end came as the budget's error, with the call already recorded.
+    expect(text).toBe('Hello, wörld ✓');
+    expect(BudgetExceededError.isInstance(error)).toBe(true);
+    expect(seen).toHaveLength(1);
+    expect((error as BudgetExceededError).event?.costUsd).toBe('0.00026');
+    await budgeted.shutdown();
   });
 
   it('records a stream without include_usage as usage "unknown" (reported, never dropped)', async () => {
@@ -79,6 +129,7 @@ describe('trackOpenAI', () => {
     for await (const _ of stream) {
       // read to the end
     }
+    await tracker.flush();
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', inputTokens: null, outputTokens: null, costUsd: null, unpricedReason: 'usage_unknown', responseId: 'chatcmpl-Str456' });
     expect(tracker.totals().unknownUsageCalls).toBe(1);
@@ -101,6 +152,7 @@ describe('trackOpenAI', () => {
   it('records the Responses API, with the flex tier at half price', async () => {
     const response = await client.responses.create({ model: 'gpt-test', input: 'hi', service_tier: 'flex' });
     expect(response.output_text).toBe('Done.');
+    await tracker.flush();
     expect(buckets(calls[0])).toEqual({ inputTokens: 1000, outputTokens: 500, cachedReadTokens: 1000, cachedWriteTokens: 0, cachedWrite1hTokens: null, reasoningTokens: 200 });
     // (1000 × 2 + 1000 × 0.5 + 500 × 8) × 0.5
     expect(calls[0]).toMatchObject({ operation: 'responses', serviceTier: 'flex', responseId: 'resp_789', costUsd: '0.00325', labels: { service_tier: 'flex' } });
@@ -111,12 +163,14 @@ describe('trackOpenAI', () => {
     const types: string[] = [];
     for await (const event of stream) types.push(event.type);
     expect(types).toEqual(['response.created', 'response.output_text.delta', 'response.completed']);
+    await tracker.flush();
     expect(calls[0]).toMatchObject({ usageOrigin: 'stream', streaming: true, inputTokens: 1000, outputTokens: 500, costUsd: '0.00325' });
   });
 
   it('records embeddings (input only: no output bucket)', async () => {
     const result = await client.embeddings.create({ model: 'text-embedding-test', input: 'hello' });
     expect(result.data[0]?.embedding).toHaveLength(3);
+    await tracker.flush();
     expect(buckets(calls[0])).toEqual({ inputTokens: 8, outputTokens: null, cachedReadTokens: null, cachedWriteTokens: null, cachedWrite1hTokens: null, reasoningTokens: null });
     expect(calls[0]).toMatchObject({ operation: 'embeddings', costUsd: '0.0000008' });
   });
@@ -124,6 +178,7 @@ describe('trackOpenAI', () => {
   it('records one call when the SDK retries a 429', async () => {
     await client.chat.completions.create({ model: 'gpt-test-429', messages: [] });
     expect(fake.requests.filter((request) => request.body.model === 'gpt-test-429')).toHaveLength(2);
+    await tracker.flush();
     expect(calls).toHaveLength(1);
     expect(calls[0]?.model).toBe('gpt-test');
   });
@@ -132,6 +187,7 @@ describe('trackOpenAI', () => {
     const { data, response } = await client.chat.completions.create({ model: 'gpt-test', messages: [] }).withResponse();
     expect(data.id).toBe('chatcmpl-AbC123');
     expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('499');
+    await tracker.flush();
     expect(calls).toHaveLength(1);
   });
 

@@ -1,0 +1,48 @@
+// Profiling aid for the stream part of run.ts: N streamed calls (201 chunks, back to back, the same loopback fake) through one
+// client, bare or wrapped by trackOpenAI, in a process of its own, for `node --cpu-prof`:
+//
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof-bare --import tsx tracker/profile-stream.ts bare 2000
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof-wrapped --import tsx tracker/profile-stream.ts wrapped 2000
+//   node tracker/cpu-profile-summary.mjs /tmp/prof-wrapped/<the larger .cpuprofile> 60
+//
+// Two processes on a shared machine differ by more than the tracker costs: compare categories, not totals.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTracker } from '@utt/tracker';
+import { trackOpenAI } from '@utt/tracker/openai';
+import OpenAI from 'openai';
+
+const mode = process.argv[2] ?? 'wrapped';
+const CALLS = Number(process.argv[3] ?? 2000);
+const CHUNKS = 200;
+const events: string[] = [];
+for (let index = 0; index < CHUNKS; index += 1) {
+  events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, finish_reason: null }], usage: null })}\n\n`);
+}
+events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 1000, completion_tokens: CHUNKS, total_tokens: 1000 + CHUNKS } })}\n\ndata: [DONE]\n\n`);
+let served = 0;
+const server = createServer(async (request, response) => {
+  for await (const _ of request) {
+    // drain the request
+  }
+  served += 1;
+  response.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (const event of events) response.write(event.replaceAll('chatcmpl-bench', `chatcmpl-${served}`));
+  response.end();
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
+const client = mode === 'bare' ? new OpenAI({ apiKey: 'sk-bench', baseURL }) : trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+for (let i = 0; i < CALLS; i += 1) {
+  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
+  let chunks = 0;
+  for await (const _ of stream) chunks += 1;
+  if (chunks !== CHUNKS + 1) throw new Error('chunks');
+}
+const cpu = process.cpuUsage(cpu0);
+console.log(mode, 'wall/call', ((performance.now() - t0) / CALLS).toFixed(3), 'ms cpu/call', ((cpu.user + cpu.system) / 1000 / CALLS).toFixed(3), 'ms recorded', tracker.stats().recorded);
+await tracker.shutdown();
+server.close();
