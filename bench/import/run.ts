@@ -122,7 +122,7 @@ async function inProcessImport(store: UsageStore, shape: ImportShape): Promise<n
   const registry = await loadPriceRegistry();
   return (
     await elapsed(async () => {
-      const stream = readImportEvents(files[shape], { pricer: createPricer(registry) });
+      const stream = readImportEvents(files[shape], { pricer: createPricer(registry), pricePlans: true });
       await store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.batches });
     })
   ).ms;

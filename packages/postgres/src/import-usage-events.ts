@@ -1,4 +1,12 @@
-import { type Granularity, InvalidRecordError, KEY_COLUMNS, type MeasurementBasis, TOKEN_COLUMNS, type TokenColumn } from '@utt/core';
+import {
+  type Granularity,
+  InvalidRecordError,
+  KEY_COLUMNS,
+  type MeasurementBasis,
+  TOKEN_COLUMNS,
+  type TokenColumn,
+  type UsageAdapterV1PricePlan,
+} from '@utt/core';
 import { lockInstanceWrite } from './lock-source-write';
 import { DEFAULT_PARTIAL_CELL_LIMIT, PARTIAL_COLUMNS, partialCellChunks } from './partial-cells';
 import type { StoreTables } from './schema-name';
@@ -28,6 +36,13 @@ export type UsageEvent = {
   readonly computed_cost_usd?: string | null;
   /** The price behind computed_cost_usd. */
   readonly price_ref?: string | null;
+  /**
+   * Instead of computed_cost_usd: the plan the pricer quoted for this one
+   * event (`pricer.quote`). The tokens of a cell's events are summed per plan
+   * and each sum priced once, which equals pricing each event and summing;
+   * the cell's price_ref lists the plans' priceRefs.
+   */
+  readonly price_plan?: UsageAdapterV1PricePlan | null;
   /** Why the event could not be priced. */
   readonly unpriced_reason?: string | null;
   readonly measurement_basis: MeasurementBasis;

@@ -1,4 +1,4 @@
-import type { MeasurementBasis } from '@utt/core';
+import type { MeasurementBasis, UsageAdapterV1PlanUsage, UsageAdapterV1PricePlan } from '@utt/core';
 import { copyNumber, copyText } from './copy-text';
 import type { UsageEvent } from './import-usage-events';
 import { StoreArgumentError } from './store-argument-error';
@@ -56,10 +56,46 @@ class DecimalSum {
     this.units += value;
   }
 
+  /** Adds an integer of 10^-scale units. */
+  addUnits(units: bigint, scale: number): void {
+    if (scale > this.scale) {
+      this.units *= powerOfTen(scale - this.scale);
+      this.scale = scale;
+    }
+    this.units += scale < this.scale ? units * powerOfTen(this.scale - scale) : units;
+  }
+
   toString(): string {
     if (this.scale === 0) return this.units.toString();
     const digits = this.units.toString().padStart(this.scale + 1, '0');
     return `${digits.slice(0, digits.length - this.scale)}.${digits.slice(digits.length - this.scale)}`;
+  }
+}
+
+/**
+ * The buckets of the events of one cell quoted one price plan, summed (NULL as
+ * 0): the plan prices the sum once, to exactly the sum of the events' costs.
+ * Sums stay exact below 2^53; a plan's sum beyond it means one of the cell's
+ * counters is beyond it too, and the cell is refused as too large.
+ */
+class PlanUsage implements UsageAdapterV1PlanUsage {
+  input_tokens = 0;
+  output_tokens = 0;
+  cached_read_tokens = 0;
+  cached_write_5m_tokens = 0;
+  cached_write_1h_tokens = 0;
+  requests = 0;
+  readonly web_searches = 0;
+
+  add(event: UsageEvent): void {
+    const { input_tokens: input, output_tokens: output, cached_read_tokens: cacheRead, cached_write_tokens: cacheWrite, cached_write_1h_tokens: hourWrites, requests } = event;
+    if (input !== null) this.input_tokens += input;
+    if (output !== null) this.output_tokens += output;
+    if (cacheRead !== null) this.cached_read_tokens += cacheRead;
+    // The same split as the pricer's: the 5-minute writes are the writes that are not 1-hour writes.
+    if (cacheWrite !== null) this.cached_write_5m_tokens += cacheWrite - (hourWrites ?? 0);
+    if (hourWrites !== null) this.cached_write_1h_tokens += hourWrites;
+    if (requests !== null) this.requests += requests;
   }
 }
 
@@ -82,6 +118,10 @@ class PartialCell {
   givenCost: DecimalSum | null = null;
   eventsComputed = 0;
   computedCost: DecimalSum | null = null;
+  /** Events quoted a plan rather than priced: their buckets per plan (a Map only once a second plan appears). */
+  plan: UsageAdapterV1PricePlan | null = null;
+  planUsage: PlanUsage | null = null;
+  otherPlans: Map<UsageAdapterV1PricePlan, PlanUsage> | null = null;
   /** The distinct prices used; a Set only once a second one appears (rare). */
   priceRef: string | null = null;
   priceRefs: Set<string> | null = null;
@@ -157,7 +197,26 @@ class PartialCell {
       this.eventsComputed++;
       (this.computedCost ??= new DecimalSum()).add(computed, line, 'computed_cost_usd');
     }
-    const priceRef = event.price_ref;
+    const plan = event.price_plan;
+    let priceRef = event.price_ref;
+    if (plan !== null && plan !== undefined) {
+      if (computed !== null && computed !== undefined) {
+        throw new StoreArgumentError({ argument: 'events', message: `line ${line}: an event has either computed_cost_usd or price_plan, not both` });
+      }
+      this.eventsComputed++;
+      priceRef = plan.priceRef;
+      if (plan === this.plan) {
+        (this.planUsage as PlanUsage).add(event);
+      } else if (this.plan === null) {
+        this.plan = plan;
+        (this.planUsage = new PlanUsage()).add(event);
+      } else {
+        this.otherPlans ??= new Map();
+        let usage = this.otherPlans.get(plan);
+        if (usage === undefined) this.otherPlans.set(plan, (usage = new PlanUsage()));
+        usage.add(event);
+      }
+    }
     if (priceRef !== null && priceRef !== undefined && priceRef !== this.priceRef) {
       if (this.priceRef === null) this.priceRef = priceRef;
       else (this.priceRefs ??= new Set([this.priceRef])).add(priceRef);
@@ -171,10 +230,19 @@ class PartialCell {
     if (trust < this.trust) this.trust = trust;
   }
 
+  /** The computed cost: the costs given per event plus each plan's price of its summed buckets. */
+  computedCostText(): string {
+    if (this.plan === null) return this.computedCost === null ? '\\N' : this.computedCost.toString();
+    const sum = this.computedCost ?? new DecimalSum();
+    sum.addUnits(this.plan.costUnits(this.planUsage as PlanUsage), this.plan.costDecimals);
+    if (this.otherPlans !== null) for (const [plan, usage] of this.otherPlans) sum.addUnits(plan.costUnits(usage), plan.costDecimals);
+    return sum.toString();
+  }
+
   /** One line of COPY text for the partial-cell table (columns in PARTIAL_COLUMNS order). */
   copyLine(): string {
     const priceRefs = this.priceRefs === null ? this.priceRef : [...this.priceRefs].sort().join('|');
-    return `${this.firstLine}\t${this.events}\t${this.granularity}\t${this.bucketStart.toISOString()}\t${copyText(this.provider)}\t${copyText(this.model)}\t${copyText(this.account)}\t${copyText(this.apiKey)}\t${copyText(this.userId)}\t${copyText(this.labels)}\t${counter(this.input_tokens)}\t${counter(this.output_tokens)}\t${counter(this.cached_read_tokens)}\t${counter(this.cached_write_tokens)}\t${counter(this.cached_write_1h_tokens)}\t${counter(this.reasoning_tokens)}\t${counter(this.requests)}\t${this.eventsWithGivenCost}\t${this.givenCost === null ? '\\N' : this.givenCost.toString()}\t${this.eventsComputed}\t${this.computedCost === null ? '\\N' : this.computedCost.toString()}\t${copyText(priceRefs)}\t${this.firstUnpricedReason === null ? '\\N' : this.firstUnpricedLine}\t${copyText(this.firstUnpricedReason)}\t${this.trust}\n`;
+    return `${this.firstLine}\t${this.events}\t${this.granularity}\t${this.bucketStart.toISOString()}\t${copyText(this.provider)}\t${copyText(this.model)}\t${copyText(this.account)}\t${copyText(this.apiKey)}\t${copyText(this.userId)}\t${copyText(this.labels)}\t${counter(this.input_tokens)}\t${counter(this.output_tokens)}\t${counter(this.cached_read_tokens)}\t${counter(this.cached_write_tokens)}\t${counter(this.cached_write_1h_tokens)}\t${counter(this.reasoning_tokens)}\t${counter(this.requests)}\t${this.eventsWithGivenCost}\t${this.givenCost === null ? '\\N' : this.givenCost.toString()}\t${this.eventsComputed}\t${this.computedCostText()}\t${copyText(priceRefs)}\t${this.firstUnpricedReason === null ? '\\N' : this.firstUnpricedLine}\t${copyText(this.firstUnpricedReason)}\t${this.trust}\n`;
   }
 }
 

@@ -30,8 +30,14 @@ export async function importCommand(
   const absolute = path.resolve(runtime.cwd, file);
   const registry = await workerPriceRegistry(runtime);
   const skipInvalid = flags.skipInvalid ?? false;
-  // Each row is priced before the roll-up, so a long-context tier applies per request.
-  const stream = readImportEvents(absolute, { skipInvalid, format: flags.format as ImportFormat | undefined, pricer: createPricer(registry) });
+  // Each row is quoted its price before the roll-up, so a long-context tier applies per request; the store
+  // sums a cell's tokens per price plan and prices each sum once, which equals pricing each row and summing.
+  const stream = readImportEvents(absolute, {
+    skipInvalid,
+    format: flags.format as ImportFormat | undefined,
+    pricer: createPricer(registry),
+    pricePlans: true,
+  });
   const store = await openConfiguredStore(runtime);
   try {
     const result = await store.importUsageEvents({
