@@ -3,6 +3,7 @@ import { type UsageAdapterV1Pricer, type UsageAdapterV1PricePlan, UttError, type
 import { checkImportHeader, findUnknownColumn } from './import-columns';
 import { ImportFileError } from './import-file-error';
 import type { ImportIssue } from './import-issue';
+import { csvLineParser } from './parse-csv-line';
 import { type ImportRow, parseImportRow } from './parse-import-row';
 import type { RawImportRow } from './raw-import-row';
 import { readCsvRowBatches } from './read-csv-rows';
@@ -168,6 +169,11 @@ async function* importEventBatches(
       for (const raw of rows) {
         progress.rowsRead++;
         if (progress.rowsRead % ABORT_CHECK_INTERVAL === 0) signal?.throwIfAborted();
+        if ('row' in raw) {
+          progress.rowsImported++;
+          events.push(priceEvent(raw.row, raw.line, pricer, pricePlans));
+          continue;
+        }
         if ('problem' in raw) {
           refuseOrSkip({ line: raw.line, field: 'row', message: raw.problem });
           continue;
@@ -243,6 +249,7 @@ function readRows(path: string, format: ImportFormat, signal: AbortSignal | unde
     case 'csv':
       return readCsvRowBatches(path, {
         signal,
+        lineParser: csvLineParser,
         onHeader: (names, line) => {
           const problem = checkImportHeader(names);
           if (problem) throw new ImportFileError({ file: path, line, field: problem.field, reason: problem.message });

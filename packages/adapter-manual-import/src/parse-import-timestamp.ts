@@ -28,37 +28,48 @@ function digit(text: string, index: number): number {
  * digit by digit and any other goes through the full pattern.
  */
 export function parseImportTimestampMs(text: string): number {
-  const { length } = text;
+  const fast = parseUtcTimestampAt(text, 0, text.length);
+  return Number.isNaN(fast) ? slowMs(text) : fast;
+}
+
+/**
+ * The common `2026-10-01T13:05:09.123Z` form (fraction optional) between
+ * `start` and `end` of a longer text, such as a line of a CSV file, read in
+ * place; NaN for anything else, valid or not (parseImportTimestampMs decides).
+ */
+export function parseUtcTimestampAt(text: string, start: number, end: number): number {
+  const length = end - start;
   if (
-    (length === 20 || (length >= 22 && text.charCodeAt(19) === 46)) && // 46: '.'
-    text.charCodeAt(length - 1) === 90 && // 'Z'
-    text.charCodeAt(4) === 45 &&
-    text.charCodeAt(7) === 45 &&
-    text.charCodeAt(10) === 84 && // 'T'
-    text.charCodeAt(13) === 58 &&
-    text.charCodeAt(16) === 58
+    !(length === 20 || (length >= 22 && text.charCodeAt(start + 19) === 46)) || // 46: '.'
+    text.charCodeAt(end - 1) !== 90 || // 'Z'
+    text.charCodeAt(start + 4) !== 45 ||
+    text.charCodeAt(start + 7) !== 45 ||
+    text.charCodeAt(start + 10) !== 84 || // 'T'
+    text.charCodeAt(start + 13) !== 58 ||
+    text.charCodeAt(start + 16) !== 58
   ) {
-    const year = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3);
-    const month = digit(text, 5) * 10 + digit(text, 6);
-    const day = digit(text, 8) * 10 + digit(text, 9);
-    const hour = digit(text, 11) * 10 + digit(text, 12);
-    const minute = digit(text, 14) * 10 + digit(text, 15);
-    const second = digit(text, 17) * 10 + digit(text, 18);
-    let millisecond = 0;
-    let scale = 100;
-    for (let index = 20; index < length - 1; index++) {
-      const value = digit(text, index);
-      if (Number.isNaN(value)) return Number.NaN;
-      millisecond += value * scale;
-      scale /= 10;
-    }
-    millisecond = Math.floor(millisecond);
-    if (Number.isNaN(year + month + day + hour + minute + second)) return Number.NaN;
-    if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return year < 100 ? slowMs(text) : Number.NaN;
-    if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
-    return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond;
+    return Number.NaN;
   }
-  return slowMs(text);
+  const year = digit(text, start) * 1000 + digit(text, start + 1) * 100 + digit(text, start + 2) * 10 + digit(text, start + 3);
+  const month = digit(text, start + 5) * 10 + digit(text, start + 6);
+  const day = digit(text, start + 8) * 10 + digit(text, start + 9);
+  const hour = digit(text, start + 11) * 10 + digit(text, start + 12);
+  const minute = digit(text, start + 14) * 10 + digit(text, start + 15);
+  const second = digit(text, start + 17) * 10 + digit(text, start + 18);
+  let millisecond = 0;
+  let scale = 100;
+  for (let index = start + 20; index < end - 1; index++) {
+    const value = digit(text, index);
+    if (Number.isNaN(value)) return Number.NaN;
+    millisecond += value * scale;
+    scale /= 10;
+  }
+  millisecond = Math.floor(millisecond);
+  if (Number.isNaN(year + month + day + hour + minute + second)) return Number.NaN;
+  // Years 0–99 take the general path (Date.UTC reads them as 1900–1999).
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond;
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm), without a Date. */
