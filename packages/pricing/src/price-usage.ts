@@ -200,12 +200,32 @@ function datedRates(resolution: PriceResolution, bucketStart: Date, granularity:
 /** The per-request part of a quote: the long-context tier by the request's prompt, and the rates its tokens need. */
 function quoteAtRates(resolution: PriceResolution, dated: DatedRates, tier: string, multiplier: string, input: PriceInput): PriceQuote {
   const prompt = (input.input_tokens ?? 0) + (input.cached_read_tokens ?? 0) + (input.cached_write_tokens ?? 0);
-  const selection = selectTier(dated.rates, prompt, input.requests ?? null, input.labels);
-  const plan = pricePlan(resolution.entry, dated, tier === '' ? undefined : `service_tier=${tier}x${multiplier}`, multiplier, selection);
+  const starts = tierStarts(dated.rates);
+  const labels = input.labels;
+  let selection: TierSelection | undefined;
+  // The plan depends on the request only through the tier thresholds it passes (0: none; -1: base rate assumed):
+  // found by that number, without building a key per request.
+  let passed = 0;
+  if (starts.length > 0 && (prompt > starts.lowest || labels?.context_window !== undefined || labels?.contextWindow !== undefined)) {
+    selection = selectTier(dated.rates, prompt, input.requests ?? null, labels);
+    passed = selection.above > 0 ? largestStartBelow(starts, selection.above) + 1 : selection.note === undefined ? 0 : -1;
+  }
+  let byTier = plansByDated.get(dated);
+  if (byTier === undefined) plansByDated.set(dated, (byTier = new Map()));
+  let byPassed = byTier.get(tier);
+  if (byPassed === undefined) byTier.set(tier, (byPassed = new Map()));
+  let plan = byPassed.get(passed);
+  if (plan === undefined) {
+    plan = pricePlan(resolution.entry, dated, tier === '' ? undefined : `service_tier=${tier}x${multiplier}`, multiplier, selection ?? { above: 0 });
+    byPassed.set(passed, plan);
+  }
   const missing = plan.missingRates(input);
   if (missing !== undefined) return unpriced('missing_rate', missing, resolution);
   return { status: 'priced', plan, resolution };
 }
+
+/** Plans by dated rates, service tier and thresholds passed (a few per model). */
+const plansByDated = new WeakMap<DatedRates, Map<string, Map<number, RatePlan>>>();
 
 /**
  * A price made ready for records: each rate as an integer of cost units with
@@ -218,6 +238,8 @@ class RatePlan implements PricePlan {
   readonly costDecimals = COST_DECIMALS;
   /** The same rates divided by their common power of ten, when they fit plain numbers: most rows need no BigInt. */
   readonly #small: SmallRates | undefined;
+  /** Every token rate present. */
+  readonly #complete: boolean;
 
   constructor(
     readonly priceRef: string,
@@ -227,6 +249,7 @@ class RatePlan implements PricePlan {
     readonly perWebSearch: bigint | undefined,
   ) {
     this.#small = smallRates(tokenRates, perRequest, perWebSearch);
+    this.#complete = tokenRates.every((rate) => rate !== undefined);
   }
 
   costUnits(usage: UsageAdapterV1PlanUsage): bigint {
@@ -249,12 +272,16 @@ class RatePlan implements PricePlan {
 
   /** The rates one record needs and this plan lacks (comma-separated), or undefined. */
   missingRates(input: PriceInput): string | undefined {
+    const rates = this.tokenRates;
+    const cacheWrite = input.cached_write_tokens;
+    // Most plans have every rate: nothing to look at then.
+    if (this.#complete && (this.perRequest === undefined || (input.requests !== null && input.requests !== undefined)) && !input.web_searches) return undefined;
     let missing: string[] | undefined;
-    const counts = recordCounts(input);
+    const counts = [input.input_tokens, input.output_tokens, input.cached_read_tokens, cacheWrite === null ? null : cacheWrite - (input.cached_write_1h_tokens ?? 0), input.cached_write_1h_tokens];
     for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
       const tokens = counts[index];
       if (tokens === null || tokens === undefined || tokens === 0) continue;
-      if (this.tokenRates[index] === undefined) (missing ??= []).push(TOKEN_RATE_NAMES[index] as TokenRateName);
+      if (rates[index] === undefined) (missing ??= []).push(TOKEN_RATE_NAMES[index] as TokenRateName);
     }
     if (this.perRequest !== undefined && (input.requests === null || input.requests === undefined)) (missing ??= []).push('requests');
     if (input.web_searches && this.perWebSearch === undefined) (missing ??= []).push('perWebSearch');
