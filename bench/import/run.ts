@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { readImportEvents } from '@utt/adapter-manual-import';
 import { openStore, type UsageStore } from '@utt/postgres';
 import { createPricer, loadPriceRegistry } from '@utt/pricing';
-import { cli, elapsed, fmt, machine, timedProcess } from '../shared/measure';
+import { cli, elapsed, fmt, loadAverage, machine, timedProcess } from '../shared/measure';
 import { generateImportCsv, IMPORT_HEADER, type ImportShape } from './generate-import-csv';
 
 const { values: flags } = parseArgs({
@@ -118,22 +118,27 @@ async function finalRowsCopy(store: UsageStore): Promise<{ ms: number; rows: num
   return { ms: timing.ms, rows: Number(exported[0]?.n ?? 0) };
 }
 
-async function inProcessImport(store: UsageStore, shape: ImportShape): Promise<number> {
+/** Wall and CPU seconds of readImportEvents → importUsageEvents in this process (CPU: this process only, not the server's). */
+async function inProcessImport(store: UsageStore, shape: ImportShape): Promise<{ seconds: number; cpuSeconds: number }> {
   const registry = await loadPriceRegistry();
-  return (
-    await elapsed(async () => {
-      const stream = readImportEvents(files[shape], { pricer: createPricer(registry), pricePlans: true });
-      await store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.batches });
-    })
-  ).ms;
+  const cpu = process.cpuUsage();
+  const timing = await elapsed(async () => {
+    const stream = readImportEvents(files[shape], { pricer: createPricer(registry), pricePlans: true });
+    await store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.batches });
+  });
+  const used = process.cpuUsage(cpu);
+  return { seconds: timing.ms / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 const best = (values: number[]) => Math.min(...values);
 const results: string[] = [];
 for (const shape of shapes) {
   const processSeconds: number[] = [];
+  const processCpu: number[] = [];
   const rss: number[] = [];
   const inProcess: number[] = [];
+  const inProcessCpu: number[] = [];
+  const loads: string[] = [];
   const reimport: number[] = [];
   const raw: number[] = [];
   const finalCopy: number[] = [];
@@ -144,8 +149,10 @@ for (const shape of shapes) {
       await store.close();
       const config = path.join(work, 'utt.config.yaml');
       writeFileSync(config, `database:\n  url: ${flags.url}\n  schema: ${schema}\nsources: []\n`);
+      loads.push(loadAverage());
       const first = timedProcess('node', [cli, 'import', files[shape], '--config', config]);
       processSeconds.push(first.seconds);
+      processCpu.push(first.cpuSeconds);
       rss.push(first.maxRssKb);
       const again = timedProcess('node', [cli, 'import', files[shape], '--config', config]);
       reimport.push(again.seconds);
@@ -153,8 +160,11 @@ for (const shape of shapes) {
     }
     const store = await freshStore(shape);
     try {
-      inProcess.push((await inProcessImport(store, shape)) / 1000);
+      const imported = await inProcessImport(store, shape);
+      inProcess.push(imported.seconds);
+      inProcessCpu.push(imported.cpuSeconds);
       raw.push((await rawCopy(store, shape)) / 1000);
+      loads.push(loadAverage());
       if (shape === 'distinct') {
         const copied = await finalRowsCopy(store);
         finalCopy.push(copied.ms / 1000);
@@ -167,11 +177,14 @@ for (const shape of shapes) {
   const mb = statSync(files[shape]).size / 1e6;
   const line = [`\n${shape}.csv: ${rows.toLocaleString('en')} rows, ${fmt(mb)} MB → ${cells.toLocaleString('en')} cells`];
   if (processSeconds.length > 0) {
-    line.push(`  whole process  utt import (new rows):        ${fmt(best(processSeconds), 2)} s, peak RSS ${fmt(best(rss) / 1024, 0)} MB (every run: ${rss.map((kb) => fmt(kb / 1024, 0)).join(', ')} MB)`);
+    line.push(
+      `  whole process  utt import (new rows):        ${fmt(best(processSeconds), 2)} s, ${fmt(best(processCpu), 2)} s of CPU, peak RSS ${fmt(best(rss) / 1024, 0)} MB (every run: ${processSeconds.map((seconds) => fmt(seconds, 2)).join(', ')} s; ${rss.map((kb) => fmt(kb / 1024, 0)).join(', ')} MB)`,
+    );
     line.push(`  whole process  utt import again (replaces):  ${fmt(best(reimport), 2)} s`);
   }
-  line.push(`  in-process     readImportEvents → importUsageEvents: ${fmt(best(inProcess), 2)} s`);
-  line.push(`  yardstick      raw COPY of the file into an unindexed staging table: ${fmt(best(raw), 2)} s`);
+  line.push(`  in-process     readImportEvents → importUsageEvents: ${fmt(best(inProcess), 2)} s, ${fmt(best(inProcessCpu), 2)} s of CPU in this process (every run: ${inProcess.map((seconds) => fmt(seconds, 2)).join(', ')} s)`);
+  line.push(`  yardstick      raw COPY of the file into an unindexed staging table: ${fmt(best(raw), 2)} s (every run: ${raw.map((seconds) => fmt(seconds, 2)).join(', ')} s)`);
+  line.push(`  load average   ${loads.join(' → ')} (1, 5, 15 min; before the imports → after the yardstick, per run)`);
   const importSeconds = processSeconds.length > 0 ? best(processSeconds) : best(inProcess);
   const kind = processSeconds.length > 0 ? 'whole-process' : 'in-process';
   line.push(`  ratio          ${kind} import / raw COPY: ${fmt(importSeconds / best(raw), 2)}× (target for the roll-up shape: ≤ 3×)`);
