@@ -63,17 +63,26 @@ async function freshStore(name: string): Promise<UsageStore> {
   return openStore(storeOptions(name));
 }
 
+/** The file as COPY input, each chunk ending at a line end (copyFrom's contract: PGlite sends chunks as separate blobs). */
 async function* fileChunks(file: string, skipHeader: boolean): AsyncGenerator<string> {
   let headerSkipped = !skipHeader;
+  let rest = '';
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>) {
-    if (headerSkipped) {
-      yield chunk;
-      continue;
+    let text = rest + chunk;
+    if (!headerSkipped) {
+      const newline = text.indexOf('\n');
+      if (newline === -1) {
+        rest = text;
+        continue;
+      }
+      headerSkipped = true;
+      text = text.slice(newline + 1);
     }
-    const newline = chunk.indexOf('\n');
-    headerSkipped = true;
-    yield chunk.slice(newline + 1);
+    const lastNewline = text.lastIndexOf('\n');
+    rest = text.slice(lastNewline + 1);
+    if (lastNewline >= 0) yield text.slice(0, lastNewline + 1);
   }
+  if (rest.length > 0) yield `${rest}\n`;
 }
 
 /** A raw COPY of the CSV into an unindexed table of text columns: the fastest a file gets into PostgreSQL. */
@@ -119,15 +128,15 @@ async function finalRowsCopy(store: UsageStore): Promise<{ ms: number; rows: num
 }
 
 /** Wall and CPU seconds of readImportEvents → importUsageEvents in this process (CPU: this process only, not the server's). */
-async function inProcessImport(store: UsageStore, shape: ImportShape): Promise<{ seconds: number; cpuSeconds: number }> {
+async function inProcessImport(store: UsageStore, shape: ImportShape): Promise<{ seconds: number; cpuSeconds: number; cells: number }> {
   const registry = await loadPriceRegistry();
   const cpu = process.cpuUsage();
   const timing = await elapsed(async () => {
     const stream = readImportEvents(files[shape], { pricer: createPricer(registry), pricePlans: true });
-    await store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.batches });
+    return store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.batches });
   });
   const used = process.cpuUsage(cpu);
-  return { seconds: timing.ms / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+  return { seconds: timing.ms / 1000, cpuSeconds: (used.user + used.system) / 1e6, cells: timing.value.rowsWritten };
 }
 
 const best = (values: number[]) => Math.min(...values);
@@ -163,6 +172,7 @@ for (const shape of shapes) {
       const imported = await inProcessImport(store, shape);
       inProcess.push(imported.seconds);
       inProcessCpu.push(imported.cpuSeconds);
+      cells = imported.cells;
       raw.push((await rawCopy(store, shape)) / 1000);
       loads.push(loadAverage());
       if (shape === 'distinct') {
