@@ -299,6 +299,10 @@ export async function* partialCellChunks(
   // The last cell of each bucket: most files hold one cell per bucket (one model, one key), found by number alone.
   const lastInBucket = new Map<number, PartialCell>();
   const single: UsageEvent[] = [];
+  // Rows of a file mostly share one frozen labels object (the reader's "no labels"): its text is found once for
+  // them. Only a frozen object: an event's labels may be a caller's object it changes between events.
+  let lastLabels: Readonly<Record<string, string>> | undefined;
+  let lastLabelsText = '{}';
   for await (const item of events) {
     let batch: readonly UsageEvent[];
     if (isBatch(item)) {
@@ -309,7 +313,11 @@ export async function* partialCellChunks(
     }
     counted(batch.length);
     for (const event of batch) {
-      const labels = isEmpty(event.labels) ? '{}' : labelsText(event.labels);
+      if (event.labels !== lastLabels) {
+        lastLabels = Object.isFrozen(event.labels) ? event.labels : undefined;
+        lastLabelsText = isEmpty(event.labels) ? '{}' : labelsText(event.labels);
+      }
+      const labels = lastLabelsText;
       const bucket = event.bucket_start.getTime();
       // Minutes since 1970: buckets start on whole hours, so this is an integer small enough for a fast Map key.
       const minute = Math.floor(bucket / 60_000);
