@@ -147,40 +147,29 @@ export async function importUsageEvents(
     await lockInstanceWrite(tx, tables, write.sourceSystem, write.sourceInstance);
     await tx.exec(`CREATE TEMPORARY TABLE utt_import_partial (${PARTIAL_COLUMNS}) ON COMMIT DROP`);
     let events = 0;
+    let spilledEarly = false;
     await tx.copyFrom(
       'COPY utt_import_partial FROM STDIN',
-      partialCellChunks(write.events, write.partialCellLimit ?? DEFAULT_PARTIAL_CELL_LIMIT, (count) => {
-        events += count;
-      }),
+      partialCellChunks(
+        write.events,
+        write.partialCellLimit ?? DEFAULT_PARTIAL_CELL_LIMIT,
+        (count) => {
+          events += count;
+        },
+        () => {
+          spilledEarly = true;
+        },
+      ),
     );
 
-    // Plain aggregates only, so PostgreSQL can hash the groups: a DISTINCT or
-    // ORDER BY inside an aggregate would sort the partial cells. A cell may
-    // have one partial sum per spill; the rare cell priced at several prices,
-    // or unpriced for several reasons, is completed below. Labels are grouped
-    // as canonical JSON text (keys sorted), cheaper than jsonb. Sums are
-    // NUMERIC here so that a cell beyond BIGINT is reported, not an overflow.
-    await tx.exec(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
-    await tx.exec(`CREATE TEMPORARY TABLE utt_import_cell ON COMMIT DROP AS
-      SELECT ${DIMENSIONS.join(', ')},
-             min(first_line) AS first_line,
-             sum(events) AS events,
-             ${TOKEN_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')},
-             sum(events_with_given_cost) AS events_with_given_cost,
-             sum(given_cost) AS given_cost,
-             sum(events_computed) AS events_computed,
-             sum(computed_cost) AS computed_cost,
-             min(price_refs) AS price_refs,
-             max(price_refs) AS last_price_ref,
-             min(first_unpriced_line) AS first_unpriced_line,
-             min(first_unpriced_reason) AS first_unpriced_reason,
-             max(first_unpriced_reason) AS last_unpriced_reason,
-             min(trust) AS trust,
-             NULL::text AS refused_field,
-             NULL::text AS problem
-      FROM utt_import_partial
-      GROUP BY ${DIMENSIONS.join(', ')}`);
-    await completeMixedCells(tx);
+    if (spilledEarly) {
+      await groupPartialCells(tx);
+    } else {
+      // Summed in memory to the end (a file of fewer than partialCellLimit cells): each cell has exactly one
+      // partial sum, with its sorted prices and its first unpriced reason, so the partial sums are the cells.
+      await tx.exec(`ALTER TABLE utt_import_partial RENAME TO utt_import_cell;
+        ALTER TABLE utt_import_cell ADD COLUMN refused_field text, ADD COLUMN problem text`);
+    }
     await tx.exec(`UPDATE utt_import_cell SET (refused_field, problem) = (SELECT field, problem FROM (VALUES ${refusalRules()}) AS rule(rank, field, problem, broken) WHERE broken ORDER BY rank LIMIT 1)
       WHERE ${TOKEN_COLUMNS.map((column) => `${column} > ${SAFE_INTEGER}`).join(' OR ')}
          OR cached_write_1h_tokens > cached_write_tokens
@@ -251,6 +240,37 @@ export async function importUsageEvents(
     const written = [{ count: Number(replaced[0]?.count ?? 0) + Number(inserted[0]?.count ?? 0) }];
     return { ...rollup, events, rowsWritten: Number(written[0]?.count ?? 0) };
   });
+}
+
+/** Sums the partial sums of each cell (one per spill) into utt_import_cell. */
+async function groupPartialCells(tx: SqlClient): Promise<void> {
+  // Plain aggregates only, so PostgreSQL can hash the groups: a DISTINCT or
+  // ORDER BY inside an aggregate would sort the partial cells. A cell may
+  // have one partial sum per spill; the rare cell priced at several prices,
+  // or unpriced for several reasons, is completed below. Labels are grouped
+  // as canonical JSON text (keys sorted), cheaper than jsonb. Sums are
+  // NUMERIC here so that a cell beyond BIGINT is reported, not an overflow.
+  await tx.exec(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
+  await tx.exec(`CREATE TEMPORARY TABLE utt_import_cell ON COMMIT DROP AS
+    SELECT ${DIMENSIONS.join(', ')},
+           min(first_line) AS first_line,
+           sum(events) AS events,
+           ${TOKEN_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')},
+           sum(events_with_given_cost) AS events_with_given_cost,
+           sum(given_cost) AS given_cost,
+           sum(events_computed) AS events_computed,
+           sum(computed_cost) AS computed_cost,
+           min(price_refs) AS price_refs,
+           max(price_refs) AS last_price_ref,
+           min(first_unpriced_line) AS first_unpriced_line,
+           min(first_unpriced_reason) AS first_unpriced_reason,
+           max(first_unpriced_reason) AS last_unpriced_reason,
+           min(trust) AS trust,
+           NULL::text AS refused_field,
+           NULL::text AS problem
+    FROM utt_import_partial
+    GROUP BY ${DIMENSIONS.join(', ')}`);
+  await completeMixedCells(tx);
 }
 
 /**

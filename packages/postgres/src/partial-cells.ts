@@ -294,6 +294,8 @@ export async function* partialCellChunks(
   events: AsyncIterable<UsageEvent | readonly UsageEvent[]>,
   limit: number,
   counted: (events: number) => void,
+  /** Called when the map is spilled before the end: from then on a cell may have several partial sums. */
+  spilledEarly: () => void = () => {},
 ): AsyncGenerator<string> {
   const cells = new Map<string, PartialCell>();
   // The last cell of each bucket: most files hold one cell per bucket (one model, one key), found by number alone.
@@ -328,6 +330,7 @@ export async function* partialCellChunks(
         cell = cells.get(key);
         if (cell === undefined) {
           if (cells.size >= limit) {
+            spilledEarly();
             yield* spill(cells);
             cells.clear();
             lastInBucket.clear();
