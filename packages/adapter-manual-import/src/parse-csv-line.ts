@@ -70,9 +70,9 @@ export function csvLineParser(names: readonly string[]): CsvLineParser | undefin
   const count = columns.length;
   // The last distinct value of each text column: most rows repeat it, and are then neither sliced nor checked again.
   const lastText: string[] = ['', '', '', '', ''];
-  // Per line, the field bounds of each column code (-1: not in the file).
-  const fieldStart = new Int32Array(17);
-  const fieldEnd = new Int32Array(17);
+  // Per line, the field bounds of each column code; -1 for a column not in the file, which no line overwrites.
+  const fieldStart = new Int32Array(17).fill(-1);
+  const fieldEnd = new Int32Array(17).fill(-1);
 
   const text = (line: string, code: number): string | undefined => {
     const start = fieldStart[code] as number;
@@ -107,7 +107,6 @@ export function csvLineParser(names: readonly string[]): CsvLineParser | undefin
   };
 
   return (line, start, end, lineNumber) => {
-    fieldStart.fill(-1);
     let from = start;
     for (let index = 0; index < count; index++) {
       let to = line.indexOf(',', from);
