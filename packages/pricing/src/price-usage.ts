@@ -103,12 +103,11 @@ export function quoteUsage(registry: PriceRegistry, input: PriceInput): PriceQuo
  * them a few thousand times, not a million. Same results as quoteUsage.
  */
 export function createQuoter(registry: PriceRegistry): (input: PriceInput) => PriceQuote {
-  let lastProvider: string | undefined;
-  let lastModel: string | undefined;
-  let lastGranularity: Granularity | undefined;
   let lastLabels: PriceInput['labels'] | null = null;
   let lastTier = '';
-  let context: ModelContext | undefined;
+  let last: ModelContext | undefined;
+  // Every model seen, so that a file interleaving a few models finds each one's context again (bounded).
+  const byModel = new Map<string, ModelContext | null>();
   return (input) => {
     if (!hasTokens(input)) return unpriced('no_tokens');
     let tier = lastTier;
@@ -116,15 +115,19 @@ export function createQuoter(registry: PriceRegistry): (input: PriceInput) => Pr
       // Only the service tier of the labels matters here; rows often bring labels of their own.
       tier = serviceTierOf(input.labels);
       lastLabels = input.labels;
-    }
-    if (context === undefined || input.provider !== lastProvider || input.model !== lastModel || input.granularity !== lastGranularity || tier !== lastTier) {
-      lastProvider = input.provider;
-      lastModel = input.model;
-      lastGranularity = input.granularity;
       lastTier = tier;
-      const resolution = registry.resolve(input.provider, input.model);
-      context = resolution ? new ModelContext(resolution, tier, multiplierOf(resolution.entry, tier, input.provider), input.granularity) : undefined;
-      if (context === undefined) return unpriced('no_price');
+    }
+    let context = last;
+    if (context === undefined || !context.fits(input, tier)) {
+      context = byModel.get(input.model) ?? undefined;
+      if (context === undefined || !context.fits(input, tier)) {
+        const resolution = registry.resolve(input.provider, input.model);
+        if (!resolution) return unpriced('no_price');
+        context = new ModelContext(input.provider, input.model, resolution, tier, multiplierOf(resolution.entry, tier, input.provider), input.granularity);
+        if (byModel.size >= 1_000) byModel.clear();
+        byModel.set(input.model, context);
+      }
+      last = context;
     }
     const dated = context.ratesAt(input.bucket_start, input.granularity);
     if (dated === 'mixed') return unpriced('time_of_day', 'bucket spans several time-of-day prices', context.resolution);
@@ -140,6 +143,8 @@ class ModelContext {
   readonly #fixed: DatedRates | undefined;
 
   constructor(
+    readonly provider: string,
+    readonly model: string,
     readonly resolution: PriceResolution,
     readonly tier: string,
     /** Undefined when nobody publishes a multiplier for the tier. */
@@ -150,6 +155,11 @@ class ModelContext {
     if (entry.timeOfDay.length === 0 && entry.versions.length === 1) {
       this.#fixed = datedRates(resolution, new Date(0), granularity) as DatedRates;
     }
+  }
+
+  /** Whether a record of this provider, model, granularity and service tier shares this context. */
+  fits(input: PriceInput, tier: string): boolean {
+    return input.model === this.model && input.provider === this.provider && input.granularity === this.granularity && tier === this.tier;
   }
 
   ratesAt(bucketStart: Date, granularity: Granularity | undefined): DatedRates | 'mixed' {
