@@ -107,7 +107,7 @@ export function createQuoter(registry: PriceRegistry): (input: PriceInput) => Pr
   let lastTier = '';
   let last: ModelContext | undefined;
   // Every model seen, so that a file interleaving a few models finds each one's context again (bounded).
-  const byModel = new Map<string, ModelContext | null>();
+  const byModel = new Map<string, ModelContext>();
   return (input) => {
     if (!hasTokens(input)) return unpriced('no_tokens');
     let tier = lastTier;
@@ -119,7 +119,7 @@ export function createQuoter(registry: PriceRegistry): (input: PriceInput) => Pr
     }
     let context = last;
     if (context === undefined || !context.fits(input, tier)) {
-      context = byModel.get(input.model) ?? undefined;
+      context = byModel.get(input.model);
       if (context === undefined || !context.fits(input, tier)) {
         const resolution = registry.resolve(input.provider, input.model);
         if (!resolution) return unpriced('no_price');

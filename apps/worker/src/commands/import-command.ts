@@ -12,8 +12,9 @@ const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'json', 'ndjson'];
 
 /**
  * `utt import FILE`: a CSV, JSON or NDJSON file of per-request rows, each
- * priced on its own, streamed into the store with COPY, summed per bucket in
- * the database and written in one transaction. A bad row, or a cell whose sum
+ * quoted its own price (tier by its own prompt), summed per cell and per price
+ * plan as they stream, the partial sums sent to the store with COPY, and the
+ * cells written in one transaction. A bad row, or a cell whose sum
  * breaks a record rule, refuses the whole file (nothing is written) unless
  * --skip-invalid; importing the same file again changes nothing. Memory stays
  * flat whatever the number of rows or cells.
