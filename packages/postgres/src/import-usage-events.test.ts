@@ -271,6 +271,19 @@ describe.each(TEST_BACKENDS)('importUsageEvents on $name', (backend) => {
       }));
     const sortByKey = <T extends { key: string; price_ref: string | null }>(rows: T[]) => [...rows].sort((a, b) => `${a.key} ${a.price_ref}`.localeCompare(`${b.key} ${b.price_ref}`));
 
+    it('gives the same cells when spills never split a cell (no GROUP BY then), equal to the sum of the raw events', async () => {
+      // Each cell's events in one stretch, as in an export sorted by time: spilled often, yet no cell is met again.
+      const cellKey = (item: UsageEvent) => `${item.bucket_start.getTime()} ${item.model} ${Object.keys(item.labels).length}`;
+      const events = [...mixedEvents(240)].sort((a, b) => cellKey(a).localeCompare(cellKey(b)) || a.line - b.line);
+      const expected = sortByKey(expectedCells(events));
+      for (const limit of [1, 2, 3]) {
+        await clearTables(store());
+        const result = await instance(limit, events);
+        expect(result.cells, `limit ${limit}`).toBe(expected.length);
+        expect(sortByKey(comparable(await cells(store()))), `limit ${limit}`).toEqual(expected);
+      }
+    });
+
     it('gives the same cells at any spill threshold, equal to the sum of the raw events', async () => {
       const events = mixedEvents(240);
       const expected = sortByKey(expectedCells(events));

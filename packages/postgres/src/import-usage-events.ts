@@ -147,7 +147,7 @@ export async function importUsageEvents(
     await lockInstanceWrite(tx, tables, write.sourceSystem, write.sourceInstance);
     await tx.exec(`CREATE TEMPORARY TABLE utt_import_partial (${PARTIAL_COLUMNS}) ON COMMIT DROP`);
     let events = 0;
-    let spilledEarly = false;
+    let cellsMayRepeat = false;
     await tx.copyFrom(
       'COPY utt_import_partial FROM STDIN',
       partialCellChunks(
@@ -157,16 +157,17 @@ export async function importUsageEvents(
           events += count;
         },
         () => {
-          spilledEarly = true;
+          cellsMayRepeat = true;
         },
       ),
     );
 
-    if (spilledEarly) {
+    if (cellsMayRepeat) {
       await groupPartialCells(tx);
     } else {
-      // Summed in memory to the end (a file of fewer than partialCellLimit cells): each cell has exactly one
-      // partial sum, with its sorted prices and its first unpriced reason, so the partial sums are the cells.
+      // No cell met again after a spill (a file of fewer than partialCellLimit cells, or whose cells each sit in one
+      // stretch of it): each cell has exactly one partial sum, with its sorted prices and its first unpriced reason,
+      // so the partial sums are the cells and the GROUP BY is skipped.
       await tx.exec(`ALTER TABLE utt_import_partial RENAME TO utt_import_cell;
         ALTER TABLE utt_import_cell ADD COLUMN refused_field text, ADD COLUMN problem text`);
     }
@@ -203,15 +204,15 @@ export async function importUsageEvents(
     // statements: ON CONFLICT's speculative insertion costs about twice a plain
     // insert per row. A writer that inserts one of these cells between the two
     // makes the second fail on the unique key, and the whole import rolls back.
-    // Statistics for the planner: without them it may guess one cell and
-    // loop over the instance's stored rows once per cell.
-    await tx.exec('ANALYZE utt_import_cell');
     const [stored] = await tx.query<{ found: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM ${tables.tokenUsage} WHERE source_system = $1 AND source_instance = $2) AS found`,
       [write.sourceSystem, write.sourceInstance],
     );
     let replaced: { count: number }[] = [];
     if (stored?.found) {
+      // Statistics for the planner: without them it may guess one cell and
+      // loop over the instance's stored rows once per cell.
+      await tx.exec('ANALYZE utt_import_cell');
       // A join on the ten-column key is a hash join; token_usage's statistics
       // may predate the instance's last import, so a nested loop is ruled out.
       await tx.exec('SET LOCAL enable_nestloop = off');
@@ -227,11 +228,13 @@ export async function importUsageEvents(
       );
       await tx.exec('SET LOCAL enable_nestloop = on');
     }
+    // A first import into the instance needs no look for existing cells: none
+    // exist, and every writer of the instance's rows takes the lock held here.
     const inserted = await tx.query<{ count: number }>(
       `WITH inserted AS (
          INSERT INTO ${tables.tokenUsage} (${columns.join(', ')})
          SELECT ${columns.join(', ')} FROM (${incoming}) AS excluded
-         WHERE NOT EXISTS (SELECT 1 FROM ${tables.tokenUsage} AS existing WHERE ${sameKey})
+         ${stored?.found ? `WHERE NOT EXISTS (SELECT 1 FROM ${tables.tokenUsage} AS existing WHERE ${sameKey})` : ''}
          RETURNING 1
        )
        SELECT count(*) AS count FROM inserted`,

@@ -294,10 +294,17 @@ export async function* partialCellChunks(
   events: AsyncIterable<UsageEvent | readonly UsageEvent[]>,
   limit: number,
   counted: (events: number) => void,
-  /** Called when the map is spilled before the end: from then on a cell may have several partial sums. */
-  spilledEarly: () => void = () => {},
+  /**
+   * Called (once) when a cell may have several partial sums: a cell met again after its partial sum was spilled.
+   * Never called, every partial sum is a whole cell, as in a file of fewer cells than `limit` or one whose cells
+   * each sit in one stretch of it (an export sorted by time, every request its own cell).
+   */
+  cellsMayRepeat: () => void = () => {},
 ): AsyncGenerator<string> {
   const cells = new Map<string, PartialCell>();
+  // The keys spilled so far, once there was a spill, until a cell may repeat (then nothing more to learn).
+  let spilled: SpilledKeys | undefined;
+  let mayRepeat = false;
   // The last cell of each bucket: most files hold one cell per bucket (one model, one key), found by number alone.
   const lastInBucket = new Map<number, PartialCell>();
   const single: UsageEvent[] = [];
@@ -330,10 +337,18 @@ export async function* partialCellChunks(
         cell = cells.get(key);
         if (cell === undefined) {
           if (cells.size >= limit) {
-            spilledEarly();
+            if (!mayRepeat) {
+              spilled ??= new SpilledKeys();
+              for (const spilledKey of cells.keys()) spilled.add(spilledKey);
+            }
             yield* spill(cells);
             cells.clear();
             lastInBucket.clear();
+          }
+          if (spilled !== undefined && spilled.mayHold(key)) {
+            mayRepeat = true;
+            spilled = undefined;
+            cellsMayRepeat();
           }
           cell = new PartialCell(event, labels);
           cells.set(key, cell);
@@ -346,6 +361,50 @@ export async function* partialCellChunks(
   yield* spill(cells);
   cells.clear();
   lastInBucket.clear();
+}
+
+/**
+ * The keys of the cells already spilled, as a Bloom filter of 2^27 bits (16 MB, made at the first spill): whether
+ * a new cell may be one of them. Never a false "no", so a cell that repeats is always caught; a false "maybe"
+ * (about 7 % of files of a million cells, more beyond) only costs the GROUP BY the import would do anyway.
+ */
+class SpilledKeys {
+  readonly #bits = new Int32Array(1 << 22);
+
+  add(key: string): void {
+    const [first, second] = hashes(key);
+    this.#bits[first >>> 5] = (this.#bits[first >>> 5] as number) | (1 << (first & 31));
+    this.#bits[second >>> 5] = (this.#bits[second >>> 5] as number) | (1 << (second & 31));
+  }
+
+  mayHold(key: string): boolean {
+    const [first, second] = hashes(key);
+    return ((this.#bits[first >>> 5] as number) & (1 << (first & 31))) !== 0 && ((this.#bits[second >>> 5] as number) & (1 << (second & 31))) !== 0;
+  }
+}
+
+const HASHES: [number, number] = [0, 0];
+
+/** Two independent 27-bit hashes of a key (FNV-1a with two primes, then MurmurHash3's finaliser). */
+function hashes(key: string): readonly [number, number] {
+  let first = 0x811c9dc5;
+  let second = 0x3c6ef372;
+  for (let index = 0; index < key.length; index++) {
+    const code = key.charCodeAt(index);
+    first = Math.imul(first ^ code, 0x01000193);
+    second = Math.imul(second ^ code, 0x5bd1e995);
+  }
+  HASHES[0] = finalise(first) >>> 5;
+  HASHES[1] = finalise(second ^ 0x9e3779b9) >>> 5;
+  return HASHES;
+}
+
+function finalise(hash: number): number {
+  let value = hash ^ (hash >>> 16);
+  value = Math.imul(value, 0x85ebca6b);
+  value ^= value >>> 13;
+  value = Math.imul(value, 0xc2b2ae35);
+  return (value ^ (value >>> 16)) >>> 0;
 }
 
 function isBatch(item: UsageEvent | readonly UsageEvent[]): item is readonly UsageEvent[] {
