@@ -364,29 +364,45 @@ export async function* partialCellChunks(
 }
 
 /**
- * The keys of the cells already spilled, as a Bloom filter of 2^27 bits (16 MB, made at the first spill): whether
- * a new cell may be one of them. Never a false "no", so a cell that repeats is always caught; a false "maybe"
- * (about 7 % of files of a million cells, more beyond) only costs the GROUP BY the import would do anyway.
+ * The keys of the cells already spilled, as a Bloom filter of 2^27 bits (16 MB, made at the first spill) with
+ * seven probes per key: whether a new cell may be one of them. Never a false "no", so a cell that repeats is
+ * always caught; a false "maybe" only costs the GROUP BY the import would do anyway, and stays unlikely up to a
+ * few million cells (about one file in ten thousand at a million, one in forty at two million).
  */
 class SpilledKeys {
   readonly #bits = new Int32Array(1 << 22);
 
   add(key: string): void {
-    const [first, second] = hashes(key);
-    this.#bits[first >>> 5] = (this.#bits[first >>> 5] as number) | (1 << (first & 31));
-    this.#bits[second >>> 5] = (this.#bits[second >>> 5] as number) | (1 << (second & 31));
+    hash(key);
+    let index = HASH[0] as number;
+    const step = HASH[1] as number;
+    for (let probe = 0; probe < PROBES; probe++) {
+      this.#bits[index >>> 5] = (this.#bits[index >>> 5] as number) | (1 << (index & 31));
+      index = (index + step) & BIT_MASK;
+    }
   }
 
   mayHold(key: string): boolean {
-    const [first, second] = hashes(key);
-    return ((this.#bits[first >>> 5] as number) & (1 << (first & 31))) !== 0 && ((this.#bits[second >>> 5] as number) & (1 << (second & 31))) !== 0;
+    hash(key);
+    let index = HASH[0] as number;
+    const step = HASH[1] as number;
+    for (let probe = 0; probe < PROBES; probe++) {
+      if (((this.#bits[index >>> 5] as number) & (1 << (index & 31))) === 0) return false;
+      index = (index + step) & BIT_MASK;
+    }
+    return true;
   }
 }
 
-const HASHES: [number, number] = [0, 0];
+const PROBES = 7;
+const BIT_MASK = (1 << 27) - 1;
+const HASH: [number, number] = [0, 0];
 
-/** Two independent 27-bit hashes of a key (FNV-1a with two primes, then MurmurHash3's finaliser). */
-function hashes(key: string): readonly [number, number] {
+/**
+ * Two independent hashes of a key (FNV-1a with two primes, then MurmurHash3's finaliser), as a first bit and an
+ * odd step between the probes (double hashing).
+ */
+function hash(key: string): void {
   let first = 0x811c9dc5;
   let second = 0x3c6ef372;
   for (let index = 0; index < key.length; index++) {
@@ -394,9 +410,8 @@ function hashes(key: string): readonly [number, number] {
     first = Math.imul(first ^ code, 0x01000193);
     second = Math.imul(second ^ code, 0x5bd1e995);
   }
-  HASHES[0] = finalise(first) >>> 5;
-  HASHES[1] = finalise(second ^ 0x9e3779b9) >>> 5;
-  return HASHES;
+  HASH[0] = finalise(first) & BIT_MASK;
+  HASH[1] = (finalise(second ^ 0x9e3779b9) & BIT_MASK) | 1;
 }
 
 function finalise(hash: number): number {
