@@ -364,13 +364,14 @@ export async function* partialCellChunks(
 }
 
 /**
- * The keys of the cells already spilled, as a Bloom filter of 2^27 bits (16 MB, made at the first spill) with
+ * The keys of the cells already spilled, as a Bloom filter of 2^26 bits (8 MB, made at the first spill) with
  * seven probes per key: whether a new cell may be one of them. Never a false "no", so a cell that repeats is
- * always caught; a false "maybe" only costs the GROUP BY the import would do anyway, and stays unlikely up to a
- * few million cells (about one file in ten thousand at a million, one in forty at two million).
+ * always caught; a false "maybe" only costs the GROUP BY the import would do anyway. Unlikely up to about a
+ * million cells (one file in forty there); beyond two million the GROUP BY is the rule again, and memory stays
+ * what it was.
  */
 class SpilledKeys {
-  readonly #bits = new Int32Array(1 << 22);
+  readonly #bits = new Int32Array(1 << 21);
 
   add(key: string): void {
     hash(key);
@@ -395,7 +396,7 @@ class SpilledKeys {
 }
 
 const PROBES = 7;
-const BIT_MASK = (1 << 27) - 1;
+const BIT_MASK = (1 << 26) - 1;
 const HASH: [number, number] = [0, 0];
 
 /**
