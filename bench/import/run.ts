@@ -14,6 +14,7 @@
  *   pnpm --filter @utt/bench exec tsx import/run.ts --url postgres://…/db [--rows 1000000] [--runs 1]
  *   pnpm --filter @utt/bench exec tsx import/run.ts --pglite [--rows 200000]
  *   … [--shape distinct|rollup]   one shape only (default: both)
+ *   … [--skip-reimport]            no second whole-process import (it replaces every cell: slow for distinct)
  */
 import { appendFileSync, createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { readImportEvents } from '@utt/adapter-manual-import';
 import { openStore, type UsageStore } from '@utt/postgres';
 import { createPricer, loadPriceRegistry } from '@utt/pricing';
-import { cli, elapsed, fmt, machine, timedProcess } from '../shared/measure';
+import { cli, elapsed, fmt, loadAverage, machine, timedProcess } from '../shared/measure';
 import { generateImportCsv, IMPORT_HEADER, type ImportShape } from './generate-import-csv';
 
 const { values: flags } = parseArgs({
@@ -32,6 +33,8 @@ const { values: flags } = parseArgs({
     rows: { type: 'string' },
     runs: { type: 'string', default: '1' },
     shape: { type: 'string', default: 'both' },
+    // The re-import of a million distinct cells takes about twice the first import: skip it for a quicker run.
+    'skip-reimport': { type: 'boolean', default: false },
   },
 });
 if (!flags.url && !flags.pglite) throw new Error('pass --url postgres://… (or UTT_BENCH_DATABASE_URL) or --pglite');
@@ -63,17 +66,26 @@ async function freshStore(name: string): Promise<UsageStore> {
   return openStore(storeOptions(name));
 }
 
+/** The file as COPY input, each chunk ending at a line end (copyFrom's contract: PGlite sends chunks as separate blobs). */
 async function* fileChunks(file: string, skipHeader: boolean): AsyncGenerator<string> {
   let headerSkipped = !skipHeader;
+  let rest = '';
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>) {
-    if (headerSkipped) {
-      yield chunk;
-      continue;
+    let text = rest + chunk;
+    if (!headerSkipped) {
+      const newline = text.indexOf('\n');
+      if (newline === -1) {
+        rest = text;
+        continue;
+      }
+      headerSkipped = true;
+      text = text.slice(newline + 1);
     }
-    const newline = chunk.indexOf('\n');
-    headerSkipped = true;
-    yield chunk.slice(newline + 1);
+    const lastNewline = text.lastIndexOf('\n');
+    rest = text.slice(lastNewline + 1);
+    if (lastNewline >= 0) yield text.slice(0, lastNewline + 1);
   }
+  if (rest.length > 0) yield `${rest}\n`;
 }
 
 /** A raw COPY of the CSV into an unindexed table of text columns: the fastest a file gets into PostgreSQL. */
@@ -118,22 +130,27 @@ async function finalRowsCopy(store: UsageStore): Promise<{ ms: number; rows: num
   return { ms: timing.ms, rows: Number(exported[0]?.n ?? 0) };
 }
 
-async function inProcessImport(store: UsageStore, shape: ImportShape): Promise<number> {
+/** Wall and CPU seconds of readImportEvents → importUsageEvents in this process (CPU: this process only, not the server's). */
+async function inProcessImport(store: UsageStore, shape: ImportShape): Promise<{ seconds: number; cpuSeconds: number; cells: number }> {
   const registry = await loadPriceRegistry();
-  return (
-    await elapsed(async () => {
-      const stream = readImportEvents(files[shape], { pricer: createPricer(registry) });
-      await store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.batches });
-    })
-  ).ms;
+  const cpu = process.cpuUsage();
+  const timing = await elapsed(async () => {
+    const stream = readImportEvents(files[shape], { pricer: createPricer(registry), pricePlans: true });
+    return store.importUsageEvents({ sourceSystem: 'manual', sourceInstance: `${shape}.csv`, events: stream.batches });
+  });
+  const used = process.cpuUsage(cpu);
+  return { seconds: timing.ms / 1000, cpuSeconds: (used.user + used.system) / 1e6, cells: timing.value.rowsWritten };
 }
 
 const best = (values: number[]) => Math.min(...values);
 const results: string[] = [];
 for (const shape of shapes) {
   const processSeconds: number[] = [];
+  const processCpu: number[] = [];
   const rss: number[] = [];
   const inProcess: number[] = [];
+  const inProcessCpu: number[] = [];
+  const loads: string[] = [];
   const reimport: number[] = [];
   const raw: number[] = [];
   const finalCopy: number[] = [];
@@ -144,17 +161,22 @@ for (const shape of shapes) {
       await store.close();
       const config = path.join(work, 'utt.config.yaml');
       writeFileSync(config, `database:\n  url: ${flags.url}\n  schema: ${schema}\nsources: []\n`);
+      loads.push(loadAverage());
       const first = timedProcess('node', [cli, 'import', files[shape], '--config', config]);
       processSeconds.push(first.seconds);
+      processCpu.push(first.cpuSeconds);
       rss.push(first.maxRssKb);
-      const again = timedProcess('node', [cli, 'import', files[shape], '--config', config]);
-      reimport.push(again.seconds);
+      if (!flags['skip-reimport']) reimport.push(timedProcess('node', [cli, 'import', files[shape], '--config', config]).seconds);
       cells = Number(/into (\d+) cells/.exec(first.stdout)?.[1] ?? 0);
     }
     const store = await freshStore(shape);
     try {
-      inProcess.push((await inProcessImport(store, shape)) / 1000);
+      const imported = await inProcessImport(store, shape);
+      inProcess.push(imported.seconds);
+      inProcessCpu.push(imported.cpuSeconds);
+      cells = imported.cells;
       raw.push((await rawCopy(store, shape)) / 1000);
+      loads.push(loadAverage());
       if (shape === 'distinct') {
         const copied = await finalRowsCopy(store);
         finalCopy.push(copied.ms / 1000);
@@ -167,11 +189,14 @@ for (const shape of shapes) {
   const mb = statSync(files[shape]).size / 1e6;
   const line = [`\n${shape}.csv: ${rows.toLocaleString('en')} rows, ${fmt(mb)} MB → ${cells.toLocaleString('en')} cells`];
   if (processSeconds.length > 0) {
-    line.push(`  whole process  utt import (new rows):        ${fmt(best(processSeconds), 2)} s, peak RSS ${fmt(best(rss) / 1024, 0)} MB (every run: ${rss.map((kb) => fmt(kb / 1024, 0)).join(', ')} MB)`);
-    line.push(`  whole process  utt import again (replaces):  ${fmt(best(reimport), 2)} s`);
+    line.push(
+      `  whole process  utt import (new rows):        ${fmt(best(processSeconds), 2)} s, ${fmt(best(processCpu), 2)} s of CPU, peak RSS ${fmt(best(rss) / 1024, 0)} MB (every run: ${processSeconds.map((seconds) => fmt(seconds, 2)).join(', ')} s; ${rss.map((kb) => fmt(kb / 1024, 0)).join(', ')} MB)`,
+    );
+    if (reimport.length > 0) line.push(`  whole process  utt import again (replaces):  ${fmt(best(reimport), 2)} s`);
   }
-  line.push(`  in-process     readImportEvents → importUsageEvents: ${fmt(best(inProcess), 2)} s`);
-  line.push(`  yardstick      raw COPY of the file into an unindexed staging table: ${fmt(best(raw), 2)} s`);
+  line.push(`  in-process     readImportEvents → importUsageEvents: ${fmt(best(inProcess), 2)} s, ${fmt(best(inProcessCpu), 2)} s of CPU in this process (every run: ${inProcess.map((seconds) => fmt(seconds, 2)).join(', ')} s)`);
+  line.push(`  yardstick      raw COPY of the file into an unindexed staging table: ${fmt(best(raw), 2)} s (every run: ${raw.map((seconds) => fmt(seconds, 2)).join(', ')} s)`);
+  line.push(`  load average   ${loads.join(' → ')} (1, 5, 15 min; before the imports → after the yardstick, per run)`);
   const importSeconds = processSeconds.length > 0 ? best(processSeconds) : best(inProcess);
   const kind = processSeconds.length > 0 ? 'whole-process' : 'in-process';
   line.push(`  ratio          ${kind} import / raw COPY: ${fmt(importSeconds / best(raw), 2)}× (target for the roll-up shape: ≤ 3×)`);

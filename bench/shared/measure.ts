@@ -7,24 +7,25 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cli = path.join(repoRoot, 'apps', 'worker', 'dist', 'cli.js');
 
-/** Runs a command under /usr/bin/time -v: wall seconds and peak RSS (KB) of the whole process. */
+/** Runs a command under /usr/bin/time: wall seconds, CPU seconds (user + system) and peak RSS (KB) of the whole process. */
 export function timedProcess(command: string, args: readonly string[], options: { cwd?: string; allowExit?: readonly number[] } = {}): {
   seconds: number;
+  cpuSeconds: number;
   maxRssKb: number;
   stdout: string;
 } {
-  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', command, ...args], {
+  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M %U %S', command, ...args], {
     cwd: options.cwd,
     env: { ...process.env, TZ: 'UTC' },
     maxBuffer: 1 << 28,
     encoding: 'utf8',
   });
-  const match = /__TIME__ ([\d.]+) (\d+)/.exec(result.stderr);
+  const match = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(result.stderr);
   const allowed = options.allowExit ?? [0];
   if (!match || !allowed.includes(result.status ?? -1)) {
     throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
   }
-  return { seconds: Number(match[1]), maxRssKb: Number(match[2]), stdout: result.stdout };
+  return { seconds: Number(match[1]), cpuSeconds: Number(match[3]) + Number(match[4]), maxRssKb: Number(match[2]), stdout: result.stdout };
 }
 
 /** Milliseconds an async call takes. */
@@ -48,3 +49,10 @@ export function machine(): string {
 }
 
 export const fmt = (value: number, digits = 1): string => value.toFixed(digits);
+
+/** The 1-, 5- and 15-minute load averages, for figures taken on a shared machine. */
+export function loadAverage(): string {
+  return loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
+}

@@ -1,8 +1,9 @@
 import { basename, extname } from 'node:path';
-import { type UsageAdapterV1Pricer, UttError, type UsageRecord } from '@utt/core';
+import { type UsageAdapterV1Pricer, type UsageAdapterV1PricePlan, UttError, type UsageRecord } from '@utt/core';
 import { checkImportHeader, findUnknownColumn } from './import-columns';
 import { ImportFileError } from './import-file-error';
 import type { ImportIssue } from './import-issue';
+import { csvLineParser } from './parse-csv-line';
 import { type ImportRow, parseImportRow } from './parse-import-row';
 import type { RawImportRow } from './raw-import-row';
 import { readCsvRowBatches } from './read-csv-rows';
@@ -27,6 +28,15 @@ export type ImportUsageFileOptions = {
   readonly signal?: AbortSignal;
   /** Prices each row that has no cost before it is summed (the worker's registry); without one, cells without a cost stay NULL. */
   readonly pricer?: UsageAdapterV1Pricer;
+  /**
+   * readImportEvents only: hand each row without a cost its price plan
+   * (`price_plan`, from `pricer.quote`) instead of its computed cost, for a
+   * writer that sums the tokens of a cell per plan and prices each sum once
+   * (the store's importUsageEvents), which gives the same cost as pricing each
+   * row and summing, without the arithmetic per row. Ignored when the pricer
+   * has no `quote`.
+   */
+  readonly pricePlans?: boolean;
 };
 
 export type ImportResult = {
@@ -72,7 +82,8 @@ const ABORT_CHECK_INTERVAL = 1024;
  */
 export async function importUsageFile(path: string, options: ImportUsageFileOptions = {}): Promise<ImportResult> {
   const sourceInstance = options.sourceInstance || basename(path);
-  const stream = readImportEvents(path, options);
+  // The in-memory roll-up sums per-row costs: no price plans here.
+  const stream = readImportEvents(path, { ...options, pricePlans: false });
   const rollup = new UsageRollup();
   for await (const event of stream.events) rollup.add(event);
 
@@ -91,9 +102,11 @@ export async function importUsageFile(path: string, options: ImportUsageFileOpti
 /** One valid row of an import file, with its line and, without a cost of its own, the pricer's answer for it alone. */
 export type ImportEvent = ImportRow & {
   readonly line: number;
-  /** The pricer's cost for this row (it had no cost_usd); null when unpriced or without a pricer. */
+  /** The pricer's cost for this row (it had no cost_usd); null when unpriced, without a pricer, or given a price_plan instead. */
   readonly computed_cost_usd: string | null;
   readonly price_ref: string | null;
+  /** With `pricePlans`: the plan this row is priced with (its cost is the plan's price of its tokens); else null. */
+  readonly price_plan: UsageAdapterV1PricePlan | null;
   /** Why the pricer could not price the row. */
   readonly unpriced_reason: string | null;
 };
@@ -143,6 +156,7 @@ async function* importEventBatches(
   progress: ImportProgress,
 ): AsyncGenerator<ImportEvent[]> {
   const { signal, pricer } = options;
+  const pricePlans = options.pricePlans ?? false;
   const skipInvalid = options.skipInvalid ?? false;
   signal?.throwIfAborted();
   const refuseOrSkip = (issue: ImportIssue): void => {
@@ -155,6 +169,11 @@ async function* importEventBatches(
       for (const raw of rows) {
         progress.rowsRead++;
         if (progress.rowsRead % ABORT_CHECK_INTERVAL === 0) signal?.throwIfAborted();
+        if ('row' in raw) {
+          progress.rowsImported++;
+          events.push(priceEvent(raw.row, raw.line, pricer, pricePlans));
+          continue;
+        }
         if ('problem' in raw) {
           refuseOrSkip({ line: raw.line, field: 'row', message: raw.problem });
           continue;
@@ -170,7 +189,7 @@ async function* importEventBatches(
           continue;
         }
         progress.rowsImported++;
-        events.push(priceEvent(parsed.row, raw.line, pricer));
+        events.push(priceEvent(parsed.row, raw.line, pricer, pricePlans));
       }
       if (events.length > 0) yield events;
     }
@@ -182,14 +201,25 @@ async function* importEventBatches(
 }
 
 /** Per request, before any sum, so a long-context tier applies to the request and not to the bucket's total. */
-function priceEvent(row: ImportRow, line: number, pricer: UsageAdapterV1Pricer | undefined): ImportEvent {
+function priceEvent(row: ImportRow, line: number, pricer: UsageAdapterV1Pricer | undefined, pricePlans: boolean): ImportEvent {
   // The row is fresh from parseImportRow and ours alone: extended in place, as a copy per row of a million-row file costs seconds.
   const event = row as Mutable<ImportEvent>;
   event.line = line;
   event.computed_cost_usd = null;
   event.price_ref = null;
+  event.price_plan = null;
   event.unpriced_reason = null;
   if (pricer === undefined || row.cost_usd !== null) return event;
+  if (pricePlans && pricer.quote !== undefined) {
+    const quote = pricer.quote(row);
+    if (quote.status === 'priced') {
+      event.price_plan = quote.plan;
+      event.price_ref = quote.plan.priceRef;
+    } else {
+      event.unpriced_reason = quote.unpricedReason;
+    }
+    return event;
+  }
   const result = pricer.price(row);
   if (result.status === 'priced') {
     event.computed_cost_usd = result.costUsd;
@@ -219,6 +249,7 @@ function readRows(path: string, format: ImportFormat, signal: AbortSignal | unde
     case 'csv':
       return readCsvRowBatches(path, {
         signal,
+        lineParser: csvLineParser,
         onHeader: (names, line) => {
           const problem = checkImportHeader(names);
           if (problem) throw new ImportFileError({ file: path, line, field: problem.field, reason: problem.message });

@@ -13,8 +13,8 @@ import {
 } from '@utt/core';
 import { parseImportTimestampMs } from './parse-import-timestamp';
 
-const EARLIEST_MS = EARLIEST_BUCKET.getTime();
-const LATEST_END_MS = LATEST_BUCKET_END.getTime();
+export const EARLIEST_MS = EARLIEST_BUCKET.getTime();
+export const LATEST_END_MS = LATEST_BUCKET_END.getTime();
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -27,7 +27,7 @@ const hourDates = new Map<number, Date>();
 const dayDates = new Map<number, Date>();
 const MAX_BUCKET_DATES = 16_384;
 
-function bucketStart(instant: number, granularity: Granularity): Date {
+export function bucketStart(instant: number, granularity: Granularity): Date {
   if (granularity === 'month') return floorToBucket(new Date(instant), granularity);
   const size = granularity === 'hour' ? HOUR_MS : DAY_MS;
   const dates = granularity === 'hour' ? hourDates : dayDates;
@@ -222,7 +222,7 @@ function numberToDecimal(value: number): string {
 }
 
 /** Shared by every row without labels: one object instead of one per row. */
-const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+export const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 function labels(value: unknown): Readonly<Record<string, string>> {
   const expected = 'expected a JSON object of strings, such as {"team":"search"}';

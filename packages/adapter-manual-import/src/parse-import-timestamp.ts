@@ -15,12 +15,6 @@ export function parseImportTimestamp(text: string): Date | undefined {
 
 const ZERO = 48;
 
-/** The digit at `index`, or NaN. */
-function digit(text: string, index: number): number {
-  const value = text.charCodeAt(index) - ZERO;
-  return value >= 0 && value <= 9 ? value : Number.NaN;
-}
-
 /**
  * parseImportTimestamp as milliseconds since the epoch (NaN when refused),
  * without allocating: an export of a million requests writes the same
@@ -28,37 +22,66 @@ function digit(text: string, index: number): number {
  * digit by digit and any other goes through the full pattern.
  */
 export function parseImportTimestampMs(text: string): number {
-  const { length } = text;
+  const fast = parseUtcTimestampAt(text, 0, text.length);
+  return Number.isNaN(fast) ? slowMs(text) : fast;
+}
+
+/**
+ * The common `2026-10-01T13:05:09.123Z` form (fraction optional) between
+ * `start` and `end` of a longer text, such as a line of a CSV file, read in
+ * place; NaN for anything else, valid or not (parseImportTimestampMs decides).
+ */
+export function parseUtcTimestampAt(text: string, start: number, end: number): number {
+  const length = end - start;
   if (
-    (length === 20 || (length >= 22 && text.charCodeAt(19) === 46)) && // 46: '.'
-    text.charCodeAt(length - 1) === 90 && // 'Z'
-    text.charCodeAt(4) === 45 &&
-    text.charCodeAt(7) === 45 &&
-    text.charCodeAt(10) === 84 && // 'T'
-    text.charCodeAt(13) === 58 &&
-    text.charCodeAt(16) === 58
+    !(length === 20 || (length >= 22 && text.charCodeAt(start + 19) === 46)) || // 46: '.'
+    text.charCodeAt(end - 1) !== 90 || // 'Z'
+    text.charCodeAt(start + 4) !== 45 ||
+    text.charCodeAt(start + 7) !== 45 ||
+    text.charCodeAt(start + 10) !== 84 || // 'T'
+    text.charCodeAt(start + 13) !== 58 ||
+    text.charCodeAt(start + 16) !== 58
   ) {
-    const year = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3);
-    const month = digit(text, 5) * 10 + digit(text, 6);
-    const day = digit(text, 8) * 10 + digit(text, 9);
-    const hour = digit(text, 11) * 10 + digit(text, 12);
-    const minute = digit(text, 14) * 10 + digit(text, 15);
-    const second = digit(text, 17) * 10 + digit(text, 18);
-    let millisecond = 0;
-    let scale = 100;
-    for (let index = 20; index < length - 1; index++) {
-      const value = digit(text, index);
-      if (Number.isNaN(value)) return Number.NaN;
-      millisecond += value * scale;
-      scale /= 10;
-    }
-    millisecond = Math.floor(millisecond);
-    if (Number.isNaN(year + month + day + hour + minute + second)) return Number.NaN;
-    if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return year < 100 ? slowMs(text) : Number.NaN;
-    if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
-    return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond;
+    return Number.NaN;
   }
-  return slowMs(text);
+  // Each digit as 0–9; anything else (NaN past the end, or another character) makes `bad` non-zero.
+  const d0 = text.charCodeAt(start) - ZERO;
+  const d1 = text.charCodeAt(start + 1) - ZERO;
+  const d2 = text.charCodeAt(start + 2) - ZERO;
+  const d3 = text.charCodeAt(start + 3) - ZERO;
+  const d5 = text.charCodeAt(start + 5) - ZERO;
+  const d6 = text.charCodeAt(start + 6) - ZERO;
+  const d8 = text.charCodeAt(start + 8) - ZERO;
+  const d9 = text.charCodeAt(start + 9) - ZERO;
+  const d11 = text.charCodeAt(start + 11) - ZERO;
+  const d12 = text.charCodeAt(start + 12) - ZERO;
+  const d14 = text.charCodeAt(start + 14) - ZERO;
+  const d15 = text.charCodeAt(start + 15) - ZERO;
+  const d17 = text.charCodeAt(start + 17) - ZERO;
+  const d18 = text.charCodeAt(start + 18) - ZERO;
+  let bad = (d0 | d1 | d2 | d3 | d5 | d6 | d8 | d9 | d11 | d12 | d14 | d15 | d17 | d18) & ~15;
+  bad |= (d0 > 9 ? 1 : 0) | (d1 > 9 ? 1 : 0) | (d2 > 9 ? 1 : 0) | (d3 > 9 ? 1 : 0) | (d5 > 9 ? 1 : 0) | (d6 > 9 ? 1 : 0) | (d8 > 9 ? 1 : 0);
+  bad |= (d9 > 9 ? 1 : 0) | (d11 > 9 ? 1 : 0) | (d12 > 9 ? 1 : 0) | (d14 > 9 ? 1 : 0) | (d15 > 9 ? 1 : 0) | (d17 > 9 ? 1 : 0) | (d18 > 9 ? 1 : 0);
+  if (bad !== 0) return Number.NaN;
+  const year = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
+  const month = d5 * 10 + d6;
+  const day = d8 * 10 + d9;
+  const hour = d11 * 10 + d12;
+  const minute = d14 * 10 + d15;
+  const second = d17 * 10 + d18;
+  let millisecond = 0;
+  let scale = 100;
+  for (let index = start + 20; index < end - 1; index++) {
+    const value = text.charCodeAt(index) - ZERO;
+    if (value < 0 || value > 9) return Number.NaN;
+    millisecond += value * scale;
+    scale /= 10;
+  }
+  millisecond = Math.floor(millisecond);
+  // Years 0–99 take the general path (Date.UTC reads them as 1900–1999).
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond;
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm), without a Date. */
@@ -104,7 +127,9 @@ function slowMs(text: string): number {
   return utc - offsetMinutes * 60_000;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return DAYS_IN_MONTH[month - 1] ?? 0;
 }

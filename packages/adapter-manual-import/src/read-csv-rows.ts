@@ -1,11 +1,17 @@
 import { createReadStream } from 'node:fs';
 import { ImportFileError } from './import-file-error';
+import type { CsvLineParser } from './parse-csv-line';
 import type { RawImportRow } from './raw-import-row';
 
 export type ReadCsvRowsOptions = {
   readonly signal?: AbortSignal;
   /** Called with the trimmed header names and their line before any row; throw to refuse the file. */
   readonly onHeader?: (names: readonly string[], line: number) => void;
+  /**
+   * Given the header, a reader of plain lines (no quote) straight into rows;
+   * a line it returns undefined for is split into fields as usual.
+   */
+  readonly lineParser?: (names: readonly string[]) => CsvLineParser | undefined;
 };
 
 const QUOTE = 34; // "
@@ -38,6 +44,7 @@ export async function* readCsvRows(path: string, options: ReadCsvRowsOptions = {
 export async function* readCsvRowBatches(path: string, options: ReadCsvRowsOptions = {}): AsyncGenerator<RawImportRow[]> {
   const input = createReadStream(path, { signal: options.signal, encoding: 'utf8', highWaterMark: 1 << 16 });
   let names: string[] | undefined;
+  let parseLine: CsvLineParser | undefined;
   let pending = '';
   // The physical line `pending` starts on.
   let line = 1;
@@ -55,6 +62,21 @@ export async function* readCsvRowBatches(path: string, options: ReadCsvRowsOptio
           quoteAt = text.indexOf('"', start);
           if (quoteAt === -1) quoteAt = Number.POSITIVE_INFINITY;
         }
+        if (parseLine !== undefined) {
+          const newline = text.indexOf('\n', start);
+          if (newline === -1) break;
+          if (quoteAt > newline) {
+            // A line without a quote goes to the fast reader; what it declines is read the general way below.
+            const contentEnd = newline > start && text.charCodeAt(newline - 1) === RETURN ? newline - 1 : newline;
+            const row = parseLine(text, start, contentEnd, line);
+            if (row !== undefined) {
+              batch.push({ line, row });
+              line++;
+              start = newline + 1;
+              continue;
+            }
+          }
+        }
         const record = readRecord(text, start, quoteAt, false, path, line);
         if (record === undefined) break;
         const row = toRow(record, line);
@@ -64,6 +86,7 @@ export async function* readCsvRowBatches(path: string, options: ReadCsvRowsOptio
         if (names === undefined) {
           names = row.map((name) => name.trim());
           options.onHeader?.(names, line - record.lines);
+          parseLine = options.lineParser?.(names);
           continue;
         }
         batch.push(shape(names, row, line - record.lines));

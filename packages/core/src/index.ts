@@ -11,6 +11,7 @@ export type {
   UsageAdapterV1PriceResult,
   UsageAdapterV1Pricer,
 } from './adapter/v1/usage-adapter-v1-pricer';
+export type { UsageAdapterV1PlanUsage, UsageAdapterV1PricePlan, UsageAdapterV1PriceQuote } from './adapter/v1/usage-adapter-v1-price-plan';
 export type { UsageAdapterV1Window } from './adapter/v1/usage-adapter-v1-window';
 export type { QuotaObtainedViaV1, QuotaReadingV1, QuotaStatusV1 } from './adapter/v1/quota-reading-v1';
 export { defineAdapter } from './adapter/define-adapter';

@@ -1,4 +1,4 @@
-import { InvalidRecordError } from '@utt/core';
+import { InvalidRecordError, type UsageAdapterV1PricePlan } from '@utt/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { UsageEvent } from './import-usage-events';
 import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-backends';
@@ -113,6 +113,36 @@ describe.each(TEST_BACKENDS)('importUsageEvents on $name', (backend) => {
       unpriced_reason: null,
     });
     expect(partial).toMatchObject({ cost_usd: null, cost_source: null, price_ref: null, unpriced_reason: 'per-request:no_price' });
+  });
+
+  it('prices the summed buckets of a cell once per quoted plan, beside given and per-event costs', async () => {
+    // A plan as a pricer quotes it: 10^-9 USD per input token, 3·10^-9 per output, 2·10^-9 per 5-minute and 4·10^-9 per 1-hour cache write.
+    const plan = (priceRef: string, perRequest = 0n): UsageAdapterV1PricePlan => ({
+      priceRef,
+      costDecimals: 9,
+      costUnits: (usage) =>
+        BigInt(usage.input_tokens) +
+        3n * BigInt(usage.output_tokens) +
+        2n * BigInt(usage.cached_write_5m_tokens) +
+        4n * BigInt(usage.cached_write_1h_tokens) +
+        perRequest * BigInt(usage.requests),
+    });
+    const base = plan('p@base');
+    const long = plan('p@base;tier>200000', 7n);
+    const result = await write([
+      event({ line: 2, price_plan: base, price_ref: base.priceRef, input_tokens: 100, output_tokens: 10 }),
+      event({ line: 3, price_plan: long, price_ref: long.priceRef, input_tokens: 300_000, output_tokens: null, requests: 1 }),
+      event({ line: 4, price_plan: base, price_ref: base.priceRef, input_tokens: null, output_tokens: 1, cached_write_tokens: 50, cached_write_1h_tokens: 20 }),
+      event({ line: 5, computed_cost_usd: '0.5', price_ref: 'q@1' }),
+      event({ line: 6, bucket_start: NEXT_HOUR, price_plan: base, price_ref: base.priceRef }),
+      event({ line: 7, bucket_start: NEXT_HOUR, unpriced_reason: 'no_price' }),
+    ]);
+    expect(result).toMatchObject({ cells: 2, partialCostCellCount: 1, unpricedCells: 1 });
+    const [priced, partial] = await cells(store());
+    // 100 + 30 | 300000 + 7 | 3 + 2·30 + 4·20 | 0.5
+    expect(priced).toMatchObject({ cost_usd: '0.50030028', cost_source: 'computed', price_ref: 'per-request:p@base|p@base;tier>200000|q@1' });
+    expect(partial).toMatchObject({ cost_usd: null, unpriced_reason: 'per-request:no_price' });
+    await expect(write([event({ price_plan: base, computed_cost_usd: '1' })])).rejects.toThrow(/either computed_cost_usd or price_plan/);
   });
 
   it('replaces the cells on a second import instead of adding to them (invariant 1)', async () => {
@@ -240,6 +270,19 @@ describe.each(TEST_BACKENDS)('importUsageEvents on $name', (backend) => {
         price_ref: cell.price_ref,
       }));
     const sortByKey = <T extends { key: string; price_ref: string | null }>(rows: T[]) => [...rows].sort((a, b) => `${a.key} ${a.price_ref}`.localeCompare(`${b.key} ${b.price_ref}`));
+
+    it('gives the same cells when spills never split a cell (no GROUP BY then), equal to the sum of the raw events', async () => {
+      // Each cell's events in one stretch, as in an export sorted by time: spilled often, yet no cell is met again.
+      const cellKey = (item: UsageEvent) => `${item.bucket_start.getTime()} ${item.model} ${Object.keys(item.labels).length}`;
+      const events = [...mixedEvents(240)].sort((a, b) => cellKey(a).localeCompare(cellKey(b)) || a.line - b.line);
+      const expected = sortByKey(expectedCells(events));
+      for (const limit of [1, 2, 3]) {
+        await clearTables(store());
+        const result = await instance(limit, events);
+        expect(result.cells, `limit ${limit}`).toBe(expected.length);
+        expect(sortByKey(comparable(await cells(store()))), `limit ${limit}`).toEqual(expected);
+      }
+    });
 
     it('gives the same cells at any spill threshold, equal to the sum of the raw events', async () => {
       const events = mixedEvents(240);

@@ -1,4 +1,12 @@
-import { type Granularity, InvalidRecordError, KEY_COLUMNS, type MeasurementBasis, TOKEN_COLUMNS, type TokenColumn } from '@utt/core';
+import {
+  type Granularity,
+  InvalidRecordError,
+  KEY_COLUMNS,
+  type MeasurementBasis,
+  TOKEN_COLUMNS,
+  type TokenColumn,
+  type UsageAdapterV1PricePlan,
+} from '@utt/core';
 import { lockInstanceWrite } from './lock-source-write';
 import { DEFAULT_PARTIAL_CELL_LIMIT, PARTIAL_COLUMNS, partialCellChunks } from './partial-cells';
 import type { StoreTables } from './schema-name';
@@ -28,6 +36,13 @@ export type UsageEvent = {
   readonly computed_cost_usd?: string | null;
   /** The price behind computed_cost_usd. */
   readonly price_ref?: string | null;
+  /**
+   * Instead of computed_cost_usd: the plan the pricer quoted for this one
+   * event (`pricer.quote`). The tokens of a cell's events are summed per plan
+   * and each sum priced once, which equals pricing each event and summing;
+   * the cell's price_ref lists the plans' priceRefs.
+   */
+  readonly price_plan?: UsageAdapterV1PricePlan | null;
   /** Why the event could not be priced. */
   readonly unpriced_reason?: string | null;
   readonly measurement_basis: MeasurementBasis;
@@ -132,40 +147,30 @@ export async function importUsageEvents(
     await lockInstanceWrite(tx, tables, write.sourceSystem, write.sourceInstance);
     await tx.exec(`CREATE TEMPORARY TABLE utt_import_partial (${PARTIAL_COLUMNS}) ON COMMIT DROP`);
     let events = 0;
+    let cellsMayRepeat = false;
     await tx.copyFrom(
       'COPY utt_import_partial FROM STDIN',
-      partialCellChunks(write.events, write.partialCellLimit ?? DEFAULT_PARTIAL_CELL_LIMIT, (count) => {
-        events += count;
-      }),
+      partialCellChunks(
+        write.events,
+        write.partialCellLimit ?? DEFAULT_PARTIAL_CELL_LIMIT,
+        (count) => {
+          events += count;
+        },
+        () => {
+          cellsMayRepeat = true;
+        },
+      ),
     );
 
-    // Plain aggregates only, so PostgreSQL can hash the groups: a DISTINCT or
-    // ORDER BY inside an aggregate would sort the partial cells. A cell may
-    // have one partial sum per spill; the rare cell priced at several prices,
-    // or unpriced for several reasons, is completed below. Labels are grouped
-    // as canonical JSON text (keys sorted), cheaper than jsonb. Sums are
-    // NUMERIC here so that a cell beyond BIGINT is reported, not an overflow.
-    await tx.exec(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
-    await tx.exec(`CREATE TEMPORARY TABLE utt_import_cell ON COMMIT DROP AS
-      SELECT ${DIMENSIONS.join(', ')},
-             min(first_line) AS first_line,
-             sum(events) AS events,
-             ${TOKEN_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')},
-             sum(events_with_given_cost) AS events_with_given_cost,
-             sum(given_cost) AS given_cost,
-             sum(events_computed) AS events_computed,
-             sum(computed_cost) AS computed_cost,
-             min(price_refs) AS price_refs,
-             max(price_refs) AS last_price_ref,
-             min(first_unpriced_line) AS first_unpriced_line,
-             min(first_unpriced_reason) AS first_unpriced_reason,
-             max(first_unpriced_reason) AS last_unpriced_reason,
-             min(trust) AS trust,
-             NULL::text AS refused_field,
-             NULL::text AS problem
-      FROM utt_import_partial
-      GROUP BY ${DIMENSIONS.join(', ')}`);
-    await completeMixedCells(tx);
+    if (cellsMayRepeat) {
+      await groupPartialCells(tx);
+    } else {
+      // No cell met again after a spill (a file of fewer than partialCellLimit cells, or whose cells each sit in one
+      // stretch of it): each cell has exactly one partial sum, with its sorted prices and its first unpriced reason,
+      // so the partial sums are the cells and the GROUP BY is skipped.
+      await tx.exec(`ALTER TABLE utt_import_partial RENAME TO utt_import_cell;
+        ALTER TABLE utt_import_cell ADD COLUMN refused_field text, ADD COLUMN problem text`);
+    }
     await tx.exec(`UPDATE utt_import_cell SET (refused_field, problem) = (SELECT field, problem FROM (VALUES ${refusalRules()}) AS rule(rank, field, problem, broken) WHERE broken ORDER BY rank LIMIT 1)
       WHERE ${TOKEN_COLUMNS.map((column) => `${column} > ${SAFE_INTEGER}`).join(' OR ')}
          OR cached_write_1h_tokens > cached_write_tokens
@@ -199,15 +204,15 @@ export async function importUsageEvents(
     // statements: ON CONFLICT's speculative insertion costs about twice a plain
     // insert per row. A writer that inserts one of these cells between the two
     // makes the second fail on the unique key, and the whole import rolls back.
-    // Statistics for the planner: without them it may guess one cell and
-    // loop over the instance's stored rows once per cell.
-    await tx.exec('ANALYZE utt_import_cell');
     const [stored] = await tx.query<{ found: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM ${tables.tokenUsage} WHERE source_system = $1 AND source_instance = $2) AS found`,
       [write.sourceSystem, write.sourceInstance],
     );
     let replaced: { count: number }[] = [];
     if (stored?.found) {
+      // Statistics for the planner: without them it may guess one cell and
+      // loop over the instance's stored rows once per cell.
+      await tx.exec('ANALYZE utt_import_cell');
       // A join on the ten-column key is a hash join; token_usage's statistics
       // may predate the instance's last import, so a nested loop is ruled out.
       await tx.exec('SET LOCAL enable_nestloop = off');
@@ -223,11 +228,13 @@ export async function importUsageEvents(
       );
       await tx.exec('SET LOCAL enable_nestloop = on');
     }
+    // A first import into the instance needs no look for existing cells: none
+    // exist, and every writer of the instance's rows takes the lock held here.
     const inserted = await tx.query<{ count: number }>(
       `WITH inserted AS (
          INSERT INTO ${tables.tokenUsage} (${columns.join(', ')})
          SELECT ${columns.join(', ')} FROM (${incoming}) AS excluded
-         WHERE NOT EXISTS (SELECT 1 FROM ${tables.tokenUsage} AS existing WHERE ${sameKey})
+         ${stored?.found ? `WHERE NOT EXISTS (SELECT 1 FROM ${tables.tokenUsage} AS existing WHERE ${sameKey})` : ''}
          RETURNING 1
        )
        SELECT count(*) AS count FROM inserted`,
@@ -236,6 +243,37 @@ export async function importUsageEvents(
     const written = [{ count: Number(replaced[0]?.count ?? 0) + Number(inserted[0]?.count ?? 0) }];
     return { ...rollup, events, rowsWritten: Number(written[0]?.count ?? 0) };
   });
+}
+
+/** Sums the partial sums of each cell (one per spill) into utt_import_cell. */
+async function groupPartialCells(tx: SqlClient): Promise<void> {
+  // Plain aggregates only, so PostgreSQL can hash the groups: a DISTINCT or
+  // ORDER BY inside an aggregate would sort the partial cells. A cell may
+  // have one partial sum per spill; the rare cell priced at several prices,
+  // or unpriced for several reasons, is completed below. Labels are grouped
+  // as canonical JSON text (keys sorted), cheaper than jsonb. Sums are
+  // NUMERIC here so that a cell beyond BIGINT is reported, not an overflow.
+  await tx.exec(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
+  await tx.exec(`CREATE TEMPORARY TABLE utt_import_cell ON COMMIT DROP AS
+    SELECT ${DIMENSIONS.join(', ')},
+           min(first_line) AS first_line,
+           sum(events) AS events,
+           ${TOKEN_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')},
+           sum(events_with_given_cost) AS events_with_given_cost,
+           sum(given_cost) AS given_cost,
+           sum(events_computed) AS events_computed,
+           sum(computed_cost) AS computed_cost,
+           min(price_refs) AS price_refs,
+           max(price_refs) AS last_price_ref,
+           min(first_unpriced_line) AS first_unpriced_line,
+           min(first_unpriced_reason) AS first_unpriced_reason,
+           max(first_unpriced_reason) AS last_unpriced_reason,
+           min(trust) AS trust,
+           NULL::text AS refused_field,
+           NULL::text AS problem
+    FROM utt_import_partial
+    GROUP BY ${DIMENSIONS.join(', ')}`);
+  await completeMixedCells(tx);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { MeasurementBasis } from '@utt/core';
+import type { MeasurementBasis, UsageAdapterV1PlanUsage, UsageAdapterV1PricePlan } from '@utt/core';
 import { copyNumber, copyText } from './copy-text';
 import type { UsageEvent } from './import-usage-events';
 import { StoreArgumentError } from './store-argument-error';
@@ -56,10 +56,46 @@ class DecimalSum {
     this.units += value;
   }
 
+  /** Adds an integer of 10^-scale units. */
+  addUnits(units: bigint, scale: number): void {
+    if (scale > this.scale) {
+      this.units *= powerOfTen(scale - this.scale);
+      this.scale = scale;
+    }
+    this.units += scale < this.scale ? units * powerOfTen(this.scale - scale) : units;
+  }
+
   toString(): string {
     if (this.scale === 0) return this.units.toString();
     const digits = this.units.toString().padStart(this.scale + 1, '0');
     return `${digits.slice(0, digits.length - this.scale)}.${digits.slice(digits.length - this.scale)}`;
+  }
+}
+
+/**
+ * The buckets of the events of one cell quoted one price plan, summed (NULL as
+ * 0): the plan prices the sum once, to exactly the sum of the events' costs.
+ * Sums stay exact below 2^53; a plan's sum beyond it means one of the cell's
+ * counters is beyond it too, and the cell is refused as too large.
+ */
+class PlanUsage implements UsageAdapterV1PlanUsage {
+  input_tokens = 0;
+  output_tokens = 0;
+  cached_read_tokens = 0;
+  cached_write_5m_tokens = 0;
+  cached_write_1h_tokens = 0;
+  requests = 0;
+  readonly web_searches = 0;
+
+  add(event: UsageEvent): void {
+    const { input_tokens: input, output_tokens: output, cached_read_tokens: cacheRead, cached_write_tokens: cacheWrite, cached_write_1h_tokens: hourWrites, requests } = event;
+    if (input !== null) this.input_tokens += input;
+    if (output !== null) this.output_tokens += output;
+    if (cacheRead !== null) this.cached_read_tokens += cacheRead;
+    // The same split as the pricer's: the 5-minute writes are the writes that are not 1-hour writes.
+    if (cacheWrite !== null) this.cached_write_5m_tokens += cacheWrite - (hourWrites ?? 0);
+    if (hourWrites !== null) this.cached_write_1h_tokens += hourWrites;
+    if (requests !== null) this.requests += requests;
   }
 }
 
@@ -82,6 +118,10 @@ class PartialCell {
   givenCost: DecimalSum | null = null;
   eventsComputed = 0;
   computedCost: DecimalSum | null = null;
+  /** Events quoted a plan rather than priced: their buckets per plan (a Map only once a second plan appears). */
+  plan: UsageAdapterV1PricePlan | null = null;
+  planUsage: PlanUsage | null = null;
+  otherPlans: Map<UsageAdapterV1PricePlan, PlanUsage> | null = null;
   /** The distinct prices used; a Set only once a second one appears (rare). */
   priceRef: string | null = null;
   priceRefs: Set<string> | null = null;
@@ -157,7 +197,26 @@ class PartialCell {
       this.eventsComputed++;
       (this.computedCost ??= new DecimalSum()).add(computed, line, 'computed_cost_usd');
     }
-    const priceRef = event.price_ref;
+    const plan = event.price_plan;
+    let priceRef = event.price_ref;
+    if (plan !== null && plan !== undefined) {
+      if (computed !== null && computed !== undefined) {
+        throw new StoreArgumentError({ argument: 'events', message: `line ${line}: an event has either computed_cost_usd or price_plan, not both` });
+      }
+      this.eventsComputed++;
+      priceRef = plan.priceRef;
+      if (plan === this.plan) {
+        (this.planUsage as PlanUsage).add(event);
+      } else if (this.plan === null) {
+        this.plan = plan;
+        (this.planUsage = new PlanUsage()).add(event);
+      } else {
+        this.otherPlans ??= new Map();
+        let usage = this.otherPlans.get(plan);
+        if (usage === undefined) this.otherPlans.set(plan, (usage = new PlanUsage()));
+        usage.add(event);
+      }
+    }
     if (priceRef !== null && priceRef !== undefined && priceRef !== this.priceRef) {
       if (this.priceRef === null) this.priceRef = priceRef;
       else (this.priceRefs ??= new Set([this.priceRef])).add(priceRef);
@@ -171,10 +230,19 @@ class PartialCell {
     if (trust < this.trust) this.trust = trust;
   }
 
+  /** The computed cost: the costs given per event plus each plan's price of its summed buckets. */
+  computedCostText(): string {
+    if (this.plan === null) return this.computedCost === null ? '\\N' : this.computedCost.toString();
+    const sum = this.computedCost ?? new DecimalSum();
+    sum.addUnits(this.plan.costUnits(this.planUsage as PlanUsage), this.plan.costDecimals);
+    if (this.otherPlans !== null) for (const [plan, usage] of this.otherPlans) sum.addUnits(plan.costUnits(usage), plan.costDecimals);
+    return sum.toString();
+  }
+
   /** One line of COPY text for the partial-cell table (columns in PARTIAL_COLUMNS order). */
   copyLine(): string {
     const priceRefs = this.priceRefs === null ? this.priceRef : [...this.priceRefs].sort().join('|');
-    return `${this.firstLine}\t${this.events}\t${this.granularity}\t${this.bucketStart.toISOString()}\t${copyText(this.provider)}\t${copyText(this.model)}\t${copyText(this.account)}\t${copyText(this.apiKey)}\t${copyText(this.userId)}\t${copyText(this.labels)}\t${counter(this.input_tokens)}\t${counter(this.output_tokens)}\t${counter(this.cached_read_tokens)}\t${counter(this.cached_write_tokens)}\t${counter(this.cached_write_1h_tokens)}\t${counter(this.reasoning_tokens)}\t${counter(this.requests)}\t${this.eventsWithGivenCost}\t${this.givenCost === null ? '\\N' : this.givenCost.toString()}\t${this.eventsComputed}\t${this.computedCost === null ? '\\N' : this.computedCost.toString()}\t${copyText(priceRefs)}\t${this.firstUnpricedReason === null ? '\\N' : this.firstUnpricedLine}\t${copyText(this.firstUnpricedReason)}\t${this.trust}\n`;
+    return `${this.firstLine}\t${this.events}\t${this.granularity}\t${this.bucketStart.toISOString()}\t${copyText(this.provider)}\t${copyText(this.model)}\t${copyText(this.account)}\t${copyText(this.apiKey)}\t${copyText(this.userId)}\t${copyText(this.labels)}\t${counter(this.input_tokens)}\t${counter(this.output_tokens)}\t${counter(this.cached_read_tokens)}\t${counter(this.cached_write_tokens)}\t${counter(this.cached_write_1h_tokens)}\t${counter(this.reasoning_tokens)}\t${counter(this.requests)}\t${this.eventsWithGivenCost}\t${this.givenCost === null ? '\\N' : this.givenCost.toString()}\t${this.eventsComputed}\t${this.computedCostText()}\t${copyText(priceRefs)}\t${this.firstUnpricedReason === null ? '\\N' : this.firstUnpricedLine}\t${copyText(this.firstUnpricedReason)}\t${this.trust}\n`;
   }
 }
 
@@ -226,11 +294,24 @@ export async function* partialCellChunks(
   events: AsyncIterable<UsageEvent | readonly UsageEvent[]>,
   limit: number,
   counted: (events: number) => void,
+  /**
+   * Called (once) when a cell may have several partial sums: a cell met again after its partial sum was spilled.
+   * Never called, every partial sum is a whole cell, as in a file of fewer cells than `limit` or one whose cells
+   * each sit in one stretch of it (an export sorted by time, every request its own cell).
+   */
+  cellsMayRepeat: () => void = () => {},
 ): AsyncGenerator<string> {
   const cells = new Map<string, PartialCell>();
+  // The keys spilled so far, once there was a spill, until a cell may repeat (then nothing more to learn).
+  let spilled: SpilledKeys | undefined;
+  let mayRepeat = false;
   // The last cell of each bucket: most files hold one cell per bucket (one model, one key), found by number alone.
   const lastInBucket = new Map<number, PartialCell>();
   const single: UsageEvent[] = [];
+  // Rows of a file mostly share one frozen labels object (the reader's "no labels"): its text is found once for
+  // them. Only a frozen object: an event's labels may be a caller's object it changes between events.
+  let lastLabels: Readonly<Record<string, string>> | undefined;
+  let lastLabelsText = '{}';
   for await (const item of events) {
     let batch: readonly UsageEvent[];
     if (isBatch(item)) {
@@ -241,7 +322,11 @@ export async function* partialCellChunks(
     }
     counted(batch.length);
     for (const event of batch) {
-      const labels = isEmpty(event.labels) ? '{}' : labelsText(event.labels);
+      if (event.labels !== lastLabels) {
+        lastLabels = Object.isFrozen(event.labels) ? event.labels : undefined;
+        lastLabelsText = isEmpty(event.labels) ? '{}' : labelsText(event.labels);
+      }
+      const labels = lastLabelsText;
       const bucket = event.bucket_start.getTime();
       // Minutes since 1970: buckets start on whole hours, so this is an integer small enough for a fast Map key.
       const minute = Math.floor(bucket / 60_000);
@@ -252,9 +337,18 @@ export async function* partialCellChunks(
         cell = cells.get(key);
         if (cell === undefined) {
           if (cells.size >= limit) {
+            if (!mayRepeat) {
+              spilled ??= new SpilledKeys();
+              for (const spilledKey of cells.keys()) spilled.add(spilledKey);
+            }
             yield* spill(cells);
             cells.clear();
             lastInBucket.clear();
+          }
+          if (spilled !== undefined && spilled.mayHold(key)) {
+            mayRepeat = true;
+            spilled = undefined;
+            cellsMayRepeat();
           }
           cell = new PartialCell(event, labels);
           cells.set(key, cell);
@@ -267,6 +361,66 @@ export async function* partialCellChunks(
   yield* spill(cells);
   cells.clear();
   lastInBucket.clear();
+}
+
+/**
+ * The keys of the cells already spilled, as a Bloom filter of 2^26 bits (8 MB, made at the first spill) with
+ * seven probes per key: whether a new cell may be one of them. Never a false "no", so a cell that repeats is
+ * always caught; a false "maybe" only costs the GROUP BY the import would do anyway. Unlikely up to about a
+ * million cells (one file in forty there); beyond two million the GROUP BY is the rule again, and memory stays
+ * what it was.
+ */
+class SpilledKeys {
+  readonly #bits = new Int32Array(1 << 21);
+
+  add(key: string): void {
+    hash(key);
+    let index = HASH[0] as number;
+    const step = HASH[1] as number;
+    for (let probe = 0; probe < PROBES; probe++) {
+      this.#bits[index >>> 5] = (this.#bits[index >>> 5] as number) | (1 << (index & 31));
+      index = (index + step) & BIT_MASK;
+    }
+  }
+
+  mayHold(key: string): boolean {
+    hash(key);
+    let index = HASH[0] as number;
+    const step = HASH[1] as number;
+    for (let probe = 0; probe < PROBES; probe++) {
+      if (((this.#bits[index >>> 5] as number) & (1 << (index & 31))) === 0) return false;
+      index = (index + step) & BIT_MASK;
+    }
+    return true;
+  }
+}
+
+const PROBES = 7;
+const BIT_MASK = (1 << 26) - 1;
+const HASH: [number, number] = [0, 0];
+
+/**
+ * Two independent hashes of a key (FNV-1a with two primes, then MurmurHash3's finaliser), as a first bit and an
+ * odd step between the probes (double hashing).
+ */
+function hash(key: string): void {
+  let first = 0x811c9dc5;
+  let second = 0x3c6ef372;
+  for (let index = 0; index < key.length; index++) {
+    const code = key.charCodeAt(index);
+    first = Math.imul(first ^ code, 0x01000193);
+    second = Math.imul(second ^ code, 0x5bd1e995);
+  }
+  HASH[0] = finalise(first) & BIT_MASK;
+  HASH[1] = (finalise(second ^ 0x9e3779b9) & BIT_MASK) | 1;
+}
+
+function finalise(hash: number): number {
+  let value = hash ^ (hash >>> 16);
+  value = Math.imul(value, 0x85ebca6b);
+  value ^= value >>> 13;
+  value = Math.imul(value, 0xc2b2ae35);
+  return (value ^ (value >>> 16)) >>> 0;
 }
 
 function isBatch(item: UsageEvent | readonly UsageEvent[]): item is readonly UsageEvent[] {

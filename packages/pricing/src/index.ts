@@ -7,8 +7,18 @@ export { parseRegistryData, type RegistryProvider, registryDataSchema } from './
 export { DEFAULT_PRICES_URL, type FetchPricesOptions, type PricesFile, readPricesFile, updatePricesFile } from './prices-file';
 
 // Pricing.
-export { type PriceInput, type PriceResult, priceUsage, rateAt, type UnpricedReason } from './price-usage';
-export { createPricer } from './create-pricer';
+export {
+  createQuoter,
+  type PriceInput,
+  type PricePlan,
+  type PriceQuote,
+  type PriceResult,
+  priceUsage,
+  quoteUsage,
+  rateAt,
+  type UnpricedReason,
+} from './price-usage';
+export { createPricer, type QuotingPricer } from './create-pricer';
 export { explainPrice, type PriceExplanation } from './explain-price';
 export { BUILT_IN_SERVICE_TIERS, serviceTierOf } from './service-tier';
 export { type MatchStrategy, modelIdForms } from './model-id-forms';

@@ -1,4 +1,11 @@
-import { formatScaledInteger, type Granularity, toScaledInteger, type UsageAdapterV1PriceInput } from '@utt/core';
+import {
+  formatScaledInteger,
+  type Granularity,
+  toScaledInteger,
+  type UsageAdapterV1PlanUsage,
+  type UsageAdapterV1PriceInput,
+  type UsageAdapterV1PricePlan,
+} from '@utt/core';
 import type { PriceEntry } from './price-entry';
 import { versionAt } from './price-entry';
 import { type PriceRates, TOKEN_RATE_NAMES, type TokenRate, type TokenRateName } from './price-rates';
@@ -37,6 +44,18 @@ export type PriceResult =
       readonly resolution?: PriceResolution;
     };
 
+/**
+ * The rates chosen for one request (see UsageAdapterV1PricePlan): one object
+ * per distinct plan, so the requests of a bucket can be grouped by it, their
+ * tokens summed, and the sum priced once, to exactly the sum of their costs.
+ */
+export type PricePlan = UsageAdapterV1PricePlan;
+
+/** A request's plan, or why it has no cost: the decision of priceUsage without its arithmetic. */
+export type PriceQuote =
+  | { readonly status: 'priced'; readonly plan: PricePlan; readonly resolution: PriceResolution }
+  | Extract<PriceResult, { readonly status: 'unpriced' }>;
+
 /** Cost units: 10^-12 USD per million tokens is 10^-18 USD per token; multipliers add 6 more decimals. */
 const RATE_DECIMALS = 12;
 const MULTIPLIER_DECIMALS = 6;
@@ -53,96 +72,278 @@ const BUCKET_SECONDS: Readonly<Record<Granularity, number>> = { hour: 3600, day:
  * never 0.
  */
 export function priceUsage(registry: PriceRegistry, input: PriceInput): PriceResult {
-  // The token buckets in TOKEN_RATE_NAMES order (input, output, cacheRead, cacheWrite, cacheWrite1h),
-  // walked by index: this runs for every row of a cycle, and mostly before the JIT has optimised it.
-  const counts: Array<number | null> = [
+  const quote = quoteUsage(registry, input);
+  if (quote.status !== 'priced') return quote;
+  const plan = quote.plan as RatePlan;
+  return { status: 'priced', costUsd: plan.costOfRecord(input), priceRef: plan.priceRef, resolution: quote.resolution };
+}
+
+/**
+ * The plan priceUsage would price one record with, or the reason it would
+ * leave it unpriced (the same reason). `plan.costUnits` of the record's
+ * tokens is its cost; of the summed tokens of several records quoted the same
+ * plan, the sum of their costs.
+ */
+export function quoteUsage(registry: PriceRegistry, input: PriceInput): PriceQuote {
+  if (!hasTokens(input)) return unpriced('no_tokens');
+  const resolution = registry.resolve(input.provider, input.model);
+  if (!resolution) return unpriced('no_price');
+  const dated = datedRates(resolution, input.bucket_start, input.granularity);
+  if (dated === 'mixed') return unpriced('time_of_day', 'bucket spans several time-of-day prices', resolution);
+  const tier = serviceTierOf(input.labels);
+  const multiplier = multiplierOf(resolution.entry, tier, input.provider);
+  if (multiplier === undefined) return unpriced('service_tier', tier, resolution);
+  return quoteAtRates(resolution, dated, tier, multiplier, input);
+}
+
+/**
+ * quoteUsage for a stream of records, remembering what records of the same
+ * model, labels and bucket share (the registry lookup, the dated rates, the
+ * service tier), so that a file of a million requests of one model pays for
+ * them a few thousand times, not a million. Same results as quoteUsage.
+ */
+export function createQuoter(registry: PriceRegistry): (input: PriceInput) => PriceQuote {
+  let lastLabels: PriceInput['labels'] | null = null;
+  let lastTier = '';
+  let last: ModelContext | undefined;
+  // Every model seen, so that a file interleaving a few models finds each one's context again (bounded).
+  const byModel = new Map<string, ModelContext>();
+  return (input) => {
+    if (!hasTokens(input)) return unpriced('no_tokens');
+    let tier = lastTier;
+    if (input.labels !== lastLabels) {
+      // Only the service tier of the labels matters here; rows often bring labels of their own.
+      tier = serviceTierOf(input.labels);
+      lastLabels = input.labels;
+      lastTier = tier;
+    }
+    let context = last;
+    if (context === undefined || !context.fits(input, tier)) {
+      context = byModel.get(input.model);
+      if (context === undefined || !context.fits(input, tier)) {
+        const resolution = registry.resolve(input.provider, input.model);
+        if (!resolution) return unpriced('no_price');
+        context = new ModelContext(input.provider, input.model, resolution, tier, multiplierOf(resolution.entry, tier, input.provider), input.granularity);
+        if (byModel.size >= 1_000) byModel.clear();
+        byModel.set(input.model, context);
+      }
+      last = context;
+    }
+    const dated = context.ratesAt(input.bucket_start, input.granularity);
+    if (dated === 'mixed') return unpriced('time_of_day', 'bucket spans several time-of-day prices', context.resolution);
+    if (context.multiplier === undefined) return unpriced('service_tier', tier, context.resolution);
+    return quoteAtRates(context.resolution, dated, tier, context.multiplier, input);
+  };
+}
+
+/** What every record of one model, provider, service tier and granularity shares, whatever its bucket. */
+class ModelContext {
+  /** The rates by bucket start, for a price with several versions or time-of-day prices (bounded). */
+  readonly #byBucket = new Map<number, DatedRates | 'mixed'>();
+  readonly #fixed: DatedRates | undefined;
+
+  constructor(
+    readonly provider: string,
+    readonly model: string,
+    readonly resolution: PriceResolution,
+    readonly tier: string,
+    /** Undefined when nobody publishes a multiplier for the tier. */
+    readonly multiplier: string | undefined,
+    readonly granularity: Granularity | undefined,
+  ) {
+    const { entry } = resolution;
+    if (entry.timeOfDay.length === 0 && entry.versions.length === 1) {
+      this.#fixed = datedRates(resolution, new Date(0), granularity) as DatedRates;
+    }
+  }
+
+  /** Whether a record of this provider, model, granularity and service tier shares this context. */
+  fits(input: PriceInput, tier: string): boolean {
+    return input.model === this.model && input.provider === this.provider && input.granularity === this.granularity && tier === this.tier;
+  }
+
+  ratesAt(bucketStart: Date, granularity: Granularity | undefined): DatedRates | 'mixed' {
+    if (this.#fixed !== undefined) return this.#fixed;
+    const time = bucketStart.getTime();
+    let dated = this.#byBucket.get(time);
+    if (dated === undefined) {
+      dated = datedRates(this.resolution, bucketStart, granularity);
+      if (this.#byBucket.size >= 10_000) this.#byBucket.clear();
+      this.#byBucket.set(time, dated);
+    }
+    return dated;
+  }
+}
+
+function hasTokens(input: PriceInput): boolean {
+  return (
+    input.input_tokens !== null ||
+    input.output_tokens !== null ||
+    input.cached_read_tokens !== null ||
+    input.cached_write_tokens !== null ||
+    input.cached_write_1h_tokens !== null
+  );
+}
+
+/** A bare config key has no provider of its own: the row's provider is the one that bills. */
+function multiplierOf(entry: PriceEntry, tier: string, provider: string): string | undefined {
+  return serviceTierMultiplier(tier, entry.provider.toLowerCase(), entry.serviceTiers) ?? serviceTierMultiplier(tier, provider.trim().toLowerCase(), undefined);
+}
+
+/** The rates in force for a bucket: its price version, or the time-of-day price that covers it. */
+type DatedRates = {
+  readonly from: string | null;
+  readonly rates: PriceRates;
+  readonly timeOfDay?: string;
+};
+
+function datedRates(resolution: PriceResolution, bucketStart: Date, granularity: Granularity | undefined): DatedRates | 'mixed' {
+  const { entry } = resolution;
+  const version = versionAt(entry, bucketStart);
+  if (entry.timeOfDay.length === 0) return version;
+  const span = timeOfDaySpan(entry.timeOfDay, bucketStart, granularity);
+  if (span === 'mixed') return 'mixed';
+  if (span === undefined) return version;
+  return { from: version.from, rates: span.rates, timeOfDay: `tod=${formatSecond(span.window.startSecond)}-${formatSecond(span.window.endSecond)}` };
+}
+
+/** The per-request part of a quote: the long-context tier by the request's prompt, and the rates its tokens need. */
+function quoteAtRates(resolution: PriceResolution, dated: DatedRates, tier: string, multiplier: string, input: PriceInput): PriceQuote {
+  const prompt = (input.input_tokens ?? 0) + (input.cached_read_tokens ?? 0) + (input.cached_write_tokens ?? 0);
+  const starts = tierStarts(dated.rates);
+  const labels = input.labels;
+  let selection: TierSelection | undefined;
+  // The plan depends on the request only through the tier thresholds it passes (0: none; -1: base rate assumed):
+  // found by that number, without building a key per request.
+  let passed = 0;
+  if (starts.length > 0 && (prompt > starts.lowest || labels?.context_window !== undefined || labels?.contextWindow !== undefined)) {
+    selection = selectTier(dated.rates, prompt, input.requests ?? null, labels);
+    passed = selection.above > 0 ? largestStartBelow(starts, selection.above) + 1 : selection.note === undefined ? 0 : -1;
+  }
+  let byTier = plansByDated.get(dated);
+  if (byTier === undefined) plansByDated.set(dated, (byTier = new Map()));
+  let byPassed = byTier.get(tier);
+  if (byPassed === undefined) byTier.set(tier, (byPassed = new Map()));
+  let plan = byPassed.get(passed);
+  if (plan === undefined) {
+    plan = pricePlan(resolution.entry, dated, tier === '' ? undefined : `service_tier=${tier}x${multiplier}`, multiplier, selection ?? { above: 0 });
+    byPassed.set(passed, plan);
+  }
+  const missing = plan.missingRates(input);
+  if (missing !== undefined) return unpriced('missing_rate', missing, resolution);
+  return { status: 'priced', plan, resolution };
+}
+
+/** Plans by dated rates, service tier and thresholds passed (a few per model). */
+const plansByDated = new WeakMap<DatedRates, Map<string, Map<number, RatePlan>>>();
+
+/**
+ * A price made ready for records: each rate as an integer of cost units with
+ * the tier chosen and the service-tier multiplier applied, and the price_ref.
+ * Records of one model in one price version share it, so a cycle of 16,000
+ * rows parses and multiplies its rates a handful of times, not per row; each
+ * row is then a few integer multiplications (exact: the multiplier distributes).
+ */
+class RatePlan implements PricePlan {
+  readonly costDecimals = COST_DECIMALS;
+  /** The same rates divided by their common power of ten, when they fit plain numbers: most rows need no BigInt. */
+  readonly #small: SmallRates | undefined;
+  /** Every token rate present. */
+  readonly #complete: boolean;
+
+  constructor(
+    readonly priceRef: string,
+    /** In TOKEN_RATE_NAMES order; undefined where the price has no such rate. */
+    readonly tokenRates: ReadonlyArray<bigint | undefined>,
+    readonly perRequest: bigint | undefined,
+    readonly perWebSearch: bigint | undefined,
+  ) {
+    this.#small = smallRates(tokenRates, perRequest, perWebSearch);
+    this.#complete = tokenRates.every((rate) => rate !== undefined);
+  }
+
+  costUnits(usage: UsageAdapterV1PlanUsage): bigint {
+    const counts = [usage.input_tokens, usage.output_tokens, usage.cached_read_tokens, usage.cached_write_5m_tokens, usage.cached_write_1h_tokens];
+    let total = 0n;
+    for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
+      const tokens = counts[index] as number;
+      if (tokens === 0) continue;
+      const rate = this.tokenRates[index];
+      if (rate === undefined) throw new RangeError(`${this.priceRef} has no ${TOKEN_RATE_NAMES[index]} rate: quote each request before summing its tokens`);
+      total += BigInt(tokens) * rate;
+    }
+    if (this.perRequest !== undefined) total += BigInt(usage.requests) * this.perRequest;
+    if (usage.web_searches !== 0) {
+      if (this.perWebSearch === undefined) throw new RangeError(`${this.priceRef} has no perWebSearch rate: quote each request before summing its tokens`);
+      total += BigInt(usage.web_searches) * this.perWebSearch;
+    }
+    return total;
+  }
+
+  /** The rates one record needs and this plan lacks (comma-separated), or undefined. */
+  missingRates(input: PriceInput): string | undefined {
+    const rates = this.tokenRates;
+    const cacheWrite = input.cached_write_tokens;
+    // Most plans have every rate: nothing to look at then.
+    if (this.#complete && (this.perRequest === undefined || (input.requests !== null && input.requests !== undefined)) && !input.web_searches) return undefined;
+    let missing: string[] | undefined;
+    const counts = [input.input_tokens, input.output_tokens, input.cached_read_tokens, cacheWrite === null ? null : cacheWrite - (input.cached_write_1h_tokens ?? 0), input.cached_write_1h_tokens];
+    for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
+      const tokens = counts[index];
+      if (tokens === null || tokens === undefined || tokens === 0) continue;
+      if (rates[index] === undefined) (missing ??= []).push(TOKEN_RATE_NAMES[index] as TokenRateName);
+    }
+    if (this.perRequest !== undefined && (input.requests === null || input.requests === undefined)) (missing ??= []).push('requests');
+    if (input.web_searches && this.perWebSearch === undefined) (missing ??= []).push('perWebSearch');
+    return missing?.join(',');
+  }
+
+  /** The cost of one record quoted this plan, as a decimal string. */
+  costOfRecord(input: PriceInput): string {
+    const counts = recordCounts(input);
+    const small = this.#small === undefined ? undefined : costInSmallUnits(this.#small, counts, input);
+    if (small !== undefined && this.#small !== undefined) return formatSafeInteger(small, this.#small.decimals);
+    return formatScaledInteger(
+      this.costUnits({
+        input_tokens: counts[0] ?? 0,
+        output_tokens: counts[1] ?? 0,
+        cached_read_tokens: counts[2] ?? 0,
+        cached_write_5m_tokens: counts[3] ?? 0,
+        cached_write_1h_tokens: counts[4] ?? 0,
+        requests: input.requests ?? 0,
+        web_searches: input.web_searches ?? 0,
+      }),
+      COST_DECIMALS,
+    );
+  }
+}
+
+/** A record's token buckets in TOKEN_RATE_NAMES order (input, output, cacheRead, 5-minute cacheWrite, cacheWrite1h). */
+function recordCounts(input: PriceInput): Array<number | null> {
+  return [
     input.input_tokens,
     input.output_tokens,
     input.cached_read_tokens,
     input.cached_write_tokens === null ? null : input.cached_write_tokens - (input.cached_write_1h_tokens ?? 0),
     input.cached_write_1h_tokens,
   ];
-  if (counts[0] === null && counts[1] === null && counts[2] === null && counts[3] === null && counts[4] === null) return unpriced('no_tokens');
-  const resolution = registry.resolve(input.provider, input.model);
-  if (!resolution) return unpriced('no_price');
-  const { entry } = resolution;
-
-  const version = versionAt(entry, input.bucket_start);
-  const modifiers: string[] = [];
-  let rates: PriceRates = version.rates;
-  if (entry.timeOfDay.length > 0) {
-    const span = timeOfDaySpan(entry.timeOfDay, input.bucket_start, input.granularity);
-    if (span === 'mixed') return unpriced('time_of_day', 'bucket spans several time-of-day prices', resolution);
-    if (span !== undefined) {
-      rates = span.rates;
-      modifiers.push(`tod=${formatSecond(span.window.startSecond)}-${formatSecond(span.window.endSecond)}`);
-    }
-  }
-
-  const tier = serviceTierOf(input.labels);
-  // A bare config key has no provider of its own: the row's provider is the one that bills.
-  const multiplier =
-    serviceTierMultiplier(tier, entry.provider.toLowerCase(), entry.serviceTiers) ??
-    serviceTierMultiplier(tier, input.provider.trim().toLowerCase(), undefined);
-  if (multiplier === undefined) return unpriced('service_tier', tier, resolution);
-  if (tier !== '') modifiers.push(`service_tier=${tier}x${multiplier}`);
-
-  const prompt = (input.input_tokens ?? 0) + (input.cached_read_tokens ?? 0) + (input.cached_write_tokens ?? 0);
-  const selection = selectTier(rates, prompt, input.requests ?? null, input.labels);
-  if (selection.note) modifiers.push(selection.note);
-
-  const plan = pricePlan(entry, version.from, rates, multiplier, selection.above, modifiers);
-  const small = plan.small === undefined ? undefined : costInSmallUnits(plan.small, counts, input);
-  if (small !== undefined && typeof small !== 'number') return unpriced('missing_rate', small.missing.join(','), resolution);
-  if (small !== undefined && plan.small !== undefined) {
-    return { status: 'priced', costUsd: formatSafeInteger(small, plan.small.decimals), priceRef: plan.priceRef, resolution };
-  }
-  let total = 0n;
-  let missing: string[] | undefined;
-  for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
-    const tokens = counts[index];
-    if (tokens === null || tokens === undefined || tokens === 0) continue;
-    const rate = plan.tokenRates[index];
-    if (rate === undefined) (missing ??= []).push(TOKEN_RATE_NAMES[index] as TokenRateName);
-    else total += BigInt(tokens) * rate;
-  }
-  if (plan.perRequest !== undefined) {
-    if (input.requests === null || input.requests === undefined) (missing ??= []).push('requests');
-    else total += BigInt(input.requests) * plan.perRequest;
-  }
-  if (input.web_searches) {
-    if (plan.perWebSearch === undefined) (missing ??= []).push('perWebSearch');
-    else total += BigInt(input.web_searches) * plan.perWebSearch;
-  }
-  if (missing !== undefined) return unpriced('missing_rate', missing.join(','), resolution);
-  return { status: 'priced', costUsd: formatScaledInteger(total, COST_DECIMALS), priceRef: plan.priceRef, resolution };
 }
 
 /**
  * The cost in the plan's small units as a plain number, when every product and
  * the sum stay exact (below 2^53: all terms are non-negative, so a total that
- * is a safe integer proves every partial sum was); the missing rates; or
- * undefined when the numbers are too large and BigInt must do it.
+ * is a safe integer proves every partial sum was), or undefined when the
+ * numbers are too large and BigInt must do it. The rates are known present.
  */
-function costInSmallUnits(small: SmallRates, counts: ReadonlyArray<number | null>, input: PriceInput): number | { missing: string[] } | undefined {
+function costInSmallUnits(small: SmallRates, counts: ReadonlyArray<number | null>, input: PriceInput): number | undefined {
   let total = 0;
-  let missing: string[] | undefined;
   for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
     const tokens = counts[index];
     if (tokens === null || tokens === undefined || tokens === 0) continue;
-    const rate = small.tokenRates[index];
-    if (rate === undefined) (missing ??= []).push(TOKEN_RATE_NAMES[index] as TokenRateName);
-    else total += tokens * rate;
+    total += tokens * (small.tokenRates[index] as number);
   }
-  if (small.perRequest !== undefined) {
-    if (input.requests === null || input.requests === undefined) (missing ??= []).push('requests');
-    else total += input.requests * small.perRequest;
-  }
-  if (input.web_searches) {
-    if (small.perWebSearch === undefined) (missing ??= []).push('perWebSearch');
-    else total += input.web_searches * small.perWebSearch;
-  }
-  if (missing !== undefined) return { missing };
+  if (small.perRequest !== undefined) total += (input.requests ?? 0) * small.perRequest;
+  if (input.web_searches) total += input.web_searches * (small.perWebSearch as number);
   return Number.isSafeInteger(total) && total >= 0 ? total : undefined;
 }
 
@@ -155,23 +356,6 @@ function formatSafeInteger(value: number, decimals: number): string {
   return end > whole.length ? `${whole}.${digits.slice(whole.length, end)}` : whole;
 }
 
-/**
- * A price made ready for records: each rate as an integer of cost units with
- * the tier chosen and the service-tier multiplier applied, and the price_ref.
- * Records of one model in one price version share it, so a cycle of 16,000
- * rows parses and multiplies its rates a handful of times, not per row; each
- * row is then a few integer multiplications (exact: the multiplier distributes).
- */
-type PricePlan = {
-  /** In TOKEN_RATE_NAMES order; undefined where the price has no such rate. */
-  readonly tokenRates: ReadonlyArray<bigint | undefined>;
-  readonly perRequest?: bigint;
-  readonly perWebSearch?: bigint;
-  readonly priceRef: string;
-  /** The same rates divided by their common power of ten, when they fit plain numbers: most rows need no BigInt. */
-  readonly small?: SmallRates;
-};
-
 /** Rates as integers of 10^-decimals USD per token (or per request, per search). */
 type SmallRates = {
   readonly tokenRates: ReadonlyArray<number | undefined>;
@@ -180,14 +364,22 @@ type SmallRates = {
   readonly decimals: number;
 };
 
-const plansByRates = new WeakMap<PriceEntry, WeakMap<PriceRates, Map<string, PricePlan>>>();
+const plansByRates = new WeakMap<PriceEntry, WeakMap<PriceRates, Map<string, RatePlan>>>();
 
-function pricePlan(entry: PriceEntry, from: string | null, rates: PriceRates, multiplier: string, above: number, modifiers: readonly string[]): PricePlan {
+/**
+ * The plan for a price version (or time-of-day price), a service tier and a
+ * long-context tier: one object per distinct plan. The tier is keyed by the
+ * thresholds the prompt passed, not by the prompt, so requests of every size
+ * above a threshold share one plan.
+ */
+function pricePlan(entry: PriceEntry, dated: DatedRates, serviceTier: string | undefined, multiplier: string, selection: TierSelection): RatePlan {
+  const { rates, from } = dated;
   let byRates = plansByRates.get(entry);
   if (byRates === undefined) plansByRates.set(entry, (byRates = new WeakMap()));
   let plans = byRates.get(rates);
   if (plans === undefined) byRates.set(rates, (plans = new Map()));
-  const key = `${from}|${multiplier}|${above}|${modifiers.join(';')}`;
+  const above = selection.above === 0 ? 0 : largestStartBelow(tierStarts(rates), selection.above) + 1;
+  const key = `${from}|${multiplier}|${above}|${dated.timeOfDay ?? ''}|${serviceTier ?? ''}|${selection.note ?? ''}`;
   let plan = plans.get(key);
   if (plan === undefined) {
     const scaledMultiplier = scaledMultiplierOf(multiplier);
@@ -197,14 +389,9 @@ function pricePlan(entry: PriceEntry, from: string | null, rates: PriceRates, mu
     });
     const perRequest = rates.perRequest === undefined ? undefined : scaledRate(rates.perRequest) * 1_000_000n * scaledMultiplier;
     const perWebSearch = rates.perWebSearch === undefined ? undefined : scaledRate(rates.perWebSearch) * 1_000_000n * scaledMultiplier;
-    plan = {
-      tokenRates,
-      perRequest,
-      perWebSearch,
-      priceRef: [`${entry.sourceLabel}:${entry.key}@${from ?? 'base'}`, ...modifiers].join(';'),
-      small: smallRates(tokenRates, perRequest, perWebSearch),
-    };
-    // Tiers chosen per request size could make many plans: keep the cache bounded.
+    const modifiers = [dated.timeOfDay, serviceTier, selection.note].filter((modifier): modifier is string => modifier !== undefined);
+    plan = new RatePlan([`${entry.sourceLabel}:${entry.key}@${from ?? 'base'}`, ...modifiers].join(';'), tokenRates, perRequest, perWebSearch);
+    // Keyed by thresholds, not sizes, the plans of one set of rates are few; the bound is a guard.
     if (plans.size < 1_000) plans.set(key, plan);
   }
   return plan;
@@ -242,7 +429,7 @@ function scaledMultiplierOf(multiplier: string): bigint {
   return scaled;
 }
 
-function unpriced(reason: UnpricedReason, detail?: string, resolution?: PriceResolution): PriceResult {
+function unpriced(reason: UnpricedReason, detail?: string, resolution?: PriceResolution): Extract<PriceResult, { readonly status: 'unpriced' }> {
   return { status: 'unpriced', reason, unpricedReason: detail ? `${reason}:${detail}` : reason, resolution };
 }
 

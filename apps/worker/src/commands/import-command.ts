@@ -12,8 +12,9 @@ const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'json', 'ndjson'];
 
 /**
  * `utt import FILE`: a CSV, JSON or NDJSON file of per-request rows, each
- * priced on its own, streamed into the store with COPY, summed per bucket in
- * the database and written in one transaction. A bad row, or a cell whose sum
+ * quoted its own price (tier by its own prompt), summed per cell and per price
+ * plan as they stream, the partial sums sent to the store with COPY, and the
+ * cells written in one transaction. A bad row, or a cell whose sum
  * breaks a record rule, refuses the whole file (nothing is written) unless
  * --skip-invalid; importing the same file again changes nothing. Memory stays
  * flat whatever the number of rows or cells.
@@ -30,8 +31,14 @@ export async function importCommand(
   const absolute = path.resolve(runtime.cwd, file);
   const registry = await workerPriceRegistry(runtime);
   const skipInvalid = flags.skipInvalid ?? false;
-  // Each row is priced before the roll-up, so a long-context tier applies per request.
-  const stream = readImportEvents(absolute, { skipInvalid, format: flags.format as ImportFormat | undefined, pricer: createPricer(registry) });
+  // Each row is quoted its price before the roll-up, so a long-context tier applies per request; the store
+  // sums a cell's tokens per price plan and prices each sum once, which equals pricing each row and summing.
+  const stream = readImportEvents(absolute, {
+    skipInvalid,
+    format: flags.format as ImportFormat | undefined,
+    pricer: createPricer(registry),
+    pricePlans: true,
+  });
   const store = await openConfiguredStore(runtime);
   try {
     const result = await store.importUsageEvents({

@@ -1,4 +1,5 @@
 import type { Granularity } from '../../time/granularity';
+import type { UsageAdapterV1PriceQuote } from './usage-adapter-v1-price-plan';
 
 /** One record (or one request of it) to price; token columns follow the record's non-overlapping semantics. */
 export type UsageAdapterV1PriceInput = {
@@ -30,4 +31,12 @@ export type UsageAdapterV1PriceResult =
 export type UsageAdapterV1Pricer = {
   readonly specificationVersion: 'v1';
   price(input: UsageAdapterV1PriceInput): UsageAdapterV1PriceResult;
+  /**
+   * The same decision as `price` for one request, without the arithmetic: the
+   * plan it is priced with, or why it is unpriced. A reader of many requests
+   * sums the tokens of the requests of a bucket per plan and prices each sum
+   * once (`plan.costUnits`), which equals pricing each request and summing.
+   * Optional: pricers written before it may lack it.
+   */
+  quote?(input: UsageAdapterV1PriceInput): UsageAdapterV1PriceQuote;
 };
