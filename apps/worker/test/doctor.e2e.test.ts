@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cp, mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MIGRATIONS } from '@utt/postgres';
@@ -32,12 +33,15 @@ describe.each(backends())('utt doctor on $name', (backend) => {
       .replace(/^database:\n(?: {2}.*\n)+/m, '')
       .replace('files: [data/sample-usage.csv]', `files: [${JSON.stringify(path.join(REPO_ROOT, 'examples/data/sample-usage.csv'))}]`);
     const config = await writeConfig(workdir, database.databaseYaml, body);
+    // What `pnpm start` writes first: the transcripts and the provider export the example config reads.
+    const files = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples/write-example-files.mjs'), path.join(workdir, '.utt/example-files')], { encoding: 'utf8' });
+    expect(files.status, files.stderr).toBe(0);
     const run = await runCli(['run', '--config', config], { cwd: workdir, env: database.env });
     expect(run.code, run.stderr).toBe(0);
     const doctor = await runCli(['doctor', '--config', config], { cwd: workdir, env: database.env });
     expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
     expect(doctor.stdout).toContain(`all ${MIGRATIONS.length} migrations applied`);
-    expect(doctor.stdout).toMatch(/ok\s+sources\s+2 sources fresh and succeeding/);
+    expect(doctor.stdout).toMatch(/ok\s+sources\s+4 sources fresh and succeeding/);
     expect(doctor.stdout).toContain('no problems found');
     if (backend.name === 'postgres') expect(doctor.stdout).toMatch(/ok\s+timeouts\s+statement_timeout 5min, lock_timeout 1min/);
     else expect(doctor.stdout).toMatch(/ok\s+embedded lock\s+.* is free/);

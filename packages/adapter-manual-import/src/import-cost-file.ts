@@ -61,7 +61,8 @@ export async function importCostFile(path: string, options: ImportCostFileOption
           refuseOrSkip({ line: raw.line, field: 'row', message: raw.problem });
           continue;
         }
-        if (typeof raw.values !== 'object' || raw.values === null || Array.isArray(raw.values)) {
+        // No fast path is asked of the CSV reader here, so every row comes as values.
+        if (!('values' in raw) || typeof raw.values !== 'object' || raw.values === null || Array.isArray(raw.values)) {
           refuseOrSkip({ line: raw.line, field: 'row', message: 'expected an object with the columns as keys' });
           continue;
         }
