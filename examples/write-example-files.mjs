@@ -18,6 +18,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from './shared/seeded-random.mjs';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -27,17 +28,6 @@ const now = new Date();
 const firstDay = Math.floor(now.getTime() / DAY) - 13;
 const lastDay = Math.floor(now.getTime() / DAY);
 
-/** mulberry32, as in record-example-traffic.mjs: the same seed always gives the same numbers. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 const pick = (next, items) => items[Math.floor(next() * items.length)];
 const between = (next, low, high) => low + Math.floor(next() * (high - low));
 
@@ -56,7 +46,7 @@ async function writeIfChanged(file, text) {
 const PROJECTS = ['/home/dev/src/checkout-service', '/home/dev/src/web-app', '/home/dev/src/infra'];
 let transcripts = 0;
 for (let day = firstDay; day <= lastDay; day += 1) {
-  const next = random(day * 7919);
+  const next = seededRandom(day * 7919);
   const weekday = new Date(day * DAY).getUTCDay() % 6 !== 0;
   const sessions = weekday ? between(next, 1, 4) : next() < 0.3 ? 1 : 0;
   for (let index = 0; index < sessions; index += 1) {
@@ -118,7 +108,7 @@ for (let day = firstDay; day <= lastDay; day += 1) {
   for (let hour = 0; hour < 24; hour += 1) {
     const start = day * DAY + hour * HOUR;
     if (start + HOUR > now.getTime()) break;
-    const next = random(start / HOUR + 17);
+    const next = seededRandom(start / HOUR + 17);
     if (hour < 6 || next() < 0.25) continue;
     const requests = between(next, 5, 60);
     const input = requests * between(next, 800, 3_000);
@@ -138,7 +128,7 @@ for (let day = firstDay; day <= lastDay; day += 1) {
   ]) {
     if (totals[bucket] > 0n) costRows.push(`${date},openai,proj_batch-summaries,gpt-5,"${item}",${usd(totals[bucket] * NANO_USD_PER_TOKEN[bucket])}`);
   }
-  if (random(day)() < 0.25) costRows.push(`${date},openai,proj_batch-summaries,,web search tool calls,${usd(BigInt(between(random(day + 1), 2, 12)) * 50_000_000n)}`);
+  if (seededRandom(day)() < 0.25) costRows.push(`${date},openai,proj_batch-summaries,,web search tool calls,${usd(BigInt(between(seededRandom(day + 1), 2, 12)) * 50_000_000n)}`);
 }
 await writeIfChanged(path.join(folder, 'openai-usage.csv'), `${usageRows.join('\n')}\n`);
 await writeIfChanged(path.join(folder, 'openai-costs.csv'), `${costRows.join('\n')}\n`);

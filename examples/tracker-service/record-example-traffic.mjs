@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTrackerSink, openStore } from '@utt/postgres';
 import { createTracker } from '@utt/tracker';
+import { seededRandom } from '../shared/seeded-random.mjs';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -23,17 +24,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const folder = path.resolve(process.argv[2] ?? path.join(here, '../.utt/pglite'));
 const store = await openStore({ url: process.env.DATABASE_URL || undefined, path: folder, schema: process.argv[3] ?? 'utt' });
 
-/** A small deterministic generator (mulberry32): the same hour always gets the same calls. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 const pick = (next, items) => items[Math.floor(next() * items.length)];
 
 const now = new Date();
@@ -47,7 +37,7 @@ const researchAgent = await createTracker({ ...options, application: 'research-a
 let recorded = 0;
 for (let hour = firstHour; hour <= lastHour; hour += 1) {
   const start = new Date(hour * HOUR);
-  const next = random(hour);
+  const next = seededRandom(hour);
   const busy = start.getUTCDay() % 6 !== 0 && start.getUTCHours() >= 8 && start.getUTCHours() < 19;
   const calls = Math.floor(next() * (busy ? 7 : 2));
   for (let index = 0; index < calls; index += 1) {
@@ -103,12 +93,12 @@ let week = null;
 const sessionHours = [];
 for (let hour = firstHour; hour <= lastHour; hour += 1) {
   const start = new Date(hour * HOUR);
-  if (random(hour * 7 + 1)() < 0.28 && start.getUTCHours() >= 7 && start.getUTCHours() < 22) sessionHours.push(hour);
+  if (seededRandom(hour * 7 + 1)() < 0.28 && start.getUTCHours() >= 7 && start.getUTCHours() < 22) sessionHours.push(hour);
 }
 // Always a session running now, so its windows are fresh when the dashboard opens.
 if (sessionHours.at(-1) !== lastHour) sessionHours.push(lastHour);
 for (const hour of sessionHours) {
-  const next = random(hour * 13 + 5);
+  const next = seededRandom(hour * 13 + 5);
   for (let index = 0; index < 6; index += 1) {
     const occurredAt = hour === lastHour ? new Date(now.getTime() - (6 - index) * 4 * 60_000) : new Date(hour * HOUR + index * 9 * 60_000 + Math.floor(next() * 60_000));
     const currentWeek = weekStart(occurredAt).getTime();

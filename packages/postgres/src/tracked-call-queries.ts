@@ -273,9 +273,7 @@ export async function listTrackedCalls(store: UsageStore, query: TrackedCallPage
 export async function trackedCallSummary(store: UsageStore, filter: TrackedCallFilter = {}): Promise<TrackedCallSummary> {
   const params: unknown[] = [];
   const conditions = filterSql(filter, params);
-  const [row] = await store.client.query<
-    TotalsRow & { untagged_calls: number | string; untagged_cost_usd: string | null; incomplete_calls: number | string; missing_latency_calls: number | string; streaming_calls: number | string }
-  >(
+  const [row] = await store.client.query<SummaryRow>(
     `SELECT ${TOTALS},
             COUNT(*) FILTER (WHERE tags = '{}'::jsonb) AS untagged_calls,
             SUM(cost_usd) FILTER (WHERE tags = '{}'::jsonb)::text AS untagged_cost_usd,
@@ -285,6 +283,18 @@ export async function trackedCallSummary(store: UsageStore, filter: TrackedCallF
      FROM ${storeTables(store.schema).trackedCall} ${whereSql(conditions)}`,
     params,
   );
+  return summaryOf(row);
+}
+
+type SummaryRow = TotalsRow & {
+  untagged_calls: number | string | null;
+  untagged_cost_usd: string | null;
+  incomplete_calls: number | string | null;
+  missing_latency_calls: number | string | null;
+  streaming_calls: number | string | null;
+};
+
+function summaryOf(row: SummaryRow | undefined): TrackedCallSummary {
   return {
     ...totals(row),
     untaggedCalls: Number(row?.untagged_calls ?? 0),
@@ -306,16 +316,11 @@ export type TrackedTagBreakdown = {
   readonly values: TrackedTagValue[];
 };
 
-type BreakdownRow = TotalsRow & {
+type BreakdownRow = SummaryRow & {
   part: 'summary' | 'key' | 'value';
   key: string | null;
   value: string | null;
   values: number | string | null;
-  untagged_calls: number | string | null;
-  untagged_cost_usd: string | null;
-  incomplete_calls: number | string | null;
-  missing_latency_calls: number | string | null;
-  streaming_calls: number | string | null;
 };
 
 /**
@@ -374,15 +379,7 @@ export async function trackedTagBreakdown(store: UsageStore, filter: TrackedCall
      ORDER BY part_order, null_last, order_cost DESC NULLS LAST, order_calls DESC, order_text`,
     params,
   );
-  const summaryRow = rows.find((row) => row.part === 'summary');
-  const summary: TrackedCallSummary = {
-    ...totals(summaryRow),
-    untaggedCalls: Number(summaryRow?.untagged_calls ?? 0),
-    untaggedCostUsd: trimZeros(summaryRow?.untagged_cost_usd ?? null),
-    incompleteCalls: Number(summaryRow?.incomplete_calls ?? 0),
-    missingLatencyCalls: Number(summaryRow?.missing_latency_calls ?? 0),
-    streamingCalls: Number(summaryRow?.streaming_calls ?? 0),
-  };
+  const summary = summaryOf(rows.find((row) => row.part === 'summary'));
   const keys = rows.filter((row) => row.part === 'key').map((row) => ({ key: row.key as string, values: Number(row.values), ...totals(row) }));
   const values = rows.filter((row) => row.part === 'value').map((row) => ({ value: row.value, ...totals(row) }));
   return { summary, keys, key: options.key ?? keys[0]?.key ?? '', values };
