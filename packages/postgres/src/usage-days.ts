@@ -30,12 +30,14 @@ export const DAILY_VALUE_COLUMNS = [
 
 const DAILY_KEY_COLUMNS = ['day_start', 'granularity', 'source_system', 'source_instance', 'provider', 'model'] as const;
 
-const ROW_TOKENS =
+// What a raw row counts as, shared by the roll-up triggers' statements (usage-rollup.ts) and the partial days here,
+// so the maintained tables and the sums over raw rows cannot drift apart.
+export const ROW_TOKENS =
   'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
-
-const FIXED = "COALESCE(cost_source = 'fixed', false)";
-// Usage a flat fee already pays for (label billing=subscription), never the fee itself.
-const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
+export const UNPRICED = `(cost_usd IS NULL AND ${ROW_TOKENS} > 0)`;
+export const FIXED = "COALESCE(cost_source = 'fixed', false)";
+/** Usage a flat fee already pays for (label billing=subscription), never the fee itself. */
+export const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
 
 /**
  * The raw rows of one day and key as the daily table would count them:
@@ -61,8 +63,8 @@ const RAW_AS_DAILY: Readonly<Record<(typeof DAILY_VALUE_COLUMNS)[number], string
   requests_rows: 'count(requests)',
   cost_usd: 'COALESCE(sum(cost_usd), 0)',
   cost_rows: 'count(cost_usd)',
-  unpriced_rows: `count(*) FILTER (WHERE cost_usd IS NULL AND ${ROW_TOKENS} > 0)`,
-  unpriced_tokens: `COALESCE(sum(${ROW_TOKENS}) FILTER (WHERE cost_usd IS NULL AND ${ROW_TOKENS} > 0), 0)::bigint`,
+  unpriced_rows: `count(*) FILTER (WHERE ${UNPRICED})`,
+  unpriced_tokens: `COALESCE(sum(${ROW_TOKENS}) FILTER (WHERE ${UNPRICED}), 0)::bigint`,
   cache_reporting_input_tokens:
     'COALESCE(sum(COALESCE(input_tokens, 0) + cached_read_tokens + COALESCE(cached_write_tokens, 0)) FILTER (WHERE cached_read_tokens IS NOT NULL), 0)::bigint',
   flat_fee_usd: `COALESCE(sum(cost_usd) FILTER (WHERE ${FIXED}), 0)`,

@@ -1,6 +1,7 @@
 import { type StoreTables, storeTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { validateTimeZone } from './usage-breakdown';
+import { COVERED, DAILY_VALUE_COLUMNS, FIXED, ROW_TOKENS, UNPRICED } from './usage-days';
 import type { UsageStore } from './usage-store';
 
 /**
@@ -12,37 +13,10 @@ import type { UsageStore } from './usage-store';
  * Every row has these columns: `day` (the local date in the time zone; a
  * month row's first day of its UTC month), the dimensions, `project`,
  * `cost_source` / `unpriced_reason` ('' for NULL), `price_source`,
- * `measurement_basis`, and the value columns of ROLLUP_VALUE_COLUMNS. The
+ * `measurement_basis`, and the value columns of DAILY_VALUE_COLUMNS (usage-days.ts). The
  * dimensions a roll-up does not keep are '' (ask for them in `needs`).
  */
-export const ROLLUP_VALUE_COLUMNS = [
-  'row_count',
-  'input_tokens',
-  'input_tokens_rows',
-  'output_tokens',
-  'output_tokens_rows',
-  'cached_read_tokens',
-  'cached_read_tokens_rows',
-  'cached_write_tokens',
-  'cached_write_tokens_rows',
-  'cached_write_1h_tokens',
-  'cached_write_1h_tokens_rows',
-  'reasoning_tokens',
-  'reasoning_tokens_rows',
-  'requests',
-  'requests_rows',
-  'cache_reporting_input_tokens',
-  'cost_usd',
-  'cost_rows',
-  'flat_fee_usd',
-  'flat_fee_rows',
-  'covered_usd',
-  'covered_rows',
-  'unpriced_rows',
-  'unpriced_tokens',
-] as const;
-
-type ValueColumn = (typeof ROLLUP_VALUE_COLUMNS)[number];
+type ValueColumn = (typeof DAILY_VALUE_COLUMNS)[number];
 
 /** The columns a query can group or filter on. token_usage_daily keeps only the first four. */
 export const ROLLUP_DIMENSION_COLUMNS = [
@@ -64,12 +38,6 @@ export type RollupColumn = (typeof ROLLUP_DIMENSION_COLUMNS)[number];
 const DAILY_COLUMNS: readonly RollupColumn[] = ['source_system', 'source_instance', 'provider', 'model'];
 const BY_USER_COLUMNS: readonly RollupColumn[] = [...DAILY_COLUMNS, 'account', 'user_id', 'project'];
 
-const ROW_TOKENS =
-  'COALESCE(input_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0) + COALESCE(output_tokens, 0)';
-const UNPRICED = `(cost_usd IS NULL AND ${ROW_TOKENS} > 0)`;
-// A flat fee is never itself "covered"; usage under billing=subscription is.
-const COVERED = "(cost_source IS DISTINCT FROM 'fixed' AND COALESCE(labels->>'billing', '') = 'subscription')";
-const FIXED = "COALESCE(cost_source = 'fixed', false)";
 
 /** One raw token_usage row in the roll-up's shape. */
 const RAW_VALUES: Readonly<Record<ValueColumn, string>> = {
@@ -224,7 +192,7 @@ export async function usageRollupSql(store: UsageStore, query: UsageRollupQuery)
 
   const rawSelect = (conditions: readonly string[]) =>
     `SELECT ${rawDay} AS day, ${ROLLUP_DIMENSION_COLUMNS.map((column) => `${RAW_DIMENSIONS[column]} AS ${column}`).join(', ')},
-            ${ROLLUP_VALUE_COLUMNS.map((column) => `${RAW_VALUES[column]} AS ${column}`).join(', ')}
+            ${DAILY_VALUE_COLUMNS.map((column) => `${RAW_VALUES[column]} AS ${column}`).join(', ')}
      FROM ${tables.tokenUsage}
      WHERE ${conditions.length > 0 ? conditions.join(' AND ') : 'true'}`;
 
@@ -241,19 +209,19 @@ export async function usageRollupSql(store: UsageStore, query: UsageRollupQuery)
     const conditions = [`${zone} = 'UTC'`, ...wholeDays(day), ...lists((column) => column)];
     rollupSelect = `SELECT ${day} AS day, ${ROLLUP_DIMENSION_COLUMNS.map((column) =>
       DAILY_COLUMNS.includes(column) ? column : `''::text AS ${column}`,
-    ).join(', ')}, ${ROLLUP_VALUE_COLUMNS.join(', ')}
+    ).join(', ')}, ${DAILY_VALUE_COLUMNS.join(', ')}
      FROM ${tables.tokenUsageDaily}
      WHERE ${conditions.join(' AND ')}`;
   } else if (source === 'by_user') {
     const conditions = [`time_zone = ${zone}`, ...wholeDays('day'), ...lists((column) => column)];
     rollupSelect = `SELECT day, ${ROLLUP_DIMENSION_COLUMNS.map((column) => (BY_USER_COLUMNS.includes(column) ? column : `''::text AS ${column}`)).join(', ')},
-            ${ROLLUP_VALUE_COLUMNS.map((column) => (BY_USER_VALUES[column] ? `${BY_USER_VALUES[column]} AS ${column}` : column)).join(', ')}
+            ${DAILY_VALUE_COLUMNS.map((column) => (BY_USER_VALUES[column] ? `${BY_USER_VALUES[column]} AS ${column}` : column)).join(', ')}
      FROM ${tables.tokenUsageDailyByUser}
      WHERE ${conditions.join(' AND ')}`;
   } else {
     const conditions = [`time_zone = ${zone}`, ...wholeDays('day'), ...lists((column) => column)];
     rollupSelect = `SELECT day, ${ROLLUP_DIMENSION_COLUMNS.join(', ')},
-            ${ROLLUP_VALUE_COLUMNS.map((column) => (DETAIL_VALUES[column] ? `${DETAIL_VALUES[column]} AS ${column}` : column)).join(', ')}
+            ${DAILY_VALUE_COLUMNS.map((column) => (DETAIL_VALUES[column] ? `${DETAIL_VALUES[column]} AS ${column}` : column)).join(', ')}
      FROM ${tables.tokenUsageDailyDetail}
      WHERE ${conditions.join(' AND ')}`;
   }
