@@ -180,7 +180,8 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
       { ...day, scope: { provider: 'OpenAI' } },
       { ...day, scope: { labels: { tenant: 'globex' } } },
       { start: new Date('2026-11-04T00:00:00Z'), end: new Date('2026-11-05T00:00:00Z'), scope: {} },
+      { ...day, scope: {}, flatFeesOnly: true },
     ]);
-    expect(spend?.map(Number)).toEqual([5.251, 0.251, 2.001, 0.25, 0]);
+    expect(spend?.map(Number)).toEqual([5.251, 0.251, 2.001, 0.25, 0, 3]);
   });
 });

@@ -216,7 +216,8 @@ function inCalendarPeriod(row: string, start: string, finish: string, period: st
  * tracker's cells and every collector's rows), rows whose bucket starts in
  * [start, end). Spend is what was paid, as `utt report` counts it: metered
  * usage and flat fees, never the API-equivalent value of usage a subscription
- * covers (label billing=subscription). One round trip for all queries.
+ * covers (label billing=subscription); with `flatFeesOnly`, only the flat
+ * fees (cost_source 'fixed'). One round trip for all queries.
  */
 export async function readSpend(client: SqlClient, tables: StoreTables, queries: readonly SpendQueryV1[]): Promise<string[]> {
   if (queries.length === 0) return [];
@@ -230,8 +231,9 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
          AND (q.labels IS NULL OR u.labels @> q.labels)
          -- What was paid, as utt report counts it: usage a flat fee already covers is not spent again.
          AND NOT (u.cost_source IS DISTINCT FROM 'fixed' AND COALESCE(u.labels->>'billing', '') = 'subscription')
+         AND (NOT q.flat_fees_only OR u.cost_source = 'fixed')
      ) AS spend
-     FROM jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb)
+     FROM jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb, flat_fees_only boolean)
      ORDER BY q.index`,
     [
       JSON.stringify(
@@ -245,6 +247,7 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
           model: query.scope.model ?? null,
           source_system: query.scope.sourceSystem ?? null,
           labels: query.scope.labels ?? null,
+          flat_fees_only: query.flatFeesOnly === true,
         })),
       ),
     ],

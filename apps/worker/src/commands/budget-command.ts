@@ -7,9 +7,10 @@ import { openConfiguredStore, type Runtime } from '../runtime';
 /**
  * `utt budget`: every day and month budget of the config against the spend
  * the ledger holds for its current period (every source in scope, not only
- * tracked calls), with a linear forecast to the period's end. Per-call
- * budgets are enforced in process only and are listed as such. Exit 2 when a
- * budget is over its limit, so cron can alert.
+ * tracked calls), with a forecast to the period's end (flat fees as paid, the
+ * rest extrapolated linearly). Per-call budgets are enforced in process only
+ * and are listed as such. Exit 2 when a budget is over its limit, so cron can
+ * alert.
  */
 export async function budgetCommand(runtime: Runtime, flags: { json?: boolean; now?: Date }): Promise<number> {
   const { config } = runtime.loaded;

@@ -203,7 +203,7 @@ ${tableWithExports(context, dailyTable)}`;
 
 /** How budget status is computed, stated under the table. */
 export const BUDGET_RULE =
-  "each day or month budget of the config's `budgets:` against all spend in its scope for the current calendar period in the reporting time zone (every source, not only tracked calls; the page's filters do not apply); forecast = spend so far × period length ÷ time elapsed; state OVER past the limit, \u2018forecast over\u2019 when the forecast passes it, soft past the soft threshold";
+  "each day or month budget of the config's `budgets:` against all spend in its scope for the current calendar period in the reporting time zone (every source, not only tracked calls; the page's filters do not apply); forecast = flat fees paid this period + the rest of the spend so far × period length ÷ time elapsed; state OVER past the limit, \u2018forecast over\u2019 when the forecast passes it, soft past the soft threshold";
 
 function budgetLabel(line: BudgetStatus): string {
   const values = Object.entries(line.scopeValues).map(([key, value]) => `${key}=${value}`);

@@ -90,6 +90,33 @@ describe.each(STORE_BACKENDS)('readBudgetStatus on $name', { timeout: 90_000 }, 
       await dispose();
     }
   });
+
+  it('forecasts flat fees as paid and extrapolates only the rest of the spend', async () => {
+    const { store, dispose } = await openTestStore(backend);
+    try {
+      await store.writeTrackedCalls([trackedCall({ tenant: 'acme', costUsd: '2', occurredAt: new Date('2026-11-02T09:30:00Z') })]);
+      // A seat fee paid on the 1st: spend of the month, not a daily rate.
+      await store.writeSourceWindow({
+        source: 'seats',
+        sourceSystem: 'seats',
+        rows: [
+          {
+            source_system: 'seats', source_instance: '', granularity: 'day', bucket_start: new Date('2026-11-01T00:00:00Z'), provider: 'openai', model: '',
+            account: '', api_key: '', user_id: '', labels: { billing: 'subscription' }, input_tokens: null, output_tokens: null, cached_read_tokens: null,
+            cached_write_tokens: null, cached_write_1h_tokens: null, reasoning_tokens: null, requests: null, cost_usd: '30', cost_source: 'fixed', measurement_basis: 'exact',
+          },
+        ],
+      });
+      // Three of November's 30 days gone: $2 of usage runs at $20 a month.
+      const [line] = await readBudgetStatus(store, [{ name: 'org-monthly', period: 'month', limitUsd: 60 }], { now: new Date('2026-11-04T00:00:00Z') });
+      expect(line?.spentUsd).toBe(32);
+      expect(line?.forecastUsd).toBeCloseTo(50, 9);
+      // Extrapolating the fee too would read $320 and "forecast over".
+      expect(line?.state).toBe('ok');
+    } finally {
+      await dispose();
+    }
+  });
 });
 
 /** A provider's own row (a UTC day or month bucket), as an admin-API collector writes it. */

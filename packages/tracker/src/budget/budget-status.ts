@@ -24,7 +24,11 @@ export type BudgetStatus = {
   readonly spentUsd: number;
   readonly limitUsd: number;
   readonly percent: number;
-  /** Spend at the period's end if it goes on at the rate so far. */
+  /**
+   * Spend at the period's end if usage goes on at its rate so far: the flat
+   * fees paid this period (cost_source `fixed`) as they are, the rest
+   * extrapolated linearly (a seat fee paid on the 1st is not a daily rate).
+   */
   readonly forecastUsd: number;
   readonly state: 'ok' | 'soft' | 'forecast over' | 'OVER';
   /** The highest mark the spend has reached: the limit, the soft threshold, or neither. */
@@ -41,7 +45,8 @@ export type BudgetStatusOptions = {
 /**
  * Every day and month budget against the spend the ledger holds for its
  * current calendar period in `timeZone` — every source in scope, not only
- * tracked calls — with a linear forecast to the period's end. What `utt
+ * tracked calls — with a forecast to the period's end (flat fees as paid,
+ * the rest extrapolated linearly). What `utt
  * budget` prints, the `budget` alert rule watches and the dashboard shows.
  * Per-call budgets have no period total and are left out. Budgets are
  * validated as in the config (ConfigValidationError naming the field).
@@ -56,10 +61,12 @@ export async function readBudgetStatus(ledger: BudgetLedger, budgets: readonly B
     const period = calendarPeriod(now, budget.period, timeZone);
     const calendar = { period: budget.period, timeZone };
     for (const scopeValues of await scopeValuesOf(ledger, budget, { ...period, calendar })) {
-      const [spent] = await ledger.readSpend([{ start: period.start, end: period.end, scope: spendScope(budget, scopeValues), calendar }]);
+      const query = { start: period.start, end: period.end, scope: spendScope(budget, scopeValues), calendar };
+      const [spent, flatFees] = await ledger.readSpend([query, { ...query, flatFeesOnly: true }]);
       const spentUsd = Number(spent ?? 0);
+      const flatFeesUsd = Number(flatFees ?? 0);
       const elapsed = Math.max(1, Math.min(now.getTime(), period.end.getTime()) - period.start.getTime());
-      const forecastUsd = (spentUsd * (period.end.getTime() - period.start.getTime())) / elapsed;
+      const forecastUsd = flatFeesUsd + ((spentUsd - flatFeesUsd) * (period.end.getTime() - period.start.getTime())) / elapsed;
       const crossed =
         spentUsd > budget.limitUsd ? 'limit' : budget.softThreshold !== undefined && spentUsd >= budget.limitUsd * budget.softThreshold ? 'soft' : null;
       lines.push({

@@ -23,6 +23,12 @@ export type SpendQueryV1 = {
    * counts toward a day. Without it, every row counts by its bucket_start.
    */
   readonly calendar?: { readonly period: 'day' | 'month'; readonly timeZone: string };
+  /**
+   * Only flat fees (rows with cost_source `fixed`: a subscription, a seat, a
+   * commitment), which arrive once per period rather than with usage: a
+   * forecast extrapolates the rest of the spend and adds these as they are.
+   */
+  readonly flatFeesOnly?: boolean;
 };
 
 /**
