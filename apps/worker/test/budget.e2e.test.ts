@@ -37,7 +37,7 @@ function trackedCall(tenant: string, costUsd: string, occurredAt = new Date('202
   };
 }
 
-describe.each(backends())('utt budget and utt report --by tag on $name', (backend) => {
+describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones on $name', (backend) => {
   let workdir: string;
   let database: ReturnType<typeof backend.setup>;
   beforeEach(async () => {
@@ -103,6 +103,33 @@ describe.each(backends())('utt budget and utt report --by tag on $name', (backen
       ['acme', 5, 2],
       ['globex', 1, 1],
     ]);
+  });
+
+  it('lists the kept roll-up zones and drops one no dashboard serves', async () => {
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([trackedCall('acme', '3')]);
+      await store.addRollupTimeZone('Europe/Berlin');
+      await store.addRollupTimeZone('Asia/Tokyo');
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(workdir, database.databaseYaml, 'reportingTimeZone: Europe/Berlin\n');
+    const listed = await runCli(['rollup-zones', '--config', config], { cwd: workdir, env: database.env });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toBe(
+      'UTC  (always kept)\nAsia/Tokyo\nEurope/Berlin  (the configured reportingTimeZone)\n' +
+        'not the configured reportingTimeZone: Asia/Tokyo. If no dashboard serves it, `utt rollup-zones --drop ZONE` stops every write paying for it.\n',
+    );
+    const dropped = await runCli(['rollup-zones', '--config', config, '--drop', 'Asia/Tokyo', '--json'], { cwd: workdir, env: database.env });
+    expect(dropped.code).toBe(0);
+    expect(JSON.parse(dropped.stdout)).toEqual({ reportingTimeZone: 'Europe/Berlin', zones: ['UTC', 'Europe/Berlin'], dropped: 'Asia/Tokyo' });
+    const again = await runCli(['rollup-zones', '--config', config, '--drop', 'Asia/Tokyo'], { cwd: workdir, env: database.env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('Asia/Tokyo is not kept (kept: UTC, Europe/Berlin)');
+    const utc = await runCli(['rollup-zones', '--config', config, '--drop', 'UTC'], { cwd: workdir, env: database.env });
+    expect(utc.code).toBe(1);
+    expect(utc.stderr).toContain('UTC is always kept');
   });
 
   it('names the budget field that is wrong', async () => {

@@ -287,6 +287,35 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
     expect(await usageBreakdown(store(), { by: ['user'] })).toEqual([]);
   });
 
+  it('drops a kept zone: its rows go, writes stop keeping it, and adding it again backfills it exactly once', async () => {
+    const counts = async () =>
+      store().client.query<{ rollup: string; n: number }>(
+        `SELECT 'detail' AS rollup, count(*)::int AS n FROM "${store().schema}".token_usage_daily_detail WHERE time_zone = 'Asia/Tokyo'
+         UNION ALL SELECT 'by_user', count(*)::int FROM "${store().schema}".token_usage_daily_by_user WHERE time_zone = 'Asia/Tokyo'`,
+      );
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(1, 40, 'alpha') });
+    await store().addRollupTimeZone('Asia/Tokyo');
+    expect((await counts()).every((row) => row.n > 0)).toBe(true);
+
+    expect(await store().dropRollupTimeZone('Asia/Tokyo')).toEqual({ dropped: true });
+    expect(await store().dropRollupTimeZone('Asia/Tokyo')).toEqual({ dropped: false });
+    expect(await store().listRollupTimeZones()).toEqual(['UTC']);
+    await store().writeSourceWindow({ source: 'b', sourceSystem: 'beta', rows: rows(2, 30, 'beta') });
+    expect((await counts()).map((row) => row.n)).toEqual([0, 0]);
+
+    // Rows written while the zone was dropped are in the backfill, and nothing is left over to count twice.
+    await store().addRollupTimeZone('Asia/Tokyo');
+    for (const query of [
+      { by: ['provider', 'model'], period: 'day', timeZone: 'Asia/Tokyo' },
+      { by: ['user', 'project'], period: 'month', timeZone: 'Asia/Tokyo' },
+      { by: ['api_key'], period: 'day', timeZone: 'Asia/Tokyo' },
+    ] satisfies UsageBreakdownQuery[]) {
+      expect(await usageBreakdown(store(), query), JSON.stringify(query)).toEqual(await rawBreakdown(store(), query));
+    }
+    expect((await usageRollupSql(store(), { timeZone: 'Asia/Tokyo', needs: ['provider'] })).source).toBe('by_user');
+    await expect(store().dropRollupTimeZone('UTC')).rejects.toThrow(/UTC is always kept/);
+  });
+
   it('reads whole days from the roll-ups and only the partial days from raw rows', async () => {
     const plan = (query: Parameters<typeof usageRollupSql>[1]) => usageRollupSql(store(), query).then((result) => result.source);
     expect(await plan({ timeZone: 'UTC', needs: ['provider', 'model'] })).toBe('daily');

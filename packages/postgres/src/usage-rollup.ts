@@ -1,5 +1,6 @@
 import { type StoreTables, storeTables } from './schema-name';
 import type { SqlClient } from './sql-client';
+import { StoreArgumentError } from './store-argument-error';
 import { validateTimeZone } from './usage-breakdown';
 import { COVERED, DAILY_VALUE_COLUMNS, FIXED, ROW_TOKENS, UNPRICED } from './usage-days';
 import type { UsageStore } from './usage-store';
@@ -283,6 +284,27 @@ export async function addRollupTimeZone(client: SqlClient, tables: StoreTables, 
     );
     if (built) await tx.query(built.statement);
     return { added: true };
+  });
+}
+
+/**
+ * Stops keeping one time zone's local days (a reporting zone no dashboard
+ * serves any more): its rows leave token_usage_daily_detail and
+ * token_usage_daily_by_user, and writes stop paying its share of the
+ * triggers. Holds writers off as addRollupTimeZone does, so no write in
+ * flight leaves rows of the dropped zone behind (they would be counted twice
+ * if the zone were added again). UTC is always kept. `{ dropped: false }` when
+ * the zone was not kept.
+ */
+export async function dropRollupTimeZone(client: SqlClient, tables: StoreTables, timeZone: string): Promise<{ dropped: boolean }> {
+  if (timeZone === 'UTC') throw new StoreArgumentError({ argument: 'timeZone', message: 'UTC is always kept: the daily roll-up and every UTC page read it' });
+  return client.transaction(async (tx) => {
+    await tx.exec(`LOCK TABLE ${tables.tokenUsage} IN SHARE MODE`);
+    const deleted = await tx.query(`DELETE FROM ${tables.tokenUsageRollupZones} WHERE time_zone = $1 RETURNING time_zone`, [timeZone]);
+    if (deleted.length === 0) return { dropped: false };
+    await tx.query(`DELETE FROM ${tables.tokenUsageDailyDetail} WHERE time_zone = $1`, [timeZone]);
+    await tx.query(`DELETE FROM ${tables.tokenUsageDailyByUser} WHERE time_zone = $1`, [timeZone]);
+    return { dropped: true };
   });
 }
 

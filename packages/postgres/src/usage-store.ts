@@ -15,7 +15,7 @@ import {
 import type { SqlClient } from './sql-client';
 import { loadSourceState } from './source-state';
 import { type VerificationCheck, type VerifyOptions, verify } from './verify';
-import { addRollupTimeZone, listRollupTimeZones } from './usage-rollup';
+import { addRollupTimeZone, dropRollupTimeZone, listRollupTimeZones } from './usage-rollup';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
 import { pruneTrackedCalls, readLabelValues, readSpend, writeTrackedCalls } from './tracked-calls';
@@ -71,6 +71,12 @@ export type UsageStore = {
   addRollupTimeZone(timeZone: string): Promise<{ added: boolean }>;
   /** The time zones the dashboard roll-up keeps local days for. */
   listRollupTimeZones(): Promise<string[]>;
+  /**
+   * Stops keeping one zone's local days (a reporting zone no dashboard serves
+   * any more), so writes stop paying for it. 'UTC' cannot be dropped.
+   * `dropped` is false when the zone was not kept.
+   */
+  dropRollupTimeZone(timeZone: string): Promise<{ dropped: boolean }>;
   freshness(): Promise<SourceFreshness[]>;
   /** MAX(updated_at) of a source_system's rows, never created_at (invariant 8). */
   latestUsageUpdate(sourceSystem: string): Promise<Date | null>;
@@ -115,6 +121,7 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     verify: (options) => verify(client, tables, options),
     addRollupTimeZone: (timeZone) => addRollupTimeZone(client, tables, timeZone),
     listRollupTimeZones: () => listRollupTimeZones(client, tables),
+    dropRollupTimeZone: (timeZone) => dropRollupTimeZone(client, tables, timeZone),
     freshness: () => freshness(client, tables),
     latestUsageUpdate: (sourceSystem) => latestUsageUpdate(client, tables, sourceSystem),
     writeTrackedCalls: (calls) => writeTrackedCalls(client, tables, calls),

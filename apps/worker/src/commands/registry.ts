@@ -308,6 +308,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       }),
   },
   {
+    name: 'rollup-zones',
+    summary: "the time zones whose local days the dashboard roll-up keeps; --drop one no dashboard serves",
+    usage: 'rollup-zones [--drop ZONE] [--json]',
+    details: '`utt serve` keeps the reporting zone\'s days so its pages read the roll-up; every write pays for each kept zone. UTC is always kept.',
+    options: { drop: { type: 'string', value: 'ZONE', description: 'stop keeping this IANA zone (its roll-up rows are deleted; `utt serve` adds it back)' }, json },
+    needsSourceCredentials: false,
+    run: async (runtime, args) => (await import('./rollup-zones-command')).rollupZonesCommand(runtime, { drop: stringFlag(args, 'drop'), json: booleanFlag(args, 'json') }),
+  },
+  {
     name: 'new-adapter',
     summary: 'start a third-party adapter package (utt-adapter-NAME) from the tested template',
     usage: 'new-adapter NAME [--dir DIR]',
