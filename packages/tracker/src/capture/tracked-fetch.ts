@@ -134,8 +134,8 @@ type BodyEvents = {
 /** How a call's body is read for usage (SSE or JSON, by its content type), and how the call is recorded once it ended. */
 function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete: (how: Ending, endedAt: number) => void } {
   const { dialect, response } = call;
-  const headers = response.headers;
-  const sse = (headers.get('content-type') ?? '').includes('text/event-stream');
+  const headers = readHeaders(response.headers);
+  const sse = headers.contentType.includes('text/event-stream');
   const operation = call.endpoint === 'chat/completions' ? 'chat.completions' : call.endpoint;
   // The request's JSON is parsed only when the response leaves something to it (no model named, no usage).
   let parsed: RequestFacts | null | undefined = call.facts;
@@ -152,16 +152,23 @@ function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete:
       provider: call.provider,
       model,
       operation,
-      ...found.buckets,
+      // Field by field: a spread of the buckets is a generic copy on a path run once per call.
+      inputTokens: found.buckets.inputTokens,
+      outputTokens: found.buckets.outputTokens,
+      cachedReadTokens: found.buckets.cachedReadTokens,
+      cachedWriteTokens: found.buckets.cachedWriteTokens,
+      cachedWrite1hTokens: found.buckets.cachedWrite1hTokens,
+      reasoningTokens: found.buckets.reasoningTokens,
+      webSearches: found.buckets.webSearches,
       serviceTier: found.serviceTier,
       latencyMs: endedAt - call.started,
       streaming: sse,
       responseId: found.id,
-      requestId: headers.get('x-request-id') ?? headers.get('request-id'),
+      requestId: headers.requestId,
       usageOrigin: found.origin,
       occurredAt: new Date(call.started),
       tags: call.tags,
-      rateLimitHeaders: pickRateLimitHeaders(headers),
+      rateLimitHeaders: headers.rateLimit,
     };
     if (call.internals) call.internals.record(usage, call.ticket, call.context);
     else call.tracker.record(usage, call.ticket);
@@ -277,8 +284,6 @@ function requestFacts(text: string): RequestFacts | undefined {
 const HOLD_BYTES = 1024 * 1024;
 /** The first tail read at the end of a stream; quadrupled until it holds what `tail` waits for. */
 const TAIL_BYTES = 2048;
-const LF_LF = Buffer.from('\n\n');
-const LF_CR_LF = Buffer.from('\n\r\n');
 
 function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -286,11 +291,13 @@ function asBuffer(chunk: Uint8Array): Buffer {
 
 /** Where the event that goes on at `offset` ends (just past its blank line), or -1 when it does not end in `bytes`. */
 function eventEnd(bytes: Buffer, offset: number): number {
-  const lf = bytes.indexOf(LF_LF, offset);
-  // A CRLF blank line is looked for only before the LF one: not through the rest of a large chunk.
-  const crlf = (lf === -1 ? bytes : bytes.subarray(0, lf + 2)).indexOf(LF_CR_LF, offset);
-  if (lf === -1) return crlf === -1 ? -1 : crlf + 3;
-  return crlf === -1 || lf < crlf ? lf + 2 : crlf + 3;
+  // Line by line: the first line end followed by an empty line (LF or CRLF). One scan, no view of the bytes made.
+  for (let lf = bytes.indexOf(10, offset); lf !== -1; lf = bytes.indexOf(10, lf + 1)) {
+    const next = bytes[lf + 1];
+    if (next === 10) return lf + 2;
+    if (next === 13 && bytes[lf + 2] === 10) return lf + 3;
+  }
+  return -1;
 }
 
 type UsageEventReader = ReturnType<typeof createUsageEventReader>;
@@ -332,7 +339,7 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
     const bytes = asBuffer(chunk);
     for (let offset = 0; head && offset < bytes.length; ) {
       const next = eventEnd(bytes, offset);
-      head.push(next === -1 ? bytes.subarray(offset) : bytes.subarray(offset, next), next !== -1);
+      head.push(next === -1 ? bytes.subarray(offset) : bytes.subarray(offset, next));
       offset = next === -1 ? bytes.length : next;
       if (until.head()) head = undefined;
     }
@@ -341,7 +348,9 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
   /**
    * Parses the last `window` bytes of `chunks` (the end of the stream) from an
    * event boundary; true when that is enough: `tail()` holds, or the window
-   * took in the whole stream (`chunks` is all of it and fits).
+   * took in the whole stream (`chunks` is all of it and fits). The chunks are
+   * parsed where they are, one after the other: joining them would allocate a
+   * buffer, and through a socket a fresh buffer costs more than the parse.
    */
   const parseTail = (chunks: readonly Uint8Array[], window: number, allOfStream: boolean): boolean => {
     let first = chunks.length;
@@ -352,19 +361,24 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
     }
     if (first === chunks.length) return allOfStream;
     const whole = allOfStream && first === 0 && bytes <= window;
-    // Only the window's bytes are joined: the first chunk taken may be far larger than what it adds.
-    const skip = whole ? 0 : Math.max(0, bytes - window);
-    const parts = chunks.slice(first);
-    if (skip > 0) parts[0] = (parts[0] as Uint8Array).subarray(skip);
-    let text = parts.length === 1 ? asBuffer(parts[0] as Uint8Array) : Buffer.concat(parts, bytes - skip);
-    if (!whole) {
-      // Resume at the first event boundary: what comes before it is the end of an event cut by the window.
-      const boundary = eventEnd(text, 0);
-      if (boundary === -1) return false;
-      text = text.subarray(boundary);
-    }
+    // Where the window starts in its first chunk: that chunk may be far larger than what it adds.
+    let from = whole ? 0 : Math.max(0, bytes - window);
+    let started = whole;
     const tail = createSseParser(onEvent);
-    tail.push(text, true);
+    for (let index = first; index < chunks.length; index += 1) {
+      let piece = asBuffer(chunks[index] as Uint8Array);
+      if (!started) {
+        // Resume at the first event boundary: what comes before it is the end of an event cut by the window. (One
+        // split between two chunks is not seen: the window then starts an event later.)
+        const boundary = eventEnd(piece, from);
+        from = 0;
+        if (boundary === -1) continue;
+        started = true;
+        piece = piece.subarray(boundary);
+      }
+      tail.push(piece);
+    }
+    if (!started) return false;
     tail.end();
     return whole || until.tail();
   };
@@ -847,10 +861,22 @@ function refusalResponse(error: unknown, streaming: boolean): Response {
   });
 }
 
-function pickRateLimitHeaders(headers: Headers): Record<string, string> | undefined {
-  let picked: Record<string, string> | undefined;
+/** What a call's record takes from its response headers, in one pass over them (each `get` validates and looks up anew). */
+function readHeaders(headers: Headers): { contentType: string; requestId: string | null; rateLimit: Record<string, string> | undefined } {
+  let contentType = '';
+  let requestId: string | null = null;
+  let plainRequestId: string | null = null;
+  let rateLimit: Record<string, string> | undefined;
   headers.forEach((value, name) => {
-    if (RATE_LIMIT_HEADER.test(name)) (picked ??= {})[name] = value;
+    // Names come lower-cased; the first letter rules out most without a comparison or the expression.
+    const first = name.charCodeAt(0);
+    if (first === 99) {
+      if (name === 'content-type') contentType = value;
+    } else if (first === 120 || first === 97 || first === 114) {
+      if (name === 'x-request-id') requestId = value;
+      else if (name === 'request-id') plainRequestId = value;
+      if (RATE_LIMIT_HEADER.test(name)) (rateLimit ??= {})[name] = value;
+    }
   });
-  return picked;
+  return { contentType, requestId: requestId ?? plainRequestId, rateLimit };
 }

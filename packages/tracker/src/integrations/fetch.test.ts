@@ -202,6 +202,36 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     }
   });
 
+  it('reads the first and last events of a stream whose multi-byte characters are cut between chunks', async () => {
+    const model = 'gpt-tést-€😀';
+    const chunk = (index: number) => `data: ${JSON.stringify({ id: 'chatcmpl-ü', model, choices: [{ index: 0, delta: { content: `tøken ${index} ✓😀 ` } }], usage: null })}\n\n`;
+    const usageEvent = `data: ${JSON.stringify({ id: 'chatcmpl-ü', model, choices: [{ index: 0, delta: { content: 'ende ✓😀' } }], usage: { prompt_tokens: 50, completion_tokens: 20 } })}\n\ndata: [DONE]\n\n`;
+    const text = [...Array.from({ length: 120 }, (_, index) => chunk(index)), usageEvent].join('');
+    for (const pieceBytes of [1, 2, 3, 5, 4096]) {
+      const bytes = Buffer.from(text);
+      const served = async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (let offset = 0; offset < bytes.length; offset += pieceBytes) controller.enqueue(bytes.subarray(offset, offset + pieceBytes));
+              controller.close();
+            },
+          }),
+          { headers: { 'content-type': 'text/event-stream' } },
+        );
+      const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false });
+      const seen: TrackedCall[] = [];
+      own.subscribe((call) => seen.push(call));
+      const response = await trackFetch(own, { fetch: served })('http://provider.test/v1/chat/completions', post({ model: 'gpt-test', stream: true, messages: [] }));
+      const { bytes: read } = await readAll(response);
+      expect(read.equals(bytes), `${pieceBytes}-byte pieces`).toBe(true);
+      await own.flush();
+      expect(seen, `${pieceBytes}-byte pieces`).toHaveLength(1);
+      expect(seen[0], `${pieceBytes}-byte pieces`).toMatchObject({ model, responseId: 'chatcmpl-ü', usageOrigin: 'stream', inputTokens: 50, outputTokens: 20 });
+      await own.shutdown();
+    }
+  });
+
   it('rejects with BudgetExceededError before sending when a per-call block budget cannot fit the worst case', async () => {
     const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.01, behavior: 'block' }] });
     const fetch = trackFetch(budgeted);
