@@ -1,6 +1,6 @@
 // A/B aid for the stream part of run.ts: two or more builds of @utt/tracker (their dist folders) in one process, each
 // wrapping its own OpenAI client, against a bare client, with the same loopback fake (201 chunks, back to back), in
-// rotating blocks as run.ts does. On a shared machine two processes differ by more than the tracker costs; in one
+// blocks as run.ts does (their order shuffled each round). On a shared machine two processes differ by more than the tracker costs; in one
 // process the load falls on every client alike, so the per-call CPU difference between builds is what their code does.
 //
 //   cp -r packages/tracker/dist packages/tracker/.tmp/base-dist      # before a change (.tmp/ is git-ignored)
@@ -47,13 +47,39 @@ const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
 
 type TrackerModule = { createTracker: (options: object) => Promise<{ flush(): Promise<void>; shutdown(): Promise<void>; stats(): { recorded: number } }> };
 type OpenAIModule = { trackOpenAI: (client: OpenAI, tracker: unknown) => OpenAI };
-const clients: Array<{ name: string; client: OpenAI; tracker?: Awaited<ReturnType<TrackerModule['createTracker']>> }> = [{ name: 'bare', client: new OpenAI({ apiKey: 'sk-bench', baseURL }) }];
+/**
+ * Times each record the tracker defers past a stream's end, from its start to its settling (its awaits are on reads
+ * that have settled: no I/O in between, so this is the CPU of the record where it runs, cold caches included, and
+ * it is far steadier than the process's CPU time of a whole call on a shared machine).
+ */
+function timeDeferred(tracker: object): number[] {
+  const samples: number[] = [];
+  const internals = (tracker as Record<symbol, { defer(task: () => unknown): void } | undefined>)[Symbol.for('utt.tracker.internals')];
+  if (!internals) return samples;
+  const defer = internals.defer.bind(internals);
+  internals.defer = (task) =>
+    defer(() => {
+      const started = performance.now();
+      const result = task();
+      if (!(result instanceof Promise)) {
+        samples.push(performance.now() - started);
+        return result;
+      }
+      return result.then((value) => {
+        samples.push(performance.now() - started);
+        return value;
+      });
+    });
+  return samples;
+}
+
+const clients: Array<{ name: string; client: OpenAI; tracker?: Awaited<ReturnType<TrackerModule['createTracker']>>; deferred?: number[] }> = [{ name: 'bare', client: new OpenAI({ apiKey: 'sk-bench', baseURL }) }];
 for (const build of builds) {
   const folder = resolve(build);
   const { createTracker } = (await import(pathToFileURL(`${folder}/index.js`).href)) as TrackerModule;
   const { trackOpenAI } = (await import(pathToFileURL(`${folder}/openai.js`).href)) as OpenAIModule;
   const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
-  clients.push({ name: build, client: trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker), tracker });
+  clients.push({ name: build, client: trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker), tracker, deferred: timeDeferred(tracker) });
 }
 
 const once = async (client: OpenAI) => {
@@ -102,7 +128,8 @@ clients.forEach((entry, index) => {
   const wall = median(own.wall);
   const cpu = median(own.cpu);
   const extra = index === 0 ? '' : `  vs bare: wall ${(((wall / median(bare.wall)) - 1) * 100).toFixed(2)} % (call by call ${(paired(own.wall, bare.wall) * 1000).toFixed(1)} µs), CPU ${(((cpu / median(bare.cpu)) - 1) * 100).toFixed(2)} % (call by call ${(paired(own.cpu, bare.cpu) * 1000).toFixed(1)} µs)`;
-  console.log(`${entry.name.padEnd(40)} wall ${wall.toFixed(3)} ms  CPU ${cpu.toFixed(3)} ms${extra}`);
+  const deferred = entry.deferred && entry.deferred.length > 0 ? `; deferred record ${(median(entry.deferred.slice(WARMUP)) * 1000).toFixed(1)} µs (median of ${entry.deferred.length - WARMUP})` : '';
+  console.log(`${entry.name.padEnd(40)} wall ${wall.toFixed(3)} ms  CPU ${cpu.toFixed(3)} ms${extra}${deferred}`);
 });
 for (const entry of clients) {
   if (entry.tracker) {
@@ -112,3 +139,5 @@ for (const entry of clients) {
 }
 console.log(`load average at end ${load()}`);
 server.close();
+const phases = (globalThis as { __phases?: Record<string, number[]> }).__phases;
+if (phases) console.log(Object.entries(phases).map(([name, values]) => `${name} ${(median(values.slice(WARMUP)) * 1000).toFixed(1)} µs`).join(', '));

@@ -282,8 +282,13 @@ function requestFacts(text: string): RequestFacts | undefined {
 
 /** Bytes of a stream held (as references to the chunks read) before it is parsed as it goes instead. */
 const HOLD_BYTES = 1024 * 1024;
-/** The first tail read at the end of a stream; quadrupled until it holds what `tail` waits for. */
-const TAIL_BYTES = 2048;
+/**
+ * The first tail read at the end of a stream; quadrupled until it holds what
+ * `tail` waits for. It holds OpenAI's usage chunk with its token details
+ * (about 0.5 KB) and `[DONE]`, or Anthropic's last message_delta and
+ * message_stop: each byte of it is decoded and split into lines.
+ */
+const TAIL_BYTES = 1024;
 
 function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -301,6 +306,31 @@ function eventEnd(bytes: Buffer, offset: number): number {
 }
 
 type UsageEventReader = ReturnType<typeof createUsageEventReader>;
+
+/** A pass over a stream's events (its head, or a tail window): an SSE parser made when first needed; `cut`: it holds the start of an event. */
+type EventPass = { parser: ReturnType<typeof createSseParser> | undefined; cut: boolean };
+
+/**
+ * The data of the event `bytes[start, end)` (which ends in a blank line) when
+ * it is one LF-ended `data:` line, after an `event:` line or not: what
+ * OpenAI, Anthropic and most compatible servers send. Else undefined (the SSE
+ * parser reads it). The event's name is not needed: the usage readers go by
+ * the data.
+ */
+function shortEventData(bytes: Buffer, start: number, end: number): string | undefined {
+  const last = end - 2;
+  if (bytes[last] !== 10 || bytes[last + 1] !== 10 || bytes[last - 1] === 13) return undefined;
+  let line = start;
+  // 'event:'
+  if (bytes[line] === 101 && bytes[line + 1] === 118 && bytes[line + 2] === 101 && bytes[line + 3] === 110 && bytes[line + 4] === 116 && bytes[line + 5] === 58) {
+    line = bytes.indexOf(10, line) + 1;
+  }
+  // 'data:', ending at the event's last line end
+  if (bytes[line] !== 100 || bytes[line + 1] !== 97 || bytes[line + 2] !== 116 || bytes[line + 3] !== 97 || bytes[line + 4] !== 58) return undefined;
+  if (line + 5 > last || bytes.indexOf(10, line) !== last) return undefined;
+  const from = bytes[line + 5] === 32 ? line + 6 : line + 5;
+  return bytes.toString('utf8', from, last);
+}
 
 /** The chunk a settled read gave, or undefined: the end, or a read the stream rejected (a cut stream is still recorded). */
 const chunkOf = (read: Promise<ReadResult>): Promise<Uint8Array | undefined> => read.then(
@@ -330,19 +360,39 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
   const onEvent = (event: { data: string }) => onData(event.data);
   let held: Uint8Array[] = [];
   let heldBytes = 0;
-  let head: ReturnType<typeof createSseParser> | undefined = createSseParser(onEvent);
+  const head: EventPass = { parser: undefined, cut: false };
+  let heading = true;
   let running: ReturnType<typeof createSseParser> | undefined;
   let ended = false;
 
+  /**
+   * Hands on the events of `bytes` from `offset`, in order, until `stop()`
+   * holds. A whole event in the form providers send (one `data:` line, after
+   * an `event:` line or not) is decoded on its own; anything else, and an
+   * event cut between chunks, goes through the pass's SSE parser.
+   */
+  const pushEvents = (pass: EventPass, bytes: Buffer, offset: number, stop?: () => boolean) => {
+    while (offset < bytes.length && !stop?.()) {
+      const next = eventEnd(bytes, offset);
+      if (next !== -1 && !pass.cut) {
+        const data = shortEventData(bytes, offset, next);
+        if (data !== undefined) {
+          onData(data);
+          offset = next;
+          continue;
+        }
+      }
+      (pass.parser ??= createSseParser(onEvent)).push(next === -1 ? bytes.subarray(offset) : bytes.subarray(offset, next));
+      pass.cut = next === -1;
+      if (next === -1) return;
+      offset = next;
+    }
+  };
+
   const pushHead = (chunk: Uint8Array) => {
     // Event by event: a first read may hold the whole stream when it arrived at once.
-    const bytes = asBuffer(chunk);
-    for (let offset = 0; head && offset < bytes.length; ) {
-      const next = eventEnd(bytes, offset);
-      head.push(next === -1 ? bytes.subarray(offset) : bytes.subarray(offset, next));
-      offset = next === -1 ? bytes.length : next;
-      if (until.head()) head = undefined;
-    }
+    pushEvents(head, asBuffer(chunk), 0, until.head);
+    if (until.head()) heading = false;
   };
 
   /**
@@ -364,7 +414,7 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
     // Where the window starts in its first chunk: that chunk may be far larger than what it adds.
     let from = whole ? 0 : Math.max(0, bytes - window);
     let started = whole;
-    const tail = createSseParser(onEvent);
+    const tail: EventPass = { parser: undefined, cut: false };
     for (let index = first; index < chunks.length; index += 1) {
       let piece = asBuffer(chunks[index] as Uint8Array);
       if (!started) {
@@ -376,10 +426,10 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
         started = true;
         piece = piece.subarray(boundary);
       }
-      tail.push(piece);
+      pushEvents(tail, piece, 0);
     }
     if (!started) return false;
-    tail.end();
+    tail.parser?.end();
     return whole || until.tail();
   };
 
@@ -391,12 +441,12 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
       }
       held.push(chunk);
       heldBytes += chunk.byteLength;
-      if (head) pushHead(chunk);
+      if (heading) pushHead(chunk);
       if (heldBytes > HOLD_BYTES) {
         running = createSseParser(onEvent);
         running.push(Buffer.concat(held, heldBytes));
         held = [];
-        head = undefined;
+        heading = false;
       }
     },
     /** Parses what the end of the stream says (also after a cut: whatever arrived). */
@@ -416,7 +466,7 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
     async endFromReads(reads: readonly Promise<ReadResult>[]) {
       if (ended) return;
       ended = true;
-      for (let index = 0; head && index < reads.length; index += 1) {
+      for (let index = 0; heading && index < reads.length; index += 1) {
         const chunk = await chunkOf(reads[index] as Promise<ReadResult>);
         if (chunk) pushHead(chunk);
       }

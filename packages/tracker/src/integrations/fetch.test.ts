@@ -232,6 +232,43 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     }
   });
 
+  it('records the same call however a stream is cut into chunks (events read whole, through the SSE parser, or both)', async () => {
+    const crlf = (text: Buffer) => Buffer.from(text.toString('utf8').replaceAll('\n', '\r\n'));
+    const streams = [
+      { name: 'chat', path: 'chat/completions', bytes: FIXTURES.chatStreamUsage },
+      { name: 'responses', path: 'responses', bytes: FIXTURES.responsesStream },
+      { name: 'anthropic', path: 'messages', bytes: FIXTURES.anthropicStream },
+      { name: 'anthropic, CRLF', path: 'messages', bytes: crlf(FIXTURES.anthropicStream) },
+    ];
+    const fields = ['provider', 'model', 'responseId', 'serviceTier', 'usageOrigin', 'inputTokens', 'outputTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'costUsd'] as const;
+    for (const { name, path, bytes } of streams) {
+      const recorded: unknown[] = [];
+      for (const pieceBytes of [1, 7, 100, bytes.length]) {
+        const served = async () =>
+          new Response(
+            new ReadableStream<Uint8Array>({
+              start(controller) {
+                for (let offset = 0; offset < bytes.length; offset += pieceBytes) controller.enqueue(bytes.subarray(offset, offset + pieceBytes));
+                controller.close();
+              },
+            }),
+            { headers: { 'content-type': 'text/event-stream' } },
+          );
+        const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false });
+        const seen: TrackedCall[] = [];
+        own.subscribe((call) => seen.push(call));
+        const response = await trackFetch(own, { fetch: served })(`http://provider.test/v1/${path}`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, input: 'x', messages: [] }));
+        expect((await readAll(response)).bytes.equals(bytes), name).toBe(true);
+        await own.shutdown();
+        expect(seen, `${name}, ${pieceBytes}-byte pieces`).toHaveLength(1);
+        const call = seen[0] as TrackedCall;
+        expect(call.usageOrigin, `${name}, ${pieceBytes}-byte pieces`).toBe('stream');
+        recorded.push(Object.fromEntries(fields.map((field) => [field, call[field]])));
+      }
+      for (const each of recorded.slice(1)) expect(each, name).toEqual(recorded[0]);
+    }
+  });
+
   it('rejects with BudgetExceededError before sending when a per-call block budget cannot fit the worst case', async () => {
     const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.01, behavior: 'block' }] });
     const fetch = trackFetch(budgeted);
