@@ -139,5 +139,3 @@ for (const entry of clients) {
 }
 console.log(`load average at end ${load()}`);
 server.close();
-const phases = (globalThis as { __phases?: Record<string, number[]> }).__phases;
-if (phases) console.log(Object.entries(phases).map(([name, values]) => `${name} ${(median(values.slice(WARMUP)) * 1000).toFixed(1)} µs`).join(', '));
