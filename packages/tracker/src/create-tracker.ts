@@ -319,7 +319,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
       usageOrigin === 'unknown' && inputTokens === null && outputTokens === null
         ? { costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' }
         : priceCall({ provider: usage.provider, model: usage.model, occurredAt, serviceTier, inputTokens, outputTokens, cachedReadTokens, cachedWriteTokens, cachedWrite1hTokens, webSearches });
-    const call: TrackedCall = {
+    const call: { -readonly [Key in keyof TrackedCall]: TrackedCall[Key] } = {
       specificationVersion: 'v1',
       eventId: randomUUID(),
       sourceSystem: application,
@@ -347,9 +347,10 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
       costUsd: price.costUsd,
       priceRef: price.priceRef,
       unpricedReason: price.unpricedReason,
-      ...(usage.rateLimitHeaders ? { rateLimitHeaders: usage.rateLimitHeaders } : {}),
-      ...(usage.requestId ? { requestId: usage.requestId } : {}),
     };
+    // Set when present (not spread in: a spread copies through a temporary object).
+    if (usage.rateLimitHeaders) call.rateLimitHeaders = usage.rateLimitHeaders;
+    if (usage.requestId) call.requestId = usage.requestId;
     if (responseKey !== undefined) remember(responseKey, call);
     const cost = call.costUsd === null ? null : Number(call.costUsd);
     counters.recorded += 1;
