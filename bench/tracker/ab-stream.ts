@@ -1,14 +1,15 @@
 // A/B aid for the stream part of run.ts: two or more builds of @utt/tracker (their dist folders) in one process, each
 // wrapping its own OpenAI client, against a bare client, with the same loopback fake (201 chunks, back to back), in
-// blocks as run.ts does (their order shuffled each round). On a shared machine two processes differ by more than the tracker costs; in one
-// process the load falls on every client alike, so the per-call CPU difference between builds is what their code does.
+// blocks as run.ts does (their order shuffled each round). On a shared machine two processes differ by more than the
+// tracker costs; in one process the load falls on every client alike, so the difference between builds is their code.
 //
 //   cp -r packages/tracker/dist packages/tracker/.tmp/base-dist      # before a change (.tmp/ is git-ignored)
 //   pnpm turbo run build --filter=@utt/tracker                        # after it
 //   pnpm --filter @utt/bench exec tsx tracker/ab-stream.ts 600 ../packages/tracker/.tmp/base-dist ../packages/tracker/dist
 //
 // Prints per client the median wall time to the stream's end and CPU time per call (one turn of the event loop after
-// the end included, so deferred records count), and the median call-by-call difference to the bare call.
+// the end included, so deferred records count), the median call-by-call difference to the bare call, and for each
+// build the median time of its deferred record where it runs (the steadiest of these figures under load).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
