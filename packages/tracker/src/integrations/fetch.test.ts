@@ -241,7 +241,10 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
       { name: 'anthropic, CRLF', path: 'messages', bytes: crlf(FIXTURES.anthropicStream) },
     ];
     const fields = ['provider', 'model', 'responseId', 'serviceTier', 'usageOrigin', 'inputTokens', 'outputTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'costUsd'] as const;
-    for (const { name, path, bytes } of streams) {
+    // Without budgets a stream is looked at once it ended (its first and last reads); with one, chunk by chunk as it is read.
+    const ways = [{ how: 'after the end' }, { how: 'as it is read', budgets: [{ period: 'day' as const, limitUsd: 1000, behavior: 'notify' as const }] }];
+    for (const { name: stream, path, bytes, how, budgets } of streams.flatMap((each) => ways.map((way) => ({ ...each, ...way })))) {
+      const name = `${stream}, ${how}`;
       const recorded: unknown[] = [];
       for (const pieceBytes of [1, 7, 100, bytes.length]) {
         const served = async () =>
@@ -254,7 +257,7 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
             }),
             { headers: { 'content-type': 'text/event-stream' } },
           );
-        const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false });
+        const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets });
         const seen: TrackedCall[] = [];
         own.subscribe((call) => seen.push(call));
         const response = await trackFetch(own, { fetch: served })(`http://provider.test/v1/${path}`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, input: 'x', messages: [] }));
