@@ -209,7 +209,6 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
 
   const scope = createContextScope();
   const subscribers: Array<(call: TrackedCall) => void> = [];
-  const seenResponses = new Set<string>();
   const overall = emptyTotals();
   const byModel = new Map<string, UsageTotals>();
   const byAgent = new Map<string, UsageTotals>();
@@ -297,11 +296,12 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     if (typeof usage.provider !== 'string' || usage.provider === '') throw new TypeError('tracker.record: provider is required');
     if (typeof usage.model !== 'string') throw new TypeError('tracker.record: model must be a string');
     const responseId = usage.responseId ?? null;
-    if (responseId !== null) {
-      const key = `${usage.provider}\u0000${responseId}`;
-      if (seenResponses.has(key)) {
+    const responseKey = responseId === null ? undefined : `${usage.provider}\u0000${responseId}`;
+    if (responseKey !== undefined) {
+      const seen = previous.get(responseKey);
+      if (seen !== undefined) {
         counters.duplicates += 1;
-        return previous.get(key) as TrackedCall;
+        return seen;
       }
     }
     const inputTokens = checkCount(usage, 'inputTokens');
@@ -319,7 +319,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
       usageOrigin === 'unknown' && inputTokens === null && outputTokens === null
         ? { costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' }
         : priceCall({ provider: usage.provider, model: usage.model, occurredAt, serviceTier, inputTokens, outputTokens, cachedReadTokens, cachedWriteTokens, cachedWrite1hTokens, webSearches });
-    const call: TrackedCall = {
+    const call: { -readonly [Key in keyof TrackedCall]: TrackedCall[Key] } = {
       specificationVersion: 'v1',
       eventId: randomUUID(),
       sourceSystem: application,
@@ -347,10 +347,11 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
       costUsd: price.costUsd,
       priceRef: price.priceRef,
       unpricedReason: price.unpricedReason,
-      ...(usage.rateLimitHeaders ? { rateLimitHeaders: usage.rateLimitHeaders } : {}),
-      ...(usage.requestId ? { requestId: usage.requestId } : {}),
     };
-    if (responseId !== null) remember(`${usage.provider}\u0000${responseId}`, call);
+    // Set when present (not spread in: a spread copies through a temporary object).
+    if (usage.rateLimitHeaders) call.rateLimitHeaders = usage.rateLimitHeaders;
+    if (usage.requestId) call.requestId = usage.requestId;
+    if (responseKey !== undefined) remember(responseKey, call);
     const cost = call.costUsd === null ? null : Number(call.costUsd);
     counters.recorded += 1;
     addToTotals(overall, call, cost);
@@ -382,12 +383,10 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   // Response ids seen recently, so a retried record is not counted twice.
   const previous = new Map<string, TrackedCall>();
   const remember = (key: string, call: TrackedCall) => {
-    seenResponses.add(key);
     previous.set(key, call);
     if (previous.size > DUPLICATE_WINDOW) {
       const oldest = previous.keys().next().value as string;
       previous.delete(oldest);
-      seenResponses.delete(oldest);
     }
   };
 

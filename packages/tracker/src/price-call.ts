@@ -102,7 +102,10 @@ function formatUnits(units: number): string {
   const whole = Math.floor(units / UNITS_PER_USD);
   const fraction = units - whole * UNITS_PER_USD;
   if (fraction === 0) return String(whole);
-  return `${whole}.${String(fraction).padStart(12, '0').replace(/0+$/, '')}`;
+  const digits = String(fraction).padStart(12, '0');
+  let end = digits.length;
+  while (digits.charCodeAt(end - 1) === 48) end -= 1; // trailing '0's
+  return `${whole}.${digits.slice(0, end)}`;
 }
 
 /**

@@ -43,9 +43,10 @@ export function createSseParser(onEvent: (event: ServerSentEvent) => void) {
   };
 
   return {
-    /** `whole`: the piece ends at an event boundary (so no character is cut) and no earlier piece was cut. */
-    push(chunk: Uint8Array, whole = false) {
-      if (whole && decoder === undefined) buffer += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+    push(chunk: Uint8Array) {
+      // A piece that ends in an ASCII byte ends between characters; while every piece so far did, each is decoded on its own.
+      const length = chunk.byteLength;
+      if (decoder === undefined && (length === 0 || (chunk[length - 1] as number) < 0x80)) buffer += Buffer.from(chunk.buffer, chunk.byteOffset, length).toString('utf8');
       else buffer += (decoder ??= new TextDecoder()).decode(chunk, { stream: true });
       drain();
     },

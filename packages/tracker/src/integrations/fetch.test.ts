@@ -202,6 +202,76 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     }
   });
 
+  it('reads the first and last events of a stream whose multi-byte characters are cut between chunks', async () => {
+    const model = 'gpt-tést-€😀';
+    const chunk = (index: number) => `data: ${JSON.stringify({ id: 'chatcmpl-ü', model, choices: [{ index: 0, delta: { content: `tøken ${index} ✓😀 ` } }], usage: null })}\n\n`;
+    const usageEvent = `data: ${JSON.stringify({ id: 'chatcmpl-ü', model, choices: [{ index: 0, delta: { content: 'ende ✓😀' } }], usage: { prompt_tokens: 50, completion_tokens: 20 } })}\n\ndata: [DONE]\n\n`;
+    const text = [...Array.from({ length: 120 }, (_, index) => chunk(index)), usageEvent].join('');
+    for (const pieceBytes of [1, 2, 3, 5, 4096]) {
+      const bytes = Buffer.from(text);
+      const served = async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (let offset = 0; offset < bytes.length; offset += pieceBytes) controller.enqueue(bytes.subarray(offset, offset + pieceBytes));
+              controller.close();
+            },
+          }),
+          { headers: { 'content-type': 'text/event-stream' } },
+        );
+      const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false });
+      const seen: TrackedCall[] = [];
+      own.subscribe((call) => seen.push(call));
+      const response = await trackFetch(own, { fetch: served })('http://provider.test/v1/chat/completions', post({ model: 'gpt-test', stream: true, messages: [] }));
+      const { bytes: read } = await readAll(response);
+      expect(read.equals(bytes), `${pieceBytes}-byte pieces`).toBe(true);
+      await own.flush();
+      expect(seen, `${pieceBytes}-byte pieces`).toHaveLength(1);
+      expect(seen[0], `${pieceBytes}-byte pieces`).toMatchObject({ model, responseId: 'chatcmpl-ü', usageOrigin: 'stream', inputTokens: 50, outputTokens: 20 });
+      await own.shutdown();
+    }
+  });
+
+  it('records the same call however a stream is cut into chunks (events read whole, through the SSE parser, or both)', async () => {
+    const crlf = (text: Buffer) => Buffer.from(text.toString('utf8').replaceAll('\n', '\r\n'));
+    const streams = [
+      { name: 'chat', path: 'chat/completions', bytes: FIXTURES.chatStreamUsage },
+      { name: 'responses', path: 'responses', bytes: FIXTURES.responsesStream },
+      { name: 'anthropic', path: 'messages', bytes: FIXTURES.anthropicStream },
+      { name: 'anthropic, CRLF', path: 'messages', bytes: crlf(FIXTURES.anthropicStream) },
+    ];
+    const fields = ['provider', 'model', 'responseId', 'serviceTier', 'usageOrigin', 'inputTokens', 'outputTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'costUsd'] as const;
+    // Without budgets a stream is looked at once it ended (its first and last reads); with one, chunk by chunk as it is read.
+    const ways = [{ how: 'after the end' }, { how: 'as it is read', budgets: [{ period: 'day' as const, limitUsd: 1000, behavior: 'notify' as const }] }];
+    for (const { name: stream, path, bytes, how, budgets } of streams.flatMap((each) => ways.map((way) => ({ ...each, ...way })))) {
+      const name = `${stream}, ${how}`;
+      const recorded: unknown[] = [];
+      for (const pieceBytes of [1, 7, 100, bytes.length]) {
+        const served = async () =>
+          new Response(
+            new ReadableStream<Uint8Array>({
+              start(controller) {
+                for (let offset = 0; offset < bytes.length; offset += pieceBytes) controller.enqueue(bytes.subarray(offset, offset + pieceBytes));
+                controller.close();
+              },
+            }),
+            { headers: { 'content-type': 'text/event-stream' } },
+          );
+        const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets });
+        const seen: TrackedCall[] = [];
+        own.subscribe((call) => seen.push(call));
+        const response = await trackFetch(own, { fetch: served })(`http://provider.test/v1/${path}`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, input: 'x', messages: [] }));
+        expect((await readAll(response)).bytes.equals(bytes), name).toBe(true);
+        await own.shutdown();
+        expect(seen, `${name}, ${pieceBytes}-byte pieces`).toHaveLength(1);
+        const call = seen[0] as TrackedCall;
+        expect(call.usageOrigin, `${name}, ${pieceBytes}-byte pieces`).toBe('stream');
+        recorded.push(Object.fromEntries(fields.map((field) => [field, call[field]])));
+      }
+      for (const each of recorded.slice(1)) expect(each, name).toEqual(recorded[0]);
+    }
+  });
+
   it('rejects with BudgetExceededError before sending when a per-call block budget cannot fit the worst case', async () => {
     const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.01, behavior: 'block' }] });
     const fetch = trackFetch(budgeted);

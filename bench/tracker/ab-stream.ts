@@ -1,0 +1,142 @@
+// A/B aid for the stream part of run.ts: two or more builds of @utt/tracker (their dist folders) in one process, each
+// wrapping its own OpenAI client, against a bare client, with the same loopback fake (201 chunks, back to back), in
+// blocks as run.ts does (their order shuffled each round). On a shared machine two processes differ by more than the
+// tracker costs; in one process the load falls on every client alike, so the difference between builds is their code.
+//
+//   cp -r packages/tracker/dist packages/tracker/.tmp/base-dist      # before a change (.tmp/ is git-ignored)
+//   pnpm turbo run build --filter=@utt/tracker                        # after it
+//   pnpm --filter @utt/bench exec tsx tracker/ab-stream.ts 600 ../packages/tracker/.tmp/base-dist ../packages/tracker/dist
+//
+// Prints per client the median wall time to the stream's end and CPU time per call (one turn of the event loop after
+// the end included, so deferred records count), the median call-by-call difference to the bare call, and for each
+// build the median time of its deferred record where it runs (the steadiest of these figures under load).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { setImmediate as tick } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import OpenAI from 'openai';
+
+const [callsArg = '600', ...builds] = process.argv.slice(2);
+if (builds.length === 0) throw new Error('usage: tsx tracker/ab-stream.ts <calls> <tracker dist folder>...');
+const CALLS = Number(callsArg);
+const WARMUP = Number(process.env.BENCH_STREAM_WARMUP ?? 50);
+const BLOCK = Math.max(2, Number(process.env.BENCH_STREAM_BLOCK ?? 10));
+const CHUNKS = 200;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
+
+const events: string[] = [];
+for (let index = 0; index < CHUNKS; index += 1) {
+  events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, finish_reason: null }], usage: null })}\n\n`);
+}
+events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 1000, completion_tokens: CHUNKS, total_tokens: 1000 + CHUNKS } })}\n\ndata: [DONE]\n\n`);
+let served = 0;
+const server = createServer(async (request, response) => {
+  for await (const _ of request) {
+    // drain the request
+  }
+  served += 1;
+  response.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (const event of events) response.write(event.replaceAll('chatcmpl-bench', `chatcmpl-${served}`));
+  response.end();
+});
+await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+
+type TrackerModule = { createTracker: (options: object) => Promise<{ flush(): Promise<void>; shutdown(): Promise<void>; stats(): { recorded: number } }> };
+type OpenAIModule = { trackOpenAI: (client: OpenAI, tracker: unknown) => OpenAI };
+/**
+ * Times each record the tracker defers past a stream's end, from its start to its settling (its awaits are on reads
+ * that have settled: no I/O in between, so this is the CPU of the record where it runs, cold caches included, and
+ * it is far steadier than the process's CPU time of a whole call on a shared machine).
+ */
+function timeDeferred(tracker: object): number[] {
+  const samples: number[] = [];
+  const internals = (tracker as Record<symbol, { defer(task: () => unknown): void } | undefined>)[Symbol.for('utt.tracker.internals')];
+  if (!internals) return samples;
+  const defer = internals.defer.bind(internals);
+  internals.defer = (task) =>
+    defer(() => {
+      const started = performance.now();
+      const result = task();
+      if (!(result instanceof Promise)) {
+        samples.push(performance.now() - started);
+        return result;
+      }
+      return result.then((value) => {
+        samples.push(performance.now() - started);
+        return value;
+      });
+    });
+  return samples;
+}
+
+const clients: Array<{ name: string; client: OpenAI; tracker?: Awaited<ReturnType<TrackerModule['createTracker']>>; deferred?: number[] }> = [{ name: 'bare', client: new OpenAI({ apiKey: 'sk-bench', baseURL }) }];
+for (const build of builds) {
+  const folder = resolve(build);
+  const { createTracker } = (await import(pathToFileURL(`${folder}/index.js`).href)) as TrackerModule;
+  const { trackOpenAI } = (await import(pathToFileURL(`${folder}/openai.js`).href)) as OpenAIModule;
+  const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
+  clients.push({ name: build, client: trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker), tracker, deferred: timeDeferred(tracker) });
+}
+
+const once = async (client: OpenAI) => {
+  const cpuStarted = process.cpuUsage();
+  const started = performance.now();
+  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
+  let chunks = 0;
+  for await (const _ of stream) chunks += 1;
+  const wall = performance.now() - started;
+  if (chunks !== CHUNKS + 1) throw new Error(`expected ${CHUNKS + 1} chunks, got ${chunks}`);
+  await tick();
+  const used = process.cpuUsage(cpuStarted);
+  return { wall, cpu: (used.user + used.system) / 1000 };
+};
+
+console.log(`A/B of ${builds.length} tracker build(s), ${CALLS} calls each after ${WARMUP}, blocks of ${BLOCK}; load average at start ${load()}`);
+const times = clients.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
+const rounds = Math.ceil((WARMUP + CALLS) / (BLOCK - 1));
+// The order of the blocks is shuffled each round (a fixed seed): which client follows which must not favour one.
+let seed = 12345;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648;
+};
+for (let round = 0; round < rounds; round += 1) {
+  const order = clients.map((_, index) => index);
+  for (let index = order.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(random() * (index + 1));
+    [order[index], order[other]] = [order[other] as number, order[index] as number];
+  }
+  for (const index of order) {
+    for (let call = 0; call < BLOCK; call += 1) {
+      const measured = await once((clients[index] as (typeof clients)[number]).client);
+      const into = times[index] as (typeof times)[number];
+      if (call > 0 && round * (BLOCK - 1) >= WARMUP && into.wall.length < CALLS) {
+        into.wall.push(measured.wall);
+        into.cpu.push(measured.cpu);
+      }
+    }
+  }
+}
+const bare = times[0] as (typeof times)[number];
+const paired = (values: number[], base: number[]) => median(values.map((value, index) => value - (base[index] as number)));
+clients.forEach((entry, index) => {
+  const own = times[index] as (typeof times)[number];
+  const wall = median(own.wall);
+  const cpu = median(own.cpu);
+  const extra = index === 0 ? '' : `  vs bare: wall ${(((wall / median(bare.wall)) - 1) * 100).toFixed(2)} % (call by call ${(paired(own.wall, bare.wall) * 1000).toFixed(1)} µs), CPU ${(((cpu / median(bare.cpu)) - 1) * 100).toFixed(2)} % (call by call ${(paired(own.cpu, bare.cpu) * 1000).toFixed(1)} µs)`;
+  const deferred = entry.deferred && entry.deferred.length > 0 ? `; deferred record ${(median(entry.deferred.slice(WARMUP)) * 1000).toFixed(1)} µs (median of ${entry.deferred.length - WARMUP})` : '';
+  console.log(`${entry.name.padEnd(40)} wall ${wall.toFixed(3)} ms  CPU ${cpu.toFixed(3)} ms${extra}${deferred}`);
+});
+for (const entry of clients) {
+  if (entry.tracker) {
+    await entry.tracker.flush();
+    await entry.tracker.shutdown();
+  }
+}
+console.log(`load average at end ${load()}`);
+server.close();
