@@ -7,7 +7,7 @@ import { applySerializedSourceState, type SourceStateChanges, serializeSourceSta
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
 import { upsertProviderCosts } from './upsert-provider-costs';
-import { upsertUsageRows } from './upsert-usage-rows';
+import { isUniqueViolation, rowsAreNew, upsertUsageRows } from './upsert-usage-rows';
 import { checkWatermark, upsertWatermark } from './watermark';
 
 /** One source's result for one window, written all or nothing (invariant 12). */
@@ -62,33 +62,50 @@ export async function writeSourceWindow(
   }
   const now = write.now ?? new Date();
 
-  await client.transaction(async (tx) => {
-    await lockSourceWrite(tx, tables, write);
-    if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
-    const upserting = upsertUsageRows(tx, tables, write.rows);
-    // The state is serialised while PostgreSQL inserts the rows (upsertUsageRows has sent its first statement).
-    let serializedState: string[] = [];
-    try {
-      if (write.state) serializedState = serializeSourceState(write.state);
-    } finally {
-      // Awaited whatever happens, so a failed insert is never left unobserved.
-      await upserting;
-    }
-    if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
-    if (write.state) await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState);
-    if (write.watermark) {
-      await upsertWatermark(tx, tables, {
-        source: write.source,
-        sourceSystem: write.sourceSystem,
-        at: write.watermark.at,
-        granularity: write.watermark.granularity,
-        now,
+  // A source's first write (a cold backfill) inserts its rows without the
+  // upsert's conflict handling when no stored row can share a key with them
+  // (rowsAreNew); if one turns up all the same (another writer of the same
+  // source_system, between the probe and the insert), the transaction rolls
+  // back and is written again as upserts.
+  let plainInsertFailed = false;
+  let serializedState: string[] | undefined;
+  const writeAll = () =>
+    client.transaction(async (tx) => {
+      await lockSourceWrite(tx, tables, write);
+      if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
+      const onlyNewKeys = !plainInsertFailed && (await rowsAreNew(tx, tables, write.sourceSystem, write.rows));
+      const upserting = upsertUsageRows(tx, tables, write.rows, { onlyNewKeys }).catch((error: unknown) => {
+        if (onlyNewKeys && isUniqueViolation(error)) plainInsertFailed = true;
+        throw error;
       });
-    }
-    if (write.status) {
-      await recordSuccess(tx, tables, { source: write.source, sourceSystem: write.sourceSystem, rowsWritten, now });
-    }
-  });
+      // The state is serialised while PostgreSQL inserts the rows (upsertUsageRows has sent its first statement).
+      try {
+        if (write.state) serializedState ??= serializeSourceState(write.state);
+      } finally {
+        // Awaited whatever happens, so a failed insert is never left unobserved.
+        await upserting;
+      }
+      if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
+      if (write.state) await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState ?? []);
+      if (write.watermark) {
+        await upsertWatermark(tx, tables, {
+          source: write.source,
+          sourceSystem: write.sourceSystem,
+          at: write.watermark.at,
+          granularity: write.watermark.granularity,
+          now,
+        });
+      }
+      if (write.status) {
+        await recordSuccess(tx, tables, { source: write.source, sourceSystem: write.sourceSystem, rowsWritten, now });
+      }
+    });
+  try {
+    await writeAll();
+  } catch (error) {
+    if (!plainInsertFailed) throw error;
+    await writeAll();
+  }
   return { rowsWritten: write.rows.length };
 }
 
