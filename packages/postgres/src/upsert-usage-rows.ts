@@ -1,4 +1,5 @@
 import { KEY_COLUMNS, TOKEN_COLUMNS, type UsageRow } from '@utt/core';
+import { jsonbParameter } from './jsonb-parameter';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 
@@ -97,9 +98,9 @@ export async function upsertUsageRows(
     const end = Math.min(rows.length, start + ROWS_PER_STATEMENT);
     const batch: unknown[][] = new Array(end - start);
     for (let index = start; index < end; index += 1) batch[index - start] = rowArray(rows[index] as UsageRow, instants);
-    const text = JSON.stringify(batch);
+    const parameter = jsonbParameter(tx.kind, JSON.stringify(batch));
     if (running) await running;
-    running = tx.query(statement, [text]);
+    running = tx.query(statement, [parameter]);
   }
   await running;
 }

@@ -68,7 +68,7 @@ export async function writeSourceWindow(
   // source_system, between the probe and the insert), the transaction rolls
   // back and is written again as upserts.
   let plainInsertFailed = false;
-  let serializedState: string[] | undefined;
+  let serializedState: Array<string | Buffer> | undefined;
   const writeAll = () =>
     client.transaction(async (tx) => {
       await lockSourceWrite(tx, tables, write);
@@ -80,7 +80,7 @@ export async function writeSourceWindow(
       });
       // The state is serialised while PostgreSQL inserts the rows (upsertUsageRows has sent its first statement).
       try {
-        if (write.state) serializedState ??= serializeSourceState(write.state);
+        if (write.state) serializedState ??= serializeSourceState(write.state, tx.kind);
       } finally {
         // Awaited whatever happens, so a failed insert is never left unobserved.
         await upserting;
