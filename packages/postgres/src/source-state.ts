@@ -1,4 +1,5 @@
 import type { StagedStateChanges, UsageAdapterV1StateSelection } from '@utt/core';
+import { jsonbParameter } from './jsonb-parameter';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 
@@ -44,27 +45,28 @@ export async function applySourceStateChanges(
   source: string,
   changes: SourceStateChanges,
 ): Promise<void> {
-  await applySerializedSourceState(tx, tables, source, changes.deleted, serializeSourceState(changes));
+  await applySerializedSourceState(tx, tables, source, changes.deleted, serializeSourceState(changes, tx.kind));
 }
 
 /**
- * The changed keys as the JSON texts applySerializedSourceState sends. Apart,
- * so a writer can serialise them while the database runs its earlier
- * statements (megabytes of state for a cold agent-log scan).
+ * The changed keys as the JSON parameters applySerializedSourceState sends
+ * (jsonbParameter: encoded for `kind`'s client). Apart, so a writer can
+ * serialise and encode them while the database runs its earlier statements
+ * (megabytes of state for a cold agent-log scan).
  */
-export function serializeSourceState(changes: SourceStateChanges): string[] {
+export function serializeSourceState(changes: SourceStateChanges, kind: SqlClient['kind']): Array<string | Buffer> {
   // The changed keys travel as one JSON object per statement, unpacked by
   // jsonb_each: one native JSON.stringify instead of two bound parameters a key
   // (a cold cycle writes thousands of keys and megabytes of state). jsonb, not
   // json: the text is parsed once, where json_each and a cast of each value
   // parsed it three times.
-  const texts: string[] = [];
+  const texts: Array<string | Buffer> = [];
   const entries = [...changes.set];
   for (let start = 0; start < entries.length; start += STATE_KEYS_PER_STATEMENT) {
     // No prototype: a key named __proto__ stays a key.
     const batch: Record<string, unknown> = Object.create(null);
     for (const [key, value] of entries.slice(start, start + STATE_KEYS_PER_STATEMENT)) batch[key] = value;
-    texts.push(JSON.stringify(batch));
+    texts.push(jsonbParameter(kind, JSON.stringify(batch)));
   }
   return texts;
 }
@@ -75,7 +77,7 @@ export async function applySerializedSourceState(
   tables: StoreTables,
   source: string,
   deleted: readonly string[],
-  serialized: readonly string[],
+  serialized: ReadonlyArray<string | Buffer>,
 ): Promise<void> {
   for (let start = 0; start < deleted.length; start += ROWS_PER_STATEMENT) {
     await tx.query(`DELETE FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[])`, [source, deleted.slice(start, start + ROWS_PER_STATEMENT)]);

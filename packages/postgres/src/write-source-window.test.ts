@@ -289,6 +289,52 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     expect(typeof rows[0]?.input_tokens).toBe('number');
   });
 
+  it('writes rows as upserts after all when a row of the same key appears between the probe for stored rows and the insert', async () => {
+    // A cold write probes for stored rows and, finding none, inserts without
+    // the upsert's conflict handling; another writer of the same keys (here a
+    // transaction on a second connection, which takes no advisory lock) commits
+    // in between: the insert meets its key, and the write is done again as upserts.
+    if (backend.name !== 'postgres') return;
+    const rows = hourlyRows(3, WINDOW_START, { output_tokens: 9 });
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inserted: () => void = () => {};
+    const insertedOther = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    const other = store().client.transaction(async (tx) => {
+      const row = rows[1] as UsageRow;
+      await tx.query(
+        `INSERT INTO "${store().schema}".token_usage (source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels, input_tokens, output_tokens, measurement_basis)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, 1, 1, 'exact')`,
+        [row.source_system, row.source_instance, row.granularity, row.bucket_start, row.provider, row.model, row.account, row.api_key, row.user_id, JSON.stringify(row.labels)],
+      );
+      inserted();
+      await released;
+    });
+    await insertedOther;
+    const write = store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows, status: { status: 'ok' } });
+    // Let the write probe (it sees nothing committed) and wait on the uncommitted key.
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const [waiting] = await store().client.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "${store().schema}".token_usage%'`,
+      );
+      if ((waiting?.count ?? 0) > 0) break;
+      await pause(20);
+    }
+    release();
+    await other;
+    expect(await write).toEqual({ rowsWritten: 3 });
+    const stored = await storedRows(store());
+    expect(stored.map((row) => [row.input_tokens, row.output_tokens])).toEqual(rows.map((row) => [row.input_tokens, 9]));
+    const [daily] = await store().client.query<{ output: string; row_count: string }>(
+      `SELECT sum(output_tokens)::text AS output, sum(row_count)::text AS row_count FROM "${store().schema}".token_usage_daily`,
+    );
+    expect(daily).toEqual({ output: '27', row_count: '3' });
+  });
+
   it('keeps cost_usd exact as a decimal string', async () => {
     await store().writeSourceWindow({
       source: SOURCE,

@@ -7,7 +7,7 @@ import { applySerializedSourceState, type SourceStateChanges, serializeSourceSta
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
 import { upsertProviderCosts } from './upsert-provider-costs';
-import { upsertUsageRows } from './upsert-usage-rows';
+import { isUniqueViolation, rowsAreNew, upsertUsageRows } from './upsert-usage-rows';
 import { checkWatermark, upsertWatermark } from './watermark';
 
 /** One source's result for one window, written all or nothing (invariant 12). */
@@ -62,33 +62,50 @@ export async function writeSourceWindow(
   }
   const now = write.now ?? new Date();
 
-  await client.transaction(async (tx) => {
-    await lockSourceWrite(tx, tables, write);
-    if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
-    const upserting = upsertUsageRows(tx, tables, write.rows);
-    // The state is serialised while PostgreSQL inserts the rows (upsertUsageRows has sent its first statement).
-    let serializedState: string[] = [];
-    try {
-      if (write.state) serializedState = serializeSourceState(write.state);
-    } finally {
-      // Awaited whatever happens, so a failed insert is never left unobserved.
-      await upserting;
-    }
-    if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
-    if (write.state) await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState);
-    if (write.watermark) {
-      await upsertWatermark(tx, tables, {
-        source: write.source,
-        sourceSystem: write.sourceSystem,
-        at: write.watermark.at,
-        granularity: write.watermark.granularity,
-        now,
+  // A source's first write (a cold backfill) inserts its rows without the
+  // upsert's conflict handling when no stored row can share a key with them
+  // (rowsAreNew); if one turns up all the same (another writer of the same
+  // source_system, between the probe and the insert), the transaction rolls
+  // back and is written again as upserts.
+  let plainInsertFailed = false;
+  let serializedState: Array<string | Buffer> | undefined;
+  const writeAll = () =>
+    client.transaction(async (tx) => {
+      await lockSourceWrite(tx, tables, write);
+      if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
+      const onlyNewKeys = !plainInsertFailed && (await rowsAreNew(tx, tables, write.sourceSystem, write.rows));
+      const upserting = upsertUsageRows(tx, tables, write.rows, { onlyNewKeys }).catch((error: unknown) => {
+        if (onlyNewKeys && isUniqueViolation(error)) plainInsertFailed = true;
+        throw error;
       });
-    }
-    if (write.status) {
-      await recordSuccess(tx, tables, { source: write.source, sourceSystem: write.sourceSystem, rowsWritten, now });
-    }
-  });
+      // The state is serialised while PostgreSQL inserts the rows (upsertUsageRows has sent its first statement).
+      try {
+        if (write.state) serializedState ??= serializeSourceState(write.state, tx.kind);
+      } finally {
+        // Awaited whatever happens, so a failed insert is never left unobserved.
+        await upserting;
+      }
+      if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
+      if (write.state) await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState ?? []);
+      if (write.watermark) {
+        await upsertWatermark(tx, tables, {
+          source: write.source,
+          sourceSystem: write.sourceSystem,
+          at: write.watermark.at,
+          granularity: write.watermark.granularity,
+          now,
+        });
+      }
+      if (write.status) {
+        await recordSuccess(tx, tables, { source: write.source, sourceSystem: write.sourceSystem, rowsWritten, now });
+      }
+    });
+  try {
+    await writeAll();
+  } catch (error) {
+    if (!plainInsertFailed) throw error;
+    await writeAll();
+  }
   return { rowsWritten: write.rows.length };
 }
 
@@ -99,18 +116,36 @@ export async function writeSourceWindow(
  */
 function checkRows(write: SourceWindowWrite): void {
   const issues: string[] = [];
-  const firstIndexByKey = new Map<string, number>();
+  // Rows are told apart by a hash of their conflict key first, and by the
+  // key itself only when two hashes are equal: building the key text of every
+  // row (its labels sorted) was most of this check's time on a cold cycle.
+  const firstIndexByHash = new Map<number, number | number[]>();
+  const keys = new Map<number, string>();
+  const keyOf = (index: number) => {
+    let key = keys.get(index);
+    if (key === undefined) {
+      key = usageRowKey(write.rows[index] as UsageRow);
+      keys.set(index, key);
+    }
+    return key;
+  };
   write.rows.forEach((row, index) => {
     if (row.source_system !== write.sourceSystem) {
       issues.push(`rows[${index}].source_system: is "${row.source_system}" but the write is for "${write.sourceSystem}"`);
     }
-    const key = usageRowKey(row);
-    const firstIndex = firstIndexByKey.get(key);
-    if (firstIndex === undefined) {
-      firstIndexByKey.set(key, index);
-    } else {
-      issues.push(`rows[${index}]: same conflict key as rows[${firstIndex}] (${describeKey(row)}); merge them before writing`);
+    const hash = conflictKeyHash(row);
+    const earlier = firstIndexByHash.get(hash);
+    if (earlier === undefined) {
+      firstIndexByHash.set(hash, index);
+      return;
     }
+    const candidates = typeof earlier === 'number' ? [earlier] : earlier;
+    const key = keyOf(index);
+    const firstIndex = candidates.find((candidate) => keyOf(candidate) === key);
+    if (firstIndex !== undefined) {
+      issues.push(`rows[${index}]: same conflict key as rows[${firstIndex}] (${describeKey(row)}); merge them before writing`);
+    } else if (typeof earlier === 'number') firstIndexByHash.set(hash, [earlier, index]);
+    else earlier.push(index);
   });
   const firstCostIndexByKey = new Map<string, number>();
   (write.providerCosts ?? []).forEach((row, index) => {
@@ -126,6 +161,35 @@ function checkRows(write: SourceWindowWrite): void {
     const shown = issues.length > 10 ? [...issues.slice(0, 10), `… and ${issues.length - 10} more`] : issues;
     throw new InvalidRecordError({ issues: shown, where: `source "${write.source}"` });
   }
+}
+
+/**
+ * A 53-bit hash of a row's conflict key (usageRowKey's fields): equal keys
+ * hash equal, labels in any order. Each text is hashed with its length, so
+ * that texts run together cannot pass for others; labels are summed pair by
+ * pair, which does not depend on their order.
+ */
+function conflictKeyHash(row: UsageRow): number {
+  let high = hashText(0x811c9dc5, row.source_instance);
+  high = hashText(high, row.granularity);
+  high = hashText(high, row.provider);
+  high = hashText(high, row.model);
+  high = hashText(high, row.account);
+  high = hashText(high, row.api_key);
+  high = hashText(high, row.user_id);
+  const time = row.bucket_start.getTime();
+  let low = Math.imul(hashText(0x01000193, row.source_system) ^ (time % 0x100000000), 0x5bd1e995);
+  low = Math.imul(low ^ Math.floor(time / 0x100000000), 0x5bd1e995);
+  let labels = 0;
+  for (const key of Object.keys(row.labels)) labels = (labels + hashText(hashText(0x9e3779b9, key), row.labels[key] as string)) | 0;
+  low = Math.imul(low ^ labels, 0x5bd1e995) ^ high;
+  return (high & 0x1fffff) * 0x100000000 + (low >>> 0);
+}
+
+function hashText(seed: number, text: string): number {
+  let hash = Math.imul(seed ^ text.length, 0x01000193);
+  for (let index = 0; index < text.length; index += 1) hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  return hash;
 }
 
 function describeKey(row: UsageRow): string {
