@@ -65,8 +65,8 @@ export function createPriceRegistry(options: PriceRegistryOptions): PriceRegistr
   const configEntries = buildConfigEntries(options.overrides ?? {});
   const configByKey = new Map(configEntries.map((entry) => [entry.key.toLowerCase(), entry]));
   const dataSets = [
-    options.file && { source: 'file' as const, set: options.file, index: indexProviders(options.file, 'file') },
-    options.bundled && { source: 'registry' as const, set: options.bundled, index: indexProviders(options.bundled, 'registry') },
+    options.file && { source: 'file' as const, set: options.file, index: indexOf(options.file, 'file') },
+    options.bundled && { source: 'registry' as const, set: options.bundled, index: indexOf(options.bundled, 'registry') },
   ].filter((value) => value !== undefined);
 
   const resolveConfig = (provider: string, model: string): PriceResolution | undefined => {
@@ -152,6 +152,16 @@ type DataIndex = {
   entries(): readonly PriceEntry[];
   readonly modelCount: number;
 };
+
+/** Each data set's index, built once however many registries share the set (the bundled one, a prices file read once). */
+const indexes = new WeakMap<RegistryDataSet, Partial<Record<'file' | 'registry', DataIndex>>>();
+
+function indexOf(set: RegistryDataSet, source: 'file' | 'registry'): DataIndex {
+  let bySource = indexes.get(set);
+  if (!bySource) indexes.set(set, (bySource = {}));
+  bySource[source] ??= indexProviders(set, source);
+  return bySource[source];
+}
 
 /**
  * The data set indexed by provider and model id. A model's rates are converted

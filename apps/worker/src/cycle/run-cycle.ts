@@ -1,5 +1,5 @@
 import type { UsageStore } from '@utt/postgres';
-import { workerPriceRegistry } from '../pricing/worker-price-registry';
+import { workerPriceLoader } from '../pricing/worker-price-registry';
 import type { Runtime } from '../runtime';
 import { collectSource, type SourceRunResult } from './collect-source';
 import type { PreparedSource } from './prepare-sources';
@@ -28,7 +28,8 @@ export async function runCycle(
   // Measured on the real clock: `--now` moves the collection time, not how long the cycle took.
   const clockStart = Date.now();
   const results: SourceRunResult[] = [];
-  const pricing = await workerPriceRegistry(runtime);
+  // The prices file is read and checked now; the bundled data only when a source needs a price.
+  const pricing = await workerPriceLoader(runtime);
   const fetch = options.fetch ?? lazyGlobalFetch;
   for (const source of prepared) {
     if (options.signal.aborted) break;
