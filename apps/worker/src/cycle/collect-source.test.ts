@@ -34,7 +34,7 @@ function testAdapter(records: UsageRecordInput[], usesPricer: boolean | undefine
       windowed: false,
       ...(usesPricer === undefined ? {} : { usesPricer }),
     },
-    collect(_window, context) {
+    async collect(_window, context) {
       seen.pricer = context.pricer !== undefined;
       return records;
     },
