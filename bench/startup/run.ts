@@ -2,23 +2,28 @@
  * How long `utt` takes to start, as whole processes, against `node -e 0` (the
  * floor of any Node program) in the same run: `utt --help`, `utt --version`,
  * `utt report` on an empty embedded database and `utt import` of a one-row file
- * into it. Each is run several times in turn (so that a slow spell of a shared
+ * into it. With `--url` (a PostgreSQL database), also the issue's one-shot
+ * `utt run` that finds nothing new after a cold backfill of the dense Claude
+ * Code corpus of bench/agent-logs, and a `utt run` of a source with no files. Each is run several times in turn (so that a slow spell of a shared
  * machine falls on all alike) and the median and the fastest are printed,
  * with the ratio to `node -e 0`. It also prints which packages each command
  * loads (`--trace-startup`-like: a loader hook records every module resolved).
  *
  *   pnpm turbo run build --filter=@utt/worker...
- *   pnpm --filter @utt/bench exec tsx startup/run.ts [--runs 15]
+ *   pnpm --filter @utt/bench exec tsx startup/run.ts [--runs 15] [--url postgres://…/db]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cli, fmt, machine, percentile } from '../shared/measure';
+import { openStore } from '@utt/postgres';
+import { cli, fmt, machine, percentile, repoRoot } from '../shared/measure';
 
-const { values: flags } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
+const { values: flags } = parseArgs({
+  options: { runs: { type: 'string', default: '15' }, url: { type: 'string', default: process.env.UTT_BENCH_DATABASE_URL } },
+});
 const runs = Number(flags.runs);
 const work = mkdtempSync(path.join(tmpdir(), 'utt-bench-startup-'));
 const config = path.join(work, 'utt.config.yaml');
@@ -36,12 +41,41 @@ const cases: Case[] = [
   { name: 'utt import (one row, embedded db)', args: [cli, 'import', oneRow, '--config', config] },
 ];
 
-function timeOnce(args: readonly string[]): number {
+// The issue's one-shot run: the dense corpus of bench/agent-logs, backfilled once (untimed) into a schema of
+// its own, then `utt run` finds every file's cursor unchanged. And the same command with a source of no files.
+const schema = 'bench_startup';
+const dense = path.join(repoRoot, 'bench', '.data', 'agent-logs-dense', 'claude', 'projects');
+const now = '2026-11-15T12:00:00Z';
+let coldBackfill: { ms: number; cpuMs: number } | undefined;
+if (flags.url) {
+  if (!existsSync(dense)) throw new Error(`--url needs the dense corpus at ${dense}: run bench/agent-logs once with --shape dense`);
+  const empty = path.join(work, 'no-transcripts');
+  mkdirSync(empty);
+  const source = (paths: string, name: string) =>
+    `database:\n  url: ${flags.url}\n  schema: ${name}\nsources:\n  - name: claude\n    adapter: "@utt/adapter-claude-code"\n    config:\n      instance: bench\n      paths: [${JSON.stringify(paths)}]\n`;
+  writeFileSync(path.join(work, 'dense.yaml'), source(dense, schema));
+  writeFileSync(path.join(work, 'empty.yaml'), source(empty, `${schema}_empty`));
+  for (const name of [schema, `${schema}_empty`]) {
+    const store = await openStore({ url: flags.url, schema: name, migrate: false });
+    await store.client.exec(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    await store.migrate();
+    await store.close();
+  }
+  coldBackfill = timeOnce([cli, 'backfill', '--source', 'claude', '--since', '2026-09-01', '--now', now, '--config', path.join(work, 'dense.yaml')]);
+  cases.push(
+    { name: 'utt run (nothing new, 3,362 files)', args: [cli, 'run', '--now', now, '--config', path.join(work, 'dense.yaml')] },
+    { name: 'utt run (a source of no files)', args: [cli, 'run', '--now', now, '--config', path.join(work, 'empty.yaml')] },
+  );
+}
+
+/** One whole process: wall time, and its CPU time (user + system) from /usr/bin/time. */
+function timeOnce(args: readonly string[]): { ms: number; cpuMs: number } {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd: work, env: { ...process.env, TZ: 'UTC' }, encoding: 'utf8' });
+  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %U %S', process.execPath, ...args], { cwd: work, env: { ...process.env, TZ: 'UTC' }, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
-  return ms;
+  const match = /__TIME__ ([\d.]+) ([\d.]+)/.exec(result.stderr);
+  if (result.status !== 0 || !match) throw new Error(`node ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  return { ms, cpuMs: (Number(match[1]) + Number(match[2])) * 1000 };
 }
 
 /** The node_modules packages and workspace packages a command loads, from a resolve hook. */
@@ -59,7 +93,17 @@ function packagesLoaded(args: readonly string[]): string[] {
     ].join('\n'),
   );
   const hook = path.join(work, 'register-hooks.mjs');
-  writeFileSync(hook, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  // The resolve hook sees ES modules; the CommonJS ones (pg is loaded with require) are listed from the require cache at exit.
+  writeFileSync(
+    hook,
+    [
+      "import { appendFileSync } from 'node:fs';",
+      "import { createRequire, register } from 'node:module';",
+      `register(${JSON.stringify(pathToFileURL(hooks).href)});`,
+      'const cache = createRequire(import.meta.url).cache;',
+      "process.on('exit', () => appendFileSync(process.env.UTT_BENCH_TRACE, Object.keys(cache).join('\\n') + '\\n'));",
+    ].join('\n'),
+  );
   const trace = path.join(work, `trace-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(trace, '');
   spawnSync(process.execPath, ['--import', hook, ...args], { cwd: work, env: { ...process.env, TZ: 'UTC', UTT_BENCH_TRACE: trace }, encoding: 'utf8' });
@@ -73,19 +117,36 @@ function packagesLoaded(args: readonly string[]): string[] {
 }
 
 console.log(`machine: ${machine()}`);
-console.log(`${runs} runs of each, taking turns; milliseconds of wall time per whole process`);
+console.log(`${runs} runs of each, taking turns; milliseconds per whole process (wall, and CPU user + system)`);
 // One untimed round first: the embedded database is created and migrated by the first command that opens it.
 for (const item of cases) timeOnce(item.args);
-const times = new Map<string, number[]>(cases.map((item) => [item.name, []]));
-for (let run = 0; run < runs; run++) for (const item of cases) times.get(item.name)?.push(timeOnce(item.args));
+const times = new Map<string, Array<{ ms: number; cpuMs: number }>>(cases.map((item) => [item.name, []]));
+const loads = [loadavg()[0] as number];
+for (let run = 0; run < runs; run++) {
+  for (const item of cases) times.get(item.name)?.push(timeOnce(item.args));
+  loads.push(loadavg()[0] as number);
+}
 
-const floor = percentile(times.get(cases[0]?.name as string) ?? [], 50);
-console.log(`\n${'command'.padEnd(36)} ${'median'.padStart(8)} ${'fastest'.padStart(8)}  median / node -e 0`);
+const floor = percentile((times.get(cases[0]?.name as string) ?? []).map((time) => time.ms), 50);
+console.log(`load average (1 min) before and after each round: ${loads.map((value) => value.toFixed(1)).join(', ')}`);
+console.log(`\n${'command'.padEnd(36)} ${'median'.padStart(8)} ${'fastest'.padStart(8)} ${'CPU'.padStart(8)}  median / node -e 0`);
 for (const item of cases) {
   const values = times.get(item.name) ?? [];
-  const median = percentile(values, 50);
-  console.log(`${item.name.padEnd(36)} ${fmt(median, 0).padStart(8)} ${fmt(Math.min(...values), 0).padStart(8)}  ${fmt(median / floor, 2)}×`);
+  const median = percentile(values.map((time) => time.ms), 50);
+  const cpu = percentile(values.map((time) => time.cpuMs), 50);
+  console.log(`${item.name.padEnd(36)} ${fmt(median, 0).padStart(8)} ${fmt(Math.min(...values.map((time) => time.ms)), 0).padStart(8)} ${fmt(cpu, 0).padStart(8)}  ${fmt(median / floor, 2)}×`);
+}
+if (coldBackfill) {
+  const oneShot = percentile((times.get('utt run (nothing new, 3,362 files)') ?? []).map((time) => time.ms), 50);
+  console.log(
+    `\nthe cold backfill that filled the schema (one run): ${fmt(coldBackfill.ms, 0)} ms (CPU ${fmt(coldBackfill.cpuMs, 0)} ms); the nothing-new run's median is ${fmt((100 * oneShot) / coldBackfill.ms, 1)} % of it (issue #12: < 10 %; bench/agent-logs prints the share run by run)`,
+  );
 }
 console.log('\npackages loaded:');
 for (const item of cases.slice(1)) console.log(`  ${item.name}: ${packagesLoaded(item.args).join(', ') || '(none)'}`);
 rmSync(work, { recursive: true, force: true });
+if (flags.url) {
+  const store = await openStore({ url: flags.url, schema, migrate: false });
+  for (const name of [schema, `${schema}_empty`]) await store.client.exec(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+  await store.close();
+}

@@ -12,6 +12,8 @@ export default defineConfig(
       fetch: 'src/integrations/fetch.ts',
       'ai-sdk': 'src/integrations/ai-sdk.ts',
       'google-genai': 'src/integrations/google-genai.ts',
+      // The config schemas alone: utt reads budgets from its config without loading the tracker.
+      'budget-config': 'src/budget/budget-config.ts',
     },
     external: ['openai', '@anthropic-ai/sdk', 'ai', '@google/genai'],
     splitting: true,

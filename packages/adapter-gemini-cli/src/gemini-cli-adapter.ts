@@ -25,6 +25,8 @@ export const geminiCliAdapter = defineAdapter({
     windowed: false,
     // Cursors of every file and the de-duplication ledger of every hour: a cycle reads a little of it.
     stateLoading: 'on-demand',
+    // Cost is left to the worker, which then loads no price registry for a cycle that finds nothing new.
+    usesPricer: false,
   },
   async check(context) {
     const roots = context.config.paths?.map((root) => path.resolve(context.configDirectory ?? '.', root)) ?? geminiCliRoots(context.env);

@@ -1,6 +1,7 @@
-import pg from 'pg';
+import type { CustomTypesConfig, Pool, PoolClient } from 'pg';
 import { describeDatabaseUrl } from './database-url';
 import { copyFromPg } from './copy-from';
+import { loadPg } from './load-pg';
 import { INT8_TYPE_ID, parseInt8 } from './parse-int8';
 import type { SqlClient } from './sql-client';
 import { StoreBusyError } from './store-busy-error';
@@ -8,11 +9,13 @@ import { StoreConnectionError } from './store-connection-error';
 import { FROZEN_SERVER_GRACE_MS, resolveStoreTimeouts, type StoreTimeouts } from './store-timeouts';
 import { createTransactionClient } from './transaction-client';
 
+const pg = loadPg();
+
 // Per pool rather than pg.types.setTypeParser, which would change how BIGINT
 // parses for every other user of `pg` in the same process.
-const types: pg.CustomTypesConfig = {
+const types: CustomTypesConfig = {
   getTypeParser: ((typeId: number, format?: 'text' | 'binary') =>
-    typeId === INT8_TYPE_ID ? parseInt8 : pg.types.getTypeParser(typeId, format)) as pg.CustomTypesConfig['getTypeParser'],
+    typeId === INT8_TYPE_ID ? parseInt8 : pg.types.getTypeParser(typeId, format)) as CustomTypesConfig['getTypeParser'],
 };
 
 /** SQLSTATE classes that mean the session is gone: connection exception, operator intervention (shutdown). */
@@ -53,9 +56,9 @@ export async function connectPostgres(url: string, options: { timeouts?: Partial
   return createPgSqlClient(pool, { server: `PostgreSQL at ${describeDatabaseUrl(url)}`, timeouts });
 }
 
-type Connection = pg.PoolClient & { connection?: { stream?: { destroy(): void } } };
+type Connection = PoolClient & { connection?: { stream?: { destroy(): void } } };
 
-function createPgSqlClient(pool: pg.Pool, where: { server: string; timeouts: StoreTimeouts }): SqlClient {
+function createPgSqlClient(pool: Pool, where: { server: string; timeouts: StoreTimeouts }): SqlClient {
   /**
    * Runs `fn` on a connection of its own. A connection checked out of the pool
    * has no 'error' listener of the pool's: one that drops while in use (the

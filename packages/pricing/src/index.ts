@@ -1,6 +1,6 @@
 // Building a registry.
 export { createPriceRegistry, type PriceRegistry, type PriceRegistryOptions, type PriceResolution, type RegistryDataSet } from './price-registry';
-export { loadPriceRegistry, type LoadPriceRegistryOptions } from './load-price-registry';
+export { type LoadedPriceRegistry, loadPriceRegistry, type LoadPriceRegistryOptions, preparePriceRegistry } from './load-price-registry';
 export { GENAI_PRICES_VERSION, loadBundledRegistry } from './bundled-registry';
 export { type PriceOverride, type PriceOverrides, priceOverrideSchema } from './price-override';
 export { parseRegistryData, type RegistryProvider, registryDataSchema } from './registry-data';

@@ -65,8 +65,8 @@ export function createPriceRegistry(options: PriceRegistryOptions): PriceRegistr
   const configEntries = buildConfigEntries(options.overrides ?? {});
   const configByKey = new Map(configEntries.map((entry) => [entry.key.toLowerCase(), entry]));
   const dataSets = [
-    options.file && { source: 'file' as const, set: options.file, index: indexProviders(options.file, 'file') },
-    options.bundled && { source: 'registry' as const, set: options.bundled, index: indexProviders(options.bundled, 'registry') },
+    options.file && { source: 'file' as const, set: options.file, index: indexOf(options.file, 'file') },
+    options.bundled && { source: 'registry' as const, set: options.bundled, index: indexOf(options.bundled, 'registry') },
   ].filter((value) => value !== undefined);
 
   const resolveConfig = (provider: string, model: string): PriceResolution | undefined => {
@@ -105,10 +105,10 @@ export function createPriceRegistry(options: PriceRegistryOptions): PriceRegistr
       if (resolved.size < MAX_CACHED_RESOLUTIONS) resolved.set(key, resolution);
       return resolution;
     },
-    entries: () => [...configEntries, ...dataSets.flatMap(({ index }) => index.entries)],
+    entries: () => [...configEntries, ...dataSets.flatMap(({ index }) => index.entries())],
     sources: [
       { source: 'config', label: 'config', entries: configEntries.length },
-      ...dataSets.map(({ source, set, index }) => ({ source, label: set.label, entries: index.entries.length })),
+      ...dataSets.map(({ source, set, index }) => ({ source, label: set.label, entries: index.modelCount })),
     ],
   };
 }
@@ -132,42 +132,82 @@ function buildConfigEntries(overrides: PriceOverrides): PriceEntry[] {
   });
 }
 
+type IndexedModel = {
+  /** The model id, lower-cased. */
+  readonly id: string;
+  readonly match: RegistryProvider['models'][number]['match'];
+  /** Its prices as an entry, converted on first use. */
+  readonly entry: PriceEntry;
+};
+
 type ProviderIndex = {
   readonly provider: RegistryProvider;
-  readonly models: ReadonlyArray<{ readonly id: string; readonly entry: PriceEntry }>;
+  readonly models: readonly IndexedModel[];
 };
 
 type DataIndex = {
   readonly byId: ReadonlyMap<string, ProviderIndex>;
   readonly providers: readonly ProviderIndex[];
-  readonly entries: readonly PriceEntry[];
+  /** Every model's entry (converting those not yet converted). */
+  entries(): readonly PriceEntry[];
+  readonly modelCount: number;
 };
 
+/** Each data set's index, built once however many registries share the set (the bundled one, a prices file read once). */
+const indexes = new WeakMap<RegistryDataSet, Partial<Record<'file' | 'registry', DataIndex>>>();
+
+function indexOf(set: RegistryDataSet, source: 'file' | 'registry'): DataIndex {
+  let bySource = indexes.get(set);
+  if (!bySource) indexes.set(set, (bySource = {}));
+  bySource[source] ??= indexProviders(set, source);
+  return bySource[source];
+}
+
+/**
+ * The data set indexed by provider and model id. A model's rates are converted
+ * (decimal strings, sorted versions) the first time it is looked at: the
+ * bundled registry has some 1,700 models, a cycle prices a handful, and
+ * converting them all took 15 ms of every command that loads the registry. A
+ * prices file is converted whole here, so that a rate it gets wrong fails when
+ * it is loaded, naming the file, provider and model, as before.
+ */
 function indexProviders(set: RegistryDataSet, source: 'file' | 'registry'): DataIndex {
   const providers: ProviderIndex[] = set.providers.map((provider) => ({
     provider,
-    models: provider.models.map((model) => {
-      const prices = toRegistryModelPrices(model.prices, `${set.label}: ${provider.id}/${model.id}`);
+    models: provider.models.map((model): IndexedModel => {
+      let entry: PriceEntry | undefined;
       return {
         id: model.id.toLowerCase(),
-        entry: {
-          source,
-          sourceLabel: set.label,
-          provider: provider.id,
-          modelId: model.id,
-          key: `${provider.id}/${model.id}`,
-          match: model.match,
-          versions: prices.versions,
-          timeOfDay: prices.timeOfDay,
-          pricingUrls: provider.pricing_urls,
+        match: model.match,
+        get entry() {
+          entry ??= toPriceEntry(set, source, provider, model);
+          return entry;
         },
       };
     }),
   }));
+  const entries = () => providers.flatMap((index) => index.models.map((model) => model.entry));
+  if (source === 'file') entries();
   return {
     byId: new Map(providers.map((index) => [index.provider.id.toLowerCase(), index])),
     providers,
-    entries: providers.flatMap((index) => index.models.map((model) => model.entry)),
+    entries,
+    modelCount: providers.reduce((count, index) => count + index.models.length, 0),
+  };
+}
+
+function toPriceEntry(set: RegistryDataSet, source: 'file' | 'registry', provider: RegistryProvider, model: RegistryProvider['models'][number]): PriceEntry {
+  const prices = toRegistryModelPrices(model.prices, `${set.label}: ${provider.id}/${model.id}`);
+  return {
+    source,
+    sourceLabel: set.label,
+    provider: provider.id,
+    modelId: model.id,
+    key: `${provider.id}/${model.id}`,
+    match: model.match,
+    versions: prices.versions,
+    timeOfDay: prices.timeOfDay,
+    pricingUrls: provider.pricing_urls,
   };
 }
 
@@ -184,7 +224,7 @@ function findModel(provider: ProviderIndex, model: string): PriceResolution | un
   for (const form of modelIdForms(model)) {
     const byId = provider.models.find((candidate) => candidate.id === form.id.toLowerCase());
     if (byId) return { entry: byId.entry, strategy: literalStrategy(form, byId.entry.modelId), matchedId: form.id };
-    const byRule = provider.models.find((candidate) => candidate.entry.match && matchesRule(candidate.entry.match, form.id));
+    const byRule = provider.models.find((candidate) => candidate.match && matchesRule(candidate.match, form.id));
     if (byRule) {
       const literal = form.strategy === 'exact' || form.strategy === 'case_folded';
       return { entry: byRule.entry, strategy: literal ? 'registry_rule' : form.strategy, matchedId: form.id };

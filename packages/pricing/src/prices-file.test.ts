@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadPriceRegistry } from './load-price-registry';
+import { loadPriceRegistry, preparePriceRegistry } from './load-price-registry';
 import { priceUsage } from './price-usage';
 import { readPricesFile, updatePricesFile } from './prices-file';
 
@@ -89,5 +89,28 @@ describe('readPricesFile', () => {
   it('falls back to the bundled registry while the file does not exist yet', async () => {
     const registry = await loadPriceRegistry({ file: path.join(directory, 'missing.json') });
     expect(registry.sources.map((source) => source.label)).toEqual(['config', 'genai-prices@0.1.8']);
+  });
+});
+
+describe('preparePriceRegistry', () => {
+  it('fails at once, as loadPriceRegistry does, on a prices file that is not valid', async () => {
+    const file = path.join(directory, 'bad.json');
+    await writeFile(file, '{"providers": [{"id": "x", "models": [{"id": "m", "match": {"equals": "m"}, "prices": {"input_mtok": -1}}]}]}');
+    await expect(preparePriceRegistry({ file })).rejects.toThrow(`pricing.file ${file}: not genai-prices provider data: [0].models[0].prices.input_mtok`);
+  });
+
+  it('builds, when first asked, the registry loadPriceRegistry builds: file, then bundled data', async () => {
+    const file = path.join(directory, 'prices.json');
+    await writeFile(file, JSON.stringify(DATA));
+    const load = await preparePriceRegistry({ file, overrides: { 'acme/m': { input: 1 } } });
+    const registry = await load();
+    expect(await load()).toBe(registry);
+    const loaded = await loadPriceRegistry({ file, overrides: { 'acme/m': { input: 1 } } });
+    expect(registry.sources).toEqual(loaded.sources);
+    const usage = { bucket_start: new Date('2026-10-01T00:00:00Z'), input_tokens: 1_000_000, output_tokens: 1_000_000, cached_read_tokens: null, cached_write_tokens: null, cached_write_1h_tokens: null };
+    for (const [provider, model] of [['anthropic', 'claude-sonnet-4-5'], ['openai', 'gpt-4o'], ['acme', 'm']] as const) {
+      expect(priceUsage(registry, { ...usage, provider, model })).toEqual(priceUsage(loaded, { ...usage, provider, model }));
+    }
+    expect(priceUsage(registry, { ...usage, provider: 'anthropic', model: 'claude-sonnet-4-5' })).toMatchObject({ status: 'priced', costUsd: '12' });
   });
 });

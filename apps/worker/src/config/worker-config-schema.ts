@@ -1,6 +1,6 @@
 import { GRANULARITIES, parseDuration, z } from '@utt/core';
 import { priceOverrideSchema } from '@utt/pricing';
-import { budgetConfigSchema, reportingTimeZoneSchema, threadBudgetConfigSchema } from '@utt/tracker';
+import { budgetConfigSchema, reportingTimeZoneSchema, threadBudgetConfigSchema } from '@utt/tracker/budget-config';
 import { alertsConfigSchema, quotaConfigSchema } from './quota-config-schema';
 
 const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {

@@ -20,7 +20,7 @@ import { createPricer, type PriceRegistry } from '@utt/pricing';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { withPrefix } from '../output/console-logger';
 import { checkEchoedSecrets } from './check-echoed-secrets';
-import { priceRows } from './price-rows';
+import { needsPrice, priceRows } from './price-rows';
 import type { PreparedSource } from './prepare-sources';
 
 export type SourceRunStatus = 'ok' | 'error' | 'paused';
@@ -40,7 +40,8 @@ export type SourceRunOptions = {
   readonly prepared: PreparedSource;
   readonly store: UsageStore;
   readonly worker: WorkerConfig['worker'];
-  readonly pricing: PriceRegistry;
+  /** The worker's price registry, loaded (once) when first asked for: before collect() for an adapter that uses a pricer, else only when rows need a price. */
+  readonly pricing: () => Promise<PriceRegistry>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly fetch: typeof globalThis.fetch;
   readonly logger: Logger;
@@ -130,7 +131,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       sourceName: source.name,
       configDirectory: prepared.configDirectory,
       state: staged.state,
-      pricer: createPricer(options.pricing),
+      ...(adapter.capabilities.usesPricer === false ? {} : { pricer: createPricer(await options.pricing()) }),
     };
 
     const overBudget = () =>
@@ -162,8 +163,11 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     // nothing; once its write has begun, the write completes (see the daemon).
     options.signal.throwIfAborted();
     const validated = performance.now();
+    // Loaded here only when a row needs a price (and before collect() for an adapter that prices): a cycle that finds nothing new loads nothing.
+    const registry = rows.some(needsPrice) ? await options.pricing() : undefined;
+    const registryLoaded = performance.now();
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
-    const priced = priceRows(rows, options.pricing);
+    const priced = priceRows(rows, registry);
     const pricedAt = performance.now();
     const writeCpu = process.cpuUsage();
     const { rowsWritten } = await store.writeSourceWindow({
@@ -183,7 +187,9 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       rowsWritten,
       collectMs: round(collected - collectStarted),
       validateMs: round(validated - collected),
-      priceMs: round(pricedAt - validated),
+      priceMs: round(pricedAt - registryLoaded),
+      // Loading the price registry when this source was the first to need it (not part of the work per row).
+      loadPricesMs: round(registryLoaded - validated),
       writeMs: round(performance.now() - pricedAt),
       // This process's own work in the write (building and sending the statements), without the wait for the database.
       writeCpuMs: round(cpuMs(process.cpuUsage(writeCpu))),

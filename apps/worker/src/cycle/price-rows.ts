@@ -8,14 +8,14 @@ import { type PriceRegistry, priceUsage } from '@utt/pricing';
  * NULL with an unpriced_reason: unpriced is a state, never $0. Rows the adapter
  * already priced (or tried to, per request) are left as they are.
  */
-export function priceRows(rows: readonly UsageRow[], registry: PriceRegistry): { rows: UsageRow[]; unpriced: UsageRow[] } {
+export function priceRows(rows: readonly UsageRow[], registry: PriceRegistry | undefined): { rows: UsageRow[]; unpriced: UsageRow[] } {
   const unpriced: UsageRow[] = [];
   const priced = rows.map((row): UsageRow => {
-    if (row.cost_usd !== null) return row;
-    if (row.unpriced_reason) {
-      unpriced.push(row);
+    if (!needsPrice(row)) {
+      if (row.cost_usd === null) unpriced.push(row);
       return row;
     }
+    if (!registry) throw new Error('priceRows: a row needs a price and no price registry was loaded');
     const result = priceUsage(registry, row);
     if (result.status === 'priced') return withPrice(row, result.costUsd, 'computed', result.priceRef, null);
     // A row without token counts (activity, flat fees) has nothing to price: no reason to record.
@@ -25,6 +25,14 @@ export function priceRows(rows: readonly UsageRow[], registry: PriceRegistry): {
     return marked;
   });
   return { rows: priced, unpriced };
+}
+
+/**
+ * Whether priceRows looks the row's price up: it has no cost and no reason
+ * for having none. Without such a row the registry need not be loaded.
+ */
+export function needsPrice(row: UsageRow): boolean {
+  return row.cost_usd === null && !row.unpriced_reason;
 }
 
 /**

@@ -146,6 +146,7 @@ describe('isUsageAdapterV1 / describeUsageAdapterV1Problems', () => {
     ['bad measurementBasis', { capabilities: { ...capabilities, measurementBasis: 'vibes' } }, /^capabilities\.measurementBasis is invalid$/],
     ['maxBackfillDays missing', { capabilities: { ...capabilities, maxBackfillDays: undefined } }, /^capabilities\.maxBackfillDays must be a number or null$/],
     ['an unknown stateLoading', { capabilities: { ...capabilities, stateLoading: 'lazy' } }, /^capabilities\.stateLoading must be 'eager' or 'on-demand'$/],
+    ['usesPricer as a string', { capabilities: { ...capabilities, usesPricer: 'no' } }, /^capabilities\.usesPricer must be a boolean$/],
     ['maxBackfillDays as a string', { capabilities: { ...capabilities, maxBackfillDays: '30' } }, /^capabilities\.maxBackfillDays must be a number or null$/],
   ])('names the problem with %s', (_label, change, problem) => {
     const problems = describeUsageAdapterV1Problems({ ...goodAdapter(), ...change });

@@ -49,6 +49,9 @@ export function describeUsageAdapterV1Problems(value: unknown): string[] {
     if (capabilities.stateLoading !== undefined && !['eager', 'on-demand'].includes(capabilities.stateLoading as string)) {
       problems.push("capabilities.stateLoading must be 'eager' or 'on-demand'");
     }
+    if (capabilities.usesPricer !== undefined && typeof capabilities.usesPricer !== 'boolean') {
+      problems.push('capabilities.usesPricer must be a boolean');
+    }
     if (capabilities.maxBackfillDays !== null && typeof capabilities.maxBackfillDays !== 'number') {
       problems.push('capabilities.maxBackfillDays must be a number or null');
     }

@@ -58,6 +58,8 @@ function defaultName(budget: z.output<typeof budgetConfigSchema>): string {
 }
 
 function isTimeZone(timeZone: string): boolean {
+  // Every Intl knows UTC (ECMA-402), the default: the first DateTimeFormat loads the ICU zone data (10–15 ms of each start).
+  if (timeZone === 'UTC') return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
     return true;

@@ -32,4 +32,12 @@ export type UsageAdapterV1Capabilities = {
    * hour) while a cycle touches a little of it.
    */
   readonly stateLoading?: 'eager' | 'on-demand';
+  /**
+   * Whether collect() may price requests with `context.pricer`. true (the
+   * default): the worker loads its price registry before collect(). false: the
+   * adapter leaves cost to the worker (or takes the provider's) and gets no
+   * pricer; the worker loads the registry only when rows need a price, so a
+   * cycle that finds nothing new never loads it.
+   */
+  readonly usesPricer?: boolean;
 };
