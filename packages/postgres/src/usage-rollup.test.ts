@@ -299,7 +299,7 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
 
     expect(await store().dropRollupTimeZone('Asia/Tokyo')).toEqual({ dropped: true });
     expect(await store().dropRollupTimeZone('Asia/Tokyo')).toEqual({ dropped: false });
-    expect(await store().listRollupTimeZones()).toEqual(['UTC']);
+    expect(await store().listRollupTimeZones()).not.toContain('Asia/Tokyo');
     await store().writeSourceWindow({ source: 'b', sourceSystem: 'beta', rows: rows(2, 30, 'beta') });
     expect((await counts()).map((row) => row.n)).toEqual([0, 0]);
 
