@@ -10,13 +10,12 @@
 // Prints per client the median wall time to the stream's end and CPU time per call (one turn of the event loop after
 // the end included, so deferred records count), the median call-by-call difference to the bare call, and for each
 // build the median time of its deferred record where it runs (the steadiest of these figures under load).
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
+import { startStreamFake, timeDeferredRecords } from './stream-fake';
 
 const [callsArg = '600', ...builds] = process.argv.slice(2);
 if (builds.length === 0) throw new Error('usage: tsx tracker/ab-stream.ts <calls> <tracker dist folder>...');
@@ -28,59 +27,18 @@ const CHUNKS = 200;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
 
-const events: string[] = [];
-for (let index = 0; index < CHUNKS; index += 1) {
-  events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, finish_reason: null }], usage: null })}\n\n`);
-}
-events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 1000, completion_tokens: CHUNKS, total_tokens: 1000 + CHUNKS } })}\n\ndata: [DONE]\n\n`);
-let served = 0;
-const server = createServer(async (request, response) => {
-  for await (const _ of request) {
-    // drain the request
-  }
-  served += 1;
-  response.writeHead(200, { 'content-type': 'text/event-stream' });
-  for (const event of events) response.write(event.replaceAll('chatcmpl-bench', `chatcmpl-${served}`));
-  response.end();
-});
-await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+const fake = await startStreamFake({ chunks: CHUNKS });
+const baseURL = fake.baseURL;
 
 type TrackerModule = { createTracker: (options: object) => Promise<{ flush(): Promise<void>; shutdown(): Promise<void>; stats(): { recorded: number } }> };
 type OpenAIModule = { trackOpenAI: (client: OpenAI, tracker: unknown) => OpenAI };
-/**
- * Times each record the tracker defers past a stream's end, from its start to its settling (its awaits are on reads
- * that have settled: no I/O in between, so this is the CPU of the record where it runs, cold caches included, and
- * it is far steadier than the process's CPU time of a whole call on a shared machine).
- */
-function timeDeferred(tracker: object): number[] {
-  const samples: number[] = [];
-  const internals = (tracker as Record<symbol, { defer(task: () => unknown): void } | undefined>)[Symbol.for('utt.tracker.internals')];
-  if (!internals) return samples;
-  const defer = internals.defer.bind(internals);
-  internals.defer = (task) =>
-    defer(() => {
-      const started = performance.now();
-      const result = task();
-      if (!(result instanceof Promise)) {
-        samples.push(performance.now() - started);
-        return result;
-      }
-      return result.then((value) => {
-        samples.push(performance.now() - started);
-        return value;
-      });
-    });
-  return samples;
-}
-
 const clients: Array<{ name: string; client: OpenAI; tracker?: Awaited<ReturnType<TrackerModule['createTracker']>>; deferred?: number[] }> = [{ name: 'bare', client: new OpenAI({ apiKey: 'sk-bench', baseURL }) }];
 for (const build of builds) {
   const folder = resolve(build);
   const { createTracker } = (await import(pathToFileURL(`${folder}/index.js`).href)) as TrackerModule;
   const { trackOpenAI } = (await import(pathToFileURL(`${folder}/openai.js`).href)) as OpenAIModule;
   const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
-  clients.push({ name: build, client: trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker), tracker, deferred: timeDeferred(tracker) });
+  clients.push({ name: build, client: trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker), tracker, deferred: timeDeferredRecords(tracker) });
 }
 
 const once = async (client: OpenAI) => {
@@ -139,4 +97,4 @@ for (const entry of clients) {
   }
 }
 console.log(`load average at end ${load()}`);
-server.close();
+fake.close();

@@ -6,32 +6,16 @@
 //   node tracker/cpu-profile-summary.mjs /tmp/prof-wrapped/<the larger .cpuprofile> 60
 //
 // Two processes on a shared machine differ by more than the tracker costs: compare categories, not totals.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createTracker } from '@utt/tracker';
 import { trackOpenAI } from '@utt/tracker/openai';
 import OpenAI from 'openai';
+import { startStreamFake } from './stream-fake';
 
 const mode = process.argv[2] ?? 'wrapped';
 const CALLS = Number(process.argv[3] ?? 2000);
 const CHUNKS = 200;
-const events: string[] = [];
-for (let index = 0; index < CHUNKS; index += 1) {
-  events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, finish_reason: null }], usage: null })}\n\n`);
-}
-events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 1000, completion_tokens: CHUNKS, total_tokens: 1000 + CHUNKS } })}\n\ndata: [DONE]\n\n`);
-let served = 0;
-const server = createServer(async (request, response) => {
-  for await (const _ of request) {
-    // drain the request
-  }
-  served += 1;
-  response.writeHead(200, { 'content-type': 'text/event-stream' });
-  for (const event of events) response.write(event.replaceAll('chatcmpl-bench', `chatcmpl-${served}`));
-  response.end();
-});
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+const fake = await startStreamFake({ chunks: CHUNKS });
+const baseURL = fake.baseURL;
 const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
 const client = mode === 'bare' ? new OpenAI({ apiKey: 'sk-bench', baseURL }) : trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker);
 const cpu0 = process.cpuUsage();
@@ -45,4 +29,4 @@ for (let i = 0; i < CALLS; i += 1) {
 const cpu = process.cpuUsage(cpu0);
 console.log(mode, 'wall/call', ((performance.now() - t0) / CALLS).toFixed(3), 'ms cpu/call', ((cpu.user + cpu.system) / 1000 / CALLS).toFixed(3), 'ms recorded', tracker.stats().recorded);
 await tracker.shutdown();
-server.close();
+fake.close();

@@ -7,8 +7,6 @@
 // 2. A streamed OpenAI chat completion through a loopback fake: the bare SDK
 //    client against the same client wrapped by trackOpenAI, interleaved,
 //    median latency of each.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { setImmediate as tick } from 'node:timers/promises';
 import { loadPriceRegistry, priceUsage } from '@utt/pricing';
@@ -16,6 +14,7 @@ import { createTracker } from '@utt/tracker';
 import { trackFetch } from '@utt/tracker/fetch';
 import { trackOpenAI } from '@utt/tracker/openai';
 import OpenAI from 'openai';
+import { startStreamFake, timeDeferredRecords } from './stream-fake';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 1_000_000);
 const BATCH = 1000;
@@ -96,54 +95,9 @@ async function recordBench() {
   return { record, pricing, stringify, bytes, written, dropped: stats.dropped, recorded: stats.recorded };
 }
 
-/**
- * Times each record the tracker defers past a stream's end (internals.defer), from its start to its settling: its
- * awaits are on reads that have already settled, so nothing else runs in between and this is the CPU the record
- * takes where it runs (cold caches included), far steadier on a shared machine than the CPU time of a whole call.
- */
-function timeDeferredRecords(tracker: object): number[] {
-  const samples: number[] = [];
-  const internals = (tracker as Record<symbol, { defer(task: () => unknown): void } | undefined>)[Symbol.for('utt.tracker.internals')];
-  if (!internals) return samples;
-  const defer = internals.defer.bind(internals);
-  internals.defer = (task) =>
-    defer(() => {
-      const started = performance.now();
-      const result = task();
-      if (!(result instanceof Promise)) {
-        samples.push(performance.now() - started);
-        return result;
-      }
-      return result.then((value) => {
-        samples.push(performance.now() - started);
-        return value;
-      });
-    });
-  return samples;
-}
-
 async function streamBench(intervalMs: number) {
-  const events: string[] = [];
-  for (let index = 0; index < STREAM_CHUNKS; index += 1) {
-    events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, finish_reason: null }], usage: null })}\n\n`);
-  }
-  events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 1000, completion_tokens: STREAM_CHUNKS, total_tokens: 1000 + STREAM_CHUNKS } })}\n\ndata: [DONE]\n\n`);
-  let served = 0;
-  const server = createServer(async (request, response) => {
-    for await (const _ of request) {
-      // drain the request
-    }
-    served += 1;
-    response.writeHead(200, { 'content-type': 'text/event-stream' });
-    // A new response id per call, as a provider sends: the tracker counts each call once.
-    for (const event of events) {
-      response.write(event.replaceAll('chatcmpl-bench', `chatcmpl-${served}`));
-      if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-    response.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const fake = await startStreamFake({ chunks: STREAM_CHUNKS, intervalMs });
+  const baseURL = fake.baseURL;
   const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
   const deferredRecords = timeDeferredRecords(tracker);
   // The clients differ only in the tracker: built the same way, the same fetch (the SDK's default), the same warm-up.
@@ -192,7 +146,7 @@ async function streamBench(intervalMs: number) {
   await tracker.flush();
   const stats = tracker.stats();
   await tracker.shutdown();
-  server.close();
+  fake.close();
   // Call by call, the difference to the bare call of the same place in the same round: its median is steadier than a
   // difference of medians.
   const paired = (name: keyof typeof clients, what: 'wall' | 'cpu') => median(times[name][what].map((value, index) => value - (times.bare[what][index] as number)));
