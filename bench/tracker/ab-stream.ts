@@ -12,10 +12,9 @@
 // build the median time of its deferred record where it runs (the steadiest of these figures under load).
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { setImmediate as tick } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
-import { startStreamFake, timeDeferredRecords } from './stream-fake';
+import { startStreamFake, timeDeferredRecords, timeStreamedCall } from './stream-fake';
 
 const [callsArg = '600', ...builds] = process.argv.slice(2);
 if (builds.length === 0) throw new Error('usage: tsx tracker/ab-stream.ts <calls> <tracker dist folder>...');
@@ -41,18 +40,7 @@ for (const build of builds) {
   clients.push({ name: build, client: trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker), tracker, deferred: timeDeferredRecords(tracker) });
 }
 
-const once = async (client: OpenAI) => {
-  const cpuStarted = process.cpuUsage();
-  const started = performance.now();
-  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
-  let chunks = 0;
-  for await (const _ of stream) chunks += 1;
-  const wall = performance.now() - started;
-  if (chunks !== CHUNKS + 1) throw new Error(`expected ${CHUNKS + 1} chunks, got ${chunks}`);
-  await tick();
-  const used = process.cpuUsage(cpuStarted);
-  return { wall, cpu: (used.user + used.system) / 1000 };
-};
+const once = (client: OpenAI) => timeStreamedCall(client, CHUNKS);
 
 console.log(`A/B of ${builds.length} tracker build(s), ${CALLS} calls each after ${WARMUP}, blocks of ${BLOCK}; load average at start ${load()}`);
 const times = clients.map(() => ({ wall: [] as number[], cpu: [] as number[] }));

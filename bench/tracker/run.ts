@@ -14,7 +14,7 @@ import { createTracker } from '@utt/tracker';
 import { trackFetch } from '@utt/tracker/fetch';
 import { trackOpenAI } from '@utt/tracker/openai';
 import OpenAI from 'openai';
-import { startStreamFake, timeDeferredRecords } from './stream-fake';
+import { startStreamFake, timeDeferredRecords, timeStreamedCall } from './stream-fake';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 1_000_000);
 const BATCH = 1000;
@@ -113,18 +113,7 @@ async function streamBench(intervalMs: number) {
   // tracker defers past the end (one more turn of the event loop, given to every client alike): on a shared machine
   // the wall time of a 3 ms call swings by more than the tracker costs, while the CPU time this process spends on it
   // (client, tracker and the in-process fake) does not, and work moved after the end cannot hide from it.
-  const once = async (client: OpenAI) => {
-    const cpuStarted = process.cpuUsage();
-    const started = performance.now();
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
-    let chunks = 0;
-    for await (const _ of stream) chunks += 1;
-    const wall = performance.now() - started;
-    if (chunks !== STREAM_CHUNKS + 1) throw new Error(`expected ${STREAM_CHUNKS + 1} chunks, got ${chunks}`);
-    await tick();
-    const used = process.cpuUsage(cpuStarted);
-    return { wall, cpu: (used.user + used.system) / 1000 };
-  };
+  const once = (client: OpenAI) => timeStreamedCall(client, STREAM_CHUNKS);
   const times = Object.fromEntries(names.map((name) => [name, { wall: [] as number[], cpu: [] as number[] }])) as Record<keyof typeof clients, { wall: number[]; cpu: number[] }>;
   // In blocks of STREAM_BLOCK calls of one client, the blocks rotating, so that drift on a shared machine falls on each
   // alike and each call follows calls of its own kind: what the tracker does after a call (its deferred record, and the

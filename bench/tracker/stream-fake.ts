@@ -2,6 +2,8 @@
 // the three measure the same stream.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setImmediate as tick } from 'node:timers/promises';
+import type OpenAI from 'openai';
 
 /**
  * A streamed chat completion on 127.0.0.1: `chunks` content chunks, then the usage chunk and [DONE], sent back to
@@ -56,4 +58,22 @@ export function timeDeferredRecords(tracker: object): number[] {
       });
     });
   return samples;
+}
+
+/**
+ * One streamed call read to its end: the wall time to the stream's end (what the caller waits for), and the process's
+ * CPU time including one more turn of the event loop, where the tracker records a streamed call (given to every
+ * client alike), so work moved past the end cannot hide from it.
+ */
+export async function timeStreamedCall(client: OpenAI, chunks: number): Promise<{ wall: number; cpu: number }> {
+  const cpuStarted = process.cpuUsage();
+  const started = performance.now();
+  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
+  let received = 0;
+  for await (const _ of stream) received += 1;
+  const wall = performance.now() - started;
+  if (received !== chunks + 1) throw new Error(`expected ${chunks + 1} chunks, got ${received}`);
+  await tick();
+  const used = process.cpuUsage(cpuStarted);
+  return { wall, cpu: (used.user + used.system) / 1000 };
 }

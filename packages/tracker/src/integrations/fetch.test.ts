@@ -209,16 +209,7 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     const text = [...Array.from({ length: 120 }, (_, index) => chunk(index)), usageEvent].join('');
     for (const pieceBytes of [1, 2, 3, 5, 4096]) {
       const bytes = Buffer.from(text);
-      const served = async () =>
-        new Response(
-          new ReadableStream<Uint8Array>({
-            start(controller) {
-              for (let offset = 0; offset < bytes.length; offset += pieceBytes) controller.enqueue(bytes.subarray(offset, offset + pieceBytes));
-              controller.close();
-            },
-          }),
-          { headers: { 'content-type': 'text/event-stream' } },
-        );
+      const served = servedInPieces(bytes, pieceBytes);
       const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false });
       const seen: TrackedCall[] = [];
       own.subscribe((call) => seen.push(call));
@@ -247,16 +238,7 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
       const name = `${stream}, ${how}`;
       const recorded: unknown[] = [];
       for (const pieceBytes of [1, 7, 100, bytes.length]) {
-        const served = async () =>
-          new Response(
-            new ReadableStream<Uint8Array>({
-              start(controller) {
-                for (let offset = 0; offset < bytes.length; offset += pieceBytes) controller.enqueue(bytes.subarray(offset, offset + pieceBytes));
-                controller.close();
-              },
-            }),
-            { headers: { 'content-type': 'text/event-stream' } },
-          );
+        const served = servedInPieces(bytes, pieceBytes);
         const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets });
         const seen: TrackedCall[] = [];
         own.subscribe((call) => seen.push(call));
@@ -285,3 +267,17 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     await budgeted.shutdown();
   });
 });
+
+/** A fetch answering with `bytes` as an SSE body, enqueued `pieceBytes` at a time (characters and events cut anywhere). */
+function servedInPieces(bytes: Buffer, pieceBytes: number): () => Promise<Response> {
+  return async () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let offset = 0; offset < bytes.length; offset += pieceBytes) controller.enqueue(bytes.subarray(offset, offset + pieceBytes));
+          controller.close();
+        },
+      }),
+      { headers: { 'content-type': 'text/event-stream' } },
+    );
+}
