@@ -5,17 +5,29 @@ import type { AddressInfo } from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
 import type OpenAI from 'openai';
 
+/** What the fake's chunks look like: 'openai' (default), as OpenAI sends them (the fields of the recorded fixture packages/tracker/src/__fixtures__/openai-chat-stream-usage.sse); 'minimal', id, model, choices and usage only (the chunks of runs before 2026-12-06 afternoon). */
+export type StreamShape = 'openai' | 'minimal';
+
+export const streamShape = (): StreamShape => (process.env.BENCH_STREAM_SHAPE === 'minimal' ? 'minimal' : 'openai');
+
 /**
  * A streamed chat completion on 127.0.0.1: `chunks` content chunks, then the usage chunk and [DONE], sent back to
  * back or one every `intervalMs`. Each call gets a response id of its own, as from a provider (the tracker counts
  * each call once).
  */
-export async function startStreamFake(options: { chunks: number; intervalMs?: number }): Promise<{ baseURL: string; close(): void }> {
+export async function startStreamFake(options: { chunks: number; intervalMs?: number; shape?: StreamShape }): Promise<{ baseURL: string; close(): void }> {
   const events: string[] = [];
+  const openai = (options.shape ?? streamShape()) === 'openai';
+  // OpenAI names the creation time, service tier and fingerprint in every chunk, the usage chunk included.
+  const head = openai ? { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1764930001, model: 'gpt-4o-mini', service_tier: 'default', system_fingerprint: 'fp_bench' } : { id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini' };
   for (let index = 0; index < options.chunks; index += 1) {
-    events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, finish_reason: null }], usage: null })}\n\n`);
+    const choice = openai ? { index: 0, delta: { content: `token${index} ` }, logprobs: null, finish_reason: null } : { index: 0, delta: { content: `token${index} ` }, finish_reason: null };
+    events.push(`data: ${JSON.stringify({ ...head, choices: [choice], usage: null })}\n\n`);
   }
-  events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 1000, completion_tokens: options.chunks, total_tokens: 1000 + options.chunks } })}\n\ndata: [DONE]\n\n`);
+  const usage = openai
+    ? { prompt_tokens: 1000, completion_tokens: options.chunks, total_tokens: 1000 + options.chunks, prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 } }
+    : { prompt_tokens: 1000, completion_tokens: options.chunks, total_tokens: 1000 + options.chunks };
+  events.push(`data: ${JSON.stringify({ ...head, choices: [], usage })}\n\ndata: [DONE]\n\n`);
   const intervalMs = options.intervalMs ?? 0;
   let served = 0;
   const server = createServer(async (request, response) => {

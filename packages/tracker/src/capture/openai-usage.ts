@@ -46,6 +46,43 @@ export function openAIResponseFacts(body: unknown): OpenAIResponseFacts {
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 const FINAL_RESPONSE_EVENT = /"type"\s*:\s*"response\.(completed|incomplete|failed)"/;
 
+/** Whether an event of an OpenAI stream is one that is parsed once the stream's id is known: it may carry usage or the final response. */
+export function carriesOpenAIUsage(data: string): boolean {
+  return USAGE_OBJECT.test(data) || FINAL_RESPONSE_EVENT.test(data);
+}
+
+/**
+ * Sets in `facts` what one event of an OpenAI stream names: model, id and
+ * service tier when it names them, usage when it is present and not null.
+ * With `onlyUnset`, only fields still unset are set (an event read after a
+ * later one, from the end of a stream backwards, never overrides it).
+ */
+export function applyOpenAIEvent(facts: OpenAIResponseFacts, data: string, onlyUnset = false): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return;
+  }
+  if (!isObject(parsed)) return;
+  let model: unknown;
+  let id: unknown;
+  let serviceTier: unknown;
+  let usage: unknown;
+  const type = parsed.type;
+  if (typeof type === 'string' && type.startsWith('response.')) {
+    const response = parsed.response;
+    if (!isObject(response)) return;
+    ({ model, id, service_tier: serviceTier, usage } = response);
+  } else {
+    ({ model, id, service_tier: serviceTier, usage } = parsed);
+  }
+  if (typeof model === 'string' && (!onlyUnset || facts.model === null)) facts.model = model;
+  if (typeof id === 'string' && (!onlyUnset || facts.id === null)) facts.id = id;
+  if (typeof serviceTier === 'string' && (!onlyUnset || facts.serviceTier === null)) facts.serviceTier = serviceTier;
+  if (usage !== undefined && usage !== null && (!onlyUnset || facts.usage === undefined)) facts.usage = usage;
+}
+
 /**
  * Follows an OpenAI stream. Chat chunks carry id/model on every chunk and usage
  * only in the extra final chunk that `stream_options.include_usage` asks for;
@@ -59,30 +96,8 @@ export function createOpenAIStreamState() {
     event(data: string) {
       if (data === '[DONE]') return;
       // Only a few events carry what is recorded: skip parsing the content deltas in between.
-      if (facts.id !== null && !USAGE_OBJECT.test(data) && !FINAL_RESPONSE_EVENT.test(data)) return;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        return;
-      }
-      if (!isObject(parsed)) return;
-      const type = parsed.type;
-      if (typeof type === 'string' && type.startsWith('response.')) {
-        const response = parsed.response;
-        if (isObject(response)) {
-          const inner = openAIResponseFacts(response);
-          facts.model = inner.model ?? facts.model;
-          facts.id = inner.id ?? facts.id;
-          facts.serviceTier = inner.serviceTier ?? facts.serviceTier;
-          if (inner.usage !== undefined && inner.usage !== null) facts.usage = inner.usage;
-        }
-        return;
-      }
-      if (typeof parsed.model === 'string') facts.model = parsed.model;
-      if (typeof parsed.id === 'string') facts.id = parsed.id;
-      if (typeof parsed.service_tier === 'string') facts.serviceTier = parsed.service_tier;
-      if (parsed.usage !== undefined && parsed.usage !== null) facts.usage = parsed.usage;
+      if (facts.id !== null && !carriesOpenAIUsage(data)) return;
+      applyOpenAIEvent(facts, data);
     },
   };
 }

@@ -2,7 +2,7 @@ import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals
 import type { CallContext } from '../tracker-context';
 import type { CallUsage, UsageOrigin } from '../tracked-call';
 import { anthropicResponseFacts, anthropicUsageBuckets, createAnthropicStreamState } from './anthropic-usage';
-import { createOpenAIStreamState, openAIResponseFacts, openAIUsageBuckets } from './openai-usage';
+import { applyOpenAIEvent, carriesOpenAIUsage, createOpenAIStreamState, type OpenAIResponseFacts, openAIResponseFacts, openAIUsageBuckets } from './openai-usage';
 import { createSseParser } from './sse-parser';
 import { isObject, NO_USAGE, type UsageBuckets } from './usage-buckets';
 
@@ -189,8 +189,11 @@ function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete:
   }
   if (sse) {
     const state = createOpenAIStreamState();
+    // Made when first needed: a stream whose end names everything never needs it.
+    let reader: UsageEventReader | undefined;
+    const usual = () => (reader ??= createUsageEventReader(state.event, { head: () => state.facts.id !== null, tail: () => state.facts.usage !== undefined }));
     return {
-      events: createUsageEventReader(state.event, { head: () => state.facts.id !== null, tail: () => state.facts.usage !== undefined }),
+      events: { push: (chunk) => usual().push(chunk), end: () => usual().end(), endFromReads: (reads) => openAIFactsFromEnd(reads, state.facts, usual) },
       complete(_how, endedAt) {
         const usage = state.facts.usage;
         if (usage === undefined && operation === 'chat.completions' && !warnedIncludeUsage && facts()?.includeUsage === false) {
@@ -319,18 +322,30 @@ type EventPass = { parser: ReturnType<typeof createSseParser> | undefined; cut: 
  * the data.
  */
 function shortEventData(bytes: Buffer, start: number, end: number): string | undefined {
+  const from = shortEventDataStart(bytes, start, end);
+  return from === -1 ? undefined : bytes.toString('utf8', from, end - 2);
+}
+
+/** Where the data of shortEventData starts (it ends at `end - 2`), or -1 when the event is not in that form. */
+function shortEventDataStart(bytes: Buffer, start: number, end: number): number {
   const last = end - 2;
-  if (bytes[last] !== 10 || bytes[last + 1] !== 10 || bytes[last - 1] === 13) return undefined;
+  if (bytes[last] !== 10 || bytes[last + 1] !== 10 || bytes[last - 1] === 13) return -1;
   let line = start;
   // 'event:'
   if (bytes[line] === 101 && bytes[line + 1] === 118 && bytes[line + 2] === 101 && bytes[line + 3] === 110 && bytes[line + 4] === 116 && bytes[line + 5] === 58) {
-    line = bytes.indexOf(10, line) + 1;
+    line = lineEnd(bytes, line) + 1;
   }
   // 'data:', ending at the event's last line end
-  if (bytes[line] !== 100 || bytes[line + 1] !== 97 || bytes[line + 2] !== 116 || bytes[line + 3] !== 97 || bytes[line + 4] !== 58) return undefined;
-  if (line + 5 > last || bytes.indexOf(10, line) !== last) return undefined;
-  const from = bytes[line + 5] === 32 ? line + 6 : line + 5;
-  return bytes.toString('utf8', from, last);
+  if (bytes[line] !== 100 || bytes[line + 1] !== 97 || bytes[line + 2] !== 116 || bytes[line + 3] !== 97 || bytes[line + 4] !== 58) return -1;
+  if (line + 5 > last || lineEnd(bytes, line) !== last) return -1;
+  return bytes[line + 5] === 32 ? line + 6 : line + 5;
+}
+
+/** The first LF at or after `from`, or -1 (Buffer#indexOf, in a plain loop: a line is short, and indexOf calls into C++). */
+function lineEnd(bytes: Uint8Array, from: number): number {
+  const length = bytes.length;
+  for (let at = from; at < length; at += 1) if (bytes[at] === 10) return at;
+  return -1;
 }
 
 /** The chunk a settled read gave, or undefined: the end, or a read the stream rejected (a cut stream is still recorded). */
@@ -465,11 +480,21 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
     /** Parses the start and the end of a body from its reads, all settled (the stream has ended); pushes nothing. */
     async endFromReads(reads: readonly Promise<ReadResult>[]) {
       if (ended) return;
-      ended = true;
+      await this.headFromReads(reads);
+      await this.tailFromReads(reads);
+    },
+    /** Parses the start of a body from its reads (what endFromReads does first). */
+    async headFromReads(reads: readonly Promise<ReadResult>[]) {
       for (let index = 0; heading && index < reads.length; index += 1) {
         const chunk = await chunkOf(reads[index] as Promise<ReadResult>);
         if (chunk) pushHead(chunk);
       }
+      heading = false;
+    },
+    /** Parses the end of a body from its reads (what endFromReads does after the start). */
+    async tailFromReads(reads: readonly Promise<ReadResult>[]) {
+      if (ended) return;
+      ended = true;
       // The end, fetched backwards as far as the window needs.
       const last: Uint8Array[] = [];
       let bytes = 0;
@@ -487,6 +512,156 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
       }
     },
   };
+}
+
+/**
+ * An OpenAI stream's facts from its reads, all settled, read from the end
+ * first. OpenAI's final chunk (chat with include_usage) and response.completed
+ * (Responses) name the model, the id, the service tier and the usage, and
+ * each field is the last one a stream's events name: when the last events
+ * name all four, the head is not parsed at all. When they leave a field out
+ * (a server that sends no service tier), every event of the first tail
+ * window is read and the head fills in what the window left out, as the
+ * head-then-tail reading does; anything else the usual reading handles. Both
+ * give the same facts: the events read from the end are the first tail
+ * window's, and they are read with the same filter (the id is known then).
+ */
+async function openAIFactsFromEnd(reads: readonly Promise<ReadResult>[], facts: OpenAIResponseFacts, usual: () => UsageEventReader): Promise<void> {
+  const found = await openAIStreamEnd(reads);
+  if (found === undefined || found.facts.usage === undefined) return usual().endFromReads(reads);
+  const last = found.facts;
+  if (last.model === null || last.id === null || last.serviceTier === null) {
+    if (!found.wholeWindow) return usual().endFromReads(reads);
+    await usual().headFromReads(reads);
+    // A head that never found an id read the whole stream; the tail is then read without the filter, as usual.
+    if (facts.id === null) return usual().tailFromReads(reads);
+  }
+  facts.model = last.model ?? facts.model;
+  facts.id = last.id ?? facts.id;
+  facts.serviceTier = last.serviceTier ?? facts.serviceTier;
+  facts.usage = last.usage;
+}
+
+/** True when `bytes` ends where an event ends (a blank line, LF only, not a third line end). */
+function endsAtEventEnd(bytes: Uint8Array): boolean {
+  const length = bytes.length;
+  return length >= 2 && bytes[length - 1] === 10 && bytes[length - 2] === 10 && bytes[length - 3] !== 10 && bytes[length - 3] !== 13;
+}
+
+/**
+ * The last read before `index` that gave bytes: its chunk and index (chunk
+ * undefined: there is none), or undefined when a read failed. The reads of
+ * a body that ended are settled: each await takes one turn of the microtask
+ * queue, and the last reads are all it takes.
+ */
+async function previousChunk(reads: readonly Promise<ReadResult>[], index: number): Promise<{ chunk: Buffer | undefined; index: number } | undefined> {
+  for (let at = index - 1; at >= 0; at -= 1) {
+    let result: ReadResult;
+    try {
+      result = await (reads[at] as Promise<ReadResult>);
+    } catch {
+      return undefined;
+    }
+    if (!result.done && result.value.byteLength > 0) return { chunk: asBuffer(result.value), index: at };
+  }
+  return { chunk: undefined, index: -1 };
+}
+
+/**
+ * Reads an OpenAI stream's events from its end backwards, within the first
+ * tail window (TAIL_BYTES), each field set by the last event that names it
+ * (the filter of a stream whose id is known: only events that may carry
+ * usage or the final response are parsed; the others are passed over on
+ * their bytes), until the model, id, service tier and usage are all set or
+ * the window is read (`wholeWindow`). Undefined when the events there are
+ * not all in the usual form (one `data:` line, LF line ends, within one
+ * read): the usual reading handles those. The bytes are scanned in plain
+ * loops: they are few, and a Buffer search calls into C++ each time.
+ */
+async function openAIStreamEnd(reads: readonly Promise<ReadResult>[]): Promise<{ facts: OpenAIResponseFacts; wholeWindow: boolean } | undefined> {
+  const facts: OpenAIResponseFacts = { model: null, id: null, serviceTier: null, usage: undefined };
+  const last = await previousChunk(reads, reads.length);
+  if (last === undefined || last.chunk === undefined || !endsAtEventEnd(last.chunk)) return undefined;
+  let { chunk, index } = last as { chunk: Buffer; index: number };
+  // Bytes of the stream after `chunk`.
+  let after = 0;
+  let end = chunk.length;
+  for (;;) {
+    // The event that ends at `end` starts after the blank line before it: in this chunk, or ending the one before.
+    let blank = end - 4;
+    while (blank >= 0 && !(chunk[blank] === 10 && chunk[blank + 1] === 10)) blank -= 1;
+    if (blank > 0 && chunk[blank - 1] === 10) return undefined;
+    const start = blank < 0 ? 0 : blank + 2;
+    let before: { chunk: Buffer | undefined; index: number } | undefined;
+    if (start === 0) {
+      before = await previousChunk(reads, index);
+      if (before === undefined || (before.chunk !== undefined && !endsAtEventEnd(before.chunk))) return undefined;
+    }
+    // The first tail window starts at the first blank line in the stream's last TAIL_BYTES (at the stream's start when it is no longer).
+    const inWindow = before !== undefined && before.chunk === undefined ? after + chunk.length <= TAIL_BYTES : after + chunk.length - (start - 2) <= TAIL_BYTES;
+    if (!inWindow) return { facts, wholeWindow: true };
+    const from = shortEventDataStart(chunk, start, end);
+    if (from === -1) return undefined;
+    const carries = openAIUsageBytes(chunk, from, end - 2);
+    if (carries !== 'no') {
+      const data = chunk.toString('utf8', from, end - 2);
+      if (carries === 'yes' || carriesOpenAIUsage(data)) {
+        applyOpenAIEvent(facts, data, true);
+        if (facts.model !== null && facts.id !== null && facts.serviceTier !== null && facts.usage !== undefined) return { facts, wholeWindow: false };
+      }
+    }
+    if (before === undefined) {
+      end = start;
+      continue;
+    }
+    // The stream's first byte: the whole stream was the window.
+    if (before.chunk === undefined) return { facts, wholeWindow: true };
+    after += chunk.length;
+    chunk = before.chunk;
+    index = before.index;
+    end = chunk.length;
+  }
+}
+
+const USAGE_KEY = [34, 117, 115, 97, 103, 101, 34]; // "usage"
+const RESPONSE_DOT = [114, 101, 115, 112, 111, 110, 115, 101, 46]; // response.
+
+function bytesAt(bytes: Uint8Array, at: number, expected: readonly number[]): boolean {
+  for (let index = 0; index < expected.length; index += 1) if (bytes[at + index] !== expected[index]) return false;
+  return true;
+}
+
+/**
+ * Whether the data `bytes[from, to)` (one line) passes carriesOpenAIUsage,
+ * decided on its bytes where that is certain: 'yes' when it holds `"usage"`,
+ * ASCII blanks, a colon, ASCII blanks and `{`; 'no' when it holds no such
+ * thing and no `response.`; else 'maybe' (a `response.`, or a non-ASCII byte
+ * where the expression's \s could match a Unicode space): the expression
+ * decides.
+ */
+function openAIUsageBytes(bytes: Uint8Array, from: number, to: number): 'yes' | 'no' | 'maybe' {
+  let maybe = false;
+  for (let at = from; at < to; at += 1) {
+    const byte = bytes[at];
+    if (byte === 114 && !maybe && bytesAt(bytes, at, RESPONSE_DOT) && at + RESPONSE_DOT.length <= to) maybe = true;
+    if (byte !== 34 || !bytesAt(bytes, at, USAGE_KEY) || at + USAGE_KEY.length > to) continue;
+    let colon = false;
+    for (let next = at + USAGE_KEY.length; next < to; next += 1) {
+      const value = bytes[next] as number;
+      if (value === 32 || (value >= 9 && value <= 13)) continue;
+      if (value >= 0x80) {
+        maybe = true;
+        break;
+      }
+      if (value === 58 && !colon) {
+        colon = true;
+        continue;
+      }
+      if (value === 123 && colon) return 'yes';
+      break;
+    }
+  }
+  return maybe ? 'maybe' : 'no';
 }
 
 /** Runs `complete` once, with how the body ended: now (returning what it threw: a `raise` budget's error), or on the tracker's next turn. */
