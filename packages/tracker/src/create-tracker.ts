@@ -143,6 +143,7 @@ export type TrackerInternals = {
 };
 
 const DUPLICATE_WINDOW = 10_000;
+const EVENT_ID_BATCH = 128;
 const STANDARD_TIERS = new Set(['', 'standard', 'default', 'auto', 'on_demand']);
 
 const countFields = ['inputTokens', 'outputTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'webSearches'] as const;
@@ -290,6 +291,37 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     }
     addToTotals(totals, call, cost);
   };
+  // The last model's totals: a service's calls mostly go to one model, and a map lookup is one more cold structure per call.
+  let lastModel: string | undefined;
+  let lastModelTotals: UsageTotals | undefined;
+  const bumpModel = (call: TrackedCall, cost: number | null) => {
+    if (call.model !== lastModel || lastModelTotals === undefined) {
+      lastModel = call.model;
+      lastModelTotals = byModel.get(call.model);
+      if (!lastModelTotals) {
+        lastModelTotals = emptyTotals();
+        byModel.set(call.model, lastModelTotals);
+      }
+    }
+    addToTotals(lastModelTotals, call, cost);
+  };
+
+  // Event ids drawn 128 at a time: randomUUID() per call runs crypto's code and tables cold after each streamed call (the
+  // SDK and the socket have run in between); a batch runs them warm. Node's own randomUUID() draws its random bytes for
+  // 128 ids at a time.
+  let eventIds: string[] = [];
+  let nextEventId = 0;
+  const newEventId = (): string => {
+    if (nextEventId === eventIds.length) {
+      eventIds = Array.from({ length: EVENT_ID_BATCH }, () => randomUUID());
+      nextEventId = 0;
+    }
+    const id = eventIds[nextEventId] as string;
+    // Dropped from the batch once given out: an id is never given twice.
+    eventIds[nextEventId] = '';
+    nextEventId += 1;
+    return id;
+  };
 
   const record = (usage: CallUsage, ticket: CallTicket | undefined, context: CallContext | undefined): TrackedCall => {
     ticket?.release();
@@ -321,7 +353,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
         : priceCall({ provider: usage.provider, model: usage.model, occurredAt, serviceTier, inputTokens, outputTokens, cachedReadTokens, cachedWriteTokens, cachedWrite1hTokens, webSearches });
     const call: { -readonly [Key in keyof TrackedCall]: TrackedCall[Key] } = {
       specificationVersion: 'v1',
-      eventId: randomUUID(),
+      eventId: newEventId(),
       sourceSystem: application,
       sourceInstance: instance,
       occurredAt,
@@ -355,7 +387,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     const cost = call.costUsd === null ? null : Number(call.costUsd);
     counters.recorded += 1;
     addToTotals(overall, call, cost);
-    bump(byModel, call.model, call, cost);
+    bumpModel(call, cost);
     if (call.agentId !== null) bump(byAgent, call.agentId, call, cost);
     if (call.threadId !== null) {
       bump(byThread, call.threadId, call, cost);
@@ -522,10 +554,17 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   return tracker;
 }
 
+// The last tier normalized, and what it became: a service's calls report one tier or a few.
+let lastTier = '';
+let lastNormalizedTier = '';
+
 function normalizeTier(tier: string | null | undefined): string {
   if (!tier) return '';
+  if (tier === lastTier) return lastNormalizedTier;
   const lowered = tier.trim().toLowerCase();
-  return STANDARD_TIERS.has(lowered) ? '' : lowered;
+  lastTier = tier;
+  lastNormalizedTier = STANDARD_TIERS.has(lowered) ? '' : lowered;
+  return lastNormalizedTier;
 }
 
 function safeDefaultTags(fn: () => Readonly<Record<string, string>> | undefined, logger: Logger): Readonly<Record<string, string>> | undefined {

@@ -121,7 +121,19 @@ export function createCallPricer(registry: PriceRegistry) {
   // provider → model → plan: no key string is built per call.
   const plans = new Map<string, Map<string, LinearPlan | null>>();
   let planned = 0;
+  // The last model's plan: a service's calls mostly go to one model, and two map lookups are two more cold structures per call.
+  let lastProvider: string | undefined;
+  let lastModel: string | undefined;
+  let lastPlan: LinearPlan | null = null;
   const planFor = (provider: string, model: string, at: number): LinearPlan | null => {
+    if (lastPlan !== null && model === lastModel && provider === lastProvider && at >= lastPlan.validFrom && at < lastPlan.validUntil) return lastPlan;
+    const plan = lookUpPlan(provider, model, at);
+    lastProvider = provider;
+    lastModel = model;
+    lastPlan = plan;
+    return plan;
+  };
+  const lookUpPlan = (provider: string, model: string, at: number): LinearPlan | null => {
     let byModel = plans.get(provider);
     if (!byModel) {
       byModel = new Map();
