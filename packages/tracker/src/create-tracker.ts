@@ -384,7 +384,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     if (usage.rateLimitHeaders) call.rateLimitHeaders = usage.rateLimitHeaders;
     if (usage.requestId) call.requestId = usage.requestId;
     if (responseKey !== undefined) remember(responseKey, call);
-    const cost = call.costUsd === null ? null : Number(call.costUsd);
+    const cost = call.costUsd === null ? null : (price.costNumber ?? Number(call.costUsd));
     counters.recorded += 1;
     addToTotals(overall, call, cost);
     bumpModel(call, cost);

@@ -25,7 +25,13 @@ export function memoizeRegistry(registry: PriceRegistry): PriceRegistry {
   };
 }
 
-export type CallPrice = { costUsd: string | null; priceRef: string | null; unpricedReason: string | null };
+export type CallPrice = {
+  costUsd: string | null;
+  priceRef: string | null;
+  unpricedReason: string | null;
+  /** Number(costUsd) when the pricer has it at hand (the same double: an integer count of 10^-12 USD divided by 10^12). */
+  costNumber?: number;
+};
 
 export type PricedTokens = {
   readonly provider: string;
@@ -179,7 +185,7 @@ export function createCallPricer(registry: PriceRegistry) {
           if (rate === undefined) linear = false;
           else units += tokens * rate;
         }
-        if (linear && any && Number.isSafeInteger(units)) return { costUsd: formatUnits(units), priceRef: plan.priceRef, unpricedReason: null };
+        if (linear && any && Number.isSafeInteger(units)) return { costUsd: formatUnits(units), priceRef: plan.priceRef, unpricedReason: null, costNumber: units / UNITS_PER_USD };
       }
     }
     return priceCall(registry, call);
