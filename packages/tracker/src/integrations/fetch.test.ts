@@ -254,6 +254,72 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     }
   });
 
+  it('takes from the head of a stream what its last events leave out, and only that', async () => {
+    // A stream is read from its end first; its head is read only when the last events leave out the model, the id or
+    // the service tier. Each case is recorded the same whether the body is one read (the end read first), one read per
+    // event, 1- or 7-byte pieces (the usual head-then-tail reading), or read event by event as it arrives (a budget).
+    const event = (fields: Record<string, unknown>) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', ...fields })}\n\n`;
+    const content = (index: number, extra: Record<string, unknown> = {}) => event({ id: 'chatcmpl-h', model: 'gpt-test', choices: [{ index: 0, delta: { content: `token ${index} ` } }], usage: null, ...extra });
+    const usage = (extra: Record<string, unknown>) => event({ choices: [], usage: { prompt_tokens: 50, completion_tokens: 20 }, ...extra });
+    const middle = Array.from({ length: 30 }, (_, index) => content(index + 1));
+    const cases = [
+      {
+        name: 'the head names the tier, the usage chunk does not',
+        events: [content(0, { service_tier: 'flex' }), ...middle, usage({ id: 'chatcmpl-h', model: 'gpt-test' })],
+        expected: { model: 'gpt-test', responseId: 'chatcmpl-h', serviceTier: 'flex' },
+      },
+      {
+        name: 'the head names the model and the tier, the usage chunk only the id',
+        events: [content(0, { model: 'gpt-test', service_tier: 'priority' }), ...middle, usage({ id: 'chatcmpl-h' })],
+        expected: { model: 'gpt-test', responseId: 'chatcmpl-h', serviceTier: 'priority' },
+      },
+      {
+        name: 'the head names the model and a tier, the usage chunk the id and another tier (the head is read: its tier loses)',
+        events: [content(0, { service_tier: 'flex' }), ...middle, usage({ id: 'chatcmpl-h', service_tier: 'priority' })],
+        expected: { model: 'gpt-test', responseId: 'chatcmpl-h', serviceTier: 'priority' },
+      },
+      {
+        name: 'the usage chunk names all four (the head is not read: its tier loses)',
+        events: [content(0, { service_tier: 'flex' }), ...middle, usage({ id: 'chatcmpl-h', model: 'gpt-test', service_tier: 'priority' })],
+        expected: { model: 'gpt-test', responseId: 'chatcmpl-h', serviceTier: 'priority' },
+      },
+      {
+        name: 'usage in every chunk, the tier in one near the end and not in the last',
+        events: [
+          content(0, { usage: { prompt_tokens: 50, completion_tokens: 0 }, service_tier: 'flex' }),
+          ...Array.from({ length: 30 }, (_, index) => content(index + 1, { usage: { prompt_tokens: 50, completion_tokens: index + 1 }, ...(index === 28 ? { service_tier: 'priority' } : {}) })),
+          usage({ id: 'chatcmpl-h', model: 'gpt-test' }),
+        ],
+        expected: { model: 'gpt-test', responseId: 'chatcmpl-h', serviceTier: 'priority' },
+      },
+      {
+        name: 'no tier anywhere (an OpenAI-compatible server)',
+        events: [content(0), ...middle, usage({ id: 'chatcmpl-h', model: 'gpt-test' })],
+        expected: { model: 'gpt-test', responseId: 'chatcmpl-h', serviceTier: '' },
+      },
+    ];
+    for (const { name, events, expected } of cases) {
+      const bytes = Buffer.from(`${events.join('')}data: [DONE]\n\n`);
+      const ways: Array<{ way: string; served: () => Promise<Response>; budgets?: Parameters<typeof createTracker>[0]['budgets'] }> = [
+        { way: 'one read', served: servedInPieces(bytes, bytes.length) },
+        { way: 'one read per event', served: servedAsEvents([...events, 'data: [DONE]\n\n']) },
+        { way: '1-byte pieces', served: servedInPieces(bytes, 1) },
+        { way: '7-byte pieces', served: servedInPieces(bytes, 7) },
+        { way: 'read as it arrives', served: servedInPieces(bytes, 100), budgets: [{ period: 'day', limitUsd: 1000, behavior: 'notify' }] },
+      ];
+      for (const { way, served, budgets } of ways) {
+        const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets });
+        const seen: TrackedCall[] = [];
+        own.subscribe((call) => seen.push(call));
+        const response = await trackFetch(own, { fetch: served })('http://provider.test/v1/chat/completions', post({ model: 'gpt-request', stream: true, stream_options: { include_usage: true }, messages: [] }));
+        expect((await readAll(response)).bytes.equals(bytes), `${name}, ${way}`).toBe(true);
+        await own.shutdown();
+        expect(seen, `${name}, ${way}`).toHaveLength(1);
+        expect(seen[0], `${name}, ${way}`).toMatchObject({ ...expected, usageOrigin: 'stream', inputTokens: 50, outputTokens: 20 });
+      }
+    }
+  });
+
   it('rejects with BudgetExceededError before sending when a per-call block budget cannot fit the worst case', async () => {
     const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.01, behavior: 'block' }] });
     const fetch = trackFetch(budgeted);
@@ -269,6 +335,20 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
 });
 
 /** A fetch answering with `bytes` as an SSE body, enqueued `pieceBytes` at a time (characters and events cut anywhere). */
+/** A body of one read per event, as a server that writes each event as it has it and a client that keeps up. */
+function servedAsEvents(events: readonly string[]): () => Promise<Response> {
+  return async () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const event of events) controller.enqueue(Buffer.from(event));
+          controller.close();
+        },
+      }),
+      { headers: { 'content-type': 'text/event-stream' } },
+    );
+}
+
 function servedInPieces(bytes: Buffer, pieceBytes: number): () => Promise<Response> {
   return async () =>
     new Response(
