@@ -333,19 +333,12 @@ function shortEventDataStart(bytes: Buffer, start: number, end: number): number 
   let line = start;
   // 'event:'
   if (bytes[line] === 101 && bytes[line + 1] === 118 && bytes[line + 2] === 101 && bytes[line + 3] === 110 && bytes[line + 4] === 116 && bytes[line + 5] === 58) {
-    line = lineEnd(bytes, line) + 1;
+    line = bytes.indexOf(10, line) + 1;
   }
   // 'data:', ending at the event's last line end
   if (bytes[line] !== 100 || bytes[line + 1] !== 97 || bytes[line + 2] !== 116 || bytes[line + 3] !== 97 || bytes[line + 4] !== 58) return -1;
-  if (line + 5 > last || lineEnd(bytes, line) !== last) return -1;
+  if (line + 5 > last || bytes.indexOf(10, line) !== last) return -1;
   return bytes[line + 5] === 32 ? line + 6 : line + 5;
-}
-
-/** The first LF at or after `from`, or -1 (Buffer#indexOf, in a plain loop: a line is short, and indexOf calls into C++). */
-function lineEnd(bytes: Uint8Array, from: number): number {
-  const length = bytes.length;
-  for (let at = from; at < length; at += 1) if (bytes[at] === 10) return at;
-  return -1;
 }
 
 /** The chunk a settled read gave, or undefined: the end, or a read the stream rejected (a cut stream is still recorded). */
@@ -588,10 +581,9 @@ async function openAIStreamEnd(reads: readonly Promise<ReadResult>[]): Promise<{
   let end = chunk.length;
   for (;;) {
     // The event that ends at `end` starts after the blank line before it: in this chunk, or ending the one before.
-    let blank = end - 4;
-    while (blank >= 0 && !(chunk[blank] === 10 && chunk[blank + 1] === 10)) blank -= 1;
-    if (blank > 0 && chunk[blank - 1] === 10) return undefined;
-    const start = blank < 0 ? 0 : blank + 2;
+    const event = eventBefore(chunk, end);
+    if (event === undefined) return undefined;
+    const { start, from } = event;
     let before: { chunk: Buffer | undefined; index: number } | undefined;
     if (start === 0) {
       before = await previousChunk(reads, index);
@@ -600,12 +592,9 @@ async function openAIStreamEnd(reads: readonly Promise<ReadResult>[]): Promise<{
     // The first tail window starts at the first blank line in the stream's last TAIL_BYTES (at the stream's start when it is no longer).
     const inWindow = before !== undefined && before.chunk === undefined ? after + chunk.length <= TAIL_BYTES : after + chunk.length - (start - 2) <= TAIL_BYTES;
     if (!inWindow) return { facts, wholeWindow: true };
-    const from = shortEventDataStart(chunk, start, end);
-    if (from === -1) return undefined;
-    const carries = openAIUsageBytes(chunk, from, end - 2);
-    if (carries !== 'no') {
+    if (!isDone(chunk, from, end - 2)) {
       const data = chunk.toString('utf8', from, end - 2);
-      if (carries === 'yes' || carriesOpenAIUsage(data)) {
+      if (carriesOpenAIUsage(data)) {
         applyOpenAIEvent(facts, data, true);
         if (facts.model !== null && facts.id !== null && facts.serviceTier !== null && facts.usage !== undefined) return { facts, wholeWindow: false };
       }
@@ -623,45 +612,37 @@ async function openAIStreamEnd(reads: readonly Promise<ReadResult>[]): Promise<{
   }
 }
 
-const USAGE_KEY = [34, 117, 115, 97, 103, 101, 34]; // "usage"
-const RESPONSE_DOT = [114, 101, 115, 112, 111, 110, 115, 101, 46]; // response.
-
-function bytesAt(bytes: Uint8Array, at: number, expected: readonly number[]): boolean {
-  for (let index = 0; index < expected.length; index += 1) if (bytes[at + index] !== expected[index]) return false;
-  return true;
+/** Whether the data `bytes[from, to)` is `[DONE]` (the end of an OpenAI stream, which names nothing). */
+function isDone(bytes: Uint8Array, from: number, to: number): boolean {
+  return to - from === 6 && bytes[from] === 91 && bytes[from + 1] === 68 && bytes[from + 2] === 79 && bytes[from + 3] === 78 && bytes[from + 4] === 69 && bytes[from + 5] === 93;
 }
 
 /**
- * Whether the data `bytes[from, to)` (one line) passes carriesOpenAIUsage,
- * decided on its bytes where that is certain: 'yes' when it holds `"usage"`,
- * ASCII blanks, a colon, ASCII blanks and `{`; 'no' when it holds no such
- * thing and no `response.`; else 'maybe' (a `response.`, or a non-ASCII byte
- * where the expression's \s could match a Unicode space): the expression
- * decides.
+ * The event of `chunk` that ends at `end` (just past its blank line), found
+ * backwards: where it starts and where its data starts, when it is in the
+ * form shortEventData reads (an `event:` line or not, then one `data:` line,
+ * LF line ends); undefined otherwise. `start` 0: it starts at the chunk's
+ * start, and whether an event starts there is in the chunk before. A line is
+ * found with Buffer#lastIndexOf, one call per line (the lines are long and
+ * few: a loop over their bytes costs more).
  */
-function openAIUsageBytes(bytes: Uint8Array, from: number, to: number): 'yes' | 'no' | 'maybe' {
-  let maybe = false;
-  for (let at = from; at < to; at += 1) {
-    const byte = bytes[at];
-    if (byte === 114 && !maybe && bytesAt(bytes, at, RESPONSE_DOT) && at + RESPONSE_DOT.length <= to) maybe = true;
-    if (byte !== 34 || !bytesAt(bytes, at, USAGE_KEY) || at + USAGE_KEY.length > to) continue;
-    let colon = false;
-    for (let next = at + USAGE_KEY.length; next < to; next += 1) {
-      const value = bytes[next] as number;
-      if (value === 32 || (value >= 9 && value <= 13)) continue;
-      if (value >= 0x80) {
-        maybe = true;
-        break;
-      }
-      if (value === 58 && !colon) {
-        colon = true;
-        continue;
-      }
-      if (value === 123 && colon) return 'yes';
-      break;
-    }
-  }
-  return maybe ? 'maybe' : 'no';
+function eventBefore(chunk: Buffer, end: number): { start: number; from: number } | undefined {
+  const last = end - 2;
+  if (last < 1 || chunk[last] !== 10 || chunk[last + 1] !== 10 || chunk[last - 1] === 13) return undefined;
+  const dataEnd = chunk.lastIndexOf(10, last - 1);
+  const line = dataEnd + 1;
+  // 'data:'
+  if (chunk[line] !== 100 || chunk[line + 1] !== 97 || chunk[line + 2] !== 116 || chunk[line + 3] !== 97 || chunk[line + 4] !== 58 || line + 5 > last) return undefined;
+  const from = chunk[line + 5] === 32 ? line + 6 : line + 5;
+  if (dataEnd === -1) return { start: 0, from };
+  // After a blank line (not a third line end): the event is this line.
+  if (chunk[dataEnd - 1] === 10) return chunk[dataEnd - 2] === 10 ? undefined : { start: line, from };
+  // Else after an 'event:' line that follows a blank line.
+  const eventLineEnd = dataEnd > 0 ? chunk.lastIndexOf(10, dataEnd - 1) : -1;
+  const eventLine = eventLineEnd + 1;
+  if (chunk[eventLine] !== 101 || chunk[eventLine + 1] !== 118 || chunk[eventLine + 2] !== 101 || chunk[eventLine + 3] !== 110 || chunk[eventLine + 4] !== 116 || chunk[eventLine + 5] !== 58) return undefined;
+  if (eventLineEnd === -1) return { start: 0, from };
+  return chunk[eventLineEnd - 1] === 10 && chunk[eventLineEnd - 2] !== 10 ? { start: eventLine, from } : undefined;
 }
 
 /** Runs `complete` once, with how the body ended: now (returning what it threw: a `raise` budget's error), or on the tracker's next turn. */
