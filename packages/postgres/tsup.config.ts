@@ -22,6 +22,10 @@ export default defineConfig(
         noExternal: ['pg'],
         // pg requires it only for `pg.native`, which utt never uses; an optional peer of pg's.
         external: ['pg-native'],
+        // The copyright notices of what is bundled travel with it (pg stays a dependency: its packages are installed too).
+        banner: {
+          js: '/*! pg and its dependencies (pg-pool, pg-protocol, pg-types, pg-connection-string, pg-int8, pg-cloudflare, pgpass, postgres-array, postgres-bytea, postgres-date, postgres-interval, split2, xtend), bundled unchanged; MIT or ISC licensed, see each package in node_modules. */',
+        },
         clean: false,
         dts: false,
         sourcemap: false,
