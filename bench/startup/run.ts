@@ -78,6 +78,37 @@ function timeOnce(args: readonly string[]): { ms: number; cpuMs: number } {
   return { ms, cpuMs: (Number(match[1]) + Number(match[2])) * 1000 };
 }
 
+/**
+ * How many statements a command sends, each a round trip on its critical
+ * path: a preload wraps `Client.query` of whichever pg the command loads
+ * (@utt/postgres's bundled dist/pg-driver.cjs, or pg itself).
+ */
+function statementsSent(args: readonly string[]): number {
+  const hook = path.join(work, 'count-statements.cjs');
+  writeFileSync(
+    hook,
+    [
+      "const Module = require('node:module');",
+      'const load = Module.prototype.require;',
+      'let count = 0;',
+      'Module.prototype.require = function (id) {',
+      '  const loaded = load.apply(this, arguments);',
+      "  if ((id === 'pg' || /pg-driver\\.cjs$/.test(id)) && loaded && loaded.Client && !loaded.Client.prototype.uttCounted) {",
+      '    const query = loaded.Client.prototype.query;',
+      '    loaded.Client.prototype.uttCounted = true;',
+      '    loaded.Client.prototype.query = function () { count += 1; return query.apply(this, arguments); };',
+      '  }',
+      '  return loaded;',
+      '};',
+      "process.on('exit', () => process.stderr.write(`__STATEMENTS__ ${count}\\n`));",
+    ].join('\n'),
+  );
+  const result = spawnSync(process.execPath, ['--require', hook, ...args], { cwd: work, env: { ...process.env, TZ: 'UTC' }, encoding: 'utf8' });
+  const match = /__STATEMENTS__ (\d+)/.exec(result.stderr);
+  if (result.status !== 0 || !match) throw new Error(`node ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  return Number(match[1]);
+}
+
 /** The node_modules packages and workspace packages a command loads, from a resolve hook. */
 function packagesLoaded(args: readonly string[]): string[] {
   const hooks = path.join(work, 'resolve-hooks.mjs');
@@ -141,6 +172,10 @@ if (coldBackfill) {
   console.log(
     `\nthe cold backfill that filled the schema (one run): ${fmt(coldBackfill.ms, 0)} ms (CPU ${fmt(coldBackfill.cpuMs, 0)} ms); the nothing-new run's median is ${fmt((100 * oneShot) / coldBackfill.ms, 1)} % of it (issue #12: < 10 %; bench/agent-logs prints the share run by run)`,
   );
+}
+if (flags.url) {
+  const counts = cases.filter((item) => item.name.startsWith('utt run')).map((item) => `${item.name}: ${statementsSent(item.args)}`);
+  console.log(`\nstatements sent to PostgreSQL after connecting (pg's Client.query, counted in the process): ${counts.join('; ')}`);
 }
 console.log('\npackages loaded:');
 for (const item of cases.slice(1)) console.log(`  ${item.name}: ${packagesLoaded(item.args).join(', ') || '(none)'}`);

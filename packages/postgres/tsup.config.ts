@@ -1,8 +1,37 @@
-import { defineConfig } from 'tsup';
+import { build, defineConfig } from 'tsup';
 import { libraryConfig } from '../../tsup.config.base';
 import manifest from './package.json' with { type: 'json' };
 
 // The migrations and verification queries in ../../sql are bundled as text, so
 // the published package works without the repository's sql/ folder. Split so
 // that each database driver (pg, PGlite) is loaded only when a store opens with it.
-export default defineConfig(libraryConfig(manifest.version, { loader: { '.sql': 'text' }, splitting: true }));
+export default defineConfig(
+  libraryConfig(manifest.version, {
+    loader: { '.sql': 'text' },
+    splitting: true,
+    // Then pg and its modules as one CommonJS file (load-pg.ts): built after
+    // the main build, whose clean would otherwise race with it.
+    onSuccess: async () => {
+      await build({
+        config: false,
+        entry: { 'pg-driver': 'src/pg-driver.cjs' },
+        format: ['cjs'],
+        platform: 'node',
+        target: 'node20',
+        outExtension: () => ({ js: '.cjs' }),
+        noExternal: ['pg'],
+        // pg requires it only for `pg.native`, which utt never uses; an optional peer of pg's.
+        external: ['pg-native'],
+        // The copyright notices of what is bundled travel with it (pg stays a dependency: its packages are installed too).
+        banner: {
+          js: '/*! pg and its dependencies (pg-pool, pg-protocol, pg-types, pg-connection-string, pg-int8, pg-cloudflare, pgpass, postgres-array, postgres-bytea, postgres-date, postgres-interval, split2, xtend), bundled unchanged; MIT or ISC licensed, see each package in node_modules. */',
+        },
+        clean: false,
+        dts: false,
+        sourcemap: false,
+        splitting: false,
+        silent: true,
+      });
+    },
+  }),
+);

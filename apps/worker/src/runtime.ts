@@ -44,11 +44,16 @@ export async function loadRuntime(options: GlobalOptions): Promise<Runtime> {
   return { loaded, logger, env: options.env, cwd: options.cwd, command: options.command };
 }
 
-/** The configured PostgreSQL server, or the embedded PGlite folder (relative to the config file's folder). */
-export async function openConfiguredStore(runtime: Runtime): Promise<UsageStore> {
+/**
+ * The configured PostgreSQL server, or the embedded PGlite folder (relative to
+ * the config file's folder). `migrate: false` leaves the schema as it is (the
+ * caller runs `store.migrate()`).
+ */
+export async function openConfiguredStore(runtime: Runtime, options: { migrate?: boolean } = {}): Promise<UsageStore> {
   const database = runtime.loaded.config.database;
   return openStore({
     url: database.url || undefined,
+    migrate: options.migrate,
     path: path.resolve(runtime.loaded.directory, database.path),
     schema: database.schema,
     timeouts: {

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createEventEncoder, decodeEvents, type EncodedEvents } from './encoded-events';
 import type { FileCursor } from './file-cursor';
 import { describeParseError, readTranscriptFile, type TranscriptFileRead } from './read-transcript-file';
@@ -44,6 +44,8 @@ export async function readInParallel(
     signal?: AbortSignal;
   },
 ): Promise<number> {
+  // Loaded here: Node's worker modules cost every start of a process that only ever scans on one thread.
+  const workerThreads = await import('node:worker_threads');
   const nextTask = new Int32Array(new SharedArrayBuffer(4));
   const pending = new Map<number, FileMessage>();
   const readers = new Set<string>();
@@ -89,7 +91,7 @@ export async function readInParallel(
 
   for (let number = 0; number < workers; number += 1) {
     const input: ScanWorkerInput = { formatModule: formatModule.url, formatExport: formatModule.exportName, tasks, next: nextTask };
-    const thread = new Worker(script, { workerData: { uttAgentLogsScan: input } });
+    const thread = new workerThreads.Worker(script, { workerData: { uttAgentLogsScan: input } });
     threads.push(thread);
     running += 1;
     thread.on('message', (message: FileMessage) => {

@@ -118,8 +118,9 @@ async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsRes
   const partial = watch?.partialDiscovery(options.roots);
   // Every cycle needs the file cursors (one key per directory), and the stored
   // listings unless the watch has them; the ledger's hours and index shards
-  // are loaded for the responses a cycle reads.
-  await state.load?.({ keys: [rootsKey], prefixes: partial ? [cursorPrefix] : [listingPrefix, cursorPrefix] });
+  // are loaded for the responses a cycle reads. The ledger's meta key
+  // (UsageLedger.open reads it) comes in the same round trip.
+  await state.load?.({ keys: [rootsKey, `${namespace}/meta`], prefixes: partial ? [cursorPrefix] : [listingPrefix, cursorPrefix] });
   if (Array.isArray(state.get(rootsKey))) await forgetEarlierLayout(state, namespace);
   const cursors = await FileCursorStore.open(state, cursorPrefix);
   const ledger = await UsageLedger.open(state, namespace);

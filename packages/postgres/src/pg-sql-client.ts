@@ -22,10 +22,12 @@ const types: CustomTypesConfig = {
 const CONNECTION_LOST_CODE = /^(08|57P0)/;
 
 /**
- * Connects to a PostgreSQL server and checks the connection with one round
- * trip, so a wrong URL fails here rather than at the first write. Errors of
- * that first round trip are passed through as `pg` throws them; the caller
- * words them without the URL. Later errors come back worded: a lost or frozen
+ * Connects to a PostgreSQL server, so a wrong URL, password or database fails
+ * here rather than at the first write. The connection is kept for the first
+ * statement (the server has checked the login and the database by the time it
+ * accepts the session: a `SELECT 1` on top cost one more round trip of every
+ * command). Errors of connecting are passed through as `pg` throws them; the
+ * caller words them without the URL. Later errors come back worded: a lost or frozen
  * server as a StoreConnectionError, a timeout or deadlock as a StoreBusyError,
  * both naming the server (without its password).
  */
@@ -48,7 +50,7 @@ export async function connectPostgres(url: string, options: { timeouts?: Partial
   // Node would end the process. The next query fails and reports it instead.
   pool.on('error', () => {});
   try {
-    await pool.query('SELECT 1');
+    (await pool.connect()).release();
   } catch (error) {
     await pool.end().catch(() => {});
     throw error;

@@ -115,6 +115,13 @@ describe.each(TEST_BACKENDS)('provider costs and source state on $name', (backen
     expect([...(await store().loadSourceState(SOURCE, { prefixes: ['agent/m%'] })).keys()]).toEqual(['agent/m%/file/d']);
     expect(await store().loadSourceState(SOURCE, { keys: ['agent/m1/hour/100'] })).toEqual(new Map([['agent/m1/hour/100', 'x']]));
     expect(await store().loadSourceState(SOURCE, { keys: [], prefixes: [] })).toEqual(new Map());
+    // Many prefixes travel as one array rather than a parameter each: the same answer.
+    const many = [...Array.from({ length: 20 }, (_, index) => `agent/none-${index}/`), 'agent/m_/', 'agent/m%'];
+    expect([...(await store().loadSourceState(SOURCE, { keys: ['agent/m1/meta'], prefixes: many })).keys()]).toEqual([
+      'agent/m%/file/d',
+      'agent/m1/meta',
+      'agent/m_/file/c',
+    ]);
   });
 
   it('drops the state change when the rows fail: state and data never disagree (invariant 12)', async () => {

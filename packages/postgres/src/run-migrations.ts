@@ -2,6 +2,9 @@ import { MIGRATIONS, type Migration } from './migration-list';
 import { renderSql, type StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 
+/** SQLSTATE of a relation (or its schema) that does not exist. */
+const UNDEFINED_TABLE = '42P01';
+
 /**
  * Applies the migrations the schema does not have yet, in order, each in its
  * own transaction together with its utt_migrations row, so a failure leaves
@@ -36,12 +39,18 @@ export async function runMigrations(
 
 /**
  * The common case, checked without locks or DDL, so a worker with a role that
- * may read and write but not create can still open an up-to-date schema.
+ * may read and write but not create can still open an up-to-date schema. One
+ * round trip (every command opens the store): a schema or table that does not
+ * exist yet answers undefined_table.
  */
 async function allApplied(client: SqlClient, tables: StoreTables, migrations: readonly Migration[]): Promise<boolean> {
-  const [table] = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [tables.migrations]);
-  if (!table?.exists) return false;
-  const rows = await client.query<{ name: string }>(`SELECT name FROM ${tables.migrations}`);
+  let rows: Array<{ name: string }>;
+  try {
+    rows = await client.query<{ name: string }>(`SELECT name FROM ${tables.migrations}`);
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === UNDEFINED_TABLE) return false;
+    throw error;
+  }
   const names = new Set(rows.map((row) => row.name));
   return migrations.every((migration) => names.has(migration.name));
 }

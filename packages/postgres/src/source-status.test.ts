@@ -43,6 +43,22 @@ describe.each(TEST_BACKENDS)('source status on $name', (backend) => {
     expect(status).toMatchObject({ status: 'ok', lastError: null, lastSuccessAt: recovery, rowsWritten: 0 });
   });
 
+  it('records a success with nothing else to write as the same row an empty writeSourceWindow writes', async () => {
+    const failure = new Date('2025-03-01T11:00:00Z');
+    const success = new Date('2025-03-01T12:00:00Z');
+    await store().recordSourceStatus({ source: SOURCE, sourceSystem: SYSTEM, status: 'error', error: 'HTTP 503', now: failure });
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [], status: { status: 'ok' }, now: success });
+    const written = await store().listStatus();
+    await store().recordSourceStatus({ source: SOURCE, sourceSystem: SYSTEM, status: 'error', error: 'HTTP 503', now: failure });
+    await store().recordSourceSuccess({ source: SOURCE, sourceSystem: SYSTEM, now: success });
+    expect(await store().listStatus()).toEqual(written);
+    expect(written).toEqual([
+      { source: SOURCE, sourceSystem: SYSTEM, status: 'ok', lastRunAt: success, lastSuccessAt: success, lastError: null, rowsWritten: 0, updatedAt: success },
+    ]);
+    await expect(store().recordSourceSuccess({ source: HEARTBEAT_SOURCE, sourceSystem: '' })).rejects.toThrow(/success\.source/);
+    await expect(store().recordSourceSuccess({ source: SOURCE, sourceSystem: SYSTEM, rowsWritten: -1 })).rejects.toThrow(StoreArgumentError);
+  });
+
   it('records a paused source that never ran, with no success', async () => {
     const now = new Date('2025-03-01T10:00:00Z');
     await store().recordSourceStatus({ source: 'copilot', sourceSystem: 'copilot', status: 'paused', now });

@@ -83,6 +83,25 @@ export async function recordSuccess(
 }
 
 /**
+ * Marks a successful run that has nothing else to write (no rows, no state,
+ * no watermark: a cycle that found nothing new) in one statement, without the
+ * transaction and source lock of writeSourceWindow, which would write the
+ * same status row in four round trips.
+ */
+export async function recordSourceSuccess(
+  client: SqlClient,
+  tables: StoreTables,
+  success: { source: string; sourceSystem: string; rowsWritten?: number; now?: Date },
+): Promise<void> {
+  checkSourceName(success.source, 'success.source');
+  const rowsWritten = success.rowsWritten ?? 0;
+  if (!Number.isSafeInteger(rowsWritten) || rowsWritten < 0) {
+    throw new StoreArgumentError({ argument: 'success.rowsWritten', message: 'must be a whole number >= 0' });
+  }
+  await recordSuccess(client, tables, { source: success.source, sourceSystem: success.sourceSystem, rowsWritten, now: success.now ?? new Date() });
+}
+
+/**
  * Records a run that wrote nothing: a failure, a paused source, a stale
  * verdict. last_success_at and rows_written keep the values of the last
  * successful run, so "failing since" stays visible.

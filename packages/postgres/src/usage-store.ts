@@ -9,6 +9,7 @@ import {
   heartbeat,
   listStatus,
   recordSourceStatus,
+  recordSourceSuccess,
   type SourceStatus,
   type SourceStatusUpdate,
 } from './source-status';
@@ -55,6 +56,13 @@ export type UsageStore = {
   importUsageEvents(write: UsageEventImport): Promise<UsageEventImportResult>;
   /** A run that wrote nothing (failure, paused, stale): keeps last_success_at and rows_written. */
   recordSourceStatus(update: SourceStatusUpdate): Promise<void>;
+  /**
+   * A successful run with nothing else to write (the status row
+   * writeSourceWindow would write for an empty window without state or
+   * watermark), in one statement: status ok, error cleared, last_success_at
+   * and rows_written (default 0) set.
+   */
+  recordSourceSuccess(success: { source: string; sourceSystem: string; rowsWritten?: number; now?: Date }): Promise<void>;
   /** Upserts the worker's own `__heartbeat__` status row. */
   heartbeat(now?: Date): Promise<void>;
   listStatus(): Promise<SourceStatus[]>;
@@ -113,6 +121,7 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     writeSourceWindow: (write) => writeSourceWindow(client, tables, write),
     importUsageEvents: (write) => importUsageEvents(client, tables, write),
     recordSourceStatus: (update) => recordSourceStatus(client, tables, update),
+    recordSourceSuccess: (success) => recordSourceSuccess(client, tables, success),
     heartbeat: (now) => heartbeat(client, tables, now),
     listStatus: () => listStatus(client, tables),
     listWatermarks: () => listWatermarks(client, tables),

@@ -1,5 +1,5 @@
 import { EmbeddedDatabaseBusyError, StoreConnectionError, type UsageStore } from '@utt/postgres';
-import { prepareSources } from '../cycle/prepare-sources';
+import { type PreparedSource, prepareSources } from '../cycle/prepare-sources';
 import { cycleExitCode, runCycle } from '../cycle/run-cycle';
 import { EXIT_OK } from '../exit-codes';
 import { formatCycle } from '../output/format-cycle';
@@ -9,8 +9,7 @@ import { printReport } from './report-command';
 
 /** `utt run`: one cycle over every enabled source (or `--source NAME`). */
 export async function runCommand(runtime: Runtime, flags: { source?: string; report?: boolean; now?: Date }): Promise<number> {
-  const prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd, only: flags.source });
-  const store = await openConfiguredStore(runtime);
+  const { prepared, store } = await prepareAndOpen(runtime, flags.source);
   try {
     const controller = new AbortController();
     const result = await runCycle(runtime, store, prepared, { signal: controller.signal, now: flags.now });
@@ -35,8 +34,7 @@ export async function backfillCommand(
   if (!since) throw new UsageError('backfill needs --since ISO');
   const until = parseTimeFlag('until', flags.until, flags.now, 'backfill');
   if (until && until <= since) throw new UsageError('--until must be after --since');
-  const prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd, only: flags.source });
-  const store = await openConfiguredStore(runtime);
+  const { prepared, store } = await prepareAndOpen(runtime, flags.source);
   try {
     const result = await runCycle(runtime, store, prepared, { signal: new AbortController().signal, now: flags.now, range: { since, until } });
     process.stdout.write(`${formatCycle(result)}\n`);
@@ -44,6 +42,43 @@ export async function backfillCommand(
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The sources prepared (adapters loaded, their config blocks validated) and
+ * the store opened. Against a PostgreSQL server the connection is made while
+ * the adapters load, so that its round trips overlap their loading (a
+ * one-shot `utt run` pays for both); the schema is brought up to date only
+ * once the config has proved good, so a config that fails changes nothing in
+ * the database, and its error is the one reported. The embedded database is
+ * opened after: it starts a WebAssembly PostgreSQL and locks its folder.
+ */
+async function prepareAndOpen(runtime: Runtime, only: string | undefined): Promise<{ prepared: PreparedSource[]; store: UsageStore }> {
+  if (!runtime.loaded.config.database.url) {
+    const prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd, only });
+    return { prepared, store: await openConfiguredStore(runtime) };
+  }
+  const opening = openConfiguredStore(runtime, { migrate: false });
+  // Awaited below; a failure to connect while the adapters load is not left unhandled meanwhile.
+  opening.catch(() => {});
+  let prepared: PreparedSource[];
+  try {
+    prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd, only });
+  } catch (error) {
+    void opening.then(
+      (store) => store.close().catch(() => {}),
+      () => {},
+    );
+    throw error;
+  }
+  const store = await opening;
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  return { prepared, store };
 }
 
 /**

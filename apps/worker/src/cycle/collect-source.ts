@@ -170,17 +170,29 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     const priced = priceRows(rows, registry);
     const pricedAt = performance.now();
     const writeCpu = process.cpuUsage();
-    const { rowsWritten } = await store.writeSourceWindow({
-      replace: adapter.capabilities.windowed ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts)) : undefined,
-      source: source.name,
-      sourceSystem: adapter.sourceSystem,
-      rows: priced.rows,
-      providerCosts,
-      state: staged.changes(),
-      watermark: adapter.capabilities.windowed && nextWatermark ? { at: nextWatermark, granularity: prepared.granularity } : undefined,
-      status: { status: 'ok' },
-      now,
-    });
+    const replace = adapter.capabilities.windowed
+      ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts))
+      : undefined;
+    const state = staged.changes();
+    const watermark = adapter.capabilities.windowed && nextWatermark ? { at: nextWatermark, granularity: prepared.granularity } : undefined;
+    // A cycle that found nothing new (a file-based source whose files are
+    // unchanged) has only its status to write: one statement rather than the
+    // transaction's four round trips, the same row.
+    const nothingNew =
+      priced.rows.length === 0 && providerCosts.length === 0 && state.set.size === 0 && state.deleted.length === 0 && !replace && !watermark;
+    const { rowsWritten } = nothingNew
+      ? await store.recordSourceSuccess({ source: source.name, sourceSystem: adapter.sourceSystem, rowsWritten: 0, now }).then(() => ({ rowsWritten: 0 }))
+      : await store.writeSourceWindow({
+          replace,
+          source: source.name,
+          sourceSystem: adapter.sourceSystem,
+          rows: priced.rows,
+          providerCosts,
+          state,
+          watermark,
+          status: { status: 'ok' },
+          now,
+        });
     // The work per row after collecting, phase by phase (`--log-level debug`; bench/agent-logs reads it).
     sourceLogger.debug('wrote the window', {
       records: records.length,
