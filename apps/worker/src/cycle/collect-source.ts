@@ -10,7 +10,7 @@ import {
   redactSecrets,
   type TimeWindow,
   toProviderCostRow,
-  toUsageRow,
+  toUsageRows,
   type UsageRow,
   UttError,
   VERSION,
@@ -139,16 +139,19 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
         `collecting took longer than its time budget of ${formatDuration(budgetMs)} (${source.timeBudget === undefined ? 'worker.sourceTimeBudget' : `sources.${source.name}.timeBudget`}); nothing of this cycle was written`,
       );
     const collectStarted = performance.now();
-    const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
-    const collected = performance.now();
-    const rows: UsageRow[] = records.map((record, index) =>
-      toUsageRow(record, {
+    let collected: number;
+    let rows: UsageRow[];
+    {
+      // Only the rows outlive this block: the adapter's records are garbage before pricing and the write.
+      const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
+      collected = performance.now();
+      rows = toUsageRows(records, {
         sourceSystem: adapter.sourceSystem,
         defaultInstance: source.instance ?? source.name,
         window: adapter.capabilities.windowed ? window ?? undefined : undefined,
-        where: `${source.name} record ${index}`,
-      }),
-    );
+        where: (index) => `${source.name} record ${index}`,
+      });
+    }
     const providerCosts = adapter.collectProviderCosts
       ? (await withinBudget(Promise.resolve(adapter.collectProviderCosts(window, context)), budget, overBudget)).map((record, index) =>
           toProviderCostRow(record, {
@@ -183,7 +186,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     });
     // The work per row after collecting, phase by phase (`--log-level debug`; bench/agent-logs reads it).
     sourceLogger.debug('wrote the window', {
-      records: records.length,
+      records: rows.length,
       rowsWritten,
       collectMs: round(collected - collectStarted),
       validateMs: round(validated - collected),
