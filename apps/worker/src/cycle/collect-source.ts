@@ -140,11 +140,13 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       );
     const collectStarted = performance.now();
     let collected: number;
+    let validateCpu: NodeJS.CpuUsage;
     let rows: UsageRow[];
     {
       // Only the rows outlive this block: the adapter's records are garbage before pricing and the write.
       const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
       collected = performance.now();
+      validateCpu = process.cpuUsage();
       rows = toUsageRows(records, {
         sourceSystem: adapter.sourceSystem,
         defaultInstance: source.instance ?? source.name,
@@ -166,12 +168,15 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     // nothing; once its write has begun, the write completes (see the daemon).
     options.signal.throwIfAborted();
     const validated = performance.now();
+    const validateCpuMs = cpuMs(process.cpuUsage(validateCpu));
     // Loaded here only when a row needs a price (and before collect() for an adapter that prices): a cycle that finds nothing new loads nothing.
     const registry = rows.some(needsPrice) ? await options.pricing() : undefined;
     const registryLoaded = performance.now();
+    const priceCpu = process.cpuUsage();
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     const priced = priceRows(rows, registry);
     const pricedAt = performance.now();
+    const priceCpuMs = cpuMs(process.cpuUsage(priceCpu));
     const writeCpu = process.cpuUsage();
     const { rowsWritten } = await store.writeSourceWindow({
       replace: adapter.capabilities.windowed ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts)) : undefined,
@@ -191,6 +196,9 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       collectMs: round(collected - collectStarted),
       validateMs: round(validated - collected),
       priceMs: round(pricedAt - registryLoaded),
+      // This process's CPU time in validating and in pricing (all its threads): steadier than the wall times on a busy machine.
+      validateCpuMs: round(validateCpuMs),
+      priceCpuMs: round(priceCpuMs),
       // Loading the price registry when this source was the first to need it (not part of the work per row).
       loadPricesMs: round(registryLoaded - validated),
       writeMs: round(performance.now() - pricedAt),
