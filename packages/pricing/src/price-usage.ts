@@ -280,17 +280,17 @@ function planAtRates(resolution: PriceResolution, dated: DatedRates, tier: strin
   const prompt = (input.input_tokens ?? 0) + (input.cached_read_tokens ?? 0) + (input.cached_write_tokens ?? 0);
   const starts = plans.starts;
   const labels = input.labels;
-  let selection: TierSelection | undefined;
+  const requests = input.requests ?? null;
   // The plan depends on the request only through the tier thresholds it passes (0: none; -1: base rate assumed):
-  // found by that number, without building a key per request.
-  let passed = 0;
-  if (starts.length > 0 && (prompt > starts.lowest || labels?.context_window !== undefined || labels?.contextWindow !== undefined)) {
-    selection = selectTier(dated.rates, prompt, input.requests ?? null, labels);
-    passed = selection.above > 0 ? largestStartBelow(starts, selection.above) + 1 : selection.note === undefined ? 0 : -1;
-  }
+  // found by that number, without building a key, a tier selection or a note per request.
+  const passed =
+    starts.length > 0 && (prompt > starts.lowest || labels?.context_window !== undefined || labels?.contextWindow !== undefined)
+      ? thresholdsPassed(starts, prompt, requests, labels)
+      : 0;
   let plan = plans.byPassed.get(passed);
   if (plan === undefined) {
-    plan = pricePlan(resolution.entry, dated, tier === '' ? undefined : `service_tier=${tier}x${multiplier}`, multiplier, selection ?? { above: 0 });
+    const selection = passed === 0 ? { above: 0 } : selectTier(dated.rates, prompt, requests, labels);
+    plan = pricePlan(resolution.entry, dated, tier === '' ? undefined : `service_tier=${tier}x${multiplier}`, multiplier, selection);
     plans.byPassed.set(passed, plan);
   }
   const missing = plan.missingRates(input);
@@ -404,8 +404,31 @@ function costInSmallUnits(small: SmallRates, input: PriceInput): number | undefi
   return Number.isSafeInteger(total) && total >= 0 ? total : undefined;
 }
 
-/** A non-negative safe integer of 10^-decimals units as formatScaledInteger writes it. */
-function formatSafeInteger(value: number, decimals: number): string {
+/** Powers of ten that doubles hold exactly (10^22 is the last). */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, power) => 10 ** power);
+
+/**
+ * A non-negative safe integer of 10^-decimals units as formatScaledInteger
+ * writes it. Split by arithmetic, which is exact here (a remainder of doubles
+ * is exact, and so is dividing an integer by a power of ten that divides it):
+ * a row's cost costs one or two short strings, not five.
+ */
+export function formatSafeInteger(value: number, decimals: number): string {
+  const scale = POWERS_OF_TEN[decimals];
+  if (scale === undefined) return formatSafeIntegerAsText(value, decimals);
+  let fraction = value % scale;
+  const whole = (value - fraction) / scale;
+  if (fraction === 0) return String(whole);
+  let digits = decimals;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    digits -= 1;
+  }
+  const text = String(fraction);
+  return `${whole}.${text.length < digits ? '0'.repeat(digits - text.length) : ''}${text}`;
+}
+
+function formatSafeIntegerAsText(value: number, decimals: number): string {
   const digits = String(value).padStart(decimals + 1, '0');
   const whole = digits.slice(0, digits.length - decimals);
   let end = digits.length;
@@ -524,6 +547,21 @@ function selectTier(
   return { above: 0, note: 'tier=assumed-base' };
 }
 
+/**
+ * What selectTier chose, as a number: 0 for the base rate, -1 for the base
+ * rate assumed, else one more than the largest threshold passed. Computed as
+ * selectTier decides, without its objects and notes.
+ */
+function thresholdsPassed(starts: readonly number[] & { readonly lowest: number }, prompt: number, requests: number | null, labels: Readonly<Record<string, string>> | undefined): number {
+  const lowest = starts.lowest;
+  const window = labels?.context_window ?? labels?.contextWindow;
+  const lowerBound = window === undefined ? undefined : parseWindowLowerBound(window);
+  if (lowerBound !== undefined) return lowerBound >= lowest ? largestStartBelow(starts, lowerBound + 1) + 1 : 0;
+  if (prompt <= lowest) return 0;
+  if (requests === 1) return largestStartBelow(starts, prompt) + 1;
+  return -1;
+}
+
 const tierStartsByRates = new WeakMap<PriceRates, readonly number[] & { readonly lowest: number }>();
 
 /** The tier thresholds of a set of rates, found once per set (a file prices the same rates a million times). */
@@ -551,8 +589,11 @@ function scaledRate(rate: string): bigint {
   return scaled;
 }
 
+/** The largest threshold below the prompt (-Infinity if none), without an array per call. */
 function largestStartBelow(starts: readonly number[], prompt: number): number {
-  return Math.max(...starts.filter((start) => prompt > start));
+  let largest = Number.NEGATIVE_INFINITY;
+  for (const start of starts) if (prompt > start && start > largest) largest = start;
+  return largest;
 }
 
 function parseWindowLowerBound(label: string): number | undefined {

@@ -212,12 +212,11 @@ function optionalText(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.length <= 500);
 }
 
-/** The characters that can make a text unclean: NUL, a surrogate (lone or not), U+FFFD. */
-const SUSPECT = /[\0\uD800-\uDFFF\uFFFD]/;
-
-/** dimensionTextProblem(text, maxBytes) === undefined, one scan of the text for the common short clean text. */
+/**
+ * Whether `text` is a clean dimension value of at most `maxBytes`. (dimensionTextProblem is cheap on the
+ * common one-byte text: its searches for U+FFFD and surrogates give up at once on a string that holds none.)
+ */
 function cleanText(text: string, maxBytes: number): boolean {
-  if (text.length * 3 <= maxBytes && !SUSPECT.test(text)) return true;
   return dimensionTextProblem(text, maxBytes) === undefined;
 }
 
