@@ -1,12 +1,12 @@
 // Child process of run.ts: the work per row after the scan, on its own. It takes
 // the records and the state a cold `utt backfill` just wrote (schema
 // bench_agent_logs), and in this fresh process does what the worker does with
-// them after collect(): validate each record (core's toUsageRow), price it (the
+// them after collect(): validate each record (core's toUsageRows), price it (the
 // worker's priceRows) and write rows and state in one transaction
 // (writeSourceWindow) into an empty schema. Without a scan before it, none of
 // the scan's garbage is collected during these phases.
 //   tsx agent-logs/per-row-work.ts postgres://…/db
-import { toUsageRow, type UsageRecordInput } from '@utt/core';
+import { toUsageRows, type UsageRecordInput } from '@utt/core';
 import { openStore } from '@utt/postgres';
 import { loadPriceRegistry } from '@utt/pricing';
 import { priceRows } from '../../apps/worker/src/cycle/price-rows';
@@ -31,7 +31,7 @@ const registry = await loadPriceRegistry({});
 await new Promise((resolve) => setTimeout(resolve, 250));
 
 const started = performance.now();
-const rows = records.map((record, index) => toUsageRow(record, { sourceSystem: 'claude_code', defaultInstance: 'bench', where: `claude record ${index}` }));
+const rows = toUsageRows(records, { sourceSystem: 'claude_code', defaultInstance: 'bench', where: (index) => `claude record ${index}` });
 const validated = performance.now();
 const priced = priceRows(rows, registry);
 const pricedAt = performance.now();

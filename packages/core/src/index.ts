@@ -50,7 +50,7 @@ export {
   LATEST_BUCKET_END,
   labelsProblem,
 } from './record/dimension-text';
-export { parseUsageRecord, toProviderCostRow, toUsageRow } from './record/parse-usage-record';
+export { parseUsageRecord, toProviderCostRow, toUsageRow, type ToUsageRowOptions, toUsageRows } from './record/parse-usage-record';
 export {
   type ProviderCostRecord,
   type ProviderCostRecordInput,

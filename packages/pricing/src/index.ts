@@ -9,6 +9,7 @@ export { DEFAULT_PRICES_URL, type FetchPricesOptions, type PricesFile, readPrice
 // Pricing.
 export {
   createQuoter,
+  createUsagePricer,
   type PriceInput,
   type PricePlan,
   type PriceQuote,

@@ -103,37 +103,70 @@ export function quoteUsage(registry: PriceRegistry, input: PriceInput): PriceQuo
  * them a few thousand times, not a million. Same results as quoteUsage.
  */
 export function createQuoter(registry: PriceRegistry): (input: PriceInput) => PriceQuote {
-  let lastLabels: PriceInput['labels'] | null = null;
-  let lastTier = '';
-  let last: ModelContext | undefined;
-  // Every model seen, so that a file interleaving a few models finds each one's context again (bounded).
-  const byModel = new Map<string, ModelContext>();
+  const plans = new PlanFinder(registry);
   return (input) => {
+    const plan = plans.find(input);
+    return plan instanceof RatePlan ? { status: 'priced', plan, resolution: plans.resolution as PriceResolution } : plan;
+  };
+}
+
+/**
+ * priceUsage for a stream of records (a cycle's rows, a file's requests), with
+ * what createQuoter remembers: the registry is asked once per model, the rates
+ * of a model become a plan once per price version, service tier and
+ * long-context tier, and each record is then a few multiplications of its
+ * token counts by the plan's rates. Same results as priceUsage, to the digit.
+ */
+export function createUsagePricer(registry: PriceRegistry): (input: PriceInput) => PriceResult {
+  const plans = new PlanFinder(registry);
+  return (input) => {
+    const plan = plans.find(input);
+    if (!(plan instanceof RatePlan)) return plan;
+    return { status: 'priced', costUsd: plan.costOfRecord(input), priceRef: plan.priceRef, resolution: plans.resolution as PriceResolution };
+  };
+}
+
+type Unpriced = Extract<PriceResult, { readonly status: 'unpriced' }>;
+
+/** The plan of each record of a stream, what records share remembered (createQuoter, createUsagePricer). */
+class PlanFinder {
+  #lastLabels: PriceInput['labels'] | null = null;
+  #lastTier = '';
+  #last: ModelContext | undefined;
+  // Every model seen, so that a file interleaving a few models finds each one's context again (bounded).
+  readonly #byModel = new Map<string, ModelContext>();
+  /** The resolution of the record last given a plan (set whenever find returns a plan). */
+  resolution: PriceResolution | undefined;
+
+  constructor(readonly registry: PriceRegistry) {}
+
+  find(input: PriceInput): RatePlan | Unpriced {
     if (!hasTokens(input)) return unpriced('no_tokens');
-    let tier = lastTier;
-    if (input.labels !== lastLabels) {
+    let tier = this.#lastTier;
+    if (input.labels !== this.#lastLabels) {
       // Only the service tier of the labels matters here; rows often bring labels of their own.
       tier = serviceTierOf(input.labels);
-      lastLabels = input.labels;
-      lastTier = tier;
+      this.#lastLabels = input.labels;
+      this.#lastTier = tier;
     }
-    let context = last;
+    let context = this.#last;
     if (context === undefined || !context.fits(input, tier)) {
-      context = byModel.get(input.model);
+      context = this.#byModel.get(input.model);
       if (context === undefined || !context.fits(input, tier)) {
-        const resolution = registry.resolve(input.provider, input.model);
+        const resolution = this.registry.resolve(input.provider, input.model);
         if (!resolution) return unpriced('no_price');
         context = new ModelContext(input.provider, input.model, resolution, tier, multiplierOf(resolution.entry, tier, input.provider), input.granularity);
-        if (byModel.size >= 1_000) byModel.clear();
-        byModel.set(input.model, context);
+        if (this.#byModel.size >= 1_000) this.#byModel.clear();
+        this.#byModel.set(input.model, context);
       }
-      last = context;
+      this.#last = context;
     }
     const dated = context.ratesAt(input.bucket_start, input.granularity);
     if (dated === 'mixed') return unpriced('time_of_day', 'bucket spans several time-of-day prices', context.resolution);
     if (context.multiplier === undefined) return unpriced('service_tier', tier, context.resolution);
-    return quoteAtRates(context.resolution, dated, tier, context.multiplier, input);
-  };
+    this.resolution = context.resolution;
+    return planAtRates(context.resolution, dated, tier, context.multiplier, input, context.plansFor(dated, context.multiplier));
+  }
 }
 
 /** What every record of one model, provider, service tier and granularity shares, whatever its bucket. */
@@ -141,6 +174,8 @@ class ModelContext {
   /** The rates by bucket start, for a price with several versions or time-of-day prices (bounded). */
   readonly #byBucket = new Map<number, DatedRates | 'mixed'>();
   readonly #fixed: DatedRates | undefined;
+  #lastDated: DatedRates | undefined;
+  #lastPlans: DatedPlans | undefined;
 
   constructor(
     readonly provider: string,
@@ -172,6 +207,15 @@ class ModelContext {
       this.#byBucket.set(time, dated);
     }
     return dated;
+  }
+
+  /** The plans of the tier here at these rates, the last ones asked for at hand. */
+  plansFor(dated: DatedRates, multiplier: string): DatedPlans {
+    if (dated !== this.#lastDated || this.#lastPlans === undefined) {
+      this.#lastPlans = datedPlans(dated, this.tier, multiplier);
+      this.#lastDated = dated;
+    }
+    return this.#lastPlans;
   }
 }
 
@@ -209,33 +253,50 @@ function datedRates(resolution: PriceResolution, bucketStart: Date, granularity:
 
 /** The per-request part of a quote: the long-context tier by the request's prompt, and the rates its tokens need. */
 function quoteAtRates(resolution: PriceResolution, dated: DatedRates, tier: string, multiplier: string, input: PriceInput): PriceQuote {
-  const prompt = (input.input_tokens ?? 0) + (input.cached_read_tokens ?? 0) + (input.cached_write_tokens ?? 0);
-  const starts = tierStarts(dated.rates);
-  const labels = input.labels;
-  let selection: TierSelection | undefined;
-  // The plan depends on the request only through the tier thresholds it passes (0: none; -1: base rate assumed):
-  // found by that number, without building a key per request.
-  let passed = 0;
-  if (starts.length > 0 && (prompt > starts.lowest || labels?.context_window !== undefined || labels?.contextWindow !== undefined)) {
-    selection = selectTier(dated.rates, prompt, input.requests ?? null, labels);
-    passed = selection.above > 0 ? largestStartBelow(starts, selection.above) + 1 : selection.note === undefined ? 0 : -1;
-  }
+  const plan = planAtRates(resolution, dated, tier, multiplier, input, datedPlans(dated, tier, multiplier));
+  return plan instanceof RatePlan ? { status: 'priced', plan, resolution } : plan;
+}
+
+/** Plans of one set of dated rates and service tier, by tier thresholds passed, and the thresholds. */
+type DatedPlans = {
+  readonly starts: readonly number[] & { readonly lowest: number };
+  readonly byPassed: Map<number, RatePlan>;
+};
+
+/** Plans by dated rates and service tier with its multiplier (a few per model). */
+const plansByDated = new WeakMap<DatedRates, Map<string, DatedPlans>>();
+
+function datedPlans(dated: DatedRates, tier: string, multiplier: string): DatedPlans {
   let byTier = plansByDated.get(dated);
   if (byTier === undefined) plansByDated.set(dated, (byTier = new Map()));
-  let byPassed = byTier.get(tier);
-  if (byPassed === undefined) byTier.set(tier, (byPassed = new Map()));
-  let plan = byPassed.get(passed);
+  // The multiplier too: a bare config key's tier multiplier comes from the row's provider.
+  const key = tier === '' ? '' : `${tier}x${multiplier}`;
+  let plans = byTier.get(key);
+  if (plans === undefined) byTier.set(key, (plans = { starts: tierStarts(dated.rates), byPassed: new Map() }));
+  return plans;
+}
+
+function planAtRates(resolution: PriceResolution, dated: DatedRates, tier: string, multiplier: string, input: PriceInput, plans: DatedPlans): RatePlan | Unpriced {
+  const prompt = (input.input_tokens ?? 0) + (input.cached_read_tokens ?? 0) + (input.cached_write_tokens ?? 0);
+  const starts = plans.starts;
+  const labels = input.labels;
+  const requests = input.requests ?? null;
+  // The plan depends on the request only through the tier thresholds it passes (0: none; -1: base rate assumed):
+  // found by that number, without building a key, a tier selection or a note per request.
+  const passed =
+    starts.length > 0 && (prompt > starts.lowest || labels?.context_window !== undefined || labels?.contextWindow !== undefined)
+      ? thresholdsPassed(starts, prompt, requests, labels)
+      : 0;
+  let plan = plans.byPassed.get(passed);
   if (plan === undefined) {
-    plan = pricePlan(resolution.entry, dated, tier === '' ? undefined : `service_tier=${tier}x${multiplier}`, multiplier, selection ?? { above: 0 });
-    byPassed.set(passed, plan);
+    const selection = passed === 0 ? { above: 0 } : selectTier(dated.rates, prompt, requests, labels);
+    plan = pricePlan(resolution.entry, dated, tier === '' ? undefined : `service_tier=${tier}x${multiplier}`, multiplier, selection);
+    plans.byPassed.set(passed, plan);
   }
   const missing = plan.missingRates(input);
   if (missing !== undefined) return unpriced('missing_rate', missing, resolution);
-  return { status: 'priced', plan, resolution };
+  return plan;
 }
-
-/** Plans by dated rates, service tier and thresholds passed (a few per model). */
-const plansByDated = new WeakMap<DatedRates, Map<string, Map<number, RatePlan>>>();
 
 /**
  * A price made ready for records: each rate as an integer of cost units with
@@ -300,16 +361,19 @@ class RatePlan implements PricePlan {
 
   /** The cost of one record quoted this plan, as a decimal string. */
   costOfRecord(input: PriceInput): string {
-    const counts = recordCounts(input);
-    const small = this.#small === undefined ? undefined : costInSmallUnits(this.#small, counts, input);
-    if (small !== undefined && this.#small !== undefined) return formatSafeInteger(small, this.#small.decimals);
+    const small = this.#small;
+    if (small !== undefined) {
+      const units = costInSmallUnits(small, input);
+      if (units !== undefined) return formatSafeInteger(units, small.decimals);
+    }
+    const cacheWrite = input.cached_write_tokens;
     return formatScaledInteger(
       this.costUnits({
-        input_tokens: counts[0] ?? 0,
-        output_tokens: counts[1] ?? 0,
-        cached_read_tokens: counts[2] ?? 0,
-        cached_write_5m_tokens: counts[3] ?? 0,
-        cached_write_1h_tokens: counts[4] ?? 0,
+        input_tokens: input.input_tokens ?? 0,
+        output_tokens: input.output_tokens ?? 0,
+        cached_read_tokens: input.cached_read_tokens ?? 0,
+        cached_write_5m_tokens: cacheWrite === null ? 0 : cacheWrite - (input.cached_write_1h_tokens ?? 0),
+        cached_write_1h_tokens: input.cached_write_1h_tokens ?? 0,
         requests: input.requests ?? 0,
         web_searches: input.web_searches ?? 0,
       }),
@@ -318,37 +382,53 @@ class RatePlan implements PricePlan {
   }
 }
 
-/** A record's token buckets in TOKEN_RATE_NAMES order (input, output, cacheRead, 5-minute cacheWrite, cacheWrite1h). */
-function recordCounts(input: PriceInput): Array<number | null> {
-  return [
-    input.input_tokens,
-    input.output_tokens,
-    input.cached_read_tokens,
-    input.cached_write_tokens === null ? null : input.cached_write_tokens - (input.cached_write_1h_tokens ?? 0),
-    input.cached_write_1h_tokens,
-  ];
-}
-
 /**
  * The cost in the plan's small units as a plain number, when every product and
  * the sum stay exact (below 2^53: all terms are non-negative, so a total that
  * is a safe integer proves every partial sum was), or undefined when the
- * numbers are too large and BigInt must do it. The rates are known present.
+ * numbers are too large and BigInt must do it. The rates the record's tokens
+ * need are known present (missingRates); a NULL or 0 bucket adds nothing.
  */
-function costInSmallUnits(small: SmallRates, counts: ReadonlyArray<number | null>, input: PriceInput): number | undefined {
+function costInSmallUnits(small: SmallRates, input: PriceInput): number | undefined {
+  const rates = small.tokenRates;
   let total = 0;
-  for (let index = 0; index < TOKEN_RATE_NAMES.length; index += 1) {
-    const tokens = counts[index];
-    if (tokens === null || tokens === undefined || tokens === 0) continue;
-    total += tokens * (small.tokenRates[index] as number);
-  }
+  const cacheWrite = input.cached_write_tokens;
+  const oneHour = input.cached_write_1h_tokens;
+  if (input.input_tokens) total += input.input_tokens * (rates[0] as number);
+  if (input.output_tokens) total += input.output_tokens * (rates[1] as number);
+  if (input.cached_read_tokens) total += input.cached_read_tokens * (rates[2] as number);
+  if (cacheWrite !== null && cacheWrite !== undefined && cacheWrite - (oneHour ?? 0) !== 0) total += (cacheWrite - (oneHour ?? 0)) * (rates[3] as number);
+  if (oneHour) total += oneHour * (rates[4] as number);
   if (small.perRequest !== undefined) total += (input.requests ?? 0) * small.perRequest;
   if (input.web_searches) total += input.web_searches * (small.perWebSearch as number);
   return Number.isSafeInteger(total) && total >= 0 ? total : undefined;
 }
 
-/** A non-negative safe integer of 10^-decimals units as formatScaledInteger writes it. */
-function formatSafeInteger(value: number, decimals: number): string {
+/** Powers of ten that doubles hold exactly (10^22 is the last). */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, power) => 10 ** power);
+
+/**
+ * A non-negative safe integer of 10^-decimals units as formatScaledInteger
+ * writes it. Split by arithmetic, which is exact here (a remainder of doubles
+ * is exact, and so is dividing an integer by a power of ten that divides it):
+ * a row's cost costs one or two short strings, not five.
+ */
+export function formatSafeInteger(value: number, decimals: number): string {
+  const scale = POWERS_OF_TEN[decimals];
+  if (scale === undefined) return formatSafeIntegerAsText(value, decimals);
+  let fraction = value % scale;
+  const whole = (value - fraction) / scale;
+  if (fraction === 0) return String(whole);
+  let digits = decimals;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    digits -= 1;
+  }
+  const text = String(fraction);
+  return `${whole}.${text.length < digits ? '0'.repeat(digits - text.length) : ''}${text}`;
+}
+
+function formatSafeIntegerAsText(value: number, decimals: number): string {
   const digits = String(value).padStart(decimals + 1, '0');
   const whole = digits.slice(0, digits.length - decimals);
   let end = digits.length;
@@ -467,6 +547,21 @@ function selectTier(
   return { above: 0, note: 'tier=assumed-base' };
 }
 
+/**
+ * What selectTier chose, as a number: 0 for the base rate, -1 for the base
+ * rate assumed, else one more than the largest threshold passed. Computed as
+ * selectTier decides, without its objects and notes.
+ */
+function thresholdsPassed(starts: readonly number[] & { readonly lowest: number }, prompt: number, requests: number | null, labels: Readonly<Record<string, string>> | undefined): number {
+  const lowest = starts.lowest;
+  const window = labels?.context_window ?? labels?.contextWindow;
+  const lowerBound = window === undefined ? undefined : parseWindowLowerBound(window);
+  if (lowerBound !== undefined) return lowerBound >= lowest ? largestStartBelow(starts, lowerBound + 1) + 1 : 0;
+  if (prompt <= lowest) return 0;
+  if (requests === 1) return largestStartBelow(starts, prompt) + 1;
+  return -1;
+}
+
 const tierStartsByRates = new WeakMap<PriceRates, readonly number[] & { readonly lowest: number }>();
 
 /** The tier thresholds of a set of rates, found once per set (a file prices the same rates a million times). */
@@ -494,8 +589,11 @@ function scaledRate(rate: string): bigint {
   return scaled;
 }
 
+/** The largest threshold below the prompt (-Infinity if none), without an array per call. */
 function largestStartBelow(starts: readonly number[], prompt: number): number {
-  return Math.max(...starts.filter((start) => prompt > start));
+  let largest = Number.NEGATIVE_INFINITY;
+  for (const start of starts) if (prompt > start && start > largest) largest = start;
+  return largest;
 }
 
 function parseWindowLowerBound(label: string): number | undefined {

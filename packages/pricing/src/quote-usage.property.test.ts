@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createPricer } from './create-pricer';
 import { loadPriceRegistry } from './load-price-registry';
 import type { PriceRegistry } from './price-registry';
-import { createQuoter, type PriceInput, type PricePlan, priceUsage, quoteUsage } from './price-usage';
+import { createQuoter, createUsagePricer, type PriceInput, type PricePlan, priceUsage, quoteUsage } from './price-usage';
 
 let registry: PriceRegistry;
 beforeAll(async () => {
@@ -159,5 +159,23 @@ describe('quoteUsage', () => {
     expect(quoted.plan.costUnits(usage)).toBe(toScaledInteger('3.45', quoted.plan.costDecimals));
     expect(pricer.quote({ ...request, model: 'never-heard-of-it' })).toEqual({ status: 'unpriced', unpricedReason: 'no_price' });
     expect(pricer.quote({ ...request, input_tokens: null, output_tokens: null })).toEqual({ status: 'unpriced', unpricedReason: 'no_tokens' });
+  });
+});
+
+describe('createUsagePricer', () => {
+  // Some counts too large for the plain-number path, so that the BigInt one answers too.
+  const huge = fc.option(fc.integer({ min: 2 ** 40, max: Number.MAX_SAFE_INTEGER }), { nil: undefined, freq: 8 });
+  const streamArb = fc.array(fc.tuple(requestArb, huge), { minLength: 1, maxLength: 60 }).map((pairs) =>
+    pairs.map(([request, count]) => (count === undefined || request.output_tokens === null ? request : { ...request, output_tokens: count })),
+  );
+
+  it('prices every record of a stream exactly as priceUsage does, to the digit, with the same reasons', () => {
+    fc.assert(
+      fc.property(streamArb, (requests) => {
+        const price = createUsagePricer(registry);
+        for (const request of requests) expect(price(request)).toStrictEqual(priceUsage(registry, request));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -10,7 +10,7 @@ import {
   redactSecrets,
   type TimeWindow,
   toProviderCostRow,
-  toUsageRow,
+  toUsageRows,
   type UsageRow,
   UttError,
   VERSION,
@@ -139,16 +139,21 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
         `collecting took longer than its time budget of ${formatDuration(budgetMs)} (${source.timeBudget === undefined ? 'worker.sourceTimeBudget' : `sources.${source.name}.timeBudget`}); nothing of this cycle was written`,
       );
     const collectStarted = performance.now();
-    const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
-    const collected = performance.now();
-    const rows: UsageRow[] = records.map((record, index) =>
-      toUsageRow(record, {
+    let collected: number;
+    let validateCpu: NodeJS.CpuUsage;
+    let rows: UsageRow[];
+    {
+      // Only the rows outlive this block: the adapter's records are garbage before pricing and the write.
+      const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
+      collected = performance.now();
+      validateCpu = process.cpuUsage();
+      rows = toUsageRows(records, {
         sourceSystem: adapter.sourceSystem,
         defaultInstance: source.instance ?? source.name,
         window: adapter.capabilities.windowed ? window ?? undefined : undefined,
-        where: `${source.name} record ${index}`,
-      }),
-    );
+        where: (index) => `${source.name} record ${index}`,
+      });
+    }
     const providerCosts = adapter.collectProviderCosts
       ? (await withinBudget(Promise.resolve(adapter.collectProviderCosts(window, context)), budget, overBudget)).map((record, index) =>
           toProviderCostRow(record, {
@@ -163,12 +168,15 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     // nothing; once its write has begun, the write completes (see the daemon).
     options.signal.throwIfAborted();
     const validated = performance.now();
+    const validateCpuMs = cpuMs(process.cpuUsage(validateCpu));
     // Loaded here only when a row needs a price (and before collect() for an adapter that prices): a cycle that finds nothing new loads nothing.
     const registry = rows.some(needsPrice) ? await options.pricing() : undefined;
     const registryLoaded = performance.now();
+    const priceCpu = process.cpuUsage();
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     const priced = priceRows(rows, registry);
     const pricedAt = performance.now();
+    const priceCpuMs = cpuMs(process.cpuUsage(priceCpu));
     const writeCpu = process.cpuUsage();
     const replace = adapter.capabilities.windowed
       ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts))
@@ -195,11 +203,14 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
         });
     // The work per row after collecting, phase by phase (`--log-level debug`; bench/agent-logs reads it).
     sourceLogger.debug('wrote the window', {
-      records: records.length,
+      records: rows.length,
       rowsWritten,
       collectMs: round(collected - collectStarted),
       validateMs: round(validated - collected),
       priceMs: round(pricedAt - registryLoaded),
+      // This process's CPU time in validating and in pricing (all its threads): steadier than the wall times on a busy machine.
+      validateCpuMs: round(validateCpuMs),
+      priceCpuMs: round(priceCpuMs),
       // Loading the price registry when this source was the first to need it (not part of the work per row).
       loadPricesMs: round(registryLoaded - validated),
       writeMs: round(performance.now() - pricedAt),

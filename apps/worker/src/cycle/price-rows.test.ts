@@ -27,6 +27,16 @@ describe('priceRows', () => {
     expect(unpriced).toEqual([]);
   });
 
+  it('sets the price columns of the rows it is given, in place', () => {
+    const unpricedRow = row({ input_tokens: 1_000_000 });
+    const unknown = row({ model: 'never-heard-of-it', input_tokens: 1 });
+    const { rows, unpriced } = priceRows([unpricedRow, unknown], registry);
+    expect(rows[0]).toBe(unpricedRow);
+    expect(unpricedRow).toMatchObject({ cost_usd: '3', cost_source: 'computed', unpriced_reason: null });
+    expect(unpriced).toEqual([unknown]);
+    expect(unknown).toMatchObject({ cost_usd: null, cost_source: null, unpriced_reason: 'no_price' });
+  });
+
   it('keeps an unknown model unpriced: cost NULL with a reason, never 0', () => {
     const { rows, unpriced } = priceRows([row({ provider: 'ollama', model: 'llama3.3:70b', input_tokens: 10, output_tokens: 5 })], registry);
     expect(rows[0]).toMatchObject({ cost_usd: null, cost_source: null, unpriced_reason: 'no_price' });
@@ -36,16 +46,18 @@ describe('priceRows', () => {
   it('leaves provider and fixed costs alone, and rows without tokens unpriced but not listed', () => {
     const provided = row({ input_tokens: 10, cost_usd: '1.25', cost_source: 'provider' });
     const requestsOnly = row({ requests: 4 });
+    const before = structuredClone([provided, requestsOnly]);
     const { rows, unpriced } = priceRows([provided, requestsOnly], registry);
-    expect(rows).toEqual([provided, requestsOnly]);
+    expect(rows).toStrictEqual(before);
     expect(unpriced).toEqual([]);
   });
 
   it('does not re-price a row an adapter already found unpriced per request', () => {
     const tried = row({ input_tokens: 10, unpriced_reason: 'missing_rate:cacheWrite1h' });
+    const before = structuredClone(tried);
     const { rows, unpriced } = priceRows([tried], registry);
-    expect(rows).toEqual([tried]);
-    expect(unpriced).toEqual([tried]);
+    expect(rows).toStrictEqual([before]);
+    expect(unpriced).toStrictEqual([before]);
   });
 
   it('prices from the bundled registry when config has no entry', async () => {
