@@ -48,7 +48,8 @@ type StoredMeta = { sealedBeforeHour: number | null; hours: number[] };
  * later cycle (or another hour) is compared with the one already counted.
  *
  * `cells()` returns the complete, recomputed cells of every hour touched since
- * the ledger was opened; `commit()` stages the changed state.
+ * the ledger was opened (cells of one model and labels share one labels
+ * object: treat it as read-only); `commit()` stages the changed state.
  */
 export class UsageLedger {
   private readonly hours = new Map<number, Hour>();
@@ -229,7 +230,7 @@ export class UsageLedger {
           tokens = [0, 0, 0, 0, null, null, 0];
         }
         hour.emitted[cell] = true;
-        const [model, labels] = JSON.parse(cellKey) as [string, Record<string, string>];
+        const [model, labels] = this.cellParts(cellKey);
         out.push({ bucketStart, model, labels, tokens });
       });
     }
@@ -328,6 +329,19 @@ export class UsageLedger {
   // Parsers reuse one labels object per project and session: key cells by it
   // instead of serialising the labels of every event.
   private readonly cellKeys = new WeakMap<object, Map<string, string>>();
+  // And back: a cell key's model and labels, so that cells() parses a key at
+  // most once, and the cells of one key (a session's hours) share one labels
+  // object, which later steps can take as a whole instead of label by label.
+  private readonly cellKeyParts = new Map<string, readonly [model: string, labels: Readonly<Record<string, string>>]>();
+
+  private cellParts(cellKey: string): readonly [model: string, labels: Readonly<Record<string, string>>] {
+    let parts = this.cellKeyParts.get(cellKey);
+    if (parts === undefined) {
+      parts = JSON.parse(cellKey) as [string, Record<string, string>];
+      this.cellKeyParts.set(cellKey, parts);
+    }
+    return parts;
+  }
 
   private cellKeyOf(event: UsageEvent): string {
     let byModel = this.cellKeys.get(event.labels);
@@ -339,6 +353,7 @@ export class UsageLedger {
     if (key === undefined) {
       key = JSON.stringify([event.model, event.labels]);
       byModel.set(event.model, key);
+      if (!this.cellKeyParts.has(key)) this.cellKeyParts.set(key, [event.model, event.labels]);
     }
     return key;
   }

@@ -71,23 +71,38 @@ export function serializeSourceState(changes: SourceStateChanges, kind: SqlClien
   return texts;
 }
 
-/** Deletes `deleted` and upserts the keys serializeSourceState serialised. */
+/**
+ * Deletes `deleted` and upserts the keys serializeSourceState serialised.
+ *
+ * `onlyNewKeys`: the caller knows the source has no stored key (see
+ * sourceStateIsNew), so a plain INSERT does the same as the upsert without
+ * its speculative insertion; should a key exist after all, the INSERT fails
+ * with a unique violation (isUniqueViolation) and the caller must write again
+ * without it.
+ */
 export async function applySerializedSourceState(
   tx: SqlClient,
   tables: StoreTables,
   source: string,
   deleted: readonly string[],
   serialized: ReadonlyArray<string | Buffer>,
+  options: { readonly onlyNewKeys?: boolean } = {},
 ): Promise<void> {
   for (let start = 0; start < deleted.length; start += ROWS_PER_STATEMENT) {
     await tx.query(`DELETE FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[])`, [source, deleted.slice(start, start + ROWS_PER_STATEMENT)]);
   }
-  for (const text of serialized) {
-    await tx.query(
-      `INSERT INTO ${tables.sourceState} (source, key, value)
-SELECT $1, changed.key, changed.value FROM jsonb_each($2::jsonb) AS changed
-ON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-      [source, text],
-    );
-  }
+  const insert = `INSERT INTO ${tables.sourceState} (source, key, value)
+SELECT $1, changed.key, changed.value FROM jsonb_each($2::jsonb) AS changed`;
+  const statement = options.onlyNewKeys ? insert : `${insert}\nON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`;
+  for (const text of serialized) await tx.query(statement, [source, text]);
+}
+
+/**
+ * Whether `source` has no stored state at all: true for its first write (a
+ * cold backfill), whose keys can then be inserted without the upsert's
+ * conflict handling (applySerializedSourceState's `onlyNewKeys`).
+ */
+export async function sourceStateIsNew(tx: SqlClient, tables: StoreTables, source: string): Promise<boolean> {
+  const [result] = await tx.query<{ fresh: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${tables.sourceState} WHERE source = $1) AS fresh`, [source]);
+  return result?.fresh === true;
 }

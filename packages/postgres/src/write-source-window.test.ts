@@ -335,6 +335,45 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     expect(daily).toEqual({ output: '27', row_count: '3' });
   });
 
+  it("writes the state as upserts after all when a key of the source appears between the probe for stored state and the insert", async () => {
+    // A source's first write probes for stored state and, finding none,
+    // inserts its keys without the upsert's conflict handling; another writer
+    // (a second connection, no advisory lock) commits one of those keys in
+    // between: the insert meets it, and the write is done again as upserts.
+    if (backend.name !== 'postgres') return;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inserted: () => void = () => {};
+    const insertedOther = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    const other = store().client.transaction(async (tx) => {
+      await tx.query(`INSERT INTO "${store().schema}".source_state (source, key, value) VALUES ($1, 'b', '"theirs"'::jsonb)`, [SOURCE]);
+      inserted();
+      await released;
+    });
+    await insertedOther;
+    const state = new Map<string, unknown>([
+      ['a', { offset: 1 }],
+      ['b', 'ours'],
+    ]);
+    const write = store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: hourlyRows(2, WINDOW_START), state: { set: state, deleted: [] } });
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const [waiting] = await store().client.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "${store().schema}".source_state%'`,
+      );
+      if ((waiting?.count ?? 0) > 0) break;
+      await pause(20);
+    }
+    release();
+    await other;
+    expect(await write).toEqual({ rowsWritten: 2 });
+    expect(await store().loadSourceState(SOURCE)).toEqual(state);
+    expect(await storedRows(store())).toHaveLength(2);
+  });
+
   it('keeps cost_usd exact as a decimal string', async () => {
     await store().writeSourceWindow({
       source: SOURCE,

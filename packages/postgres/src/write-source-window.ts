@@ -3,7 +3,7 @@ import { deleteGhostRows, type ReplacedWindow } from './delete-ghost-rows';
 import { lockSourceWrite } from './lock-source-write';
 import type { StoreTables } from './schema-name';
 import { checkSourceName, recordSuccess } from './source-status';
-import { applySerializedSourceState, type SourceStateChanges, serializeSourceState } from './source-state';
+import { applySerializedSourceState, type SourceStateChanges, serializeSourceState, sourceStateIsNew } from './source-state';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
 import { upsertProviderCosts } from './upsert-provider-costs';
@@ -64,9 +64,10 @@ export async function writeSourceWindow(
 
   // A source's first write (a cold backfill) inserts its rows without the
   // upsert's conflict handling when no stored row can share a key with them
-  // (rowsAreNew); if one turns up all the same (another writer of the same
-  // source_system, between the probe and the insert), the transaction rolls
-  // back and is written again as upserts.
+  // (rowsAreNew), and its state keys likewise when the source has no stored
+  // state (sourceStateIsNew); if a key turns up all the same (another writer
+  // of the same source_system or source, between the probe and the insert),
+  // the transaction rolls back and is written again as upserts.
   let plainInsertFailed = false;
   let serializedState: Array<string | Buffer> | undefined;
   const writeAll = () =>
@@ -86,7 +87,16 @@ export async function writeSourceWindow(
         await upserting;
       }
       if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
-      if (write.state) await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState ?? []);
+      if (write.state) {
+        // Probed only now, so that the rows' first statement is not held back by it.
+        const stateIsNew = !plainInsertFailed && write.state.set.size > 0 && (await sourceStateIsNew(tx, tables, write.source));
+        await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState ?? [], { onlyNewKeys: stateIsNew }).catch(
+          (error: unknown) => {
+            if (stateIsNew && isUniqueViolation(error)) plainInsertFailed = true;
+            throw error;
+          },
+        );
+      }
       if (write.watermark) {
         await upsertWatermark(tx, tables, {
           source: write.source,
