@@ -3,7 +3,7 @@ import { deleteGhostRows, type ReplacedWindow } from './delete-ghost-rows';
 import { lockSourceWrite } from './lock-source-write';
 import type { StoreTables } from './schema-name';
 import { checkSourceName, recordSuccess } from './source-status';
-import { applySerializedSourceState, type SourceStateChanges, serializeSourceState, sourceStateIsNew } from './source-state';
+import { applySerializedSourceState, type SerializedStateBatch, type SourceStateChanges, serializeSourceState, sourceStateIsNew } from './source-state';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
 import { upsertProviderCosts } from './upsert-provider-costs';
@@ -69,7 +69,7 @@ export async function writeSourceWindow(
   // of the same source_system or source, between the probe and the insert),
   // the transaction rolls back and is written again as upserts.
   let plainInsertFailed = false;
-  let serializedState: Array<string | Buffer> | undefined;
+  let serializedState: SerializedStateBatch[] | undefined;
   const writeAll = () =>
     client.transaction(async (tx) => {
       await lockSourceWrite(tx, tables, write);
