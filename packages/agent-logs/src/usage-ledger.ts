@@ -24,7 +24,9 @@ type Entry = { variant: string; loose: boolean; rank: number; cell: number; toke
 // not in an array: a cold scan keeps a hundred thousand), several when copies
 // differ in variant.
 type Copies = Entry | Entry[];
-type Hour = { cells: string[]; emitted: boolean[]; cellIndex: Map<string, number>; entries: Map<string, Copies> };
+// `lostCopies`: a copy left the hour (replaced or moved) since it was opened,
+// so a cell may have none left; until then every cell has a copy or was returned.
+type Hour = { cells: string[]; emitted: boolean[]; cellIndex: Map<string, number>; entries: Map<string, Copies>; lostCopies: boolean };
 
 // Persisted shapes. The state of a busy machine holds every response of the
 // retention period, and the worker loads (JSON-parses) all of it every cycle:
@@ -146,10 +148,12 @@ export class UsageLedger {
         if (otherHour === hourNumber) {
           // The usual case (a response's later line with the full output count): replace in place, the index stays as it is.
           const replacement = this.entryOf(other, event, variant, loose, counters);
+          if (replacement.cell !== existing.cell) other.lostCopies = true;
           if (Array.isArray(copies)) copies[position] = replacement;
           else other.entries.set(key, replacement);
           return 'replaced';
         }
+        other.lostCopies = true;
         if (Array.isArray(copies) && copies.length > 1) copies.splice(position, 1);
         else {
           other.entries.delete(key);
@@ -296,15 +300,19 @@ export class UsageLedger {
     for (const hourNumber of this.touched) {
       const hour = this.hour(hourNumber);
       // Renumber cells: drop those with no copies that were never returned.
-      const used = new Uint8Array(hour.cells.length);
-      for (const copies of hour.entries.values()) {
-        if (Array.isArray(copies)) for (const entry of copies) used[entry.cell] = 1;
-        else used[copies.cell] = 1;
+      // Only an hour that lost a copy can have such a cell (a cold scan's never do).
+      let used: Uint8Array | undefined;
+      if (hour.lostCopies) {
+        used = new Uint8Array(hour.cells.length);
+        for (const copies of hour.entries.values()) {
+          if (Array.isArray(copies)) for (const entry of copies) used[entry.cell] = 1;
+          else used[copies.cell] = 1;
+        }
       }
       const renumber: number[] = [];
       const c: StoredHour['c'] = [];
       hour.cells.forEach((cellKey, cell) => {
-        if (used[cell] === 0 && !hour.emitted[cell]) return;
+        if (used !== undefined && used[cell] === 0 && !hour.emitted[cell]) return;
         renumber[cell] = c.length;
         c.push([cellKey, hour.emitted[cell] ? 1 : 0]);
       });
@@ -370,7 +378,7 @@ export class UsageLedger {
     let hour = this.hours.get(hourNumber);
     if (hour) return hour;
     const stored = this.state.get(this.hourKey(hourNumber)) as StoredHour | undefined;
-    hour = { cells: [], emitted: [], cellIndex: new Map(), entries: new Map() };
+    hour = { cells: [], emitted: [], cellIndex: new Map(), entries: new Map(), lostCopies: false };
     if (stored) {
       stored.c.forEach(([cellKey, emitted], cell) => {
         hour?.cells.push(cellKey);
