@@ -265,6 +265,23 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     expect(await storedRows(store())).toEqual([]);
   });
 
+  it('refuses two rows with the same conflict key in different statements, on a first write and on a later one', async () => {
+    // A first write leaves the check to the table's unique index (its plain
+    // INSERT fails, and the write is checked before it is tried again); a
+    // later write, as upserts, is checked before it inserts. Neither lets the
+    // later row replace the earlier.
+    const rows = hourlyRows(ROWS_PER_STATEMENT + 10, WINDOW_START);
+    const twin = { ...(rows[3] as UsageRow), input_tokens: 999 };
+    rows.push(twin);
+    const refused = (error: unknown) => InvalidRecordError.isInstance(error) && new RegExp(`rows\\[${rows.length - 1}\\]: same conflict key as rows\\[3\\]`).test(error.message);
+    await expect(store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows, state: { set: new Map([['k', 1]]), deleted: [] } })).rejects.toSatisfy(refused);
+    expect(await storedRows(store())).toEqual([]);
+    expect(await store().loadSourceState(SOURCE)).toEqual(new Map());
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: rows.slice(0, 5) });
+    await expect(store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows })).rejects.toSatisfy(refused);
+    expect((await storedRows(store())).map((row) => row.input_tokens)).toEqual(rows.slice(0, 5).map((row) => row.input_tokens));
+  });
+
   it("refuses rows of another source_system and the heartbeat's reserved name", async () => {
     await expect(
       store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [usageRow({ source_system: 'other' })] }),
