@@ -91,11 +91,19 @@ export function toAgentUsageRecords(
   const merging = !options.config.sessionLabel || Object.keys(extra).length > 0 || cells.some((cell) => Object.values(cell.labels).includes(''));
   const merged = new Map<string, UsageRecordInput>();
   const records: UsageRecordInput[] = [];
+  // Cells of one model and labels share their labels object (the ledger's
+  // cells()): so do their records, which spares an object per row and lets
+  // the later steps recognise labels they have seen.
+  const labelsOf = new Map<object, Record<string, string>>();
   for (const cell of cells) {
-    const labels: Record<string, string> = { ...extra };
-    for (const [key, value] of Object.entries(cell.labels)) {
-      if (key === 'session' && !options.config.sessionLabel) continue;
-      if (value !== '') labels[key] = value;
+    let labels = labelsOf.get(cell.labels);
+    if (labels === undefined) {
+      labels = { ...extra };
+      for (const [key, value] of Object.entries(cell.labels)) {
+        if (key === 'session' && !options.config.sessionLabel) continue;
+        if (value !== '') labels[key] = value;
+      }
+      labelsOf.set(cell.labels, labels);
     }
     const [input, output, cachedRead, cachedWrite, cachedWrite1h, reasoning, requests] = cell.tokens;
     const record: UsageRecordInput = {

@@ -49,7 +49,11 @@ export class IndexShard {
         if (!this.changes.has(entry.slice(0, entry.indexOf(':')))) parts.push(entry);
       }
     }
-    for (const [key, hours] of this.changes) if (hours !== null && hours.length > 0) parts.push(`${key}:${hours.join('.')}`);
+    for (const [key, hours] of this.changes) {
+      if (hours === null || hours.length === 0) continue;
+      // Nearly every response is held by one hour: no join() for it.
+      parts.push(hours.length === 1 ? `${key}:${hours[0] as number}` : `${key}:${hours.join('.')}`);
+    }
     // join() makes one flat string; appending with += would keep a rope of pieces in the state.
     return parts.join(';');
   }

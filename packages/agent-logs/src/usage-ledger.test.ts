@@ -42,6 +42,31 @@ describe('UsageLedger', () => {
     ]);
   });
 
+  it('keeps in the state only the cells that hold a copy or were returned, whichever way a copy left', async () => {
+    const state = createMemoryState();
+    const ledger = await UsageLedger.open(state, 'ns');
+    const at = (hour: number) => Date.parse(`2026-03-01T${hour}:15:00Z`);
+    // msg_1 moves from 10:00 to 11:00 (a better copy there); msg_2 is replaced
+    // within 12:00 by a copy of another model: each leaves a cell without
+    // copies that was never returned. msg_3 and msg_4 keep theirs.
+    ledger.add(event({ key: 'msg_1', model: 'moved', loose: true, timestampMs: at(10) }));
+    ledger.add(event({ key: 'msg_3', model: 'kept', timestampMs: at(10) }));
+    ledger.add(event({ key: 'msg_1', model: 'moved', timestampMs: at(11) }));
+    ledger.add(event({ key: 'msg_2', model: 'old', rank: 1, timestampMs: at(12) }));
+    ledger.add(event({ key: 'msg_4', model: 'kept', timestampMs: at(12) }));
+    ledger.add(event({ key: 'msg_2', model: 'new', rank: 2, timestampMs: at(12) }));
+    const cells = ledger.cells().map((cell) => `${cell.bucketStart.toISOString().slice(11, 13)} ${cell.model}`);
+    expect(cells).toEqual(['10 kept', '11 moved', '12 kept', '12 new']);
+    ledger.commit();
+    const models = (hour: number) =>
+      (state.get(`ns/hour/${at(hour) / 3_600_000 - 0.25}`) as { c: Array<[string, number]> }).c.map(([key]) => (JSON.parse(key) as [string])[0]);
+    expect([models(10), models(11), models(12)]).toEqual([['kept'], ['moved'], ['kept', 'new']]);
+    // The state reads back to the same cells.
+    const again = await UsageLedger.open(state, 'ns');
+    again.add(event({ key: 'msg_5', model: 'kept', timestampMs: at(12) }));
+    expect(again.cells().map((cell) => `${cell.model} ${cell.tokens[6]}`)).toEqual(['kept 2', 'new 1']);
+  });
+
   it('forgets hours before the retention and ignores copies that arrive for them later', async () => {
     const state = createMemoryState();
     const ledger = await UsageLedger.open(state, 'ns');

@@ -24,7 +24,9 @@ type Entry = { variant: string; loose: boolean; rank: number; cell: number; toke
 // not in an array: a cold scan keeps a hundred thousand), several when copies
 // differ in variant.
 type Copies = Entry | Entry[];
-type Hour = { cells: string[]; emitted: boolean[]; cellIndex: Map<string, number>; entries: Map<string, Copies> };
+// `lostCopies`: a copy left the hour (replaced or moved) since it was opened,
+// so a cell may have none left; until then every cell has a copy or was returned.
+type Hour = { cells: string[]; emitted: boolean[]; cellIndex: Map<string, number>; entries: Map<string, Copies>; lostCopies: boolean };
 
 // Persisted shapes. The state of a busy machine holds every response of the
 // retention period, and the worker loads (JSON-parses) all of it every cycle:
@@ -48,7 +50,8 @@ type StoredMeta = { sealedBeforeHour: number | null; hours: number[] };
  * later cycle (or another hour) is compared with the one already counted.
  *
  * `cells()` returns the complete, recomputed cells of every hour touched since
- * the ledger was opened; `commit()` stages the changed state.
+ * the ledger was opened (cells of one model and labels share one labels
+ * object: treat it as read-only); `commit()` stages the changed state.
  */
 export class UsageLedger {
   private readonly hours = new Map<number, Hour>();
@@ -145,10 +148,12 @@ export class UsageLedger {
         if (otherHour === hourNumber) {
           // The usual case (a response's later line with the full output count): replace in place, the index stays as it is.
           const replacement = this.entryOf(other, event, variant, loose, counters);
+          if (replacement.cell !== existing.cell) other.lostCopies = true;
           if (Array.isArray(copies)) copies[position] = replacement;
           else other.entries.set(key, replacement);
           return 'replaced';
         }
+        other.lostCopies = true;
         if (Array.isArray(copies) && copies.length > 1) copies.splice(position, 1);
         else {
           other.entries.delete(key);
@@ -229,7 +234,7 @@ export class UsageLedger {
           tokens = [0, 0, 0, 0, null, null, 0];
         }
         hour.emitted[cell] = true;
-        const [model, labels] = JSON.parse(cellKey) as [string, Record<string, string>];
+        const [model, labels] = this.cellParts(cellKey);
         out.push({ bucketStart, model, labels, tokens });
       });
     }
@@ -295,15 +300,19 @@ export class UsageLedger {
     for (const hourNumber of this.touched) {
       const hour = this.hour(hourNumber);
       // Renumber cells: drop those with no copies that were never returned.
-      const used = new Uint8Array(hour.cells.length);
-      for (const copies of hour.entries.values()) {
-        if (Array.isArray(copies)) for (const entry of copies) used[entry.cell] = 1;
-        else used[copies.cell] = 1;
+      // Only an hour that lost a copy can have such a cell (a cold scan's never do).
+      let used: Uint8Array | undefined;
+      if (hour.lostCopies) {
+        used = new Uint8Array(hour.cells.length);
+        for (const copies of hour.entries.values()) {
+          if (Array.isArray(copies)) for (const entry of copies) used[entry.cell] = 1;
+          else used[copies.cell] = 1;
+        }
       }
       const renumber: number[] = [];
       const c: StoredHour['c'] = [];
       hour.cells.forEach((cellKey, cell) => {
-        if (used[cell] === 0 && !hour.emitted[cell]) return;
+        if (used !== undefined && used[cell] === 0 && !hour.emitted[cell]) return;
         renumber[cell] = c.length;
         c.push([cellKey, hour.emitted[cell] ? 1 : 0]);
       });
@@ -328,6 +337,19 @@ export class UsageLedger {
   // Parsers reuse one labels object per project and session: key cells by it
   // instead of serialising the labels of every event.
   private readonly cellKeys = new WeakMap<object, Map<string, string>>();
+  // And back: a cell key's model and labels, so that cells() parses a key at
+  // most once, and the cells of one key (a session's hours) share one labels
+  // object, which later steps can take as a whole instead of label by label.
+  private readonly cellKeyParts = new Map<string, readonly [model: string, labels: Readonly<Record<string, string>>]>();
+
+  private cellParts(cellKey: string): readonly [model: string, labels: Readonly<Record<string, string>>] {
+    let parts = this.cellKeyParts.get(cellKey);
+    if (parts === undefined) {
+      parts = JSON.parse(cellKey) as [string, Record<string, string>];
+      this.cellKeyParts.set(cellKey, parts);
+    }
+    return parts;
+  }
 
   private cellKeyOf(event: UsageEvent): string {
     let byModel = this.cellKeys.get(event.labels);
@@ -339,6 +361,7 @@ export class UsageLedger {
     if (key === undefined) {
       key = JSON.stringify([event.model, event.labels]);
       byModel.set(event.model, key);
+      if (!this.cellKeyParts.has(key)) this.cellKeyParts.set(key, [event.model, event.labels]);
     }
     return key;
   }
@@ -355,7 +378,7 @@ export class UsageLedger {
     let hour = this.hours.get(hourNumber);
     if (hour) return hour;
     const stored = this.state.get(this.hourKey(hourNumber)) as StoredHour | undefined;
-    hour = { cells: [], emitted: [], cellIndex: new Map(), entries: new Map() };
+    hour = { cells: [], emitted: [], cellIndex: new Map(), entries: new Map(), lostCopies: false };
     if (stored) {
       stored.c.forEach(([cellKey, emitted], cell) => {
         hour?.cells.push(cellKey);

@@ -11,8 +11,20 @@ import type { SqlClient } from './sql-client';
  */
 export function jsonbParameter(kind: SqlClient['kind'], text: string): string | Buffer {
   if (kind !== 'postgres') return text;
+  // JSON.stringify's text is nearly always ASCII, one byte per character:
+  // encoded in one pass into a buffer of that size, where measuring the UTF-8
+  // length first (Buffer.byteLength) read the megabytes twice. Text it does
+  // not fit (any other character) is measured and encoded again.
+  const ascii = Buffer.allocUnsafe(1 + text.length);
+  const { read, written } = encoder.encodeInto(text, ascii.subarray(1));
+  if (read === text.length && written === text.length) {
+    ascii[0] = 1;
+    return ascii;
+  }
   const bytes = Buffer.allocUnsafe(1 + Buffer.byteLength(text));
   bytes[0] = 1;
   bytes.write(text, 1);
   return bytes;
 }
+
+const encoder = new TextEncoder();

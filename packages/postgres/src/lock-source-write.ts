@@ -16,7 +16,15 @@ export async function lockSourceWrite(
   write: { readonly source: string; readonly sourceSystem: string; readonly rows: readonly UsageRow[] },
 ): Promise<void> {
   const keys = new Set<string>([`source:${write.source}`]);
-  for (const row of write.rows) keys.add(instanceLockKey(row.source_system, row.source_instance));
+  // Rows of a write nearly all share one instance: a key is built only when a row's pair differs from the row before.
+  let system: string | undefined;
+  let instance: string | undefined;
+  for (const row of write.rows) {
+    if (row.source_system === system && row.source_instance === instance) continue;
+    system = row.source_system;
+    instance = row.source_instance;
+    keys.add(instanceLockKey(system, instance));
+  }
   for (const key of [...keys].sort()) await advisoryLock(tx, tables, key);
 }
 

@@ -124,6 +124,21 @@ describe.each(TEST_BACKENDS)('provider costs and source state on $name', (backen
     ]);
   });
 
+  it('refuses a state value JSON cannot hold, naming its key, and writes nothing', async () => {
+    const before = await store().loadSourceState(SOURCE);
+    await expect(
+      store().writeSourceWindow({
+        source: SOURCE,
+        sourceSystem: SYSTEM,
+        rows: [usageRow()],
+        state: { set: new Map<string, unknown>([['fine', 1], ['callback', () => 1]]), deleted: [] },
+      }),
+    ).rejects.toThrow(/state value for "callback" must be JSON, not function/);
+    expect(await store().loadSourceState(SOURCE)).toEqual(before);
+    const [count] = await store().client.query<{ rows: number }>(`SELECT count(*)::int AS rows FROM "${store().schema}".token_usage`);
+    expect(count).toEqual({ rows: 0 });
+  });
+
   it('drops the state change when the rows fail: state and data never disagree (invariant 12)', async () => {
     const before = await store().loadSourceState(SOURCE);
     const bad = { ...usageRow(), input_tokens: -1 };

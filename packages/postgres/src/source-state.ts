@@ -57,46 +57,76 @@ export async function applySourceStateChanges(
   await applySerializedSourceState(tx, tables, source, changes.deleted, serializeSourceState(changes, tx.kind));
 }
 
+/** A statement's worth of changed keys: their keys and their values, each a JSON array (jsonbParameter). */
+export type SerializedStateBatch = { readonly keys: string | Buffer; readonly values: string | Buffer };
+
 /**
  * The changed keys as the JSON parameters applySerializedSourceState sends
  * (jsonbParameter: encoded for `kind`'s client). Apart, so a writer can
  * serialise and encode them while the database runs its earlier statements
  * (megabytes of state for a cold agent-log scan).
  */
-export function serializeSourceState(changes: SourceStateChanges, kind: SqlClient['kind']): Array<string | Buffer> {
-  // The changed keys travel as one JSON object per statement, unpacked by
-  // jsonb_each: one native JSON.stringify instead of two bound parameters a key
-  // (a cold cycle writes thousands of keys and megabytes of state). jsonb, not
-  // json: the text is parsed once, where json_each and a cast of each value
-  // parsed it three times.
-  const texts: Array<string | Buffer> = [];
-  const entries = [...changes.set];
-  for (let start = 0; start < entries.length; start += STATE_KEYS_PER_STATEMENT) {
-    // No prototype: a key named __proto__ stays a key.
-    const batch: Record<string, unknown> = Object.create(null);
-    for (const [key, value] of entries.slice(start, start + STATE_KEYS_PER_STATEMENT)) batch[key] = value;
-    texts.push(jsonbParameter(kind, JSON.stringify(batch)));
+export function serializeSourceState(changes: SourceStateChanges, kind: SqlClient['kind']): SerializedStateBatch[] {
+  // The changed keys travel as two JSON arrays per statement, the keys and
+  // the values, zipped by ROWS FROM: one native JSON.stringify each instead of
+  // two bound parameters a key (a cold cycle writes thousands of keys and
+  // megabytes of state). Arrays, not one object of every key: building that
+  // object and serialising it took twice as long (an object of thousands of
+  // properties is a hash table to V8), and a key named __proto__ needs no
+  // care. jsonb, not json: the text is parsed once, where json_each and a
+  // cast of each value parsed it three times.
+  const keys = [...changes.set.keys()];
+  const values = [...changes.set.values()];
+  values.forEach((value, index) => {
+    // In an array these would become null; an object would have dropped them without a word.
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
+      throw new TypeError(`state value for "${keys[index]}" must be JSON, not ${typeof value}`);
+    }
+  });
+  const batches: SerializedStateBatch[] = [];
+  for (let start = 0; start < keys.length; start += STATE_KEYS_PER_STATEMENT) {
+    const whole = start === 0 && keys.length <= STATE_KEYS_PER_STATEMENT;
+    const end = start + STATE_KEYS_PER_STATEMENT;
+    batches.push({
+      keys: jsonbParameter(kind, JSON.stringify(whole ? keys : keys.slice(start, end))),
+      values: jsonbParameter(kind, JSON.stringify(whole ? values : values.slice(start, end))),
+    });
   }
-  return texts;
+  return batches;
 }
 
-/** Deletes `deleted` and upserts the keys serializeSourceState serialised. */
+/**
+ * Deletes `deleted` and upserts the keys serializeSourceState serialised.
+ *
+ * `onlyNewKeys`: the caller knows the source has no stored key (see
+ * sourceStateIsNew), so a plain INSERT does the same as the upsert without
+ * its speculative insertion; should a key exist after all, the INSERT fails
+ * with a unique violation (isUniqueViolation) and the caller must write again
+ * without it.
+ */
 export async function applySerializedSourceState(
   tx: SqlClient,
   tables: StoreTables,
   source: string,
   deleted: readonly string[],
-  serialized: ReadonlyArray<string | Buffer>,
+  serialized: readonly SerializedStateBatch[],
+  options: { readonly onlyNewKeys?: boolean } = {},
 ): Promise<void> {
   for (let start = 0; start < deleted.length; start += ROWS_PER_STATEMENT) {
     await tx.query(`DELETE FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[])`, [source, deleted.slice(start, start + ROWS_PER_STATEMENT)]);
   }
-  for (const text of serialized) {
-    await tx.query(
-      `INSERT INTO ${tables.sourceState} (source, key, value)
-SELECT $1, changed.key, changed.value FROM jsonb_each($2::jsonb) AS changed
-ON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-      [source, text],
-    );
-  }
+  const insert = `INSERT INTO ${tables.sourceState} (source, key, value)
+SELECT $1, changed.key, changed.value FROM ROWS FROM (jsonb_array_elements_text($2::jsonb), jsonb_array_elements($3::jsonb)) AS changed(key, value)`;
+  const statement = options.onlyNewKeys ? insert : `${insert}\nON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`;
+  for (const batch of serialized) await tx.query(statement, [source, batch.keys, batch.values]);
+}
+
+/**
+ * Whether `source` has no stored state at all: true for its first write (a
+ * cold backfill), whose keys can then be inserted without the upsert's
+ * conflict handling (applySerializedSourceState's `onlyNewKeys`).
+ */
+export async function sourceStateIsNew(tx: SqlClient, tables: StoreTables, source: string): Promise<boolean> {
+  const [result] = await tx.query<{ fresh: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${tables.sourceState} WHERE source = $1) AS fresh`, [source]);
+  return result?.fresh === true;
 }

@@ -70,12 +70,14 @@ export const ROWS_PER_STATEMENT = 5_000;
  * `onlyNewKeys`: the caller knows no stored row can share a conflict key with
  * these (see rowsAreNew), so a plain INSERT does the same as the upsert
  * without its speculative insertion (about a fifth of the database's work for
- * a cold cycle); should a row exist after all, the INSERT fails with a unique
- * violation (isUniqueViolation) and the caller must write again without it.
+ * a cold cycle); should a row exist after all, or two of `rows` share a key,
+ * the INSERT fails with a unique violation (isUniqueViolation) and the caller
+ * must write again without it.
  *
  * Run it inside a transaction: a later batch failing must undo the earlier
- * ones. The caller must also remove duplicate conflict keys first: PostgreSQL
- * refuses one INSERT that updates the same row twice.
+ * ones. Without `onlyNewKeys` the caller must also remove duplicate conflict
+ * keys first: PostgreSQL refuses one INSERT that updates the same row twice,
+ * and across statements the later row would replace the earlier.
  *
  * The first statement is sent before this returns its promise, so the caller
  * can do its own work meanwhile.

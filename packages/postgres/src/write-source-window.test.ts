@@ -265,6 +265,23 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     expect(await storedRows(store())).toEqual([]);
   });
 
+  it('refuses two rows with the same conflict key in different statements, on a first write and on a later one', async () => {
+    // A first write leaves the check to the table's unique index (its plain
+    // INSERT fails, and the write is checked before it is tried again); a
+    // later write, as upserts, is checked before it inserts. Neither lets the
+    // later row replace the earlier.
+    const rows = hourlyRows(ROWS_PER_STATEMENT + 10, WINDOW_START);
+    const twin = { ...(rows[3] as UsageRow), input_tokens: 999 };
+    rows.push(twin);
+    const refused = (error: unknown) => InvalidRecordError.isInstance(error) && new RegExp(`rows\\[${rows.length - 1}\\]: same conflict key as rows\\[3\\]`).test(error.message);
+    await expect(store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows, state: { set: new Map([['k', 1]]), deleted: [] } })).rejects.toSatisfy(refused);
+    expect(await storedRows(store())).toEqual([]);
+    expect(await store().loadSourceState(SOURCE)).toEqual(new Map());
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: rows.slice(0, 5) });
+    await expect(store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows })).rejects.toSatisfy(refused);
+    expect((await storedRows(store())).map((row) => row.input_tokens)).toEqual(rows.slice(0, 5).map((row) => row.input_tokens));
+  });
+
   it("refuses rows of another source_system and the heartbeat's reserved name", async () => {
     await expect(
       store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [usageRow({ source_system: 'other' })] }),
@@ -333,6 +350,45 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
       `SELECT sum(output_tokens)::text AS output, sum(row_count)::text AS row_count FROM "${store().schema}".token_usage_daily`,
     );
     expect(daily).toEqual({ output: '27', row_count: '3' });
+  });
+
+  it("writes the state as upserts after all when a key of the source appears between the probe for stored state and the insert", async () => {
+    // A source's first write probes for stored state and, finding none,
+    // inserts its keys without the upsert's conflict handling; another writer
+    // (a second connection, no advisory lock) commits one of those keys in
+    // between: the insert meets it, and the write is done again as upserts.
+    if (backend.name !== 'postgres') return;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inserted: () => void = () => {};
+    const insertedOther = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    const other = store().client.transaction(async (tx) => {
+      await tx.query(`INSERT INTO "${store().schema}".source_state (source, key, value) VALUES ($1, 'b', '"theirs"'::jsonb)`, [SOURCE]);
+      inserted();
+      await released;
+    });
+    await insertedOther;
+    const state = new Map<string, unknown>([
+      ['a', { offset: 1 }],
+      ['b', 'ours'],
+    ]);
+    const write = store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: hourlyRows(2, WINDOW_START), state: { set: state, deleted: [] } });
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const [waiting] = await store().client.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "${store().schema}".source_state%'`,
+      );
+      if ((waiting?.count ?? 0) > 0) break;
+      await pause(20);
+    }
+    release();
+    await other;
+    expect(await write).toEqual({ rowsWritten: 2 });
+    expect(await store().loadSourceState(SOURCE)).toEqual(state);
+    expect(await storedRows(store())).toHaveLength(2);
   });
 
   it('keeps cost_usd exact as a decimal string', async () => {

@@ -3,7 +3,7 @@ import { deleteGhostRows, type ReplacedWindow } from './delete-ghost-rows';
 import { lockSourceWrite } from './lock-source-write';
 import type { StoreTables } from './schema-name';
 import { checkSourceName, recordSuccess } from './source-status';
-import { applySerializedSourceState, type SourceStateChanges, serializeSourceState } from './source-state';
+import { applySerializedSourceState, type SerializedStateBatch, type SourceStateChanges, serializeSourceState, sourceStateIsNew } from './source-state';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
 import { upsertProviderCosts } from './upsert-provider-costs';
@@ -38,9 +38,10 @@ export type SourceWindowWrite = {
 
 /**
  * Writes a source's rows, its watermark and its status in one transaction. The
- * write is checked before the transaction opens (duplicate conflict keys, a
- * foreign source_system, an unaligned watermark), and any database error rolls
- * the whole of it back: nothing is half-written.
+ * write is checked before anything is written (a foreign source_system, an
+ * unaligned watermark before the transaction opens; duplicate conflict keys
+ * see checkDuplicateKeys), and any database error rolls the whole of it back:
+ * nothing is half-written.
  */
 export async function writeSourceWindow(
   client: SqlClient,
@@ -64,16 +65,23 @@ export async function writeSourceWindow(
 
   // A source's first write (a cold backfill) inserts its rows without the
   // upsert's conflict handling when no stored row can share a key with them
-  // (rowsAreNew); if one turns up all the same (another writer of the same
-  // source_system, between the probe and the insert), the transaction rolls
-  // back and is written again as upserts.
+  // (rowsAreNew), and its state keys likewise when the source has no stored
+  // state (sourceStateIsNew); if a key turns up all the same (another writer
+  // of the same source_system or source, between the probe and the insert),
+  // the transaction rolls back and is written again as upserts.
   let plainInsertFailed = false;
-  let serializedState: Array<string | Buffer> | undefined;
+  let serializedState: SerializedStateBatch[] | undefined;
   const writeAll = () =>
     client.transaction(async (tx) => {
       await lockSourceWrite(tx, tables, write);
       if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
       const onlyNewKeys = !plainInsertFailed && (await rowsAreNew(tx, tables, write.sourceSystem, write.rows));
+      // A plain INSERT into hours without rows of this source_system meets any
+      // duplicate key of the write in the table's unique index and fails, and
+      // the write is then checked here before it is tried again: a cold write
+      // does not pay a pass over its rows in this process for what the index
+      // checks anyway. Every other write is checked before it inserts.
+      if (!onlyNewKeys) checkDuplicateKeys(write);
       const upserting = upsertUsageRows(tx, tables, write.rows, { onlyNewKeys }).catch((error: unknown) => {
         if (onlyNewKeys && isUniqueViolation(error)) plainInsertFailed = true;
         throw error;
@@ -86,7 +94,16 @@ export async function writeSourceWindow(
         await upserting;
       }
       if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
-      if (write.state) await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState ?? []);
+      if (write.state) {
+        // Probed only now, so that the rows' first statement is not held back by it.
+        const stateIsNew = !plainInsertFailed && write.state.set.size > 0 && (await sourceStateIsNew(tx, tables, write.source));
+        await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState ?? [], { onlyNewKeys: stateIsNew }).catch(
+          (error: unknown) => {
+            if (stateIsNew && isUniqueViolation(error)) plainInsertFailed = true;
+            throw error;
+          },
+        );
+      }
       if (write.watermark) {
         await upsertWatermark(tx, tables, {
           source: write.source,
@@ -109,12 +126,37 @@ export async function writeSourceWindow(
   return { rowsWritten: write.rows.length };
 }
 
+/** Rows and provider costs of another source_system, and provider costs with one key: refused before the transaction opens. */
+function checkRows(write: SourceWindowWrite): void {
+  const issues: string[] = [];
+  write.rows.forEach((row, index) => {
+    if (row.source_system !== write.sourceSystem) {
+      issues.push(`rows[${index}].source_system: is "${row.source_system}" but the write is for "${write.sourceSystem}"`);
+    }
+  });
+  const firstCostIndexByKey = new Map<string, number>();
+  (write.providerCosts ?? []).forEach((row, index) => {
+    if (row.source_system !== write.sourceSystem) {
+      issues.push(`providerCosts[${index}].source_system: is "${row.source_system}" but the write is for "${write.sourceSystem}"`);
+    }
+    const key = providerCostRowKey(row);
+    const firstIndex = firstCostIndexByKey.get(key);
+    if (firstIndex === undefined) firstCostIndexByKey.set(key, index);
+    else issues.push(`providerCosts[${index}]: same day, provider, account, model and line item as providerCosts[${firstIndex}]; merge them before writing`);
+  });
+  if (issues.length > 0) {
+    const shown = issues.length > 10 ? [...issues.slice(0, 10), `… and ${issues.length - 10} more`] : issues;
+    throw new InvalidRecordError({ issues: shown, where: `source "${write.source}"` });
+  }
+}
+
 /**
  * Two rows with one conflict key in a write would make PostgreSQL fail with
- * "ON CONFLICT DO UPDATE command cannot affect row a second time", and which of
- * the two should win is the adapter's call, not the store's: refuse, naming both.
+ * "ON CONFLICT DO UPDATE command cannot affect row a second time" (or, in
+ * different statements, let the later replace the earlier), and which of the
+ * two should win is the adapter's call, not the store's: refuse, naming both.
  */
-function checkRows(write: SourceWindowWrite): void {
+function checkDuplicateKeys(write: SourceWindowWrite): void {
   const issues: string[] = [];
   // Rows are told apart by a hash of their conflict key first, and by the
   // key itself only when two hashes are equal: building the key text of every
@@ -130,9 +172,6 @@ function checkRows(write: SourceWindowWrite): void {
     return key;
   };
   write.rows.forEach((row, index) => {
-    if (row.source_system !== write.sourceSystem) {
-      issues.push(`rows[${index}].source_system: is "${row.source_system}" but the write is for "${write.sourceSystem}"`);
-    }
     const hash = conflictKeyHash(row);
     const earlier = firstIndexByHash.get(hash);
     if (earlier === undefined) {
@@ -146,16 +185,6 @@ function checkRows(write: SourceWindowWrite): void {
       issues.push(`rows[${index}]: same conflict key as rows[${firstIndex}] (${describeKey(row)}); merge them before writing`);
     } else if (typeof earlier === 'number') firstIndexByHash.set(hash, [earlier, index]);
     else earlier.push(index);
-  });
-  const firstCostIndexByKey = new Map<string, number>();
-  (write.providerCosts ?? []).forEach((row, index) => {
-    if (row.source_system !== write.sourceSystem) {
-      issues.push(`providerCosts[${index}].source_system: is "${row.source_system}" but the write is for "${write.sourceSystem}"`);
-    }
-    const key = providerCostRowKey(row);
-    const firstIndex = firstCostIndexByKey.get(key);
-    if (firstIndex === undefined) firstCostIndexByKey.set(key, index);
-    else issues.push(`providerCosts[${index}]: same day, provider, account, model and line item as providerCosts[${firstIndex}]; merge them before writing`);
   });
   if (issues.length > 0) {
     const shown = issues.length > 10 ? [...issues.slice(0, 10), `… and ${issues.length - 10} more`] : issues;
