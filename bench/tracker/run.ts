@@ -14,7 +14,7 @@ import { createTracker } from '@utt/tracker';
 import { trackFetch } from '@utt/tracker/fetch';
 import { trackOpenAI } from '@utt/tracker/openai';
 import OpenAI from 'openai';
-import { startStreamFake, streamShape, timeDeferredRecords, timeStreamedCall } from './stream-fake';
+import { fakePlacement, startStreamFake, streamShape, timeDeferredRecords, timeStreamedCall } from './stream-fake';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 1_000_000);
 const BATCH = 1000;
@@ -240,7 +240,7 @@ for (const intervalMs of parts.has('stream') ? [...new Set([0, Number(process.en
   const ratio = wrapped.wall / bare.wall;
   const cpuRatio = wrapped.cpu / bare.cpu;
   console.log(
-    `\nstreamed chat completion (${STREAM_CHUNKS + 1} chunks in OpenAI's ${streamShape() === 'openai' ? 'shape' : 'shape without created, service_tier, system_fingerprint, logprobs and usage details (BENCH_STREAM_SHAPE=minimal)'}, ${intervalMs === 0 ? 'sent back to back' : `one per ${intervalMs} ms`}) through a loopback fake, median of ${stream.calls} calls each after ${STREAM_WARMUP} to warm up, in blocks of ${STREAM_BLOCK} in a shuffled order (${stream.recorded} recorded, ${stream.written} written)`,
+    `\nstreamed chat completion (${STREAM_CHUNKS + 1} chunks in OpenAI's ${streamShape() === 'openai' ? 'shape' : 'shape without created, service_tier, system_fingerprint, logprobs and usage details (BENCH_STREAM_SHAPE=minimal)'}, ${intervalMs === 0 ? 'sent back to back' : `one per ${intervalMs} ms`}) through a loopback fake ${fakePlacement() === 'process' ? 'in a process of its own' : 'on the bench\'s own event loop (BENCH_FAKE=in-process)'}, median of ${stream.calls} calls each after ${STREAM_WARMUP} to warm up, in blocks of ${STREAM_BLOCK} in a shuffled order (${stream.recorded} recorded, ${stream.written} written)`,
   );
   console.log(`  (at the start: ${startLoad})`);
   console.log(`  wall time to the stream's end (what the caller waits for), ratio of medians:`);

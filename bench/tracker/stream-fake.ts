@@ -1,9 +1,10 @@
 // The loopback provider fake and the deferred-record timer that run.ts, ab-stream.ts and profile-stream.ts share, so
 // the three measure the same stream.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setImmediate as tick } from 'node:timers/promises';
 import type OpenAI from 'openai';
+import { serveStream } from './stream-fake-server.mjs';
 
 /** What the fake's chunks look like: 'openai' (default), as OpenAI sends them (the fields of the recorded fixture packages/tracker/src/__fixtures__/openai-chat-stream-usage.sse); 'minimal', id, model, choices and usage only (the chunks of runs before 2026-12-06 afternoon). */
 export type StreamShape = 'openai' | 'minimal';
@@ -11,39 +12,37 @@ export type StreamShape = 'openai' | 'minimal';
 export const streamShape = (): StreamShape => (process.env.BENCH_STREAM_SHAPE === 'minimal' ? 'minimal' : 'openai');
 
 /**
- * A streamed chat completion on 127.0.0.1: `chunks` content chunks, then the usage chunk and [DONE], sent back to
- * back or one every `intervalMs`. Each call gets a response id of its own, as from a provider (the tracker counts
- * each call once).
+ * Where the fake runs: 'process' (default), a Node process of its own, as a provider is never in its caller's
+ * process; 'in-process' (`BENCH_FAKE=in-process`), on the bench's own event loop, where every microsecond the fake
+ * spends serving the next call waits behind the tracker's deferred record (and the other way round): the pessimistic
+ * case, and the runs before 2026-12-06 evening.
  */
-export async function startStreamFake(options: { chunks: number; intervalMs?: number; shape?: StreamShape }): Promise<{ baseURL: string; close(): void }> {
-  const events: string[] = [];
-  const openai = (options.shape ?? streamShape()) === 'openai';
-  // OpenAI names the creation time, service tier and fingerprint in every chunk, the usage chunk included.
-  const head = openai ? { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1764930001, model: 'gpt-4o-mini', service_tier: 'default', system_fingerprint: 'fp_bench' } : { id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: 'gpt-4o-mini' };
-  for (let index = 0; index < options.chunks; index += 1) {
-    const choice = openai ? { index: 0, delta: { content: `token${index} ` }, logprobs: null, finish_reason: null } : { index: 0, delta: { content: `token${index} ` }, finish_reason: null };
-    events.push(`data: ${JSON.stringify({ ...head, choices: [choice], usage: null })}\n\n`);
+export type FakePlacement = 'process' | 'in-process';
+
+export const fakePlacement = (): FakePlacement => (process.env.BENCH_FAKE === 'in-process' ? 'in-process' : 'process');
+
+/**
+ * A streamed chat completion on 127.0.0.1 (stream-fake-server.mjs): `chunks` content chunks, then the usage chunk and
+ * [DONE], sent back to back or one every `intervalMs`.
+ */
+export async function startStreamFake(options: { chunks: number; intervalMs?: number; shape?: StreamShape; placement?: FakePlacement }): Promise<{ baseURL: string; close(): void }> {
+  const serverOptions = { chunks: options.chunks, intervalMs: options.intervalMs ?? 0, shape: options.shape ?? streamShape() };
+  if ((options.placement ?? fakePlacement()) === 'in-process') {
+    const fake = await serveStream(serverOptions);
+    return { baseURL: `http://127.0.0.1:${fake.port}/v1`, close: () => fake.close() };
   }
-  const usage = openai
-    ? { prompt_tokens: 1000, completion_tokens: options.chunks, total_tokens: 1000 + options.chunks, prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 } }
-    : { prompt_tokens: 1000, completion_tokens: options.chunks, total_tokens: 1000 + options.chunks };
-  events.push(`data: ${JSON.stringify({ ...head, choices: [], usage })}\n\ndata: [DONE]\n\n`);
-  const intervalMs = options.intervalMs ?? 0;
-  let served = 0;
-  const server = createServer(async (request, response) => {
-    for await (const _ of request) {
-      // drain the request
-    }
-    served += 1;
-    response.writeHead(200, { 'content-type': 'text/event-stream' });
-    for (const event of events) {
-      response.write(event.replaceAll('chatcmpl-bench', `chatcmpl-${served}`));
-      if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-    response.end();
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./stream-fake-server.mjs', import.meta.url)), JSON.stringify(serverOptions)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the stream fake exited (${code}) before listening`)));
+    child.stdout.on('data', (data: Buffer) => {
+      output += data.toString();
+      if (output.includes('\n')) resolve(Number(output.trim()));
+    });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, close: () => server.close() };
+  child.removeAllListeners('exit');
+  return { baseURL: `http://127.0.0.1:${port}/v1`, close: () => child.stdin.end() };
 }
 
 /**
