@@ -289,8 +289,7 @@ function planAtRates(resolution: PriceResolution, dated: DatedRates, tier: strin
       : 0;
   let plan = plans.byPassed.get(passed);
   if (plan === undefined) {
-    const selection = passed === 0 ? { above: 0 } : selectTier(dated.rates, prompt, requests, labels);
-    plan = pricePlan(resolution.entry, dated, tier === '' ? undefined : `service_tier=${tier}x${multiplier}`, multiplier, selection);
+    plan = pricePlan(resolution.entry, dated, tier === '' ? undefined : `service_tier=${tier}x${multiplier}`, multiplier, tierSelection(passed));
     plans.byPassed.set(passed, plan);
   }
   const missing = plan.missingRates(input);
@@ -458,7 +457,7 @@ function pricePlan(entry: PriceEntry, dated: DatedRates, serviceTier: string | u
   if (byRates === undefined) plansByRates.set(entry, (byRates = new WeakMap()));
   let plans = byRates.get(rates);
   if (plans === undefined) byRates.set(rates, (plans = new Map()));
-  const above = selection.above === 0 ? 0 : largestStartBelow(tierStarts(rates), selection.above) + 1;
+  const above = selection.above;
   const key = `${from}|${multiplier}|${above}|${dated.timeOfDay ?? ''}|${serviceTier ?? ''}|${selection.note ?? ''}`;
   let plan = plans.get(key);
   if (plan === undefined) {
@@ -514,7 +513,7 @@ function unpriced(reason: UnpricedReason, detail?: string, resolution?: PriceRes
 }
 
 type TierSelection = {
-  /** The prompt size the tier is chosen for; 0 means the base rate. */
+  /** One more than the largest tier threshold the prompt passed (the smallest prompt of that tier); 0 means the base rate. */
   readonly above: number;
   readonly note?: string;
 };
@@ -525,32 +524,10 @@ type TierSelection = {
  * holds no request over it; Anthropic's `context_window` label ("200k-1M")
  * says which side a grouped row is on. Otherwise the request sizes are
  * unknown: the base rate is used and the price_ref says it was assumed.
- */
-function selectTier(
-  rates: PriceRates,
-  prompt: number,
-  requests: number | null,
-  labels: Readonly<Record<string, string>> | undefined,
-): TierSelection {
-  const starts = tierStarts(rates);
-  if (starts.length === 0) return { above: 0 };
-  const lowest = starts.lowest;
-  const window = labels?.context_window ?? labels?.contextWindow;
-  const lowerBound = window === undefined ? undefined : parseWindowLowerBound(window);
-  if (lowerBound !== undefined) {
-    // "200k-1M" holds requests of more than 200k prompt tokens.
-    const above = lowerBound >= lowest ? lowerBound + 1 : 0;
-    return { above, note: above > 0 ? `tier>${largestStartBelow(starts, above)}` : undefined };
-  }
-  if (prompt <= lowest) return { above: 0 };
-  if (requests === 1) return { above: prompt, note: `tier>${largestStartBelow(starts, prompt)}` };
-  return { above: 0, note: 'tier=assumed-base' };
-}
-
-/**
- * What selectTier chose, as a number: 0 for the base rate, -1 for the base
- * rate assumed, else one more than the largest threshold passed. Computed as
- * selectTier decides, without its objects and notes.
+ *
+ * The choice as a number, which is all a plan depends on: 0 for the base
+ * rate, -1 for the base rate assumed, else one more than the largest
+ * threshold passed.
  */
 function thresholdsPassed(starts: readonly number[] & { readonly lowest: number }, prompt: number, requests: number | null, labels: Readonly<Record<string, string>> | undefined): number {
   const lowest = starts.lowest;
@@ -560,6 +537,13 @@ function thresholdsPassed(starts: readonly number[] & { readonly lowest: number 
   if (prompt <= lowest) return 0;
   if (requests === 1) return largestStartBelow(starts, prompt) + 1;
   return -1;
+}
+
+/** The tier thresholdsPassed chose, with the note the price_ref carries. */
+function tierSelection(passed: number): TierSelection {
+  if (passed === 0) return { above: 0 };
+  if (passed === -1) return { above: 0, note: 'tier=assumed-base' };
+  return { above: passed, note: `tier>${passed - 1}` };
 }
 
 const tierStartsByRates = new WeakMap<PriceRates, readonly number[] & { readonly lowest: number }>();

@@ -3,6 +3,7 @@ import type { CallContext } from '../tracker-context';
 import type { CallUsage, UsageOrigin } from '../tracked-call';
 import { anthropicResponseFacts, anthropicUsageBuckets, createAnthropicStreamState } from './anthropic-usage';
 import { applyOpenAIEvent, carriesOpenAIUsage, createOpenAIStreamState, type OpenAIResponseFacts, openAIResponseFacts, openAIUsageBuckets } from './openai-usage';
+import { RATE_LIMIT_HEADER } from './rate-limit-headers';
 import { createSseParser } from './sse-parser';
 import { isObject, NO_USAGE, type UsageBuckets } from './usage-buckets';
 
@@ -26,7 +27,6 @@ export type TrackedFetchOptions = {
 
 /** Endpoints whose responses carry token usage (the last segments of the path); everything else passes through untouched. */
 const TRACKED_ENDPOINTS = ['chat/completions', 'responses', 'embeddings', 'completions', 'messages'] as const;
-const RATE_LIMIT_HEADER = /^(x-ratelimit-|anthropic-ratelimit-|retry-after$|x-ratelimit$)/;
 
 type RequestFacts = {
   readonly model: string;

@@ -1,5 +1,6 @@
 import { aiSdkServiceTier, aiSdkUsageBuckets, vendorOf } from '../capture/ai-sdk-usage';
 import { NO_USAGE, type UsageBuckets, isObject } from '../capture/usage-buckets';
+import { pickRateLimitHeaders } from '../capture/rate-limit-headers';
 import type { CallTicket, Tracker } from '../create-tracker';
 import type { UsageOrigin } from '../tracked-call';
 
@@ -159,11 +160,3 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
   };
 }
 
-function pickRateLimitHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (!headers) return undefined;
-  let picked: Record<string, string> | undefined;
-  for (const [name, value] of Object.entries(headers)) {
-    if (/^(x-ratelimit-|anthropic-ratelimit-|retry-after$)/i.test(name)) (picked ??= {})[name.toLowerCase()] = value;
-  }
-  return picked;
-}

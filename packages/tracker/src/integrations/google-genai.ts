@@ -1,5 +1,6 @@
 import { googleUsageBuckets } from '../capture/google-usage';
 import { isObject, NO_USAGE } from '../capture/usage-buckets';
+import { pickRateLimitHeaders } from '../capture/rate-limit-headers';
 import type { CallTicket, Tracker } from '../create-tracker';
 import type { UsageOrigin } from '../tracked-call';
 
@@ -109,9 +110,3 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
   return client;
 }
 
-function pickRateLimitHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (!headers) return undefined;
-  let picked: Record<string, string> | undefined;
-  for (const [name, value] of Object.entries(headers)) if (/^(x-ratelimit-|retry-after$)/i.test(name)) (picked ??= {})[name.toLowerCase()] = value;
-  return picked;
-}
