@@ -50,14 +50,16 @@ export async function startStreamFake(options: { chunks: number; intervalMs?: nu
  * awaits are on reads that have already settled, so nothing else runs in between and this is the CPU the record
  * takes where it runs (cold caches included), far steadier on a shared machine than the CPU time of a whole call.
  */
-export function timeDeferredRecords(tracker: object): number[] {
-  const samples: number[] = [];
+export function timeDeferredRecords(tracker: object): number[] & { starts: number[] } {
+  const samples = Object.assign([] as number[], { starts: [] as number[] });
   const internals = (tracker as Record<symbol, { defer(task: () => unknown): void } | undefined>)[Symbol.for('utt.tracker.internals')];
   if (!internals) return samples;
   const defer = internals.defer.bind(internals);
   internals.defer = (task) =>
     defer(() => {
       const started = performance.now();
+      // When it started (performance.now()): set against the calls' ends, it tells whether a record ran on a caller's path.
+      samples.starts.push(started);
       const result = task();
       if (!(result instanceof Promise)) {
         samples.push(performance.now() - started);
@@ -72,19 +74,22 @@ export function timeDeferredRecords(tracker: object): number[] {
 }
 
 /**
- * One streamed call read to its end: the wall time to the stream's end (what the caller waits for), and the process's
- * CPU time including one more turn of the event loop, where the tracker records a streamed call (given to every
- * client alike), so work moved past the end cannot hide from it.
+ * One streamed call read to its end: the wall time to the stream's end (what the caller waits for), the process's
+ * CPU time to that end (what the caller's path costs: the tracker's wrapper and its tap on the body, not its deferred
+ * record), and the process's CPU time including one more turn of the event loop, where the tracker records a streamed
+ * call (given to every client alike), so work moved past the end cannot hide from it. `endedAt` is the end's
+ * performance.now().
  */
-export async function timeStreamedCall(client: OpenAI, chunks: number): Promise<{ wall: number; cpu: number }> {
+export async function timeStreamedCall(client: OpenAI, chunks: number): Promise<{ wall: number; cpuToEnd: number; cpu: number; endedAt: number }> {
   const cpuStarted = process.cpuUsage();
   const started = performance.now();
   const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
   let received = 0;
   for await (const _ of stream) received += 1;
-  const wall = performance.now() - started;
+  const endedAt = performance.now();
+  const toEnd = process.cpuUsage(cpuStarted);
   if (received !== chunks + 1) throw new Error(`expected ${chunks + 1} chunks, got ${received}`);
   await tick();
   const used = process.cpuUsage(cpuStarted);
-  return { wall, cpu: (used.user + used.system) / 1000 };
+  return { wall: endedAt - started, cpuToEnd: (toEnd.user + toEnd.system) / 1000, cpu: (used.user + used.system) / 1000, endedAt };
 }

@@ -77,6 +77,25 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('rejects (never throws) when the underlying fetch throws, on the usual path and the checked one, and records nothing', async () => {
+    const failure = new TypeError('fetch failed before sending');
+    const throwing = () => {
+      throw failure;
+    };
+    const fetch = trackFetch(tracker, { fetch: throwing });
+    // The usual call (no budget, no thread): no async function around it, so the throw must still become a rejection.
+    const usual = fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', stream: true, messages: [] }));
+    expect(usual).toBeInstanceOf(Promise);
+    await expect(usual).rejects.toBe(failure);
+    // A Request's body is read first (the checked path).
+    await expect(fetch(new Request(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', messages: [] })))).rejects.toBe(failure);
+    await tracker.runThread('t-1', async () => {
+      await expect(fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', messages: [] }))).rejects.toBe(failure);
+    });
+    await tracker.flush();
+    expect(calls).toHaveLength(0);
+  });
+
   it('records a stream the caller cancels as usage "unknown"', async () => {
     const fetch = trackFetch(tracker);
     const response = await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, messages: [] }));
