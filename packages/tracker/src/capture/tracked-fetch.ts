@@ -61,26 +61,9 @@ let warnedIncludeUsage = false;
 export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOptions = {}): FetchFunction {
   const baseFetch: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const internals = (tracker as Tracker & { [TRACKER_INTERNALS]?: TrackerInternals })[TRACKER_INTERNALS];
-  /** The response of a call: passed on as it is, or with its body observed. */
-  const observe = (response: Response, endpoint: string, text: string, facts: RequestFacts | undefined, ticket: CallTicket | undefined, context: CallContext | undefined, later: boolean, started: number): Response => {
-    const body = response.body;
-    if (!response.ok || body === null) {
-      ticket?.release();
-      return response;
-    }
-    const dialect: Dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
-    const provider = options.provider ?? (dialect === 'anthropic' ? 'anthropic' : 'openai');
-    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, response };
-    if (Object.getPrototypeOf(body) !== streamPrototype) {
-      // Not Node's own ReadableStream (a fetch polyfill's): observed through a stream layer.
-      const recorder = createCallRecorder(call);
-      const finish = finisher(recorder.complete, later ? internals : undefined);
-      return observedResponse(response, recorder.events.push, { sync: finish.sync, end: (how) => finish.end(how, () => recorder.events.end()) });
-    }
-    return observeBodyInPlace(response, body, new BodyTap(call, later ? internals : undefined));
-  };
-  /** A call that may need the request's JSON and an admission (budgets, a thread) before it is sent, or whose body is a Request's. */
-  const checkedFetch = async (input: string | URL | Request, init: RequestInit | undefined, endpoint: string): Promise<Response> => {
+  return async function trackedFetch(input, init) {
+    const endpoint = trackedEndpoint(input, init);
+    if (endpoint === undefined) return baseFetch(input, init);
     let text: string | undefined;
     if (typeof init?.body === 'string') text = init.body;
     else if (init?.body === undefined && input instanceof Request) text = await input.clone().text();
@@ -109,22 +92,19 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
       ticket?.release();
       throw error;
     }
-    return observe(response, endpoint, text, facts, ticket, context, later, started);
-  };
-  return function trackedFetch(input, init) {
-    try {
-      const endpoint = trackedEndpoint(input, init);
-      if (endpoint === undefined) return baseFetch(input, init);
-      const text = init?.body;
-      const context = internals?.scope();
-      // The usual call (a JSON string body; no budget and no thread to check before it): nothing in the caller's way
-      // but one reaction to the response — no async function to suspend and resume around the fetch.
-      if (typeof text !== 'string' || internals === undefined || !internals.recordsLater(context) || internals.needsAdmission(context)) return checkedFetch(input, init, endpoint);
-      const started = Date.now();
-      return baseFetch(input, init).then((response) => observe(response, endpoint, text, undefined, undefined, context, true, started));
-    } catch (error) {
-      return Promise.reject(error);
+    const body = response.body;
+    if (!response.ok || body === null) {
+      ticket?.release();
+      return response;
     }
+    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, response };
+    if (Object.getPrototypeOf(body) !== streamPrototype) {
+      // Not Node's own ReadableStream (a fetch polyfill's): observed through a stream layer.
+      const recorder = createCallRecorder(call);
+      const finish = finisher(recorder.complete, later ? internals : undefined);
+      return observedResponse(response, recorder.events.push, { sync: finish.sync, end: (how) => finish.end(how, () => recorder.events.end()) });
+    }
+    return observeBodyInPlace(response, body, new BodyTap(call, later ? internals : undefined));
   };
 }
 
