@@ -50,6 +50,26 @@ describe('openStore', () => {
     expect(error.message).not.toContain('An0therSecretPw');
   });
 
+  it.runIf(testDatabaseUrl() !== undefined)('calls onConnecting once the connection is started, before the store is ready', async () => {
+    const events: string[] = [];
+    const opening = openStore({ url: testDatabaseUrl(), migrate: false, onConnecting: () => events.push('connecting') }).then((store) => {
+      events.push('open');
+      return store;
+    });
+    const store = await opening;
+    try {
+      expect(events).toEqual(['connecting', 'open']);
+      expect(await store.client.query<{ one: number }>('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await store.close();
+    }
+    // A server that refuses the connection: the caller heard it start, then the open fails as before.
+    let heard = false;
+    const error = await caught(openStore({ url: 'postgres://nobody@127.0.0.1:1/none', onConnecting: () => (heard = true) }));
+    expect(heard).toBe(true);
+    expect(StoreConnectionError.isInstance(error)).toBe(true);
+  });
+
   it.runIf(testDatabaseUrl() !== undefined)('ends the session without waiting for the server when asked, and the process can exit', async () => {
     const url = new URL(testDatabaseUrl() ?? '');
     const name = `utt_close_${process.pid}_${Date.now()}`;

@@ -31,7 +31,7 @@ const CONNECTION_LOST_CODE = /^(08|57P0)/;
  * server as a StoreConnectionError, a timeout or deadlock as a StoreBusyError,
  * both naming the server (without its password).
  */
-export async function connectPostgres(url: string, options: { timeouts?: Partial<StoreTimeouts> } = {}): Promise<SqlClient> {
+export async function connectPostgres(url: string, options: { timeouts?: Partial<StoreTimeouts>; onConnecting?: () => void } = {}): Promise<SqlClient> {
   const timeouts = resolveStoreTimeouts(options.timeouts);
   const pool = new pg.Pool({
     connectionString: url,
@@ -60,7 +60,10 @@ export async function connectPostgres(url: string, options: { timeouts?: Partial
     if (stream) sockets.delete(stream);
   });
   try {
-    (await pool.connect()).release();
+    // pool.connect() opens the socket before it returns its promise.
+    const connecting = pool.connect();
+    options.onConnecting?.();
+    (await connecting).release();
   } catch (error) {
     await pool.end().catch(() => {});
     throw error;

@@ -68,8 +68,12 @@ async function prepareAndOpen(runtime: Runtime, only: string | undefined): Promi
     const prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd, only });
     return { prepared, store: await openConfiguredStore(runtime) };
   }
+  let connecting = () => {};
+  const started = new Promise<void>((resolve) => {
+    connecting = resolve;
+  });
   // Whether the schema needs migrating is read while the adapters load too (a read, no DDL).
-  const opening = openConfiguredStore(runtime, { migrate: false }).then(async (store) => {
+  const opening = openConfiguredStore(runtime, { migrate: false, onConnecting: () => connecting() }).then(async (store) => {
     try {
       return { store, pending: await store.migrationsPending() };
     } catch (error) {
@@ -79,6 +83,18 @@ async function prepareAndOpen(runtime: Runtime, only: string | undefined): Promi
   });
   // Awaited below; a failure to connect while the adapters load is not left unhandled meanwhile.
   opening.catch(() => {});
+  // The adapters are loaded once the socket is opening, and after the event
+  // loop's next poll for I/O (two setImmediate turns: the first ends this
+  // loop iteration): a server on this machine has accepted by then, and pg
+  // sends the login. Loading modules holds the thread for turns at a time, so
+  // otherwise the login waited for the adapters, and the server's fork, login
+  // and migration check for it, one after the other.
+  const settled = opening.then(
+    () => {},
+    () => {},
+  );
+  await Promise.race([started, settled]);
+  for (let turn = 0; turn < 2; turn += 1) await new Promise((resolve) => setImmediate(resolve));
   let prepared: PreparedSource[];
   try {
     prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd, only });
