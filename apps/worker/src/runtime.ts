@@ -47,13 +47,14 @@ export async function loadRuntime(options: GlobalOptions): Promise<Runtime> {
 /**
  * The configured PostgreSQL server, or the embedded PGlite folder (relative to
  * the config file's folder). `migrate: false` leaves the schema as it is (the
- * caller runs `store.migrate()`).
+ * caller runs `store.migrate()`); `onConnecting` see StoreOptions.
  */
-export async function openConfiguredStore(runtime: Runtime, options: { migrate?: boolean } = {}): Promise<UsageStore> {
+export async function openConfiguredStore(runtime: Runtime, options: { migrate?: boolean; onConnecting?: () => void } = {}): Promise<UsageStore> {
   const database = runtime.loaded.config.database;
   return openStore({
     url: database.url || undefined,
     migrate: options.migrate,
+    onConnecting: options.onConnecting,
     path: path.resolve(runtime.loaded.directory, database.path),
     schema: database.schema,
     timeouts: {

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from '@utt/postgres';
 import { type FakeProvider, servedBucket, startFakeProvider } from './helpers/fake-provider';
 import { backends, makeWorkdir, REPO_ROOT, removeWorkdir, runCli, writeConfig } from './helpers/cli';
 
@@ -192,6 +193,18 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     const unknown = await runCli(['run', '--config', unknownAdapter], { cwd: workdir, env: database.env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('sources[0].adapter: cannot load adapter utt-adapter-does-not-exist: the package is not installed');
+
+    if (backend.name === 'postgres') {
+      // `utt run` connects (and reads which migrations the schema has) while the adapters load, but
+      // migrates only once the config has proved good: after three refused configs the schema does not exist.
+      const schema = /schema: (\S+)/.exec(database.databaseYaml)?.[1];
+      const admin = await openStore({ url: database.env.DATABASE_URL, schema, migrate: false });
+      try {
+        expect(await admin.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).toEqual([]);
+      } finally {
+        await admin.close();
+      }
+    }
   });
 
   it('watchdog: fresh after a run, paused is never stale, fails once the heartbeat is older than its threshold', async () => {

@@ -2,7 +2,7 @@
 export { DEFAULT_PGLITE_PATH, openStore, type StoreOptions } from './open-store';
 export { DEFAULT_SCHEMA, validateSchemaName } from './schema-name';
 export type { UsageStore } from './usage-store';
-export type { SqlClient } from './sql-client';
+export type { CloseOptions, SqlClient } from './sql-client';
 
 // What the store's methods take and return.
 export type { SourceWindowWrite } from './write-source-window';

@@ -40,6 +40,25 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
     }
   });
 
+  it('say whether any are pending, without applying them', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore({ ...location.options, migrate: false });
+    try {
+      // No schema yet: pending, and the check created nothing.
+      expect(await store.migrationsPending()).toBe(true);
+      const [schema] = await store.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [store.schema]);
+      expect(schema).toBeUndefined();
+      await store.migrate();
+      expect(await store.migrationsPending()).toBe(false);
+      // One applied migration missing (as after an upgrade brings a new one): pending again.
+      await store.client.query(`DELETE FROM "${store.schema}".utt_migrations WHERE name = $1`, [ALL_MIGRATIONS[ALL_MIGRATIONS.length - 1]]);
+      expect(await store.migrationsPending()).toBe(true);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+
   it('run once when two workers migrate at the same time', async () => {
     const location = await backend.createLocation();
     // PGlite is one process per folder, so its two "workers" share the store;

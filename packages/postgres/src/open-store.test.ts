@@ -50,6 +50,51 @@ describe('openStore', () => {
     expect(error.message).not.toContain('An0therSecretPw');
   });
 
+  it.runIf(testDatabaseUrl() !== undefined)('calls onConnecting once the connection is started, before the store is ready', async () => {
+    const events: string[] = [];
+    const opening = openStore({ url: testDatabaseUrl(), migrate: false, onConnecting: () => events.push('connecting') }).then((store) => {
+      events.push('open');
+      return store;
+    });
+    const store = await opening;
+    try {
+      expect(events).toEqual(['connecting', 'open']);
+      expect(await store.client.query<{ one: number }>('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await store.close();
+    }
+    // A server that refuses the connection: the caller heard it start, then the open fails as before.
+    let heard = false;
+    const error = await caught(openStore({ url: 'postgres://nobody@127.0.0.1:1/none', onConnecting: () => (heard = true) }));
+    expect(heard).toBe(true);
+    expect(StoreConnectionError.isInstance(error)).toBe(true);
+  });
+
+  it.runIf(testDatabaseUrl() !== undefined)('ends the session without waiting for the server when asked, and the process can exit', async () => {
+    const url = new URL(testDatabaseUrl() ?? '');
+    const name = `utt_close_${process.pid}_${Date.now()}`;
+    url.searchParams.set('application_name', name);
+    const store = await openStore({ url: url.toString(), migrate: false });
+    const watcher = await openStore({ url: testDatabaseUrl(), migrate: false });
+    try {
+      const sessions = async () =>
+        (await watcher.client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [name]))[0]?.n;
+      await store.client.query('SELECT 1');
+      expect(await sessions()).toBe(1);
+      const handles = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
+      const before = handles();
+      await store.close({ waitForServer: false });
+      // The socket no longer holds the event loop open…
+      expect(handles()).toBeLessThan(before);
+      // …and the server was told to end the session: it goes by itself.
+      const deadline = Date.now() + 5_000;
+      while ((await sessions()) !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await sessions()).toBe(0);
+    } finally {
+      await watcher.close();
+    }
+  });
+
   it(`creates the PGlite folder, ${DEFAULT_PGLITE_PATH} under the working directory by default`, async () => {
     const root = await mkdtemp(join(tmpdir(), 'utt-open-store-'));
     const previous = process.cwd();

@@ -24,6 +24,14 @@ export type StoreOptions = {
   /** PostgreSQL only: connect, statement, lock and idle-in-transaction limits; see DEFAULT_STORE_TIMEOUTS. */
   readonly timeouts?: Partial<StoreTimeouts>;
   /**
+   * PostgreSQL only: called once the driver is loaded and the connection has
+   * been started (the socket opening; the login follows by itself), before
+   * openStore resolves. A caller with other work to do (`utt run` loading
+   * adapters) can start it now, so that the server's fork, login and first
+   * answers overlap that work instead of following it.
+   */
+  readonly onConnecting?: () => void;
+  /**
    * PGlite only: one process per folder is enforced with a lock file beside it.
    * `command` is what the lock shows to a process that has to wait (`utt import`);
    * `waitMs` how long to wait for the holder (default 10 min); `onWait` hears
@@ -39,7 +47,8 @@ export type StoreOptions = {
  */
 export async function openStore(options: StoreOptions = {}): Promise<UsageStore> {
   const tables = storeTables(options.schema ?? DEFAULT_SCHEMA);
-  const client = options.url === undefined ? await openEmbedded(options.path, options.embeddedLock) : await openServer(options.url, options.timeouts);
+  const client =
+    options.url === undefined ? await openEmbedded(options.path, options.embeddedLock) : await openServer(options.url, options.timeouts, options.onConnecting);
   const store = createUsageStore(client, tables);
   if (options.migrate ?? true) {
     try {
@@ -52,14 +61,14 @@ export async function openStore(options: StoreOptions = {}): Promise<UsageStore>
   return store;
 }
 
-async function openServer(url: string, timeouts: Partial<StoreTimeouts> | undefined): Promise<SqlClient> {
+async function openServer(url: string, timeouts: Partial<StoreTimeouts> | undefined, onConnecting: (() => void) | undefined): Promise<SqlClient> {
   if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) {
     throw new ConfigValidationError({ issues: ['database.url: must be a postgres:// or postgresql:// URL'] });
   }
   try {
     // Each driver is loaded when it is used (its own chunk): a PGlite user never loads pg, nor the other way round.
     const { connectPostgres } = await import('./pg-sql-client');
-    return await connectPostgres(url, { timeouts });
+    return await connectPostgres(url, { timeouts, onConnecting });
   } catch (error) {
     // pg's own messages do not contain the password, but a URL parser's can:
     // scrub every form of it and show the URL without it.

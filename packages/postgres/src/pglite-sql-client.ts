@@ -57,6 +57,7 @@ function createPgliteSqlClient(database: PGlite): SqlClient {
         }
       });
     },
+    // In process: there is no server to leave behind, so it always finishes.
     async close(): Promise<void> {
       await database.close();
     },

@@ -38,6 +38,16 @@ export async function runMigrations(
 }
 
 /**
+ * Whether the schema lacks a migration (or does not exist yet): the read-only
+ * check `runMigrations` begins with, for a caller that checks while it does
+ * other work and migrates only once it knows it should (`utt run` checks while
+ * the adapters load, and migrates only after the config has proved good).
+ */
+export async function migrationsPending(client: SqlClient, tables: StoreTables, migrations: readonly Migration[] = MIGRATIONS): Promise<boolean> {
+  return !(await allApplied(client, tables, migrations));
+}
+
+/**
  * The common case, checked without locks or DDL, so a worker with a role that
  * may read and write but not create can still open an up-to-date schema. One
  * round trip (every command opens the store): a schema or table that does not

@@ -27,5 +27,17 @@ export type SqlClient = {
    */
   copyFrom(statement: string, data: AsyncIterable<string>): Promise<void>;
   /** Releases the connection pool or the embedded database. */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
+};
+
+export type CloseOptions = {
+  /**
+   * Default true: resolves once the server has ended the sessions. False
+   * (PostgreSQL only; PGlite always finishes): each session is told to end
+   * and its socket no longer keeps the process alive, but the server's
+   * goodbye (its backend exiting, a few ms) is not waited for. For a process
+   * about to exit once its last statement has committed, such as a one-shot
+   * `utt run`.
+   */
+  readonly waitForServer?: boolean;
 };

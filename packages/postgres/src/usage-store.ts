@@ -3,7 +3,7 @@ import { importUsageEvents, type UsageEventImport, type UsageEventImportResult }
 import { freshness, latestUsageUpdate, type SourceFreshness } from './freshness';
 import { reconcile, type ReconcileQuery, type ReconcileRow } from './reconcile';
 import { report, type ReportQuery, type ReportRow } from './report';
-import { runMigrations } from './run-migrations';
+import { migrationsPending, runMigrations } from './run-migrations';
 import type { StoreTables } from './schema-name';
 import {
   heartbeat,
@@ -13,7 +13,7 @@ import {
   type SourceStatus,
   type SourceStatusUpdate,
 } from './source-status';
-import type { SqlClient } from './sql-client';
+import type { CloseOptions, SqlClient } from './sql-client';
 import { loadSourceState } from './source-state';
 import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { addRollupTimeZone, dropRollupTimeZone, listRollupTimeZones } from './usage-rollup';
@@ -39,6 +39,8 @@ export type UsageStore = {
   readonly schema: string;
   /** Applies pending migrations; `applied` lists what this call ran (empty when up to date). */
   migrate(): Promise<{ applied: string[] }>;
+  /** Whether `migrate()` has anything to apply: one read, no locks, no DDL. */
+  migrationsPending(): Promise<boolean>;
   /**
    * A source's durable state (source_state), as stored by its last successful
    * write: every key, or only the selected keys and prefixes.
@@ -108,7 +110,8 @@ export type UsageStore = {
     notify: (previous: AlertPrevious) => Promise<string | void>,
   ): Promise<{ notified: boolean; previous: AlertPrevious }>;
   listAlertStates(): Promise<AlertStateRow[]>;
-  close(): Promise<void>;
+  /** Releases the connections; `{ waitForServer: false }` (PostgreSQL) for a process about to exit (see CloseOptions). */
+  close(options?: CloseOptions): Promise<void>;
 };
 
 export function createUsageStore(client: SqlClient, tables: StoreTables): UsageStore {
@@ -116,6 +119,7 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     client,
     schema: tables.schemaName,
     migrate: () => runMigrations(client, tables),
+    migrationsPending: () => migrationsPending(client, tables),
     getWatermark: (source) => getWatermark(client, tables, source),
     loadSourceState: (source, selection) => loadSourceState(client, tables, source, selection),
     writeSourceWindow: (write) => writeSourceWindow(client, tables, write),
@@ -142,6 +146,6 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     latestQuotaReadings: (query) => latestQuotaReadingRows(client, tables, query),
     transitionAlert: (observation, notify) => transitionAlert(client, tables, observation, notify),
     listAlertStates: () => listAlertStates(client, tables),
-    close: () => client.close(),
+    close: (options) => client.close(options),
   };
 }

@@ -20,7 +20,7 @@ export async function runCommand(runtime: Runtime, flags: { source?: string; rep
     }
     return cycleExitCode(result);
   } finally {
-    await store.close();
+    await closeBeforeExit(store);
   }
 }
 
@@ -40,15 +40,25 @@ export async function backfillCommand(
     process.stdout.write(`${formatCycle(result)}\n`);
     return cycleExitCode(result);
   } finally {
-    await store.close();
+    await closeBeforeExit(store);
   }
+}
+
+/**
+ * A one-shot command's store, closed as the process is about to exit: every
+ * write has committed by now, so the server is told to end the session but
+ * its goodbye (the backend exiting, 4–5 ms) is not waited for.
+ */
+function closeBeforeExit(store: UsageStore): Promise<void> {
+  return store.close({ waitForServer: false });
 }
 
 /**
  * The sources prepared (adapters loaded, their config blocks validated) and
  * the store opened. Against a PostgreSQL server the connection is made while
- * the adapters load, so that its round trips overlap their loading (a
- * one-shot `utt run` pays for both); the schema is brought up to date only
+ * the adapters load, so that its round trips (connecting, and the read of
+ * which migrations the schema has) overlap their loading (a one-shot
+ * `utt run` pays for both); the schema is brought up to date only
  * once the config has proved good, so a config that fails changes nothing in
  * the database, and its error is the one reported. The embedded database is
  * opened after: it starts a WebAssembly PostgreSQL and locks its folder.
@@ -58,25 +68,51 @@ async function prepareAndOpen(runtime: Runtime, only: string | undefined): Promi
     const prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd, only });
     return { prepared, store: await openConfiguredStore(runtime) };
   }
-  const opening = openConfiguredStore(runtime, { migrate: false });
+  let connecting = () => {};
+  const started = new Promise<void>((resolve) => {
+    connecting = resolve;
+  });
+  // Whether the schema needs migrating is read while the adapters load too (a read, no DDL).
+  const opening = openConfiguredStore(runtime, { migrate: false, onConnecting: () => connecting() }).then(async (store) => {
+    try {
+      return { store, pending: await store.migrationsPending() };
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+  });
   // Awaited below; a failure to connect while the adapters load is not left unhandled meanwhile.
   opening.catch(() => {});
+  // The adapters are loaded once the socket is opening, and after the event
+  // loop's next poll for I/O (two setImmediate turns: the first ends this
+  // loop iteration): a server on this machine has accepted by then, and pg
+  // sends the login. Loading modules holds the thread for turns at a time, so
+  // otherwise the login waited for the adapters, and the server's fork, login
+  // and migration check for it, one after the other.
+  const settled = opening.then(
+    () => {},
+    () => {},
+  );
+  await Promise.race([started, settled]);
+  for (let turn = 0; turn < 2; turn += 1) await new Promise((resolve) => setImmediate(resolve));
   let prepared: PreparedSource[];
   try {
     prepared = await prepareSources(runtime.loaded, { cwd: runtime.cwd, only });
   } catch (error) {
     void opening.then(
-      (store) => store.close().catch(() => {}),
+      ({ store }) => store.close().catch(() => {}),
       () => {},
     );
     throw error;
   }
-  const store = await opening;
-  try {
-    await store.migrate();
-  } catch (error) {
-    await store.close().catch(() => {});
-    throw error;
+  const { store, pending } = await opening;
+  if (pending) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
   }
   return { prepared, store };
 }
