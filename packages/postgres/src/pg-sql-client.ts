@@ -1,4 +1,5 @@
 import type { CustomTypesConfig, Pool, PoolClient } from 'pg';
+import { bindLargeParametersWithoutCopy } from './bind-large-parameters';
 import { describeDatabaseUrl } from './database-url';
 import { copyFromPg } from './copy-from';
 import { loadPg } from './load-pg';
@@ -75,6 +76,7 @@ function createPgSqlClient(pool: Pool, where: { server: string; timeouts: StoreT
     } catch (error) {
       throw wordError(error, where, 'connect');
     }
+    if (connection.connection) bindLargeParametersWithoutCopy(connection.connection);
     let lost: unknown;
     const onError = (error: unknown) => {
       lost ??= error;
