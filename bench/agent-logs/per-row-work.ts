@@ -18,8 +18,15 @@ const stored = await source.client.query<Record<string, unknown>>(
           cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests, measurement_basis
    FROM "bench_agent_logs".token_usage WHERE source_system = 'claude_code' ORDER BY bucket_start, model, labels::text`,
 );
-// The records as the adapter returns them: unpriced, every counter it knows.
-const records = stored.map((row) => ({ ...row }) as UsageRecordInput);
+// The records as the adapter returns them: unpriced, every counter it knows,
+// and the records of one model and labels (a session's hours) sharing one
+// labels object, as the ledger's cells do.
+const labelsOf = new Map<string, unknown>();
+const records = stored.map((row) => {
+  const key = `${row.model as string}\n${JSON.stringify(row.labels)}`;
+  if (!labelsOf.has(key)) labelsOf.set(key, row.labels);
+  return { ...row, labels: labelsOf.get(key) } as UsageRecordInput;
+});
 const state = await source.loadSourceState('claude');
 await source.close();
 

@@ -16,10 +16,15 @@ export async function lockSourceWrite(
   write: { readonly source: string; readonly sourceSystem: string; readonly rows: readonly UsageRow[] },
 ): Promise<void> {
   const keys = new Set<string>([`source:${write.source}`]);
-  // Rows of a write nearly all share one instance: a key is built only when a row's pair differs from the row before.
+  // Rows of a write nearly all share one instance: a key is built only when a
+  // row's pair differs from the row before. An indexed loop: it runs once per
+  // process over 16,000 rows of a cold cycle, before V8 optimises it, where an
+  // array iterator costs more than the comparisons.
   let system: string | undefined;
   let instance: string | undefined;
-  for (const row of write.rows) {
+  const rows = write.rows;
+  for (let index = 0; index < rows.length; index += 1) {
+    const row = rows[index] as UsageRow;
     if (row.source_system === system && row.source_instance === instance) continue;
     system = row.source_system;
     instance = row.source_instance;

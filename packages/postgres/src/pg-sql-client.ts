@@ -1,4 +1,5 @@
 import type { CustomTypesConfig, Pool, PoolClient } from 'pg';
+import { bindLargeParametersWithoutCopy } from './bind-large-parameters';
 import { describeDatabaseUrl } from './database-url';
 import { copyFromPg } from './copy-from';
 import { loadPg } from './load-pg';
@@ -88,6 +89,7 @@ function createPgSqlClient(pool: Pool, sockets: ReadonlySet<{ unref(): void }>, 
     } catch (error) {
       throw wordError(error, where, 'connect');
     }
+    if (connection.connection) bindLargeParametersWithoutCopy(connection.connection);
     let lost: unknown;
     const onError = (error: unknown) => {
       lost ??= error;

@@ -90,7 +90,7 @@ export async function upsertUsageRows(
 ): Promise<void> {
   const statement = options.onlyNewKeys ? insertStatement(tables) : upsertStatement(tables);
   // Rows share few hours: each instant is formatted once (what JSON.stringify of the Date would give).
-  const instants = new Map<number, string>();
+  const instants: Instants = { date: undefined, text: '', byTime: new Map() };
   let running: Promise<unknown> | undefined;
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
     // Each batch is serialised while PostgreSQL runs the one before (a
@@ -99,6 +99,8 @@ export async function upsertUsageRows(
     // the next is sent only once the previous one has succeeded.
     const end = Math.min(rows.length, start + ROWS_PER_STATEMENT);
     const batch: unknown[][] = new Array(end - start);
+    // A Date is trusted to keep its time only within one synchronous pass.
+    instants.date = undefined;
     for (let index = start; index < end; index += 1) batch[index - start] = rowArray(rows[index] as UsageRow, instants);
     const parameter = jsonbParameter(tx.kind, JSON.stringify(batch));
     if (running) await running;
@@ -117,8 +119,13 @@ export async function rowsAreNew(tx: SqlClient, tables: StoreTables, sourceSyste
   if (rows.length === 0) return false;
   let first = Infinity;
   let last = -Infinity;
-  for (const row of rows) {
-    const time = row.bucket_start.getTime();
+  // Rows of one bucket mostly come together and share its Date: each Date is read once.
+  let previous: Date | undefined;
+  for (let index = 0; index < rows.length; index += 1) {
+    const date = (rows[index] as UsageRow).bucket_start;
+    if (date === previous) continue;
+    previous = date;
+    const time = date.getTime();
     if (time < first) first = time;
     if (time > last) last = time;
   }
@@ -134,14 +141,25 @@ export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
 }
 
-/** A row as its JSON array, in INSERT_COLUMNS order. */
-function rowArray(row: UsageRow, instants: Map<number, string>): unknown[] {
-  const time = row.bucket_start.getTime();
-  let instant = instants.get(time);
-  if (instant === undefined) {
-    instant = row.bucket_start.toISOString();
-    instants.set(time, instant);
+/** The bucket instants a write has formatted: by time, and the last Date met (rows of one bucket mostly share it and come together). */
+type Instants = { date: Date | undefined; text: string; readonly byTime: Map<number, string> };
+
+function instantText(date: Date, instants: Instants): string {
+  if (date === instants.date) return instants.text;
+  const time = date.getTime();
+  let text = instants.byTime.get(time);
+  if (text === undefined) {
+    text = date.toISOString();
+    instants.byTime.set(time, text);
   }
+  instants.date = date;
+  instants.text = text;
+  return text;
+}
+
+/** A row as its JSON array, in INSERT_COLUMNS order. */
+function rowArray(row: UsageRow, instants: Instants): unknown[] {
+  const instant = instantText(row.bucket_start, instants);
   return [
     row.source_system,
     row.source_instance,

@@ -182,6 +182,33 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     ]);
   });
 
+  it('stores each row at its own bucket when rows share Date objects, interleave them and cross statements, on a first write and a later one', async () => {
+    // Rows of one bucket sharing its Date (as an agent-log ledger's cells do), runs of them split across
+    // statements, a bucket coming back after others, and equal instants in Dates of their own.
+    const dates = Array.from({ length: 7 }, (_, index) => new Date(Date.UTC(2025, 2, 1, index)));
+    const rows = Array.from({ length: ROWS_PER_STATEMENT + 700 }, (_, index) => {
+      const bucket = Math.floor(index / 999) % 7;
+      const date = index % 5 === 0 ? new Date((dates[bucket] as Date).getTime()) : (dates[bucket] as Date);
+      return usageRow({ bucket_start: date, model: `m${index}`, input_tokens: index });
+    });
+    const expected = rows.map((row) => [row.model, row.bucket_start.toISOString()]).sort();
+    const stored = async () =>
+      (
+        await store().client.query<{ model: string; bucket_start: Date }>(`SELECT model, bucket_start FROM "${store().schema}".token_usage`)
+      )
+        .map((row) => [row.model, row.bucket_start.toISOString()])
+        .sort();
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows });
+    expect(await stored()).toEqual(expected);
+    // A later write (upserts) of the same rows, the earliest and latest buckets probed from shared Dates.
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: rows.map((row) => ({ ...row, input_tokens: 1 })) });
+    expect(await stored()).toEqual(expected);
+    const [{ total } = { total: 0 }] = await store().client.query<{ total: number }>(
+      `SELECT SUM(input_tokens)::bigint AS total FROM "${store().schema}".token_usage`,
+    );
+    expect(total).toBe(rows.length);
+  });
+
   it('writes nothing when the last statement fails: rows, watermark and status stay as they were (invariant 12)', async () => {
     const firstNow = new Date('2025-03-01T12:00:00Z');
     const original = hourlyRows(ROWS_PER_STATEMENT * 2 + 1, WINDOW_START, { output_tokens: 1 });

@@ -129,11 +129,11 @@ export async function writeSourceWindow(
 /** Rows and provider costs of another source_system, and provider costs with one key: refused before the transaction opens. */
 function checkRows(write: SourceWindowWrite): void {
   const issues: string[] = [];
-  write.rows.forEach((row, index) => {
-    if (row.source_system !== write.sourceSystem) {
-      issues.push(`rows[${index}].source_system: is "${row.source_system}" but the write is for "${write.sourceSystem}"`);
-    }
-  });
+  const { rows, sourceSystem } = write;
+  for (let index = 0; index < rows.length; index += 1) {
+    const row = rows[index] as UsageRow;
+    if (row.source_system !== sourceSystem) issues.push(`rows[${index}].source_system: is "${row.source_system}" but the write is for "${sourceSystem}"`);
+  }
   const firstCostIndexByKey = new Map<string, number>();
   (write.providerCosts ?? []).forEach((row, index) => {
     if (row.source_system !== write.sourceSystem) {
