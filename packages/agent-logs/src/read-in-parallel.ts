@@ -1,10 +1,9 @@
 import type { Worker } from 'node:worker_threads';
-import { createEventEncoder, decodeEvents, type EncodedEvents } from './encoded-events';
+import { createEventEncoder, type EncodedEvents } from './encoded-events';
 import type { FileCursor } from './file-cursor';
 import { describeParseError, readTranscriptFile, type TranscriptFileRead } from './read-transcript-file';
 import type { ScanWorkerInput } from './scan-worker';
 import type { TranscriptFormat } from './transcript-format';
-import type { UsageEvent } from './usage-event';
 
 /** One file's result, from a worker thread or from this one. */
 export type FileMessage = {
@@ -38,7 +37,8 @@ export async function readInParallel(
   tasks: readonly ReadTask[],
   workers: number,
   sink: {
-    emit: (event: UsageEvent, key: string, variant: string, counters: string) => void;
+    /** A file's events, in path order. */
+    events: (encoded: EncodedEvents) => void;
     malformed: (file: string, line: number, reason: string) => void;
     handle: (index: number, read: TranscriptFileRead) => void;
     signal?: AbortSignal;
@@ -66,7 +66,7 @@ export async function readInParallel(
         if (message.code === 'ENOENT' || message.code === 'ENOTDIR') continue;
         throw new Error(`${task.path}: ${message.error}`);
       }
-      if (message.events) decodeEvents(message.events, sink.emit);
+      if (message.events) sink.events(message.events);
       if (message.read) sink.handle(task.index, message.read);
     }
   };
