@@ -1,8 +1,12 @@
+import { type AsciiWriter, isAscii } from './ascii-writer';
 import { keyText } from './hash-key';
 import { TOKEN_VECTOR_LENGTH, type TokenVector } from './token-vector';
 
 const LOOSE = 1;
 const HAS_VARIANT = 2;
+const COMMA = 44;
+const DIGIT_ZERO = 48;
+const DIGIT_ONE = 49;
 
 /**
  * The copies of responses a ledger counts, column by column: a copy is a
@@ -69,6 +73,34 @@ export class CopyTable {
     const flags = (this.flags[copy] as number) & HAS_VARIANT;
     if (flags !== ((this.flags[other] as number) & HAS_VARIANT)) return false;
     return flags === 0 || (this.variants[copy * 2] === this.variants[other * 2] && this.variants[copy * 2 + 1] === this.variants[other * 2 + 1]);
+  }
+
+  /** Writes the copy as the state stores it, after its key: `,variant,loose,rank,cell,counters` (cell renumbered); false, with nothing written, if its stored counters are not ASCII. */
+  write(writer: AsciiWriter, copy: number, cell: number): boolean {
+    const stored = this.storedCounters[copy];
+    if (stored !== undefined && !isAscii(stored)) return false;
+    const flags = this.flags[copy] as number;
+    writer.byte(COMMA);
+    if ((flags & HAS_VARIANT) !== 0) writer.key(this.variants[copy * 2] as number, this.variants[copy * 2 + 1] as number);
+    writer.byte(COMMA);
+    writer.byte((flags & LOOSE) !== 0 ? DIGIT_ONE : DIGIT_ZERO);
+    writer.byte(COMMA);
+    const rank = this.ranks[copy] as number;
+    if (rank !== this.total(copy)) writer.number(rank);
+    writer.byte(COMMA);
+    writer.number(cell);
+    writer.byte(COMMA);
+    if (stored !== undefined) {
+      writer.ascii(stored);
+      return true;
+    }
+    const at = copy * TOKEN_VECTOR_LENGTH;
+    for (let index = 0; index < TOKEN_VECTOR_LENGTH; index += 1) {
+      if (index > 0) writer.byte(COMMA);
+      const value = this.tokens[at + index] as number;
+      if (value === value) writer.number(value);
+    }
+    return true;
   }
 
   /** The variant's text as the state stores it ('' for none). */

@@ -33,9 +33,9 @@ export const EVENT_HAS_VARIANT = 2;
 
 export function createEventEncoder(): { encode(event: UsageEvent): void; take(): EncodedEvents } {
   let labels: Array<Readonly<Record<string, string>>> = [];
-  let labelIndex = new Map<object, number>();
+  const labelIndex = new Map<object, number>();
   let models: string[] = [];
-  let modelIndex = new Map<string, number>();
+  const modelIndex = new Map<string, number>();
   let numbers: Float64Array<ArrayBuffer> = new Float64Array(SLOTS * 256);
   let count = 0;
   const hash = new Uint32Array(2);
@@ -79,12 +79,13 @@ export function createEventEncoder(): { encode(event: UsageEvent): void; take():
       count += 1;
     },
     take() {
+      // A copy of what was written (posted, or kept by the caller); the buffer is reused for the next file:
+      // a fresh one per file cost more than encoding the file's events.
       const taken = { labels, models, numbers: numbers.slice(0, count * SLOTS) };
       labels = [];
-      labelIndex = new Map();
+      labelIndex.clear();
       models = [];
-      modelIndex = new Map();
-      numbers = new Float64Array(SLOTS * 256);
+      modelIndex.clear();
       count = 0;
       return taken;
     },

@@ -53,6 +53,14 @@ export class KeyTable {
     }
   }
 
+  first(id: number): number {
+    return this.firsts[id] as number;
+  }
+
+  second(id: number): number {
+    return this.seconds[id] as number;
+  }
+
   shard(id: number): number {
     return this.shards[id] as number;
   }

@@ -1,4 +1,5 @@
 import type { UsageAdapterV1State } from '@utt/core';
+import { AsciiWriter, isAscii } from './ascii-writer';
 import { CopyTable } from './copy-table';
 import {
   EVENT_FLAGS,
@@ -196,6 +197,8 @@ export class UsageLedger {
    */
   addEncoded(encoded: EncodedEvents, counted: (result: LedgerAddResult) => void): void {
     const { numbers, models, labels } = encoded;
+    // The cell key of each (model, labels) pair of the file, found once.
+    const cellKeys: Array<string | undefined> = [];
     const variant = this.variant;
     const sealed = this.meta.sealedBeforeHour;
     for (let at = 0; at < numbers.length; at += SLOTS) {
@@ -213,14 +216,11 @@ export class UsageLedger {
       const loose = (flags & EVENT_LOOSE) !== 0;
       const candidate = this.copies.add(loose, hasVariant ? variant : undefined, numbers[at + EVENT_RANK] as number, numbers, at + EVENT_TOKENS, undefined);
       const id = this.keyId(numbers[at + EVENT_KEY] as number, numbers[at + EVENT_KEY + 1] as number);
-      const result = this.place(
-        hourNumber,
-        id,
-        candidate,
-        loose,
-        models[numbers[at + EVENT_MODEL] as number] as string,
-        labels[numbers[at + EVENT_LABELS] as number] as Readonly<Record<string, string>>,
-      );
+      const model = numbers[at + EVENT_MODEL] as number;
+      const label = numbers[at + EVENT_LABELS] as number;
+      const pair = model * labels.length + label;
+      const cellKey = cellKeys[pair] ?? (cellKeys[pair] = this.cellKeyOf(models[model] as string, labels[label] as Readonly<Record<string, string>>));
+      const result = this.place(hourNumber, id, candidate, loose, cellKey);
       if (result === 'duplicate') this.copies.drop(candidate);
       counted(result);
     }
@@ -231,7 +231,7 @@ export class UsageLedger {
     if (this.meta.sealedBeforeHour !== null && hourNumber < this.meta.sealedBeforeHour) return 'sealed';
     const loose = event.loose === true;
     const candidate = this.copies.add(loose, variant, event.rank, event.tokens, 0, counters);
-    const result = this.place(hourNumber, id, candidate, loose, event.model, event.labels);
+    const result = this.place(hourNumber, id, candidate, loose, this.cellKeyOf(event.model, event.labels));
     if (result === 'duplicate') this.copies.drop(candidate);
     return result;
   }
@@ -241,7 +241,7 @@ export class UsageLedger {
    * key `id`) against the copies of its key the index knows. 'duplicate':
    * the caller drops the candidate, nothing else changed.
    */
-  private place(hourNumber: number, id: number, candidate: number, loose: boolean, model: string, labels: Readonly<Record<string, string>>): LedgerAddResult {
+  private place(hourNumber: number, id: number, candidate: number, loose: boolean, cellKey: string): LedgerAddResult {
     const table = this.copies;
     const changed = this.indexHours[id];
     // What the index says now (undefined: no hour).
@@ -269,7 +269,7 @@ export class UsageLedger {
         this.touched.add(otherHour);
         if (otherHour === hourNumber) {
           // The usual case (a response's later line with the full output count): replace in place, the index stays as it is.
-          table.setCell(candidate, this.cellOf(other, model, labels));
+          table.setCell(candidate, this.cellOf(other, cellKey));
           if (table.cell(candidate) !== table.cell(existing)) other.lostCopies = true;
           if (Array.isArray(copies)) copies[position] = candidate;
           else other.entries.set(id, candidate);
@@ -292,7 +292,7 @@ export class UsageLedger {
       this.lastHourNumber = hourNumber;
       this.lastHour = hour;
     }
-    table.setCell(candidate, this.cellOf(hour, model, labels));
+    table.setCell(candidate, this.cellOf(hour, cellKey));
     addCopy(hour, id, candidate);
     if (!hoursOfKey) this.indexSet(id, this.onlyHour(hourNumber), changed === undefined);
     else if (!hoursOfKey.includes(hourNumber)) this.indexSet(id, [...hoursOfKey, hourNumber], changed === undefined);
@@ -354,9 +354,8 @@ export class UsageLedger {
     return hours;
   }
 
-  /** The hour's cell of this model and labels, made if new. */
-  private cellOf(hour: Hour, model: string, labels: Readonly<Record<string, string>>): number {
-    const cellKey = this.cellKeyOf(model, labels);
+  /** The hour's cell of this key (cellKeyOf()), made if new. */
+  private cellOf(hour: Hour, cellKey: string): number {
     if (cellKey === hour.lastCellKey) return hour.lastCell;
     let cell = hour.cellIndex.get(cellKey);
     if (cell === undefined) {
@@ -491,26 +490,92 @@ export class UsageLedger {
         renumber[cell] = c.length;
         c.push([cellKey, hour.emitted[cell] ? 1 : 0]);
       });
-      const parts: string[] = [];
-      for (const [id, copies] of hour.entries) {
-        const key = this.keys.text(id);
-        if (Array.isArray(copies)) for (const copy of copies) parts.push(this.storedCopy(key, copy, renumber));
-        else parts.push(this.storedCopy(key, copies, renumber));
-      }
-      this.state.set(this.hourKey(hourNumber), { c, e: parts.join(';') } satisfies StoredHour);
+      this.state.set(this.hourKey(hourNumber), { c, e: this.storedCopies(hour, renumber) } satisfies StoredHour);
     }
-    // Every shard with a change, its changes in the order first made.
-    const changesByShard = new Map<number, Array<readonly [string, readonly number[] | null]>>();
-    for (const id of this.indexChanged) {
+    this.commitIndex();
+  }
+
+  private writer: AsciiWriter | undefined;
+
+  /** The hour's copies as the state stores them (StoredHour's `e`), written as bytes: no string per copy. */
+  private storedCopies(hour: Hour, renumber: readonly number[]): string {
+    const writer = (this.writer ??= new AsciiWriter());
+    writer.reset();
+    let first = true;
+    const write = (id: number, copy: number) => {
+      if (!first) writer.byte(59);
+      first = false;
+      writer.key(this.keys.first(id), this.keys.second(id));
+      return this.copies.write(writer, copy, renumber[this.copies.cell(copy)] as number);
+    };
+    for (const [id, copies] of hour.entries) {
+      if (Array.isArray(copies)) {
+        for (const copy of copies) if (!write(id, copy)) return this.storedCopiesAsText(hour, renumber);
+      } else if (!write(id, copies)) return this.storedCopiesAsText(hour, renumber);
+    }
+    return writer.text();
+  }
+
+  /** storedCopies() for an hour whose stored counters are not plain ASCII (a state edited by hand): the copies as strings, joined. */
+  private storedCopiesAsText(hour: Hour, renumber: readonly number[]): string {
+    const parts: string[] = [];
+    for (const [id, copies] of hour.entries) {
+      const key = this.keys.text(id);
+      if (Array.isArray(copies)) for (const copy of copies) parts.push(this.storedCopy(key, copy, renumber));
+      else parts.push(this.storedCopy(key, copies, renumber));
+    }
+    return parts.join(';');
+  }
+
+  /** Stages every index shard with a change: its changes in the order first made, after its stored entries (or merged into them). */
+  private commitIndex(): void {
+    const changed = this.indexChanged;
+    // The changed keys by shard, keeping their order (a counting sort).
+    const starts = new Int32Array(INDEX_SHARDS + 1);
+    for (const id of changed) {
+      const after = this.keys.shard(id) + 1;
+      starts[after] = (starts[after] as number) + 1;
+    }
+    for (let shard = 0; shard < INDEX_SHARDS; shard += 1) starts[shard + 1] = (starts[shard + 1] as number) + (starts[shard] as number);
+    const next = starts.slice(0, INDEX_SHARDS);
+    const order = new Int32Array(changed.length);
+    for (const id of changed) {
       const shard = this.keys.shard(id);
-      const change = [this.keys.text(id), this.indexHours[id] ?? null] as const;
-      const changes = changesByShard.get(shard);
-      if (changes === undefined) changesByShard.set(shard, [change]);
-      else changes.push(change);
+      const at = next[shard] as number;
+      order[at] = id;
+      next[shard] = at + 1;
     }
-    const changedKey = (key: string) => parseKeyText(key, this.hash) && this.indexHours[this.keys.find(this.hash[0] as number, this.hash[1] as number)] !== undefined;
-    for (const [shard, changes] of changesByShard) {
-      const text = serializeIndexShard(this.shardTexts[shard] ?? this.readShard(shard), changes, changedKey, this.rewriteShards.has(shard));
+    const writer = (this.writer ??= new AsciiWriter());
+    for (let shard = 0; shard < INDEX_SHARDS; shard += 1) {
+      const start = starts[shard] as number;
+      const end = starts[shard + 1] as number;
+      if (start === end) continue;
+      const stored = this.shardTexts[shard] ?? this.readShard(shard);
+      let text: string;
+      if (this.rewriteShards.has(shard) || !isAscii(stored)) {
+        const changes: Array<readonly [string, readonly number[] | null]> = [];
+        for (let at = start; at < end; at += 1) changes.push([this.keys.text(order[at] as number), this.indexHours[order[at] as number] ?? null]);
+        text = serializeIndexShard(stored, changes, (key) => parseKeyText(key, this.hash) && this.indexHours[this.keys.find(this.hash[0] as number, this.hash[1] as number)] !== undefined, true);
+      } else {
+        // The usual case, responses seen for the first time: their entries go after the stored ones.
+        writer.reset();
+        let empty = stored === '';
+        if (!empty) writer.ascii(stored);
+        for (let at = start; at < end; at += 1) {
+          const id = order[at] as number;
+          const hours = this.indexHours[id];
+          if (hours === null || hours === undefined || hours.length === 0) continue;
+          if (!empty) writer.byte(59);
+          empty = false;
+          writer.key(this.keys.first(id), this.keys.second(id));
+          writer.byte(58);
+          for (let index = 0; index < hours.length; index += 1) {
+            if (index > 0) writer.byte(46);
+            writer.number(hours[index] as number);
+          }
+        }
+        text = empty ? '' : writer.text();
+      }
       const stateKey = this.shardKey(shard);
       if (text !== '') this.state.set(stateKey, text);
       else this.state.delete(stateKey);
