@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { createClaudeCodeFormat } from '../../packages/adapter-claude-code/src/claude-code-format';
-import { createEventEncoder, type EncodedEvents, EVENT_FLAGS, EVENT_HAS_VARIANT, EVENT_KEY, EVENT_LABELS, EVENT_LOOSE, EVENT_MODEL, EVENT_RANK, EVENT_TIMESTAMP, EVENT_TOKENS, EVENT_VARIANT, SLOTS } from '../../packages/agent-logs/src/encoded-events';
+import { createEventEncoder, createLabelTable, type EncodedEvents, EVENT_FLAGS, EVENT_HAS_VARIANT, EVENT_KEY, EVENT_LABELS, EVENT_LOOSE, EVENT_MODEL, EVENT_RANK, EVENT_TIMESTAMP, EVENT_TOKENS, EVENT_VARIANT, SLOTS } from '../../packages/agent-logs/src/encoded-events';
 import { keyText } from '../../packages/agent-logs/src/hash-key';
 import type { TokenVector } from '../../packages/agent-logs/src/token-vector';
 import { createMemoryState } from '../../packages/agent-logs/src/memory-state';
@@ -20,7 +20,7 @@ import { UsageLedger as CurrentLedger } from '../../packages/agent-logs/src/usag
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = path.join(here, '../.data/agent-logs-dense/claude/projects');
-const cache = path.join(here, '../.data/ledger-events-v2.bin');
+const cache = path.join(here, '../.data/ledger-events-v3.bin');
 
 function files(dir: string): string[] {
   const out: string[] = [];
@@ -46,6 +46,8 @@ if (!existsSync(cache) || statSync(cache).mtimeMs < statSync(dataDir).mtimeMs) {
 const reference = process.env.LEDGER === 'reference' ? (await import('../../packages/agent-logs/src/__fixtures__/reference-ledger/usage-ledger')).UsageLedger : undefined;
 const UsageLedger = (reference ?? CurrentLedger) as typeof CurrentLedger;
 const encoded = deserialize(readFileSync(cache)) as EncodedEvents[];
+const labelTable = createLabelTable();
+for (const file of encoded) labelTable.take(file);
 const rounds = Number(process.argv[2] ?? 3);
 for (let round = 0; round < rounds; round += 1) {
   const state = createMemoryState();

@@ -196,9 +196,9 @@ export class UsageLedger {
    * `counted` is told each one's result. No object is made per event.
    */
   addEncoded(encoded: EncodedEvents, counted: (result: LedgerAddResult) => void): void {
-    const { numbers, models, labels } = encoded;
-    // The cell key of each (model, labels) pair of the file, found once.
-    const cellKeys: Array<string | undefined> = [];
+    const { numbers, models, labels, labelBase } = encoded;
+    // The cell key of each (labels, model) pair of the file, found once.
+    const cellKeys = new Map<number, string>();
     const variant = this.variant;
     const sealed = this.meta.sealedBeforeHour;
     for (let at = 0; at < numbers.length; at += SLOTS) {
@@ -218,8 +218,14 @@ export class UsageLedger {
       const id = this.keyId(numbers[at + EVENT_KEY] as number, numbers[at + EVENT_KEY + 1] as number);
       const model = numbers[at + EVENT_MODEL] as number;
       const label = numbers[at + EVENT_LABELS] as number;
-      const pair = model * labels.length + label;
-      const cellKey = cellKeys[pair] ?? (cellKeys[pair] = this.cellKeyOf(models[model] as string, labels[label] as Readonly<Record<string, string>>));
+      const pair = label * models.length + model;
+      let cellKey = cellKeys.get(pair);
+      if (cellKey === undefined) {
+        const labelsObject = labels[label - labelBase];
+        if (labelsObject === undefined) throw new Error(`encoded events: no labels numbered ${label} (take each file through a LabelTable first)`);
+        cellKey = this.cellKeyOf(models[model] as string, labelsObject);
+        cellKeys.set(pair, cellKey);
+      }
       const result = this.place(hourNumber, id, candidate, loose, cellKey);
       if (result === 'duplicate') this.copies.drop(candidate);
       counted(result);
