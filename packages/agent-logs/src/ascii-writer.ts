@@ -48,18 +48,24 @@ export class AsciiWriter {
 
   /** A number as `${value}` writes it. */
   number(value: number): void {
-    if (value >= 0 && value <= 0xffffffff && value === Math.floor(value)) {
-      // Digits by hand for the usual counts and ranks.
+    if (value >= 0 && value <= 0x7fffffff && value === (value | 0)) {
+      // Digits by hand (as int32 arithmetic) for the usual counts, ranks and hours.
       if (this.length + 10 > this.bytes.length) this.grow(10);
-      let digits = 1;
-      for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits += 1;
+      const bytes = this.bytes;
+      if (value < 10) {
+        bytes[this.length] = 48 + value;
+        this.length += 1;
+        return;
+      }
+      const digits = value < 100 ? 2 : value < 1000 ? 3 : value < 10000 ? 4 : value < 100000 ? 5 : value < 1000000 ? 6 : value < 10000000 ? 7 : value < 100000000 ? 8 : value < 1000000000 ? 9 : 10;
       let at = this.length + digits;
       this.length = at;
-      let rest = value;
+      let rest = value | 0;
       do {
+        const next = (rest / 10) | 0;
         at -= 1;
-        this.bytes[at] = 48 + (rest % 10);
-        rest = Math.floor(rest / 10);
+        bytes[at] = 48 + rest - next * 10;
+        rest = next;
       } while (rest > 0);
       return;
     }

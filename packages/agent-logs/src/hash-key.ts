@@ -85,16 +85,6 @@ export function keyTextHash(first: number, second: number): number {
   return hash >>> 0;
 }
 
-/** FNV-1a over a text (what keyTextHash gives for a key's text). */
-export function textHash(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-';
 const DIGITS = Uint8Array.from(ALPHABET, (character) => character.charCodeAt(0));
 const VALUES = Int8Array.from({ length: 128 }, (_, code) => ALPHABET.indexOf(String.fromCharCode(code)));
