@@ -72,7 +72,25 @@ export class AsciiWriter {
     this.ascii(`${value}`);
   }
 
-  /** Text known to be ASCII (a number's text, or text the state stored and checkAscii() passed). */
+  /**
+   * Short text that should be ASCII (counters the state stored), character by
+   * character (cheaper than a Buffer#write call for a few dozen characters);
+   * false, with nothing written, if it is not.
+   */
+  asciiIfPlain(text: string): boolean {
+    if (this.length + text.length > this.bytes.length) this.grow(text.length);
+    const bytes = this.bytes;
+    const start = this.length;
+    for (let index = 0; index < text.length; index += 1) {
+      const code = text.charCodeAt(index);
+      if (code > 127) return false;
+      bytes[start + index] = code;
+    }
+    this.length = start + text.length;
+    return true;
+  }
+
+  /** Text known to be ASCII (a number's text, or text isAscii() passed). */
   ascii(text: string): void {
     if (this.length + text.length > this.bytes.length) this.grow(text.length);
     this.length += this.bytes.write(text, this.length, 'latin1');

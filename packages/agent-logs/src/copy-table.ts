@@ -1,4 +1,4 @@
-import { type AsciiWriter, isAscii } from './ascii-writer';
+import type { AsciiWriter } from './ascii-writer';
 import { keyText } from './hash-key';
 import { TOKEN_VECTOR_LENGTH, type TokenVector } from './token-vector';
 
@@ -75,10 +75,9 @@ export class CopyTable {
     return flags === 0 || (this.variants[copy * 2] === this.variants[other * 2] && this.variants[copy * 2 + 1] === this.variants[other * 2 + 1]);
   }
 
-  /** Writes the copy as the state stores it, after its key: `,variant,loose,rank,cell,counters` (cell renumbered); false, with nothing written, if its stored counters are not ASCII. */
+  /** Writes the copy as the state stores it, after its key: `,variant,loose,rank,cell,counters` (cell renumbered); false if its stored counters are not ASCII (the caller then writes the text another way). */
   write(writer: AsciiWriter, copy: number, cell: number): boolean {
     const stored = this.storedCounters[copy];
-    if (stored !== undefined && !isAscii(stored)) return false;
     const flags = this.flags[copy] as number;
     writer.byte(COMMA);
     if ((flags & HAS_VARIANT) !== 0) writer.key(this.variants[copy * 2] as number, this.variants[copy * 2 + 1] as number);
@@ -90,10 +89,7 @@ export class CopyTable {
     writer.byte(COMMA);
     writer.number(cell);
     writer.byte(COMMA);
-    if (stored !== undefined) {
-      writer.ascii(stored);
-      return true;
-    }
+    if (stored !== undefined) return writer.asciiIfPlain(stored);
     const at = copy * TOKEN_VECTOR_LENGTH;
     for (let index = 0; index < TOKEN_VECTOR_LENGTH; index += 1) {
       if (index > 0) writer.byte(COMMA);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageLedger as ReferenceLedger } from './__fixtures__/reference-ledger/usage-ledger';
 import { createEventEncoder, createLabelTable } from './encoded-events';
 import { hashKey } from './hash-key';
+import { createMemoryState } from './memory-state';
 import { UsageLedger } from './usage-ledger';
 import type { UsageEvent } from './usage-event';
 
@@ -125,4 +126,23 @@ describe('UsageLedger (key and copy tables) against the ledger of string maps it
       { numRuns: 400 },
     );
   }, 120_000);
+
+  it('writes back an hour whose stored counters are not plain ASCII (a state edited by hand) as the earlier ledger did', async () => {
+    const run = async (open: typeof UsageLedger.open) => {
+      const key = hashKey('msg_1');
+      const state = createMemoryState([
+        ['ns/meta', { sealedBeforeHour: null, hours: [10] }],
+        ['ns/hour/10', { c: [['["m",{}]', 1]], e: `${key},,0,,0,1,2,\u00e9,,,,1` }],
+        ['ns/ix/000', ''],
+      ]);
+      const ledger = await open(state, 'ns');
+      ledger.add({ timestampMs: 10 * HOUR_MS + 5, model: 'm', labels: {}, tokens: [1, 1, null, null, null, null, 1], key: 'msg_2', rank: 2 });
+      ledger.cells();
+      ledger.commit();
+      return state.entries();
+    };
+    const written = await run(UsageLedger.open.bind(UsageLedger));
+    expect(written).toEqual(await run(ReferenceLedger.open.bind(ReferenceLedger) as typeof UsageLedger.open));
+    expect(JSON.stringify(written)).toContain('\u00e9');
+  });
 });
