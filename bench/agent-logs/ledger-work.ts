@@ -45,6 +45,33 @@ if (!existsSync(cache) || statSync(cache).mtimeMs < statSync(dataDir).mtimeMs) {
 // LEDGER=reference: the ledger as it was before issue-12h's changes (an event object per event, keys as strings), to compare with.
 const reference = process.env.LEDGER === 'reference' ? (await import('../../packages/agent-logs/src/__fixtures__/reference-ledger/usage-ledger')).UsageLedger : undefined;
 const UsageLedger = (reference ?? CurrentLedger) as typeof CurrentLedger;
+
+/** Feeds a file's events to the reference ledger as its scan did: an event object, a tokens array and two key strings each. */
+function addAsReference(ledger: CurrentLedger, file: EncodedEvents, _unused: number, counted: (result: string) => void = () => {}): void {
+  const { numbers, models, labels } = file;
+  for (let at = 0; at < numbers.length; at += SLOTS) {
+    const tokens = new Array<number | null>(7) as TokenVector;
+    for (let index = 0; index < 7; index += 1) {
+      const value = numbers[at + EVENT_TOKENS + index] as number;
+      tokens[index] = Number.isNaN(value) ? null : value;
+    }
+    const flags = numbers[at + EVENT_FLAGS] as number;
+    const key = keyText(numbers[at + EVENT_KEY] as number, numbers[at + EVENT_KEY + 1] as number);
+    const variant = flags & EVENT_HAS_VARIANT ? keyText(numbers[at + EVENT_VARIANT] as number, numbers[at + EVENT_VARIANT + 1] as number) : '';
+    const event = {
+      timestampMs: numbers[at + EVENT_TIMESTAMP] as number,
+      model: models[numbers[at + EVENT_MODEL] as number] as string,
+      labels: labels[numbers[at + EVENT_LABELS] as number] as Readonly<Record<string, string>>,
+      tokens,
+      key,
+      variant,
+      loose: (flags & EVENT_LOOSE) !== 0,
+      rank: numbers[at + EVENT_RANK] as number,
+    };
+    counted(ledger.addHashed(event, key, variant));
+  }
+}
+
 const encoded = deserialize(readFileSync(cache)) as EncodedEvents[];
 const labelTable = createLabelTable();
 for (const file of encoded) labelTable.take(file);
@@ -65,29 +92,7 @@ for (let round = 0; round < rounds; round += 1) {
       ledger.addEncoded(file, counted);
       continue;
     }
-    // As the reference's scan decoded a worker's events: an event object, a tokens array and two key strings each.
-    const { numbers, models, labels } = file;
-    for (let at = 0; at < numbers.length; at += SLOTS) {
-      const tokens = new Array<number | null>(7) as TokenVector;
-      for (let index = 0; index < 7; index += 1) {
-        const value = numbers[at + EVENT_TOKENS + index] as number;
-        tokens[index] = Number.isNaN(value) ? null : value;
-      }
-      const flags = numbers[at + EVENT_FLAGS] as number;
-      const key = keyText(numbers[at + EVENT_KEY] as number, numbers[at + EVENT_KEY + 1] as number);
-      const variant = flags & EVENT_HAS_VARIANT ? keyText(numbers[at + EVENT_VARIANT] as number, numbers[at + EVENT_VARIANT + 1] as number) : '';
-      const event = {
-        timestampMs: numbers[at + EVENT_TIMESTAMP] as number,
-        model: models[numbers[at + EVENT_MODEL] as number] as string,
-        labels: labels[numbers[at + EVENT_LABELS] as number] as Readonly<Record<string, string>>,
-        tokens,
-        key,
-        variant,
-        loose: (flags & EVENT_LOOSE) !== 0,
-        rank: numbers[at + EVENT_RANK] as number,
-      };
-      counted(ledger.addHashed(event, key, variant));
-    }
+    addAsReference(ledger, file, 0, counted);
   }
   const addMs = performance.now() - started;
   const addCpu = process.cpuUsage(cpu);
@@ -111,4 +116,64 @@ for (let round = 0; round < rounds; round += 1) {
   console.log(
     `round ${round}: ${events} events (${duplicates} duplicates) add ${addMs.toFixed(0)} ms, cells ${cellsMs.toFixed(0)} ms (${cells.length}), commit ${commitMs.toFixed(0)} ms; CPU add ${((addCpu.user + addCpu.system) / 1000).toFixed(0)}, cells ${((cellsCpu.user + cellsCpu.system - addCpu.user - addCpu.system) / 1000).toFixed(0)}, commit ${((user + system - cellsCpu.user - cellsCpu.system) / 1000).toFixed(0)} ms; cells ${digest.digest('hex').slice(0, 12)}, state ${stateDigest.digest('hex').slice(0, 12)} (${state.entries().length} keys, ${(stateBytes / 1e6).toFixed(2)} MB)`,
   );
+}
+
+// INCREMENTAL=1: then cycles as a daemon runs them on that state (stored as
+// JSON text, parsed back when loaded): each adds new responses (keys changed)
+// in the hours of 21 files' events, to a fresh ledger; times of load+add and
+// of cells()+commit() per cycle, the median of 20 after 5 to warm up.
+if (process.env.INCREMENTAL === '1') {
+  const { createStagedState } = await import('@utt/core');
+  const stored = new Map<string, string>();
+  {
+    const state = createMemoryState();
+    const ledger = await UsageLedger.open(state, 'claude-code/bench');
+    for (const file of encoded) {
+      if (!reference) ledger.addEncoded(file, () => {});
+      else addAsReference(ledger, file, 0);
+    }
+    ledger.cells();
+    ledger.commit();
+    for (const [key, value] of state.entries()) stored.set(key, JSON.stringify(value));
+  }
+  const addTimes: number[] = [];
+  const endTimes: number[] = [];
+  for (let cycle = 1; cycle <= 25; cycle += 1) {
+    const staged = createStagedState(async (selection) => {
+      const out = new Map<string, unknown>();
+      for (const key of selection.keys ?? []) {
+        const text = stored.get(key);
+        if (text !== undefined) out.set(key, JSON.parse(text));
+      }
+      return out;
+    });
+    const ledger = await UsageLedger.open(staged.state, 'claude-code/bench');
+    const files = Array.from({ length: 21 }, (_, index) => encoded[(cycle * 97 + index * 131) % encoded.length] as EncodedEvents);
+    let started = performance.now();
+    const keys: Array<{ key: string; timestampMs: number }> = [];
+    for (const file of files) {
+      for (let at = 0; at < file.numbers.length; at += SLOTS) keys.push({ key: keyText(((file.numbers[at + EVENT_KEY] as number) ^ cycle) >>> 0, file.numbers[at + EVENT_KEY + 1] as number), timestampMs: file.numbers[at + EVENT_TIMESTAMP] as number });
+    }
+    await ledger.load(keys);
+    for (const file of files) {
+      const changed = { ...file, numbers: file.numbers.slice() };
+      for (let at = 0; at < changed.numbers.length; at += SLOTS) changed.numbers[at + EVENT_KEY] = ((changed.numbers[at + EVENT_KEY] as number) ^ cycle) >>> 0;
+      if (!reference) ledger.addEncoded(changed, () => {});
+      else addAsReference(ledger, changed, 0);
+    }
+    const addMs = performance.now() - started;
+    started = performance.now();
+    ledger.cells();
+    ledger.commit();
+    const endMs = performance.now() - started;
+    const { set, deleted } = staged.changes();
+    for (const key of deleted) stored.delete(key);
+    for (const [key, value] of set) stored.set(key, JSON.stringify(value));
+    if (cycle > 5) {
+      addTimes.push(addMs);
+      endTimes.push(endMs);
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  console.log(`incremental cycles (21 files' events, new keys): load+add median ${median(addTimes).toFixed(2)} ms, cells+commit median ${median(endTimes).toFixed(2)} ms (min ${Math.min(...endTimes).toFixed(2)})`);
 }

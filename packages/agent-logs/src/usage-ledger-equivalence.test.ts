@@ -142,7 +142,7 @@ describe('UsageLedger (key and copy tables) against the ledger of string maps it
       return state.entries();
     };
     const written = await run(UsageLedger.open.bind(UsageLedger));
-    expect(written).toEqual(await run(ReferenceLedger.open.bind(ReferenceLedger) as typeof UsageLedger.open));
+    expect(written).toEqual(await run(ReferenceLedger.open.bind(ReferenceLedger) as unknown as typeof UsageLedger.open));
     expect(JSON.stringify(written)).toContain('\u00e9');
   });
 });

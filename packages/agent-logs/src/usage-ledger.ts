@@ -649,21 +649,28 @@ export class UsageLedger {
       });
       if (typeof stored.e !== 'string') throw new Error(`state ${this.namespace}/hour/${hourNumber}: unknown format (expected the entries as a string)`);
       if (stored.e !== '') {
+        const tokens = emptyTokenVector();
+        const hash = this.hash;
+        const variant = this.variant;
         for (const text of stored.e.split(';')) {
           const fields = text.split(',');
-          const malformed = () => new Error(`state ${this.namespace}/hour/${hourNumber}: malformed entry "${text}"`);
-          if (fields.length !== 5 + TOKEN_VECTOR_LENGTH) throw malformed();
-          const tokens = fields.slice(5).map((value) => (value === '' ? null : Number(value))) as TokenVector;
-          const id = this.keyIdOfStored(fields[0] as string, malformed);
-          let variant: { first: number; second: number } | undefined;
-          if (fields[1] !== '') {
-            if (!parseKeyText(fields[1] as string, this.hash)) throw malformed();
-            variant = { first: this.hash[0] as number, second: this.hash[1] as number };
+          if (fields.length !== 5 + TOKEN_VECTOR_LENGTH || !parseKeyText(fields[0] as string, hash)) throw this.malformedEntry(hourNumber, text);
+          const id = this.keyId(hash[0] as number, hash[1] as number);
+          const variantText = fields[1] as string;
+          if (variantText !== '') {
+            if (!parseKeyText(variantText, hash)) throw this.malformedEntry(hourNumber, text);
+            variant.first = hash[0] as number;
+            variant.second = hash[1] as number;
+          }
+          // Read into one array: the table copies the counters into its own columns.
+          for (let index = 0; index < TOKEN_VECTOR_LENGTH; index += 1) {
+            const value = fields[5 + index] as string;
+            tokens[index] = value === '' ? null : Number(value);
           }
           const rank = fields[3] === '' ? tokenTotal(tokens) : Number(fields[3]);
           let countersAt = -1;
           for (let comma = 0; comma < 5; comma += 1) countersAt = text.indexOf(',', countersAt + 1);
-          const copy = this.copies.add(fields[2] === '1', variant, rank, tokens, 0, text.slice(countersAt + 1));
+          const copy = this.copies.add(fields[2] === '1', variantText === '' ? undefined : variant, rank, tokens, 0, text.slice(countersAt + 1));
           this.copies.setCell(copy, Number(fields[4]));
           addCopy(hour, id, copy);
         }
@@ -673,9 +680,8 @@ export class UsageLedger {
     return hour;
   }
 
-  private keyIdOfStored(key: string, malformed: () => Error): number {
-    if (!parseKeyText(key, this.hash)) throw malformed();
-    return this.keyId(this.hash[0] as number, this.hash[1] as number);
+  private malformedEntry(hourNumber: number, text: string): Error {
+    return new Error(`state ${this.namespace}/hour/${hourNumber}: malformed entry "${text}"`);
   }
 
   /** A copy as the state stores it (`key,variant,loose,rank,cell,counters`), its cell renumbered. */
