@@ -22,6 +22,8 @@ export class CopyTable {
   private capacity = 0;
   /** The counters as the state stored them, so a copy read back is written back as it was; undefined for a new copy. */
   private readonly storedCounters: Array<string | undefined> = [];
+  /** For a copy read back: its stored text up to its cell (`key,variant,loose,rank,`), which nothing changes. */
+  private readonly storedHeads: Array<string | undefined> = [];
   /** LOOSE | HAS_VARIANT. */
   private flags = new Uint8Array(0);
   /** The variant's hash (hashKeyInto), two halves per copy. */
@@ -49,6 +51,7 @@ export class CopyTable {
   ): number {
     const copy = this.next();
     this.storedCounters.push(counters);
+    this.storedHeads.push(undefined);
     this.flags[copy] = (loose ? LOOSE : 0) | (variant ? HAS_VARIANT : 0);
     this.variants[copy * 2] = variant ? variant.first : 0;
     this.variants[copy * 2 + 1] = variant ? variant.second : 0;
@@ -66,6 +69,7 @@ export class CopyTable {
     if (copy !== this.size - 1) return;
     this.size = copy;
     this.storedCounters.pop();
+    this.storedHeads.pop();
   }
 
   /** Whether two copies are of one variant (both without one, or the same hash). */
@@ -97,6 +101,15 @@ export class CopyTable {
       if (value === value) writer.number(value);
     }
     return true;
+  }
+
+  /** A copy read back from the state: its text up to its cell (`key,variant,loose,rank,`), if writing it again gives the same; undefined for a new copy. */
+  storedHead(copy: number): string | undefined {
+    return this.storedHeads[copy];
+  }
+
+  setStoredHead(copy: number, head: string): void {
+    this.storedHeads[copy] = head;
   }
 
   /** The variant's text as the state stores it ('' for none). */

@@ -1,5 +1,5 @@
 import type { UsageAdapterV1State } from '@utt/core';
-import { AsciiWriter, isAscii } from './ascii-writer';
+import { AsciiWriter } from './ascii-writer';
 import { CopyTable } from './copy-table';
 import {
   EVENT_FLAGS,
@@ -51,6 +51,8 @@ type Hour = {
   lostCopies: boolean;
   lastCellKey: string | undefined;
   lastCell: number;
+  /** Read from the state with copies: written back as strings (its copies' counters are strings already). */
+  stored: boolean;
 };
 
 // Persisted shapes. The state of a busy machine holds every response of the
@@ -503,8 +505,14 @@ export class UsageLedger {
 
   private writer: AsciiWriter | undefined;
 
-  /** The hour's copies as the state stores them (StoredHour's `e`), written as bytes: no string per copy. */
+  /**
+   * The hour's copies as the state stores them (StoredHour's `e`). An hour new
+   * in this cycle (all of a cold scan's) is written as bytes, no string per
+   * copy; one read back from the state (an incremental cycle's: its copies'
+   * counters are strings already) as strings joined, which costs less there.
+   */
   private storedCopies(hour: Hour, renumber: readonly number[]): string {
+    if (hour.stored) return this.storedCopiesAsText(hour, renumber);
     const writer = (this.writer ??= new AsciiWriter());
     writer.reset();
     let first = true;
@@ -522,13 +530,12 @@ export class UsageLedger {
     return writer.text();
   }
 
-  /** storedCopies() for an hour whose stored counters are not plain ASCII (a state edited by hand): the copies as strings, joined. */
+  /** storedCopies() as strings joined: for an hour read back from the state. */
   private storedCopiesAsText(hour: Hour, renumber: readonly number[]): string {
     const parts: string[] = [];
     for (const [id, copies] of hour.entries) {
-      const key = this.keys.text(id);
-      if (Array.isArray(copies)) for (const copy of copies) parts.push(this.storedCopy(key, copy, renumber));
-      else parts.push(this.storedCopy(key, copies, renumber));
+      if (Array.isArray(copies)) for (const copy of copies) parts.push(this.storedCopy(id, copy, renumber));
+      else parts.push(this.storedCopy(id, copies, renumber));
     }
     return parts.join(';');
   }
@@ -558,15 +565,14 @@ export class UsageLedger {
       if (start === end) continue;
       const stored = this.shardTexts[shard] ?? this.readShard(shard);
       let text: string;
-      if (this.rewriteShards.has(shard) || !isAscii(stored)) {
+      if (this.rewriteShards.has(shard)) {
         const changes: Array<readonly [string, readonly number[] | null]> = [];
         for (let at = start; at < end; at += 1) changes.push([this.keys.text(order[at] as number), this.indexHours[order[at] as number] ?? null]);
         text = serializeIndexShard(stored, changes, (key) => parseKeyText(key, this.hash) && this.indexHours[this.keys.find(this.hash[0] as number, this.hash[1] as number)] !== undefined, true);
       } else {
         // The usual case, responses seen for the first time: their entries go after the stored ones.
         writer.reset();
-        let empty = stored === '';
-        if (!empty) writer.ascii(stored);
+        let empty = true;
         for (let at = start; at < end; at += 1) {
           const id = order[at] as number;
           const hours = this.indexHours[id];
@@ -580,7 +586,8 @@ export class UsageLedger {
             writer.number(hours[index] as number);
           }
         }
-        text = empty ? '' : writer.text();
+        // join() makes one flat string; appending with += would keep a rope of pieces in the state.
+        text = empty ? stored : stored === '' ? writer.text() : [stored, writer.text()].join(';');
       }
       const stateKey = this.shardKey(shard);
       if (text !== '') this.state.set(stateKey, text);
@@ -640,7 +647,7 @@ export class UsageLedger {
     let hour = this.hours.get(hourNumber);
     if (hour) return hour;
     const stored = this.state.get(this.hourKey(hourNumber)) as StoredHour | undefined;
-    hour = { cells: [], emitted: [], cellIndex: new Map(), entries: new Map(), lostCopies: false, lastCellKey: undefined, lastCell: -1 };
+    hour = { cells: [], emitted: [], cellIndex: new Map(), entries: new Map(), lostCopies: false, lastCellKey: undefined, lastCell: -1, stored: false };
     if (stored) {
       stored.c.forEach(([cellKey, emitted], cell) => {
         hour?.cells.push(cellKey);
@@ -649,6 +656,7 @@ export class UsageLedger {
       });
       if (typeof stored.e !== 'string') throw new Error(`state ${this.namespace}/hour/${hourNumber}: unknown format (expected the entries as a string)`);
       if (stored.e !== '') {
+        hour.stored = true;
         const tokens = emptyTokenVector();
         const hash = this.hash;
         const variant = this.variant;
@@ -668,10 +676,16 @@ export class UsageLedger {
             tokens[index] = value === '' ? null : Number(value);
           }
           const rank = fields[3] === '' ? tokenTotal(tokens) : Number(fields[3]);
-          let countersAt = -1;
-          for (let comma = 0; comma < 5; comma += 1) countersAt = text.indexOf(',', countersAt + 1);
-          const copy = this.copies.add(fields[2] === '1', variantText === '' ? undefined : variant, rank, tokens, 0, text.slice(countersAt + 1));
+          let cellAt = -1;
+          for (let comma = 0; comma < 4; comma += 1) cellAt = text.indexOf(',', cellAt + 1);
+          const countersAt = text.indexOf(',', cellAt + 1);
+          const loose = fields[2] as string;
+          const copy = this.copies.add(loose === '1', variantText === '' ? undefined : variant, rank, tokens, 0, text.slice(countersAt + 1));
           this.copies.setCell(copy, Number(fields[4]));
+          // The text up to the cell is written back as read when writing it again would give the same (key and variant were checked above).
+          const rankText = fields[3] as string;
+          const total = this.copies.total(copy);
+          if ((loose === '0' || loose === '1') && (rankText === '' ? rank === total : rank !== total && rankText === `${rank}`)) this.copies.setStoredHead(copy, text.slice(0, cellAt + 1));
           addCopy(hour, id, copy);
         }
       }
@@ -685,10 +699,12 @@ export class UsageLedger {
   }
 
   /** A copy as the state stores it (`key,variant,loose,rank,cell,counters`), its cell renumbered. */
-  private storedCopy(key: string, copy: number, renumber: readonly number[]): string {
+  private storedCopy(id: number, copy: number, renumber: readonly number[]): string {
     const table = this.copies;
+    const head = table.storedHead(copy);
+    if (head !== undefined) return `${head}${renumber[table.cell(copy)] as number},${table.counters(copy)}`;
     const rank = table.rank(copy);
-    return `${key},${table.variantText(copy)},${table.loose(copy) ? 1 : 0},${rank === table.total(copy) ? '' : rank},${renumber[table.cell(copy)] as number},${table.counters(copy)}`;
+    return `${this.keys.text(id)},${table.variantText(copy)},${table.loose(copy) ? 1 : 0},${rank === table.total(copy) ? '' : rank},${renumber[table.cell(copy)] as number},${table.counters(copy)}`;
   }
 
   /** Reads an index shard's stored text ('' for none) into shardTexts. */
