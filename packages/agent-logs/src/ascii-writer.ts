@@ -8,7 +8,7 @@ const DIGITS = Uint8Array.from(ALPHABET, (character) => character.charCodeAt(0))
  * than the rest of writing the state.
  */
 export class AsciiWriter {
-  private bytes = Buffer.allocUnsafe(1 << 16);
+  private bytes = Buffer.allocUnsafe(4096);
   private length = 0;
 
   /** Starts a new text. */

@@ -24,6 +24,8 @@ import type { UsageEvent } from './usage-event';
 const HOUR_MS = 3_600_000;
 // Enough shards that an incremental cycle copies only small ones (a few dozen keys each on a busy machine).
 const INDEX_SHARDS = 4096;
+// Index changes above which the shards are written as bytes (a large read; a cold scan has a hundred thousand).
+const BYTES_ABOVE_CHANGES = 4096;
 
 /** One hourly cell after de-duplication: what becomes a token_usage row. */
 export type LedgerCell = {
@@ -569,6 +571,17 @@ export class UsageLedger {
         const changes: Array<readonly [string, readonly number[] | null]> = [];
         for (let at = start; at < end; at += 1) changes.push([this.keys.text(order[at] as number), this.indexHours[order[at] as number] ?? null]);
         text = serializeIndexShard(stored, changes, (key) => parseKeyText(key, this.hash) && this.indexHours[this.keys.find(this.hash[0] as number, this.hash[1] as number)] !== undefined, true);
+      } else if (changed.length < BYTES_ABOVE_CHANGES) {
+        // An ordinary cycle's few changes, one shard each: strings cost less than a Buffer round trip per shard.
+        const parts: string[] = stored === '' ? [] : [stored];
+        for (let at = start; at < end; at += 1) {
+          const id = order[at] as number;
+          const hours = this.indexHours[id];
+          if (hours === null || hours === undefined || hours.length === 0) continue;
+          parts.push(hours.length === 1 ? `${this.keys.text(id)}:${hours[0] as number}` : `${this.keys.text(id)}:${hours.join('.')}`);
+        }
+        // join() makes one flat string; appending with += would keep a rope of pieces in the state.
+        text = parts.join(';');
       } else {
         // The usual case, responses seen for the first time: their entries go after the stored ones.
         writer.reset();
