@@ -72,25 +72,7 @@ export class AsciiWriter {
     this.ascii(`${value}`);
   }
 
-  /**
-   * Short text that should be ASCII (counters the state stored), character by
-   * character (cheaper than a Buffer#write call for a few dozen characters);
-   * false, with nothing written, if it is not.
-   */
-  asciiIfPlain(text: string): boolean {
-    if (this.length + text.length > this.bytes.length) this.grow(text.length);
-    const bytes = this.bytes;
-    const start = this.length;
-    for (let index = 0; index < text.length; index += 1) {
-      const code = text.charCodeAt(index);
-      if (code > 127) return false;
-      bytes[start + index] = code;
-    }
-    this.length = start + text.length;
-    return true;
-  }
-
-  /** Text known to be ASCII (a number's text, or text isAscii() passed). */
+  /** Text known to be ASCII (a number's text). */
   ascii(text: string): void {
     if (this.length + text.length > this.bytes.length) this.grow(text.length);
     this.length += this.bytes.write(text, this.length, 'latin1');
@@ -101,10 +83,4 @@ export class AsciiWriter {
     this.bytes.copy(bytes, 0, 0, this.length);
     this.bytes = bytes;
   }
-}
-
-/** Whether every character of `text` is ASCII (so AsciiWriter#ascii writes it unchanged). */
-export function isAscii(text: string): boolean {
-  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 127) return false;
-  return true;
 }

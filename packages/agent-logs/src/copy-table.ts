@@ -79,9 +79,10 @@ export class CopyTable {
     return flags === 0 || (this.variants[copy * 2] === this.variants[other * 2] && this.variants[copy * 2 + 1] === this.variants[other * 2 + 1]);
   }
 
-  /** Writes the copy as the state stores it, after its key: `,variant,loose,rank,cell,counters` (cell renumbered); false if its stored counters are not ASCII (the caller then writes the text another way). */
+  /** Writes a new copy as the state stores it, after its key: `,variant,loose,rank,cell,counters` (cell renumbered); false, with nothing written, for a copy read back from the state. */
   write(writer: AsciiWriter, copy: number, cell: number): boolean {
-    const stored = this.storedCounters[copy];
+    // A copy read back keeps its counters' text: the caller writes its hour as strings.
+    if (this.storedCounters[copy] !== undefined) return false;
     const flags = this.flags[copy] as number;
     writer.byte(COMMA);
     if ((flags & HAS_VARIANT) !== 0) writer.key(this.variants[copy * 2] as number, this.variants[copy * 2 + 1] as number);
@@ -93,7 +94,6 @@ export class CopyTable {
     writer.byte(COMMA);
     writer.number(cell);
     writer.byte(COMMA);
-    if (stored !== undefined) return writer.asciiIfPlain(stored);
     const at = copy * TOKEN_VECTOR_LENGTH;
     for (let index = 0; index < TOKEN_VECTOR_LENGTH; index += 1) {
       if (index > 0) writer.byte(COMMA);

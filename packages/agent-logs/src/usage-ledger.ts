@@ -532,7 +532,7 @@ export class UsageLedger {
     return writer.text();
   }
 
-  /** storedCopies() as strings joined: for an hour read back from the state. */
+  /** storedCopies() as strings joined: for an hour read back from the state (whose copies keep their text). */
   private storedCopiesAsText(hour: Hour, renumber: readonly number[]): string {
     const parts: string[] = [];
     for (const [id, copies] of hour.entries) {
