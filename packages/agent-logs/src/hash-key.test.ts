@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashKey } from './hash-key';
+import { hashKey, hashKeyInto, keyText, keyTextHash, parseKeyText } from './hash-key';
 
 describe('hashKey', () => {
   it('gives 11 characters that need no escaping in JSON or the state encoding, the same for the same text', () => {
@@ -22,5 +23,25 @@ describe('hashKey', () => {
     // 30 and 28 bits of each 32-bit half: 100,000 values would collide in a few dozen places if a half were broken.
     expect(first.size).toBeGreaterThan(99_900);
     expect(second.size).toBeGreaterThan(99_900);
+  });
+
+  it('goes between text and halves both ways, and hashes the text of halves as the text itself', () => {
+    const halves = new Uint32Array(2);
+    const parsed = new Uint32Array(2);
+    fc.assert(
+      fc.property(fc.string(), (id) => {
+        hashKeyInto(id, halves);
+        const text = hashKey(id);
+        expect(keyText(halves[0] as number, halves[1] as number)).toBe(text);
+        expect(parseKeyText(text, parsed)).toBe(true);
+        expect([...parsed]).toEqual([...halves]);
+        // The ledger's index shard of a key: FNV-1a over its text, as it was computed from the text.
+        let fnv = 0x811c9dc5;
+        for (let index = 0; index < text.length; index += 1) fnv = Math.imul(fnv ^ text.charCodeAt(index), 0x01000193);
+        expect(keyTextHash(halves[0] as number, halves[1] as number)).toBe(fnv >>> 0);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const bad of ['', 'abc', 'AAAAAAAAAAAA', 'AAAAAAAAAA!', 'AAAAAAAAAAz', 'AAAAAAAAAA\u00e9']) expect(parseKeyText(bad, parsed)).toBe(false);
   });
 });

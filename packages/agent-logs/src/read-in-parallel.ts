@@ -1,10 +1,9 @@
 import type { Worker } from 'node:worker_threads';
-import { createEventEncoder, decodeEvents, type EncodedEvents } from './encoded-events';
+import { createEventEncoder, createLabelTable, type EncodedEvents } from './encoded-events';
 import type { FileCursor } from './file-cursor';
 import { describeParseError, readTranscriptFile, type TranscriptFileRead } from './read-transcript-file';
 import type { ScanWorkerInput } from './scan-worker';
 import type { TranscriptFormat } from './transcript-format';
-import type { UsageEvent } from './usage-event';
 
 /** One file's result, from a worker thread or from this one. */
 export type FileMessage = {
@@ -38,7 +37,8 @@ export async function readInParallel(
   tasks: readonly ReadTask[],
   workers: number,
   sink: {
-    emit: (event: UsageEvent, key: string, variant: string, counters: string) => void;
+    /** A file's events, in path order. */
+    events: (encoded: EncodedEvents) => void;
     malformed: (file: string, line: number, reason: string) => void;
     handle: (index: number, read: TranscriptFileRead) => void;
     signal?: AbortSignal;
@@ -66,7 +66,7 @@ export async function readInParallel(
         if (message.code === 'ENOENT' || message.code === 'ENOTDIR') continue;
         throw new Error(`${task.path}: ${message.error}`);
       }
-      if (message.events) decodeEvents(message.events, sink.emit);
+      if (message.events) sink.events(message.events);
       if (message.read) sink.handle(task.index, message.read);
     }
   };
@@ -76,8 +76,23 @@ export async function readInParallel(
     for (const thread of threads) void thread.terminate();
     wake?.();
   };
+  // Each thread's labels, by the numbers its encoder gave them: taken as its files arrive (in the order it read them).
+  const labelTables = new Map<string, ReturnType<typeof createLabelTable>>();
   const deliver = (message: FileMessage, reader: string) => {
     if (failure) return;
+    if (message.events) {
+      let table = labelTables.get(reader);
+      if (table === undefined) {
+        table = createLabelTable();
+        labelTables.set(reader, table);
+      }
+      try {
+        table.take(message.events);
+      } catch (error) {
+        fail(error as Error);
+        return;
+      }
+    }
     readers.add(reader);
     pending.set(message.index, message);
     try {
@@ -123,8 +138,9 @@ export async function readInParallel(
         });
         deliver({ index: taken, read, events: encoder.take(), malformed }, 'main');
       } catch (error) {
-        encoder.take();
-        deliver({ index: taken, error: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code, malformed }, 'main');
+        // The file's events are dropped, but not the labels numbered while reading it.
+        const events = { ...encoder.take(), numbers: new Float64Array(0) };
+        deliver({ index: taken, events, error: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code, malformed }, 'main');
       }
       // Let the workers' results (and an abort) in between files.
       await new Promise((resolve) => setImmediate(resolve));

@@ -155,7 +155,6 @@ async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsRes
     if (result === 'duplicate') counts.duplicates += 1;
     else if (result === 'sealed') counts.sealed += 1;
   };
-  const emitHashed = (event: UsageEvent, key: string, variant: string, counters?: string) => counted(ledger.addHashed(event, key, variant, counters));
   const malformed = (file: string, line: number, reason: string) => {
     counts.malformed += 1;
     if (malformedLines.length < MAX_REPORTED_MALFORMED) malformedLines.push({ file, line, reason });
@@ -208,7 +207,7 @@ async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsRes
     // A read this large touches much of the ledger: load all of it at once.
     await state.load?.({ prefixes: [`${namespace}/hour/`, `${namespace}/ix/`] });
     threads = await readInParallel(workerScript, format, format.workerModule, tasks, Math.min(availableParallelism(), 4) - 1, {
-      emit: emitHashed,
+      events: (encoded) => ledger.addEncoded(encoded, counted),
       malformed,
       handle: (index, read) => handle(tasks[index] as (typeof tasks)[number], read),
       signal: options.signal,
@@ -239,7 +238,7 @@ async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsRes
       }
     }
     await ledger.load(read.map(({ event, key }) => ({ key, timestampMs: event.timestampMs })));
-    for (const { event, key, variant } of read) emitHashed(event, key, variant);
+    for (const { event, key, variant } of read) counted(ledger.addHashed(event, key, variant));
   }
   lap('readMs');
   // A file vanishes only with a change to its directory (or to the roots):

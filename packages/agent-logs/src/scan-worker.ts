@@ -33,9 +33,10 @@ async function run(input: ScanWorkerInput): Promise<void> {
       const events = encoder.take();
       parentPort?.postMessage({ index: task.index, read, events, malformed }, [events.numbers.buffer as ArrayBuffer]);
     } catch (error) {
-      encoder.take();
+      // The file's events are dropped, but not the labels numbered while reading it (a later file may use them).
+      const events = { ...encoder.take(), numbers: new Float64Array(0) };
       const code = (error as { code?: string } | null)?.code;
-      parentPort?.postMessage({ index: task.index, error: error instanceof Error ? error.message : String(error), code, malformed: [] });
+      parentPort?.postMessage({ index: task.index, events, error: error instanceof Error ? error.message : String(error), code, malformed: [] });
     }
   }
 }

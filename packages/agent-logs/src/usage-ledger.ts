@@ -1,12 +1,31 @@
 import type { UsageAdapterV1State } from '@utt/core';
-import { addTokenVector, emptyTokenVector, formatTokenVector, TOKEN_VECTOR_LENGTH, type TokenVector, tokenTotal } from './token-vector';
-import { hashKey } from './hash-key';
-import { IndexShard } from './index-shard';
+import { AsciiWriter } from './ascii-writer';
+import { CopyTable } from './copy-table';
+import {
+  EVENT_FLAGS,
+  EVENT_HAS_VARIANT,
+  EVENT_KEY,
+  EVENT_LABELS,
+  EVENT_LOOSE,
+  EVENT_MODEL,
+  EVENT_RANK,
+  EVENT_TIMESTAMP,
+  EVENT_TOKENS,
+  EVENT_VARIANT,
+  type EncodedEvents,
+  SLOTS,
+} from './encoded-events';
+import { hashKeyInto, parseKeyText } from './hash-key';
+import { findIndexEntry, serializeIndexShard, storedIndexHours } from './index-shard';
+import { KeyTable } from './key-table';
+import { emptyTokenVector, TOKEN_VECTOR_LENGTH, type TokenVector, tokenTotal } from './token-vector';
 import type { UsageEvent } from './usage-event';
 
 const HOUR_MS = 3_600_000;
 // Enough shards that an incremental cycle copies only small ones (a few dozen keys each on a busy machine).
 const INDEX_SHARDS = 4096;
+// Index changes above which the shards are written as bytes (a large read; a cold scan has a hundred thousand).
+const BYTES_ABOVE_CHANGES = 4096;
 
 /** One hourly cell after de-duplication: what becomes a token_usage row. */
 export type LedgerCell = {
@@ -18,15 +37,25 @@ export type LedgerCell = {
 
 export type LedgerAddResult = 'added' | 'replaced' | 'duplicate' | 'sealed';
 
-// `counters`: the tokens as stored (formatTokenVector), when known already (read from the state, or formatted on a worker thread).
-type Entry = { variant: string; loose: boolean; rank: number; cell: number; tokens: TokenVector; counters?: string };
-// The copies an hour counts of one response: nearly always one (kept bare,
-// not in an array: a cold scan keeps a hundred thousand), several when copies
-// differ in variant.
-type Copies = Entry | Entry[];
+// The copies an hour counts of one response (rows of the ledger's CopyTable),
+// by the response's key number (its KeyTable row):
+// nearly always one (kept bare, not in an array: a cold scan keeps a hundred
+// thousand), several when copies differ in variant.
+type Copies = number | number[];
 // `lostCopies`: a copy left the hour (replaced or moved) since it was opened,
 // so a cell may have none left; until then every cell has a copy or was returned.
-type Hour = { cells: string[]; emitted: boolean[]; cellIndex: Map<string, number>; entries: Map<string, Copies>; lostCopies: boolean };
+// `lastCellKey`/`lastCell`: the cell found last (a file's responses mostly share one).
+type Hour = {
+  cells: string[];
+  emitted: boolean[];
+  cellIndex: Map<string, number>;
+  entries: Map<number, Copies>;
+  lostCopies: boolean;
+  lastCellKey: string | undefined;
+  lastCell: number;
+  /** Read from the state with copies: written back as strings (its copies' counters are strings already). */
+  stored: boolean;
+};
 
 // Persisted shapes. The state of a busy machine holds every response of the
 // retention period, and the worker loads (JSON-parses) all of it every cycle:
@@ -52,12 +81,31 @@ type StoredMeta = { sealedBeforeHour: number | null; hours: number[] };
  * `cells()` returns the complete, recomputed cells of every hour touched since
  * the ledger was opened (cells of one model and labels share one labels
  * object: treat it as read-only); `commit()` stages the changed state.
+ *
+ * In memory a response key is a number (KeyTable: its 64-bit hash, looked up
+ * in an open-addressed table) and a copy a row of typed arrays (CopyTable):
+ * a cold scan meets a hundred thousand of each, and as strings in maps and
+ * objects they kept the collector busy. The state is written as before.
  */
 export class UsageLedger {
   private readonly hours = new Map<number, Hour>();
+  private readonly keys = new KeyTable(INDEX_SHARDS);
+  private readonly copies = new CopyTable();
   private readonly touched = new Set<number>();
-  private readonly shards = new Map<number, IndexShard>();
-  private readonly touchedShards = new Set<number>();
+  // The index's changes since the ledger was opened, by key number: the hours
+  // holding the key, null for none, undefined for no change (the stored shard says).
+  private readonly indexHours: Array<readonly number[] | null | undefined> = [];
+  // Key numbers in the order first changed (a shard's entries are written in that order).
+  private readonly indexChanged: number[] = [];
+  // Each index shard's stored text once read ('' for none), by shard number.
+  private readonly shardTexts: Array<string | undefined> = new Array<string | undefined>(INDEX_SHARDS).fill(undefined);
+  // Shards whose stored text holds a changed key: rebuilt, not appended to, when written.
+  private readonly rewriteShards = new Set<number>();
+  // The hour added to last, found and touched already (a file's responses come in time order).
+  private lastHourNumber = Number.NaN;
+  private lastHour: Hour | undefined;
+  private readonly hash = new Uint32Array(2);
+  private readonly variant = { first: 0, second: 0 };
   private metaChanged = false;
 
   private constructor(
@@ -94,100 +142,231 @@ export class UsageLedger {
   async load(events: Iterable<{ readonly key: string; readonly timestampMs: number }>): Promise<void> {
     if (!this.state.load) return;
     const shardKeys = new Set<string>();
-    const wanted: Array<{ key: string; hour: number }> = [];
+    const wanted: Array<{ id: number; hour: number }> = [];
     const sealed = this.meta.sealedBeforeHour;
     for (const event of events) {
       const hour = Math.floor(event.timestampMs / HOUR_MS);
       if (sealed !== null && hour < sealed) continue;
-      wanted.push({ key: event.key, hour });
-      const shard = shardOf(event.key);
-      if (!this.shards.has(shard)) shardKeys.add(this.shardKey(shard));
+      const id = this.keyIdOfText(event.key);
+      wanted.push({ id, hour });
+      const shard = this.keys.shard(id);
+      if (this.shardTexts[shard] === undefined) shardKeys.add(this.shardKey(shard));
     }
     await this.state.load({ keys: [...shardKeys] });
     const hourKeys = new Set<string>();
     const want = (hour: number) => {
       if (!this.hours.has(hour)) hourKeys.add(this.hourKey(hour));
     };
-    for (const { key, hour } of wanted) {
+    for (const { id, hour } of wanted) {
       want(hour);
-      for (const other of this.shard(shardOf(key)).get(key) ?? []) want(other);
+      for (const other of this.indexGet(id) ?? []) want(other);
     }
     await this.state.load({ keys: [...hourKeys] });
   }
 
   add(event: UsageEvent): LedgerAddResult {
-    return this.addHashed(event, hashKey(event.key), event.variant ? hashKey(event.variant) : '');
+    const hash = this.hash;
+    hashKeyInto(event.key, hash);
+    const id = this.keyId(hash[0] as number, hash[1] as number);
+    let variant: { first: number; second: number } | undefined;
+    if (event.variant) {
+      hashKeyInto(event.variant, hash);
+      variant = this.variant;
+      variant.first = hash[0] as number;
+      variant.second = hash[1] as number;
+    }
+    return this.addCandidate(event, id, variant, undefined);
   }
 
   /**
    * add() for an event whose key and variant were hashed already (with
-   * hashKey; no variant: ''), e.g. on a worker thread, which may have
-   * formatted its counters for the state too (formatTokenVector).
+   * hashKey; no variant: ''), as load() takes them; `counters`, when known,
+   * is formatTokenVector(event.tokens).
    */
   addHashed(event: UsageEvent, key: string, variant: string, counters?: string): LedgerAddResult {
+    const id = this.keyIdOfText(key);
+    let parts: { first: number; second: number } | undefined;
+    if (variant !== '') {
+      if (!parseKeyText(variant, this.hash)) throw new Error(`not a hashed variant: "${variant}"`);
+      parts = this.variant;
+      parts.first = this.hash[0] as number;
+      parts.second = this.hash[1] as number;
+    }
+    return this.addCandidate(event, id, parts, counters);
+  }
+
+  /**
+   * Adds the events a worker thread encoded (encoded-events.ts), in order;
+   * `counted` is told each one's result. No object is made per event.
+   */
+  addEncoded(encoded: EncodedEvents, counted: (result: LedgerAddResult) => void): void {
+    const { numbers, models, labels, labelBase } = encoded;
+    // The cell key of each (labels, model) pair of the file, found once.
+    const cellKeys = new Map<number, string>();
+    const variant = this.variant;
+    const sealed = this.meta.sealedBeforeHour;
+    for (let at = 0; at < numbers.length; at += SLOTS) {
+      const hourNumber = Math.floor((numbers[at + EVENT_TIMESTAMP] as number) / HOUR_MS);
+      if (sealed !== null && hourNumber < sealed) {
+        counted('sealed');
+        continue;
+      }
+      const flags = numbers[at + EVENT_FLAGS] as number;
+      const hasVariant = (flags & EVENT_HAS_VARIANT) !== 0;
+      if (hasVariant) {
+        variant.first = numbers[at + EVENT_VARIANT] as number;
+        variant.second = numbers[at + EVENT_VARIANT + 1] as number;
+      }
+      const loose = (flags & EVENT_LOOSE) !== 0;
+      const candidate = this.copies.add(loose, hasVariant ? variant : undefined, numbers[at + EVENT_RANK] as number, numbers, at + EVENT_TOKENS, undefined);
+      const id = this.keyId(numbers[at + EVENT_KEY] as number, numbers[at + EVENT_KEY + 1] as number);
+      const model = numbers[at + EVENT_MODEL] as number;
+      const label = numbers[at + EVENT_LABELS] as number;
+      const pair = label * models.length + model;
+      let cellKey = cellKeys.get(pair);
+      if (cellKey === undefined) {
+        const labelsObject = labels[label - labelBase];
+        if (labelsObject === undefined) throw new Error(`encoded events: no labels numbered ${label} (take each file through a LabelTable first)`);
+        cellKey = this.cellKeyOf(models[model] as string, labelsObject);
+        cellKeys.set(pair, cellKey);
+      }
+      const result = this.place(hourNumber, id, candidate, loose, cellKey);
+      if (result === 'duplicate') this.copies.drop(candidate);
+      counted(result);
+    }
+  }
+
+  private addCandidate(event: UsageEvent, id: number, variant: { first: number; second: number } | undefined, counters: string | undefined): LedgerAddResult {
     const hourNumber = Math.floor(event.timestampMs / HOUR_MS);
     if (this.meta.sealedBeforeHour !== null && hourNumber < this.meta.sealedBeforeHour) return 'sealed';
     const loose = event.loose === true;
-    const shardNumber = shardOf(key);
-    const index = this.shard(shardNumber);
-    const storedHours = index.get(key);
-    let hoursOfKey = storedHours;
+    const candidate = this.copies.add(loose, variant, event.rank, event.tokens, 0, counters);
+    const result = this.place(hourNumber, id, candidate, loose, this.cellKeyOf(event.model, event.labels));
+    if (result === 'duplicate') this.copies.drop(candidate);
+    return result;
+  }
+
+  /**
+   * The de-duplication: `candidate` (the copy just added to the table, of
+   * key `id`) against the copies of its key the index knows. 'duplicate':
+   * the caller drops the candidate, nothing else changed.
+   */
+  private place(hourNumber: number, id: number, candidate: number, loose: boolean, cellKey: string): LedgerAddResult {
+    const table = this.copies;
+    const changed = this.indexHours[id];
+    // What the index says now (undefined: no hour).
+    const indexed = changed === undefined ? this.storedHours(id) : (changed ?? undefined);
+    let hoursOfKey = indexed;
     let result: LedgerAddResult = 'added';
     if (hoursOfKey) {
       for (const otherHour of hoursOfKey) {
         const other = this.hour(otherHour);
-        const copies = other.entries.get(key);
+        const copies = other.entries.get(id);
         if (copies === undefined) continue;
-        const list = Array.isArray(copies) ? copies : [copies];
-        const position = list.findIndex((entry) => entry.variant === variant || entry.loose || loose);
+        let position = -1;
+        let existing = -1;
+        if (Array.isArray(copies)) {
+          position = copies.findIndex((copy) => table.sameVariant(copy, candidate) || table.loose(copy) || loose);
+          if (position >= 0) existing = copies[position] as number;
+        } else if (table.sameVariant(copies, candidate) || table.loose(copies) || loose) {
+          position = 0;
+          existing = copies;
+        }
         if (position < 0) continue;
-        const existing = list[position] as Entry;
-        const better = existing.loose !== loose ? existing.loose : event.rank > existing.rank;
+        const existingLoose = table.loose(existing);
+        const better = existingLoose !== loose ? existingLoose : table.rank(candidate) > table.rank(existing);
         if (!better) return 'duplicate';
         this.touched.add(otherHour);
         if (otherHour === hourNumber) {
           // The usual case (a response's later line with the full output count): replace in place, the index stays as it is.
-          const replacement = this.entryOf(other, event, variant, loose, counters);
-          if (replacement.cell !== existing.cell) other.lostCopies = true;
-          if (Array.isArray(copies)) copies[position] = replacement;
-          else other.entries.set(key, replacement);
+          table.setCell(candidate, this.cellOf(other, cellKey));
+          if (table.cell(candidate) !== table.cell(existing)) other.lostCopies = true;
+          if (Array.isArray(copies)) copies[position] = candidate;
+          else other.entries.set(id, candidate);
           return 'replaced';
         }
         other.lostCopies = true;
         if (Array.isArray(copies) && copies.length > 1) copies.splice(position, 1);
         else {
-          other.entries.delete(key);
+          other.entries.delete(id);
           hoursOfKey = hoursOfKey.filter((value) => value !== otherHour);
         }
         result = 'replaced';
         break;
       }
     }
-    const hour = this.hour(hourNumber);
-    addCopy(hour, key, this.entryOf(hour, event, variant, loose, counters));
-    if (!hoursOfKey) index.set(key, this.onlyHour(hourNumber));
-    else if (!hoursOfKey.includes(hourNumber)) index.set(key, [...hoursOfKey, hourNumber]);
-    else if (hoursOfKey !== storedHours) index.set(key, hoursOfKey);
-    this.touchedShards.add(shardNumber);
-    this.touched.add(hourNumber);
+    let hour = this.lastHour;
+    if (hourNumber !== this.lastHourNumber || hour === undefined) {
+      hour = this.hour(hourNumber);
+      this.touched.add(hourNumber);
+      this.lastHourNumber = hourNumber;
+      this.lastHour = hour;
+    }
+    table.setCell(candidate, this.cellOf(hour, cellKey));
+    addCopy(hour, id, candidate);
+    if (!hoursOfKey) this.indexSet(id, this.onlyHour(hourNumber), changed === undefined);
+    else if (!hoursOfKey.includes(hourNumber)) this.indexSet(id, [...hoursOfKey, hourNumber], changed === undefined);
+    else if (hoursOfKey !== indexed) this.indexSet(id, hoursOfKey, changed === undefined);
     return result;
+  }
+
+  /** A key's number, from its halves. */
+  private keyId(first: number, second: number): number {
+    const id = this.keys.idOf(first, second);
+    // Keeps indexHours packed: numbers are given in order.
+    if (id === this.indexHours.length) this.indexHours.push(undefined);
+    return id;
+  }
+
+  /** A key's number, from its text (hashKey's). */
+  private keyIdOfText(key: string): number {
+    if (!parseKeyText(key, this.hash)) throw new Error(`not a hashed key: "${key}"`);
+    return this.keyId(this.hash[0] as number, this.hash[1] as number);
+  }
+
+  /** The hours holding the key now, or undefined. */
+  private indexGet(id: number): readonly number[] | undefined {
+    const changed = this.indexHours[id];
+    return changed === undefined ? this.storedHours(id) : (changed ?? undefined);
+  }
+
+  /** The hours the stored index gives the key (undefined: none). */
+  private storedHours(id: number): readonly number[] | undefined {
+    const shard = this.keys.shard(id);
+    const text = this.shardTexts[shard] ?? this.readShard(shard);
+    return text === '' ? undefined : storedIndexHours(text, this.keys.text(id));
+  }
+
+  /** `first`: the key had no change yet (its stored entry, if any, is replaced rather than appended to). */
+  private indexSet(id: number, hours: readonly number[] | null, first: boolean): void {
+    if (first) {
+      this.indexChanged.push(id);
+      const shard = this.keys.shard(id);
+      const text = this.shardTexts[shard] ?? this.readShard(shard);
+      if (text !== '' && findIndexEntry(text, this.keys.text(id)) >= 0) this.rewriteShards.add(shard);
+    }
+    this.indexHours[id] = hours;
   }
 
   // Most responses are held by one hour: its index entry is shared rather
   // than an array per response (a cold scan keeps a hundred thousand of them).
   private readonly onlyHours = new Map<number, readonly number[]>();
+  private lastOnlyHour: readonly number[] = [];
 
   private onlyHour(hourNumber: number): readonly number[] {
+    if (this.lastOnlyHour[0] === hourNumber) return this.lastOnlyHour;
     let hours = this.onlyHours.get(hourNumber);
     if (hours === undefined) {
       hours = Object.freeze([hourNumber]);
       this.onlyHours.set(hourNumber, hours);
     }
+    this.lastOnlyHour = hours;
     return hours;
   }
 
-  private entryOf(hour: Hour, event: UsageEvent, variant: string, loose: boolean, counters: string | undefined): Entry {
-    const cellKey = this.cellKeyOf(event);
+  /** The hour's cell of this key (cellKeyOf()), made if new. */
+  private cellOf(hour: Hour, cellKey: string): number {
+    if (cellKey === hour.lastCellKey) return hour.lastCell;
     let cell = hour.cellIndex.get(cellKey);
     if (cell === undefined) {
       cell = hour.cells.length;
@@ -195,7 +374,9 @@ export class UsageLedger {
       hour.emitted.push(false);
       hour.cellIndex.set(cellKey, cell);
     }
-    return { variant, loose, rank: event.rank, cell, tokens: event.tokens, counters };
+    hour.lastCellKey = cellKey;
+    hour.lastCell = cell;
+    return cell;
   }
 
   /** Hours changed since the ledger was opened, oldest first. */
@@ -211,19 +392,21 @@ export class UsageLedger {
    */
   cells(): LedgerCell[] {
     const out: LedgerCell[] = [];
+    const table = this.copies;
     for (const hourNumber of [...this.touched].sort((a, b) => a - b)) {
       const hour = this.hour(hourNumber);
       const sums: Array<TokenVector | undefined> = [];
-      const count = (entry: Entry) => {
-        let sum = sums[entry.cell];
+      const count = (copy: number) => {
+        const cell = table.cell(copy);
+        let sum = sums[cell];
         if (!sum) {
           sum = emptyTokenVector();
-          sums[entry.cell] = sum;
+          sums[cell] = sum;
         }
-        addTokenVector(sum, entry.tokens);
+        table.addTokensTo(sum, copy);
       };
       for (const copies of hour.entries.values()) {
-        if (Array.isArray(copies)) for (const entry of copies) count(entry);
+        if (Array.isArray(copies)) for (const copy of copies) count(copy);
         else count(copies);
       }
       const bucketStart = new Date(hourNumber * HOUR_MS);
@@ -259,21 +442,21 @@ export class UsageLedger {
     await this.state.load?.({ keys: ordered.map((hourNumber) => this.hourKey(hourNumber)) });
     const shardKeys = new Set<string>();
     for (const hourNumber of ordered) {
-      for (const responseKey of this.hour(hourNumber).entries.keys()) {
-        const shard = shardOf(responseKey);
-        if (!this.shards.has(shard)) shardKeys.add(this.shardKey(shard));
+      for (const id of this.hour(hourNumber).entries.keys()) {
+        const shard = this.keys.shard(id);
+        if (this.shardTexts[shard] === undefined) shardKeys.add(this.shardKey(shard));
       }
     }
     await this.state.load?.({ keys: [...shardKeys] });
+    this.lastHourNumber = Number.NaN;
+    this.lastHour = undefined;
     for (const hourNumber of ordered) {
       const hour = this.hour(hourNumber);
-      for (const responseKey of hour.entries.keys()) {
-        const shard = shardOf(responseKey);
-        const index = this.shard(shard);
-        const remaining = (index.get(responseKey) ?? []).filter((value) => value !== hourNumber);
-        if (remaining.length === 0) index.delete(responseKey);
-        else index.set(responseKey, remaining);
-        this.touchedShards.add(shard);
+      for (const id of hour.entries.keys()) {
+        const changed = this.indexHours[id];
+        const indexed = changed === undefined ? this.storedHours(id) : (changed ?? undefined);
+        const remaining = (indexed ?? []).filter((value) => value !== hourNumber);
+        this.indexSet(id, remaining.length === 0 ? null : remaining, changed === undefined);
       }
       this.hours.delete(hourNumber);
       this.touched.delete(hourNumber);
@@ -297,6 +480,7 @@ export class UsageLedger {
     }
     if (this.metaChanged) this.state.set(`${this.namespace}/meta`, this.meta);
     this.metaChanged = false;
+    const table = this.copies;
     for (const hourNumber of this.touched) {
       const hour = this.hour(hourNumber);
       // Renumber cells: drop those with no copies that were never returned.
@@ -305,8 +489,8 @@ export class UsageLedger {
       if (hour.lostCopies) {
         used = new Uint8Array(hour.cells.length);
         for (const copies of hour.entries.values()) {
-          if (Array.isArray(copies)) for (const entry of copies) used[entry.cell] = 1;
-          else used[copies.cell] = 1;
+          if (Array.isArray(copies)) for (const copy of copies) used[table.cell(copy)] = 1;
+          else used[table.cell(copies)] = 1;
         }
       }
       const renumber: number[] = [];
@@ -316,22 +500,112 @@ export class UsageLedger {
         renumber[cell] = c.length;
         c.push([cellKey, hour.emitted[cell] ? 1 : 0]);
       });
-      const parts: string[] = [];
-      for (const [key, copies] of hour.entries) {
-        if (Array.isArray(copies)) for (const entry of copies) parts.push(storedEntry(key, entry, renumber));
-        else parts.push(storedEntry(key, copies, renumber));
-      }
-      this.state.set(this.hourKey(hourNumber), { c, e: parts.join(';') } satisfies StoredHour);
+      this.state.set(this.hourKey(hourNumber), { c, e: this.storedCopies(hour, renumber) } satisfies StoredHour);
     }
-    for (const shard of this.touchedShards) {
-      const index = this.shard(shard);
-      if (!index.changed) continue;
-      const text = index.serialize();
+    this.commitIndex();
+  }
+
+  private writer: AsciiWriter | undefined;
+
+  /**
+   * The hour's copies as the state stores them (StoredHour's `e`). An hour new
+   * in this cycle (all of a cold scan's) is written as bytes, no string per
+   * copy; one read back from the state (an incremental cycle's: its copies'
+   * counters are strings already) as strings joined, which costs less there.
+   */
+  private storedCopies(hour: Hour, renumber: readonly number[]): string {
+    if (hour.stored) return this.storedCopiesAsText(hour, renumber);
+    const writer = (this.writer ??= new AsciiWriter());
+    writer.reset();
+    let first = true;
+    const write = (id: number, copy: number) => {
+      if (!first) writer.byte(59);
+      first = false;
+      writer.key(this.keys.first(id), this.keys.second(id));
+      return this.copies.write(writer, copy, renumber[this.copies.cell(copy)] as number);
+    };
+    for (const [id, copies] of hour.entries) {
+      if (Array.isArray(copies)) {
+        for (const copy of copies) if (!write(id, copy)) return this.storedCopiesAsText(hour, renumber);
+      } else if (!write(id, copies)) return this.storedCopiesAsText(hour, renumber);
+    }
+    return writer.text();
+  }
+
+  /** storedCopies() as strings joined: for an hour read back from the state (whose copies keep their text). */
+  private storedCopiesAsText(hour: Hour, renumber: readonly number[]): string {
+    const parts: string[] = [];
+    for (const [id, copies] of hour.entries) {
+      if (Array.isArray(copies)) for (const copy of copies) parts.push(this.storedCopy(id, copy, renumber));
+      else parts.push(this.storedCopy(id, copies, renumber));
+    }
+    return parts.join(';');
+  }
+
+  /** Stages every index shard with a change: its changes in the order first made, after its stored entries (or merged into them). */
+  private commitIndex(): void {
+    const changed = this.indexChanged;
+    // The changed keys by shard, keeping their order (a counting sort).
+    const starts = new Int32Array(INDEX_SHARDS + 1);
+    for (const id of changed) {
+      const after = this.keys.shard(id) + 1;
+      starts[after] = (starts[after] as number) + 1;
+    }
+    for (let shard = 0; shard < INDEX_SHARDS; shard += 1) starts[shard + 1] = (starts[shard + 1] as number) + (starts[shard] as number);
+    const next = starts.slice(0, INDEX_SHARDS);
+    const order = new Int32Array(changed.length);
+    for (const id of changed) {
+      const shard = this.keys.shard(id);
+      const at = next[shard] as number;
+      order[at] = id;
+      next[shard] = at + 1;
+    }
+    const writer = (this.writer ??= new AsciiWriter());
+    for (let shard = 0; shard < INDEX_SHARDS; shard += 1) {
+      const start = starts[shard] as number;
+      const end = starts[shard + 1] as number;
+      if (start === end) continue;
+      const stored = this.shardTexts[shard] ?? this.readShard(shard);
+      let text: string;
+      if (this.rewriteShards.has(shard)) {
+        const changes: Array<readonly [string, readonly number[] | null]> = [];
+        for (let at = start; at < end; at += 1) changes.push([this.keys.text(order[at] as number), this.indexHours[order[at] as number] ?? null]);
+        text = serializeIndexShard(stored, changes, (key) => parseKeyText(key, this.hash) && this.indexHours[this.keys.find(this.hash[0] as number, this.hash[1] as number)] !== undefined, true);
+      } else if (changed.length < BYTES_ABOVE_CHANGES) {
+        // An ordinary cycle's few changes, one shard each: strings cost less than a Buffer round trip per shard.
+        const parts: string[] = stored === '' ? [] : [stored];
+        for (let at = start; at < end; at += 1) {
+          const id = order[at] as number;
+          const hours = this.indexHours[id];
+          if (hours === null || hours === undefined || hours.length === 0) continue;
+          parts.push(hours.length === 1 ? `${this.keys.text(id)}:${hours[0] as number}` : `${this.keys.text(id)}:${hours.join('.')}`);
+        }
+        // join() makes one flat string; appending with += would keep a rope of pieces in the state.
+        text = parts.join(';');
+      } else {
+        // The usual case, responses seen for the first time: their entries go after the stored ones.
+        writer.reset();
+        let empty = true;
+        for (let at = start; at < end; at += 1) {
+          const id = order[at] as number;
+          const hours = this.indexHours[id];
+          if (hours === null || hours === undefined || hours.length === 0) continue;
+          if (!empty) writer.byte(59);
+          empty = false;
+          writer.key(this.keys.first(id), this.keys.second(id));
+          writer.byte(58);
+          for (let index = 0; index < hours.length; index += 1) {
+            if (index > 0) writer.byte(46);
+            writer.number(hours[index] as number);
+          }
+        }
+        // join() makes one flat string; appending with += would keep a rope of pieces in the state.
+        text = empty ? stored : stored === '' ? writer.text() : [stored, writer.text()].join(';');
+      }
       const stateKey = this.shardKey(shard);
       if (text !== '') this.state.set(stateKey, text);
       else this.state.delete(stateKey);
     }
-    this.touchedShards.clear();
   }
 
   // Parsers reuse one labels object per project and session: key cells by it
@@ -351,18 +625,26 @@ export class UsageLedger {
     return parts;
   }
 
-  private cellKeyOf(event: UsageEvent): string {
-    let byModel = this.cellKeys.get(event.labels);
+  private lastLabels: object | undefined;
+  private lastModel = '';
+  private lastCellKey = '';
+
+  private cellKeyOf(model: string, labels: Readonly<Record<string, string>>): string {
+    if (labels === this.lastLabels && model === this.lastModel) return this.lastCellKey;
+    let byModel = this.cellKeys.get(labels);
     if (!byModel) {
       byModel = new Map();
-      this.cellKeys.set(event.labels, byModel);
+      this.cellKeys.set(labels, byModel);
     }
-    let key = byModel.get(event.model);
+    let key = byModel.get(model);
     if (key === undefined) {
-      key = JSON.stringify([event.model, event.labels]);
-      byModel.set(event.model, key);
-      if (!this.cellKeyParts.has(key)) this.cellKeyParts.set(key, [event.model, event.labels]);
+      key = JSON.stringify([model, labels]);
+      byModel.set(model, key);
+      if (!this.cellKeyParts.has(key)) this.cellKeyParts.set(key, [model, labels]);
     }
+    this.lastLabels = labels;
+    this.lastModel = model;
+    this.lastCellKey = key;
     return key;
   }
 
@@ -378,7 +660,7 @@ export class UsageLedger {
     let hour = this.hours.get(hourNumber);
     if (hour) return hour;
     const stored = this.state.get(this.hourKey(hourNumber)) as StoredHour | undefined;
-    hour = { cells: [], emitted: [], cellIndex: new Map(), entries: new Map(), lostCopies: false };
+    hour = { cells: [], emitted: [], cellIndex: new Map(), entries: new Map(), lostCopies: false, lastCellKey: undefined, lastCell: -1, stored: false };
     if (stored) {
       stored.c.forEach(([cellKey, emitted], cell) => {
         hour?.cells.push(cellKey);
@@ -387,15 +669,37 @@ export class UsageLedger {
       });
       if (typeof stored.e !== 'string') throw new Error(`state ${this.namespace}/hour/${hourNumber}: unknown format (expected the entries as a string)`);
       if (stored.e !== '') {
+        hour.stored = true;
+        const tokens = emptyTokenVector();
+        const hash = this.hash;
+        const variant = this.variant;
         for (const text of stored.e.split(';')) {
           const fields = text.split(',');
-          if (fields.length !== 5 + TOKEN_VECTOR_LENGTH) throw new Error(`state ${this.namespace}/hour/${hourNumber}: malformed entry "${text}"`);
-          const tokens = fields.slice(5).map((value) => (value === '' ? null : Number(value))) as TokenVector;
-          const key = fields[0] as string;
+          if (fields.length !== 5 + TOKEN_VECTOR_LENGTH || !parseKeyText(fields[0] as string, hash)) throw this.malformedEntry(hourNumber, text);
+          const id = this.keyId(hash[0] as number, hash[1] as number);
+          const variantText = fields[1] as string;
+          if (variantText !== '') {
+            if (!parseKeyText(variantText, hash)) throw this.malformedEntry(hourNumber, text);
+            variant.first = hash[0] as number;
+            variant.second = hash[1] as number;
+          }
+          // Read into one array: the table copies the counters into its own columns.
+          for (let index = 0; index < TOKEN_VECTOR_LENGTH; index += 1) {
+            const value = fields[5 + index] as string;
+            tokens[index] = value === '' ? null : Number(value);
+          }
           const rank = fields[3] === '' ? tokenTotal(tokens) : Number(fields[3]);
-          let countersAt = -1;
-          for (let comma = 0; comma < 5; comma += 1) countersAt = text.indexOf(',', countersAt + 1);
-          addCopy(hour, key, { variant: fields[1] as string, loose: fields[2] === '1', rank, cell: Number(fields[4]), tokens, counters: text.slice(countersAt + 1) });
+          let cellAt = -1;
+          for (let comma = 0; comma < 4; comma += 1) cellAt = text.indexOf(',', cellAt + 1);
+          const countersAt = text.indexOf(',', cellAt + 1);
+          const loose = fields[2] as string;
+          const copy = this.copies.add(loose === '1', variantText === '' ? undefined : variant, rank, tokens, 0, text.slice(countersAt + 1));
+          this.copies.setCell(copy, Number(fields[4]));
+          // The text up to the cell is written back as read when writing it again would give the same (key and variant were checked above).
+          const rankText = fields[3] as string;
+          const total = this.copies.total(copy);
+          if ((loose === '0' || loose === '1') && (rankText === '' ? rank === total : rank !== total && rankText === `${rank}`)) this.copies.setStoredHead(copy, text.slice(0, cellAt + 1));
+          addCopy(hour, id, copy);
         }
       }
     }
@@ -403,38 +707,34 @@ export class UsageLedger {
     return hour;
   }
 
-  private shard(shard: number): IndexShard {
-    let index = this.shards.get(shard);
-    if (index) return index;
+  private malformedEntry(hourNumber: number, text: string): Error {
+    return new Error(`state ${this.namespace}/hour/${hourNumber}: malformed entry "${text}"`);
+  }
+
+  /** A copy as the state stores it (`key,variant,loose,rank,cell,counters`), its cell renumbered. */
+  private storedCopy(id: number, copy: number, renumber: readonly number[]): string {
+    const table = this.copies;
+    const head = table.storedHead(copy);
+    if (head !== undefined) return `${head}${renumber[table.cell(copy)] as number},${table.counters(copy)}`;
+    const rank = table.rank(copy);
+    return `${this.keys.text(id)},${table.variantText(copy)},${table.loose(copy) ? 1 : 0},${rank === table.total(copy) ? '' : rank},${renumber[table.cell(copy)] as number},${table.counters(copy)}`;
+  }
+
+  /** Reads an index shard's stored text ('' for none) into shardTexts. */
+  private readShard(shard: number): string {
     const key = this.shardKey(shard);
     const stored = this.state.get(key);
     // State of an earlier format would read as an empty index and let old responses count twice: refuse it.
     if (stored !== undefined && typeof stored !== 'string') throw new Error(`state ${key}: unknown format (expected the index shard as a string)`);
-    index = new IndexShard(stored);
-    this.shards.set(shard, index);
-    return index;
+    const text = stored ?? '';
+    this.shardTexts[shard] = text;
+    return text;
   }
 }
 
-/** A copy as the state stores it (`key,variant,loose,rank,cell,counters`), its cell renumbered. */
-function storedEntry(key: string, entry: Entry, renumber: readonly number[]): string {
-  const t = entry.tokens;
-  return `${key},${entry.variant},${entry.loose ? 1 : 0},${entry.rank === tokenTotal(t) ? '' : entry.rank},${renumber[entry.cell] as number},${entry.counters ?? formatTokenVector(t)}`;
-}
-
-function addCopy(hour: Hour, key: string, entry: Entry): void {
-  const copies = hour.entries.get(key);
-  if (copies === undefined) hour.entries.set(key, entry);
-  else if (Array.isArray(copies)) copies.push(entry);
-  else hour.entries.set(key, [copies, entry]);
-}
-
-/** FNV-1a over the key, folded to a shard number. */
-function shardOf(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < key.length; index += 1) {
-    hash ^= key.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % INDEX_SHARDS;
+function addCopy(hour: Hour, id: number, copy: number): void {
+  const copies = hour.entries.get(id);
+  if (copies === undefined) hour.entries.set(id, copy);
+  else if (Array.isArray(copies)) copies.push(copy);
+  else hour.entries.set(id, [copies, copy]);
 }
