@@ -14,7 +14,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
-import { startStreamFake, timeDeferredRecords, timeStreamedCall } from './stream-fake';
+import { seededBlockOrder, startStreamFake, timeDeferredRecords, timeStreamedCall } from './stream-fake';
 
 const [callsArg = '600', ...builds] = process.argv.slice(2);
 if (builds.length === 0) throw new Error('usage: tsx tracker/ab-stream.ts <calls> <tracker dist folder>...');
@@ -46,17 +46,9 @@ console.log(`A/B of ${builds.length} tracker build(s), ${CALLS} calls each after
 const times = clients.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
 const rounds = Math.ceil((WARMUP + CALLS) / (BLOCK - 1));
 // The order of the blocks is shuffled each round (a fixed seed): which client follows which must not favour one.
-let seed = 12345;
-const random = () => {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648;
-};
+const blockOrder = seededBlockOrder();
 for (let round = 0; round < rounds; round += 1) {
-  const order = clients.map((_, index) => index);
-  for (let index = order.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(random() * (index + 1));
-    [order[index], order[other]] = [order[other] as number, order[index] as number];
-  }
+  const order = blockOrder(clients.map((_, index) => index));
   for (const index of order) {
     for (let call = 0; call < BLOCK; call += 1) {
       const measured = await once((clients[index] as (typeof clients)[number]).client);

@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setImmediate as tick } from 'node:timers/promises';
 import OpenAI from 'openai';
-import { startStreamFake } from './stream-fake';
+import { seededBlockOrder, startStreamFake } from './stream-fake';
 const [callsArg = '1000', ...builds] = process.argv.slice(2);
 if (builds.length === 0) throw new Error('usage: tsx tracker/stages-stream.ts <calls> <tracker dist folder>...');
 const CALLS = Number(callsArg);
@@ -84,17 +84,9 @@ async function once(client: OpenAI): Promise<Record<Stage, [number, number]>> {
 const times = clients.map(() => Object.fromEntries(stages.map((stage) => [stage, { wall: [] as number[], cpu: [] as number[] }])) as Record<Stage, { wall: number[]; cpu: number[] }>);
 const counted = clients.map(() => 0);
 const rounds = Math.ceil((WARMUP + CALLS) / (BLOCK - 1));
-let seed = 12345;
-const random = () => {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648;
-};
+const blockOrder = seededBlockOrder();
 for (let round = 0; round < rounds; round += 1) {
-  const order = clients.map((_, index) => index);
-  for (let index = order.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(random() * (index + 1));
-    [order[index], order[other]] = [order[other] as number, order[index] as number];
-  }
+  const order = blockOrder(clients.map((_, index) => index));
   for (const index of order) {
     for (let call = 0; call < BLOCK; call += 1) {
       const measured = await once((clients[index] as (typeof clients)[number]).client);

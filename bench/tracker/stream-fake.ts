@@ -93,3 +93,24 @@ export async function timeStreamedCall(client: OpenAI, chunks: number): Promise<
   const used = process.cpuUsage(cpuStarted);
   return { wall: endedAt - started, cpuToEnd: (toEnd.user + toEnd.system) / 1000, cpu: (used.user + used.system) / 1000, endedAt };
 }
+
+/**
+ * Shuffles a round's blocks into a new order each call, from a generator with
+ * a fixed seed: every run of a bench sees the same sequence of orders, and no
+ * client always follows the same other one.
+ */
+export function seededBlockOrder(seed = 12345): <T>(items: readonly T[]) => T[] {
+  let state = seed;
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  return <T>(items: readonly T[]): T[] => {
+    const order = [...items];
+    for (let index = order.length - 1; index > 0; index -= 1) {
+      const other = Math.floor(random() * (index + 1));
+      [order[index], order[other]] = [order[other] as T, order[index] as T];
+    }
+    return order;
+  };
+}
