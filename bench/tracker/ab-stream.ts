@@ -14,7 +14,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
-import { seededBlockOrder, startStreamFake, timeDeferredRecords, timeStreamedCall } from './stream-fake';
+import { inShuffledBlocks, startStreamFake, timeDeferredRecords, timeStreamedCall } from './stream-fake';
 
 const [callsArg = '600', ...builds] = process.argv.slice(2);
 if (builds.length === 0) throw new Error('usage: tsx tracker/ab-stream.ts <calls> <tracker dist folder>...');
@@ -44,22 +44,13 @@ const once = (client: OpenAI) => timeStreamedCall(client, CHUNKS);
 
 console.log(`A/B of ${builds.length} tracker build(s), ${CALLS} calls each after ${WARMUP}, blocks of ${BLOCK}; load average at start ${load()}`);
 const times = clients.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
-const rounds = Math.ceil((WARMUP + CALLS) / (BLOCK - 1));
-// The order of the blocks is shuffled each round (a fixed seed): which client follows which must not favour one.
-const blockOrder = seededBlockOrder();
-for (let round = 0; round < rounds; round += 1) {
-  const order = blockOrder(clients.map((_, index) => index));
-  for (const index of order) {
-    for (let call = 0; call < BLOCK; call += 1) {
-      const measured = await once((clients[index] as (typeof clients)[number]).client);
-      const into = times[index] as (typeof times)[number];
-      if (call > 0 && round * (BLOCK - 1) >= WARMUP && into.wall.length < CALLS) {
-        into.wall.push(measured.wall);
-        into.cpu.push(measured.cpu);
-      }
-    }
-  }
-}
+await inShuffledBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls: CALLS, block: BLOCK }, async (index, counted) => {
+  const measured = await once((clients[index] as (typeof clients)[number]).client);
+  if (!counted) return;
+  const into = times[index] as (typeof times)[number];
+  into.wall.push(measured.wall);
+  into.cpu.push(measured.cpu);
+});
 const bare = times[0] as (typeof times)[number];
 const paired = (values: number[], base: number[]) => median(values.map((value, index) => value - (base[index] as number)));
 clients.forEach((entry, index) => {

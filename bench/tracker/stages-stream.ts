@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setImmediate as tick } from 'node:timers/promises';
 import OpenAI from 'openai';
-import { seededBlockOrder, startStreamFake } from './stream-fake';
+import { inShuffledBlocks, startStreamFake } from './stream-fake';
 const [callsArg = '1000', ...builds] = process.argv.slice(2);
 if (builds.length === 0) throw new Error('usage: tsx tracker/stages-stream.ts <calls> <tracker dist folder>...');
 const CALLS = Number(callsArg);
@@ -82,25 +82,15 @@ async function once(client: OpenAI): Promise<Record<Stage, [number, number]>> {
   };
 }
 const times = clients.map(() => Object.fromEntries(stages.map((stage) => [stage, { wall: [] as number[], cpu: [] as number[] }])) as Record<Stage, { wall: number[]; cpu: number[] }>);
-const counted = clients.map(() => 0);
-const rounds = Math.ceil((WARMUP + CALLS) / (BLOCK - 1));
-const blockOrder = seededBlockOrder();
-for (let round = 0; round < rounds; round += 1) {
-  const order = blockOrder(clients.map((_, index) => index));
-  for (const index of order) {
-    for (let call = 0; call < BLOCK; call += 1) {
-      const measured = await once((clients[index] as (typeof clients)[number]).client);
-      if (call > 0 && round * (BLOCK - 1) >= WARMUP && (counted[index] as number) < CALLS) {
-        counted[index] = (counted[index] as number) + 1;
-        const into = times[index] as (typeof times)[number];
-        for (const stage of stages) {
-          into[stage].wall.push(measured[stage][0]);
-          into[stage].cpu.push(measured[stage][1]);
-        }
-      }
-    }
+await inShuffledBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls: CALLS, block: BLOCK }, async (index, counted) => {
+  const measured = await once((clients[index] as (typeof clients)[number]).client);
+  if (!counted) return;
+  const into = times[index] as (typeof times)[number];
+  for (const stage of stages) {
+    into[stage].wall.push(measured[stage][0]);
+    into[stage].cpu.push(measured[stage][1]);
   }
-}
+});
 console.log(`stages of a streamed call (${CHUNKS + 1} chunks back to back), median µs of ${CALLS} calls each after ${WARMUP}, blocks of ${BLOCK} in a shuffled order`);
 for (const stage of stages) {
   console.log(stage);

@@ -95,22 +95,38 @@ export async function timeStreamedCall(client: OpenAI, chunks: number): Promise<
 }
 
 /**
- * Shuffles a round's blocks into a new order each call, from a generator with
- * a fixed seed: every run of a bench sees the same sequence of orders, and no
- * client always follows the same other one.
+ * Calls each client in blocks of `block` calls of one client, the blocks'
+ * order shuffled each round by a generator with a fixed seed (every run sees
+ * the same orders, and no client always follows the same other one), until
+ * each has `calls` counted calls after `warmup`. `measure` runs every call;
+ * `counted` is false for the warm-up and for a block's first call, which
+ * follows a call of another client.
  */
-export function seededBlockOrder(seed = 12345): <T>(items: readonly T[]) => T[] {
-  let state = seed;
+export async function inShuffledBlocks<C>(
+  clients: readonly C[],
+  options: { readonly warmup: number; readonly calls: number; readonly block: number },
+  measure: (client: C, counted: boolean) => Promise<void>,
+): Promise<void> {
+  const { warmup, calls, block } = options;
+  let seed = 12345;
   const random = () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
   };
-  return <T>(items: readonly T[]): T[] => {
-    const order = [...items];
+  const countedSoFar = clients.map(() => 0);
+  const rounds = Math.ceil((warmup + calls) / (block - 1));
+  for (let round = 0; round < rounds; round += 1) {
+    const order = clients.map((_, index) => index);
     for (let index = order.length - 1; index > 0; index -= 1) {
       const other = Math.floor(random() * (index + 1));
-      [order[index], order[other]] = [order[other] as T, order[index] as T];
+      [order[index], order[other]] = [order[other] as number, order[index] as number];
     }
-    return order;
-  };
+    for (const index of order) {
+      for (let call = 0; call < block; call += 1) {
+        const counted = call > 0 && round * (block - 1) >= warmup && (countedSoFar[index] as number) < calls;
+        if (counted) countedSoFar[index] = (countedSoFar[index] as number) + 1;
+        await measure(clients[index] as C, counted);
+      }
+    }
+  }
 }

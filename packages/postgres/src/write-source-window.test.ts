@@ -4,6 +4,7 @@ import { StoreArgumentError } from './store-argument-error';
 import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-backends';
 import { hourlyRows, usageRow } from './test-support/usage-rows';
 import { ROWS_PER_STATEMENT } from './upsert-usage-rows';
+import type { SqlClient } from './sql-client';
 import type { UsageStore } from './usage-store';
 
 const SOURCE = 'openai-main';
@@ -28,6 +29,45 @@ async function storedRows(store: UsageStore): Promise<StoredRow[]> {
 }
 
 const pause = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/**
+ * Runs `insert` in a transaction on a connection of its own (no advisory
+ * lock, as another writer would) and holds it open, its rows uncommitted,
+ * until `commit()`.
+ */
+async function holdUncommitted(store: UsageStore, insert: (tx: SqlClient) => Promise<unknown>): Promise<{ commit(): Promise<void> }> {
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let inserted: () => void = () => {};
+  const insertedOther = new Promise<void>((resolve) => {
+    inserted = resolve;
+  });
+  const other = store.client.transaction(async (tx) => {
+    await insert(tx);
+    inserted();
+    await released;
+  });
+  await insertedOther;
+  return {
+    async commit() {
+      release();
+      await other;
+    },
+  };
+}
+
+/** Waits (up to 2 s) until a session's INSERT into `table` waits on a lock, as one meeting an uncommitted key does. */
+async function untilInsertWaits(store: UsageStore, table: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const [waiting] = await store.client.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "${store.schema}".${table}%'`,
+    );
+    if ((waiting?.count ?? 0) > 0) return;
+    await pause(20);
+  }
+}
 
 describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
   const store = useTestStore(backend);
@@ -340,36 +380,18 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     // in between: the insert meets its key, and the write is done again as upserts.
     if (backend.name !== 'postgres') return;
     const rows = hourlyRows(3, WINDOW_START, { output_tokens: 9 });
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let inserted: () => void = () => {};
-    const insertedOther = new Promise<void>((resolve) => {
-      inserted = resolve;
-    });
-    const other = store().client.transaction(async (tx) => {
+    const other = await holdUncommitted(store(), async (tx) => {
       const row = rows[1] as UsageRow;
       await tx.query(
         `INSERT INTO "${store().schema}".token_usage (source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels, input_tokens, output_tokens, measurement_basis)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, 1, 1, 'exact')`,
         [row.source_system, row.source_instance, row.granularity, row.bucket_start, row.provider, row.model, row.account, row.api_key, row.user_id, JSON.stringify(row.labels)],
       );
-      inserted();
-      await released;
     });
-    await insertedOther;
     const write = store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows, status: { status: 'ok' } });
     // Let the write probe (it sees nothing committed) and wait on the uncommitted key.
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const [waiting] = await store().client.query<{ count: number }>(
-        `SELECT count(*)::int AS count FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "${store().schema}".token_usage%'`,
-      );
-      if ((waiting?.count ?? 0) > 0) break;
-      await pause(20);
-    }
-    release();
-    await other;
+    await untilInsertWaits(store(), 'token_usage');
+    await other.commit();
     expect(await write).toEqual({ rowsWritten: 3 });
     const stored = await storedRows(store());
     expect(stored.map((row) => [row.input_tokens, row.output_tokens])).toEqual(rows.map((row) => [row.input_tokens, 9]));
@@ -385,34 +407,16 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     // (a second connection, no advisory lock) commits one of those keys in
     // between: the insert meets it, and the write is done again as upserts.
     if (backend.name !== 'postgres') return;
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let inserted: () => void = () => {};
-    const insertedOther = new Promise<void>((resolve) => {
-      inserted = resolve;
-    });
-    const other = store().client.transaction(async (tx) => {
-      await tx.query(`INSERT INTO "${store().schema}".source_state (source, key, value) VALUES ($1, 'b', '"theirs"'::jsonb)`, [SOURCE]);
-      inserted();
-      await released;
-    });
-    await insertedOther;
+    const other = await holdUncommitted(store(), (tx) =>
+      tx.query(`INSERT INTO "${store().schema}".source_state (source, key, value) VALUES ($1, 'b', '"theirs"'::jsonb)`, [SOURCE]),
+    );
     const state = new Map<string, unknown>([
       ['a', { offset: 1 }],
       ['b', 'ours'],
     ]);
     const write = store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: hourlyRows(2, WINDOW_START), state: { set: state, deleted: [] } });
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const [waiting] = await store().client.query<{ count: number }>(
-        `SELECT count(*)::int AS count FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "${store().schema}".source_state%'`,
-      );
-      if ((waiting?.count ?? 0) > 0) break;
-      await pause(20);
-    }
-    release();
-    await other;
+    await untilInsertWaits(store(), 'source_state');
+    await other.commit();
     expect(await write).toEqual({ rowsWritten: 2 });
     expect(await store().loadSourceState(SOURCE)).toEqual(state);
     expect(await storedRows(store())).toHaveLength(2);

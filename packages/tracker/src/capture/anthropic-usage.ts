@@ -1,4 +1,4 @@
-import { count, isObject, type JsonObject, NO_USAGE, type UsageBuckets } from './usage-buckets';
+import { count, isObject, type JsonObject, NO_USAGE, parseJsonObject, type UsageBuckets } from './usage-buckets';
 
 /**
  * Anthropic usage → non-overlapping buckets: `input_tokens` is already
@@ -58,13 +58,8 @@ export function createAnthropicStreamState() {
     event(data: string) {
       // Only message_start and message_delta carry usage: skip parsing the content deltas.
       if (!USAGE_EVENT.test(data)) return;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        return;
-      }
-      if (!isObject(parsed)) return;
+      const parsed = parseJsonObject(data);
+      if (!parsed) return;
       if (parsed.type === 'message_start' && isObject(parsed.message)) {
         const start = anthropicResponseFacts(parsed.message);
         facts.model = start.model;

@@ -1,4 +1,4 @@
-import { count, isObject, type JsonObject, NO_USAGE, type UsageBuckets } from './usage-buckets';
+import { count, isObject, type JsonObject, NO_USAGE, parseJsonObject, type UsageBuckets } from './usage-buckets';
 
 /**
  * OpenAI usage → non-overlapping buckets, for Chat Completions
@@ -58,13 +58,8 @@ export function carriesOpenAIUsage(data: string): boolean {
  * later one, from the end of a stream backwards, never overrides it).
  */
 export function applyOpenAIEvent(facts: OpenAIResponseFacts, data: string, onlyUnset = false): void {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    return;
-  }
-  if (!isObject(parsed)) return;
+  const parsed = parseJsonObject(data);
+  if (!parsed) return;
   let model: unknown;
   let id: unknown;
   let serviceTier: unknown;

@@ -23,6 +23,17 @@ export type JsonObject = Record<string, unknown>;
 
 export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** One SSE event's data as a JSON object; undefined for anything else (a keep-alive, `[DONE]`, a cut line). */
+export function parseJsonObject(text: string): JsonObject | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isObject(parsed) ? parsed : undefined;
+}
+
 /** A count the provider sent, or null (never a guess). */
 export function count(value: unknown): number | null {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
