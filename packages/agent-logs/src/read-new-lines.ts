@@ -52,18 +52,28 @@ export async function readNewLines(
    */
   mustContain?: string,
 ): Promise<ReadNewLinesResult> {
-  const needle = mustContain === undefined ? undefined : Buffer.from(mustContain, 'utf8');
+  const needle = mustContain === undefined ? undefined : needleOf(mustContain);
   const onLineBytes = typeof onLine === 'function' ? decodingEach(onLine) : onLine.bytes;
-  // Most files are unchanged in an incremental cycle: a synchronous stat (no
-  // open, no thread-pool round trip) keeps a cycle over thousands of them cheap.
-  const before = statSync(file);
-  if (previous && sameFile(before, previous) && before.size === previous.size && before.mtimeMs === previous.mtimeMs) {
-    return { cursor: previous, unchanged: true, reset: false, bytesRead: 0 };
+  if (previous) {
+    // Most files are unchanged in an incremental cycle: a synchronous stat (no
+    // open, no thread-pool round trip) keeps a cycle over thousands of them cheap.
+    const before = statSync(file);
+    if (sameFile(before, previous) && before.size === previous.size && before.mtimeMs === previous.mtimeMs) {
+      return { cursor: previous, unchanged: true, reset: false, bytesRead: 0 };
+    }
   }
   // Synchronous reads: a cold scan reads thousands of files chunk by chunk, and
   // a thread-pool round trip per read costs more than the read itself (the
   // scan yields to the event loop between files instead).
-  const handle = openSync(file, 'r');
+  let handle: number;
+  try {
+    handle = openSync(file, 'r');
+  } catch (error) {
+    // A file first read is not stat'ed beforehand (the open says the same);
+    // should the open fail, the stat's error is the one reported, as ever.
+    if (!previous) statSync(file);
+    throw error;
+  }
   try {
     const info = fstatSync(handle);
     const size = info.size;
@@ -74,10 +84,14 @@ export async function readNewLines(
         return { cursor: previous, unchanged: true, reset: false, bytesRead: 0 };
       }
     }
-    const headBytes = readHead(handle, size);
-    const head = headDigest(headBytes, headBytes.length);
-    // Same inode and not shorter, but the first bytes differ: rewritten in place.
-    if (previous && !reset && !sameHead(headBytes, previous.head)) reset = true;
+    // A file read from its start has its first bytes in the first read: no read of its own for them.
+    let head = '';
+    if (previous) {
+      const headBytes = readHead(handle, size);
+      head = headDigest(headBytes, headBytes.length);
+      // Same inode and not shorter, but the first bytes differ: rewritten in place.
+      if (!reset && !sameHead(headBytes, previous.head)) reset = true;
+    }
 
     onBegin?.(reset);
     let position = previous && !reset ? previous.offset : 0;
@@ -96,6 +110,7 @@ export async function readNewLines(
       const want = Math.min(buffer.length - carried, size - position);
       const bytesRead = readSync(handle, buffer, carried, want, position);
       if (bytesRead === 0) break;
+      if (position === 0 && !previous) head = headDigest(buffer, Math.min(HEAD_BYTES, bytesRead));
       position += bytesRead;
       const end = carried + bytesRead;
       const lastNewline = buffer.lastIndexOf(10, end - 1);
@@ -233,15 +248,67 @@ function emitAllLineBytes(buffer: Buffer, end: number, lineNumber: number, onLin
   }
 }
 
+/**
+ * The text a line must contain, searched for from its rarest byte. Buffer#indexOf
+ * looks for a short needle's first byte with memchr and compares the rest at
+ * each hit: for `"usage"` that first byte is a quote, a JSON line's commonest
+ * byte after the letters of its text, and memchr stops every few bytes. From the
+ * needle's least frequent letter (`ge"`: g is the rarest of u, s, a, g, e in
+ * English and in code) memchr stops far less often; the bytes before it are
+ * compared here.
+ */
+type Needle = { readonly bytes: Buffer; readonly anchor: number; readonly tail: Buffer };
+
+// Commonest first: JSON's own bytes, then letters by their frequency in English
+// text; any other byte is taken as rarer than all of these.
+const COMMON_BYTES = Buffer.from(' "\n:,{}0123456789etaoinshrdlcumwfgypbvkjxqz', 'latin1');
+const needles = new Map<string, Needle>();
+
+function needleOf(text: string): Needle {
+  let needle = needles.get(text);
+  if (needle === undefined) {
+    const bytes = Buffer.from(text, 'utf8');
+    let anchor = 0;
+    let rarest = -1;
+    for (let index = 0; index < bytes.length; index += 1) {
+      const rank = COMMON_BYTES.indexOf(bytes[index] as number);
+      const rarity = rank < 0 ? COMMON_BYTES.length : rank;
+      if (rarity > rarest) {
+        rarest = rarity;
+        anchor = index;
+      }
+    }
+    needle = { bytes, anchor, tail: bytes.subarray(anchor) };
+    needles.set(text, needle);
+  }
+  return needle;
+}
+
+/** Index of the first occurrence of the needle in buffer at or after `from`, or -1. */
+function indexOfNeedle(buffer: Buffer, needle: Needle, from: number): number {
+  const { bytes, anchor, tail } = needle;
+  if (bytes.length === 0) return buffer.indexOf(bytes, from);
+  let at = from + anchor;
+  for (;;) {
+    const hit = buffer.indexOf(tail, at);
+    if (hit < 0) return -1;
+    const start = hit - anchor;
+    let index = 0;
+    while (index < anchor && buffer[start + index] === bytes[index]) index += 1;
+    if (index === anchor) return start;
+    at = hit + 1;
+  }
+}
+
 /** Only the lines of buffer[0, end] that contain `needle`, found in the bytes before decoding. */
-function emitMatchingLines(readBuffer: Buffer, end: number, needle: Buffer, lineNumber: number, onLine: LineBytes): number {
+function emitMatchingLines(readBuffer: Buffer, end: number, needle: Needle, lineNumber: number, onLine: LineBytes): number {
   // The searches stop at `end`: past it lie the bytes of earlier reads (megabytes of them after a short read).
   const buffer = readBuffer.subarray(0, end + 1);
   let number = lineNumber;
   let counted = 0; // newlines before this offset are in `number`
   let searchFrom = 0;
   for (;;) {
-    const hit = buffer.indexOf(needle, searchFrom);
+    const hit = indexOfNeedle(buffer, needle, searchFrom);
     if (hit < 0) break;
     const start = buffer.lastIndexOf(10, hit) + 1;
     number += countNewlines(buffer, counted, start);

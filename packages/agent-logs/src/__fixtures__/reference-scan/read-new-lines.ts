@@ -1,0 +1,266 @@
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { type FileCursor, HEAD_BYTES } from '../../file-cursor';
+import { hashKey } from '../../hash-key';
+
+export type ReadNewLinesResult = {
+  /** The cursor to keep for the next cycle. */
+  readonly cursor: FileCursor;
+  /** Nothing was read: size, mtime and identity are unchanged. */
+  readonly unchanged: boolean;
+  /** The file was read from the start again: truncated, replaced (new inode) or rewritten in place. */
+  readonly reset: boolean;
+  readonly bytesRead: number;
+};
+
+const CHUNK_BYTES = 1 << 22;
+
+// One read buffer per thread, reused from file to file (the reads are
+// synchronous, and lines handed on as bytes must be copied before the call
+// returns): a fresh buffer per file, a gigabyte of them in a cold scan, kept
+// every thread's garbage collector busy. A buffer grown for a longer line is
+// used for that file only.
+let sharedReadBuffer: Buffer | undefined;
+
+/**
+ * Where readNewLines hands each line: a function of the decoded line, or
+ * `bytes`, which takes the line where it lies in the read buffer
+ * (`bytes[start, end)`, newline left out) for a parser that reads bytes and
+ * would waste the decoding. The buffer is reused once the call returns.
+ */
+export type LineSink =
+  | ((line: string, lineNumber: number) => void)
+  | { readonly bytes: (bytes: Buffer, start: number, end: number, lineNumber: number) => void };
+
+/**
+ * Calls `onLine` for every complete line appended to `file` since `previous`
+ * (every line, when there is no previous cursor or the file was reset). A last
+ * line without its newline is still being written: it is left for the next
+ * cycle, and the cursor stops before it. Bytes appended while reading are
+ * left for the next cycle too (the file's size is taken once, up front).
+ */
+export async function readNewLines(
+  file: string,
+  previous: FileCursor | undefined,
+  onLine: LineSink,
+  /** Called once before the first line, with whether the file is read from the start again. */
+  onBegin?: (reset: boolean) => void,
+  /**
+   * Only lines containing this text are passed on (the others are
+   * still counted for line numbers): most of a transcript's bytes are tool
+   * output that cannot hold usage, and never decoding them is the largest
+   * saving of a cold scan.
+   */
+  mustContain?: string,
+): Promise<ReadNewLinesResult> {
+  const needle = mustContain === undefined ? undefined : Buffer.from(mustContain, 'utf8');
+  const onLineBytes = typeof onLine === 'function' ? decodingEach(onLine) : onLine.bytes;
+  // Most files are unchanged in an incremental cycle: a synchronous stat (no
+  // open, no thread-pool round trip) keeps a cycle over thousands of them cheap.
+  const before = statSync(file);
+  if (previous && sameFile(before, previous) && before.size === previous.size && before.mtimeMs === previous.mtimeMs) {
+    return { cursor: previous, unchanged: true, reset: false, bytesRead: 0 };
+  }
+  // Synchronous reads: a cold scan reads thousands of files chunk by chunk, and
+  // a thread-pool round trip per read costs more than the read itself (the
+  // scan yields to the event loop between files instead).
+  const handle = openSync(file, 'r');
+  try {
+    const info = fstatSync(handle);
+    const size = info.size;
+    let reset = false;
+    if (previous) {
+      if (!sameFile(info, previous) || size < previous.offset || size < previous.size) reset = true;
+      else if (size === previous.size && info.mtimeMs === previous.mtimeMs) {
+        return { cursor: previous, unchanged: true, reset: false, bytesRead: 0 };
+      }
+    }
+    const headBytes = readHead(handle, size);
+    const head = headDigest(headBytes, headBytes.length);
+    // Same inode and not shorter, but the first bytes differ: rewritten in place.
+    if (previous && !reset && !sameHead(headBytes, previous.head)) reset = true;
+
+    onBegin?.(reset);
+    let position = previous && !reset ? previous.offset : 0;
+    let lineNumber = previous && !reset ? previous.lines : 0;
+    const startedAt = position;
+    let buffer = (sharedReadBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES));
+    let carried = 0;
+    let consumed = position;
+    while (position < size) {
+      if (carried === buffer.length) {
+        // One line longer than the buffer: grow it rather than split the line.
+        const larger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(larger, 0, 0, carried);
+        buffer = larger;
+      }
+      const want = Math.min(buffer.length - carried, size - position);
+      const bytesRead = readSync(handle, buffer, carried, want, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      const end = carried + bytesRead;
+      const lastNewline = buffer.lastIndexOf(10, end - 1);
+      if (lastNewline < 0) {
+        carried = end;
+        continue;
+      }
+      if (needle) lineNumber = emitMatchingLines(buffer, lastNewline, needle, lineNumber, onLineBytes);
+      else if (typeof onLine === 'function') lineNumber = emitAllLines(buffer, lastNewline, lineNumber, onLine);
+      else lineNumber = emitAllLineBytes(buffer, lastNewline, lineNumber, onLine.bytes);
+      carried = end - lastNewline - 1;
+      buffer.copy(buffer, 0, lastNewline + 1, end);
+      consumed = position - carried;
+    }
+    return {
+      cursor: {
+        dev: info.dev,
+        ino: info.ino,
+        size,
+        mtimeMs: info.mtimeMs,
+        offset: consumed,
+        lines: lineNumber,
+        head,
+        carry: previous && !reset ? previous.carry : undefined,
+      },
+      unchanged: false,
+      reset,
+      bytesRead: position - startedAt,
+    };
+  } finally {
+    closeSync(handle);
+  }
+}
+
+/** Reads a whole file when its size, mtime or identity changed since `previous`; null when unchanged. */
+export async function readWholeFileIfChanged(
+  file: string,
+  previous: FileCursor | undefined,
+): Promise<{ text: string; cursor: FileCursor } | null> {
+  const handle = openSync(file, 'r');
+  try {
+    const info = fstatSync(handle);
+    if (previous && sameFile(info, previous) && info.size === previous.size && info.mtimeMs === previous.mtimeMs) {
+      return null;
+    }
+    const buffer = Buffer.allocUnsafe(info.size);
+    let filled = 0;
+    while (filled < info.size) {
+      const bytesRead = readSync(handle, buffer, filled, info.size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return {
+      text: buffer.toString('utf8', 0, filled),
+      cursor: {
+        dev: info.dev,
+        ino: info.ino,
+        size: filled,
+        mtimeMs: info.mtimeMs,
+        offset: filled,
+        lines: 0,
+        head: headDigest(buffer, Math.min(HEAD_BYTES, filled)),
+      },
+    };
+  } finally {
+    closeSync(handle);
+  }
+}
+
+function readHead(handle: number, size: number): Buffer {
+  const length = Math.min(HEAD_BYTES, size);
+  if (length === 0) return Buffer.alloc(0);
+  const buffer = Buffer.alloc(length);
+  const bytesRead = readSync(handle, buffer, 0, length, 0);
+  return buffer.subarray(0, bytesRead);
+}
+
+/**
+ * The cursor's record of a file's first bytes: their count and a 64-bit hash
+ * (`length:hash`), a ninth of the hex it replaces in a state that holds one
+ * cursor per transcript and is loaded every cycle.
+ */
+function headDigest(bytes: Buffer, length: number): string {
+  return length === 0 ? '' : `${length}:${hashKey(bytes.toString('latin1', 0, length))}`;
+}
+
+/** Whether the file still starts with the bytes the cursor recorded (a digest, or the hex of earlier cursors). */
+function sameHead(bytes: Buffer, recorded: string): boolean {
+  const colon = recorded.indexOf(':');
+  if (colon < 0) return bytes.toString('hex').startsWith(recorded);
+  const length = Number(recorded.slice(0, colon));
+  return length <= bytes.length && headDigest(bytes, length) === recorded;
+}
+
+function sameFile(info: { dev: number; ino: number }, cursor: FileCursor): boolean {
+  return info.dev === cursor.dev && info.ino === cursor.ino;
+}
+
+/** Every line of buffer[0, end) (end is a newline); returns the last line number. */
+function emitAllLines(buffer: Buffer, end: number, lineNumber: number, onLine: (line: string, lineNumber: number) => void): number {
+  const text = buffer.toString('utf8', 0, end);
+  let start = 0;
+  let number = lineNumber;
+  for (;;) {
+    const newline = text.indexOf('\n', start);
+    const stop = newline < 0 ? text.length : newline;
+    number += 1;
+    if (stop > start) {
+      const line = text.charCodeAt(stop - 1) === 13 ? text.slice(start, stop - 1) : text.slice(start, stop);
+      if (line.length > 0) onLine(line, number);
+    }
+    if (newline < 0) return number;
+    start = newline + 1;
+  }
+}
+
+type LineBytes = (bytes: Buffer, start: number, end: number, lineNumber: number) => void;
+
+function decodingEach(onLine: (line: string, lineNumber: number) => void): LineBytes {
+  return (bytes, start, end, lineNumber) => onLine(bytes.toString('utf8', start, end), lineNumber);
+}
+
+/** Every line of buffer[0, end) (end is a newline), in place; returns the last line number. */
+function emitAllLineBytes(buffer: Buffer, end: number, lineNumber: number, onLine: LineBytes): number {
+  let start = 0;
+  let number = lineNumber;
+  for (;;) {
+    const newline = buffer.indexOf(10, start);
+    const stop = newline < 0 || newline > end ? end : newline;
+    number += 1;
+    const lineEnd = stop > start && buffer[stop - 1] === 13 ? stop - 1 : stop;
+    if (lineEnd > start) onLine(buffer, start, lineEnd, number);
+    if (stop === end) return number;
+    start = stop + 1;
+  }
+}
+
+/** Only the lines of buffer[0, end] that contain `needle`, found in the bytes before decoding. */
+function emitMatchingLines(readBuffer: Buffer, end: number, needle: Buffer, lineNumber: number, onLine: LineBytes): number {
+  // The searches stop at `end`: past it lie the bytes of earlier reads (megabytes of them after a short read).
+  const buffer = readBuffer.subarray(0, end + 1);
+  let number = lineNumber;
+  let counted = 0; // newlines before this offset are in `number`
+  let searchFrom = 0;
+  for (;;) {
+    const hit = buffer.indexOf(needle, searchFrom);
+    if (hit < 0) break;
+    const start = buffer.lastIndexOf(10, hit) + 1;
+    number += countNewlines(buffer, counted, start);
+    const stop = buffer.indexOf(10, hit);
+    number += 1;
+    const lineEnd = buffer[stop - 1] === 13 ? stop - 1 : stop;
+    onLine(buffer, start, lineEnd, number);
+    counted = stop + 1;
+    searchFrom = stop + 1;
+  }
+  return number + countNewlines(buffer, counted, end + 1);
+}
+
+function countNewlines(buffer: Buffer, from: number, to: number): number {
+  let count = 0;
+  let index = buffer.indexOf(10, from);
+  while (index >= 0 && index < to) {
+    count += 1;
+    index = buffer.indexOf(10, index + 1);
+  }
+  return count;
+}

@@ -1,0 +1,91 @@
+import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNewLines as referenceReadNewLines } from './__fixtures__/reference-scan/read-new-lines';
+import type { FileCursor } from './file-cursor';
+import { readNewLines } from './read-new-lines';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'utt-read-equivalence-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Read = typeof readNewLines;
+
+/** What a read hands on (line numbers and bytes, as hex) and the cursor it leaves, or the error it throws. */
+async function outcome(read: Read, file: string, previous: FileCursor | undefined, mustContain: string | undefined) {
+  const lines: Array<[number, string]> = [];
+  try {
+    const result = await read(file, previous, { bytes: (bytes, start, end, number) => lines.push([number, bytes.toString('hex', start, end)]) }, undefined, mustContain);
+    return { lines, result };
+  } catch (error) {
+    return { lines, error: (error as Error).message, code: (error as { code?: string }).code };
+  }
+}
+
+// Pieces that make and unmake the needle, its rarest byte's suffix alone, quotes, line ends and multibyte text.
+const piece = fc.constantFrom(
+  '"usage"',
+  '"usage":{"input_tokens":1}',
+  'usage"',
+  '"usag',
+  'ge"',
+  'e"',
+  '"usa',
+  '"message"',
+  'g',
+  '"',
+  '\\"usage\\"',
+  '\n',
+  '\r\n',
+  '\r',
+  ' ',
+  'é',
+  '😀',
+  '{"type":"assistant"}',
+  'x'.repeat(70),
+);
+// Near misses: runs of the needles' own bytes in any order.
+const nearMiss = fc.string({ unit: fc.constantFrom('"', 'u', 's', 'a', 'g', 'e', '\\', '\n', 'é', 'z', 'q'), maxLength: 24 });
+// The needle with one byte changed, dropped or doubled.
+const damaged = fc
+  .tuple(fc.constantFrom('"usage"', 'usage'), fc.nat(6), fc.constantFrom('', 'x', '"', 'g', 'e', 'uu'))
+  .map(([text, at, by]) => text.slice(0, at % text.length) + by + text.slice((at % text.length) + 1));
+const content = fc.array(fc.oneof(piece, nearMiss, damaged, fc.string({ maxLength: 8 })), { maxLength: 40 }).map((parts) => parts.join(''));
+const needle = fc.constantFrom(undefined, '"usage"', 'ge"', 'g', '"', 'usage', 'é"', 'zq', '😀u');
+
+describe('readNewLines against the implementation it replaced (__fixtures__/reference-scan)', () => {
+  it('hands on the same lines with the same numbers and leaves the same cursor, cold and after appends, truncation and rewrites', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(content, fc.array(fc.tuple(fc.constantFrom('append', 'truncate', 'rewrite'), content), { maxLength: 3 }), needle, async (first, changes, mustContain) => {
+        const file = path.join(dir, `f${(run += 1)}.jsonl`);
+        writeFileSync(file, first);
+        let ours = await outcome(readNewLines, file, undefined, mustContain);
+        let theirs = await outcome(referenceReadNewLines, file, undefined, mustContain);
+        expect(ours).toEqual(theirs);
+        for (const [change, text] of changes) {
+          if (change === 'append') appendFileSync(file, text);
+          else if (change === 'truncate') truncateSync(file, Math.floor(Buffer.byteLength(first) / 2));
+          else writeFileSync(file, text);
+          const previous = 'result' in ours ? ours.result?.cursor : undefined;
+          ours = await outcome(readNewLines, file, previous, mustContain);
+          theirs = await outcome(referenceReadNewLines, file, previous, mustContain);
+          expect(ours).toEqual(theirs);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('fails alike for a file that is gone or not a file', async () => {
+    for (const file of [path.join(dir, 'missing.jsonl'), path.join(dir, 'no-dir', 'x.jsonl'), dir]) {
+      for (const previous of [undefined, { dev: 1, ino: 2, size: 3, mtimeMs: 4, offset: 3, lines: 1, head: '' }]) {
+        expect(await outcome(readNewLines, file, previous, '"usage"')).toEqual(await outcome(referenceReadNewLines, file, previous, '"usage"'));
+      }
+    }
+  });
+});
