@@ -1,4 +1,4 @@
-import { createJsonMemberReader } from '@utt/agent-logs';
+import { createJsonMemberReader } from '@utt/agent-logs/line-format';
 import { isoTimestampMs } from './iso-timestamp';
 
 /**
