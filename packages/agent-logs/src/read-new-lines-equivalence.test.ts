@@ -54,7 +54,29 @@ const nearMiss = fc.string({ unit: fc.constantFrom('"', 'u', 's', 'a', 'g', 'e',
 const damaged = fc
   .tuple(fc.constantFrom('"usage"', 'usage'), fc.nat(6), fc.constantFrom('', 'x', '"', 'g', 'e', 'uu'))
   .map(([text, at, by]) => text.slice(0, at % text.length) + by + text.slice((at % text.length) + 1));
-const content = fc.array(fc.oneof(piece, nearMiss, damaged, fc.string({ maxLength: 8 })), { maxLength: 40 }).map((parts) => parts.join(''));
+// Claude Code lines and adversarial variants: "usage" as a key, in a nested
+// object of the same names, inside a string (escaped quotes), as \u escapes
+// (which the byte search must not see), cut short, with CRLF.
+const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('say "usage"', '\\"usage\\"', 'usage', 'é😀', '"usage":{"input_tokens":1}'));
+const claudeLine = fc
+  .record({
+    text,
+    nested: fc.boolean(),
+    escaped: fc.boolean(),
+    cut: fc.option(fc.nat(300), { nil: undefined }),
+    crlf: fc.boolean(),
+    withUsage: fc.boolean(),
+  })
+  .map(({ text, nested, escaped, cut, crlf, withUsage }) => {
+    const message: Record<string, unknown> = { id: 'msg_1', model: 'claude-sonnet-4-5', content: [{ type: 'text', text }] };
+    if (nested) message.content = [{ type: 'tool_use', input: { message: { usage: { input_tokens: 9 } }, text } }];
+    if (withUsage) message.usage = { input_tokens: 3, output_tokens: 5 };
+    let line = JSON.stringify({ type: 'assistant', requestId: 'req_1', timestamp: '2026-03-01T10:00:00.000Z', message });
+    if (escaped) line = line.replace(/"usage"/g, '"\\u0075sage"');
+    if (cut !== undefined) line = line.slice(0, cut);
+    return line + (crlf ? '\r\n' : '\n');
+  });
+const content = fc.array(fc.oneof(piece, nearMiss, damaged, claudeLine, fc.string({ maxLength: 8 })), { maxLength: 40 }).map((parts) => parts.join(''));
 const needle = fc.constantFrom(undefined, '"usage"', 'ge"', 'g', '"', 'usage', 'é"', 'zq', '😀u');
 
 describe('readNewLines against the implementation it replaced (__fixtures__/reference-scan)', () => {
