@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { tokenTotal, type TokenVector, type TranscriptFile, type TranscriptFormat } from '@utt/agent-logs/line-format';
+import { formatModuleUrl, tokenTotal, type TokenVector, type TranscriptFile, type TranscriptFormat } from '@utt/agent-logs/line-format';
 import { createLineFieldsReader } from './claude-code-line-fields';
 
 /**
@@ -68,8 +66,8 @@ export function createClaudeCodeFormat(): TranscriptFormat {
 
   return {
     accept: (file) => file.endsWith('.jsonl'),
-    // A large scan re-creates this format on worker threads from the built module.
-    workerModule: { url: workerModuleUrl(), exportName: 'createClaudeCodeFormat' },
+    // A large scan re-creates this format on worker threads from the build's entry for it (dist/claude-code-format.js).
+    workerModule: { url: formatModuleUrl(import.meta.url, './claude-code-format.js'), exportName: 'createClaudeCodeFormat' },
     layout: () => 'lines',
     // Most lines (user turns, tool results, summaries) have no usage: never decoded.
     lineMustContain: '"usage"',
@@ -79,22 +77,6 @@ export function createClaudeCodeFormat(): TranscriptFormat {
     },
     parseLineBytes,
   };
-}
-
-let builtFormatModule: string | undefined;
-
-/**
- * The module a worker thread builds this format from: the build's own entry
- * for it (dist/claude-code-format.js), which imports the format and nothing
- * else; the package's index would load @utt/core (zod and every schema) on
- * each thread. From the sources (tests), this module itself.
- */
-function workerModuleUrl(): string {
-  if (builtFormatModule === undefined) {
-    const entry = new URL('./claude-code-format.js', import.meta.url);
-    builtFormatModule = entry.protocol === 'file:' && existsSync(fileURLToPath(entry)) ? entry.href : import.meta.url;
-  }
-  return builtFormatModule;
 }
 
 /** Without a message id a line is its own response, keyed so that re-reading it is idempotent. */

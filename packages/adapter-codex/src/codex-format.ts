@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { tokenTotal, type TokenVector, type TranscriptFormat } from '@utt/agent-logs';
+import { formatModuleUrl, tokenTotal, type TokenVector, type TranscriptFormat } from '@utt/agent-logs/line-format';
 
 /** What Codex's rollout file has told us so far (kept with the file's cursor between cycles). */
 export type CodexCarry = {
@@ -30,7 +30,7 @@ export function createCodexFormat(): TranscriptFormat {
   return {
     accept: (file) => file.endsWith('.jsonl'),
     // A large scan re-creates this format on worker threads from the built module.
-    workerModule: { url: import.meta.url, exportName: 'createCodexFormat' },
+    workerModule: { url: formatModuleUrl(import.meta.url, './codex-format.js'), exportName: 'createCodexFormat' },
     layout: () => 'lines',
     parseLine(line, file) {
       const entry = JSON.parse(line) as unknown;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { tokenTotal, type TokenVector, type TranscriptFile, type TranscriptFormat } from '@utt/agent-logs';
+import { formatModuleUrl, tokenTotal, type TokenVector, type TranscriptFile, type TranscriptFormat } from '@utt/agent-logs/line-format';
 
 /**
  * Gemini CLI session recordings under `~/.gemini/tmp/<project hash>/`: JSON
@@ -17,7 +17,7 @@ export function createGeminiCliFormat(): TranscriptFormat {
   return {
     accept: (file) => (file.endsWith('.json') || file.endsWith('.jsonl')) && !path.basename(file).startsWith('logs.'),
     // A large scan re-creates this format on worker threads from the built module.
-    workerModule: { url: import.meta.url, exportName: 'createGeminiCliFormat' },
+    workerModule: { url: formatModuleUrl(import.meta.url, './gemini-cli-format.js'), exportName: 'createGeminiCliFormat' },
     layout: (file) => (file.endsWith('.jsonl') ? 'lines' : 'document'),
     parseDocument(text, file) {
       const document = JSON.parse(text) as unknown;

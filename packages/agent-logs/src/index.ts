@@ -1,6 +1,7 @@
 export { type AgentLogConfig, type AgentLogConfigInput, agentLogConfigSchema } from './agent-log-config';
 export { collectAgentLogs, type CollectAgentLogsOptions, toAgentUsageRecords } from './collect-agent-logs';
 export { defaultSourceInstance, homeDirectory } from './default-instance';
+export { formatModuleUrl } from './format-module';
 export { createJsonMemberReader, type JsonMemberReader, type JsonMemberSpec } from './json-fields';
 export { type DirectoryListing, type DirectoryListings, type DiscoveredFiles, type DiscoverFilesOptions, discoverFiles } from './discover-files';
 export { type FileCursor, HEAD_BYTES } from './file-cursor';
