@@ -138,6 +138,8 @@ export type TrackerInternals = {
   recordsLater(context: CallContext | undefined): boolean;
   /** record() for a call made in `context`. */
   record(usage: CallUsage, ticket: CallTicket | undefined, context: CallContext | undefined): TrackedCall;
+  /** A call whose record will be deferred was sent (1: its end calls defer once), or ended without a record (-1). */
+  calling(delta: 1 | -1): void;
   /**
    * Adds `task` (a call's record, synchronous) to the pending records: run in
    * one pass with the others (see drain), in the order they were added.
@@ -145,8 +147,10 @@ export type TrackerInternals = {
   defer(task: () => void): void;
   /**
    * Runs every pending record now, in one pass. The tracker calls it through
-   * this property (so a bench can time it): when RECORD_BATCH records are
-   * pending (on the next turn), RECORD_DELAY_MS after the first of them, and
+   * this property (so a bench can time it): on the turn after the end of the
+   * call that makes RECORD_BATCH records pending, or that ends RECORD_DELAY_MS
+   * or more after the first of them; on a timer RECORD_DELAY_MS after the
+   * first (2 × RECORD_DELAY_MS while a tracked call is under way); and
    * synchronously before anything reads or changes what they feed.
    */
   drain(): void;
@@ -154,7 +158,7 @@ export type TrackerInternals = {
 
 /** Pending records that are drained together on the next turn of the event loop. */
 export const RECORD_BATCH = 32;
-/** The longest a pending record waits for others (its call's end to its subscribers being called), in ms. */
+/** How long a pending record waits for others (its call's end to its subscribers being called), in ms; at most twice that. */
 export const RECORD_DELAY_MS = 50;
 
 const DUPLICATE_WINDOW = 10_000;
@@ -443,9 +447,13 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   // synchronous (its reads' results are at hand), so anything that reads or changes what the records feed drains them
   // first, and sees every call whose end its caller has.
   let pendingRecords: Array<() => void> = [];
+  let firstPendingAt = 0;
   let draining = false;
   let drainSoon = false;
   let drainTimer: NodeJS.Timeout | undefined;
+  let postponed = false;
+  // Tracked calls sent whose record will be deferred: a pass on the timer waits for their end if it can.
+  let inFlight = 0;
   const recordFailed = (error: unknown) => {
     logger.warn('utt tracker: recording a call after its response ended failed', { error: error instanceof Error ? error.message : String(error) });
   };
@@ -453,6 +461,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     if (draining) return; // Called from inside a pass (a subscriber reading totals()): that pass goes on in order.
     draining = true;
     drainSoon = false;
+    postponed = false;
     if (drainTimer !== undefined) {
       clearTimeout(drainTimer);
       drainTimer = undefined;
@@ -471,35 +480,51 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     } finally {
       draining = false;
     }
-    if (pendingRecords.length > 0) schedule();
+    if (pendingRecords.length > 0) {
+      firstPendingAt = Date.now();
+      armTimer();
+    }
   };
   // Through the internals object, so that a bench's wrapper sees every pass.
   const drain = () => {
     if (pendingRecords.length > 0) internals.drain();
   };
+  const armTimer = () => {
+    if (drainTimer !== undefined) return;
+    // unref'd: it never keeps a process alive; beforeExit drains what it leaves.
+    drainTimer = setTimeout(drainFromTimer, RECORD_DELAY_MS);
+    drainTimer.unref();
+  };
+  // A timer fires wherever the event loop is, often in the middle of a tracked stream, whose caller would then wait for
+  // the pass: while one is being read, the pass waits (once) for an end, after which it runs on the next turn.
   const drainFromTimer = () => {
     drainTimer = undefined;
+    if (inFlight > 0 && !postponed) {
+      postponed = true;
+      armTimer();
+      return;
+    }
     drain();
   };
   const drainFromImmediate = () => {
     drainSoon = false;
     drain();
   };
-  const schedule = () => {
-    if (pendingRecords.length >= RECORD_BATCH) {
-      if (!drainSoon) {
-        drainSoon = true;
-        setImmediate(drainFromImmediate);
-      }
-    } else if (drainTimer === undefined) {
-      // unref'd: it never keeps a process alive; beforeExit drains what it leaves.
-      drainTimer = setTimeout(drainFromTimer, RECORD_DELAY_MS);
-      drainTimer.unref();
-    }
+  const calling = (delta: 1 | -1) => {
+    inFlight += delta;
   };
   const defer = (task: () => void) => {
+    if (inFlight > 0) inFlight -= 1;
     pendingRecords.push(task);
-    if (pendingRecords.length === 1 || pendingRecords.length === RECORD_BATCH) schedule();
+    if (pendingRecords.length === 1) {
+      firstPendingAt = Date.now();
+      armTimer();
+    } else if (!drainSoon && (pendingRecords.length >= RECORD_BATCH || Date.now() - firstPendingAt >= RECORD_DELAY_MS)) {
+      // After the end of the call that completes the batch (or that ends when the oldest record has waited long
+      // enough): on the next turn, off that caller's path.
+      drainSoon = true;
+      setImmediate(drainFromImmediate);
+    }
   };
   /** Drains the pending records, once more after one turn: streams whose end was just handed over have added theirs then. */
   const settleDeferred = async () => {
@@ -516,6 +541,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
       drain();
       return record(usage, ticket, context);
     },
+    calling,
     defer,
     drain: drainNow,
   };

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createTracker, RECORD_BATCH, RECORD_DELAY_MS, type Tracker } from './create-tracker';
 import { trackFetch } from './integrations/fetch';
 import { trackOpenAI } from './integrations/openai';
@@ -51,6 +51,11 @@ beforeEach(async () => {
 
 describe('pending records', () => {
   it('are recorded in one pass RECORD_DELAY_MS after the first call ended, or on the next turn once RECORD_BATCH are pending', async () => {
+    // The clock stands still (timers do not): only the timer and the batch's size can start a pass here.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const seen: string[] = [];
     tracker.subscribe((call) => seen.push(call.responseId as string));
     for (let index = 0; index < 3; index += 1) await streamedCall();
@@ -64,6 +69,36 @@ describe('pending records', () => {
     await nextTurn();
     expect(seen).toHaveLength(RECORD_BATCH);
     expect(seen[0]).toBe('chatcmpl-4');
+  });
+
+  it('are recorded on the turn after a call that ends RECORD_DELAY_MS or more after the first of them (a pass on the timer waits for a stream being read)', async () => {
+    const seen: string[] = [];
+    tracker.subscribe((call) => seen.push(call.responseId as string));
+    // The second stream's end comes after the timer has fired: the pass waits for it, and runs after it.
+    const source = memoryFetch();
+    let slowly = false;
+    fetch = trackFetch(tracker, {
+      fetch: async (input, init) => {
+        const response = await source(input, init);
+        if (!slowly) return response;
+        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const { done, value } = await reader.read();
+            if (done) {
+              await sleep(RECORD_DELAY_MS + 20);
+              controller.close();
+            } else controller.enqueue(value);
+          },
+        });
+        return new Response(body, { headers: response.headers });
+      },
+    });
+    await streamedCall();
+    slowly = true;
+    await streamedCall();
+    await nextTurn();
+    expect(seen).toEqual(['chatcmpl-1', 'chatcmpl-2']);
   });
 
   it('are in totals(), stats(), budgetStatus() and flush() right after a stream ends, with no turn in between', async () => {

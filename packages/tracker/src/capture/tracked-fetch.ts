@@ -87,15 +87,19 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
       }
     }
     const started = Date.now();
+    // From the request on, the tracker's pending records wait for this call's end rather than run on a timer inside it.
+    if (later) internals.calling(1);
     let response: Response;
     try {
       response = await baseFetch(input, init);
     } catch (error) {
+      if (later) internals.calling(-1);
       ticket?.release();
       throw error;
     }
     const body = response.body;
     if (!response.ok || body === null) {
+      if (later) internals.calling(-1);
       ticket?.release();
       return response;
     }
