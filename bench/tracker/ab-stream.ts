@@ -27,6 +27,7 @@ const BLOCK = Math.max(2, Number(process.env.BENCH_STREAM_BLOCK ?? 10));
 const CHUNKS = 200;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
 
 const fake = await startStreamFake({ chunks: CHUNKS });
@@ -72,7 +73,7 @@ clients.forEach((entry, index) => {
   const tail = `p50 ${wall.toFixed(3)} p95 ${percentile(own.wall, 95).toFixed(3)} p99 ${percentile(own.wall, 99).toFixed(3)} ms`;
   console.log(`${entry.name}`);
   if (index === 0) {
-    console.log(`  wall ${tail}; CPU to the end ${median(own.cpuToEnd).toFixed(3)} ms; CPU per call ${median(own.own).toFixed(3)} ms`);
+    console.log(`  wall ${tail}; CPU to the end ${median(own.cpuToEnd).toFixed(3)} ms; CPU per call ${median(own.own).toFixed(3)} ms (mean ${mean(own.own).toFixed(3)} ms)`);
   } else {
     const probeIndex = probes.indexOf(entry.probe as TrackerProbe);
     const records = recordCpuPerCall(entry.probe as TrackerProbe, countedFromPass?.[probeIndex] ?? 0);
@@ -82,6 +83,8 @@ clients.forEach((entry, index) => {
     console.log(
       `  CPU per call with its record passes attributed: ${median(own.own).toFixed(3)} ms + ${us(records.perCall)} per call (${records.calls} records in ${records.passes} passes) = ${attributed.toFixed(3)} ms, ${pct(attributed / median(bare.own))} vs bare; call by call ${us(paired(own.own, bare.own) + records.perCall)}`,
     );
+    // The mean, beside the median: a pass's aftermath in the caches falls on the next call alone, which a median hides.
+    console.log(`  the same as means: ${mean(own.own).toFixed(3)} ms + ${us(records.perCall)} = ${(mean(own.own) + records.perCall).toFixed(3)} ms, ${us(mean(own.own) + records.perCall - mean(bare.own))} more than bare`);
     const elsewhere = times.reduce((sum, other, otherIndex) => (otherIndex === index ? sum : sum + (other.passes[probeIndex] ?? 0)), 0);
     const records1 = (entry.probe as TrackerProbe).records.slice(WARMUP);
     console.log(`  its records where they ran: median ${us(median(records1))} each; its passes: ${own.passes[probeIndex] ?? 0} in its own counted calls (${own.onPath[probeIndex] ?? 0} before the call's end), ${elsewhere} in other clients' counted calls`);

@@ -50,7 +50,7 @@ export type TrackerOptions = {
   readonly flushIntervalMs?: number;
   /** Calls held while the sink fails (default 10 000); beyond that new calls are dropped and counted. */
   readonly maxQueueSize?: number;
-  /** Flush once more when the event loop empties (`beforeExit`; default true). No signal handler is ever installed. */
+  /** Flush once more when the event loop empties (`beforeExit`; default true). Pending records of streamed calls are made then either way. No signal handler is ever installed. */
   readonly flushOnExit?: boolean;
   readonly logger?: Logger;
   /** The clock (tests). */
@@ -97,7 +97,11 @@ export type Tracker = {
   admit(plan: CallPlan): Promise<CallTicket>;
   /** The tags, thread and agent a call made here would carry. */
   currentContext(): { tags: Readonly<Record<string, string>>; threadId: string | null; agentId: string | null };
-  /** Calls back after each recorded call; returns the unsubscribe function. A throwing callback is isolated and counted. */
+  /**
+   * Calls back once per recorded call, in the order calls ended; returns the unsubscribe function. A wrapped client's
+   * streamed calls reach it in batches (see the README: within about 50–100 ms, or at once when anything reads the
+   * tracker). A throwing callback is isolated and counted; the others still run.
+   */
   subscribe(callback: (call: TrackedCall) => void): () => void;
   unsubscribe(callback: (call: TrackedCall) => void): void;
   totals(): UsageTotals;

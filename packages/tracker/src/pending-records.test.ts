@@ -223,6 +223,21 @@ describe('pending records through the OpenAI SDK and a socket', () => {
     }
     expect(other.totals()).toMatchObject({ calls: 1, unknownUsageCalls: 1 });
   });
+
+  it('include a stream read with a reader in totals() on the turn its last read reports the end', async () => {
+    const tracked = trackFetch(tracker);
+    for (let call = 1; call <= 3; call += 1) {
+      const response = await tracked(`${fake.url}/v1/chat/completions`, request);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      // The caller's reaction to the read that reports the end runs after the tracker's: nothing in between.
+      for (let result = await reader.read(); !result.done; result = await reader.read()) {
+        // read to the end
+      }
+      const stats = tracker.stats();
+      // (The fake answers every call with one response id: the second and third are duplicates, counted as such.)
+      expect(stats.recorded + stats.duplicates).toBe(call);
+    }
+  });
 });
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));

@@ -764,6 +764,9 @@ class BodyTap {
       this.onKept ??= (result) => {
         if (this.kept !== undefined) this.kept.push(result.done ? null : result.value);
         else if (!result.done) this.observe(result.value);
+        // The end, seen on the read that reports it, before the caller's own reaction to it runs: a caller that reads
+        // totals() as soon as it has the end finds the call there (the reader's `closed` settles after this read).
+        if (result.done) this.end('end');
       };
       this.onKeptError ??= () => {
         if (this.kept !== undefined) this.kept.push(undefined);
