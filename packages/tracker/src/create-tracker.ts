@@ -450,7 +450,10 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   // costs a streamed call on a CPU-bound path is mostly that aftermath, not what it computes). Every record is
   // synchronous (its reads' results are at hand), so anything that reads or changes what the records feed drains them
   // first, and sees every call whose end its caller has.
+  let closed = false;
   let pendingRecords: Array<() => void> = [];
+  let exitListener: (() => void) | undefined;
+  const drainOnExit = () => drain();
   let firstPendingAt = 0;
   let draining = false;
   let drainSoon = false;
@@ -487,6 +490,9 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     if (pendingRecords.length > 0) {
       firstPendingAt = Date.now();
       armTimer();
+    } else if (exitListener === drainOnExit) {
+      process.off('beforeExit', drainOnExit);
+      exitListener = undefined;
     }
   };
   // Through the internals object, so that a bench's wrapper sees every pass.
@@ -494,6 +500,12 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     if (pendingRecords.length > 0) internals.drain();
   };
   const armTimer = () => {
+    // Without flushOnExit, a beforeExit listener only while records are pending: one per tracker for its lifetime
+    // would pile up (and warn) in a process that makes many trackers.
+    if (exitListener === undefined && !closed) {
+      exitListener = drainOnExit;
+      process.on('beforeExit', drainOnExit);
+    }
     if (drainTimer !== undefined) return;
     // unref'd: it never keeps a process alive; beforeExit drains what it leaves.
     drainTimer = setTimeout(drainFromTimer, RECORD_DELAY_MS);
@@ -550,16 +562,18 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     drain: drainNow,
   };
 
-  let closed = false;
   const flushOnExit = options.flushOnExit ?? true;
-  // Installed with or without flushOnExit: the pending records' timer is unref'd, so the event loop can empty before it
-  // fires; their subscribers are still called then (and, with flushOnExit, the calls written).
+  // The pending records' timer is unref'd, so the event loop can empty before it fires: beforeExit records them (their
+  // subscribers are called) and, with flushOnExit, writes them. Without flushOnExit, armTimer listens while any wait.
   const onBeforeExit = () => {
     if (closed) return;
     drain();
-    if (flushOnExit && queue.stats().pending > 0) void queue.flush();
+    if (queue.stats().pending > 0) void queue.flush();
   };
-  process.on('beforeExit', onBeforeExit);
+  if (flushOnExit) {
+    exitListener = onBeforeExit;
+    process.on('beforeExit', onBeforeExit);
+  }
 
   await guard.start();
 
@@ -655,7 +669,8 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     async shutdown(shutdownOptions) {
       if (closed) return;
       closed = true;
-      process.off('beforeExit', onBeforeExit);
+      if (exitListener !== undefined) process.off('beforeExit', exitListener);
+      exitListener = undefined;
       await settleDeferred();
       guard.close();
       await queue.close(shutdownOptions?.timeoutMs ?? 10_000);
