@@ -160,7 +160,7 @@ export type TrackerInternals = {
   drain(): void;
 };
 
-/** Pending records that are drained together on the next turn of the event loop. */
+/** Pending records that start a pass: on the turn after the end of the call that makes this many. */
 export const RECORD_BATCH = 32;
 /** How long a pending record waits for others (its call's end to its subscribers being called), in ms; at most twice that. */
 export const RECORD_DELAY_MS = 50;
@@ -512,7 +512,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     drainTimer.unref();
   };
   // A timer fires wherever the event loop is, often in the middle of a tracked stream, whose caller would then wait for
-  // the pass: while one is being read, the pass waits (once) for an end, after which it runs on the next turn.
+  // the pass: while a tracked call is under way, the pass waits (once) for an end, and runs on the turn after it.
   const drainFromTimer = () => {
     drainTimer = undefined;
     if (inFlight > 0 && !postponed) {

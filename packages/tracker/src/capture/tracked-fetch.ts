@@ -689,8 +689,9 @@ const ignore = () => {};
  * them (an SSE body's head and tail, a JSON body whole) in one synchronous
  * pass: the results are at hand, so totals() or flush() can record the call
  * at once. Reads past that, and BYOB reads (whose buffer the caller reuses),
- * pass their chunk on as they settle. The end is the reader's `closed`
- * promise, which settles after every read's reaction has run. Nothing about
+ * pass their chunk on as they settle. The end is the kept read that reports
+ * it (its reaction runs before the caller's), else the reader's `closed`
+ * promise (a cut, or reads past the kept ones). Nothing about
  * the body (content type, parser, state) is set up before it is needed.
  */
 class BodyTap {
