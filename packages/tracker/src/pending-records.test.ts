@@ -110,7 +110,7 @@ describe('pending records', () => {
       sink: {
         specificationVersion: 'v1',
         async write(batch) {
-          written.push(...batch);
+          for (const call of batch) written.push(call);
         },
       },
     });
