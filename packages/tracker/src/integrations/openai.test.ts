@@ -98,7 +98,7 @@ describe('trackOpenAI', () => {
     }
     // The caller has the whole stream before the call is priced and queued…
     expect(seen).toHaveLength(0);
-    // …which happens on the next turn, and shutdown() waits for it: it is written, not dropped.
+    // …which happens with the pending records' next pass, and shutdown() runs it: it is written, not dropped.
     await withSink.shutdown();
     expect(seen).toHaveLength(1);
     expect(written.map((call) => call.eventId)).toEqual([seen[0]?.eventId]);
