@@ -7,14 +7,17 @@
 //   pnpm turbo run build --filter=@utt/tracker                        # after it
 //   pnpm --filter @utt/bench exec tsx tracker/ab-stream.ts 600 ../packages/tracker/.tmp/base-dist ../packages/tracker/dist
 //
-// Prints per client the median wall time to the stream's end and CPU time per call (one turn of the event loop after
-// the end included, so deferred records count), the median call-by-call difference to the bare call, and for each
-// build the median time of its deferred record where it runs (the steadiest of these figures under load).
+// Prints per client the wall time to the stream's end (p50, p95, p99: batching moves work to the tail), the CPU time to
+// the end (the caller's path), and the CPU time per call with the tracker's record passes attributed to their build
+// wherever they ran (the call's CPU less any pass inside its window, plus the build's pass CPU per recorded call: a
+// build that records in batches would otherwise put a batch's cost in whichever client's block it lands); the median
+// call-by-call differences to the bare call; and for each build its records' median time where they ran and how its
+// passes fell. A batching build's pending records are drained after the last call of each of its blocks.
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
-import { inShuffledBlocks, startStreamFake, timeDeferredRecords, timeStreamedCall } from './stream-fake';
+import { inShuffledBlocks, percentile, probeTracker, recordCpuPerCall, startStreamFake, type TrackerProbe, timeProbedCall } from './stream-fake';
 
 const [callsArg = '600', ...builds] = process.argv.slice(2);
 if (builds.length === 0) throw new Error('usage: tsx tracker/ab-stream.ts <calls> <tracker dist folder>...');
@@ -24,6 +27,7 @@ const BLOCK = Math.max(2, Number(process.env.BENCH_STREAM_BLOCK ?? 10));
 const CHUNKS = 200;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
 
 const fake = await startStreamFake({ chunks: CHUNKS });
@@ -31,35 +35,60 @@ const baseURL = fake.baseURL;
 
 type TrackerModule = { createTracker: (options: object) => Promise<{ flush(): Promise<void>; shutdown(): Promise<void>; stats(): { recorded: number } }> };
 type OpenAIModule = { trackOpenAI: (client: OpenAI, tracker: unknown) => OpenAI };
-const clients: Array<{ name: string; client: OpenAI; tracker?: Awaited<ReturnType<TrackerModule['createTracker']>>; deferred?: number[] }> = [{ name: 'bare', client: new OpenAI({ apiKey: 'sk-bench', baseURL }) }];
+const clients: Array<{ name: string; client: OpenAI; tracker?: Awaited<ReturnType<TrackerModule['createTracker']>>; probe?: TrackerProbe }> = [{ name: 'bare', client: new OpenAI({ apiKey: 'sk-bench', baseURL }) }];
 for (const build of builds) {
   const folder = resolve(build);
   const { createTracker } = (await import(pathToFileURL(`${folder}/index.js`).href)) as TrackerModule;
   const { trackOpenAI } = (await import(pathToFileURL(`${folder}/openai.js`).href)) as OpenAIModule;
   const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
-  clients.push({ name: build, client: trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker), tracker, deferred: timeDeferredRecords(tracker) });
+  clients.push({ name: build, client: trackOpenAI(new OpenAI({ apiKey: 'sk-bench', baseURL }), tracker), tracker, probe: probeTracker(tracker) });
 }
-
-const once = (client: OpenAI) => timeStreamedCall(client, CHUNKS);
+const probes = clients.flatMap((entry) => (entry.probe ? [entry.probe] : []));
 
 console.log(`A/B of ${builds.length} tracker build(s), ${CALLS} calls each after ${WARMUP}, blocks of ${BLOCK}; load average at start ${load()}`);
-const times = clients.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
-await inShuffledBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls: CALLS, block: BLOCK }, async (index, counted) => {
-  const measured = await once((clients[index] as (typeof clients)[number]).client);
+const times = clients.map(() => ({ wall: [] as number[], cpuToEnd: [] as number[], cpu: [] as number[], own: [] as number[], passes: [] as number[], onPath: [] as number[] }));
+let countedFromPass: number[] | undefined;
+await inShuffledBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls: CALLS, block: BLOCK }, async (index, counted, lastOfBlock) => {
+  const entry = clients[index] as (typeof clients)[number];
+  if (counted && countedFromPass === undefined) countedFromPass = probes.map((probe) => probe.passes.length);
+  const measured = await timeProbedCall(entry.client, CHUNKS, probes, lastOfBlock ? entry.probe : undefined);
   if (!counted) return;
   const into = times[index] as (typeof times)[number];
   into.wall.push(measured.wall);
+  into.cpuToEnd.push(measured.cpuToEnd);
   into.cpu.push(measured.cpu);
+  into.own.push(measured.cpu - measured.passCpu.reduce((sum, cpu) => sum + cpu, 0));
+  measured.passes.forEach((count, probe) => {
+    into.passes[probe] = (into.passes[probe] ?? 0) + count;
+    into.onPath[probe] = (into.onPath[probe] ?? 0) + (measured.onPath[probe] as number);
+  });
 });
 const bare = times[0] as (typeof times)[number];
 const paired = (values: number[], base: number[]) => median(values.map((value, index) => value - (base[index] as number)));
+const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
+const pct = (ratio: number) => `${((ratio - 1) * 100).toFixed(2)} %`;
 clients.forEach((entry, index) => {
   const own = times[index] as (typeof times)[number];
   const wall = median(own.wall);
-  const cpu = median(own.cpu);
-  const extra = index === 0 ? '' : `  vs bare: wall ${(((wall / median(bare.wall)) - 1) * 100).toFixed(2)} % (call by call ${(paired(own.wall, bare.wall) * 1000).toFixed(1)} µs), CPU ${(((cpu / median(bare.cpu)) - 1) * 100).toFixed(2)} % (call by call ${(paired(own.cpu, bare.cpu) * 1000).toFixed(1)} µs)`;
-  const deferred = entry.deferred && entry.deferred.length > 0 ? `; deferred record ${(median(entry.deferred.slice(WARMUP)) * 1000).toFixed(1)} µs (median of ${entry.deferred.length - WARMUP})` : '';
-  console.log(`${entry.name.padEnd(40)} wall ${wall.toFixed(3)} ms  CPU ${cpu.toFixed(3)} ms${extra}${deferred}`);
+  const tail = `p50 ${wall.toFixed(3)} p95 ${percentile(own.wall, 95).toFixed(3)} p99 ${percentile(own.wall, 99).toFixed(3)} ms`;
+  console.log(`${entry.name}`);
+  if (index === 0) {
+    console.log(`  wall ${tail}; CPU to the end ${median(own.cpuToEnd).toFixed(3)} ms; CPU per call ${median(own.own).toFixed(3)} ms (mean ${mean(own.own).toFixed(3)} ms)`);
+  } else {
+    const probeIndex = probes.indexOf(entry.probe as TrackerProbe);
+    const records = recordCpuPerCall(entry.probe as TrackerProbe, countedFromPass?.[probeIndex] ?? 0);
+    const attributed = median(own.own) + records.perCall;
+    console.log(`  wall ${tail}; vs bare ${pct(wall / median(bare.wall))} (p99 ${pct(percentile(own.wall, 99) / percentile(bare.wall, 99))}), call by call ${us(paired(own.wall, bare.wall))}`);
+    console.log(`  CPU to the end ${median(own.cpuToEnd).toFixed(3)} ms, call by call ${us(paired(own.cpuToEnd, bare.cpuToEnd))}`);
+    console.log(
+      `  CPU per call with its record passes attributed: ${median(own.own).toFixed(3)} ms + ${us(records.perCall)} per call (${records.calls} records in ${records.passes} passes) = ${attributed.toFixed(3)} ms, ${pct(attributed / median(bare.own))} vs bare; call by call ${us(paired(own.own, bare.own) + records.perCall)}`,
+    );
+    // The mean, beside the median: a pass's aftermath in the caches falls on the next call alone, which a median hides.
+    console.log(`  the same as means: ${mean(own.own).toFixed(3)} ms + ${us(records.perCall)} = ${(mean(own.own) + records.perCall).toFixed(3)} ms, ${us(mean(own.own) + records.perCall - mean(bare.own))} more than bare`);
+    const elsewhere = times.reduce((sum, other, otherIndex) => (otherIndex === index ? sum : sum + (other.passes[probeIndex] ?? 0)), 0);
+    const records1 = (entry.probe as TrackerProbe).records.slice(WARMUP);
+    console.log(`  its records where they ran: median ${us(median(records1))} each; its passes: ${own.passes[probeIndex] ?? 0} in its own counted calls (${own.onPath[probeIndex] ?? 0} before the call's end), ${elsewhere} in other clients' counted calls`);
+  }
 });
 for (const entry of clients) {
   if (entry.tracker) {

@@ -14,7 +14,7 @@ import { createTracker } from '@utt/tracker';
 import { trackFetch } from '@utt/tracker/fetch';
 import { trackOpenAI } from '@utt/tracker/openai';
 import OpenAI from 'openai';
-import { fakePlacement, inShuffledBlocks, startStreamFake, streamShape, timeDeferredRecords, timeStreamedCall } from './stream-fake';
+import { fakePlacement, inShuffledBlocks, percentile, probeTracker, recordCpuPerCall, startStreamFake, streamShape, timeProbedCall } from './stream-fake';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 1_000_000);
 const BATCH = 1000;
@@ -103,7 +103,8 @@ async function streamBench(intervalMs: number) {
   const fake = await startStreamFake({ chunks: STREAM_CHUNKS, intervalMs });
   const baseURL = fake.baseURL;
   const tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
-  const deferredRecords = timeDeferredRecords(tracker);
+  const probe = probeTracker(tracker);
+  const deferredRecords = probe.records;
   // The clients differ only in the tracker: built the same way, the same fetch (the SDK's default), the same warm-up.
   // A second bare client is timed as a control: bare vs bare, by the same measures, is the noise floor of the estimate.
   const clients = {
@@ -117,8 +118,12 @@ async function streamBench(intervalMs: number) {
   // tracker defers past the end (one more turn of the event loop, given to every client alike): on a shared machine
   // the wall time of a 3 ms call swings by more than the tracker costs, while the CPU time this process spends on it
   // (client, tracker and the in-process fake) does not, and work moved after the end cannot hide from it.
-  const once = (client: OpenAI) => timeStreamedCall(client, STREAM_CHUNKS);
-  const times = Object.fromEntries(names.map((name) => [name, { wall: [] as number[], cpuToEnd: [] as number[], cpu: [] as number[] }])) as Record<keyof typeof clients, { wall: number[]; cpuToEnd: number[]; cpu: number[] }>;
+  const times = Object.fromEntries(names.map((name) => [name, { wall: [] as number[], cpuToEnd: [] as number[], cpu: [] as number[], own: [] as number[], passes: 0, onPath: 0 }])) as Record<
+    keyof typeof clients,
+    { wall: number[]; cpuToEnd: number[]; cpu: number[]; own: number[]; passes: number; onPath: number }
+  >;
+  // The tracker's passes from the first counted call on (its records of the warm-up before are left out).
+  let countedFromPass: number | undefined;
   // Counted records that started before their call's end (on the caller's path), of all counted.
   let recordsBeforeEnd = 0;
   // The deferred records of the wrapped calls that are counted (not of the warm-up, not of a block's first call).
@@ -130,25 +135,35 @@ async function streamBench(intervalMs: number) {
   // only those, and not on the bare call that happens to come next. The first call of each block, which follows
   // another kind, is not counted. Rotating in a fixed order instead, the control came out 0.9–1.1 % slower than the
   // bare client in each of three runs of 5,000 calls: the order, not the client.
-  await inShuffledBlocks(names, { warmup: STREAM_WARMUP, calls, block: STREAM_BLOCK }, async (name, isCounted) => {
+  // A tracker that records calls in batches runs a pass where its timer or its batch size puts it, which may be in
+  // another client's block, and that would flatter the tracker: the pending records are drained after the last call of
+  // each wrapped block (inside that call's CPU time), and every pass's CPU is attributed to the wrapped client (own CPU
+  // per call = the call's CPU less any pass inside its window, whoever's window; the wrapped client's CPU with its
+  // records = its own CPU + the passes' CPU per recorded call).
+  await inShuffledBlocks(names, { warmup: STREAM_WARMUP, calls, block: STREAM_BLOCK }, async (name, isCounted, lastOfBlock) => {
     const recordsBefore = deferredRecords.length;
-    const measured = await once(clients[name]);
+    if (isCounted && countedFromPass === undefined) countedFromPass = probe.passes.length;
+    const measured = await timeProbedCall(clients[name], STREAM_CHUNKS, [probe], name === 'wrapped' && lastOfBlock ? probe : undefined);
     if (!isCounted) return;
     times[name].wall.push(measured.wall);
     times[name].cpuToEnd.push(measured.cpuToEnd);
     times[name].cpu.push(measured.cpu);
+    times[name].own.push(measured.cpu - (measured.passCpu[0] as number));
+    times[name].passes += measured.passes[0] as number;
+    times[name].onPath += measured.onPath[0] as number;
     for (let index = recordsBefore; index < deferredRecords.length; index += 1) {
       counted.push(deferredRecords[index] as number);
       if ((deferredRecords.starts[index] as number) < measured.endedAt) recordsBeforeEnd += 1;
     }
   });
+  const records = recordCpuPerCall(probe, countedFromPass ?? 0);
   await tracker.flush();
   const stats = tracker.stats();
   await tracker.shutdown();
   fake.close();
   // Call by call, the difference to the bare call of the same place in the same round: its median is steadier than a
   // difference of medians.
-  const paired = (name: keyof typeof clients, what: 'wall' | 'cpuToEnd' | 'cpu') => median(times[name][what].map((value, index) => value - (times.bare[what][index] as number)));
+  const paired = (name: keyof typeof clients, what: 'wall' | 'cpuToEnd' | 'cpu' | 'own') => median(times[name][what].map((value, index) => value - (times.bare[what][index] as number)));
   const summary = (name: keyof typeof clients) => ({
     wall: median(times[name].wall),
     cpuToEnd: median(times[name].cpuToEnd),
@@ -156,8 +171,14 @@ async function streamBench(intervalMs: number) {
     pairedWall: paired(name, 'wall'),
     pairedCpuToEnd: paired(name, 'cpuToEnd'),
     pairedCpu: paired(name, 'cpu'),
+    own: median(times[name].own),
+    pairedOwn: paired(name, 'own'),
+    p95: percentile(times[name].wall, 95),
+    p99: percentile(times[name].wall, 99),
+    passes: times[name].passes,
+    onPath: times[name].onPath,
   });
-  return { calls, names, bare: summary('bare'), control: names.includes('control') ? summary('control') : undefined, wrapped: summary('wrapped'), recorded: stats.recorded, written: stats.written, deferredRecord: counted.length > 0 ? median(counted) : undefined, deferredRecords: counted.length, recordsBeforeEnd };
+  return { calls, names, bare: summary('bare'), control: names.includes('control') ? summary('control') : undefined, wrapped: summary('wrapped'), recorded: stats.recorded, written: stats.written, deferredRecord: counted.length > 0 ? median(counted) : undefined, deferredRecords: counted.length, recordsBeforeEnd, records, batching: probe.batching };
 }
 
 /**
@@ -193,6 +214,9 @@ async function bodyBench() {
       // A turn of the event loop per call, as a service has: the tracker records a streamed call on it.
       await tick();
     }
+    // Records still pending at the end of a tracked block are made now, in its CPU time (stats() drains them): left to
+    // the tracker's timer, they would be made in the next block, the bare fetch's.
+    if (fetchFunction === tracked) tracker.stats();
     const used = process.cpuUsage(started);
     return (used.user + used.system) / 200;
   };
@@ -248,6 +272,9 @@ for (const intervalMs of parts.has('stream') ? [...new Set([0, Number(process.en
   const verdict = ratio > 1.01 ? 'NOT met' : noisy ? 'not shown: the control is more than 1 % off the bare client, so this run cannot tell 1 % apart (run it on a quieter machine, or with more calls)' : 'met';
   console.log(`    trackOpenAI: ${wrapped.wall.toFixed(3)} ms  → wrapped / bare = ${ratio.toFixed(4)} (${pct(ratio)} added; target ≤ 1 %: ${verdict})`);
   console.log(`    median call-by-call difference to the bare call: trackOpenAI ${(wrapped.pairedWall * 1000).toFixed(1)} µs = ${pct(1 + wrapped.pairedWall / bare.wall)}${control ? `; control ${(control.pairedWall * 1000).toFixed(1)} µs = ${pct(1 + control.pairedWall / bare.wall)}` : ''}`);
+  // Batching moves work to the tail: the percentiles of each client beside the medians.
+  const tail = (figures: typeof bare) => `p50 ${figures.wall.toFixed(3)}, p95 ${figures.p95.toFixed(3)}, p99 ${figures.p99.toFixed(3)} ms`;
+  console.log(`    percentiles: bare ${tail(bare)}${control ? `; control ${tail(control)}` : ''}; trackOpenAI ${tail(wrapped)} (p99 ${pct(wrapped.p99 / bare.p99)})`);
   // What the caller's path costs: CPU to the stream's end. On a loopback call that is CPU-bound this is what the wall
   // time added is made of; the deferred record runs after the end and is not in it.
   console.log(`  CPU time of the process to the stream's end (the caller's path: the tracker's wrapper and its tap, not its deferred record):`);
@@ -258,6 +285,16 @@ for (const intervalMs of parts.has('stream') ? [...new Set([0, Number(process.en
   console.log(`    bare SDK:    ${bare.cpu.toFixed(3)} ms`);
   if (control) console.log(`    control:     ${control.cpu.toFixed(3)} ms  → ${pct(control.cpu / bare.cpu)}; median call-by-call difference ${(control.pairedCpu * 1000).toFixed(1)} µs`);
   console.log(`    trackOpenAI: ${wrapped.cpu.toFixed(3)} ms  → ${cpuRatio.toFixed(4)} (${pct(cpuRatio)} added); median call-by-call difference ${(wrapped.pairedCpu * 1000).toFixed(1)} µs`);
+  // The same with every pass of the tracker's records attributed to the wrapped client, wherever it ran.
+  const attributed = wrapped.own + stream.records.perCall;
+  const passesElsewhere = bare.passes + (control?.passes ?? 0);
+  console.log(
+    `  CPU time per call with the tracker's record passes attributed to it (${stream.batching ? 'records made in batches' : 'each call recorded on its own'}: ${stream.records.passes} passes ran ${stream.records.calls} records, ${(stream.records.calls / Math.max(1, stream.records.passes)).toFixed(1)} per pass; ${wrapped.passes} in wrapped calls' windows, ${wrapped.onPath} of them before the call's end, ${passesElsewhere} in the other clients'):`,
+  );
+  console.log(`    bare SDK:    ${bare.own.toFixed(3)} ms${control ? `; control ${control.own.toFixed(3)} ms (call by call ${(control.pairedOwn * 1000).toFixed(1)} µs)` : ''}`);
+  console.log(
+    `    trackOpenAI: ${wrapped.own.toFixed(3)} ms without its passes (call by call ${(wrapped.pairedOwn * 1000).toFixed(1)} µs) + ${(stream.records.perCall * 1000).toFixed(1)} µs of record passes per call = ${attributed.toFixed(3)} ms → ${pct(attributed / bare.own)} added (${((wrapped.pairedOwn + stream.records.perCall) * 1000).toFixed(1)} µs call by call)`,
+  );
   if (stream.deferredRecord !== undefined) {
     // What the tracker does after the caller has the end, timed where it runs: if all of it fell on the caller's path, the
     // call would take this much longer. Within 1 % of the bare call, the target holds however the work falls.

@@ -46,32 +46,93 @@ export async function startStreamFake(options: { chunks: number; intervalMs?: nu
 }
 
 /**
- * Times each record the tracker defers past a stream's end (internals.defer), from its start to its settling: its
- * awaits are on reads that have already settled, so nothing else runs in between and this is the CPU the record
- * takes where it runs (cold caches included), far steadier on a shared machine than the CPU time of a whole call.
+ * Times what a tracker does with a call after its end, where it runs:
+ * - `records`: each call's record (internals.defer's task), from its start to its settling (its awaits, in builds that
+ *   have them, are on reads that have already settled, so nothing else runs in between), with when it started
+ *   (`starts`, performance.now(): set against the calls' ends, it tells whether a record ran on a caller's path);
+ * - `passes`: each pass that ran records, with its start, wall and CPU time (process.cpuUsage()) and how many records
+ *   it ran: a build that records calls in batches (internals.drain) runs several per pass, where the timer or the batch
+ *   size puts it, possibly in another client's block; a build that records each call on its own, one per pass.
+ * `passCpu()` is the CPU of every pass so far (ms): read before and after a call, it is the tracker's record work that
+ * ran inside that call's window, whichever client's call it is. `drain()` runs a batching build's pending records now
+ * (nothing for the others): a bench calls it at the end of the tracked client's block, so that no pass is left to land
+ * in another client's block.
  */
-export function timeDeferredRecords(tracker: object): number[] & { starts: number[] } {
-  const samples = Object.assign([] as number[], { starts: [] as number[] });
-  const internals = (tracker as Record<symbol, { defer(task: () => unknown): void } | undefined>)[Symbol.for('utt.tracker.internals')];
-  if (!internals) return samples;
+export type TrackerProbe = {
+  readonly records: number[] & { starts: number[] };
+  readonly passes: Array<{ start: number; wall: number; cpu: number; calls: number }>;
+  passCpu(): number;
+  drain(): void;
+  readonly batching: boolean;
+};
+
+export function probeTracker(tracker: object): TrackerProbe {
+  const records = Object.assign([] as number[], { starts: [] as number[] });
+  const passes: TrackerProbe['passes'] = [];
+  let cpuTotal = 0;
+  const internals = (tracker as Record<symbol, { defer(task: () => unknown): void; drain?: () => void } | undefined>)[Symbol.for('utt.tracker.internals')];
+  const probe: TrackerProbe = { records, passes, passCpu: () => cpuTotal, drain: () => {}, batching: false };
+  if (!internals) return probe;
+  const batching = typeof internals.drain === 'function';
+  let pending = 0;
   const defer = internals.defer.bind(internals);
-  internals.defer = (task) =>
+  internals.defer = (task) => {
+    pending += 1;
     defer(() => {
       const started = performance.now();
-      // When it started (performance.now()): set against the calls' ends, it tells whether a record ran on a caller's path.
-      samples.starts.push(started);
+      const cpuStarted = batching ? undefined : process.cpuUsage();
+      records.starts.push(started);
+      const done = () => {
+        const ended = performance.now();
+        records.push(ended - started);
+        if (cpuStarted !== undefined) {
+          // One record, one pass.
+          const used = process.cpuUsage(cpuStarted);
+          const cpu = (used.user + used.system) / 1000;
+          cpuTotal += cpu;
+          passes.push({ start: started, wall: ended - started, cpu, calls: 1 });
+        }
+      };
       const result = task();
       if (!(result instanceof Promise)) {
-        samples.push(performance.now() - started);
+        done();
         return result;
       }
       return result.then((value) => {
-        samples.push(performance.now() - started);
+        done();
         return value;
       });
     });
-  return samples;
+  };
+  if (batching) {
+    const drain = (internals.drain as () => void).bind(internals);
+    internals.drain = () => {
+      const calls = pending;
+      pending = 0;
+      const started = performance.now();
+      const cpuStarted = process.cpuUsage();
+      drain();
+      const used = process.cpuUsage(cpuStarted);
+      const cpu = (used.user + used.system) / 1000;
+      cpuTotal += cpu;
+      passes.push({ start: started, wall: performance.now() - started, cpu, calls });
+    };
+    return {
+      ...probe,
+      batching,
+      drain: () => {
+        if (pending > 0) (internals.drain as () => void)();
+      },
+    };
+  }
+  return probe;
 }
+
+/** The p-th percentile (0–100) of `values`, nearest rank. */
+export const percentile = (values: readonly number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+};
 
 /**
  * One streamed call read to its end: the wall time to the stream's end (what the caller waits for), the process's
@@ -80,7 +141,7 @@ export function timeDeferredRecords(tracker: object): number[] & { starts: numbe
  * call (given to every client alike), so work moved past the end cannot hide from it. `endedAt` is the end's
  * performance.now().
  */
-export async function timeStreamedCall(client: OpenAI, chunks: number): Promise<{ wall: number; cpuToEnd: number; cpu: number; endedAt: number }> {
+export async function timeStreamedCall(client: OpenAI, chunks: number, afterEnd?: () => void): Promise<{ wall: number; cpuToEnd: number; cpu: number; startedAt: number; endedAt: number }> {
   const cpuStarted = process.cpuUsage();
   const started = performance.now();
   const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
@@ -89,9 +150,11 @@ export async function timeStreamedCall(client: OpenAI, chunks: number): Promise<
   const endedAt = performance.now();
   const toEnd = process.cpuUsage(cpuStarted);
   if (received !== chunks + 1) throw new Error(`expected ${chunks + 1} chunks, got ${received}`);
+  // What the bench has the tracker do after this call (drain its pending records), inside this call's CPU time.
+  afterEnd?.();
   await tick();
   const used = process.cpuUsage(cpuStarted);
-  return { wall: endedAt - started, cpuToEnd: (toEnd.user + toEnd.system) / 1000, cpu: (used.user + used.system) / 1000, endedAt };
+  return { wall: endedAt - started, cpuToEnd: (toEnd.user + toEnd.system) / 1000, cpu: (used.user + used.system) / 1000, startedAt: started, endedAt };
 }
 
 /**
@@ -100,12 +163,13 @@ export async function timeStreamedCall(client: OpenAI, chunks: number): Promise<
  * the same orders, and no client always follows the same other one), until
  * each has `calls` counted calls after `warmup`. `measure` runs every call;
  * `counted` is false for the warm-up and for a block's first call, which
- * follows a call of another client.
+ * follows a call of another client; `lastOfBlock` is true for a block's last
+ * call, which another client's block follows.
  */
 export async function inShuffledBlocks<C>(
   clients: readonly C[],
   options: { readonly warmup: number; readonly calls: number; readonly block: number },
-  measure: (client: C, counted: boolean) => Promise<void>,
+  measure: (client: C, counted: boolean, lastOfBlock: boolean) => Promise<void>,
 ): Promise<void> {
   const { warmup, calls, block } = options;
   let seed = 12345;
@@ -125,8 +189,34 @@ export async function inShuffledBlocks<C>(
       for (let call = 0; call < block; call += 1) {
         const counted = call > 0 && round * (block - 1) >= warmup && (countedSoFar[index] as number) < calls;
         if (counted) countedSoFar[index] = (countedSoFar[index] as number) + 1;
-        await measure(clients[index] as C, counted);
+        await measure(clients[index] as C, counted, call === block - 1);
       }
     }
   }
+}
+
+/**
+ * timeStreamedCall with what each probed tracker's passes did inside the call's window: `passCpu[i]` the CPU of
+ * probe i's passes that ran in it, `passes[i]` how many, `onPath[i]` how many of those started before the stream's end
+ * (on the caller's path). `drain`: the probe whose pending records to drain after this call's end (the last call of a
+ * tracked client's block), inside its CPU time.
+ */
+export async function timeProbedCall(client: OpenAI, chunks: number, probes: readonly TrackerProbe[], drain?: TrackerProbe) {
+  const cpuBefore = probes.map((probe) => probe.passCpu());
+  const countBefore = probes.map((probe) => probe.passes.length);
+  const measured = await timeStreamedCall(client, chunks, drain?.drain);
+  const passCpu = probes.map((probe, index) => probe.passCpu() - (cpuBefore[index] as number));
+  const passes = probes.map((probe, index) => probe.passes.length - (countBefore[index] as number));
+  const onPath = probes.map((probe, index) => probe.passes.slice(countBefore[index]).filter((pass) => pass.start < measured.endedAt).length);
+  return { ...measured, passCpu, passes, onPath };
+}
+
+/**
+ * A tracked client's record work per call: the CPU of its probe's passes from pass `from` on, divided by the records
+ * they ran (a mean, batch or not: a batch's cost is shared by its calls).
+ */
+export function recordCpuPerCall(probe: TrackerProbe, from: number): { perCall: number; passes: number; calls: number } {
+  const passes = probe.passes.slice(from);
+  const calls = passes.reduce((sum, pass) => sum + pass.calls, 0);
+  return { perCall: calls === 0 ? 0 : passes.reduce((sum, pass) => sum + pass.cpu, 0) / calls, passes: passes.length, calls };
 }

@@ -50,7 +50,7 @@ export type TrackerOptions = {
   readonly flushIntervalMs?: number;
   /** Calls held while the sink fails (default 10 000); beyond that new calls are dropped and counted. */
   readonly maxQueueSize?: number;
-  /** Flush once more when the event loop empties (`beforeExit`; default true). No signal handler is ever installed. */
+  /** Flush once more when the event loop empties (`beforeExit`; default true). Pending records of streamed calls are made then either way. No signal handler is ever installed. */
   readonly flushOnExit?: boolean;
   readonly logger?: Logger;
   /** The clock (tests). */
@@ -97,7 +97,11 @@ export type Tracker = {
   admit(plan: CallPlan): Promise<CallTicket>;
   /** The tags, thread and agent a call made here would carry. */
   currentContext(): { tags: Readonly<Record<string, string>>; threadId: string | null; agentId: string | null };
-  /** Calls back after each recorded call; returns the unsubscribe function. A throwing callback is isolated and counted. */
+  /**
+   * Calls back once per recorded call, in the order calls ended; returns the unsubscribe function. A wrapped client's
+   * streamed calls reach it in batches (see the README: within about 50–100 ms, or at once when anything reads the
+   * tracker). A throwing callback is isolated and counted; the others still run.
+   */
   subscribe(callback: (call: TrackedCall) => void): () => void;
   unsubscribe(callback: (call: TrackedCall) => void): void;
   totals(): UsageTotals;
@@ -138,9 +142,28 @@ export type TrackerInternals = {
   recordsLater(context: CallContext | undefined): boolean;
   /** record() for a call made in `context`. */
   record(usage: CallUsage, ticket: CallTicket | undefined, context: CallContext | undefined): TrackedCall;
-  /** Runs `task` after the current turn of the event loop; flush() and shutdown() wait for it. */
-  defer(task: () => unknown): void;
+  /** A call whose record will be deferred was sent (1: its end calls defer once), or ended without a record (-1). */
+  calling(delta: 1 | -1): void;
+  /**
+   * Adds `task` (a call's record, synchronous) to the pending records: run in
+   * one pass with the others (see drain), in the order they were added.
+   */
+  defer(task: () => void): void;
+  /**
+   * Runs every pending record now, in one pass. The tracker calls it through
+   * this property (so a bench can time it): on the turn after the end of the
+   * call that makes RECORD_BATCH records pending, or that ends RECORD_DELAY_MS
+   * or more after the first of them; on a timer RECORD_DELAY_MS after the
+   * first (2 × RECORD_DELAY_MS while a tracked call is under way); and
+   * synchronously before anything reads or changes what they feed.
+   */
+  drain(): void;
 };
+
+/** Pending records that start a pass: on the turn after the end of the call that makes this many. */
+export const RECORD_BATCH = 32;
+/** How long a pending record waits for others (its call's end to its subscribers being called), in ms; at most twice that. */
+export const RECORD_DELAY_MS = 50;
 
 const DUPLICATE_WINDOW = 10_000;
 const EVENT_ID_BATCH = 128;
@@ -422,61 +445,135 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     }
   };
 
-  // Work deferred off a caller's path (a stream's record once its end is handed over), run on the next turn in one pass.
-  let deferred: Array<() => unknown> = [];
-  let deferredScheduled = false;
-  const deferredRunning = new Set<Promise<unknown>>();
-  const deferredFailed = (error: unknown) => {
+  // Records of streams that ended, made off the callers' path and several in one pass: each pass runs the tracker's
+  // code and data warm, and leaves its aftermath in the caches once per batch instead of once per call (what a record
+  // costs a streamed call on a CPU-bound path is mostly that aftermath, not what it computes). Every record is
+  // synchronous (its reads' results are at hand), so anything that reads or changes what the records feed drains them
+  // first, and sees every call whose end its caller has.
+  let closed = false;
+  let pendingRecords: Array<() => void> = [];
+  let exitListener: (() => void) | undefined;
+  const drainOnExit = () => drain();
+  let firstPendingAt = 0;
+  let draining = false;
+  let drainSoon = false;
+  let drainTimer: NodeJS.Timeout | undefined;
+  let postponed = false;
+  // Tracked calls sent whose record will be deferred: a pass on the timer waits for their end if it can.
+  let inFlight = 0;
+  const recordFailed = (error: unknown) => {
     logger.warn('utt tracker: recording a call after its response ended failed', { error: error instanceof Error ? error.message : String(error) });
   };
-  const runDeferred = () => {
-    deferredScheduled = false;
-    const tasks = deferred;
-    deferred = [];
-    for (const task of tasks) {
-      try {
-        const result = task();
-        if (result instanceof Promise) {
-          deferredRunning.add(result);
-          result.then(
-            () => deferredRunning.delete(result),
-            (error: unknown) => {
-              deferredRunning.delete(result);
-              deferredFailed(error);
-            },
-          );
+  const drainNow = () => {
+    if (draining) return; // Called from inside a pass (a subscriber reading totals()): that pass goes on in order.
+    draining = true;
+    drainSoon = false;
+    postponed = false;
+    if (drainTimer !== undefined) {
+      clearTimeout(drainTimer);
+      drainTimer = undefined;
+    }
+    // Records added while the pass runs (none from the tracker itself) wait for the next one.
+    const tasks = pendingRecords;
+    pendingRecords = [];
+    try {
+      for (let index = 0; index < tasks.length; index += 1) {
+        try {
+          (tasks[index] as () => void)();
+        } catch (error) {
+          recordFailed(error);
         }
-      } catch (error) {
-        deferredFailed(error);
       }
+    } finally {
+      draining = false;
+    }
+    if (pendingRecords.length > 0) {
+      firstPendingAt = Date.now();
+      armTimer();
+    } else if (exitListener === drainOnExit) {
+      process.off('beforeExit', drainOnExit);
+      exitListener = undefined;
     }
   };
-  const defer = (task: () => unknown) => {
-    deferred.push(task);
-    if (!deferredScheduled) {
-      deferredScheduled = true;
-      setImmediate(runDeferred);
+  // Through the internals object, so that a bench's wrapper sees every pass.
+  const drain = () => {
+    if (pendingRecords.length > 0) internals.drain();
+  };
+  const armTimer = () => {
+    // Without flushOnExit, a beforeExit listener only while records are pending: one per tracker for its lifetime
+    // would pile up (and warn) in a process that makes many trackers.
+    if (exitListener === undefined && !closed) {
+      exitListener = drainOnExit;
+      process.on('beforeExit', drainOnExit);
+    }
+    if (drainTimer !== undefined) return;
+    // unref'd: it never keeps a process alive; beforeExit drains what it leaves.
+    drainTimer = setTimeout(drainFromTimer, RECORD_DELAY_MS);
+    drainTimer.unref();
+  };
+  // A timer fires wherever the event loop is, often in the middle of a tracked stream, whose caller would then wait for
+  // the pass: while a tracked call is under way, the pass waits (once) for an end, and runs on the turn after it.
+  const drainFromTimer = () => {
+    drainTimer = undefined;
+    if (inFlight > 0 && !postponed) {
+      postponed = true;
+      armTimer();
+      return;
+    }
+    drain();
+  };
+  const drainFromImmediate = () => {
+    drainSoon = false;
+    drain();
+  };
+  const calling = (delta: 1 | -1) => {
+    inFlight += delta;
+  };
+  const defer = (task: () => void) => {
+    if (inFlight > 0) inFlight -= 1;
+    pendingRecords.push(task);
+    if (pendingRecords.length === 1) {
+      firstPendingAt = Date.now();
+      armTimer();
+    } else if (!drainSoon && (pendingRecords.length >= RECORD_BATCH || Date.now() - firstPendingAt >= RECORD_DELAY_MS)) {
+      // After the end of the call that completes the batch (or that ends when the oldest record has waited long
+      // enough): on the next turn, off that caller's path.
+      drainSoon = true;
+      setImmediate(drainFromImmediate);
     }
   };
-  /** Waits for deferred records: first one turn, so that streams whose end was just handed over have queued theirs. */
+  /** Drains the pending records, once more after one turn: streams whose end was just handed over have added theirs then. */
   const settleDeferred = async () => {
+    drain();
     await new Promise((resolve) => setImmediate(resolve));
-    if (deferred.length > 0) runDeferred();
-    while (deferredRunning.size > 0) await Promise.allSettled([...deferredRunning]);
+    drain();
   };
   const internals: TrackerInternals = {
     scope: () => scope.current(),
     needsAdmission: (context) => guard.active || (context?.threadId !== undefined && context.threadId !== null),
     recordsLater: (context) => !guard.active && (context?.threadId === undefined || context.threadId === null),
-    record,
+    record: (usage, ticket, context) => {
+      // The calls that ended before this one first: subscribers and the queue see calls in the order they ended.
+      drain();
+      return record(usage, ticket, context);
+    },
+    calling,
     defer,
+    drain: drainNow,
   };
 
-  let closed = false;
+  const flushOnExit = options.flushOnExit ?? true;
+  // The pending records' timer is unref'd, so the event loop can empty before it fires: beforeExit records them (their
+  // subscribers are called) and, with flushOnExit, writes them. Without flushOnExit, armTimer listens while any wait.
   const onBeforeExit = () => {
-    if (!closed && queue.stats().pending > 0) void queue.flush();
+    if (closed) return;
+    drain();
+    if (queue.stats().pending > 0) void queue.flush();
   };
-  if (options.flushOnExit ?? true) process.on('beforeExit', onBeforeExit);
+  if (flushOnExit) {
+    exitListener = onBeforeExit;
+    process.on('beforeExit', onBeforeExit);
+  }
 
   await guard.start();
 
@@ -485,7 +582,10 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   const tracker: Tracker = {
     application,
     instance,
-    record: (usage, ticket) => record(usage, ticket, scope.current()),
+    record: (usage, ticket) => {
+      drain();
+      return record(usage, ticket, scope.current());
+    },
     withTags: (tags, fn) => scope.run({ tags }, fn),
     withContext: (context, fn) => scope.run(context, fn),
     async runThread(threadId, fn, runOptions) {
@@ -498,6 +598,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     },
     threads,
     async admit(plan) {
+      drain();
       const context = scope.current();
       threads.check(plan.threadId ?? context?.threadId);
       if (!guard.active) return { reservation: undefined, release() {} };
@@ -522,20 +623,45 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
       return { tags: resolveTags(undefined, context), threadId: context?.threadId ?? null, agentId: context?.agentId ?? null };
     },
     subscribe(callback) {
+      // Calls that ended before it subscribed are not its calls.
+      drain();
       subscribers.push(callback);
       return () => tracker.unsubscribe(callback);
     },
     unsubscribe(callback) {
+      // Calls that ended while it was subscribed are.
+      drain();
       const index = subscribers.indexOf(callback);
       if (index >= 0) subscribers.splice(index, 1);
     },
-    totals: () => ({ ...overall }),
-    totalsByModel: () => toRecord(byModel),
-    totalsByAgent: () => toRecord(byAgent),
-    totalsByThread: () => toRecord(byThread),
-    budgetStatus: () => guard.status(),
-    refreshBudgets: () => guard.refresh(),
-    stats: () => ({ ...queue.stats(), ...counters }),
+    totals: () => {
+      drain();
+      return { ...overall };
+    },
+    totalsByModel: () => {
+      drain();
+      return toRecord(byModel);
+    },
+    totalsByAgent: () => {
+      drain();
+      return toRecord(byAgent);
+    },
+    totalsByThread: () => {
+      drain();
+      return toRecord(byThread);
+    },
+    budgetStatus: () => {
+      drain();
+      return guard.status();
+    },
+    refreshBudgets: () => {
+      drain();
+      return guard.refresh();
+    },
+    stats: () => {
+      drain();
+      return { ...queue.stats(), ...counters };
+    },
     async flush() {
       await settleDeferred();
       await queue.flush();
@@ -543,7 +669,8 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     async shutdown(shutdownOptions) {
       if (closed) return;
       closed = true;
-      process.off('beforeExit', onBeforeExit);
+      if (exitListener !== undefined) process.off('beforeExit', exitListener);
+      exitListener = undefined;
       await settleDeferred();
       guard.close();
       await queue.close(shutdownOptions?.timeoutMs ?? 10_000);

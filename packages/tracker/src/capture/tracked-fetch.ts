@@ -39,6 +39,8 @@ type RequestFacts = {
 type Dialect = 'openai' | 'anthropic';
 type Ending = 'end' | 'cut';
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+/** What a kept read gave, taken as it settled: its chunk, null (the end), or undefined (the stream rejected it). */
+type KeptRead = Uint8Array | null | undefined;
 
 let warnedIncludeUsage = false;
 
@@ -85,15 +87,19 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
       }
     }
     const started = Date.now();
+    // From the request on, the tracker's pending records wait for this call's end rather than run on a timer inside it.
+    if (later) internals.calling(1);
     let response: Response;
     try {
       response = await baseFetch(input, init);
     } catch (error) {
+      if (later) internals.calling(-1);
       ticket?.release();
       throw error;
     }
     const body = response.body;
     if (!response.ok || body === null) {
+      if (later) internals.calling(-1);
       ticket?.release();
       return response;
     }
@@ -129,7 +135,7 @@ type ObservedCall = {
 type BodyEvents = {
   push(chunk: Uint8Array): void;
   end(): void;
-  endFromReads(reads: readonly Promise<ReadResult>[]): Promise<void>;
+  endFromReads(reads: readonly KeptRead[]): void;
 };
 
 /** How a call's body is read for usage (SSE or JSON, by its content type), and how the call is recorded once it ended. */
@@ -212,9 +218,9 @@ function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete:
         chunks.push(chunk);
       },
       end() {},
-      async endFromReads(reads) {
+      endFromReads(reads) {
         for (const read of reads) {
-          const chunk = await chunkOf(read);
+          const chunk = chunkOf(read);
           if (chunk) chunks.push(chunk);
         }
       },
@@ -342,9 +348,7 @@ function shortEventDataStart(bytes: Buffer, start: number, end: number): number 
 }
 
 /** The chunk a settled read gave, or undefined: the end, or a read the stream rejected (a cut stream is still recorded). */
-const chunkOf = (read: Promise<ReadResult>): Promise<Uint8Array | undefined> => read.then(chunkOfResult, noChunk);
-const chunkOfResult = (result: ReadResult): Uint8Array | undefined => (result.done ? undefined : result.value);
-const noChunk = (): undefined => undefined;
+const chunkOf = (read: KeptRead): Uint8Array | undefined => (read === null ? undefined : read);
 
 /**
  * Reads the usage events of an SSE stream without parsing its middle. What a
@@ -471,21 +475,21 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
       held = [];
     },
     /** Parses the start and the end of a body from its reads, all settled (the stream has ended); pushes nothing. */
-    async endFromReads(reads: readonly Promise<ReadResult>[]) {
+    endFromReads(reads: readonly KeptRead[]) {
       if (ended) return;
-      await this.headFromReads(reads);
-      await this.tailFromReads(reads);
+      this.headFromReads(reads);
+      this.tailFromReads(reads);
     },
     /** Parses the start of a body from its reads (what endFromReads does first). */
-    async headFromReads(reads: readonly Promise<ReadResult>[]) {
+    headFromReads(reads: readonly KeptRead[]) {
       for (let index = 0; heading && index < reads.length; index += 1) {
-        const chunk = await chunkOf(reads[index] as Promise<ReadResult>);
+        const chunk = chunkOf(reads[index]);
         if (chunk) pushHead(chunk);
       }
       heading = false;
     },
     /** Parses the end of a body from its reads (what endFromReads does after the start). */
-    async tailFromReads(reads: readonly Promise<ReadResult>[]) {
+    tailFromReads(reads: readonly KeptRead[]) {
       if (ended) return;
       ended = true;
       // The end, fetched backwards as far as the window needs.
@@ -494,7 +498,7 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
       let next = reads.length - 1;
       for (let window = TAIL_BYTES; ; window *= 4) {
         while (next >= 0 && bytes <= window) {
-          const chunk = await chunkOf(reads[next] as Promise<ReadResult>);
+          const chunk = chunkOf(reads[next]);
           next -= 1;
           if (chunk && chunk.byteLength > 0) {
             last.push(chunk);
@@ -519,13 +523,13 @@ function createUsageEventReader(onData: (data: string) => void, until: { head: (
  * give the same facts: the events read from the end are the first tail
  * window's, and they are read with the same filter (the id is known then).
  */
-async function openAIFactsFromEnd(reads: readonly Promise<ReadResult>[], facts: OpenAIResponseFacts, usual: () => UsageEventReader): Promise<void> {
-  const found = await openAIStreamEnd(reads);
+function openAIFactsFromEnd(reads: readonly KeptRead[], facts: OpenAIResponseFacts, usual: () => UsageEventReader): void {
+  const found = openAIStreamEnd(reads);
   if (found === undefined || found.facts.usage === undefined) return usual().endFromReads(reads);
   const last = found.facts;
   if (last.model === null || last.id === null || last.serviceTier === null) {
     if (!found.wholeWindow) return usual().endFromReads(reads);
-    await usual().headFromReads(reads);
+    usual().headFromReads(reads);
     // A head that never found an id read the whole stream; the tail is then read without the filter, as usual.
     if (facts.id === null) return usual().tailFromReads(reads);
   }
@@ -541,21 +545,12 @@ function endsAtEventEnd(bytes: Uint8Array): boolean {
   return length >= 2 && bytes[length - 1] === 10 && bytes[length - 2] === 10 && bytes[length - 3] !== 10 && bytes[length - 3] !== 13;
 }
 
-/**
- * The last read before `index` that gave bytes: its chunk and index (chunk
- * undefined: there is none), or undefined when a read failed. The reads of
- * a body that ended are settled: each await takes one turn of the microtask
- * queue, and the last reads are all it takes.
- */
-async function previousChunk(reads: readonly Promise<ReadResult>[], index: number): Promise<{ chunk: Buffer | undefined; index: number } | undefined> {
+/** The last read before `index` that gave bytes: its chunk and index (chunk undefined: there is none), or undefined when a read failed. */
+function previousChunk(reads: readonly KeptRead[], index: number): { chunk: Buffer | undefined; index: number } | undefined {
   for (let at = index - 1; at >= 0; at -= 1) {
-    let result: ReadResult;
-    try {
-      result = await (reads[at] as Promise<ReadResult>);
-    } catch {
-      return undefined;
-    }
-    if (!result.done && result.value.byteLength > 0) return { chunk: asBuffer(result.value), index: at };
+    const read = reads[at];
+    if (read === undefined) return undefined;
+    if (read !== null && read.byteLength > 0) return { chunk: asBuffer(read), index: at };
   }
   return { chunk: undefined, index: -1 };
 }
@@ -571,9 +566,9 @@ async function previousChunk(reads: readonly Promise<ReadResult>[], index: numbe
  * read): the usual reading handles those. The bytes are scanned in plain
  * loops: they are few, and a Buffer search calls into C++ each time.
  */
-async function openAIStreamEnd(reads: readonly Promise<ReadResult>[]): Promise<{ facts: OpenAIResponseFacts; wholeWindow: boolean } | undefined> {
+function openAIStreamEnd(reads: readonly KeptRead[]): { facts: OpenAIResponseFacts; wholeWindow: boolean } | undefined {
   const facts: OpenAIResponseFacts = { model: null, id: null, serviceTier: null, usage: undefined };
-  const last = await previousChunk(reads, reads.length);
+  const last = previousChunk(reads, reads.length);
   if (last === undefined || last.chunk === undefined || !endsAtEventEnd(last.chunk)) return undefined;
   let { chunk, index } = last as { chunk: Buffer; index: number };
   // Bytes of the stream after `chunk`.
@@ -586,7 +581,7 @@ async function openAIStreamEnd(reads: readonly Promise<ReadResult>[]): Promise<{
     const { start, from } = event;
     let before: { chunk: Buffer | undefined; index: number } | undefined;
     if (start === 0) {
-      before = await previousChunk(reads, index);
+      before = previousChunk(reads, index);
       if (before === undefined || (before.chunk !== undefined && !endsAtEventEnd(before.chunk))) return undefined;
     }
     // The first tail window starts at the first blank line in the stream's last TAIL_BYTES (at the stream's start when it is no longer).
@@ -687,22 +682,32 @@ const ignore = () => {};
  * How a body is followed while the caller reads it, and recorded once it
  * ended. Unless the end must be seen before the caller gets it (`sync`: a
  * `raise` budget rejects the last read), a read is handed to the caller as
- * the very promise the stream returned, with nothing added to it: the first
- * HELD_READS reads are only kept, and once the stream has ended, on the
- * tracker's next turn, the first and last of them are looked at (an SSE
- * body's head and tail, a JSON body whole); reads past that, and BYOB reads
- * (whose buffer the caller reuses), each get one reaction that passes the
- * chunk on. The end is the reader's `closed` promise. Nothing about the body
- * (content type, parser, state) is set up before it is needed.
+ * the very promise the stream returned; one reaction, attached before the
+ * caller's own, keeps what it gave (a reference to the chunk). The first
+ * HELD_READS reads are only kept, and once the stream has ended the call
+ * goes to the tracker's pending records, which look at the first and last of
+ * them (an SSE body's head and tail, a JSON body whole) in one synchronous
+ * pass: the results are at hand, so totals() or flush() can record the call
+ * at once. Reads past that, and BYOB reads (whose buffer the caller reuses),
+ * pass their chunk on as they settle. The end is the kept read that reports
+ * it (its reaction runs before the caller's), else the reader's `closed`
+ * promise (a cut, or reads past the kept ones). Nothing about
+ * the body (content type, parser, state) is set up before it is needed.
  */
 class BodyTap {
   // Fields are set in the constructor only (`declare`): a class field initializer is one more function to run per body.
   declare readonly sync: boolean;
-  declare private reads: Promise<ReadResult>[] | undefined;
+  /** What the reads gave, in order, until the body is followed read by read (or recorded). */
+  declare private kept: KeptRead[] | undefined;
+  /** Reads made while keeping (the kept ones settle in this order). */
+  declare private keptReads: number;
   declare private recorder: ReturnType<typeof createCallRecorder> | undefined;
   declare private finished: boolean;
+  declare private settled: boolean;
   // Reactions, made when first needed: a body read with nothing in between never needs them.
   declare private onResult: ((result: ReadResult) => void) | undefined;
+  declare private onKept: ((result: ReadResult) => void) | undefined;
+  declare private onKeptError: ((error: unknown) => void) | undefined;
   declare private onCopiedResult: ((result: ReadResult) => void) | undefined;
   declare private onSyncResult: ((result: ReadResult) => ReadResult) | undefined;
   declare private onSyncCopiedResult: ((result: ReadResult) => ReadResult) | undefined;
@@ -714,10 +719,14 @@ class BodyTap {
     this.call = call;
     this.later = later;
     this.sync = later === undefined;
-    this.reads = this.sync ? undefined : [];
+    this.kept = this.sync ? undefined : [];
+    this.keptReads = 0;
     this.recorder = this.sync ? createCallRecorder(call) : undefined;
     this.finished = false;
+    this.settled = false;
     this.onResult = undefined;
+    this.onKept = undefined;
+    this.onKeptError = undefined;
     this.onCopiedResult = undefined;
     this.onSyncResult = undefined;
     this.onSyncCopiedResult = undefined;
@@ -725,6 +734,8 @@ class BodyTap {
   }
 
   private observe(chunk: Uint8Array): void {
+    // A read that settles after the call was recorded (a cut stream's last reads) changes nothing.
+    if (this.settled) return;
     try {
       this.recorder ??= createCallRecorder(this.call);
       this.recorder.events.push(chunk);
@@ -733,22 +744,37 @@ class BodyTap {
     }
   }
 
-  /** From now on, each read is followed as it settles; the kept ones first, in order. */
+  /**
+   * From now on, each read is followed as it settles: the chunks kept so far
+   * first, then (through the kept reads' own reactions, in order) those of
+   * the kept reads still pending, then the rest.
+   */
   private follow(): void {
-    const kept = this.reads as Promise<ReadResult>[];
-    this.reads = undefined;
+    const kept = this.kept as KeptRead[];
+    this.kept = undefined;
+    for (const read of kept) if (read) this.observe(read);
     this.onResult ??= (result) => {
       if (!result.done) this.observe(result.value);
     };
-    for (const read of kept) read.then(this.onResult, ignore);
   }
 
   /** A read of the caller's, on the body's own reader: the promise to give back. */
   read(inner: AnyReader, view: ArrayBufferView | undefined): Promise<ReadResult> {
-    if (view === undefined && this.reads !== undefined) {
+    if (view === undefined && this.kept !== undefined) {
       const read = (inner as ReadableStreamDefaultReader<Uint8Array>).read();
-      this.reads.push(read);
-      if (this.reads.length >= HELD_READS) this.follow();
+      this.onKept ??= (result) => {
+        if (this.kept !== undefined) this.kept.push(result.done ? null : result.value);
+        else if (!result.done) this.observe(result.value);
+        // The end, seen on the read that reports it, before the caller's own reaction to it runs: a caller that reads
+        // totals() as soon as it has the end finds the call there (the reader's `closed` settles after this read).
+        if (result.done) this.end('end');
+      };
+      this.onKeptError ??= () => {
+        if (this.kept !== undefined) this.kept.push(undefined);
+      };
+      read.then(this.onKept, this.onKeptError);
+      this.keptReads += 1;
+      if (this.keptReads >= HELD_READS) this.follow();
       return read;
     }
     if (this.sync) return this.syncRead(inner, view);
@@ -758,7 +784,7 @@ class BodyTap {
       return read;
     }
     // A BYOB read: the caller may reuse its buffer, so the chunk is copied as it settles.
-    if (this.reads !== undefined) this.follow();
+    if (this.kept !== undefined) this.follow();
     this.onCopiedResult ??= (result) => {
       if (!result.done) this.observe(Buffer.from(result.value));
     };
@@ -791,7 +817,7 @@ class BodyTap {
     return (inner as ReadableStreamBYOBReader).read(view as Uint8Array).then(this.onSyncCopiedResult, this.onSyncError);
   }
 
-  /** The end, or a cut (cancel, error): records the call, now (returning a `raise` budget's error) or on the tracker's next turn. */
+  /** The end, or a cut (cancel, error): records the call, now (returning a `raise` budget's error) or with the tracker's pending records. */
   end(how: Ending): unknown {
     if (this.finished) return undefined;
     this.finished = true;
@@ -800,6 +826,7 @@ class BodyTap {
       this.later.defer(() => this.settle(how, endedAt));
       return undefined;
     }
+    this.settled = true;
     const recorder = this.recorder as ReturnType<typeof createCallRecorder>;
     try {
       recorder.events.end();
@@ -810,12 +837,14 @@ class BodyTap {
     return undefined;
   }
 
-  private async settle(how: Ending, endedAt: number): Promise<void> {
+  /** Records the call from what its reads gave so far (after a cut, reads still pending add nothing). */
+  private settle(how: Ending, endedAt: number): void {
     this.recorder ??= createCallRecorder(this.call);
-    const kept = this.reads;
-    this.reads = undefined;
+    const kept = this.kept;
+    this.kept = undefined;
+    this.settled = true;
     if (kept === undefined) this.recorder.events.end();
-    else await this.recorder.events.endFromReads(kept);
+    else this.recorder.events.endFromReads(kept);
     this.recorder.complete(how, endedAt);
   }
 }
