@@ -1,4 +1,4 @@
-import { createStagedState, type UsageAdapterV1StateSelection } from '@utt/core';
+import { createStagedState, StateJsonText, type UsageAdapterV1StateSelection } from '@utt/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryState } from './memory-state';
 import { hashKey } from './hash-key';
@@ -25,6 +25,29 @@ describe('UsageLedger', () => {
     expect(ledger.add(event({ tokens: [1, 1, 1, 1, null, null, 1] }))).toBe('duplicate');
     expect(ledger.add(event({ variant: 'req_2', tokens: [1, 2, null, null, null, null, 1], rank: 3 }))).toBe('added');
     expect(ledger.cells().map((cell) => cell.tokens)).toEqual([[11, 7, null, null, null, null, 2]]);
+  });
+
+  it('stages each hour as the JSON text JSON.stringify gives it, labels that need escaping and copies read back included', async () => {
+    const stored = new Map<string, unknown>();
+    const labels = { project: 'café "quoted" \\ back\nslash 😀' };
+    for (let cycle = 0; cycle < 2; cycle += 1) {
+      const staged = createStagedState(stored);
+      const ledger = await UsageLedger.open(staged.state, 'ns');
+      ledger.add(event({ key: `msg_${cycle}`, labels }));
+      ledger.add(event({ key: `msg_b${cycle}`, model: 'other', timestampMs: Date.parse('2026-03-01T12:00:00Z'), tokens: [1e21, 2, 3, null, null, null, 1], rank: 7 }));
+      ledger.cells();
+      ledger.commit();
+      const hours = [...staged.changes().set].filter(([key]) => key.startsWith('ns/hour/'));
+      expect(hours).toHaveLength(2);
+      for (const [key, value] of hours) {
+        if (!StateJsonText.isInstance(value)) throw new Error(`${key} was not staged as text`);
+        expect(Buffer.from(value.json).toString('utf8')).toBe(JSON.stringify(value.value()));
+        // The second cycle's hour holds the first's copy read back, written as text.
+        stored.set(key, value.value());
+      }
+      for (const [key, value] of staged.changes().set) if (!key.startsWith('ns/hour/')) stored.set(key, value);
+    }
+    expect((stored.get(`ns/hour/${Date.parse('2026-03-01T10:00:00Z') / 3_600_000}`) as { e: string }).e.split(';')).toHaveLength(2);
   });
 
   it('recomputes a touched hour from the state without the earlier events being given again', async () => {

@@ -481,6 +481,8 @@ export class UsageLedger {
     if (this.metaChanged) this.state.set(`${this.namespace}/meta`, this.meta);
     this.metaChanged = false;
     const table = this.copies;
+    // Hours staged as the JSON text they are stored as, where the state takes text.
+    const setJson = this.state.setJson?.bind(this.state);
     for (const hourNumber of this.touched) {
       const hour = this.hour(hourNumber);
       // Renumber cells: drop those with no copies that were never returned.
@@ -493,6 +495,10 @@ export class UsageLedger {
           else used[table.cell(copies)] = 1;
         }
       }
+      if (setJson !== undefined) {
+        setJson(this.hourKey(hourNumber), this.hourJson(hour, used));
+        continue;
+      }
       const renumber: number[] = [];
       const c: StoredHour['c'] = [];
       hour.cells.forEach((cellKey, cell) => {
@@ -503,6 +509,73 @@ export class UsageLedger {
       this.state.set(this.hourKey(hourNumber), { c, e: this.storedCopies(hour, renumber) } satisfies StoredHour);
     }
     this.commitIndex();
+  }
+
+  // Each cell key as a JSON string (quoted, escaped): hours of one session repeat them.
+  private readonly quotedCellKeys = new Map<string, string>();
+
+  /**
+   * The hour as the JSON text of its StoredHour, byte for byte what
+   * JSON.stringify({ c, e }) gives, as UTF-8 bytes: staged so (setJson), the
+   * store sends them as they are. A cold scan's hours are 5.6 MB of the dense
+   * corpus's 7.5 MB of state, which were built as text here, then serialised
+   * and encoded once more by the store. `used`: the cells that keep copies,
+   * as commit() found them.
+   */
+  private hourJson(hour: Hour, used: Uint8Array | undefined): Uint8Array {
+    const writer = (this.writer ??= new AsciiWriter());
+    writer.reset();
+    writer.ascii('{"c":[');
+    const renumber: number[] = [];
+    let kept = 0;
+    hour.cells.forEach((cellKey, cell) => {
+      if (used !== undefined && used[cell] === 0 && !hour.emitted[cell]) return;
+      renumber[cell] = kept;
+      if (kept > 0) writer.byte(44);
+      kept += 1;
+      let quoted = this.quotedCellKeys.get(cellKey);
+      if (quoted === undefined) {
+        quoted = JSON.stringify(cellKey);
+        this.quotedCellKeys.set(cellKey, quoted);
+      }
+      writer.byte(91);
+      writer.utf8(quoted);
+      writer.byte(44);
+      writer.byte(hour.emitted[cell] ? 49 : 48);
+      writer.byte(93);
+    });
+    writer.ascii('],"e":');
+    const copiesAt = writer.position;
+    if (hour.stored || !this.writeCopies(writer, hour, renumber)) {
+      // Copies read back from the state keep their text, which may need escaping.
+      writer.truncate(copiesAt);
+      writer.utf8(JSON.stringify(this.storedCopiesAsText(hour, renumber)));
+    }
+    writer.byte(125);
+    return writer.takeBytes();
+  }
+
+  /** A new hour's copies as a JSON string (they need no escaping) after what `writer` holds; false if a copy keeps stored text. */
+  private writeCopies(writer: AsciiWriter, hour: Hour, renumber: readonly number[]): boolean {
+    writer.byte(34);
+    let first = true;
+    for (const [id, copies] of hour.entries) {
+      if (Array.isArray(copies)) {
+        for (const copy of copies) {
+          if (!first) writer.byte(59);
+          first = false;
+          writer.key(this.keys.first(id), this.keys.second(id));
+          if (!this.copies.write(writer, copy, renumber[this.copies.cell(copy)] as number)) return false;
+        }
+      } else {
+        if (!first) writer.byte(59);
+        first = false;
+        writer.key(this.keys.first(id), this.keys.second(id));
+        if (!this.copies.write(writer, copies, renumber[this.copies.cell(copies)] as number)) return false;
+      }
+    }
+    writer.byte(34);
+    return true;
   }
 
   private writer: AsciiWriter | undefined;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StateNotLoadedError } from '../errors/state-not-loaded-error';
 import type { UsageAdapterV1StateSelection } from '../adapter/v1/usage-adapter-v1-state-selection';
 import { createStagedState } from './staged-state';
+import { StateJsonText } from './state-json-text';
 
 describe('createStagedState over stored values', () => {
   it('reads through staged changes and reports only what changed', () => {
@@ -24,6 +25,31 @@ describe('createStagedState over stored values', () => {
     state.delete('x');
     expect(changes()).toEqual({ set: new Map([['a', 5]]), deleted: [] });
     expect(() => state.set('y', undefined)).toThrow(/must be JSON/);
+  });
+});
+
+describe('createStagedState: values staged as JSON text', () => {
+  it('reads a value staged as text (or UTF-8 bytes) back as the value, and hands the text over as it is', () => {
+    const { state, changes } = createStagedState(new Map<string, unknown>([['a', 1]]));
+    const text = '{"c":[["[\\"m\\",{\\"p\\":\\"é\\"}]",1]],"e":"x"}';
+    state.setJson?.('hour/1', text);
+    state.setJson?.('hour/2', Buffer.from(text));
+    state.delete('a');
+    state.setJson?.('a', '[1,2]');
+    expect(state.get('hour/1')).toEqual({ c: [['["m",{"p":"é"}]', 1]], e: 'x' });
+    expect(state.get('hour/2')).toEqual(state.get('hour/1'));
+    expect(state.get('a')).toEqual([1, 2]);
+    expect(state.keys()).toEqual(['a', 'hour/1', 'hour/2']);
+    const { set, deleted } = changes();
+    expect(deleted).toEqual([]);
+    const staged = set.get('hour/1');
+    expect(StateJsonText.isInstance(staged) && staged.json).toBe(text);
+    // Anything that serialises staged values without knowing the text writes the same JSON.
+    expect(JSON.stringify(Object.fromEntries(set))).toBe(`{"hour/1":${text},"hour/2":${text},"a":[1,2]}`);
+    state.set('hour/1', 5);
+    expect(state.get('hour/1')).toBe(5);
+    expect(() => state.setJson?.('x', 5 as unknown as string)).toThrow(/must be a string or UTF-8 bytes/);
+    expect(StateJsonText.isInstance({ json: '1' })).toBe(false);
   });
 });
 
