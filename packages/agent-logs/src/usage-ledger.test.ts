@@ -50,6 +50,30 @@ describe('UsageLedger', () => {
     expect((stored.get(`ns/hour/${Date.parse('2026-03-01T10:00:00Z') / 3_600_000}`) as { e: string }).e.split(';')).toHaveLength(2);
   });
 
+  it('stages a large read (more than 4,096 index changes) as the same JSON a state of plain values stores', async () => {
+    const events = Array.from({ length: 6_000 }, (_, index) =>
+      event({ key: `msg_${index}`, variant: `req_${index % 7}`, timestampMs: Date.parse('2026-03-01T00:00:00Z') + index * 97_000, labels: { project: index % 3 === 0 ? 'é "q"' : 'p' } }),
+    );
+    const cycle = async (state: Parameters<typeof UsageLedger.open>[0]) => {
+      const ledger = await UsageLedger.open(state, 'ns');
+      for (const each of events) ledger.add(each);
+      ledger.cells();
+      ledger.commit();
+    };
+    const plain = createMemoryState();
+    await cycle(plain);
+    const staged = createStagedState(new Map());
+    await cycle(staged.state);
+    const asStored = [...staged.changes().set].map(([key, value]) => [key, StateJsonText.isInstance(value) ? Buffer.from(value.json).toString('utf8') : JSON.stringify(value)]);
+    expect(asStored.filter(([, value]) => value === undefined)).toEqual([]);
+    const hoursAndShards = [...staged.changes().set].filter(([key]) => key.startsWith('ns/hour/') || key.startsWith('ns/ix/'));
+    expect(hoursAndShards.length).toBeGreaterThan(3_000);
+    expect(hoursAndShards.filter(([, value]) => !StateJsonText.isInstance(value))).toEqual([]);
+    expect(asStored.sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1))).toEqual(
+      plain.entries().map(([key, value]) => [key, JSON.stringify(value)]).sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1)),
+    );
+  });
+
   it('recomputes a touched hour from the state without the earlier events being given again', async () => {
     const state = createMemoryState();
     const first = await UsageLedger.open(state, 'ns');

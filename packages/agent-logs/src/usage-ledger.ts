@@ -634,6 +634,7 @@ export class UsageLedger {
       next[shard] = at + 1;
     }
     const writer = (this.writer ??= new AsciiWriter());
+    const setJson = this.state.setJson?.bind(this.state);
     for (let shard = 0; shard < INDEX_SHARDS; shard += 1) {
       const start = starts[shard] as number;
       const end = starts[shard + 1] as number;
@@ -657,7 +658,10 @@ export class UsageLedger {
         text = parts.join(';');
       } else {
         // The usual case, responses seen for the first time: their entries go after the stored ones.
+        // A new shard (all of a cold scan's) is staged as its JSON text, where the state takes text.
+        const asJson = setJson !== undefined && stored === '';
         writer.reset();
+        if (asJson) writer.byte(34);
         let empty = true;
         for (let at = start; at < end; at += 1) {
           const id = order[at] as number;
@@ -671,6 +675,11 @@ export class UsageLedger {
             if (index > 0) writer.byte(46);
             writer.number(hours[index] as number);
           }
+        }
+        if (asJson && !empty) {
+          writer.byte(34);
+          setJson(this.shardKey(shard), writer.takeBytes());
+          continue;
         }
         // join() makes one flat string; appending with += would keep a rope of pieces in the state.
         text = empty ? stored : stored === '' ? writer.text() : [stored, writer.text()].join(';');
