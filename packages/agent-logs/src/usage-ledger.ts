@@ -496,7 +496,9 @@ export class UsageLedger {
         }
       }
       if (setJson !== undefined) {
-        setJson(this.hourKey(hourNumber), this.hourJson(hour, used));
+        // Made when the store sends it (while the database inserts the rows) or when read:
+        // nothing it reads changes after commit() (a ledger is done once committed).
+        setJson(this.hourKey(hourNumber), () => this.hourJson(hour, used));
         continue;
       }
       const renumber: number[] = [];
