@@ -52,6 +52,13 @@ export class AsciiWriter {
     return this.block.subarray(start, start + size);
   }
 
+  /** Bytes as they are (a text encoded once and written many times). */
+  raw(bytes: Uint8Array): void {
+    if (this.length + bytes.length > this.bytes.length) this.grow(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
   /** Any text, as UTF-8. */
   utf8(text: string): void {
     const most = text.length * 3;

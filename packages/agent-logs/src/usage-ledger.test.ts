@@ -27,27 +27,34 @@ describe('UsageLedger', () => {
     expect(ledger.cells().map((cell) => cell.tokens)).toEqual([[11, 7, null, null, null, null, 2]]);
   });
 
-  it('stages each hour as the JSON text JSON.stringify gives it, labels that need escaping and copies read back included', async () => {
+  it('stages each new hour as the JSON text JSON.stringify gives it (labels that need escaping too), an hour read back as a value', async () => {
     const stored = new Map<string, unknown>();
     const labels = { project: 'café "quoted" \\ back\nslash 😀' };
+    const hourKey = (iso: string) => `ns/hour/${Date.parse(iso) / 3_600_000}`;
     for (let cycle = 0; cycle < 2; cycle += 1) {
       const staged = createStagedState(stored);
       const ledger = await UsageLedger.open(staged.state, 'ns');
       ledger.add(event({ key: `msg_${cycle}`, labels }));
-      ledger.add(event({ key: `msg_b${cycle}`, model: 'other', timestampMs: Date.parse('2026-03-01T12:00:00Z'), tokens: [1e21, 2, 3, null, null, null, 1], rank: 7 }));
+      ledger.add(event({ key: `msg_b${cycle}`, model: 'other', timestampMs: Date.parse(`2026-03-01T1${2 + cycle}:00:00Z`), tokens: [1e21, 2, 3, null, null, null, 1], rank: 7 }));
       ledger.cells();
       ledger.commit();
       const hours = [...staged.changes().set].filter(([key]) => key.startsWith('ns/hour/'));
-      expect(hours).toHaveLength(2);
+      expect(hours.map(([key]) => key).sort()).toEqual([hourKey('2026-03-01T10:00:00Z'), hourKey(`2026-03-01T1${2 + cycle}:00:00Z`)].sort());
       for (const [key, value] of hours) {
+        if (cycle === 1 && key === hourKey('2026-03-01T10:00:00Z')) {
+          // Read back from the state: staged as a value, its first copy's text kept.
+          expect(StateJsonText.isInstance(value)).toBe(false);
+          stored.set(key, value);
+          continue;
+        }
         if (!StateJsonText.isInstance(value)) throw new Error(`${key} was not staged as text`);
         expect(Buffer.from(value.json).toString('utf8')).toBe(JSON.stringify(value.value()));
-        // The second cycle's hour holds the first's copy read back, written as text.
         stored.set(key, value.value());
       }
-      for (const [key, value] of staged.changes().set) if (!key.startsWith('ns/hour/')) stored.set(key, value);
+      for (const [key, value] of staged.changes().set) if (!key.startsWith('ns/hour/')) stored.set(key, StateJsonText.isInstance(value) ? value.value() : value);
     }
-    expect((stored.get(`ns/hour/${Date.parse('2026-03-01T10:00:00Z') / 3_600_000}`) as { e: string }).e.split(';')).toHaveLength(2);
+    expect((stored.get(hourKey('2026-03-01T10:00:00Z')) as { e: string }).e.split(';')).toHaveLength(2);
+    expect((stored.get(hourKey('2026-03-01T10:00:00Z')) as { c: Array<[string, number]> }).c).toEqual([[JSON.stringify(['m', labels]), 1]]);
   });
 
   it('stages a large read (more than 4,096 index changes) as the same JSON a state of plain values stores', async () => {

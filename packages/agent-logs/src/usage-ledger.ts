@@ -495,10 +495,14 @@ export class UsageLedger {
           else used[table.cell(copies)] = 1;
         }
       }
-      if (setJson !== undefined) {
-        // Made when the store sends it (while the database inserts the rows) or when read:
-        // nothing it reads changes after commit() (a ledger is done once committed).
-        setJson(this.hourKey(hourNumber), () => this.hourJson(hour, used));
+      // A new hour (all of a cold scan's) as JSON text; one read back from the state (an
+      // incremental cycle's, its copies' text kept) as a value, which costs less there.
+      if (setJson !== undefined && !hour.stored) {
+        // Made now, not deferred to the write (setJson with a function, made while the
+        // database inserts the rows): deferred, the whole ledger stays alive through
+        // validation and pricing, whose collections then cost more than the overlap
+        // saved on a two-core machine (bench/agent-logs/README.md, issue-12l).
+        setJson(this.hourKey(hourNumber), this.hourJson(hour, used));
         continue;
       }
       const renumber: number[] = [];
@@ -513,8 +517,9 @@ export class UsageLedger {
     this.commitIndex();
   }
 
-  // Each cell key as a JSON string (quoted, escaped): hours of one session repeat them.
-  private readonly quotedCellKeys = new Map<string, string>();
+  // Each cell key as the start of its stored pair, `["<the key as a JSON string>",`, in UTF-8:
+  // hours of one session repeat them (encoded once, copied as bytes).
+  private readonly cellPairStarts = new Map<string, Uint8Array>();
 
   /**
    * The hour as the JSON text of its StoredHour, byte for byte what
@@ -535,21 +540,20 @@ export class UsageLedger {
       renumber[cell] = kept;
       if (kept > 0) writer.byte(44);
       kept += 1;
-      let quoted = this.quotedCellKeys.get(cellKey);
-      if (quoted === undefined) {
-        quoted = JSON.stringify(cellKey);
-        this.quotedCellKeys.set(cellKey, quoted);
+      let pairStart = this.cellPairStarts.get(cellKey);
+      if (pairStart === undefined) {
+        pairStart = Buffer.from(`[${JSON.stringify(cellKey)},`);
+        this.cellPairStarts.set(cellKey, pairStart);
       }
-      writer.byte(91);
-      writer.utf8(quoted);
-      writer.byte(44);
+      writer.raw(pairStart);
       writer.byte(hour.emitted[cell] ? 49 : 48);
       writer.byte(93);
     });
     writer.ascii('],"e":');
     const copiesAt = writer.position;
     if (hour.stored || !this.writeCopies(writer, hour, renumber)) {
-      // Copies read back from the state keep their text, which may need escaping.
+      // Copies read back from the state keep their text, which may need escaping
+      // (commit() stages such hours as values: this is the safe way all the same).
       writer.truncate(copiesAt);
       writer.utf8(JSON.stringify(this.storedCopiesAsText(hour, renumber)));
     }
