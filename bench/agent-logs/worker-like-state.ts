@@ -1,4 +1,4 @@
-import { createStagedState, type UsageAdapterV1State, type UsageAdapterV1StateSelection } from '@utt/core';
+import { createStagedState, StateJsonText, type UsageAdapterV1State, type UsageAdapterV1StateSelection } from '@utt/core';
 
 /**
  * A source's state the way utt's worker handles it for an adapter with
@@ -39,7 +39,8 @@ export class WorkerLikeStore {
         if (this.rows.delete(key)) keys.splice(lowerBound(keys, key), 1);
       }
       for (const [key, value] of set) {
-        const text = JSON.stringify(value);
+        // A value staged as JSON text is written as that text (made now if it was deferred), as the store does.
+        const text = StateJsonText.isInstance(value) ? (typeof value.json === 'string' ? value.json : Buffer.from(value.json).toString('utf8')) : JSON.stringify(value);
         bytesWritten += text.length;
         if (!this.rows.has(key)) keys.splice(lowerBound(keys, key), 0, key);
         this.rows.set(key, text);

@@ -1,5 +1,6 @@
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-';
 const DIGITS = Uint8Array.from(ALPHABET, (character) => character.charCodeAt(0));
+const BLOCK_BYTES = 1 << 20;
 
 /**
  * Builds a long ASCII text (an hour's copies, an index shard) in one reused
@@ -10,6 +11,8 @@ const DIGITS = Uint8Array.from(ALPHABET, (character) => character.charCodeAt(0))
 export class AsciiWriter {
   private bytes = Buffer.allocUnsafe(4096);
   private length = 0;
+  private block: Buffer | undefined;
+  private blockUsed = 0;
 
   /** Starts a new text. */
   reset(): void {
@@ -19,6 +22,48 @@ export class AsciiWriter {
   /** The text written since reset(). */
   text(): string {
     return this.bytes.toString('latin1', 0, this.length);
+  }
+
+  /** Bytes written since reset(). */
+  get position(): number {
+    return this.length;
+  }
+
+  /** Drops what was written after `position`. */
+  truncate(position: number): void {
+    if (position < this.length) this.length = position;
+  }
+
+  /**
+   * The bytes written since reset(), copied out of the reused buffer into a
+   * larger block shared with the texts taken before (a cold scan takes
+   * hundreds of hours: one allocation per megabyte, not one per hour). Kept
+   * outside V8's heap, the young-generation collector never copies them.
+   */
+  takeBytes(): Uint8Array {
+    const size = this.length;
+    if (this.block === undefined || this.blockUsed + size > this.block.length) {
+      this.block = Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, size));
+      this.blockUsed = 0;
+    }
+    const start = this.blockUsed;
+    this.bytes.copy(this.block, start, 0, size);
+    this.blockUsed = start + size;
+    return this.block.subarray(start, start + size);
+  }
+
+  /** Bytes as they are (a text encoded once and written many times). */
+  raw(bytes: Uint8Array): void {
+    if (this.length + bytes.length > this.bytes.length) this.grow(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** Any text, as UTF-8. */
+  utf8(text: string): void {
+    const most = text.length * 3;
+    if (this.length + most > this.bytes.length) this.grow(most);
+    this.length += this.bytes.write(text, this.length, 'utf8');
   }
 
   byte(code: number): void {

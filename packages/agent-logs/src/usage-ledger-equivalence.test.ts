@@ -1,4 +1,4 @@
-import { createStagedState } from '@utt/core';
+import { createStagedState, StateJsonText } from '@utt/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageLedger as ReferenceLedger } from './__fixtures__/reference-ledger/usage-ledger';
@@ -89,7 +89,8 @@ async function run(open: (state: Parameters<typeof UsageLedger.open>[0]) => Prom
     ledger.commit();
     const { set, deleted } = staged.changes();
     for (const key of deleted) stored.delete(key);
-    for (const [key, value] of set) stored.set(key, JSON.stringify(value));
+    // As the store writes them: a value staged as JSON text as it is (so it must be JSON.stringify's text, byte for byte).
+    for (const [key, value] of set) stored.set(key, StateJsonText.isInstance(value) ? Buffer.from(value.json).toString('utf8') : JSON.stringify(value));
     trace.push({ results, cells, touched, pruned, state: [...stored].sort((a, b) => (a[0] < b[0] ? -1 : 1)) });
   }
   return trace;

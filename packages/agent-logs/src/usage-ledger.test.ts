@@ -1,4 +1,4 @@
-import { createStagedState, type UsageAdapterV1StateSelection } from '@utt/core';
+import { createStagedState, StateJsonText, type UsageAdapterV1StateSelection } from '@utt/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryState } from './memory-state';
 import { hashKey } from './hash-key';
@@ -25,6 +25,60 @@ describe('UsageLedger', () => {
     expect(ledger.add(event({ tokens: [1, 1, 1, 1, null, null, 1] }))).toBe('duplicate');
     expect(ledger.add(event({ variant: 'req_2', tokens: [1, 2, null, null, null, null, 1], rank: 3 }))).toBe('added');
     expect(ledger.cells().map((cell) => cell.tokens)).toEqual([[11, 7, null, null, null, null, 2]]);
+  });
+
+  it('stages each new hour as the JSON text JSON.stringify gives it (labels that need escaping too), an hour read back as a value', async () => {
+    const stored = new Map<string, unknown>();
+    const labels = { project: 'café "quoted" \\ back\nslash 😀' };
+    const hourKey = (iso: string) => `ns/hour/${Date.parse(iso) / 3_600_000}`;
+    for (let cycle = 0; cycle < 2; cycle += 1) {
+      const staged = createStagedState(stored);
+      const ledger = await UsageLedger.open(staged.state, 'ns');
+      ledger.add(event({ key: `msg_${cycle}`, labels }));
+      ledger.add(event({ key: `msg_b${cycle}`, model: 'other', timestampMs: Date.parse(`2026-03-01T1${2 + cycle}:00:00Z`), tokens: [1e21, 2, 3, null, null, null, 1], rank: 7 }));
+      ledger.cells();
+      ledger.commit();
+      const hours = [...staged.changes().set].filter(([key]) => key.startsWith('ns/hour/'));
+      expect(hours.map(([key]) => key).sort()).toEqual([hourKey('2026-03-01T10:00:00Z'), hourKey(`2026-03-01T1${2 + cycle}:00:00Z`)].sort());
+      for (const [key, value] of hours) {
+        if (cycle === 1 && key === hourKey('2026-03-01T10:00:00Z')) {
+          // Read back from the state: staged as a value, its first copy's text kept.
+          expect(StateJsonText.isInstance(value)).toBe(false);
+          stored.set(key, value);
+          continue;
+        }
+        if (!StateJsonText.isInstance(value)) throw new Error(`${key} was not staged as text`);
+        expect(Buffer.from(value.json).toString('utf8')).toBe(JSON.stringify(value.value()));
+        stored.set(key, value.value());
+      }
+      for (const [key, value] of staged.changes().set) if (!key.startsWith('ns/hour/')) stored.set(key, StateJsonText.isInstance(value) ? value.value() : value);
+    }
+    expect((stored.get(hourKey('2026-03-01T10:00:00Z')) as { e: string }).e.split(';')).toHaveLength(2);
+    expect((stored.get(hourKey('2026-03-01T10:00:00Z')) as { c: Array<[string, number]> }).c).toEqual([[JSON.stringify(['m', labels]), 1]]);
+  });
+
+  it('stages a large read (more than 4,096 index changes) as the same JSON a state of plain values stores', async () => {
+    const events = Array.from({ length: 6_000 }, (_, index) =>
+      event({ key: `msg_${index}`, variant: `req_${index % 7}`, timestampMs: Date.parse('2026-03-01T00:00:00Z') + index * 97_000, labels: { project: index % 3 === 0 ? 'é "q"' : 'p' } }),
+    );
+    const cycle = async (state: Parameters<typeof UsageLedger.open>[0]) => {
+      const ledger = await UsageLedger.open(state, 'ns');
+      for (const each of events) ledger.add(each);
+      ledger.cells();
+      ledger.commit();
+    };
+    const plain = createMemoryState();
+    await cycle(plain);
+    const staged = createStagedState(new Map());
+    await cycle(staged.state);
+    const asStored = [...staged.changes().set].map(([key, value]) => [key, StateJsonText.isInstance(value) ? Buffer.from(value.json).toString('utf8') : JSON.stringify(value)]);
+    expect(asStored.filter(([, value]) => value === undefined)).toEqual([]);
+    const hoursAndShards = [...staged.changes().set].filter(([key]) => key.startsWith('ns/hour/') || key.startsWith('ns/ix/'));
+    expect(hoursAndShards.length).toBeGreaterThan(3_000);
+    expect(hoursAndShards.filter(([, value]) => !StateJsonText.isInstance(value))).toEqual([]);
+    expect(asStored.sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1))).toEqual(
+      plain.entries().map(([key, value]) => [key, JSON.stringify(value)]).sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1)),
+    );
   });
 
   it('recomputes a touched hour from the state without the earlier events being given again', async () => {

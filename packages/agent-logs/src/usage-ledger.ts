@@ -481,6 +481,8 @@ export class UsageLedger {
     if (this.metaChanged) this.state.set(`${this.namespace}/meta`, this.meta);
     this.metaChanged = false;
     const table = this.copies;
+    // Hours staged as the JSON text they are stored as, where the state takes text.
+    const setJson = this.state.setJson?.bind(this.state);
     for (const hourNumber of this.touched) {
       const hour = this.hour(hourNumber);
       // Renumber cells: drop those with no copies that were never returned.
@@ -493,6 +495,16 @@ export class UsageLedger {
           else used[table.cell(copies)] = 1;
         }
       }
+      // A new hour (all of a cold scan's) as JSON text; one read back from the state (an
+      // incremental cycle's, its copies' text kept) as a value, which costs less there.
+      if (setJson !== undefined && !hour.stored) {
+        // Made now, not deferred to the write (setJson with a function, made while the
+        // database inserts the rows): deferred, the whole ledger stays alive through
+        // validation and pricing, whose collections then cost more than the overlap
+        // saved on a two-core machine (bench/agent-logs/README.md, issue-12l).
+        setJson(this.hourKey(hourNumber), this.hourJson(hour, used));
+        continue;
+      }
       const renumber: number[] = [];
       const c: StoredHour['c'] = [];
       hour.cells.forEach((cellKey, cell) => {
@@ -503,6 +515,73 @@ export class UsageLedger {
       this.state.set(this.hourKey(hourNumber), { c, e: this.storedCopies(hour, renumber) } satisfies StoredHour);
     }
     this.commitIndex();
+  }
+
+  // Each cell key as the start of its stored pair, `["<the key as a JSON string>",`, in UTF-8:
+  // hours of one session repeat them (encoded once, copied as bytes).
+  private readonly cellPairStarts = new Map<string, Uint8Array>();
+
+  /**
+   * The hour as the JSON text of its StoredHour, byte for byte what
+   * JSON.stringify({ c, e }) gives, as UTF-8 bytes: staged so (setJson), the
+   * store sends them as they are. A cold scan's hours are 5.6 MB of the dense
+   * corpus's 7.5 MB of state, which were built as text here, then serialised
+   * and encoded once more by the store. `used`: the cells that keep copies,
+   * as commit() found them.
+   */
+  private hourJson(hour: Hour, used: Uint8Array | undefined): Uint8Array {
+    const writer = (this.writer ??= new AsciiWriter());
+    writer.reset();
+    writer.ascii('{"c":[');
+    const renumber: number[] = [];
+    let kept = 0;
+    hour.cells.forEach((cellKey, cell) => {
+      if (used !== undefined && used[cell] === 0 && !hour.emitted[cell]) return;
+      renumber[cell] = kept;
+      if (kept > 0) writer.byte(44);
+      kept += 1;
+      let pairStart = this.cellPairStarts.get(cellKey);
+      if (pairStart === undefined) {
+        pairStart = Buffer.from(`[${JSON.stringify(cellKey)},`);
+        this.cellPairStarts.set(cellKey, pairStart);
+      }
+      writer.raw(pairStart);
+      writer.byte(hour.emitted[cell] ? 49 : 48);
+      writer.byte(93);
+    });
+    writer.ascii('],"e":');
+    const copiesAt = writer.position;
+    if (hour.stored || !this.writeCopies(writer, hour, renumber)) {
+      // Copies read back from the state keep their text, which may need escaping
+      // (commit() stages such hours as values: this is the safe way all the same).
+      writer.truncate(copiesAt);
+      writer.utf8(JSON.stringify(this.storedCopiesAsText(hour, renumber)));
+    }
+    writer.byte(125);
+    return writer.takeBytes();
+  }
+
+  /** A new hour's copies as a JSON string (they need no escaping) after what `writer` holds; false if a copy keeps stored text. */
+  private writeCopies(writer: AsciiWriter, hour: Hour, renumber: readonly number[]): boolean {
+    writer.byte(34);
+    let first = true;
+    for (const [id, copies] of hour.entries) {
+      if (Array.isArray(copies)) {
+        for (const copy of copies) {
+          if (!first) writer.byte(59);
+          first = false;
+          writer.key(this.keys.first(id), this.keys.second(id));
+          if (!this.copies.write(writer, copy, renumber[this.copies.cell(copy)] as number)) return false;
+        }
+      } else {
+        if (!first) writer.byte(59);
+        first = false;
+        writer.key(this.keys.first(id), this.keys.second(id));
+        if (!this.copies.write(writer, copies, renumber[this.copies.cell(copies)] as number)) return false;
+      }
+    }
+    writer.byte(34);
+    return true;
   }
 
   private writer: AsciiWriter | undefined;
@@ -561,6 +640,7 @@ export class UsageLedger {
       next[shard] = at + 1;
     }
     const writer = (this.writer ??= new AsciiWriter());
+    const setJson = this.state.setJson?.bind(this.state);
     for (let shard = 0; shard < INDEX_SHARDS; shard += 1) {
       const start = starts[shard] as number;
       const end = starts[shard + 1] as number;
@@ -584,7 +664,10 @@ export class UsageLedger {
         text = parts.join(';');
       } else {
         // The usual case, responses seen for the first time: their entries go after the stored ones.
+        // A new shard (all of a cold scan's) is staged as its JSON text, where the state takes text.
+        const asJson = setJson !== undefined && stored === '';
         writer.reset();
+        if (asJson) writer.byte(34);
         let empty = true;
         for (let at = start; at < end; at += 1) {
           const id = order[at] as number;
@@ -598,6 +681,11 @@ export class UsageLedger {
             if (index > 0) writer.byte(46);
             writer.number(hours[index] as number);
           }
+        }
+        if (asJson && !empty) {
+          writer.byte(34);
+          setJson(this.shardKey(shard), writer.takeBytes());
+          continue;
         }
         // join() makes one flat string; appending with += would keep a rope of pieces in the state.
         text = empty ? stored : stored === '' ? writer.text() : [stored, writer.text()].join(';');

@@ -1,4 +1,4 @@
-import { InvalidRecordError, toProviderCostRow } from '@utt/core';
+import { InvalidRecordError, StateJsonText, toProviderCostRow } from '@utt/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-backends';
 import { usageRow } from './test-support/usage-rows';
@@ -91,6 +91,51 @@ describe.each(TEST_BACKENDS)('provider costs and source state on $name', (backen
     const loaded = await store().loadSourceState(SOURCE);
     expect(loaded.size).toBe(values.size);
     for (const [key, value] of values) expect(loaded.get(key)).toEqual(value);
+  });
+
+  it('stores values staged as JSON text (a string or UTF-8 bytes) as the values they hold, among values staged as values', async () => {
+    const hour = { c: [['["claude-sonnet-4-5",{"project":"caf\u00e9 \\ \"x\""}]', 1]], e: 'k,,0,,0,1,2,3,4,,,5' };
+    const text = JSON.stringify(hour);
+    const set = new Map<string, unknown>([
+      ['hour/1', new StateJsonText(text)],
+      ['hour/2', new StateJsonText(Buffer.from(text))],
+      ['unicode ü 😀', new StateJsonText('"é 😀 \\t"')],
+      ['plain', { offset: 3 }],
+      ['number', new StateJsonText(' 12345678901 ')],
+      ['null', new StateJsonText('null')],
+    ]);
+    // Enough keys for two statements, texts and values in both.
+    for (let index = 0; index < 6_000; index += 1) set.set(`ix/${index}`, index % 2 === 0 ? `v${index}` : new StateJsonText(JSON.stringify(`t${index}`)));
+    let made = 0;
+    set.set('made during the write', new StateJsonText(() => {
+      made += 1;
+      return Buffer.from(text);
+    }));
+    const written = await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [usageRow()], state: { set, deleted: [] } });
+    expect(made).toBe(1);
+    expect(written.stateTextCpuMs ?? 0).toBeGreaterThanOrEqual(0);
+    const loaded = await store().loadSourceState(SOURCE);
+    expect(loaded.get('made during the write')).toEqual(hour);
+    expect(loaded.size).toBe(set.size);
+    for (const [key, value] of set) expect(loaded.get(key)).toEqual(StateJsonText.isInstance(value) ? value.value() : value);
+    expect(loaded.get('hour/2')).toEqual(hour);
+    expect(loaded.get('unicode ü 😀')).toBe('é 😀 \t');
+  });
+
+  it('refuses a value staged as text that is not one JSON value, naming its key, and writes nothing', async () => {
+    for (const bad of ['{"c":', '1,2', '']) {
+      await expect(
+        store().writeSourceWindow({
+          source: SOURCE,
+          sourceSystem: SYSTEM,
+          rows: [usageRow()],
+          state: { set: new Map<string, unknown>([['fine', new StateJsonText('1')], ['broken', new StateJsonText(bad)]]), deleted: [] },
+        }),
+      ).rejects.toThrow(/state\["broken"\]: the JSON text staged for it is not one JSON value/);
+    }
+    expect(await store().loadSourceState(SOURCE)).toEqual(new Map());
+    const [count] = await store().client.query<{ rows: number }>(`SELECT count(*)::int AS rows FROM "${store().schema}".token_usage`);
+    expect(count).toEqual({ rows: 0 });
   });
 
   it('loads only the selected keys and prefixes, a prefix taken literally (% and _ are not wildcards)', async () => {

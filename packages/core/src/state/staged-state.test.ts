@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StateNotLoadedError } from '../errors/state-not-loaded-error';
 import type { UsageAdapterV1StateSelection } from '../adapter/v1/usage-adapter-v1-state-selection';
 import { createStagedState } from './staged-state';
+import { StateJsonText } from './state-json-text';
 
 describe('createStagedState over stored values', () => {
   it('reads through staged changes and reports only what changed', () => {
@@ -24,6 +25,59 @@ describe('createStagedState over stored values', () => {
     state.delete('x');
     expect(changes()).toEqual({ set: new Map([['a', 5]]), deleted: [] });
     expect(() => state.set('y', undefined)).toThrow(/must be JSON/);
+  });
+});
+
+describe('createStagedState: values staged as JSON text', () => {
+  it('reads a value staged as text (or UTF-8 bytes) back as the value, and hands the text over as it is', () => {
+    const { state, changes } = createStagedState(new Map<string, unknown>([['a', 1]]));
+    const text = '{"c":[["[\\"m\\",{\\"p\\":\\"é\\"}]",1]],"e":"x"}';
+    state.setJson?.('hour/1', text);
+    state.setJson?.('hour/2', Buffer.from(text));
+    state.delete('a');
+    state.setJson?.('a', '[1,2]');
+    expect(state.get('hour/1')).toEqual({ c: [['["m",{"p":"é"}]', 1]], e: 'x' });
+    expect(state.get('hour/2')).toEqual(state.get('hour/1'));
+    expect(state.get('a')).toEqual([1, 2]);
+    expect(state.keys()).toEqual(['a', 'hour/1', 'hour/2']);
+    const { set, deleted } = changes();
+    expect(deleted).toEqual([]);
+    const staged = set.get('hour/1');
+    expect(StateJsonText.isInstance(staged) && staged.json).toBe(text);
+    // Anything that serialises staged values without knowing the text writes the same JSON.
+    expect(JSON.stringify(Object.fromEntries(set))).toBe(`{"hour/1":${text},"hour/2":${text},"a":[1,2]}`);
+    state.set('hour/1', 5);
+    expect(state.get('hour/1')).toBe(5);
+    expect(() => state.setJson?.('x', 5 as unknown as string)).toThrow(/must be a string or UTF-8 bytes/);
+    expect(StateJsonText.isInstance({ json: '1' })).toBe(false);
+  });
+});
+
+describe('createStagedState: JSON text made when first asked for', () => {
+  it('calls the function once, when the value is first read or its text taken, not when staged', () => {
+    const { state, changes } = createStagedState(new Map());
+    let calls = 0;
+    state.setJson?.('later', () => {
+      calls += 1;
+      return Buffer.from('{"e":"x;y"}');
+    });
+    let sentCalls = 0;
+    state.setJson?.('sent', () => {
+      sentCalls += 1;
+      return '[3]';
+    });
+    expect(calls).toBe(0);
+    const staged = changes().set.get('later');
+    expect(StateJsonText.isInstance(staged) && staged.made).toBe(false);
+    expect(state.get('later')).toEqual({ e: 'x;y' });
+    expect(state.get('later')).toEqual({ e: 'x;y' });
+    expect(calls).toBe(1);
+    const sent = changes().set.get('sent');
+    expect(StateJsonText.isInstance(sent) && sent.json).toBe('[3]');
+    expect(JSON.stringify(Object.fromEntries(changes().set))).toBe('{"later":{"e":"x;y"},"sent":[3]}');
+    expect(sentCalls).toBe(1);
+    state.setJson?.('bad', () => 5 as unknown as string);
+    expect(() => state.get('bad')).toThrow(/must be a string or UTF-8 bytes/);
   });
 });
 

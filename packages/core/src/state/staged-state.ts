@@ -1,11 +1,16 @@
 import type { UsageAdapterV1State } from '../adapter/v1/usage-adapter-v1-state';
 import type { UsageAdapterV1StateSelection } from '../adapter/v1/usage-adapter-v1-state-selection';
 import { StateNotLoadedError } from '../errors/state-not-loaded-error';
+import { StateJsonText } from './state-json-text';
 
 /** Reads stored values: each selected key that is stored, and every stored key under the selected prefixes. */
 export type StateLoader = (selection: UsageAdapterV1StateSelection) => Promise<ReadonlyMap<string, unknown>>;
 
-/** What a cycle changed in a source's state: written with its records, or dropped with them. */
+/**
+ * What a cycle changed in a source's state: written with its records, or
+ * dropped with them. A value staged with setJson() is a StateJsonText: store
+ * its `json` as it is (or serialise it: its toJSON() gives the value).
+ */
 export type StagedStateChanges = {
   readonly set: ReadonlyMap<string, unknown>;
   readonly deleted: readonly string[];
@@ -40,7 +45,10 @@ export function createStagedState(source: ReadonlyMap<string, unknown> | StateLo
   const state: UsageAdapterV1State = {
     get(key) {
       if (deleted.has(key)) return undefined;
-      if (set.has(key)) return set.get(key);
+      if (set.has(key)) {
+        const value = set.get(key);
+        return StateJsonText.isInstance(value) ? value.value() : value;
+      }
       if (stored.has(key)) return stored.get(key);
       if (knownKeys.has(key) || covered(key)) return undefined;
       throw new StateNotLoadedError({ key });
@@ -56,6 +64,13 @@ export function createStagedState(source: ReadonlyMap<string, unknown> | StateLo
       if (value === undefined) throw new TypeError(`state value for "${key}" must be JSON, not undefined (use delete)`);
       deleted.delete(key);
       set.set(key, value);
+    },
+    setJson(key, json) {
+      if (typeof json !== 'string' && typeof json !== 'function' && !(json instanceof Uint8Array)) {
+        throw new TypeError(`state JSON text for "${key}" must be a string or UTF-8 bytes, or a function that gives one`);
+      }
+      deleted.delete(key);
+      set.set(key, new StateJsonText(json));
     },
     delete(key) {
       // A key never loaded may be stored: its deletion is staged all the same.

@@ -23,6 +23,21 @@ export type UsageAdapterV1State = {
   keys(prefix?: string): string[];
   /** Staged until the window is written. The value must be JSON-serialisable. */
   set(key: string, value: unknown): void;
+  /**
+   * Stages the value whose JSON text is `json` (a string, or its UTF-8 bytes),
+   * as set(key, JSON.parse(json)) would, for a value the adapter builds as
+   * text anyway: the worker's store sends the text as it is instead of
+   * serialising the value again, and get() returns the value parsed. `json`
+   * must be exactly one JSON value (a store does not parse it again before
+   * sending it; the database refuses a write whose text is not JSON). Absent on
+   * a state that does not keep text: fall back to set().
+   *
+   * `json` may be a function that gives the text: it is called once, when the
+   * value is first read or sent (the worker's store calls it while the
+   * database inserts the cycle's rows, so building a large state overlaps that
+   * wait). Nothing it reads may change after it is staged.
+   */
+  setJson?(key: string, json: string | Uint8Array | (() => string | Uint8Array)): void;
   delete(key: string): void;
   /**
    * Reads stored values so that get() and keys() can answer for them: the
