@@ -182,13 +182,10 @@ async function wholeProcesses(shape: string, dataDir: string): Promise<Record<st
   console.log(`  fastest run's scan: find files ${discoverMs} ms, read+parse ${readMs} ms, hours ${ledgerMs} ms; collect() ${utt.window.collectMs} ms in all`);
   // The work per row after the scan is this process's: validating, pricing, and building and sending the
   // write (its CPU time); the wait for PostgreSQL to insert the rows and keep the daily roll-up is shown apart.
-  // Adapter state made during the write (staged as deferred JSON text, made while PostgreSQL inserts the
-  // rows: `stateTextCpuMs`) is the scan's work, as it would be if made before: not counted.
-  const writeCpu = (run: (typeof uttRuns)[number]) => (run.window.writeCpuMs ?? 0) - (run.window.stateTextCpuMs ?? 0);
-  const perRow = uttRuns.map((run) => (run.window.validateMs ?? 0) + (run.window.priceMs ?? 0) + writeCpu(run));
+  const perRow = uttRuns.map((run) => (run.window.validateMs ?? 0) + (run.window.priceMs ?? 0) + (run.window.writeCpuMs ?? 0));
   const list = (pick: (run: (typeof uttRuns)[number]) => number | undefined) => uttRuns.map((run) => (pick(run) ?? 0).toFixed(0)).join(', ');
   console.log(
-    `  after the scan, ${utt.window.records} rows: validate ${list((run) => run.window.validateMs)} ms, price ${list((run) => run.window.priceMs)} ms, write ${list((run) => run.window.writeMs)} ms wall of which this process's CPU ${list(writeCpu)} ms${uttRuns.some((run) => (run.window.stateTextCpuMs ?? 0) > 0) ? ` (and the adapter's state, made meanwhile, ${list((run) => run.window.stateTextCpuMs)} ms)` : ''}`,
+    `  after the scan, ${utt.window.records} rows: validate ${list((run) => run.window.validateMs)} ms, price ${list((run) => run.window.priceMs)} ms, write ${list((run) => run.window.writeMs)} ms wall of which this process's CPU ${list((run) => run.window.writeCpuMs)} ms`,
   );
   // The same phases in this process's CPU time (every thread: the collector's and the compiler's too), steadier on a busy machine.
   if (uttRuns.some((run) => run.window.validateCpuMs !== undefined)) {

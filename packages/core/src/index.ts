@@ -25,7 +25,7 @@ export type { SpendQueryV1, SpendScopeV1, TrackerSinkV1 } from './tracker/v1/tra
 
 // Source state.
 export { createStagedState, type StagedState, type StagedStateChanges, type StateLoader } from './state/staged-state';
-export { type StateJson, StateJsonText } from './state/state-json-text';
+export { StateJsonText } from './state/state-json-text';
 
 // Records.
 export {

@@ -106,16 +106,8 @@ describe.each(TEST_BACKENDS)('provider costs and source state on $name', (backen
     ]);
     // Enough keys for two statements, texts and values in both.
     for (let index = 0; index < 6_000; index += 1) set.set(`ix/${index}`, index % 2 === 0 ? `v${index}` : new StateJsonText(JSON.stringify(`t${index}`)));
-    let made = 0;
-    set.set('made during the write', new StateJsonText(() => {
-      made += 1;
-      return Buffer.from(text);
-    }));
-    const written = await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [usageRow()], state: { set, deleted: [] } });
-    expect(made).toBe(1);
-    expect(written.stateTextCpuMs ?? 0).toBeGreaterThanOrEqual(0);
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [usageRow()], state: { set, deleted: [] } });
     const loaded = await store().loadSourceState(SOURCE);
-    expect(loaded.get('made during the write')).toEqual(hour);
     expect(loaded.size).toBe(set.size);
     for (const [key, value] of set) expect(loaded.get(key)).toEqual(StateJsonText.isInstance(value) ? value.value() : value);
     expect(loaded.get('hour/2')).toEqual(hour);

@@ -55,7 +55,7 @@ export async function applySourceStateChanges(
   source: string,
   changes: SourceStateChanges,
 ): Promise<void> {
-  await applySerializedSourceState(tx, tables, source, changes.deleted, serializeSourceState(changes, tx.kind).batches);
+  await applySerializedSourceState(tx, tables, source, changes.deleted, serializeSourceState(changes, tx.kind));
 }
 
 /**
@@ -76,7 +76,7 @@ export type SerializedStateBatch = {
  * serialise and encode them while the database runs its earlier statements
  * (megabytes of state for a cold agent-log scan).
  */
-export function serializeSourceState(changes: SourceStateChanges, kind: SqlClient['kind']): { batches: SerializedStateBatch[]; textCpuMs: number } {
+export function serializeSourceState(changes: SourceStateChanges, kind: SqlClient['kind']): SerializedStateBatch[] {
   // The changed keys travel as two JSON arrays per statement, the keys and
   // the values, zipped by ROWS FROM: one native JSON.stringify each instead of
   // two bound parameters a key (a cold cycle writes thousands of keys and
@@ -87,7 +87,6 @@ export function serializeSourceState(changes: SourceStateChanges, kind: SqlClien
   // cast of each value parsed it three times.
   const keys = [...changes.set.keys()];
   const values = [...changes.set.values()];
-  const textCpuMs = makeStateJsonTexts(values);
   values.forEach((value, index) => {
     // In an array these would become null; an object would have dropped them without a word.
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
@@ -113,26 +112,8 @@ export function serializeSourceState(changes: SourceStateChanges, kind: SqlClien
       ...(jsonTexts.length === 0 ? {} : { jsonTexts }),
     });
   }
-  return { batches, textCpuMs };
+  return batches;
 }
-
-/**
- * Makes the text of every value staged as a function (StateJsonText): the
- * adapter's work, deferred to here, where it overlaps the database inserting
- * the rows. Returns its CPU time in ms (0 if there was nothing to make): the
- * part of the write's CPU time that is the adapter's.
- */
-function makeStateJsonTexts(values: readonly unknown[]): number {
-  let started: NodeJS.CpuUsage | undefined;
-  for (const value of values) {
-    if (!StateJsonText.isInstance(value) || value.made) continue;
-    started ??= process.cpuUsage();
-    void value.json;
-  }
-  return started === undefined ? 0 : cpuMs(process.cpuUsage(started));
-}
-
-const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
 
 /**
  * The JSON array of `values` as jsonbParameter gives it, each StateJsonText's

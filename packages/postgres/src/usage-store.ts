@@ -18,7 +18,7 @@ import { loadSourceState } from './source-state';
 import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { addRollupTimeZone, dropRollupTimeZone, listRollupTimeZones } from './usage-rollup';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
-import { type SourceWindowWrite, type SourceWindowWritten, writeSourceWindow } from './write-source-window';
+import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
 import { pruneTrackedCalls, readLabelValues, readSpend, writeTrackedCalls } from './tracked-calls';
 import type { SpendQueryV1, SpendScopeV1, TrackedCallV1 } from '@utt/core';
 import { type AlertObservation, type AlertPrevious, type AlertStateRow, listAlertStates, transitionAlert } from './alert-state';
@@ -49,7 +49,7 @@ export type UsageStore = {
   /** The stored watermark of a source, unsnapped; null before its first successful write. */
   getWatermark(source: string): Promise<Date | null>;
   /** Rows, watermark and status of one source for one window, in one transaction (invariant 12). */
-  writeSourceWindow(write: SourceWindowWrite): Promise<SourceWindowWritten>;
+  writeSourceWindow(write: SourceWindowWrite): Promise<{ rowsWritten: number }>;
   /**
    * Per-event usage (a file's requests) summed into cells and written in one
    * transaction at database speed: COPY into a temporary table, one GROUP BY,

@@ -36,17 +36,6 @@ export type SourceWindowWrite = {
   readonly replace?: ReplacedWindow;
 };
 
-export type SourceWindowWritten = {
-  readonly rowsWritten: number;
-  /**
-   * CPU time (ms) this process spent making state values the adapter staged
-   * as deferred JSON text (setJson with a function): the adapter's work, done
-   * during the write while the database inserted the rows. Absent when there
-   * was none.
-   */
-  readonly stateTextCpuMs?: number;
-};
-
 /**
  * Writes a source's rows, its watermark and its status in one transaction. The
  * write is checked before anything is written (a foreign source_system, an
@@ -58,7 +47,7 @@ export async function writeSourceWindow(
   client: SqlClient,
   tables: StoreTables,
   write: SourceWindowWrite,
-): Promise<SourceWindowWritten> {
+): Promise<{ rowsWritten: number }> {
   checkSourceName(write.source, 'write.source');
   checkRows(write);
   if (write.watermark) checkWatermark(write.watermark);
@@ -81,7 +70,7 @@ export async function writeSourceWindow(
   // of the same source_system or source, between the probe and the insert),
   // the transaction rolls back and is written again as upserts.
   let plainInsertFailed = false;
-  let serializedState: { batches: SerializedStateBatch[]; textCpuMs: number } | undefined;
+  let serializedState: SerializedStateBatch[] | undefined;
   const writeAll = () =>
     client.transaction(async (tx) => {
       await lockSourceWrite(tx, tables, write);
@@ -108,7 +97,7 @@ export async function writeSourceWindow(
       if (write.state) {
         // Probed only now, so that the rows' first statement is not held back by it.
         const stateIsNew = !plainInsertFailed && write.state.set.size > 0 && (await sourceStateIsNew(tx, tables, write.source));
-        await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState?.batches ?? [], { onlyNewKeys: stateIsNew }).catch(
+        await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState ?? [], { onlyNewKeys: stateIsNew }).catch(
           (error: unknown) => {
             if (stateIsNew && isUniqueViolation(error)) plainInsertFailed = true;
             throw error;
@@ -134,8 +123,7 @@ export async function writeSourceWindow(
     if (!plainInsertFailed) throw error;
     await writeAll();
   }
-  const stateTextCpuMs = serializedState?.textCpuMs ?? 0;
-  return stateTextCpuMs > 0 ? { rowsWritten: write.rows.length, stateTextCpuMs } : { rowsWritten: write.rows.length };
+  return { rowsWritten: write.rows.length };
 }
 
 /** Rows and provider costs of another source_system, and provider costs with one key: refused before the transaction opens. */

@@ -188,8 +188,8 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     // transaction's four round trips, the same row.
     const nothingNew =
       priced.rows.length === 0 && providerCosts.length === 0 && state.set.size === 0 && state.deleted.length === 0 && !replace && !watermark;
-    const { rowsWritten, stateTextCpuMs } = nothingNew
-      ? await store.recordSourceSuccess({ source: source.name, sourceSystem: adapter.sourceSystem, rowsWritten: 0, now }).then(() => ({ rowsWritten: 0, stateTextCpuMs: 0 }))
+    const { rowsWritten } = nothingNew
+      ? await store.recordSourceSuccess({ source: source.name, sourceSystem: adapter.sourceSystem, rowsWritten: 0, now }).then(() => ({ rowsWritten: 0 }))
       : await store.writeSourceWindow({
           replace,
           source: source.name,
@@ -216,8 +216,6 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       writeMs: round(performance.now() - pricedAt),
       // This process's own work in the write (building and sending the statements), without the wait for the database.
       writeCpuMs: round(cpuMs(process.cpuUsage(writeCpu))),
-      // Of writeCpuMs, the adapter's: state it staged to be made during the write (while the database inserts the rows).
-      stateTextCpuMs: round(stateTextCpuMs ?? 0),
     });
     return {
       ...base,

@@ -53,34 +53,6 @@ describe('createStagedState: values staged as JSON text', () => {
   });
 });
 
-describe('createStagedState: JSON text made when first asked for', () => {
-  it('calls the function once, when the value is first read or its text taken, not when staged', () => {
-    const { state, changes } = createStagedState(new Map());
-    let calls = 0;
-    state.setJson?.('later', () => {
-      calls += 1;
-      return Buffer.from('{"e":"x;y"}');
-    });
-    let sentCalls = 0;
-    state.setJson?.('sent', () => {
-      sentCalls += 1;
-      return '[3]';
-    });
-    expect(calls).toBe(0);
-    const staged = changes().set.get('later');
-    expect(StateJsonText.isInstance(staged) && staged.made).toBe(false);
-    expect(state.get('later')).toEqual({ e: 'x;y' });
-    expect(state.get('later')).toEqual({ e: 'x;y' });
-    expect(calls).toBe(1);
-    const sent = changes().set.get('sent');
-    expect(StateJsonText.isInstance(sent) && sent.json).toBe('[3]');
-    expect(JSON.stringify(Object.fromEntries(changes().set))).toBe('{"later":{"e":"x;y"},"sent":[3]}');
-    expect(sentCalls).toBe(1);
-    state.setJson?.('bad', () => 5 as unknown as string);
-    expect(() => state.get('bad')).toThrow(/must be a string or UTF-8 bytes/);
-  });
-});
-
 describe('createStagedState over a loader (on-demand)', () => {
   const stored = new Map<string, unknown>([
     ['file/a', { offset: 1 }],

@@ -66,9 +66,7 @@ export function createStagedState(source: ReadonlyMap<string, unknown> | StateLo
       set.set(key, value);
     },
     setJson(key, json) {
-      if (typeof json !== 'string' && typeof json !== 'function' && !(json instanceof Uint8Array)) {
-        throw new TypeError(`state JSON text for "${key}" must be a string or UTF-8 bytes, or a function that gives one`);
-      }
+      if (typeof json !== 'string' && !(json instanceof Uint8Array)) throw new TypeError(`state JSON text for "${key}" must be a string or UTF-8 bytes`);
       deleted.delete(key);
       set.set(key, new StateJsonText(json));
     },

@@ -31,13 +31,8 @@ export type UsageAdapterV1State = {
    * must be exactly one JSON value (a store does not parse it again before
    * sending it; the database refuses a write whose text is not JSON). Absent on
    * a state that does not keep text: fall back to set().
-   *
-   * `json` may be a function that gives the text: it is called once, when the
-   * value is first read or sent (the worker's store calls it while the
-   * database inserts the cycle's rows, so building a large state overlaps that
-   * wait). Nothing it reads may change after it is staged.
    */
-  setJson?(key: string, json: string | Uint8Array | (() => string | Uint8Array)): void;
+  setJson?(key: string, json: string | Uint8Array): void;
   delete(key: string): void;
   /**
    * Reads stored values so that get() and keys() can answer for them: the
