@@ -498,10 +498,9 @@ export class UsageLedger {
       // A new hour (all of a cold scan's) as JSON text; one read back from the state (an
       // incremental cycle's, its copies' text kept) as a value, which costs less there.
       if (setJson !== undefined && !hour.stored) {
-        // Made now, not deferred to the write (setJson with a function, made while the
-        // database inserts the rows): deferred, the whole ledger stays alive through
-        // validation and pricing, whose collections then cost more than the overlap
-        // saved on a two-core machine (bench/agent-logs/README.md, issue-12l).
+        // Made now, not while the database inserts the rows: deferred, the whole ledger
+        // stays alive through validation and pricing, whose collections then cost more
+        // than the overlap saved on a two-core machine (bench/agent-logs/README.md, issue-12l).
         setJson(this.hourKey(hourNumber), this.hourJson(hour, used));
         continue;
       }

@@ -1,5 +1,5 @@
 import { type StagedStateChanges, StateJsonText, type UsageAdapterV1StateSelection } from '@utt/core';
-import { jsonbParameter } from './jsonb-parameter';
+import { jsonbArrayParameter, jsonbParameter } from './jsonb-parameter';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
@@ -108,51 +108,14 @@ export function serializeSourceState(changes: SourceStateChanges, kind: SqlClien
       // Values staged as JSON text are spliced in as they are: serialising
       // them again (a cold agent-log scan stages 5.6 MB of hours as text)
       // cost a JSON.stringify and an encoding of every byte.
-      values: jsonTexts.length === 0 ? jsonbParameter(kind, JSON.stringify(batchValues)) : splicedJsonArray(kind, batchValues),
+      values:
+        jsonTexts.length === 0
+          ? jsonbParameter(kind, JSON.stringify(batchValues))
+          : jsonbArrayParameter(kind, batchValues.map((value) => (StateJsonText.isInstance(value) ? value.json : JSON.stringify(value)))),
       ...(jsonTexts.length === 0 ? {} : { jsonTexts }),
     });
   }
   return batches;
-}
-
-/**
- * The JSON array of `values` as jsonbParameter gives it, each StateJsonText's
- * text (or bytes) copied in as it is and every other value serialised.
- */
-function splicedJsonArray(kind: SqlClient['kind'], values: readonly unknown[]): string | Buffer {
-  const texts = values.map((value) => (StateJsonText.isInstance(value) ? value.json : JSON.stringify(value)));
-  if (kind !== 'postgres') return `[${texts.map((text) => (typeof text === 'string' ? text : decoder.decode(text))).join(',')}]`;
-  // Sized for one byte per character first (JSON text is nearly always
-  // ASCII); measured exactly only if a text does not fit that.
-  let size = 2 + texts.length;
-  for (const text of texts) size += text.length;
-  const ascii = fillJsonArray(Buffer.allocUnsafe(size), texts);
-  if (ascii !== undefined) return ascii;
-  size = 2 + texts.length;
-  for (const text of texts) size += typeof text === 'string' ? Buffer.byteLength(text) : text.length;
-  return fillJsonArray(Buffer.allocUnsafe(size), texts) as Buffer;
-}
-
-/** jsonb's binary form of `[text,text,…]` in `bytes`, or undefined if the texts do not fit (characters beyond ASCII). */
-function fillJsonArray(bytes: Buffer, texts: ReadonlyArray<string | Uint8Array>): Buffer | undefined {
-  bytes[0] = 1;
-  bytes[1] = 0x5b; // [
-  let at = 2;
-  for (let index = 0; index < texts.length; index += 1) {
-    if (index > 0) bytes[at++] = 0x2c; // ,
-    const text = texts[index] as string | Uint8Array;
-    if (typeof text === 'string') {
-      const { read, written } = encoder.encodeInto(text, bytes.subarray(at, bytes.length - 1));
-      if (read !== text.length) return undefined;
-      at += written;
-    } else {
-      if (at + text.length > bytes.length - 1) return undefined;
-      bytes.set(text, at);
-      at += text.length;
-    }
-  }
-  bytes[at++] = 0x5d; // ]
-  return at === bytes.length ? bytes : bytes.subarray(0, at);
 }
 
 /** A value staged as JSON text that is not exactly one JSON value: named, rather than the database's error about the whole array. */
@@ -168,7 +131,6 @@ function findBadJsonText(batch: SerializedStateBatch): StoreArgumentError | unde
   return undefined;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
