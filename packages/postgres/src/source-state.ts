@@ -148,9 +148,12 @@ export async function applySerializedSourceState(
     await tx.query(`DELETE FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[])`, [source, deleted.slice(start, start + ROWS_PER_STATEMENT)]);
   }
   // Each value is checked as it is cast to json: a text that is not one JSON
-  // value fails the statement (findBadJsonText then names its key).
+  // value fails the statement (findBadJsonText then names its key). The two
+  // arrays are unnested side by side in the select list, which streams their
+  // elements; in FROM, unnest's rows would first be stored in a tuplestore,
+  // which megabytes of state spill to a temporary file.
   const insert = `INSERT INTO ${tables.sourceState} (source, key, value)
-SELECT $1, changed.key, changed.value::json FROM unnest($2::text[], $3::text[]) AS changed(key, value)`;
+SELECT $1, changed.key, changed.value::json FROM (SELECT unnest($2::text[]) AS key, unnest($3::text[]) AS value) AS changed`;
   const statement = options.onlyNewKeys ? insert : `${insert}\nON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`;
   for (const batch of serialized) {
     await tx.query(statement, [source, batch.keys, batch.values]).catch((error: unknown) => {
