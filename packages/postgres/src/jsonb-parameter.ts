@@ -5,9 +5,9 @@ import type { SqlClient } from './sql-client';
  * fastest. On a server: jsonb's binary form (a version byte, 1, then the text
  * as UTF-8), made now, so that the driver copies bytes when it sends the
  * statement instead of encoding megabytes of text in the pause between two
- * statements, when PostgreSQL waits for it. A cold agent-log cycle sends 12 MB
- * of rows and state: each batch is encoded while the database runs the
- * statement before. PGlite takes the text.
+ * statements, when PostgreSQL waits for it. A cold agent-log cycle sends 4.8 MB
+ * of rows: each batch is encoded while the database runs the statement
+ * before. PGlite takes the text.
  */
 export function jsonbParameter(kind: SqlClient['kind'], text: string): string | Buffer {
   if (kind !== 'postgres') return text;
