@@ -20,8 +20,8 @@ type BindConfig = {
 /**
  * Makes `connection` send a statement's large Buffer parameters without
  * copying them. pg frames a Bind message by copying every parameter into one
- * buffer of its own, grown as it goes: for the megabytes of jsonb a cold
- * agent-log cycle writes (jsonbParameter), that is a second copy of each
+ * buffer of its own, grown as it goes: for the megabytes of rows and state a cold
+ * agent-log cycle writes (jsonbParameter, textArrayParameter), that is a second copy of each
  * batch, in freshly allocated memory, in this process's time. This sends the
  * same bytes as pieces (the framing and small parameters, then each large
  * buffer as it is), which pg's corked socket writes out together.

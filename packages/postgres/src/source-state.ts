@@ -1,5 +1,5 @@
 import { type StagedStateChanges, StateJsonText, type UsageAdapterV1StateSelection } from '@utt/core';
-import { jsonbArrayParameter, jsonbParameter } from './jsonb-parameter';
+import { textArrayParameter } from './text-array-parameter';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
@@ -59,39 +59,39 @@ export async function applySourceStateChanges(
 }
 
 /**
- * A statement's worth of changed keys: their keys and their values, each a
- * JSON array (jsonbParameter). `jsonTexts`: the values staged as JSON text
- * (setJson) and spliced into `values` as they are, to name the one at fault
+ * A statement's worth of changed keys: their keys and their values' JSON
+ * texts, each a text array (textArrayParameter). `jsonTexts`: the values
+ * staged as JSON text (setJson), sent as they are, to name the one at fault
  * if the database refuses the statement.
  */
 export type SerializedStateBatch = {
-  readonly keys: string | Buffer;
-  readonly values: string | Buffer;
+  readonly keys: Buffer | string[];
+  readonly values: Buffer | string[];
   readonly jsonTexts?: ReadonlyArray<readonly [key: string, json: string | Uint8Array]>;
 };
 
 /**
- * The changed keys as the JSON parameters applySerializedSourceState sends
- * (jsonbParameter: encoded for `kind`'s client). Apart, so a writer can
+ * The changed keys as the parameters applySerializedSourceState sends
+ * (textArrayParameter: encoded for `kind`'s client). Apart, so a writer can
  * serialise and encode them while the database runs its earlier statements
  * (megabytes of state for a cold agent-log scan).
  */
 export function serializeSourceState(changes: SourceStateChanges, kind: SqlClient['kind']): SerializedStateBatch[] {
-  // The changed keys travel as two JSON arrays per statement, the keys and
-  // the values, zipped by ROWS FROM: one native JSON.stringify each instead of
-  // two bound parameters a key (a cold cycle writes thousands of keys and
-  // megabytes of state). Arrays, not one object of every key: building that
-  // object and serialising it took twice as long (an object of thousands of
-  // properties is a hash table to V8), and a key named __proto__ needs no
-  // care. jsonb, not json: the text is parsed once, where json_each and a
-  // cast of each value parsed it three times.
+  // The changed keys travel as two text arrays per statement, the keys and
+  // the values' JSON texts, zipped by unnest: on a server each array goes in
+  // binary form, which PostgreSQL takes without parsing it whole (the values
+  // are parsed once, by the cast of each to json, as they are stored).
+  // Values staged as JSON text (a cold agent-log scan stages 5.6 MB of hours
+  // so) are sent as they are; the others are serialised one by one.
   const keys = [...changes.set.keys()];
   const values = [...changes.set.values()];
+  const texts: Array<string | Uint8Array> = new Array(values.length);
   values.forEach((value, index) => {
-    // In an array these would become null; an object would have dropped them without a word.
+    // JSON.stringify gives undefined for these; an object would have dropped them without a word.
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
       throw new TypeError(`state value for "${keys[index]}" must be JSON, not ${typeof value}`);
     }
+    texts[index] = StateJsonText.isInstance(value) ? value.json : JSON.stringify(value);
   });
   const batches: SerializedStateBatch[] = [];
   for (let start = 0; start < keys.length; start += STATE_KEYS_PER_STATEMENT) {
@@ -104,14 +104,8 @@ export function serializeSourceState(changes: SourceStateChanges, kind: SqlClien
       if (StateJsonText.isInstance(value)) jsonTexts.push([batchKeys[index] as string, value.json]);
     });
     batches.push({
-      keys: jsonbParameter(kind, JSON.stringify(batchKeys)),
-      // Values staged as JSON text are spliced in as they are: serialising
-      // them again (a cold agent-log scan stages 5.6 MB of hours as text)
-      // cost a JSON.stringify and an encoding of every byte.
-      values:
-        jsonTexts.length === 0
-          ? jsonbParameter(kind, JSON.stringify(batchValues))
-          : jsonbArrayParameter(kind, batchValues.map((value) => (StateJsonText.isInstance(value) ? value.json : JSON.stringify(value)))),
+      keys: textArrayParameter(kind, batchKeys),
+      values: textArrayParameter(kind, whole ? texts : texts.slice(start, end)),
       ...(jsonTexts.length === 0 ? {} : { jsonTexts }),
     });
   }
@@ -153,8 +147,13 @@ export async function applySerializedSourceState(
   for (let start = 0; start < deleted.length; start += ROWS_PER_STATEMENT) {
     await tx.query(`DELETE FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[])`, [source, deleted.slice(start, start + ROWS_PER_STATEMENT)]);
   }
+  // Each value is checked as it is cast to json: a text that is not one JSON
+  // value fails the statement (findBadJsonText then names its key). The two
+  // arrays are unnested side by side in the select list, which streams their
+  // elements; in FROM, unnest's rows would first be stored in a tuplestore,
+  // which megabytes of state spill to a temporary file.
   const insert = `INSERT INTO ${tables.sourceState} (source, key, value)
-SELECT $1, changed.key, changed.value FROM ROWS FROM (jsonb_array_elements_text($2::jsonb), jsonb_array_elements($3::jsonb)) AS changed(key, value)`;
+SELECT $1, changed.key, changed.value::json FROM (SELECT unnest($2::text[]) AS key, unnest($3::text[]) AS value) AS changed`;
   const statement = options.onlyNewKeys ? insert : `${insert}\nON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`;
   for (const batch of serialized) {
     await tx.query(statement, [source, batch.keys, batch.values]).catch((error: unknown) => {
