@@ -8,6 +8,7 @@ export { DEFAULT_PRICES_URL, type FetchPricesOptions, type PricesFile, readPrice
 
 // Pricing.
 export {
+  createPlanPricer,
   createQuoter,
   createUsagePricer,
   type PriceInput,
@@ -15,6 +16,7 @@ export {
   type PriceQuote,
   type PriceResult,
   priceUsage,
+  type RecordPlan,
   quoteUsage,
   rateAt,
   type UnpricedReason,
