@@ -8,7 +8,6 @@ export { DEFAULT_PRICES_URL, type FetchPricesOptions, type PricesFile, readPrice
 
 // Pricing.
 export {
-  createPlanPricer,
   createQuoter,
   createUsagePricer,
   type PriceInput,
@@ -16,7 +15,6 @@ export {
   type PriceQuote,
   type PriceResult,
   priceUsage,
-  type RecordPlan,
   quoteUsage,
   rateAt,
   type UnpricedReason,

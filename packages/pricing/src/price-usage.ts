@@ -126,29 +126,6 @@ export function createUsagePricer(registry: PriceRegistry): (input: PriceInput) 
   };
 }
 
-/**
- * A record's plan as createPlanPricer gives it: its price_ref, and costOf(record) its cost_usd.
- */
-export type RecordPlan = {
-  readonly status: 'priced';
-  readonly priceRef: string;
-  /** The cost of a record this plan was found for, as createUsagePricer's costUsd. */
-  costOf(input: PriceInput): string;
-};
-
-/**
- * createUsagePricer for a caller that keeps the price in its own record (the
- * worker's rows): the record's plan (`priceRef`, and `costOf(record)` for its
- * cost), or the same unpriced result. No result object is made for a priced
- * record, and the plan is the same object for every record that shares it.
- * `costOf(record)` equals createUsagePricer's `costUsd` and `priceRef` its
- * `priceRef`, to the digit.
- */
-export function createPlanPricer(registry: PriceRegistry): (input: PriceInput) => RecordPlan | Unpriced {
-  const plans = new PlanFinder(registry);
-  return (input) => plans.find(input);
-}
-
 type Unpriced = Extract<PriceResult, { readonly status: 'unpriced' }>;
 
 /** The plan of each record of a stream, what records share remembered (createQuoter, createUsagePricer). */
@@ -327,8 +304,7 @@ function planAtRates(resolution: PriceResolution, dated: DatedRates, tier: strin
  * rows parses and multiplies its rates a handful of times, not per row; each
  * row is then a few integer multiplications (exact: the multiplier distributes).
  */
-class RatePlan implements PricePlan, RecordPlan {
-  readonly status = 'priced';
+class RatePlan implements PricePlan {
   readonly costDecimals = COST_DECIMALS;
   /** The same rates divided by their common power of ten, when they fit plain numbers: most rows need no BigInt. */
   readonly #small: SmallRates | undefined;
@@ -380,10 +356,6 @@ class RatePlan implements PricePlan, RecordPlan {
     if (this.perRequest !== undefined && (input.requests === null || input.requests === undefined)) (missing ??= []).push('requests');
     if (input.web_searches && this.perWebSearch === undefined) (missing ??= []).push('perWebSearch');
     return missing?.join(',');
-  }
-
-  costOf(input: PriceInput): string {
-    return this.costOfRecord(input);
   }
 
   /** The cost of one record quoted this plan, as a decimal string. */

@@ -1,5 +1,5 @@
 import type { UsageRow } from '@utt/core';
-import { createPlanPricer, type PriceRegistry } from '@utt/pricing';
+import { createUsagePricer, type PriceRegistry } from '@utt/pricing';
 
 /**
  * Prices every row that carries tokens but no cost, with the registry
@@ -9,26 +9,23 @@ import { createPlanPricer, type PriceRegistry } from '@utt/pricing';
  * already priced (or tried to, per request) are left as they are.
  *
  * The registry is asked once per model and each model's rates made a plan once
- * per price version and tier (createPlanPricer): a row is then its token
- * counts times the plan's rates, and the plan's price_ref, with no result
- * object per row. The rows are the cycle's own (toUsageRows made them): their
- * price columns are set in place, not copied into new rows.
+ * per price version and tier (createUsagePricer): a row is then its token
+ * counts times the plan's rates. The rows are the cycle's own (toUsageRows
+ * made them): their price columns are set in place, not copied into new rows.
  */
 export function priceRows(rows: UsageRow[], registry: PriceRegistry | undefined): { rows: UsageRow[]; unpriced: UsageRow[] } {
   const unpriced: UsageRow[] = [];
-  let planOf: ReturnType<typeof createPlanPricer> | undefined;
-  // By index: an array iterator costs more than the loop's own work in code run once per process, before V8 optimises it.
-  for (let index = 0; index < rows.length; index += 1) {
-    const row = rows[index] as UsageRow;
+  let price: ReturnType<typeof createUsagePricer> | undefined;
+  for (const row of rows) {
     if (!needsPrice(row)) {
       if (row.cost_usd === null) unpriced.push(row);
       continue;
     }
     if (!registry) throw new Error('priceRows: a row needs a price and no price registry was loaded');
-    planOf ??= createPlanPricer(registry);
-    const result = planOf(row);
+    price ??= createUsagePricer(registry);
+    const result = price(row);
     if (result.status === 'priced') {
-      row.cost_usd = result.costOf(row);
+      row.cost_usd = result.costUsd;
       row.cost_source = 'computed';
       row.price_ref = result.priceRef;
       row.unpriced_reason = null;
