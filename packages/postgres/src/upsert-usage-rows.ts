@@ -17,7 +17,7 @@ const INSERT_COLUMNS = [...KEY_COLUMNS, ...VALUE_COLUMNS] as const;
  * reason. When every row of a batch holds the same value in each of them, the
  * values go once, as parameters $2…, and each row's array holds only the other
  * columns (ROW_COLUMNS): JSON.stringify's time grows with the values it
- * visits, and these are ten of a row's 22 (a fifth of its text).
+ * visits, and these are ten of a row's 22 (nearly a quarter of its text).
  */
 const SHARED_COLUMNS = [
   'source_system',
@@ -99,7 +99,8 @@ export const ROWS_PER_STATEMENT = 5_000;
  * bucket_start an ISO instant. When every row of a batch holds the same
  * values in SHARED_COLUMNS (one source's rows nearly always do), those go once
  * as parameters and each row's array holds only ROW_COLUMNS: the same rows
- * stored, for about a third less of this process's time serialising them.
+ * stored, for about 40 % less of this process's time serialising them
+ * (bench/agent-logs/README.md, issue-12o).
  *
  * `onlyNewKeys`: the caller knows no stored row can share a conflict key with
  * these (see rowsAreNew), so a plain INSERT does the same as the upsert
@@ -199,8 +200,8 @@ function instantText(date: Date, instants: Instants): string {
 
 /**
  * The values of SHARED_COLUMNS when every row of rows[start, end) holds the
- * same ones (strict equality; a missing price_ref or reason counts as null),
- * in that order; undefined otherwise.
+ * same ones (strict equality; a missing unpriced_reason counts as null), in
+ * that order; undefined otherwise, or when one is neither text nor null.
  */
 function sharedValues(rows: readonly UsageRow[], start: number, end: number): Array<string | null> | undefined {
   const first = rows[start] as UsageRow;
