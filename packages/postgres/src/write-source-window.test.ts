@@ -187,6 +187,62 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     );
   });
 
+  it("stores each row's own value of the columns a batch's rows usually share, whether all rows share them or one row differs in one", async () => {
+    // Rows of a batch that share these columns send them once; a row differing in any one sends every column of its batch per row.
+    const differing: Array<Partial<UsageRow>> = [
+      {},
+      { source_instance: 'other-instance' },
+      { granularity: 'day' },
+      { provider: 'anthropic' },
+      { account: 'acct' },
+      { api_key: 'key' },
+      { user_id: 'user' },
+      { cost_usd: '0.5', cost_source: 'provider' },
+      { measurement_basis: 'derived_estimate' },
+      { unpriced_reason: 'no_price' },
+    ];
+    const written: UsageRow[] = [];
+    for (const [group, change] of differing.entries()) {
+      const day = WINDOW_START.getTime() + group * 86_400_000;
+      const shared = { cost_usd: '0.25', cost_source: 'computed' as const, price_ref: `ref-${group}` };
+      const rows = [
+        usageRow({ bucket_start: new Date(day), input_tokens: 1, ...shared }),
+        // No unpriced_reason at all, where the row before has none either: the same as null.
+        { ...usageRow({ bucket_start: new Date(day + 3_600_000), input_tokens: 2, labels: { a: 'b' }, ...shared }), unpriced_reason: null },
+        // A day's bucket starts at midnight; granularity is in the conflict key.
+        usageRow({ bucket_start: new Date(change.granularity ? day : day + 7_200_000), input_tokens: 3, ...shared, ...(change.unpriced_reason ? { cost_usd: null, cost_source: null, price_ref: null } : {}), ...change }),
+      ];
+      await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows });
+      written.push(...rows);
+    }
+    const stored = await store().client.query<Record<string, unknown>>(
+      `SELECT source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels,
+              input_tokens, cost_usd::text, cost_source, measurement_basis, price_ref, unpriced_reason
+       FROM "${store().schema}".token_usage ORDER BY input_tokens, bucket_start, granularity`,
+    );
+    written.sort((a, b) => (a.input_tokens as number) - (b.input_tokens as number) || a.bucket_start.getTime() - b.bucket_start.getTime() || a.granularity.localeCompare(b.granularity));
+    expect(stored).toEqual(
+      written.map((row) => ({
+        source_system: row.source_system,
+        source_instance: row.source_instance,
+        granularity: row.granularity,
+        bucket_start: row.bucket_start,
+        provider: row.provider,
+        model: row.model,
+        account: row.account,
+        api_key: row.api_key,
+        user_id: row.user_id,
+        labels: row.labels,
+        input_tokens: row.input_tokens,
+        cost_usd: row.cost_usd,
+        cost_source: row.cost_source,
+        measurement_basis: row.measurement_basis,
+        price_ref: row.price_ref ?? null,
+        unpriced_reason: row.unpriced_reason ?? null,
+      })),
+    );
+  });
+
   it('writes rows, watermark and status together, in statements of many rows', async () => {
     const count = ROWS_PER_STATEMENT * 2 + 500;
     const rows = hourlyRows(count, new Date('2024-01-01T00:00:00Z'));
