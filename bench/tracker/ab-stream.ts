@@ -87,7 +87,7 @@ clients.forEach((entry, index) => {
     console.log(`  the same as means: ${mean(own.own).toFixed(3)} ms + ${us(records.perCall)} = ${(mean(own.own) + records.perCall).toFixed(3)} ms, ${us(mean(own.own) + records.perCall - mean(bare.own))} more than bare`);
     const elsewhere = times.reduce((sum, other, otherIndex) => (otherIndex === index ? sum : sum + (other.passes[probeIndex] ?? 0)), 0);
     const records1 = (entry.probe as TrackerProbe).records.slice(WARMUP);
-    console.log(`  its records where they ran: median ${us(median(records1))} each; its passes: ${own.passes[probeIndex] ?? 0} in its own counted calls (${own.onPath[probeIndex] ?? 0} before the call's end), ${elsewhere} in other clients' counted calls`);
+    console.log(`  its record passes' wall time: ${us(records.wallPerCall)} per call (CPU ${us(records.perCall)}); its records where they ran: median ${us(median(records1))}, mean ${us(mean(records1))} each; its passes: ${own.passes[probeIndex] ?? 0} in its own counted calls (${own.onPath[probeIndex] ?? 0} before the call's end), ${elsewhere} in other clients' counted calls`);
   }
 });
 for (const entry of clients) {

@@ -215,8 +215,11 @@ export async function timeProbedCall(client: OpenAI, chunks: number, probes: rea
  * A tracked client's record work per call: the CPU of its probe's passes from pass `from` on, divided by the records
  * they ran (a mean, batch or not: a batch's cost is shared by its calls).
  */
-export function recordCpuPerCall(probe: TrackerProbe, from: number): { perCall: number; passes: number; calls: number } {
+export function recordCpuPerCall(probe: TrackerProbe, from: number): { perCall: number; wallPerCall: number; passes: number; calls: number } {
   const passes = probe.passes.slice(from);
   const calls = passes.reduce((sum, pass) => sum + pass.calls, 0);
-  return { perCall: calls === 0 ? 0 : passes.reduce((sum, pass) => sum + pass.cpu, 0) / calls, passes: passes.length, calls };
+  // The passes' wall time beside their CPU: process.cpuUsage() also counts V8's helper threads (compiler, GC) while a
+  // pass runs, and a pass is synchronous on the main thread.
+  const perCall = (pick: (pass: TrackerProbe['passes'][number]) => number) => (calls === 0 ? 0 : passes.reduce((sum, pass) => sum + pick(pass), 0) / calls);
+  return { perCall: perCall((pass) => pass.cpu), wallPerCall: perCall((pass) => pass.wall), passes: passes.length, calls };
 }
