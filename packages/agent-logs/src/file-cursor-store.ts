@@ -51,6 +51,31 @@ export class FileCursorStore {
     return at >= 0 && sameIdentity(stored.text, at + name.length + 2, info);
   }
 
+  /**
+   * Whether every file of `directory` (`paths`, sorted, with their stats:
+   * undefined for a file gone) is unchanged and the directory has no other
+   * cursors: `isUnchanged` of each file, in one pass over the directory's
+   * stored text (the nothing-new cycle's case). False tells nothing about the
+   * single files: ask `isUnchanged` then.
+   */
+  allUnchanged(directory: string, paths: readonly string[], infos: ReadonlyArray<{ dev: number; ino: number; size: number; mtimeMs: number } | undefined>): boolean {
+    if (this.changed.has(directory)) return false;
+    const { text } = this.storedOf(directory);
+    const start = directory.length + 1;
+    let at = 0;
+    for (let index = 0; index < paths.length; index++) {
+      const info = infos[index];
+      const name = (paths[index] as string).slice(start);
+      // A name with a tab is stored escaped (and one with a newline or a backslash cannot match its stored form).
+      if (info === undefined || name.includes('\t')) return false;
+      const line = `\n${name}\t${info.dev}\t${info.ino}\t${info.size}\t${microseconds(info.mtimeMs)}\t`;
+      if (!text.startsWith(line, at)) return false;
+      at = text.indexOf('\n', at + line.length);
+      if (at < 0) at = text.length;
+    }
+    return at === text.length;
+  }
+
   // The directory of the last file asked about: a directory's files come one after another.
   private last: { directory: string; changed: Map<string, string> | undefined; stored: { readonly text: string; next: number } } = {
     directory: '\u0000',

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, type Stats, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,19 +163,30 @@ async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsRes
   const tasks: Array<{ index: number; path: string; previous?: FileCursor }> = [];
   let pendingBytes = 0;
   let filesStatted = 0;
+  const changedFile = (path: string, info: Stats | undefined) => {
+    if (!info || cursors.isUnchanged(path, info)) return;
+    const previous = cursors.get(path);
+    pendingBytes += previous && info.size >= previous.offset ? info.size - previous.offset : info.size;
+    tasks.push({ index: 0, path, previous });
+  };
   for (const [directory, paths] of byDirectory) {
     // null: every file of the directory gets a stat; else only those the watch names.
     const toStat = watch?.filesToStat(directory, cursors.textOf(directory)) ?? null;
     if (toStat !== null && toStat.size === 0) continue;
+    if (toStat === null) {
+      // The common case of an incremental cycle without a watch: one stat a
+      // file (no open, no promise), and the directory's files compared with
+      // its cursors in one pass; file by file only when something changed.
+      const infos = paths.map((path) => statSync(path, { throwIfNoEntry: false }));
+      filesStatted += paths.length;
+      if (cursors.allUnchanged(directory, paths, infos)) continue;
+      for (let index = 0; index < paths.length; index++) changedFile(paths[index] as string, infos[index]);
+      continue;
+    }
     for (const path of paths) {
-      if (toStat !== null && !toStat.has(path.slice(path.lastIndexOf(sep) + 1))) continue;
+      if (!toStat.has(path.slice(path.lastIndexOf(sep) + 1))) continue;
       filesStatted += 1;
-      // The common case of an incremental cycle without a watch: one stat, no open, no promise.
-      const info = statSync(path, { throwIfNoEntry: false });
-      if (!info || cursors.isUnchanged(path, info)) continue;
-      const previous = cursors.get(path);
-      pendingBytes += previous && info.size >= previous.offset ? info.size - previous.offset : info.size;
-      tasks.push({ index: 0, path, previous });
+      changedFile(path, statSync(path, { throwIfNoEntry: false }));
     }
   }
   // Files are read, and their events reach the ledger, in path order (a parallel read too).

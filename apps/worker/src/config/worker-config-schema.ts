@@ -1,5 +1,5 @@
 import { GRANULARITIES, parseDuration, z } from '@utt/core';
-import { priceOverrideSchema } from '@utt/pricing';
+import { priceOverrideSchema } from '@utt/pricing/override-schema';
 import { budgetConfigSchema, reportingTimeZoneSchema, threadBudgetConfigSchema } from '@utt/tracker/budget-config';
 import { alertsConfigSchema, quotaConfigSchema } from './quota-config-schema';
 

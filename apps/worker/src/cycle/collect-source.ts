@@ -16,11 +16,11 @@ import {
   VERSION,
 } from '@utt/core';
 import type { ReplacedWindow, UsageStore } from '@utt/postgres';
-import { createPricer, type PriceRegistry } from '@utt/pricing';
+import type { PriceRegistry } from '@utt/pricing';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { withPrefix } from '../output/console-logger';
 import { checkEchoedSecrets } from './check-echoed-secrets';
-import { needsPrice, priceRows } from './price-rows';
+import { needsPrice } from './needs-price';
 import type { PreparedSource } from './prepare-sources';
 
 export type SourceRunStatus = 'ok' | 'error' | 'paused';
@@ -131,7 +131,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       sourceName: source.name,
       configDirectory: prepared.configDirectory,
       state: staged.state,
-      ...(adapter.capabilities.usesPricer === false ? {} : { pricer: createPricer(await options.pricing()) }),
+      ...(adapter.capabilities.usesPricer === false ? {} : { pricer: await createPricerOf(options.pricing) }),
     };
 
     const overBudget = () =>
@@ -170,11 +170,12 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     const validated = performance.now();
     const validateCpuMs = cpuMs(process.cpuUsage(validateCpu));
     // Loaded here only when a row needs a price (and before collect() for an adapter that prices): a cycle that finds nothing new loads nothing.
-    const registry = rows.some(needsPrice) ? await options.pricing() : undefined;
+    const pricing = rows.some(needsPrice) ? { registry: await options.pricing(), priceRows: (await import('./price-rows')).priceRows } : undefined;
     const registryLoaded = performance.now();
     const priceCpu = process.cpuUsage();
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
-    const priced = priceRows(rows, registry);
+    // Without a row to price, priceRows would only list the rows the adapter left without a cost (each with its reason).
+    const priced = pricing ? pricing.priceRows(rows, pricing.registry) : { rows, unpriced: rows.filter((row) => row.cost_usd === null) };
     const pricedAt = performance.now();
     const priceCpuMs = cpuMs(process.cpuUsage(priceCpu));
     const writeCpu = process.cpuUsage();
@@ -266,6 +267,13 @@ function replacedWindow(
     sourceInstances: [...sourceInstances],
     costDays: hasProviderCosts ? { start: ceilToBucket(start, 'day'), end: floorToBucket(window.end, 'day') } : undefined,
   };
+}
+
+/** The pricer of an adapter that prices its own records; @utt/pricing is loaded with the registry, not before. */
+async function createPricerOf(pricing: () => Promise<PriceRegistry>) {
+  const registry = await pricing();
+  const { createPricer } = await import('@utt/pricing');
+  return createPricer(registry);
 }
 
 class SourceTimeBudgetError extends UttError {

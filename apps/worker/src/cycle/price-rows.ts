@@ -1,5 +1,6 @@
 import type { UsageRow } from '@utt/core';
 import { createUsagePricer, type PriceRegistry } from '@utt/pricing';
+import { needsPrice } from './needs-price';
 
 /**
  * Prices every row that carries tokens but no cost, with the registry
@@ -37,12 +38,4 @@ export function priceRows(rows: UsageRow[], registry: PriceRegistry | undefined)
     unpriced.push(row);
   }
   return { rows, unpriced };
-}
-
-/**
- * Whether priceRows looks the row's price up: it has no cost and no reason
- * for having none. Without such a row the registry need not be loaded.
- */
-export function needsPrice(row: UsageRow): boolean {
-  return row.cost_usd === null && !row.unpriced_reason;
 }

@@ -1,5 +1,6 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type PriceRegistry, preparePriceRegistry } from '@utt/pricing';
+import type { LoadedPriceRegistry, PriceOverrides, PriceRegistry } from '@utt/pricing';
 import type { Runtime } from '../runtime';
 
 export type WorkerPriceRegistry = PriceRegistry & { readonly fileFetchedAt?: string; readonly file: string };
@@ -27,7 +28,7 @@ export function workerPriceLoader(runtime: Runtime): Promise<() => Promise<Worke
   if (!loader) {
     const { pricing } = runtime.loaded.config;
     const file = path.resolve(runtime.loaded.directory, pricing.file);
-    loader = preparePriceRegistry({ overrides: pricing.overrides, file }).then((load) => {
+    loader = prepare(pricing.overrides, file).then((load) => {
       let registry: Promise<WorkerPriceRegistry> | undefined;
       return () => {
         registry ??= load().then((value) => ({ ...value, file }));
@@ -37,4 +38,31 @@ export function workerPriceLoader(runtime: Runtime): Promise<() => Promise<Worke
     loaders.set(runtime, loader);
   }
   return loader;
+}
+
+/**
+ * @utt/pricing's preparePriceRegistry, with the package (its registry, the
+ * prices file's reader and their schemas) loaded only when there is something
+ * to check now: overrides in the config, or a prices file. Without either
+ * nothing can fail before a price is needed, and a cycle that prices nothing
+ * (`utt run` finding nothing new) does not load it at all.
+ */
+async function prepare(overrides: PriceOverrides, file: string): Promise<() => Promise<LoadedPriceRegistry>> {
+  if (Object.keys(overrides).length === 0 && (await isAbsent(file))) {
+    let later: Promise<() => Promise<LoadedPriceRegistry>> | undefined;
+    return async () => {
+      later ??= import('@utt/pricing').then(({ preparePriceRegistry }) => preparePriceRegistry({ overrides, file }));
+      return (await later)();
+    };
+  }
+  const { preparePriceRegistry } = await import('@utt/pricing');
+  return preparePriceRegistry({ overrides, file });
+}
+
+/** No file at `file` (any other answer, an unreadable file included, is for preparePriceRegistry to report). */
+function isAbsent(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => false,
+    (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT',
+  );
 }
