@@ -45,7 +45,18 @@ export function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()
     .map((value) => value.toFixed(1))
-    .join(' ')}`;
+    .join(' ')}${extraCertificatesNote()}`;
+}
+
+/**
+ * Node loads the certificates NODE_EXTRA_CA_CERTS names before any JavaScript
+ * runs, in every process it starts (utt's and a yardstick's alike): a bundle
+ * of a hundred or so certificates adds about 60 ms to each start (measured on
+ * a sandbox that sets it; bench/startup/README.md). Not a default, so said.
+ */
+function extraCertificatesNote(): string {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  return file ? `; NODE_EXTRA_CA_CERTS=${file} is set: every Node process here starts about 60 ms later (run under \`env -u NODE_EXTRA_CA_CERTS\` for Node's default)` : '';
 }
 
 export const fmt = (value: number, digits = 1): string => value.toFixed(digits);
