@@ -51,12 +51,12 @@ export function machine(): string {
 /**
  * Node loads the certificates NODE_EXTRA_CA_CERTS names before any JavaScript
  * runs, in every process it starts (utt's and a yardstick's alike): a bundle
- * of a hundred or so certificates adds about 60 ms to each start (measured on
+ * of a hundred or so certificates adds about 35 ms to each start (`node -e 0`: 60 ms against 26, measured on
  * a sandbox that sets it; bench/startup/README.md). Not a default, so said.
  */
 function extraCertificatesNote(): string {
   const file = process.env.NODE_EXTRA_CA_CERTS;
-  return file ? `; NODE_EXTRA_CA_CERTS=${file} is set: every Node process here starts about 60 ms later (run under \`env -u NODE_EXTRA_CA_CERTS\` for Node's default)` : '';
+  return file ? `; NODE_EXTRA_CA_CERTS=${file} is set: every Node process here starts about 35 ms later (run under \`env -u NODE_EXTRA_CA_CERTS\` for Node's default)` : '';
 }
 
 export const fmt = (value: number, digits = 1): string => value.toFixed(digits);

@@ -99,7 +99,7 @@ export type Tracker = {
   currentContext(): { tags: Readonly<Record<string, string>>; threadId: string | null; agentId: string | null };
   /**
    * Calls back once per recorded call, in the order calls ended; returns the unsubscribe function. A wrapped client's
-   * streamed calls reach it in batches (see the README: within about 200–400 ms, or at once when anything reads the
+   * streamed calls reach it in batches (see the README: within about 50–100 ms, or at once when anything reads the
    * tracker). A throwing callback is isolated and counted; the others still run.
    */
   subscribe(callback: (call: TrackedCall) => void): () => void;
@@ -160,14 +160,10 @@ export type TrackerInternals = {
   drain(): void;
 };
 
-/**
- * Pending records that start a pass: on the turn after the end of the call that makes this many. A pass's first record
- * runs the tracker's code cold after the callers' own (about 150 µs more than the next ones): the larger the pass, the
- * less of that per call (bench/tracker README, issue-13g).
- */
-export const RECORD_BATCH = 128;
+/** Pending records that start a pass: on the turn after the end of the call that makes this many. */
+export const RECORD_BATCH = 32;
 /** How long a pending record waits for others (its call's end to its subscribers being called), in ms; at most twice that. */
-export const RECORD_DELAY_MS = 200;
+export const RECORD_DELAY_MS = 50;
 
 const DUPLICATE_WINDOW = 10_000;
 const EVENT_ID_BATCH = 128;
