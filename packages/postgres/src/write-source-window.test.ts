@@ -213,7 +213,7 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
         usageRow({ bucket_start: new Date(change.granularity ? day : day + 7_200_000), input_tokens: 3, ...shared, ...(change.unpriced_reason ? { cost_usd: null, cost_source: null, price_ref: null } : {}), ...change }),
       ];
       await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows });
-      written.push(...rows);
+      for (const row of rows) written.push(row);
     }
     const stored = await store().client.query<Record<string, unknown>>(
       `SELECT source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels,
