@@ -17,8 +17,8 @@ const record: UsageRecordInput = {
   output_tokens: 0,
 };
 
-/** An adapter that returns `records` and remembers whether its context had a pricer. */
-function testAdapter(records: UsageRecordInput[], usesPricer: boolean | undefined) {
+/** An adapter that returns `records` and remembers whether its context had a pricer (and, with `whileCollecting`, calls it during collect()). */
+function testAdapter(records: UsageRecordInput[], usesPricer: boolean | undefined, whileCollecting?: () => void) {
   const seen: { pricer?: boolean } = {};
   const adapter = defineAdapter({
     specificationVersion: 'v1',
@@ -36,6 +36,9 @@ function testAdapter(records: UsageRecordInput[], usesPricer: boolean | undefine
     },
     async collect(_window, context) {
       seen.pricer = context.pricer !== undefined;
+      // A scan reads its files on other threads: the worker's own thread is free meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      whileCollecting?.();
       return records;
     },
   }) as UsageAdapterV1<unknown>;
@@ -50,16 +53,22 @@ afterAll(async () => {
   await store.close();
 });
 
-async function collect(adapter: UsageAdapterV1<unknown>) {
-  const loads: number[] = [];
+async function collect(
+  adapter: UsageAdapterV1<unknown>,
+  options: { range?: { since: Date }; pricing?: () => Promise<PriceRegistry>; loads?: number[] } = {},
+) {
+  const loads = options.loads ?? [];
   const result = await collectSource({
     prepared: { source: config.sources[0] as (typeof config.sources)[number], adapter, adapterConfig: {}, granularity: 'hour', configDirectory: '.' },
     store,
     worker: config.worker,
-    pricing: async (): Promise<PriceRegistry> => {
-      loads.push(1);
-      return registry;
-    },
+    pricing:
+      options.pricing ??
+      (async (): Promise<PriceRegistry> => {
+        loads.push(1);
+        return registry;
+      }),
+    range: options.range,
     env: {},
     fetch: () => Promise.reject(new Error('no network in this test')),
     logger: { debug() {}, info() {}, warn() {}, error() {} },
@@ -87,6 +96,40 @@ describe('collectSource and the price registry', () => {
     expect(loads).toBe(1);
     const [row] = await store.client.query<{ cost_usd: string; price_ref: string }>(`SELECT cost_usd::text, price_ref FROM utt.token_usage WHERE source_system = 'test'`);
     expect(row).toEqual({ cost_usd: '3', price_ref: 'config:anthropic/claude-sonnet-4-5@base' });
+  });
+
+  it('starts loading the registry while a backfill collects, when the adapter leaves cost to the worker', async () => {
+    const loads: number[] = [];
+    let loadsWhileCollecting: number | undefined;
+    const { adapter } = testAdapter([record], false, () => {
+      loadsWhileCollecting = loads.length;
+    });
+    const { result } = await collect(adapter, { range: { since: new Date('2026-10-01T00:00:00Z') }, loads });
+    expect(result).toMatchObject({ status: 'ok', rowsWritten: 1, unpricedRows: 0 });
+    expect(loadsWhileCollecting).toBeGreaterThan(0);
+  });
+
+  it('reports a registry that fails to load during a backfill where it always did: as the source error, once rows need a price', async () => {
+    const failing = () => Promise.reject(new Error('bundled prices unreadable'));
+    const { adapter } = testAdapter([record], false);
+    const { result } = await collect(adapter, { range: { since: new Date('2026-10-01T00:00:00Z') }, pricing: failing });
+    expect(result).toMatchObject({ status: 'error', rowsWritten: 0 });
+    expect(result.error).toContain('bundled prices unreadable');
+    // A backfill that brings no rows never needs a price: the failed early load is not its error.
+    const { adapter: empty } = testAdapter([], false);
+    const { result: emptyResult } = await collect(empty, { range: { since: new Date('2026-10-01T00:00:00Z') }, pricing: failing });
+    expect(emptyResult).toMatchObject({ status: 'ok', rowsWritten: 0 });
+  });
+
+  it('does not load the registry during a cycle that is not a backfill (it may find nothing new)', async () => {
+    const loads: number[] = [];
+    let loadsWhileCollecting: number | undefined;
+    const { adapter } = testAdapter([], false, () => {
+      loadsWhileCollecting = loads.length;
+    });
+    await collect(adapter, { loads });
+    expect(loadsWhileCollecting).toBe(0);
+    expect(loads).toHaveLength(0);
   });
 
   it('hands an adapter that does not say it needs no pricer one, loaded before collect()', async () => {

@@ -138,6 +138,14 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       new SourceTimeBudgetError(
         `collecting took longer than its time budget of ${formatDuration(budgetMs)} (${source.timeBudget === undefined ? 'worker.sourceTimeBudget' : `sources.${source.name}.timeBudget`}); nothing of this cycle was written`,
       );
+    // A backfill of a source that leaves cost to the worker has rows to price
+    // (unless its range is empty): the registry is loaded while collect()
+    // runs, which for the file adapters is mostly waiting on their reading
+    // threads, instead of after it. Its error, if any, is met where it always
+    // was: at the await below (the same promise).
+    if (options.range && adapter.capabilities.costSource === 'none' && adapter.capabilities.usesPricer === false) {
+      prefetchPricing(options.pricing);
+    }
     const collectStarted = performance.now();
     let collected: number;
     let validateCpu: NodeJS.CpuUsage;
@@ -267,6 +275,12 @@ function replacedWindow(
     sourceInstances: [...sourceInstances],
     costDays: hasProviderCosts ? { start: ceilToBucket(start, 'day'), end: floorToBucket(window.end, 'day') } : undefined,
   };
+}
+
+/** Starts loading the registry and priceRows' module now; their outcome is awaited (and any error reported) where they are used. */
+function prefetchPricing(pricing: () => Promise<PriceRegistry>): void {
+  pricing().catch(() => undefined);
+  import('./price-rows').catch(() => undefined);
 }
 
 /** The pricer of an adapter that prices its own records; @utt/pricing is loaded with the registry, not before. */
