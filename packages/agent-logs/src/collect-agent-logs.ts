@@ -105,7 +105,10 @@ export function toAgentUsageRecords(
       }
       labelsOf.set(cell.labels, labels);
     }
-    const [input, output, cachedRead, cachedWrite, cachedWrite1h, reasoning, requests] = cell.tokens;
+    // Read by index, not destructured: destructuring goes through the array's
+    // iterator, seven steps a cell, and TurboFan took 28 ms compiling this loop
+    // with them, on the thread that compiles validation's code next.
+    const tokens = cell.tokens;
     const record: UsageRecordInput = {
       source_instance: options.instance,
       granularity: 'hour',
@@ -113,13 +116,13 @@ export function toAgentUsageRecords(
       provider: options.provider,
       model: cell.model,
       labels,
-      input_tokens: input,
-      output_tokens: output,
-      cached_read_tokens: cachedRead,
-      cached_write_tokens: cachedWrite,
-      cached_write_1h_tokens: cachedWrite1h,
-      reasoning_tokens: reasoning,
-      requests,
+      input_tokens: tokens[0],
+      output_tokens: tokens[1],
+      cached_read_tokens: tokens[2],
+      cached_write_tokens: tokens[3],
+      cached_write_1h_tokens: tokens[4],
+      reasoning_tokens: tokens[5],
+      requests: tokens[6],
       measurement_basis: 'exact',
     };
     if (!merging) {

@@ -66,6 +66,70 @@ const poisoned = fc.tuple(lawful, fc.constantFrom('model', 'provider', 'source_i
 /** A batch: mostly lawful records, some changed or poisoned (most of those unlawful). */
 const batch = fc.array(fc.oneof({ arbitrary: lawful, weight: 12 }, { arbitrary: changed, weight: 1 }, { arbitrary: poisoned, weight: 1 }), { minLength: 1, maxLength: 25 });
 
+/**
+ * A batch as the agent-log adapters write it: records of one session share one
+ * labels object, and records share their texts. The pool holds lawful labels
+ * and labels the schema refuses (a bad value or key, a number, too many), each
+ * object used by several records, so that what the check remembered of an
+ * object or a text meets it again, in any order.
+ */
+const sharedBatch = fc
+  .tuple(
+    fc.array(
+      fc.oneof(
+        {
+          weight: 12,
+          arbitrary: fc.constantFrom<() => Record<string, unknown>>(
+            () => ({ project: 'p', session: '2ac5aec5-61b6-43cc-acd9-62b2e11fe092' }),
+            () => ({ project: 'p', session: 's' }),
+            () => ({ session: 's', project: 'p' }),
+            () => ({}),
+            // A value that would be too long as a key, beside a key that is (below): a text clean in one place is not clean in the other.
+            () => ({ project: 'x'.repeat(65), session: 's' }),
+          ),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom<() => Record<string, unknown>>(
+            () => ({ project: 'p', session: 'a\u0000b' }),
+            () => ({ project: 'p', session: '\uD800' }),
+            () => ({ project: 'p', session: 'x'.repeat(257) }),
+            () => ({ ['x'.repeat(65)]: 'v' }),
+            () => ({ project: 'p', session: 7 }),
+            () => Object.fromEntries(Array.from({ length: 33 }, (_, index) => [`k${index}`, 'v'])),
+          ),
+        },
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
+    fc.array(
+      fc.record({
+        labels: fc.nat(3),
+        model: fc.oneof({ weight: 30, arbitrary: fc.constantFrom('claude-sonnet-4-5', 'claude-opus-4-1', '') }, { weight: 1, arbitrary: fc.constantFrom('m\u0000', '\uDC00x', 'x'.repeat(300)) }),
+        provider: fc.oneof({ weight: 30, arbitrary: fc.constant('anthropic') }, { weight: 1, arbitrary: fc.constantFrom('', 'a\uFFFDb') }),
+        instance: fc.oneof({ weight: 30, arbitrary: fc.constantFrom('bench', 'laptop', undefined) }, { weight: 1, arbitrary: fc.constant('é'.repeat(129)) }),
+        hour: fc.integer({ min: 0, max: 23 }),
+        input: fc.option(fc.integer({ min: -1, max: 1_000_000 }), { nil: null }),
+      }),
+      { minLength: 1, maxLength: 30 },
+    ),
+  )
+  .map(([makers, drawn]) => {
+    const pool = makers.map((make) => make());
+    return drawn.map(({ labels, model, provider, instance, hour, input }): Record<string, unknown> => ({
+      ...(instance === undefined ? {} : { source_instance: instance }),
+      granularity: 'hour',
+      bucket_start: new Date(Date.UTC(2025, 2, 14, hour)),
+      provider,
+      model,
+      labels: pool[labels % pool.length],
+      input_tokens: input,
+      output_tokens: 5,
+      requests: 1,
+      measurement_basis: 'exact',
+    }));
+  });
+
 type Outcome = { rows: unknown[] } | { error: string };
 
 function outcome(run: () => unknown[]): Outcome {
@@ -114,6 +178,33 @@ describe('toUsageRows', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  it('with labels objects and texts shared between records, accepts and refuses exactly what the schema does, with its error', () => {
+    let refused = 0;
+    let accepted = 0;
+    fc.assert(
+      fc.property(sharedBatch, (inputs) => {
+        const result = outcome(() => toUsageRows(inputs, { ...options, where: (index) => `record ${index}` }));
+        const parsed = inputs.map((input) => usageRecordSchema.safeParse(input));
+        const firstRefused = parsed.findIndex((result) => !result.success);
+        if ('rows' in result) {
+          accepted += 1;
+          expect(firstRefused).toBe(-1);
+          result.rows.forEach((row, index) => {
+            const data = parsed[index]?.data as Record<string, unknown>;
+            expect(row).toStrictEqual({ ...data, source_system: 'claude_code', source_instance: data.source_instance === '' ? 'laptop' : data.source_instance });
+          });
+        } else {
+          refused += 1;
+          const issues = parsed[firstRefused]?.error?.issues ?? [];
+          expect(result.error).toBe(`invalid usage record (record ${firstRefused}): ${formatIssues(issues).join('; ')}`);
+        }
+      }),
+      { numRuns: 3_000 },
+    );
+    expect(accepted).toBeGreaterThan(100);
+    expect(refused).toBeGreaterThan(100);
   });
 
   it('does not let what one record taught it pass a later record that breaks a rule', () => {
