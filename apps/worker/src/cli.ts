@@ -16,3 +16,6 @@ if (major > 22 || (major === 22 && minor >= 1)) {
 }
 
 await import('./cli-main');
+
+// An ES module (for the top-level awaits above), though it exports nothing.
+export {};
