@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cli = path.join(repoRoot, 'apps', 'worker', 'dist', 'cli.js');
+// UTT_BENCH_CLI: another build's dist/cli.js (another checkout's), to time it against this one in turns.
+export const cli = process.env.UTT_BENCH_CLI ?? path.join(repoRoot, 'apps', 'worker', 'dist', 'cli.js');
 
 /** Runs a command under /usr/bin/time: wall seconds, CPU seconds (user + system) and peak RSS (KB) of the whole process. */
 export function timedProcess(command: string, args: readonly string[], options: { cwd?: string; allowExit?: readonly number[] } = {}): {

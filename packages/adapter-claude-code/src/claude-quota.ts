@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { homeDirectory } from '@utt/agent-logs';
@@ -44,6 +43,9 @@ export async function collectClaudeQuota(context: UsageAdapterV1Context<ClaudeCo
   }
 
   // The gate is keyed by a hash of the token: one per account, and the token never reaches the state table.
+  // node:crypto is loaded here, not with the adapter: it costs every run a few ms at start (about 50 M
+  // instructions), and only a run that reads the quota endpoint hashes anything (bench/startup, issue-12r).
+  const { createHash } = await import('node:crypto');
   const gateKey = `claude-oauth/${createHash('sha256').update(credentials.accessToken).digest('hex').slice(0, 16)}`;
   const gate = context.state?.get(gateKey) as Gate | undefined;
   if (gate && now.getTime() < gate.nextCallAt) {

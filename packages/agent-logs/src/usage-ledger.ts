@@ -623,6 +623,8 @@ export class UsageLedger {
   /** Stages every index shard with a change: its changes in the order first made, after its stored entries (or merged into them). */
   private commitIndex(): void {
     const changed = this.indexChanged;
+    // A cycle that found nothing new: no shard to stage, and no need to walk all 4,096 of them.
+    if (changed.length === 0) return;
     // The changed keys by shard, keeping their order (a counting sort).
     const starts = new Int32Array(INDEX_SHARDS + 1);
     for (const id of changed) {

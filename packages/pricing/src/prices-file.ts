@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHttpClient, type HttpClientOptions } from '@utt/core';
@@ -37,6 +36,8 @@ export async function readPricesFile(file: string): Promise<PricesFile & { reado
   const source = wrapped && typeof (json as { source?: unknown }).source === 'string' ? (json as { source: string }).source : file;
   const fetchedAt = wrapped && typeof (json as { fetchedAt?: unknown }).fetchedAt === 'string' ? (json as { fetchedAt: string }).fetchedAt : '';
   // The content hash tells apart two files fetched on the same day, so a price_ref names exactly one.
+  // node:crypto is loaded here, not with the package: only a prices file needs it (bench/startup, issue-12r).
+  const { createHash } = await import('node:crypto');
   const digest = createHash('sha256').update(JSON.stringify(providers)).digest('hex').slice(0, 8);
   return { source, fetchedAt, providers, dataSet: { label: `file@${fetchedAt.slice(0, 10) || 'local'}#${digest}`, providers } };
 }
