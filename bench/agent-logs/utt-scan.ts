@@ -10,7 +10,7 @@ import { discoverFiles } from '@utt/agent-logs';
 import { claudeCodeAdapter, claudeCodeConfigSchema } from '@utt/adapter-claude-code';
 import type { Logger, UsageRecordInput } from '@utt/core';
 import { appendClaudeLines } from './append-claude-lines';
-import { WorkerLikeStore } from './worker-like-state';
+import { BENCH_WINDOW, benchCollectContext, WorkerLikeStore } from './worker-like-state';
 
 const configDir = process.argv[2] as string;
 const store = new WorkerLikeStore();
@@ -24,16 +24,8 @@ const logger: Logger = {
   warn: () => {},
   error: () => {},
 };
-const context = {
-  env: { CLAUDE_CONFIG_DIR: configDir },
-  logger,
-  signal: new AbortController().signal,
-  now: () => new Date('2026-11-15T12:00:00Z'),
-  sourceName: 'bench',
-  http: undefined as never,
-  fetch: globalThis.fetch,
-};
-const window = { start: new Date(0), end: new Date('2027-01-01T00:00:00Z'), granularity: 'hour' as const };
+const context = benchCollectContext(configDir, logger);
+const window = BENCH_WINDOW;
 let cyclesRun = 0;
 /** One worker-like cycle: load the state, collect, serialise the changes; times of each phase. */
 const cycle = async (options: { watch?: boolean } = {}) => {

@@ -13,7 +13,7 @@
 // Two checkouts in turns: main's build and this one, each in a fresh process.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { WorkerLikeStore } from './worker-like-state';
+import { BENCH_WINDOW, benchCollectContext, WorkerLikeStore } from './worker-like-state';
 
 const [root, configDir] = process.argv.slice(2) as [string, string];
 const digest = process.argv.includes('--digest');
@@ -25,16 +25,8 @@ const { priceRows } = await import(`${root}/apps/worker/src/cycle/price-rows.ts`
 
 const registry = await loadPriceRegistry({});
 const silent = () => {};
-const context = {
-  env: { CLAUDE_CONFIG_DIR: configDir },
-  logger: { debug: silent, info: silent, warn: silent, error: silent },
-  signal: new AbortController().signal,
-  now: () => new Date('2026-11-15T12:00:00Z'),
-  sourceName: 'bench',
-  http: undefined as never,
-  fetch: globalThis.fetch,
-};
-const window = { start: new Date(0), end: new Date('2027-01-01T00:00:00Z'), granularity: 'hour' as const };
+const context = benchCollectContext(configDir, { debug: silent, info: silent, warn: silent, error: silent });
+const window = BENCH_WINDOW;
 const config = claudeCodeConfigSchema.parse({ instance: 'bench', watch: false });
 const { state } = new WorkerLikeStore().open();
 

@@ -1,4 +1,4 @@
-import { createStagedState, StateJsonText, type UsageAdapterV1State, type UsageAdapterV1StateSelection } from '@utt/core';
+import { createStagedState, type Logger, StateJsonText, type UsageAdapterV1Context, type UsageAdapterV1State, type UsageAdapterV1StateSelection } from '@utt/core';
 
 /**
  * A source's state the way utt's worker handles it for an adapter with
@@ -79,3 +79,23 @@ function lowerBound(keys: readonly string[], prefix: string): number {
   }
   return low;
 }
+
+/**
+ * What the worker hands the Claude Code adapter's collect() (but the config
+ * and the state) for a bench run over `configDir`, at the bench's fixed clock.
+ */
+export function benchCollectContext(configDir: string, logger: Logger): Omit<UsageAdapterV1Context<unknown>, 'config' | 'state'> {
+  return {
+    env: { CLAUDE_CONFIG_DIR: configDir },
+    logger,
+    signal: new AbortController().signal,
+    now: () => new Date('2026-11-15T12:00:00Z'),
+    sourceName: 'bench',
+    // The adapter reads files only: it never calls the worker's HTTP client.
+    http: undefined as never,
+    fetch: globalThis.fetch,
+  };
+}
+
+/** A window wide enough for every generated transcript: a cold backfill of all of them. */
+export const BENCH_WINDOW = { start: new Date(0), end: new Date('2027-01-01T00:00:00Z'), granularity: 'hour' as const };
