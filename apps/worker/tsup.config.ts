@@ -1,6 +1,7 @@
 import { defineConfig } from 'tsup';
 import { libraryConfig } from '../../tsup.config.base';
 import manifest from './package.json' with { type: 'json' };
+import { buildCliBundle } from './scripts/build-cli-bundle';
 import { copyAdapterTemplate } from './scripts/copy-adapter-template';
 
 // `utt new-adapter` copies dist/adapter-template: the repository's
@@ -8,11 +9,15 @@ import { copyAdapterTemplate } from './scripts/copy-adapter-template';
 // Split at every `await import()`: each command (and what it imports: the
 // database drivers, the price registry, the adapters) is its own chunk, loaded
 // when the command runs, so `utt --help` does not load them (bench/startup).
-export default defineConfig(
-  libraryConfig(manifest.version, {
-    entry: ['src/cli.ts'],
-    dts: false,
-    splitting: true,
-    onSuccess: () => copyAdapterTemplate(new URL('./dist/adapter-template/', import.meta.url)),
-  }),
-);
+// Then, after this ES build, dist/cli-bundle.cjs: the same CLI as one
+// CommonJS file, which dist/cli.js runs on Node < 22.1 with a compile cache
+// (scripts/build-cli-bundle.ts).
+const base = libraryConfig(manifest.version, { entry: ['src/cli.ts'], dts: false });
+export default defineConfig({
+  ...base,
+  splitting: true,
+  onSuccess: async () => {
+    await copyAdapterTemplate(new URL('./dist/adapter-template/', import.meta.url));
+    await buildCliBundle(base);
+  },
+});

@@ -79,9 +79,21 @@ function timeOnce(args: readonly string[]): { ms: number; cpuMs: number } {
 }
 
 /**
+ * For the two instrumented runs below: dist/cli.js finds no dist/cli-bundle.cjs and imports the ES build, whose modules
+ * (and pg) the hooks see one by one. The bundle runs the same code: what it compiles is what these runs load.
+ */
+const HIDE_CLI_BUNDLE = [
+  "{ const fs = process.getBuiltinModule('node:fs'); const read = fs.readFileSync;",
+  "  fs.readFileSync = function (file, ...rest) { if (String(file).endsWith('cli-bundle.cjs')) throw Object.assign(new Error('hidden by the bench'), { code: 'ENOENT' }); return read.call(this, file, ...rest); }; }",
+].join('\n');
+
+/**
  * How many statements a command sends, each a round trip on its critical
  * path: a preload wraps `Client.query` of whichever pg the command loads
- * (@utt/postgres's bundled dist/pg-driver.cjs, or pg itself).
+ * (@utt/postgres's bundled dist/pg-driver.cjs, or pg itself). On Node < 22.1
+ * the CLI runs as one CommonJS bundle with pg inlined, out of this hook's
+ * reach: the preload hides the bundle, so that dist/cli.js runs the ES build
+ * (the same code and statements, loaded module by module).
  */
 function statementsSent(args: readonly string[]): number {
   const hook = path.join(work, 'count-statements.cjs');
@@ -89,6 +101,7 @@ function statementsSent(args: readonly string[]): number {
     hook,
     [
       "const Module = require('node:module');",
+      HIDE_CLI_BUNDLE,
       'const load = Module.prototype.require;',
       'let count = 0;',
       'Module.prototype.require = function (id) {',
@@ -109,7 +122,7 @@ function statementsSent(args: readonly string[]): number {
   return Number(match[1]);
 }
 
-/** The node_modules packages and workspace packages a command loads, from a resolve hook. */
+/** The node_modules packages and workspace packages a command loads, from a resolve hook (the ES build's, see HIDE_CLI_BUNDLE). */
 function packagesLoaded(args: readonly string[]): string[] {
   const hooks = path.join(work, 'resolve-hooks.mjs');
   writeFileSync(
@@ -130,6 +143,7 @@ function packagesLoaded(args: readonly string[]): string[] {
     [
       "import { appendFileSync } from 'node:fs';",
       "import { createRequire, register } from 'node:module';",
+      HIDE_CLI_BUNDLE,
       `register(${JSON.stringify(pathToFileURL(hooks).href)});`,
       'const cache = createRequire(import.meta.url).cache;',
       "process.on('exit', () => appendFileSync(process.env.UTT_BENCH_TRACE, Object.keys(cache).join('\\n') + '\\n'));",

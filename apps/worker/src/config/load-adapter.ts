@@ -2,10 +2,10 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveUsageAdapter, type UsageAdapterV1 } from '@utt/core';
+import { importModule } from '../bundle/import-module';
 import { AdapterLoadError } from './adapter-load-error';
-
-/** The conditions Node's `import()` matches in a package's `exports`. */
-const IMPORT_CONDITIONS = new Set(['node', 'import', 'default', 'module-sync']);
+import { FIRST_PARTY_ADAPTERS } from './first-party-adapters';
+import { matchImportConditions, rootExport } from './package-exports';
 
 /**
  * Loads an adapter by package name or path with a dynamic import, so a
@@ -21,9 +21,10 @@ const IMPORT_CONDITIONS = new Set(['node', 'import', 'default', 'module-sync']);
 export async function loadAdapter(specifier: string, options: { directory: string; cwd: string }): Promise<UsageAdapterV1<unknown>> {
   const isPath = specifier.startsWith('.') || path.isAbsolute(specifier);
   const file = isPath ? resolvePathSpecifier(specifier, options.directory) : resolvePackageEntry(specifier, [options.directory, options.cwd, WORKER_ROOT]);
+  const firstParty = isPath ? undefined : FIRST_PARTY_ADAPTERS[specifier];
   let loaded: unknown;
   try {
-    loaded = await import(pathToFileURL(file).href);
+    loaded = firstParty !== undefined && isWorkersOwnCopy(specifier, file) ? await firstParty() : await importModule(pathToFileURL(file).href);
   } catch (error) {
     throw describeImportFailure(specifier, file, error, options.directory);
   }
@@ -56,6 +57,15 @@ function resolvePathSpecifier(specifier: string, directory: string): string {
   return file;
 }
 
+/** Whether `file` is the entry of the copy of package `name` the worker itself depends on (not one installed next to the config). */
+function isWorkersOwnCopy(name: string, file: string): boolean {
+  try {
+    return resolvePackageEntry(name, [WORKER_ROOT]) === file;
+  } catch {
+    return false;
+  }
+}
+
 /** Finds `node_modules/<name>` from each folder upwards, then its entry as `import()` would. */
 function resolvePackageEntry(name: string, roots: readonly string[]): string {
   for (const root of roots) {
@@ -83,7 +93,7 @@ function packageEntry(specifier: string, folder: string): string {
     if (root === undefined) {
       throw new AdapterLoadError({ specifier, problem: 'its package.json "exports" has no "." entry', fix: 'add "exports": { ".": "./dist/index.js" } to the adapter package' });
     }
-    target = matchConditions(root);
+    target = matchImportConditions(root);
     if (target === undefined) {
       const offered = typeof root === 'object' && root !== null ? Object.keys(root).join(', ') : String(root);
       throw new AdapterLoadError({
@@ -104,33 +114,6 @@ function packageEntry(specifier: string, folder: string): string {
     });
   }
   return entry;
-}
-
-function rootExport(exports: unknown): unknown {
-  if (typeof exports === 'string' || Array.isArray(exports)) return exports;
-  if (typeof exports !== 'object' || exports === null) return undefined;
-  const keys = Object.keys(exports);
-  // Either a subpath map ("." and "./x") or conditions for "." alone.
-  return keys.some((key) => key.startsWith('.')) ? (exports as Record<string, unknown>)['.'] : exports;
-}
-
-/** Node's rule: the first key, in order, that is one of the active conditions. */
-function matchConditions(target: unknown): string | undefined {
-  if (typeof target === 'string') return target;
-  if (Array.isArray(target)) {
-    for (const item of target) {
-      const found = matchConditions(item);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (typeof target !== 'object' || target === null) return undefined;
-  for (const [condition, value] of Object.entries(target)) {
-    if (!IMPORT_CONDITIONS.has(condition)) continue;
-    const found = matchConditions(value);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }
 
 function describeImportFailure(specifier: string, file: string, error: unknown, directory: string): AdapterLoadError {

@@ -17,11 +17,11 @@ export type CliResult = { code: number | null; stdout: string; stderr: string };
 
 export function runCli(
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; onSpawn?: (child: ReturnType<typeof spawn>) => void },
+  options: { cwd: string; env?: Record<string, string | undefined>; onSpawn?: (child: ReturnType<typeof spawn>) => void; launcher?: string },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, DATABASE_URL: undefined, UTT_CONFIG: undefined, ...options.env };
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv });
+    const child = spawn(process.execPath, [options.launcher ?? CLI, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
