@@ -5,6 +5,7 @@ type Statements = {
   readonly query: <T>(text: string, params?: readonly unknown[]) => Promise<T[]>;
   readonly exec: (text: string) => Promise<void>;
   readonly copyFrom: (statement: string, data: AsyncIterable<string>) => Promise<void>;
+  readonly flushed?: () => Promise<void>;
 };
 
 /**
@@ -37,6 +38,7 @@ export function createTransactionClient(statements: Statements): { client: SqlCl
       ensureOpen();
       await statements.copyFrom(statement, data);
     },
+    ...(statements.flushed ? { flushed: statements.flushed } : {}),
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       ensureOpen();
       savepointCount += 1;
