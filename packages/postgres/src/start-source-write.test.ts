@@ -98,7 +98,10 @@ describe.each(TEST_BACKENDS)('startSourceWrite on $name', (backend) => {
   it('leaves nothing when abandoned after rows were sent, and the store goes on', async () => {
     const write = store().startSourceWrite({ source: SOURCE, sourceSystem: SYSTEM, sourceInstances: [''] });
     await write.opened;
-    await write.sendRows(hourlyRows(ROWS_PER_STATEMENT, START));
+    // The second chunk waits for the first: abandoned then, it must never run (after the ROLLBACK it would commit on its own).
+    const rows = hourlyRows(ROWS_PER_STATEMENT * 2, START);
+    await write.sendRows(rows.slice(0, ROWS_PER_STATEMENT));
+    await write.sendRows(rows.slice(ROWS_PER_STATEMENT));
     await write.abandon();
     expect(await written(store())).toEqual({ rows: [], daily: [], state: new Map(), watermark: null, status: [] });
     await expect(write.finish({ rows: [] })).rejects.toThrow(/already been finished or abandoned/);

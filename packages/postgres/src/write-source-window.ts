@@ -146,11 +146,44 @@ export function startSourceWrite(client: SqlClient, tables: StoreTables, start: 
   const sending: Array<Promise<void>> = [];
   let ended = false;
 
+  // The rows' statements, one after another: a chunk's statement is built
+  // (its rows serialised) when the chunk is sent, and handed to the driver at
+  // once if nothing is running, else as soon as the statement before has run
+  // (pg runs one query at a time, and deprecates queueing them). After a
+  // failure nothing more is sent: the transaction is lost.
+  let running: Promise<unknown> | undefined;
+  let idle = true;
+  let failure: { readonly error: unknown } | undefined;
+  // Set when the transaction is about to end: a statement still waiting for
+  // its turn then never goes (it would run after the ROLLBACK, outside the
+  // transaction, and commit on its own).
+  let closing = false;
+  const inTurn = (tx: SqlClient): SqlClient => ({
+    ...tx,
+    query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
+      if (failure) return Promise.reject(failure.error);
+      const sendNow = () => (closing ? Promise.reject(new Error('the source write ended before this statement was sent')) : tx.query<T>(text, params));
+      const statement = idle || running === undefined ? sendNow() : running.then(sendNow);
+      idle = false;
+      running = statement;
+      statement.then(
+        () => {
+          if (running === statement) idle = true;
+        },
+        (error: unknown) => {
+          failure ??= { error };
+        },
+      );
+      return statement;
+    },
+  });
+
   const send = (tx: SqlClient, rows: readonly UsageRow[]): void => {
     const keys = sourceWriteLockKeys({ source: start.source, rows });
-    const insert = () => upsertUsageRows(tx, tables, rows, { onlyNewKeys: true });
+    const ordered = inTurn(tx);
+    const insert = () => upsertUsageRows(ordered, tables, rows, { onlyNewKeys: true });
     // Rows of an instance nobody expected take its lock first (the statement waits for it).
-    const statement = ([...keys].every((key) => held.has(key)) ? insert() : lockSourceWrite(tx, tables, { ...start, rows }, held).then(insert)).catch(
+    const statement = ([...keys].every((key) => held.has(key)) ? insert() : lockSourceWrite(ordered, tables, { ...start, rows }, held).then(insert)).catch(
       (error: unknown) => {
         if (isUniqueViolation(error)) attempt.plainInsertFailed = true;
         throw error;
@@ -161,40 +194,50 @@ export function startSourceWrite(client: SqlClient, tables: StoreTables, start: 
   };
 
   const transaction = client
-    .transaction(async (tx) => {
-      await lockExpectedSourceWrite(tx, tables, start, held);
-      const [fresh] = await tx.query<{ rows_new: boolean; state_new: boolean }>(
-        `SELECT NOT EXISTS (SELECT 1 FROM ${tables.tokenUsage} WHERE source_system = $1) AS rows_new,
-                NOT EXISTS (SELECT 1 FROM ${tables.sourceState} WHERE source = $2) AS state_new`,
-        [start.sourceSystem, start.source],
-      );
-      // PGlite runs its statements on this thread: nothing to overlap, and its transaction takes one statement at a time.
-      open = { tx, rowsAhead: tx.kind === 'postgres' && fresh?.rows_new === true, stateIsNew: fresh?.state_new === true };
-      signalOpened();
-      const write = await remainder;
-      if (!open.rowsAhead) {
-        await writeInTransaction(tx, tables, write, attempt, held);
-        return;
-      }
-      // A first write: every row goes as a plain INSERT (a key met twice fails
-      // the write, which is tried again as upserts, checked), those not sent yet now.
-      const sent = sentChunks.reduce((count, chunk) => count + chunk.length, 0);
-      if (sent < write.rows.length) send(tx, sent === 0 ? write.rows : write.rows.slice(sent));
-      try {
-        // Serialised while PostgreSQL inserts the rows.
-        if (write.state) attempt.serializedState ??= serializeSourceState(write.state, tx.kind);
-      } finally {
-        // Every statement awaited whatever happens, so none is left unobserved; the first failure is the write's.
+    .transaction((tx) =>
+      writeStarted(tx).catch(async (error: unknown) => {
+        // Nothing of this write may run after the ROLLBACK: the statements not
+        // sent yet never go, and the one running is awaited before it.
+        closing = true;
         await Promise.allSettled(sending);
-      }
-      for (const statement of sending) await statement;
-      // Compared by conflict key with the write's rows: the rows just inserted are among them.
-      if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
-      await writeAfterRows(tx, tables, write, attempt, async () => open?.stateIsNew === true);
-    })
+        throw error;
+      }),
+    )
     .finally(signalOpened);
   // Observed by finish() or abandon().
   transaction.catch(() => undefined);
+
+  async function writeStarted(tx: SqlClient): Promise<void> {
+    await lockExpectedSourceWrite(tx, tables, start, held);
+    const [fresh] = await tx.query<{ rows_new: boolean; state_new: boolean }>(
+      `SELECT NOT EXISTS (SELECT 1 FROM ${tables.tokenUsage} WHERE source_system = $1) AS rows_new,
+              NOT EXISTS (SELECT 1 FROM ${tables.sourceState} WHERE source = $2) AS state_new`,
+      [start.sourceSystem, start.source],
+    );
+    // PGlite runs its statements on this thread: nothing to overlap, and its transaction takes one statement at a time.
+    open = { tx, rowsAhead: tx.kind === 'postgres' && fresh?.rows_new === true, stateIsNew: fresh?.state_new === true };
+    signalOpened();
+    const write = await remainder;
+    if (!open.rowsAhead) {
+      await writeInTransaction(tx, tables, write, attempt, held);
+      return;
+    }
+    // A first write: every row goes as a plain INSERT (a key met twice fails
+    // the write, which is tried again as upserts, checked), those not sent yet now.
+    const sent = sentChunks.reduce((count, chunk) => count + chunk.length, 0);
+    if (sent < write.rows.length) send(tx, sent === 0 ? write.rows : write.rows.slice(sent));
+    try {
+      // Serialised while PostgreSQL inserts the rows.
+      if (write.state) attempt.serializedState ??= serializeSourceState(write.state, tx.kind);
+    } finally {
+      // Every statement awaited whatever happens, so none is left unobserved; the first failure is the write's.
+      await Promise.allSettled(sending);
+    }
+    for (const statement of sending) await statement;
+    // Compared by conflict key with the write's rows: the rows just inserted are among them.
+    if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
+    await writeAfterRows(tx, tables, write, attempt, async () => open?.stateIsNew === true);
+  }
 
   return {
     opened,

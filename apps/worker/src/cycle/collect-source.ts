@@ -277,6 +277,8 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       writeMs: round(performance.now() - pricedAt),
       // This process's own work in the write (building and sending the statements, those of rows sent ahead and the driver's work between chunks included), without the wait for the database.
       writeCpuMs: round(cpuMs(process.cpuUsage(writeCpu)) + aheadWriteCpuMs),
+      // Everything after collect(), wall: the phases above overlap when rows are sent ahead.
+      afterCollectMs: round(performance.now() - collected),
     });
     return {
       ...base,
