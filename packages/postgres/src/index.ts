@@ -5,7 +5,7 @@ export type { UsageStore } from './usage-store';
 export type { CloseOptions, SqlClient } from './sql-client';
 
 // What the store's methods take and return.
-export type { SourceWindowWrite, SourceWriteRest, SourceWriteStart, StartedSourceWrite } from './write-source-window';
+export type { SourceWindowWrite } from './write-source-window';
 export type { ReplacedWindow } from './delete-ghost-rows';
 export type { SourceStateChanges } from './source-state';
 export {

@@ -14,14 +14,8 @@ export async function lockSourceWrite(
   tx: SqlClient,
   tables: StoreTables,
   write: { readonly source: string; readonly sourceSystem: string; readonly rows: readonly UsageRow[] },
-  held: Set<string> = new Set(),
 ): Promise<void> {
-  await takeLocks(tx, tables, sourceWriteLockKeys(write), held);
-}
-
-/** The locks lockSourceWrite takes for `write`. */
-export function sourceWriteLockKeys(write: { readonly source: string; readonly rows: readonly UsageRow[] }): Set<string> {
-  const keys = new Set<string>([sourceLockKey(write.source)]);
+  const keys = new Set<string>([`source:${write.source}`]);
   // Rows of a write nearly all share one instance: a key is built only when a
   // row's pair differs from the row before. An indexed loop: it runs once per
   // process over 16,000 rows of a cold cycle, before V8 optimises it, where an
@@ -36,36 +30,7 @@ export function sourceWriteLockKeys(write: { readonly source: string; readonly r
     instance = row.source_instance;
     keys.add(instanceLockKey(system, instance));
   }
-  return keys;
-}
-
-/**
- * The locks of a write whose rows are not known yet (startSourceWrite): the
- * source's, and those of the instances its rows are expected to carry, in the
- * same sorted order. `held` collects them, so that lockSourceWrite later takes
- * only the locks of instances nobody expected.
- */
-export async function lockExpectedSourceWrite(
-  tx: SqlClient,
-  tables: StoreTables,
-  write: { readonly source: string; readonly sourceSystem: string; readonly sourceInstances: Iterable<string> },
-  held: Set<string>,
-): Promise<void> {
-  const keys = new Set<string>([sourceLockKey(write.source)]);
-  for (const instance of write.sourceInstances) keys.add(instanceLockKey(write.sourceSystem, instance));
-  await takeLocks(tx, tables, keys, held);
-}
-
-async function takeLocks(tx: SqlClient, tables: StoreTables, keys: ReadonlySet<string>, held: Set<string>): Promise<void> {
-  for (const key of [...keys].sort()) {
-    if (held.has(key)) continue;
-    await advisoryLock(tx, tables, key);
-    held.add(key);
-  }
-}
-
-function sourceLockKey(source: string): string {
-  return `source:${source}`;
+  for (const key of [...keys].sort()) await advisoryLock(tx, tables, key);
 }
 
 /** The lock an import takes: the same one a source writing rows of that instance takes. */

@@ -72,7 +72,7 @@ export async function connectPostgres(url: string, options: { timeouts?: Partial
   return createPgSqlClient(pool, sockets, { server: `PostgreSQL at ${describeDatabaseUrl(url)}`, timeouts });
 }
 
-type Connection = PoolClient & { connection?: { stream?: import('node:net').Socket } };
+type Connection = PoolClient & { connection?: { stream?: { destroy(): void; unref(): void } } };
 
 function createPgSqlClient(pool: Pool, sockets: ReadonlySet<{ unref(): void }>, where: { server: string; timeouts: StoreTimeouts }): SqlClient {
   /**
@@ -122,20 +122,6 @@ function createPgSqlClient(pool: Pool, sockets: ReadonlySet<{ unref(): void }>, 
         }
       },
       broken: () => lost !== undefined,
-      flushed: () => {
-        const stream = connection.connection?.stream;
-        // Only a write the socket could not take at once leaves bytes behind (and emits 'drain' once they are gone).
-        if (!stream?.writableNeedDrain) return Promise.resolve();
-        return new Promise<void>((resolve) => {
-          const done = () => {
-            stream.off('drain', done);
-            stream.off('close', done);
-            resolve();
-          };
-          stream.on('drain', done);
-          stream.on('close', done);
-        });
-      },
     };
     try {
       return await fn(run);
@@ -168,7 +154,6 @@ function createPgSqlClient(pool: Pool, sockets: ReadonlySet<{ unref(): void }>, 
             await run.query(text);
           },
           copyFrom: (statement, data) => run.copyFrom(statement, data),
-          flushed: run.flushed,
         });
         try {
           await run.query('BEGIN');
@@ -203,7 +188,6 @@ type Statements = {
   query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]>;
   copyFrom(statement: string, data: AsyncIterable<string>): Promise<void>;
   broken(): boolean;
-  flushed(): Promise<void>;
 };
 
 /** pg's own wording for a socket that closed, never opened or stopped answering (these carry no SQLSTATE). */

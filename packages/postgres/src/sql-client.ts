@@ -26,13 +26,6 @@ export type SqlClient = {
    * transaction to make a failure undo the rows already copied.
    */
   copyFrom(statement: string, data: AsyncIterable<string>): Promise<void>;
-  /**
-   * Resolves once the statements sent so far have left this process (the
-   * server's socket has taken their bytes), so that work that follows does
-   * not hold up a large statement the database could be running meanwhile.
-   * A transaction's client on a server has it; elsewhere absent.
-   */
-  flushed?(): Promise<void>;
   /** Releases the connection pool or the embedded database. */
   close(options?: CloseOptions): Promise<void>;
 };

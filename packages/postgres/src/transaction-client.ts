@@ -5,7 +5,6 @@ type Statements = {
   readonly query: <T>(text: string, params?: readonly unknown[]) => Promise<T[]>;
   readonly exec: (text: string) => Promise<void>;
   readonly copyFrom: (statement: string, data: AsyncIterable<string>) => Promise<void>;
-  readonly flushed?: () => Promise<void>;
 };
 
 /**
@@ -38,7 +37,6 @@ export function createTransactionClient(statements: Statements): { client: SqlCl
       ensureOpen();
       await statements.copyFrom(statement, data);
     },
-    ...(statements.flushed ? { flushed: statements.flushed } : {}),
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
       ensureOpen();
       savepointCount += 1;

@@ -18,7 +18,7 @@ import { loadSourceState } from './source-state';
 import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { addRollupTimeZone, dropRollupTimeZone, listRollupTimeZones } from './usage-rollup';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
-import { type SourceWindowWrite, type SourceWriteStart, type StartedSourceWrite, startSourceWrite, writeSourceWindow } from './write-source-window';
+import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
 import { pruneTrackedCalls, readLabelValues, readSpend, writeTrackedCalls } from './tracked-calls';
 import type { SpendQueryV1, SpendScopeV1, TrackedCallV1 } from '@utt/core';
 import { type AlertObservation, type AlertPrevious, type AlertStateRow, listAlertStates, transitionAlert } from './alert-state';
@@ -50,16 +50,6 @@ export type UsageStore = {
   getWatermark(source: string): Promise<Date | null>;
   /** Rows, watermark and status of one source for one window, in one transaction (invariant 12). */
   writeSourceWindow(write: SourceWindowWrite): Promise<{ rowsWritten: number }>;
-  /**
-   * writeSourceWindow in two steps, for a caller that has the state before the
-   * rows: the transaction opens now, takes the source's locks and sends the
-   * state, and the database stores it while the caller validates and prices
-   * the rows; `finish()` writes the rest in the same transaction (or
-   * `abandon()` rolls it back). Until one of them has settled the transaction
-   * holds its connection (on PGlite, the database): run no other statement of
-   * the store meanwhile.
-   */
-  startSourceWrite(start: SourceWriteStart): StartedSourceWrite;
   /**
    * Per-event usage (a file's requests) summed into cells and written in one
    * transaction at database speed: COPY into a temporary table, one GROUP BY,
@@ -133,7 +123,6 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     getWatermark: (source) => getWatermark(client, tables, source),
     loadSourceState: (source, selection) => loadSourceState(client, tables, source, selection),
     writeSourceWindow: (write) => writeSourceWindow(client, tables, write),
-    startSourceWrite: (start) => startSourceWrite(client, tables, start),
     importUsageEvents: (write) => importUsageEvents(client, tables, write),
     recordSourceStatus: (update) => recordSourceStatus(client, tables, update),
     recordSourceSuccess: (success) => recordSourceSuccess(client, tables, success),

@@ -1,6 +1,6 @@
 import { type Granularity, InvalidRecordError, type ProviderCostRow, providerCostRowKey, type UsageRow, usageRowKey } from '@utt/core';
 import { deleteGhostRows, type ReplacedWindow } from './delete-ghost-rows';
-import { lockExpectedSourceWrite, lockSourceWrite, sourceWriteLockKeys } from './lock-source-write';
+import { lockSourceWrite } from './lock-source-write';
 import type { StoreTables } from './schema-name';
 import { checkSourceName, recordSuccess } from './source-status';
 import { applySerializedSourceState, type SerializedStateBatch, type SourceStateChanges, serializeSourceState, sourceStateIsNew } from './source-state';
@@ -49,261 +49,6 @@ export async function writeSourceWindow(
   write: SourceWindowWrite,
 ): Promise<{ rowsWritten: number }> {
   checkSourceName(write.source, 'write.source');
-  checkWrite(write);
-  // One clock for every try.
-  const timed = { ...write, now: write.now ?? new Date() };
-  const attempt: WriteAttempt = { plainInsertFailed: false };
-  const writeAll = () => client.transaction((tx) => writeInTransaction(tx, tables, timed, attempt, new Set()));
-  try {
-    await writeAll();
-  } catch (error) {
-    if (!attempt.plainInsertFailed) throw error;
-    await writeAll();
-  }
-  return { rowsWritten: write.rows.length };
-}
-
-/** What a source's write knows before its rows are final (startSourceWrite). */
-export type SourceWriteStart = {
-  readonly source: string;
-  readonly sourceSystem: string;
-  /**
-   * The source_instance values the rows are expected to carry: their locks are
-   * taken when the write starts, with the source's, in the order every writer
-   * takes them. A row of another instance has its lock taken when it comes.
-   */
-  readonly sourceInstances: readonly string[];
-};
-
-/** The rest of a started write: everything of SourceWindowWrite but what SourceWriteStart gave. */
-export type SourceWriteRest = Omit<SourceWindowWrite, 'source' | 'sourceSystem'>;
-
-/**
- * A source's write whose transaction is open. Rows final early (validated and
- * priced) can be handed over as they are (sendRows), and the database inserts
- * them while the caller prepares the next; finish() writes the rest. It ends
- * with exactly one of finish() (commit, or a rollback and the error) and
- * abandon() (rollback). Until then its transaction holds the connection (on
- * PGlite, the database): the caller runs no other statement of the store.
- */
-export type StartedSourceWrite = {
-  /**
-   * Resolves once the transaction is open, the source's locks taken and the
-   * database asked whether this is the source's first write; never rejects
-   * (a failure is reported by finish()).
-   */
-  readonly opened: Promise<void>;
-  /**
-   * Whether sendRows() sends: once opened, on a PostgreSQL server, for the
-   * first write of a source_system (no stored row of it, as rowsAreNew, so
-   * the rows go as plain INSERTs in whatever order they come). Otherwise the
-   * rows are written by finish(), as by writeSourceWindow.
-   */
-  readonly sendsRowsAhead: () => boolean;
-  /**
-   * Rows that are final: the next ones of the write, in order. Sent now (or
-   * as soon as the statement before has run) when sendsRowsAhead(); the
-   * promise resolves once this process has handed them to the socket, so
-   * that the caller's next work does not hold up their bytes. finish() must
-   * be given every row, these first, the same objects in the same order.
-   */
-  sendRows(rows: readonly UsageRow[]): Promise<void>;
-  /** Checks the write as writeSourceWindow does, writes what was not sent yet and commits; on any failure nothing of it stays. */
-  finish(rest: SourceWriteRest): Promise<{ rowsWritten: number }>;
-  /** Rolls back what was sent; resolves once the transaction has ended. Does nothing after finish(). */
-  abandon(): Promise<void>;
-};
-
-/**
- * writeSourceWindow with its transaction opened before the rows are final,
- * for a caller with a large first write to prepare (the worker: a cold
- * backfill's records to validate and price). The transaction opens now and
- * takes the source's locks; on a first write the rows handed to sendRows()
- * are inserted while the caller prepares the next ones; finish() writes the
- * rest in the same transaction, with the same checks, the same retry as
- * upserts when a plain INSERT meets a key, and the same outcome: all of it or
- * nothing.
- */
-export function startSourceWrite(client: SqlClient, tables: StoreTables, start: SourceWriteStart): StartedSourceWrite {
-  checkSourceName(start.source, 'write.source');
-  let supply: (write: SourceWindowWrite) => void = () => {};
-  let refuse: (reason: unknown) => void = () => {};
-  const remainder = new Promise<SourceWindowWrite>((resolve, reject) => {
-    supply = resolve;
-    refuse = reject;
-  });
-  // Observed by the transaction, unless the transaction failed before it waited for it.
-  remainder.catch(() => undefined);
-  let signalOpened: () => void = () => {};
-  const opened = new Promise<void>((resolve) => {
-    signalOpened = resolve;
-  });
-  const attempt: WriteAttempt = { plainInsertFailed: false };
-  const held = new Set<string>();
-  // Set once opened: the transaction's client, and whether rows go ahead.
-  let open: { readonly tx: SqlClient; readonly rowsAhead: boolean; readonly stateIsNew: boolean } | undefined;
-  const sentChunks: Array<readonly UsageRow[]> = [];
-  const sending: Array<Promise<void>> = [];
-  let ended = false;
-
-  // The rows' statements, one after another: a chunk's statement is built
-  // (its rows serialised) when the chunk is sent, and handed to the driver at
-  // once if nothing is running, else as soon as the statement before has run
-  // (pg runs one query at a time, and deprecates queueing them). After a
-  // failure nothing more is sent: the transaction is lost.
-  let running: Promise<unknown> | undefined;
-  let idle = true;
-  let failure: { readonly error: unknown } | undefined;
-  // Set when the transaction is about to end: a statement still waiting for
-  // its turn then never goes (it would run after the ROLLBACK, outside the
-  // transaction, and commit on its own).
-  let closing = false;
-  const inTurn = (tx: SqlClient): SqlClient => ({
-    ...tx,
-    query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
-      if (failure) return Promise.reject(failure.error);
-      const sendNow = () => (closing ? Promise.reject(new Error('the source write ended before this statement was sent')) : tx.query<T>(text, params));
-      const statement = idle || running === undefined ? sendNow() : running.then(sendNow);
-      idle = false;
-      running = statement;
-      statement.then(
-        () => {
-          if (running === statement) idle = true;
-        },
-        (error: unknown) => {
-          failure ??= { error };
-        },
-      );
-      return statement;
-    },
-  });
-
-  const send = (tx: SqlClient, rows: readonly UsageRow[]): void => {
-    const keys = sourceWriteLockKeys({ source: start.source, rows });
-    const ordered = inTurn(tx);
-    const insert = () => upsertUsageRows(ordered, tables, rows, { onlyNewKeys: true });
-    // Rows of an instance nobody expected take its lock first (the statement waits for it).
-    const statement = ([...keys].every((key) => held.has(key)) ? insert() : lockSourceWrite(ordered, tables, { ...start, rows }, held).then(insert)).catch(
-      (error: unknown) => {
-        if (isUniqueViolation(error)) attempt.plainInsertFailed = true;
-        throw error;
-      },
-    );
-    statement.catch(() => undefined);
-    sending.push(statement);
-  };
-
-  const transaction = client
-    .transaction((tx) =>
-      writeStarted(tx).catch(async (error: unknown) => {
-        // Nothing of this write may run after the ROLLBACK: the statements not
-        // sent yet never go, and the one running is awaited before it.
-        closing = true;
-        await Promise.allSettled(sending);
-        throw error;
-      }),
-    )
-    .finally(signalOpened);
-  // Observed by finish() or abandon().
-  transaction.catch(() => undefined);
-
-  async function writeStarted(tx: SqlClient): Promise<void> {
-    await lockExpectedSourceWrite(tx, tables, start, held);
-    const [fresh] = await tx.query<{ rows_new: boolean; state_new: boolean }>(
-      `SELECT NOT EXISTS (SELECT 1 FROM ${tables.tokenUsage} WHERE source_system = $1) AS rows_new,
-              NOT EXISTS (SELECT 1 FROM ${tables.sourceState} WHERE source = $2) AS state_new`,
-      [start.sourceSystem, start.source],
-    );
-    // PGlite runs its statements on this thread: nothing to overlap, and its transaction takes one statement at a time.
-    open = { tx, rowsAhead: tx.kind === 'postgres' && fresh?.rows_new === true, stateIsNew: fresh?.state_new === true };
-    signalOpened();
-    const write = await remainder;
-    if (!open.rowsAhead) {
-      await writeInTransaction(tx, tables, write, attempt, held);
-      return;
-    }
-    // A first write: every row goes as a plain INSERT (a key met twice fails
-    // the write, which is tried again as upserts, checked), those not sent yet now.
-    const sent = sentChunks.reduce((count, chunk) => count + chunk.length, 0);
-    if (sent < write.rows.length) send(tx, sent === 0 ? write.rows : write.rows.slice(sent));
-    try {
-      // Serialised while PostgreSQL inserts the rows.
-      if (write.state) attempt.serializedState ??= serializeSourceState(write.state, tx.kind);
-    } finally {
-      // Every statement awaited whatever happens, so none is left unobserved; the first failure is the write's.
-      await Promise.allSettled(sending);
-    }
-    for (const statement of sending) await statement;
-    // Compared by conflict key with the write's rows: the rows just inserted are among them.
-    if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
-    await writeAfterRows(tx, tables, write, attempt, async () => open?.stateIsNew === true);
-  }
-
-  return {
-    opened,
-    sendsRowsAhead: () => !ended && open?.rowsAhead === true,
-    async sendRows(rows) {
-      if (ended || open === undefined || !open.rowsAhead || rows.length === 0) return;
-      sentChunks.push(rows);
-      send(open.tx, rows);
-      await open.tx.flushed?.();
-    },
-    async finish(rest) {
-      if (ended) throw new Error('this source write has already been finished or abandoned');
-      ended = true;
-      const write: SourceWindowWrite = { ...rest, source: start.source, sourceSystem: start.sourceSystem, now: rest.now ?? new Date() };
-      try {
-        checkWrite(write);
-        checkSentRows(write.rows, sentChunks);
-      } catch (error) {
-        refuse(error);
-        await transaction.catch(() => undefined);
-        throw error;
-      }
-      supply(write);
-      try {
-        await transaction;
-      } catch (error) {
-        if (!attempt.plainInsertFailed) throw error;
-        await client.transaction((tx) => writeInTransaction(tx, tables, write, attempt, new Set()));
-      }
-      return { rowsWritten: write.rows.length };
-    },
-    async abandon() {
-      if (ended) return;
-      ended = true;
-      refuse(new Error('the source write was abandoned'));
-      await transaction.catch(() => undefined);
-    },
-  };
-}
-
-/** The rows sent ahead must be the write's first rows, the same objects in the same order. */
-function checkSentRows(rows: readonly UsageRow[], sentChunks: ReadonlyArray<readonly UsageRow[]>): void {
-  let offset = 0;
-  for (const chunk of sentChunks) {
-    for (let index = 0; index < chunk.length; index += 1) {
-      if (rows[offset + index] !== chunk[index]) {
-        throw new StoreArgumentError({ argument: 'rows', message: `rows[${offset + index}] is not the row sent ahead at that place; give finish() every row, those sent first, in order` });
-      }
-    }
-    offset += chunk.length;
-  }
-}
-
-/**
- * One try of a write. A source's first write (a cold backfill) inserts its
- * rows without the upsert's conflict handling when no stored row can share a
- * key with them (rowsAreNew), and its state keys likewise when the source has
- * no stored state (sourceStateIsNew); if a key turns up all the same (another
- * writer of the same source_system or source, between the probe and the
- * insert), `plainInsertFailed` is set, the transaction rolls back and is
- * written again as upserts.
- */
-type WriteAttempt = { plainInsertFailed: boolean; serializedState?: SerializedStateBatch[] };
-
-/** The checks of a write that need no database: refused before anything is sent (or, for a started write, before its rest is). */
-function checkWrite(write: SourceWindowWrite): void {
   checkRows(write);
   if (write.watermark) checkWatermark(write.watermark);
   if (write.replace && !(write.replace.start.getTime() <= write.replace.end.getTime())) {
@@ -316,65 +61,69 @@ function checkWrite(write: SourceWindowWrite): void {
   if (write.status && (!Number.isSafeInteger(rowsWritten) || rowsWritten < 0)) {
     throw new StoreArgumentError({ argument: 'status.rowsWritten', message: 'must be a whole number >= 0' });
   }
-}
-
-/** The whole write inside its transaction (the locks in `held` already taken). */
-async function writeInTransaction(tx: SqlClient, tables: StoreTables, write: SourceWindowWrite, attempt: WriteAttempt, held: Set<string>): Promise<void> {
-  await lockSourceWrite(tx, tables, write, held);
-  if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
-  const onlyNewKeys = !attempt.plainInsertFailed && (await rowsAreNew(tx, tables, write.sourceSystem, write.rows));
-  // A plain INSERT into hours without rows of this source_system meets any
-  // duplicate key of the write in the table's unique index and fails, and
-  // the write is then checked here before it is tried again: a cold write
-  // does not pay a pass over its rows in this process for what the index
-  // checks anyway. Every other write is checked before it inserts.
-  if (!onlyNewKeys) checkDuplicateKeys(write);
-  const upserting = upsertUsageRows(tx, tables, write.rows, { onlyNewKeys }).catch((error: unknown) => {
-    if (onlyNewKeys && isUniqueViolation(error)) attempt.plainInsertFailed = true;
-    throw error;
-  });
-  // The state is serialised while PostgreSQL inserts the rows (upsertUsageRows has sent its first statement).
-  try {
-    if (write.state) attempt.serializedState ??= serializeSourceState(write.state, tx.kind);
-  } finally {
-    // Awaited whatever happens, so a failed insert is never left unobserved.
-    await upserting;
-  }
-  // Probed only now, so that the rows' first statement is not held back by it.
-  await writeAfterRows(tx, tables, write, attempt, () => sourceStateIsNew(tx, tables, write.source));
-}
-
-/** What follows the rows: provider costs, the state (serialised in `attempt`), watermark and status. */
-async function writeAfterRows(
-  tx: SqlClient,
-  tables: StoreTables,
-  write: SourceWindowWrite,
-  attempt: WriteAttempt,
-  probeStateIsNew: () => Promise<boolean>,
-): Promise<void> {
-  if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
-  if (write.state) {
-    const stateIsNew = !attempt.plainInsertFailed && write.state.set.size > 0 && (await probeStateIsNew());
-    await applySerializedSourceState(tx, tables, write.source, write.state.deleted, attempt.serializedState ?? [], { onlyNewKeys: stateIsNew }).catch(
-      (error: unknown) => {
-        if (stateIsNew && isUniqueViolation(error)) attempt.plainInsertFailed = true;
-        throw error;
-      },
-    );
-  }
   const now = write.now ?? new Date();
-  if (write.watermark) {
-    await upsertWatermark(tx, tables, {
-      source: write.source,
-      sourceSystem: write.sourceSystem,
-      at: write.watermark.at,
-      granularity: write.watermark.granularity,
-      now,
+
+  // A source's first write (a cold backfill) inserts its rows without the
+  // upsert's conflict handling when no stored row can share a key with them
+  // (rowsAreNew), and its state keys likewise when the source has no stored
+  // state (sourceStateIsNew); if a key turns up all the same (another writer
+  // of the same source_system or source, between the probe and the insert),
+  // the transaction rolls back and is written again as upserts.
+  let plainInsertFailed = false;
+  let serializedState: SerializedStateBatch[] | undefined;
+  const writeAll = () =>
+    client.transaction(async (tx) => {
+      await lockSourceWrite(tx, tables, write);
+      if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
+      const onlyNewKeys = !plainInsertFailed && (await rowsAreNew(tx, tables, write.sourceSystem, write.rows));
+      // A plain INSERT into hours without rows of this source_system meets any
+      // duplicate key of the write in the table's unique index and fails, and
+      // the write is then checked here before it is tried again: a cold write
+      // does not pay a pass over its rows in this process for what the index
+      // checks anyway. Every other write is checked before it inserts.
+      if (!onlyNewKeys) checkDuplicateKeys(write);
+      const upserting = upsertUsageRows(tx, tables, write.rows, { onlyNewKeys }).catch((error: unknown) => {
+        if (onlyNewKeys && isUniqueViolation(error)) plainInsertFailed = true;
+        throw error;
+      });
+      // The state is serialised while PostgreSQL inserts the rows (upsertUsageRows has sent its first statement).
+      try {
+        if (write.state) serializedState ??= serializeSourceState(write.state, tx.kind);
+      } finally {
+        // Awaited whatever happens, so a failed insert is never left unobserved.
+        await upserting;
+      }
+      if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
+      if (write.state) {
+        // Probed only now, so that the rows' first statement is not held back by it.
+        const stateIsNew = !plainInsertFailed && write.state.set.size > 0 && (await sourceStateIsNew(tx, tables, write.source));
+        await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState ?? [], { onlyNewKeys: stateIsNew }).catch(
+          (error: unknown) => {
+            if (stateIsNew && isUniqueViolation(error)) plainInsertFailed = true;
+            throw error;
+          },
+        );
+      }
+      if (write.watermark) {
+        await upsertWatermark(tx, tables, {
+          source: write.source,
+          sourceSystem: write.sourceSystem,
+          at: write.watermark.at,
+          granularity: write.watermark.granularity,
+          now,
+        });
+      }
+      if (write.status) {
+        await recordSuccess(tx, tables, { source: write.source, sourceSystem: write.sourceSystem, rowsWritten, now });
+      }
     });
+  try {
+    await writeAll();
+  } catch (error) {
+    if (!plainInsertFailed) throw error;
+    await writeAll();
   }
-  if (write.status) {
-    await recordSuccess(tx, tables, { source: write.source, sourceSystem: write.sourceSystem, rowsWritten: write.status.rowsWritten ?? write.rows.length, now });
-  }
+  return { rowsWritten: write.rows.length };
 }
 
 /** Rows and provider costs of another source_system, and provider costs with one key: refused before the transaction opens. */

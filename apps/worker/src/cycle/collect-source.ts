@@ -11,12 +11,11 @@ import {
   type TimeWindow,
   toProviderCostRow,
   toUsageRows,
-  type UsageRecordInput,
   type UsageRow,
   UttError,
   VERSION,
 } from '@utt/core';
-import type { ReplacedWindow, StartedSourceWrite, UsageStore } from '@utt/postgres';
+import type { ReplacedWindow, UsageStore } from '@utt/postgres';
 import type { PriceRegistry } from '@utt/pricing';
 import type { WorkerConfig } from '../config/worker-config-schema';
 import { withPrefix } from '../output/console-logger';
@@ -73,8 +72,6 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
   }
 
   let window: TimeWindow | null = null;
-  // The write, once started (before validation): rolled back by any failure until it is finished.
-  let started: StartedSourceWrite | undefined;
   try {
     const capabilityMs = adapter.capabilities.maxBackfillDays === null ? Infinity : adapter.capabilities.maxBackfillDays * DAY_MS;
     const maxBackfillMs = Math.min(source.maxBackfill ?? worker.maxBackfill, capabilityMs);
@@ -151,53 +148,19 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     }
     const collectStarted = performance.now();
     let collected: number;
-    let writeStarted: number;
     let validateCpu: NodeJS.CpuUsage;
     let rows: UsageRow[];
-    let ahead: RowsSentAhead = NOTHING_AHEAD;
     {
       // Only the rows outlive this block: the adapter's records are garbage before pricing and the write.
       const records = await withinBudget(readCollectResult(adapter.collect(window, context)), budget, overBudget);
       collected = performance.now();
-      // A large write (a cold backfill) opens its transaction now, with
-      // collect() done and no provider costs to collect after it: on a
-      // source_system's first write its rows then go to PostgreSQL a chunk at
-      // a time as they are validated and priced, and the database inserts one
-      // chunk while this process prepares the next. A small write, and a
-      // cycle that found nothing new, are written as before, below.
-      if (!adapter.collectProviderCosts && records.length > ROWS_PER_CHUNK) {
-        started = store.startSourceWrite({
-          source: source.name,
-          sourceSystem: adapter.sourceSystem,
-          sourceInstances: expectedInstances(records, source.instance ?? source.name),
-        });
-        await started.opened;
-      }
-      writeStarted = performance.now();
       validateCpu = process.cpuUsage();
-      const rowOptions = {
+      rows = toUsageRows(records, {
         sourceSystem: adapter.sourceSystem,
         defaultInstance: source.instance ?? source.name,
         window: adapter.capabilities.windowed ? window ?? undefined : undefined,
-        where: (index: number) => `${source.name} record ${index}`,
-      };
-      if (started?.sendsRowsAhead()) {
-        ({ rows, ahead } = await validateSendingAhead(records, rowOptions, {
-          write: started,
-          signal: options.signal,
-          holdsEchoedSecret: (chunk) => {
-            try {
-              checkEchoedSecrets(source.name, chunk, [], options.secrets);
-              return false;
-            } catch {
-              return true;
-            }
-          },
-          pricing: options.pricing,
-        }));
-      } else {
-        rows = toUsageRows(records, rowOptions);
-      }
+        where: (index) => `${source.name} record ${index}`,
+      });
     }
     const providerCosts = adapter.collectProviderCosts
       ? (await withinBudget(Promise.resolve(adapter.collectProviderCosts(window, context)), budget, overBudget)).map((record, index) =>
@@ -211,25 +174,18 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       : [];
     // SIGTERM semantics: a source still collecting when the signal came writes
     // nothing; once its write has begun, the write completes (see the daemon).
-    // Rows sent ahead are not its beginning: until finish() they are rolled back.
     options.signal.throwIfAborted();
     const validated = performance.now();
-    // With rows sent ahead, validation's own time; the rest of this stretch (its turns of the event loop) went to the write's statements.
-    const stretchCpuMs = cpuMs(process.cpuUsage(validateCpu));
-    const validateCpuMs = ahead === NOTHING_AHEAD ? stretchCpuMs : ahead.validateCpuMs;
-    const aheadWriteCpuMs = ahead === NOTHING_AHEAD ? 0 : stretchCpuMs - ahead.validateCpuMs - ahead.priceCpuMs;
-    // Rows priced and sent ahead are done; the others (all of them, when none went ahead) are priced here, in the usual order.
-    const rest = ahead.pricedUpTo === 0 ? rows : rows.slice(ahead.pricedUpTo);
+    const validateCpuMs = cpuMs(process.cpuUsage(validateCpu));
     // Loaded here only when a row needs a price (and before collect() for an adapter that prices): a cycle that finds nothing new loads nothing.
-    const pricing = rest.some(needsPrice) ? { registry: await options.pricing(), priceRows: (await import('./price-rows')).priceRows } : undefined;
+    const pricing = rows.some(needsPrice) ? { registry: await options.pricing(), priceRows: (await import('./price-rows')).priceRows } : undefined;
     const registryLoaded = performance.now();
     const priceCpu = process.cpuUsage();
     checkEchoedSecrets(source.name, rows, providerCosts, options.secrets);
     // Without a row to price, priceRows would only list the rows the adapter left without a cost (each with its reason).
-    const pricedRest = pricing ? pricing.priceRows(rest, pricing.registry) : { unpriced: rest.filter((row) => row.cost_usd === null) };
-    const priced = { rows, unpriced: ahead.unpriced.length === 0 ? pricedRest.unpriced : ahead.unpriced.concat(pricedRest.unpriced) };
+    const priced = pricing ? pricing.priceRows(rows, pricing.registry) : { rows, unpriced: rows.filter((row) => row.cost_usd === null) };
     const pricedAt = performance.now();
-    const priceCpuMs = cpuMs(process.cpuUsage(priceCpu)) + ahead.priceCpuMs;
+    const priceCpuMs = cpuMs(process.cpuUsage(priceCpu));
     const writeCpu = process.cpuUsage();
     const replace = adapter.capabilities.windowed
       ? replacedWindow(window, capabilityMs, now, source.instance ?? source.name, rows, Boolean(adapter.collectProviderCosts))
@@ -241,9 +197,7 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
     // transaction's four round trips, the same row.
     const nothingNew =
       priced.rows.length === 0 && providerCosts.length === 0 && state.set.size === 0 && state.deleted.length === 0 && !replace && !watermark;
-    const { rowsWritten } = started
-      ? await started.finish({ replace, rows: priced.rows, providerCosts, state, watermark, status: { status: 'ok' }, now })
-      : nothingNew
+    const { rowsWritten } = nothingNew
       ? await store.recordSourceSuccess({ source: source.name, sourceSystem: adapter.sourceSystem, rowsWritten: 0, now }).then(() => ({ rowsWritten: 0 }))
       : await store.writeSourceWindow({
           replace,
@@ -261,24 +215,16 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       records: rows.length,
       rowsWritten,
       collectMs: round(collected - collectStarted),
-      // Opening the write's transaction before validation (a large write).
-      startWriteMs: round(writeStarted - collected),
-      validateMs: round(ahead === NOTHING_AHEAD ? validated - writeStarted : ahead.validateMs),
-      priceMs: round(pricedAt - registryLoaded + ahead.priceMs),
-      // Rows validated and priced before the write, sent to PostgreSQL meanwhile: how many, and the wall time of handing them over
-      // (their CPU, and that of the write's statements between chunks, is in writeCpuMs).
-      rowsSentAhead: ahead.pricedUpTo,
-      sendAheadMs: round(ahead.sendMs),
+      validateMs: round(validated - collected),
+      priceMs: round(pricedAt - registryLoaded),
       // This process's CPU time in validating and in pricing (all its threads): steadier than the wall times on a busy machine.
       validateCpuMs: round(validateCpuMs),
       priceCpuMs: round(priceCpuMs),
       // Loading the price registry when this source was the first to need it (not part of the work per row).
       loadPricesMs: round(registryLoaded - validated),
       writeMs: round(performance.now() - pricedAt),
-      // This process's own work in the write (building and sending the statements, those of rows sent ahead and the driver's work between chunks included), without the wait for the database.
-      writeCpuMs: round(cpuMs(process.cpuUsage(writeCpu)) + aheadWriteCpuMs),
-      // Everything after collect(), wall: the phases above overlap when rows are sent ahead.
-      afterCollectMs: round(performance.now() - collected),
+      // This process's own work in the write (building and sending the statements), without the wait for the database.
+      writeCpuMs: round(cpuMs(process.cpuUsage(writeCpu))),
     });
     return {
       ...base,
@@ -289,9 +235,6 @@ export async function collectSource(options: SourceRunOptions): Promise<SourceRu
       durationMs: Date.now() - startedAt,
     };
   } catch (error) {
-    // Rolled back before anything else: nothing of a failed cycle stays, and
-    // on PGlite the open transaction would hold up the status row below.
-    await started?.abandon();
     if (options.signal.aborted) throw error;
     const message = redactSecrets(describeError(error), options.secrets);
     await store.recordSourceStatus({ source: source.name, sourceSystem: adapter.sourceSystem, status: 'error', error: message, now });
@@ -332,116 +275,6 @@ function replacedWindow(
     sourceInstances: [...sourceInstances],
     costDays: hasProviderCosts ? { start: ceilToBucket(start, 'day'), end: floorToBucket(window.end, 'day') } : undefined,
   };
-}
-
-/** Records validated (and, on a first write, priced and sent) at a time: a statement's worth (upsertUsageRows' ROWS_PER_STATEMENT). */
-const ROWS_PER_CHUNK = 5_000;
-
-/**
- * What validateSendingAhead did: rows [0, pricedUpTo) are priced and sent,
- * their unpriced ones listed; its time in validating, pricing and sending
- * (the rest of its time went to the write's statements between chunks).
- */
-type RowsSentAhead = {
-  readonly pricedUpTo: number;
-  readonly unpriced: UsageRow[];
-  readonly validateMs: number;
-  readonly validateCpuMs: number;
-  readonly priceMs: number;
-  readonly priceCpuMs: number;
-  readonly sendMs: number;
-  readonly sendCpuMs: number;
-};
-
-const NOTHING_AHEAD: RowsSentAhead = { pricedUpTo: 0, unpriced: [], validateMs: 0, validateCpuMs: 0, priceMs: 0, priceCpuMs: 0, sendMs: 0, sendCpuMs: 0 };
-
-/**
- * toUsageRows a chunk at a time (the same rows, and the same error: the
- * first refused record's), each chunk priced and sent to the started write
- * as soon as it is valid, so that PostgreSQL inserts it while this process
- * validates the next. A chunk goes only while nothing would stop the write
- * before its statements: a SIGTERM, a row holding a secret, a price registry
- * that does not load. From the first such chunk on, rows are only validated,
- * and the caller's usual order (abort check, registry, secrets, pricing)
- * reports the trouble as before; what was sent is rolled back with the write.
- */
-async function validateSendingAhead(
-  records: readonly UsageRecordInput[],
-  options: Parameters<typeof toUsageRows>[1] & { readonly where: (index: number) => string },
-  context: {
-    readonly write: StartedSourceWrite;
-    readonly signal: AbortSignal;
-    readonly holdsEchoedSecret: (rows: readonly UsageRow[]) => boolean;
-    readonly pricing: () => Promise<PriceRegistry>;
-  },
-): Promise<{ rows: UsageRow[]; ahead: RowsSentAhead }> {
-  const rows: UsageRow[] = new Array(records.length);
-  let pricedUpTo = 0;
-  let unpriced: UsageRow[] = [];
-  let validateMs = 0;
-  let validateCpuMs = 0;
-  let priceMs = 0;
-  let priceCpuMs = 0;
-  let sendMs = 0;
-  let sendCpuMs = 0;
-  let sending = true;
-  let pricing: { registry: PriceRegistry; priceRows: typeof import('./price-rows').priceRows } | undefined;
-  const pricer = {};
-  for (let start = 0; start < records.length; start += ROWS_PER_CHUNK) {
-    // A turn of the event loop: the driver sends a statement queued behind the one that just ran.
-    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    const validateStarted = performance.now();
-    const validateCpu = process.cpuUsage();
-    const chunk = toUsageRows(records.slice(start, start + ROWS_PER_CHUNK), { ...options, where: (index) => options.where(start + index) });
-    for (let index = 0; index < chunk.length; index += 1) rows[start + index] = chunk[index] as UsageRow;
-    validateMs += performance.now() - validateStarted;
-    validateCpuMs += cpuMs(process.cpuUsage(validateCpu));
-    if (!sending || context.signal.aborted || context.holdsEchoedSecret(chunk)) {
-      sending = false;
-      continue;
-    }
-    const priceStarted = performance.now();
-    const priceCpu = process.cpuUsage();
-    if (pricing === undefined && chunk.some(needsPrice)) {
-      try {
-        pricing = { registry: await context.pricing(), priceRows: (await import('./price-rows')).priceRows };
-      } catch {
-        sending = false;
-        continue;
-      }
-    }
-    const chunkUnpriced = pricing ? pricing.priceRows(chunk, pricing.registry, pricer).unpriced : chunk.filter((row) => row.cost_usd === null);
-    unpriced = unpriced.length === 0 ? chunkUnpriced : unpriced.concat(chunkUnpriced);
-    pricedUpTo = start + chunk.length;
-    const sendStarted = performance.now();
-    const sendCpu = process.cpuUsage();
-    priceMs += sendStarted - priceStarted;
-    priceCpuMs += cpuMs(process.cpuUsage(priceCpu));
-    await context.write.sendRows(chunk);
-    sendMs += performance.now() - sendStarted;
-    sendCpuMs += cpuMs(process.cpuUsage(sendCpu));
-  }
-  return { rows, ahead: { pricedUpTo, unpriced, validateMs, validateCpuMs, priceMs, priceCpuMs, sendMs, sendCpuMs } };
-}
-
-/**
- * The source_instance values the records will carry once validated (a record
- * naming none takes the default), for the write's locks: taken before
- * validation, so read here without it. A value validation would refuse only
- * adds a lock; a row of an instance not read here is locked when the rows
- * are written.
- */
-function expectedInstances(records: readonly UsageRecordInput[], defaultInstance: string): string[] {
-  const instances = new Set<string>();
-  let previous: unknown;
-  for (let index = 0; index < records.length; index += 1) {
-    const record = records[index] as UsageRecordInput | null | undefined;
-    const instance = typeof record === 'object' && record !== null ? record.source_instance : undefined;
-    if (instance === previous && index > 0) continue;
-    previous = instance;
-    instances.add(typeof instance === 'string' && instance !== '' ? instance : defaultInstance);
-  }
-  return [...instances];
 }
 
 /** Starts loading the registry and priceRows' module now; their outcome is awaited (and any error reported) where they are used. */

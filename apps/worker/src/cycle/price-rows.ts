@@ -14,24 +14,16 @@ import { needsPrice } from './needs-price';
  * counts times the plan's rates. The rows are the cycle's own (toUsageRows
  * made them): their price columns are set in place, not copied into new rows.
  */
-export function priceRows(
-  rows: UsageRow[],
-  registry: PriceRegistry | undefined,
-  /** Kept between calls that price one cycle's rows a chunk at a time, so that each model is resolved once. */
-  pricer: { price?: ReturnType<typeof createUsagePricer> } = {},
-): { rows: UsageRow[]; unpriced: UsageRow[] } {
+export function priceRows(rows: UsageRow[], registry: PriceRegistry | undefined): { rows: UsageRow[]; unpriced: UsageRow[] } {
   const unpriced: UsageRow[] = [];
-  let price = pricer.price;
+  let price: ReturnType<typeof createUsagePricer> | undefined;
   for (const row of rows) {
     if (!needsPrice(row)) {
       if (row.cost_usd === null) unpriced.push(row);
       continue;
     }
     if (!registry) throw new Error('priceRows: a row needs a price and no price registry was loaded');
-    if (price === undefined) {
-      price = createUsagePricer(registry);
-      pricer.price = price;
-    }
+    price ??= createUsagePricer(registry);
     const result = price(row);
     if (result.status === 'priced') {
       row.cost_usd = result.costUsd;
