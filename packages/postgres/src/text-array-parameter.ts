@@ -13,25 +13,41 @@ const TEXT_TYPE_OID = 25;
  */
 export function textArrayParameter(kind: SqlClient['kind'], texts: ReadonlyArray<string | Uint8Array>): Buffer | string[] {
   if (kind !== 'postgres') return texts.map((text) => (typeof text === 'string' ? text : decoder.decode(text)));
-  // Sized for one byte per character first (state is nearly always ASCII);
-  // measured exactly only if a text does not fit that.
+  // Sized for one byte per character first (state is nearly always ASCII),
+  // with room after the last element for one string's worst case (three
+  // bytes a character), so that a string written whole tells by its length
+  // alone whether it was ASCII. Measured exactly only if one was not.
   let size = HEADER_BYTES + 4 * texts.length;
-  for (const text of texts) size += text.length;
-  const ascii = fillTextArray(Buffer.allocUnsafe(size), texts);
+  let longestString = 0;
+  for (let index = 0; index < texts.length; index += 1) {
+    const text = texts[index] as string | Uint8Array;
+    size += text.length;
+    if (typeof text === 'string' && text.length > longestString) longestString = text.length;
+  }
+  const ascii = fillTextArray(Buffer.allocUnsafe(size + 2 * longestString), texts, true);
   if (ascii !== undefined) return ascii;
   size = HEADER_BYTES + 4 * texts.length;
   for (const text of texts) size += typeof text === 'string' ? Buffer.byteLength(text) : text.length;
-  return fillTextArray(Buffer.allocUnsafe(size), texts) as Buffer;
+  return fillTextArray(Buffer.allocUnsafe(size), texts, false) as Buffer;
 }
 
 /** ndim, has-nulls flag, element type, then the one dimension's length and lower bound. */
 const HEADER_BYTES = 20;
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
-/** The binary text[] of `texts` in `bytes`, or undefined if they do not fit (characters beyond ASCII). */
-function fillTextArray(bytes: Buffer, texts: ReadonlyArray<string | Uint8Array>): Buffer | undefined {
+/**
+ * The binary text[] of `texts` in `bytes` (the array's bytes, then whatever
+ * room is left), or undefined if `asciiOnly` and a string is not ASCII.
+ *
+ * One small loop calling Buffer's write and Uint8Array's set, with
+ * the lengths written byte by byte: it runs once per process over thousands
+ * of state keys, and V8 optimises it while it runs. Each element's
+ * subarray, encodeInto and writeInt32BE (Node's JavaScript around the native
+ * calls) made that optimisation several times dearer than the loop itself,
+ * on the threads this process's CPU time counts too (bench/agent-logs).
+ */
+function fillTextArray(bytes: Buffer, texts: ReadonlyArray<string | Uint8Array>, asciiOnly: boolean): Buffer | undefined {
   bytes.writeInt32BE(1, 0);
   bytes.writeInt32BE(0, 4);
   bytes.writeUInt32BE(TEXT_TYPE_OID, 8);
@@ -43,15 +59,18 @@ function fillTextArray(bytes: Buffer, texts: ReadonlyArray<string | Uint8Array>)
     const start = at + 4;
     let length: number;
     if (typeof text === 'string') {
-      const { read, written } = encoder.encodeInto(text, bytes.subarray(start));
-      if (read !== text.length) return undefined;
-      length = written;
+      // The room left always holds the string whole (see textArrayParameter):
+      // as many bytes as characters means every character was ASCII.
+      length = bytes.write(text, start);
+      if (asciiOnly && length !== text.length) return undefined;
     } else {
-      if (start + text.length > bytes.length) return undefined;
       bytes.set(text, start);
       length = text.length;
     }
-    bytes.writeInt32BE(length, at);
+    bytes[at] = length >>> 24;
+    bytes[at + 1] = (length >>> 16) & 0xff;
+    bytes[at + 2] = (length >>> 8) & 0xff;
+    bytes[at + 3] = length & 0xff;
     at = start + length;
   }
   return at === bytes.length ? bytes : bytes.subarray(0, at);
