@@ -1,4 +1,5 @@
 import { type StagedStateChanges, StateJsonText, type UsageAdapterV1StateSelection } from '@utt/core';
+import type { ParameterPieces } from './bind-large-parameters';
 import { textArrayParameter } from './text-array-parameter';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
@@ -65,8 +66,8 @@ export async function applySourceStateChanges(
  * if the database refuses the statement (listed only then).
  */
 export type SerializedStateBatch = {
-  readonly keys: Buffer | string[];
-  readonly values: Buffer | string[];
+  readonly keys: Buffer | ParameterPieces | string[];
+  readonly values: Buffer | ParameterPieces | string[];
   readonly jsonTexts?: () => ReadonlyArray<readonly [key: string, json: string | Uint8Array]>;
 };
 
