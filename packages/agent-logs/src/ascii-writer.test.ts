@@ -34,4 +34,24 @@ describe('AsciiWriter', () => {
     writer.number(123);
     expect(writer.text()).toBe(`${text}123`);
   });
+
+  it('takes texts into shared blocks, each after its length (big-endian), one after another', () => {
+    const writer = new AsciiWriter();
+    const taken: Uint8Array[] = [];
+    for (const text of ['{"c":[]}', '', 'x'.repeat(700_000), 'y'.repeat(500_000), 'z']) {
+      writer.reset();
+      writer.ascii(text);
+      const bytes = writer.takeBytes();
+      expect(Buffer.from(bytes).toString('latin1')).toBe(text);
+      const memory = Buffer.from(bytes.buffer, 0, bytes.byteOffset);
+      expect(memory.readUInt32BE(bytes.byteOffset - 4)).toBe(text.length);
+      taken.push(bytes);
+    }
+    // The first two and the third share a block; the fourth does not fit after them and opens the next, the fifth follows it.
+    expect(taken[1]?.byteOffset).toBe((taken[0]?.byteOffset ?? 0) + (taken[0]?.length ?? 0) + 4);
+    expect(taken[2]?.buffer).toBe(taken[0]?.buffer);
+    expect(taken[3]?.buffer).not.toBe(taken[0]?.buffer);
+    expect(taken[3]?.byteOffset).toBe(4);
+    expect(taken[4]?.byteOffset).toBe((taken[3]?.byteOffset ?? 0) + (taken[3]?.length ?? 0) + 4);
+  });
 });

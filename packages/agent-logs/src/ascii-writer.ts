@@ -1,6 +1,8 @@
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-';
 const DIGITS = Uint8Array.from(ALPHABET, (character) => character.charCodeAt(0));
 const BLOCK_BYTES = 1 << 20;
+/** The length before each text taken (takeBytes). */
+const LENGTH_BYTES = 4;
 
 /**
  * Builds a long ASCII text (an hour's copies, an index shard) in one reused
@@ -39,14 +41,22 @@ export class AsciiWriter {
    * larger block shared with the texts taken before (a cold scan takes
    * hundreds of hours: one allocation per megabyte, not one per hour). Kept
    * outside V8's heap, the young-generation collector never copies them.
+   *
+   * In the block, each text follows its length (four bytes, big-endian): the
+   * framing of an element of PostgreSQL's binary arrays, in which the store
+   * sends state values. Texts taken one after another then lie in the block
+   * exactly as that array holds them, and the store sends them from here
+   * instead of copying megabytes of hours into an array of its own
+   * (@utt/postgres textArrayParameter, which checks the framing first).
    */
   takeBytes(): Uint8Array {
     const size = this.length;
-    if (this.block === undefined || this.blockUsed + size > this.block.length) {
-      this.block = Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, size));
+    if (this.block === undefined || this.blockUsed + LENGTH_BYTES + size > this.block.length) {
+      this.block = Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, LENGTH_BYTES + size));
       this.blockUsed = 0;
     }
-    const start = this.blockUsed;
+    const start = this.blockUsed + LENGTH_BYTES;
+    this.block.writeUInt32BE(size, start - LENGTH_BYTES);
     this.bytes.copy(this.block, start, 0, size);
     this.blockUsed = start + size;
     return this.block.subarray(start, start + size);

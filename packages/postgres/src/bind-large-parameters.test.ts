@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { bindPieces, LARGE_PARAMETER_BYTES } from './bind-large-parameters';
+import { bindPieces, LARGE_PARAMETER_BYTES, ParameterPieces } from './bind-large-parameters';
 import { jsonbParameter } from './jsonb-parameter';
 import type { SqlClient } from './sql-client';
 import { TEST_BACKENDS, useTestStore } from './test-support/test-backends';
@@ -28,6 +28,20 @@ describe('bindPieces', () => {
     expect(Buffer.concat(pieces as Buffer[]).equals(expected)).toBe(true);
     // The large buffers themselves are among the pieces, not copies of them.
     for (const value of values) if (Buffer.isBuffer(value) && value.length >= LARGE_PARAMETER_BYTES) expect(pieces).toContain(value);
+  });
+
+  it('sends the pieces of a ParameterPieces as they are, framed as pg frames them joined (and joined by pg itself)', () => {
+    const run = large(100_000, 0x65);
+    const pieces = new ParameterPieces([Buffer.from([0, 0, 0, 1]), run, Buffer.from('tail')]);
+    const small = new ParameterPieces([Buffer.from('ab'), Buffer.from('c')]);
+    const config = { values: ['source', pieces, small, null] };
+    const sent = bindPieces(config);
+    expect(sent).toBeDefined();
+    const joined = { values: ['source', pieces.toPostgres(), small.toPostgres(), null] };
+    expect(Buffer.concat(sent as Buffer[]).equals(serialize.bind({ ...joined, valueMapper: prepareValue }))).toBe(true);
+    expect(sent).toContain(run);
+    // Without the override, pg's own bind joins them through toPostgres: the same bytes.
+    expect(serialize.bind({ ...config, valueMapper: prepareValue }).equals(serialize.bind({ ...joined, valueMapper: prepareValue }))).toBe(true);
   });
 
   it('leaves to pg a bind without a large buffer, or with a value pg converts', () => {

@@ -4,6 +4,27 @@
  */
 export const LARGE_PARAMETER_BYTES = 64 * 1024;
 
+/**
+ * A binary parameter's bytes as pieces lying where they were made (a text
+ * array whose elements are runs of the adapter's state blocks:
+ * textArrayParameter), sent one after the other by bindPieces without being
+ * joined. Should pg frame the statement itself, it joins them (toPostgres).
+ */
+export class ParameterPieces {
+  readonly length: number;
+
+  constructor(readonly pieces: readonly Buffer[]) {
+    let length = 0;
+    for (const piece of pieces) length += piece.length;
+    this.length = length;
+  }
+
+  /** The bytes in one buffer, for pg's own framing (its prepareValue calls this). */
+  toPostgres(): Buffer {
+    return Buffer.concat(this.pieces, this.length);
+  }
+}
+
 /** The part of pg's Connection (pg/lib/connection.js) a Bind message is sent through. */
 type PgConnection = {
   bind(config: BindConfig): void;
@@ -61,7 +82,7 @@ export function bindPieces(config: BindConfig): Buffer[] | undefined {
   let large = false;
   for (const value of values) {
     if (value === null || value === undefined || typeof value === 'string') continue;
-    if (!Buffer.isBuffer(value)) return undefined;
+    if (!Buffer.isBuffer(value) && !(value instanceof ParameterPieces)) return undefined;
     if (value.length >= LARGE_PARAMETER_BYTES) large = true;
   }
   if (!large) return undefined;
@@ -69,7 +90,13 @@ export function bindPieces(config: BindConfig): Buffer[] | undefined {
   const portal = Buffer.from(`${config.portal ?? ''}\0${config.statement ?? ''}\0`, 'utf8');
   // What is framed here: everything but the large buffers' bytes.
   const small: Array<Buffer | null | undefined> = values.map((value) =>
-    typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.isBuffer(value) && value.length < LARGE_PARAMETER_BYTES ? value : null,
+    typeof value === 'string'
+      ? Buffer.from(value, 'utf8')
+      : value instanceof ParameterPieces && value.length < LARGE_PARAMETER_BYTES
+        ? value.toPostgres()
+        : Buffer.isBuffer(value) && value.length < LARGE_PARAMETER_BYTES
+          ? value
+          : null,
   );
   // The type byte, the length, portal and statement, the format codes, the
   // parameter count, then (after the parameters) the one result format.
@@ -78,7 +105,7 @@ export function bindPieces(config: BindConfig): Buffer[] | undefined {
   values.forEach((value, index) => {
     const bytes = small[index];
     framed += 4 + (bytes?.length ?? 0);
-    sent += 4 + (bytes ? bytes.length : Buffer.isBuffer(value) ? value.length : 0);
+    sent += 4 + (bytes ? bytes.length : Buffer.isBuffer(value) || value instanceof ParameterPieces ? value.length : 0);
   });
   const pieces: Buffer[] = [];
   const frame = Buffer.allocUnsafe(framed);
@@ -87,7 +114,7 @@ export function bindPieces(config: BindConfig): Buffer[] | undefined {
   offset = frame.writeInt32BE(sent - 1, offset);
   offset += portal.copy(frame, offset);
   offset = frame.writeInt16BE(values.length, offset);
-  for (const value of values) offset = frame.writeInt16BE(Buffer.isBuffer(value) ? 1 : 0, offset);
+  for (const value of values) offset = frame.writeInt16BE(Buffer.isBuffer(value) || value instanceof ParameterPieces ? 1 : 0, offset);
   offset = frame.writeInt16BE(values.length, offset);
   let start = 0;
   values.forEach((value, index) => {
@@ -101,9 +128,11 @@ export function bindPieces(config: BindConfig): Buffer[] | undefined {
       offset += bytes.copy(frame, offset);
       return;
     }
-    const buffer = value as Buffer;
-    offset = frame.writeInt32BE(buffer.length, offset);
-    pieces.push(frame.subarray(start, offset), buffer);
+    const large = value as Buffer | ParameterPieces;
+    offset = frame.writeInt32BE(large.length, offset);
+    pieces.push(frame.subarray(start, offset));
+    if (large instanceof ParameterPieces) for (const piece of large.pieces) pieces.push(piece);
+    else pieces.push(large);
     start = offset;
   });
   offset = frame.writeInt16BE(1, offset);

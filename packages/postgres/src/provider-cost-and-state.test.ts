@@ -116,6 +116,28 @@ describe.each(TEST_BACKENDS)('provider costs and source state on $name', (backen
     expect(loaded.get('unicode ü 😀')).toBe('é 😀 \t');
   });
 
+  it('stores values staged as bytes that lie framed one after another in a block (as the agent-log adapters stage hours)', async () => {
+    // Each text after its length, as AsciiWriter.takeBytes (@utt/agent-logs) leaves them: sent from the block as it is.
+    const values = Array.from({ length: 40 }, (_, index) => ({ c: [[`["m",{"session":"s${index}"}]`, index % 2]], e: 'k'.repeat(3000 + index) }));
+    const texts = values.map((value) => JSON.stringify(value));
+    const block = Buffer.allocUnsafeSlow(texts.reduce((sum, text) => sum + 4 + text.length, 0));
+    let at = 0;
+    const set = new Map<string, unknown>([['cursor', { offset: 1 }]]);
+    texts.forEach((text, index) => {
+      block.writeUInt32BE(text.length, at);
+      block.write(text, at + 4, 'latin1');
+      set.set(`hour/${index}`, new StateJsonText(block.subarray(at + 4, at + 4 + text.length)));
+      at += 4 + text.length;
+    });
+    set.set('after', new StateJsonText('"é"'));
+    await store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows: [usageRow()], state: { set, deleted: [] } });
+    const loaded = await store().loadSourceState(SOURCE);
+    expect(loaded.size).toBe(set.size);
+    values.forEach((value, index) => expect(loaded.get(`hour/${index}`)).toEqual(value));
+    expect(loaded.get('cursor')).toEqual({ offset: 1 });
+    expect(loaded.get('after')).toBe('é');
+  });
+
   it('refuses a value staged as text that is not one JSON value, naming its key, and writes nothing', async () => {
     for (const bad of ['{"c":', '1,2', '']) {
       await expect(

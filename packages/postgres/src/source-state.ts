@@ -1,4 +1,5 @@
 import { type StagedStateChanges, StateJsonText, type UsageAdapterV1StateSelection } from '@utt/core';
+import type { ParameterPieces } from './bind-large-parameters';
 import { textArrayParameter } from './text-array-parameter';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
@@ -60,14 +61,14 @@ export async function applySourceStateChanges(
 
 /**
  * A statement's worth of changed keys: their keys and their values' JSON
- * texts, each a text array (textArrayParameter). `jsonTexts`: the values
+ * texts, each a text array (textArrayParameter). `jsonTexts()`: the values
  * staged as JSON text (setJson), sent as they are, to name the one at fault
- * if the database refuses the statement.
+ * if the database refuses the statement (listed only then).
  */
 export type SerializedStateBatch = {
-  readonly keys: Buffer | string[];
-  readonly values: Buffer | string[];
-  readonly jsonTexts?: ReadonlyArray<readonly [key: string, json: string | Uint8Array]>;
+  readonly keys: Buffer | ParameterPieces | string[];
+  readonly values: Buffer | ParameterPieces | string[];
+  readonly jsonTexts?: () => ReadonlyArray<readonly [key: string, json: string | Uint8Array]>;
 };
 
 /**
@@ -82,31 +83,42 @@ export function serializeSourceState(changes: SourceStateChanges, kind: SqlClien
   // binary form, which PostgreSQL takes without parsing it whole (the values
   // are parsed once, by the cast of each to json, as they are stored).
   // Values staged as JSON text (a cold agent-log scan stages 5.6 MB of hours
-  // so) are sent as they are; the others are serialised one by one.
+  // so) are sent as they are; the others are serialised one by one. One
+  // indexed pass over thousands of values, run once per process: each further
+  // pass is one more loop for V8 to optimise while it runs, on threads whose
+  // time is this process's too.
   const keys = [...changes.set.keys()];
   const values = [...changes.set.values()];
   const texts: Array<string | Uint8Array> = new Array(values.length);
-  values.forEach((value, index) => {
+  let stagedAsJson = 0;
+  for (let index = 0; index < values.length; index += 1) {
+    const value = values[index];
     // JSON.stringify gives undefined for these; an object would have dropped them without a word.
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
       throw new TypeError(`state value for "${keys[index]}" must be JSON, not ${typeof value}`);
     }
-    texts[index] = StateJsonText.isInstance(value) ? value.json : JSON.stringify(value);
-  });
+    if (StateJsonText.isInstance(value)) {
+      texts[index] = value.json;
+      stagedAsJson += 1;
+    } else texts[index] = JSON.stringify(value);
+  }
   const batches: SerializedStateBatch[] = [];
   for (let start = 0; start < keys.length; start += STATE_KEYS_PER_STATEMENT) {
     const whole = start === 0 && keys.length <= STATE_KEYS_PER_STATEMENT;
-    const end = start + STATE_KEYS_PER_STATEMENT;
+    const end = Math.min(keys.length, start + STATE_KEYS_PER_STATEMENT);
     const batchKeys = whole ? keys : keys.slice(start, end);
-    const batchValues = whole ? values : values.slice(start, end);
-    const jsonTexts: Array<readonly [string, string | Uint8Array]> = [];
-    batchValues.forEach((value, index) => {
-      if (StateJsonText.isInstance(value)) jsonTexts.push([batchKeys[index] as string, value.json]);
-    });
+    const jsonTexts = () => {
+      const listed: Array<readonly [string, string | Uint8Array]> = [];
+      for (let index = start; index < end; index += 1) {
+        const value = values[index];
+        if (StateJsonText.isInstance(value)) listed.push([keys[index] as string, value.json]);
+      }
+      return listed;
+    };
     batches.push({
       keys: textArrayParameter(kind, batchKeys),
       values: textArrayParameter(kind, whole ? texts : texts.slice(start, end)),
-      ...(jsonTexts.length === 0 ? {} : { jsonTexts }),
+      ...(stagedAsJson === 0 ? {} : { jsonTexts }),
     });
   }
   return batches;
@@ -114,7 +126,7 @@ export function serializeSourceState(changes: SourceStateChanges, kind: SqlClien
 
 /** A value staged as JSON text that is not exactly one JSON value: named, rather than the database's error about the whole array. */
 function findBadJsonText(batch: SerializedStateBatch): StoreArgumentError | undefined {
-  for (const [key, json] of batch.jsonTexts ?? []) {
+  for (const [key, json] of batch.jsonTexts?.() ?? []) {
     const text = typeof json === 'string' ? json : decoder.decode(json);
     try {
       JSON.parse(text);
