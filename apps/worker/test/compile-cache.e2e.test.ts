@@ -1,4 +1,4 @@
-import { chmod, cp, mkdir, readdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backends, CLI, makeWorkdir, removeWorkdir, runCli, WORKER_ROOT, writeConfig } from './helpers/cli';
@@ -197,5 +197,39 @@ describe.runIf(bundled)('the compile cache of the CommonJS bundle', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe((await runCli(['--version'], { cwd: workdir, env })).stdout);
     expect(cacheState(result.stderr)).toBeUndefined();
+  });
+  it('runs the ES build when a linked package (a workspace folder) was rebuilt after the bundle', async () => {
+    // A copy of the worker whose @utt/dashboard is a folder linked into node_modules, as this repository's workspace packages are.
+    const worker = path.join(workdir, 'worker');
+    await cp(path.join(WORKER_ROOT, 'dist'), path.join(worker, 'dist'), { recursive: true });
+    await cp(path.join(WORKER_ROOT, 'package.json'), path.join(worker, 'package.json'));
+    await mkdir(path.join(worker, 'node_modules', '@utt'), { recursive: true });
+    const linked = path.join(worker, 'linked', 'dashboard');
+    for (const name of await readdir(path.join(WORKER_ROOT, 'node_modules', '@utt'))) {
+      const installed = path.join(WORKER_ROOT, 'node_modules', '@utt', name);
+      const target = path.join(worker, 'node_modules', '@utt', name);
+      if (name !== 'dashboard') {
+        await symlink(installed, target);
+        continue;
+      }
+      await cp(installed, linked, { recursive: true, dereference: true, filter: (source) => !path.relative(installed, source).includes('node_modules') });
+      await symlink(linked, target);
+    }
+    // The bundle inlines js-yaml as well, and checks its version where the worker would find it.
+    await symlink(path.join(WORKER_ROOT, 'node_modules', 'js-yaml'), path.join(worker, 'node_modules', 'js-yaml'));
+    const launcher = path.join(worker, 'dist', 'cli.js');
+    const bundleWritten = (await stat(path.join(worker, 'dist', 'cli-bundle.cjs'))).mtime.getTime();
+    const entry = path.join(linked, 'dist', 'index.js');
+
+    await utimes(entry, new Date(bundleWritten - 60_000), new Date(bundleWritten - 60_000));
+    const builtBefore = await runCli(['--help'], { cwd: workdir, env, launcher });
+    expect(builtBefore.code).toBe(0);
+    expect(cacheState(builtBefore.stderr)).toBe('miss');
+
+    await utimes(entry, new Date(bundleWritten + 60_000), new Date(bundleWritten + 60_000));
+    const rebuiltAfter = await runCli(['--help'], { cwd: workdir, env, launcher });
+    expect(rebuiltAfter.code).toBe(0);
+    expect(rebuiltAfter.stdout).toBe(builtBefore.stdout);
+    expect(cacheState(rebuiltAfter.stderr)).toBeUndefined();
   });
 });

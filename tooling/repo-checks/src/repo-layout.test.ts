@@ -157,24 +157,34 @@ describe('the repository', () => {
 });
 
 describe('pnpm start', () => {
-  // A first run builds only what the example cycle loads (declarations and the
-  // other adapters wait for `pnpm build`): keep that list complete.
-  it('builds every package the worker imports and every adapter the example config names', () => {
+  // A first run builds the worker and, in dependency order, every workspace
+  // package it depends on: its CommonJS bundle (apps/worker/scripts/build-cli-bundle.ts)
+  // inlines them all, so each must be built before it (`--only` would build
+  // a list side by side, and a package missing from it would fail the bundle).
+  // Declarations wait for `pnpm build`.
+  it('builds the worker after every package it depends on, every adapter the example config names among them', () => {
     const root = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
-    const start = root.scripts?.start ?? '';
-    const built = new Set([...start.matchAll(/--filter=(@utt\/[a-z0-9-]+)/g)].map((match) => match[1]));
-    const imported = new Set<string>(['@utt/worker']);
+    for (const script of ['start', 'serve', 'create-adapter']) {
+      const command = root.scripts?.[script] ?? '';
+      expect(command, script).toContain('turbo run build --filter=@utt/worker... ');
+      expect(command, script).not.toContain('--only');
+    }
+    const worker = JSON.parse(readFileSync(path.join(ROOT, 'apps/worker/package.json'), 'utf8')) as Manifest;
+    const built = new Set(['@utt/worker']);
+    for (let pending = workspaceDeps(worker); pending.length > 0; ) {
+      const name = pending.pop()!;
+      if (built.has(name)) continue;
+      built.add(name);
+      const dependency = packages.find(({ manifest }) => manifest.name === name);
+      if (dependency) pending.push(...workspaceDeps(dependency.manifest));
+    }
+    const imported = new Set<string>();
     for (const file of sourceFiles('apps/worker')) {
-      for (const match of readFileSync(file, 'utf8').matchAll(/from '(@utt\/[a-z0-9-]+)'/g)) imported.add(match[1]!);
+      for (const match of readFileSync(file, 'utf8').matchAll(/(?:from |import\()'(@utt\/[a-z0-9-]+)'/g)) imported.add(match[1]!);
     }
     const example = readFileSync(path.join(ROOT, 'examples/utt.config.yaml'), 'utf8');
     for (const match of example.matchAll(/^\s+adapter: "(@utt\/[a-z0-9-]+)"/gm)) imported.add(match[1]!);
-    for (const name of [...imported]) {
-      const dir = packages.find(({ manifest }) => manifest.name === name)?.dir;
-      if (dir) for (const dependency of workspaceDeps(packages.find(({ manifest }) => manifest.name === name)!.manifest)) imported.add(dependency);
-    }
     expect([...imported].filter((name) => !built.has(name))).toEqual([]);
-    expect(start).toContain('--only');
   });
 });
 

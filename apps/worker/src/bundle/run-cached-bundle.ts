@@ -23,9 +23,10 @@
  *
  * Returns false, having run nothing, when the bundle cannot stand in for the
  * ES build: it is missing, or a first-party package it inlined is not
- * installed next to the worker in the very version it was built from (the
- * bundle would otherwise run older code than the installed one). The caller
- * then imports the ES build.
+ * installed next to the worker in the very version it was built from, or is
+ * a linked folder (a workspace) rebuilt since the bundle was (the bundle
+ * would otherwise run older code than the installed one). The caller then
+ * imports the ES build.
  */
 export function runCachedBundle(bundleFile: string, argv: readonly string[], importModule: (specifier: string) => Promise<unknown>): boolean {
   const fs = process.getBuiltinModule('node:fs');
@@ -38,7 +39,7 @@ export function runCachedBundle(bundleFile: string, argv: readonly string[], imp
     const bytes = fs.readFileSync(bundleFile);
     source = process.getBuiltinModule('node:buffer').isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
     manifest = readTrailer(source);
-    roots = manifest && installedPackageRoots(workerFolderOf(bundleFile), manifest.packages);
+    roots = manifest && installedPackageRoots(workerFolderOf(bundleFile), manifest.packages, fs.statSync(bundleFile).mtimeMs);
   } catch {
     return false;
   }
@@ -96,9 +97,10 @@ function readTrailer(source: string): BundleManifest | undefined {
 /**
  * The real folder of each inlined package, found as Node would find it from
  * the package that imports it (the worker, or for @utt/agent-logs an
- * adapter); undefined unless every one holds the version that was bundled.
+ * adapter); undefined unless every one holds the version that was bundled
+ * and, if linked, was not rebuilt after the bundle.
  */
-function installedPackageRoots(workerFolder: string, packages: BundleManifest['packages']): Map<string, string> | undefined {
+function installedPackageRoots(workerFolder: string, packages: BundleManifest['packages'], bundleModifiedMs: number): Map<string, string> | undefined {
   const roots = new Map<string, string>([['@utt/worker', workerFolder]]);
   let pending = Object.entries(packages);
   while (pending.length > 0) {
@@ -106,7 +108,7 @@ function installedPackageRoots(workerFolder: string, packages: BundleManifest['p
     if (waiting.length === pending.length) return undefined;
     for (const [name, { version, from }] of pending) {
       if (!roots.has(from)) continue;
-      const root = installedPackageRoot(name, version, roots.get(from)!);
+      const root = installedPackageRoot(name, version, roots.get(from)!, bundleModifiedMs);
       if (root === undefined) return undefined;
       roots.set(name, root);
     }
@@ -115,7 +117,7 @@ function installedPackageRoots(workerFolder: string, packages: BundleManifest['p
   return roots;
 }
 
-function installedPackageRoot(name: string, version: string, from: string): string | undefined {
+function installedPackageRoot(name: string, version: string, from: string, bundleModifiedMs: number): string | undefined {
   const fs = process.getBuiltinModule('node:fs');
   const path = process.getBuiltinModule('node:path');
   for (let directory = from; ; directory = path.dirname(directory)) {
@@ -128,7 +130,14 @@ function installedPackageRoot(name: string, version: string, from: string): stri
     }
     if (manifest !== undefined) {
       try {
-        return (JSON.parse(manifest) as { version?: unknown }).version === version ? fs.realpathSync.native(folder) : undefined;
+        const { version: installed, main } = JSON.parse(manifest) as { version?: unknown; main?: unknown };
+        if (installed !== version) return undefined;
+        const root = fs.realpathSync.native(folder);
+        // A package installed in node_modules never changes under the same version. A linked one (this
+        // repository's workspace, `npm link`) is rebuilt in place: its entry written after the bundle
+        // means the bundle holds older code than the package now has.
+        if (!root.split(path.sep).includes('node_modules') && typeof main === 'string' && fs.statSync(path.join(root, main)).mtimeMs > bundleModifiedMs) return undefined;
+        return root;
       } catch {
         return undefined;
       }
