@@ -1,4 +1,4 @@
-import type { Options } from 'tsup';
+import { build, type Options } from 'tsup';
 
 /**
  * The one build every publishable package shares: ESM for Node. Declarations
@@ -19,4 +19,27 @@ export function libraryConfig(version: string, overrides: Options = {}): Options
     define: { __UTT_PACKAGE_VERSION__: JSON.stringify(version) },
     ...overrides,
   };
+}
+
+/**
+ * One more file beside a package's ES build: `source` as CommonJS in
+ * dist/<name>.cjs (a bundled dependency loaded on demand). Run from the main
+ * build's onSuccess: built alongside it, the main build's clean would race
+ * with it.
+ */
+export function buildCommonJsFile(name: string, source: string, overrides: Options = {}): Promise<void> {
+  return build({
+    config: false,
+    entry: { [name]: source },
+    format: ['cjs'],
+    platform: 'node',
+    target: 'node20',
+    outExtension: () => ({ js: '.cjs' }),
+    clean: false,
+    dts: false,
+    sourcemap: false,
+    splitting: false,
+    silent: true,
+    ...overrides,
+  });
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, defineConfig, type Options } from 'tsup';
-import { libraryConfig } from '../../tsup.config.base';
+import { defineConfig, type Options } from 'tsup';
+import { buildCommonJsFile, libraryConfig } from '../../tsup.config.base';
 import manifest from './package.json' with { type: 'json' };
 
 // Where zod imports its locales (`z.locales`, `z.core.locales`): a module that
@@ -28,23 +28,7 @@ export default defineConfig(
   libraryConfig(manifest.version, {
     noExternal: ['zod'],
     esbuildPlugins: [lazyZodLocales],
-    // Then the locales but English as one CommonJS file: built after the main
-    // build, whose clean would otherwise race with it.
-    onSuccess: async () => {
-      await build({
-        config: false,
-        entry: { 'zod-locales': 'src/zod/zod-locales.cjs' },
-        format: ['cjs'],
-        platform: 'node',
-        target: 'node20',
-        outExtension: () => ({ js: '.cjs' }),
-        noExternal: ['zod'],
-        clean: false,
-        dts: false,
-        sourcemap: false,
-        splitting: false,
-        silent: true,
-      });
-    },
+    // Then the locales but English as one CommonJS file.
+    onSuccess: () => buildCommonJsFile('zod-locales', 'src/zod/zod-locales.cjs', { noExternal: ['zod'] }),
   }),
 );

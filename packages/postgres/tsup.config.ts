@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, defineConfig, type Options } from 'tsup';
-import { libraryConfig } from '../../tsup.config.base';
+import { defineConfig, type Options } from 'tsup';
+import { buildCommonJsFile, libraryConfig } from '../../tsup.config.base';
 import manifest from './package.json' with { type: 'json' };
 
 // pg's crypto helpers, which its client and SASL code require when they load:
@@ -24,16 +24,9 @@ export default defineConfig(
   libraryConfig(manifest.version, {
     loader: { '.sql': 'text' },
     splitting: true,
-    // Then pg and its modules as one CommonJS file (load-pg.ts): built after
-    // the main build, whose clean would otherwise race with it.
-    onSuccess: async () => {
-      await build({
-        config: false,
-        entry: { 'pg-driver': 'src/pg-driver.cjs' },
-        format: ['cjs'],
-        platform: 'node',
-        target: 'node20',
-        outExtension: () => ({ js: '.cjs' }),
+    // Then pg and its modules as one CommonJS file (load-pg.ts).
+    onSuccess: () =>
+      buildCommonJsFile('pg-driver', 'src/pg-driver.cjs', {
         noExternal: ['pg'],
         // pg requires it only for `pg.native`, which utt never uses; an optional peer of pg's.
         external: ['pg-native'],
@@ -42,12 +35,6 @@ export default defineConfig(
         banner: {
           js: '/*! pg and its dependencies (pg-pool, pg-protocol, pg-types, pg-connection-string, pg-int8, pg-cloudflare, pgpass, postgres-array, postgres-bytea, postgres-date, postgres-interval, split2, xtend), bundled unchanged (but for the crypto helpers of pg, loaded on their first call: src/pg-crypto-utils.cjs); MIT or ISC licensed, see each package in node_modules. */',
         },
-        clean: false,
-        dts: false,
-        sourcemap: false,
-        splitting: false,
-        silent: true,
-      });
-    },
+      }),
   }),
 );

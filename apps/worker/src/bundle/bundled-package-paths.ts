@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { matchImportConditions, rootExport } from '../config/package-exports';
+import { findPackageFolder, matchImportConditions, rootExport } from '../config/package-exports';
 import { importModule } from './import-module';
 
 /**
@@ -43,12 +43,9 @@ export function requireDependencyOf(name: string, specifier: string): unknown {
 }
 
 function resolveDependencyEntry(specifier: string, from: string): string {
-  for (let directory = from; ; directory = path.dirname(directory)) {
-    const folder = path.join(directory, 'node_modules', specifier);
-    if (existsSync(path.join(folder, 'package.json'))) return packageEntry(realpathSync(folder));
-    if (path.dirname(directory) === directory) break;
-  }
-  throw Object.assign(new Error(`Cannot find package '${specifier}' imported from ${from}`), { code: 'ERR_MODULE_NOT_FOUND' });
+  const folder = findPackageFolder(specifier, from);
+  if (folder === undefined) throw Object.assign(new Error(`Cannot find package '${specifier}' imported from ${from}`), { code: 'ERR_MODULE_NOT_FOUND' });
+  return packageEntry(folder);
 }
 
 function packageEntry(folder: string): string {

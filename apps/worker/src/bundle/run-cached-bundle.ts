@@ -34,12 +34,14 @@ export function runCachedBundle(bundleFile: string, argv: readonly string[], imp
   let source: string;
   let manifest: BundleManifest | undefined;
   let roots: Map<string, string> | undefined;
+  let written: { size: number; mtimeMs: number };
   try {
     // The build makes it ASCII (non-ASCII characters escaped): then it is read as Latin-1, a one-byte string, without decoding UTF-8.
     const bytes = fs.readFileSync(bundleFile);
     source = process.getBuiltinModule('node:buffer').isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
     manifest = readTrailer(source);
-    roots = manifest && installedPackageRoots(workerFolderOf(bundleFile), manifest.packages, fs.statSync(bundleFile).mtimeMs);
+    written = fs.statSync(bundleFile);
+    roots = manifest && installedPackageRoots(workerFolderOf(bundleFile), manifest.packages, written.mtimeMs);
   } catch {
     return false;
   }
@@ -47,7 +49,7 @@ export function runCachedBundle(bundleFile: string, argv: readonly string[], imp
 
   const vm = process.getBuiltinModule('node:vm');
   const { createRequire } = process.getBuiltinModule('node:module');
-  const cacheFile = compileCacheFile(bundleFile, manifest.hash, argv);
+  const cacheFile = compileCacheFile(bundleFile, written, manifest.hash, argv);
   const cached = cacheFile === undefined ? undefined : readCompileCache(cacheFile);
   const cachedData = cached?.data;
   const wrapper = `(function (exports, require, module, __filename, __dirname, __uttBundledPackageRoots, __uttImport) {${source}\n})`;
@@ -146,14 +148,13 @@ function installedPackageRoot(name: string, version: string, from: string, bundl
   }
 }
 
-function compileCacheFile(bundleFile: string, bundleHash: string, argv: readonly string[]): string | undefined {
+function compileCacheFile(bundleFile: string, { size, mtimeMs }: { size: number; mtimeMs: number }, bundleHash: string, argv: readonly string[]): string | undefined {
   try {
     if (process.env.NODE_DISABLE_COMPILE_CACHE === '1') return undefined;
     const folder = compileCacheFolder();
     if (folder === undefined) return undefined;
     const fs = process.getBuiltinModule('node:fs');
     const path = process.getBuiltinModule('node:path');
-    const { size, mtimeMs } = fs.statSync(bundleFile);
     // V8 rejects data made with other flags; a name per flag set keeps two kinds of runs from rewriting each other's.
     const flags = fnv1a([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\u0000'));
     const identity = fnv1a(`${bundleHash}|${size}|${mtimeMs}|${bundleFile}`);

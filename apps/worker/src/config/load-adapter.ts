@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveUsageAdapter, type UsageAdapterV1 } from '@utt/core';
 import { importModule } from '../bundle/import-module';
 import { AdapterLoadError } from './adapter-load-error';
 import { FIRST_PARTY_ADAPTERS } from './first-party-adapters';
-import { matchImportConditions, rootExport } from './package-exports';
+import { findPackageFolder, matchImportConditions, rootExport } from './package-exports';
 
 /**
  * Loads an adapter by package name or path with a dynamic import, so a
@@ -69,11 +69,8 @@ function isWorkersOwnCopy(name: string, file: string): boolean {
 /** Finds `node_modules/<name>` from each folder upwards, then its entry as `import()` would. */
 function resolvePackageEntry(name: string, roots: readonly string[]): string {
   for (const root of roots) {
-    for (let directory = path.resolve(root); ; directory = path.dirname(directory)) {
-      const folder = path.join(directory, 'node_modules', name);
-      if (existsSync(path.join(folder, 'package.json'))) return packageEntry(name, realpathSync(folder));
-      if (path.dirname(directory) === directory) break;
-    }
+    const folder = findPackageFolder(name, root);
+    if (folder !== undefined) return packageEntry(name, folder);
   }
   const suggestion = closestKnownAdapter(name);
   throw new AdapterLoadError({

@@ -1,3 +1,6 @@
+import { existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+
 /** The conditions Node's `import()` matches in a package's `exports`. */
 const IMPORT_CONDITIONS = new Set(['node', 'import', 'default', 'module-sync']);
 
@@ -27,4 +30,13 @@ export function matchImportConditions(target: unknown): string | undefined {
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/** The real folder of `node_modules/<name>` nearest above `from`, where Node looks for a package; undefined if there is none. */
+export function findPackageFolder(name: string, from: string): string | undefined {
+  for (let directory = path.resolve(from); ; directory = path.dirname(directory)) {
+    const folder = path.join(directory, 'node_modules', name);
+    if (existsSync(path.join(folder, 'package.json'))) return realpathSync(folder);
+    if (path.dirname(directory) === directory) return undefined;
+  }
 }
