@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, readFile, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,4 +181,31 @@ function escapeNonAscii(source: string, file: string): string {
     if (source[offset - 1] === '\\') throw new Error(`${file}: a backslash before a non-ASCII character at offset ${offset}`);
     return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
+}
+
+/**
+ * Builds dist/cli.js, the `utt` command: src/cli.ts and the bundle's launcher
+ * (src/bundle/run-cached-bundle.ts) as CommonJS, and dist/package.json, which
+ * makes Node read dist/*.js as CommonJS (the package's own says "module"; the
+ * ES build is dist/*.mjs). A CommonJS entry point spares each process the
+ * set-up of Node's ES module loader (bench/startup/README.md, issue-12y).
+ */
+export async function buildLauncher(base: Options): Promise<void> {
+  await build({
+    ...base,
+    config: false,
+    entry: { cli: 'src/cli.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.js' }),
+    splitting: false,
+    clean: false,
+    onSuccess: undefined,
+    silent: true,
+  });
+  await writeFile(path.join(WORKER, 'dist/package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
+  const launcher = path.join(WORKER, 'dist/cli.js');
+  const source = await readFile(launcher, 'utf8');
+  // The ES build must be imported, not required (esbuild would turn an import() it cannot keep into a require()).
+  if (!source.includes('import("./cli-main.mjs")') && !source.includes('import(ES_BUILD)')) throw new Error(`${launcher}: the ES build is no longer loaded with import()`);
+  await chmod(launcher, 0o755);
 }

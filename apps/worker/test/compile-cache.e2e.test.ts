@@ -45,10 +45,9 @@ describe.runIf(bundled)('the compile cache of the CommonJS bundle', () => {
     const projects = path.join(workdir, 'claude', 'projects', '-home-dev-app');
     await mkdir(projects, { recursive: true });
     await writeFile(path.join(projects, 's1.jsonl'), transcriptLine('msg_a', '2026-03-01T10:05:00Z', 10, 200) + transcriptLine('msg_b', '2026-03-01T11:10:00Z', 5, 50));
-    // The ES build, as Node ≥ 22.1 runs it: dist/cli-main-*.js imported directly.
-    const cliMain = (await readdir(path.join(WORKER_ROOT, 'dist'))).find((name) => /^cli-main-.*\.js$/.test(name))!;
+    // The ES build, as Node ≥ 22.1 runs it: dist/cli-main.mjs imported directly.
     const esLauncher = path.join(workdir, 'es-build.mjs');
-    await writeFile(esLauncher, `await import(${JSON.stringify(path.join(WORKER_ROOT, 'dist', cliMain))});\n`);
+    await writeFile(esLauncher, `await import(${JSON.stringify(path.join(WORKER_ROOT, 'dist', 'cli-main.mjs'))});\n`);
 
     const reports: Record<string, unknown> = {};
     // The first run of a command leaves an empty cache file, the second writes the data, the third uses it.

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { HEARTBEAT_SOURCE } from './source-status';
+import { storeTables } from './schema-name';
+import { heartbeat, HEARTBEAT_SOURCE, recordSourceSuccess } from './source-status';
 import { StoreArgumentError } from './store-argument-error';
 import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-backends';
 import { usageRow } from './test-support/usage-rows';
@@ -80,6 +81,27 @@ describe.each(TEST_BACKENDS)('source status on $name', (backend) => {
     await expect(store().recordSourceStatus({ source: HEARTBEAT_SOURCE, sourceSystem: '', status: 'ok' })).rejects.toThrow(
       /update\.source/,
     );
+  });
+
+  it('commits the rows of a run that wrote nothing else, and the heartbeat, without waiting for the WAL flush', async () => {
+    const tables = storeTables(store().schema);
+    // Inside a transaction the statements' local setting is visible until it ends; a statement run alone is its own transaction.
+    const seen = await store().client.transaction(async (tx) => {
+      const before = await tx.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      await recordSourceSuccess(tx, tables, { source: SOURCE, sourceSystem: SYSTEM, now: new Date('2025-03-01T12:00:00Z') });
+      const afterStatus = await tx.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      await tx.exec('RESET synchronous_commit');
+      await heartbeat(tx, tables, new Date('2025-03-01T12:00:01Z'));
+      const afterHeartbeat = await tx.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      return [before[0]?.synchronous_commit, afterStatus[0]?.synchronous_commit, afterHeartbeat[0]?.synchronous_commit];
+    });
+    expect(seen).toEqual(['on', 'off', 'off']);
+    // Local to the transaction: the session's setting is untouched afterwards, so a later write commits as before.
+    expect(await store().client.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).toEqual([{ synchronous_commit: 'on' }]);
+    expect((await store().listStatus()).map((row) => [row.source, row.status, row.lastSuccessAt?.toISOString()])).toEqual([
+      [HEARTBEAT_SOURCE, 'ok', '2025-03-01T12:00:01.000Z'],
+      [SOURCE, 'ok', '2025-03-01T12:00:00.000Z'],
+    ]);
   });
 
   it('upserts the heartbeat row', async () => {

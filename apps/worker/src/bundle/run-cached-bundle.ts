@@ -72,13 +72,21 @@ export function runCachedBundle(bundleFile: string, argv: readonly string[], imp
   return true;
 }
 
-/** The worker package's folder: the nearest above dist/ with a package.json. */
+/** The worker package's folder: the nearest above the bundle with a package.json that names a package (dist/'s own only says its .js files are CommonJS). */
 function workerFolderOf(bundleFile: string): string {
   const fs = process.getBuiltinModule('node:fs');
   const path = process.getBuiltinModule('node:path');
   let directory = path.dirname(bundleFile);
-  while (!fs.existsSync(path.join(directory, 'package.json')) && path.dirname(directory) !== directory) directory = path.dirname(directory);
+  while (!namesPackage(path.join(directory, 'package.json')) && path.dirname(directory) !== directory) directory = path.dirname(directory);
   return fs.realpathSync.native(directory);
+}
+
+function namesPackage(manifest: string): boolean {
+  try {
+    return typeof (JSON.parse(process.getBuiltinModule('node:fs').readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'string';
+  } catch {
+    return false;
+  }
 }
 
 const TRAILER = '\n//# utt-bundle ';

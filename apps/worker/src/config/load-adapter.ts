@@ -145,10 +145,19 @@ function describeImportFailure(specifier: string, file: string, error: unknown, 
 /** The worker's own folder: the adapters it ships with are its dependencies. */
 const WORKER_ROOT = findWorkerRoot();
 
+/** The nearest folder above this module with a package.json that names a package (dist/'s own only says its .js files are CommonJS). */
 function findWorkerRoot(): string {
   let directory = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(directory, 'package.json')) && path.dirname(directory) !== directory) directory = path.dirname(directory);
+  while (!namesPackage(path.join(directory, 'package.json')) && path.dirname(directory) !== directory) directory = path.dirname(directory);
   return directory;
+}
+
+function namesPackage(manifest: string): boolean {
+  try {
+    return typeof (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** A first-party adapter whose name is close to a mistyped one (`@utt/adapter-openai` → `@utt/adapter-openai-usage`). */
