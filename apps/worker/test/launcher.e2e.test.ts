@@ -35,7 +35,7 @@ describe('the utt launcher (dist/cli.js)', () => {
     expect(loaded.filter((name) => name.startsWith('NativeModule internal/modules/esm/'))).not.toContain('NativeModule internal/modules/esm/translators');
   });
 
-  it('runs the ES build when the bundle cannot stand in for it (here: compile cache off, bundle hidden)', () => {
+  it('runs the ES build (dist/cli-main.mjs) when the bundle cannot stand in for it (here: hidden)', () => {
     const hide = path.join(workdir, 'hide-bundle.cjs');
     writeFileSync(
       hide,
