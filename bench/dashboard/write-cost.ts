@@ -43,8 +43,14 @@ const store = await openStore({ url, schema });
 const DAILY = ['token_usage_daily_insert', 'token_usage_daily_update', 'token_usage_daily_delete'];
 const DETAIL = ['token_usage_daily_detail_insert', 'token_usage_daily_detail_update', 'token_usage_daily_detail_delete'];
 
+// Since migration 0012 one INSERT trigger, token_usage_daily_detail_insert, keeps all three roll-ups
+// (token_usage_daily_insert is gone): the 'daily' setup's inserts then run no roll-up trigger.
+const existing = new Set(
+  (await store.client.query<{ name: string }>(`SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1::regclass`, [`${t}.token_usage`])).map((row) => row.name),
+);
+
 async function setTriggers(enabled: readonly string[]): Promise<void> {
-  for (const name of [...DAILY, ...DETAIL]) {
+  for (const name of [...DAILY, ...DETAIL].filter((trigger) => existing.has(trigger))) {
     await store.client.exec(`ALTER TABLE ${t}.token_usage ${enabled.includes(name) ? 'ENABLE' : 'DISABLE'} TRIGGER ${name}`);
   }
 }

@@ -8,6 +8,7 @@ import quotaSql from '../../../sql/migrations/0007_quota.sql';
 import usageRollupsSql from '../../../sql/migrations/0009_usage_rollups.sql';
 import rollupTriggerCostSql from '../../../sql/migrations/0010_rollup_trigger_cost.sql';
 import coldWriteCostSql from '../../../sql/migrations/0011_cold_write_cost.sql';
+import oneRollupPassSql from '../../../sql/migrations/0012_one_rollup_pass.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0009_usage_rollups', sql: usageRollupsSql },
   { name: '0010_rollup_trigger_cost', sql: rollupTriggerCostSql },
   { name: '0011_cold_write_cost', sql: coldWriteCostSql },
+  { name: '0012_one_rollup_pass', sql: oneRollupPassSql },
 ];

@@ -193,4 +193,21 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
       await location.dispose();
     }
   });
+
+  it('keep the roll-ups of an INSERT with one trigger, one pass over the new rows (0012)', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore(location.options);
+    try {
+      const triggers = await store.client.query<{ name: string; events: string }>(
+        `SELECT tgname AS name, CASE WHEN tgtype & 4 <> 0 THEN 'insert' WHEN tgtype & 16 <> 0 THEN 'update' WHEN tgtype & 8 <> 0 THEN 'delete' ELSE 'truncate' END AS events
+         FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal ORDER BY tgname`,
+        [`"${store.schema}".token_usage`],
+      );
+      expect(triggers.filter((trigger) => trigger.events === 'insert').map((trigger) => trigger.name)).toEqual(['token_usage_daily_detail_insert']);
+      expect(triggers.filter((trigger) => trigger.events !== 'insert')).toHaveLength(6);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
 });

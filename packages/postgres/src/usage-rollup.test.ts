@@ -1,6 +1,8 @@
 import type { UsageRow } from '@utt/core';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from './open-store';
 import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-backends';
+import { testDatabaseUrl } from './test-support/test-database-url';
 import { usageRow } from './test-support/usage-rows';
 import { trimZeros, type UsageBreakdownQuery, type UsageDimension, usageBreakdown } from './usage-breakdown';
 import { pricingCoverage, unpricedModels, usageDimensionValues } from './usage-quality';
@@ -328,5 +330,90 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
     // Less than a whole day: nothing for a roll-up to answer.
     expect(await plan({ timeZone: 'UTC', needs: [], since: new Date(START), until: new Date(START + 3 * HOUR) })).toBe('raw');
     await expect(store().addRollupTimeZone('Mars/Olympus')).rejects.toThrow(/timeZone/);
+  });
+  /**
+   * The three roll-ups as kept by the triggers equal the same tables summed
+   * afresh from the raw rows by the statements the migrations backfill them
+   * with (0010's, one kept zone at a time).
+   */
+  async function expectRollupsEqualRecount(): Promise<void> {
+    const schema = `"${store().schema}"`;
+    const snapshot = async () => ({
+      daily: await store().client.query(`SELECT * FROM ${schema}.token_usage_daily ORDER BY day_start, granularity, source_system, source_instance, provider, model`),
+      detail: await store().client.query(`SELECT * FROM ${schema}.token_usage_daily_detail ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15`),
+      byUser: await store().client.query(`SELECT * FROM ${schema}.token_usage_daily_by_user ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11`),
+    });
+    const kept = await snapshot();
+    expect(kept.daily.length).toBeGreaterThan(0);
+    await store().client.transaction(async (tx) => {
+      await tx.exec(`TRUNCATE ${schema}.token_usage_daily, ${schema}.token_usage_daily_detail, ${schema}.token_usage_daily_by_user`);
+      const raw = `SELECT 1 AS sign, * FROM ${schema}.token_usage`;
+      const [daily] = await tx.query<{ statement: string }>(`SELECT ${schema}.token_usage_daily_statement($1) AS statement`, [raw]);
+      await tx.query(daily?.statement as string);
+      for (const zone of await tx.query<{ time_zone: string }>(`SELECT time_zone FROM ${schema}.token_usage_rollup_zones ORDER BY time_zone`)) {
+        const [detail] = await tx.query<{ statement: string }>(
+          `SELECT ${schema}.token_usage_daily_detail_statement($1, format('SELECT %L::text AS time_zone', $2::text)) AS statement`,
+          [raw, zone.time_zone],
+        );
+        await tx.query(detail?.statement as string);
+      }
+    });
+    expect(await snapshot()).toEqual(kept);
+  }
+
+  it('keeps all three roll-ups equal to a recount of the raw rows, whichever way an INSERT is summed (0012)', async () => {
+    const table = `"${store().schema}".token_usage`;
+    // A source's first rows (days without roll-up rows), then more hours of the same days and new ones.
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(5, 20, 'alpha') });
+    await expectRollupsEqualRecount();
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(6, 45, 'alpha') });
+    await store().writeSourceWindow({ source: 'fees', sourceSystem: 'subscription', rows: FEES });
+    await expectRollupsEqualRecount();
+    // One statement whose rows of one detail key differ in granularity (an hour, its day, its month).
+    await store().client.exec(`
+      INSERT INTO ${table} (source_system, granularity, bucket_start, provider, model, input_tokens, output_tokens, cost_usd, cost_source, measurement_basis)
+      VALUES ('mixed', 'hour', '2025-04-02T05:00:00Z', 'openai', 'm1', 10, NULL, 0.5, 'computed', 'exact'),
+             ('mixed', 'day', '2025-04-02T00:00:00Z', 'openai', 'm1', 20, 3, NULL, NULL, 'exact'),
+             ('mixed', 'month', '2025-04-01T00:00:00Z', 'openai', 'm1', NULL, 4, 0.25, 'computed', 'exact'),
+             ('mixed', 'hour', '2025-04-01T23:00:00Z', 'openai', 'm1', 0, 0, 0.125, 'provider', 'exact')`);
+    await expectRollupsEqualRecount();
+    // A kept zone that sorts before UTC: summed from the new rows, zone by zone, before UTC's three.
+    await store().addRollupTimeZone('America/Chicago');
+    await store().writeSourceWindow({ source: 'b', sourceSystem: 'beta', rows: rows(7, 30, 'beta') });
+    await expectRollupsEqualRecount();
+    // One that sorts after UTC: 0010's statements, in their order.
+    await store().addRollupTimeZone('WET');
+    await store().writeSourceWindow({ source: 'c', sourceSystem: 'gamma', rows: rows(8, 30, 'gamma') });
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(9, 50, 'alpha') });
+    await expectRollupsEqualRecount();
+    await store().dropRollupTimeZone('WET');
+    await store().dropRollupTimeZone('America/Chicago');
+    await store().client.exec(`DELETE FROM ${table} WHERE source_system = 'gamma'`);
+    await store().writeSourceWindow({ source: 'c', sourceSystem: 'gamma', rows: rows(10, 30, 'gamma') });
+    await expectRollupsEqualRecount();
+  });
+
+  it.runIf(backend.name === 'postgres')('sums a day first written by two transactions at once exactly once (0012)', async () => {
+    const other = await openStore({ url: testDatabaseUrl() as string, schema: store().schema, migrate: false });
+    try {
+      // Rows of one detail key (they differ only in a label the roll-ups drop), in a day with no roll-up row.
+      const cell = (session: string, input: number) =>
+        usageRow({ source_system: 'race', bucket_start: new Date(START), provider: 'openai', model: 'm1', labels: { session }, input_tokens: input, cost_usd: '0.5', cost_source: 'computed' });
+      // Both writers add the day's first roll-up rows: the second's upsert waits on the first's new detail row, then adds to it.
+      let second: Promise<unknown> | undefined;
+      await store().client.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO "${store().schema}".token_usage (source_system, granularity, bucket_start, provider, model, labels, input_tokens, cost_usd, cost_source, measurement_basis)
+           VALUES ('race', 'hour', $1, 'openai', 'm1', '{"session":"0"}', 5, 0.5, 'computed', 'exact')`,
+          [new Date(START)],
+        );
+        second = other.writeSourceWindow({ source: 'race', sourceSystem: 'race', rows: [cell('1', 7), cell('2', 11)] });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      });
+      await second;
+      await expectRollupsEqualRecount();
+    } finally {
+      await other.close();
+    }
   });
 });
