@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import { createEventEncoder, createLabelTable, type EncodedEvents } from './encoded-events';
 import type { FileCursor } from './file-cursor';
 import { describeParseError, readTranscriptFile, type TranscriptFileRead } from './read-transcript-file';
-import type { ScanWorkerInput, ScanWorkerTasks } from './scan-worker';
+import type { ScanWorkerInput } from './scan-worker';
 import type { TranscriptFormat } from './transcript-format';
 
 /** One file's result, from a worker thread or from this one. */
@@ -17,48 +16,6 @@ export type FileMessage = {
 };
 
 export type ReadTask = { readonly index: number; readonly path: string; readonly previous?: FileCursor };
-
-type ThreadEvents = { message(message: FileMessage): void; error(error: Error): void; exit(): void };
-
-/** A scan worker thread, its events kept until the read listens to them. */
-export type StartedScanWorker = { readonly thread: Worker; listen(events: ThreadEvents): void };
-
-/**
- * Starts `count` scan workers before the files are known: each starts its
- * isolate and imports the format while this thread finds the files, and
- * waits for them (readInParallel sends them). A worker never given files
- * must be terminated.
- */
-export function startScanWorkers(script: URL, formatModule: { readonly url: string; readonly exportName: string }, count: number): StartedScanWorker[] {
-  // Loaded synchronously: an import() would resolve only after the synchronous
-  // discovery and stat this start is meant to overlap.
-  const workerThreads = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-  const input: ScanWorkerInput = { formatModule: formatModule.url, formatExport: formatModule.exportName };
-  return Array.from({ length: count }, () => startScanWorker(workerThreads, script, input));
-}
-
-function startScanWorker(workerThreads: typeof import('node:worker_threads'), script: URL, input: ScanWorkerInput): StartedScanWorker {
-  const thread = new workerThreads.Worker(script, { workerData: { uttAgentLogsScan: input } });
-  // A worker started early can fail (or exit) before anyone listens: its events wait.
-  let queued: Array<(events: ThreadEvents) => void> | undefined = [];
-  let listening: ThreadEvents | undefined;
-  const on = (apply: (events: ThreadEvents) => void) => {
-    if (listening) apply(listening);
-    else queued?.push(apply);
-  };
-  thread.on('message', (message: FileMessage) => on((events) => events.message(message)));
-  thread.on('error', (error) => on((events) => events.error(error)));
-  thread.on('exit', () => on((events) => events.exit()));
-  return {
-    thread,
-    listen(events) {
-      listening = events;
-      const earlier = queued ?? [];
-      queued = undefined;
-      for (const apply of earlier) apply(events);
-    },
-  };
-}
 
 /**
  * Reads and parses `tasks` on this thread and `workers` worker threads at
@@ -78,8 +35,7 @@ export async function readInParallel(
   /** Where a worker builds the same format (the format's workerModule). */
   formatModule: { readonly url: string; readonly exportName: string },
   tasks: readonly ReadTask[],
-  /** How many worker threads to start, or those started already (startScanWorkers), which are sent the tasks. */
-  workers: number | readonly StartedScanWorker[],
+  workers: number,
   sink: {
     /** A file's events, in path order. */
     events: (encoded: EncodedEvents) => void;
@@ -88,6 +44,8 @@ export async function readInParallel(
     signal?: AbortSignal;
   },
 ): Promise<number> {
+  // Loaded here: Node's worker modules cost every start of a process that only ever scans on one thread.
+  const workerThreads = await import('node:worker_threads');
   const nextTask = new Int32Array(new SharedArrayBuffer(4));
   const pending = new Map<number, FileMessage>();
   const readers = new Set<string>();
@@ -146,36 +104,25 @@ export async function readInParallel(
   const onAbort = () => fail(new Error('scan aborted'));
   sink.signal?.addEventListener('abort', onAbort, { once: true });
 
-  let started: readonly StartedScanWorker[];
-  if (typeof workers === 'number') {
-    // Loaded here: Node's worker modules cost every start of a process that only ever scans on one thread.
-    const workerThreads = await import('node:worker_threads');
+  for (let number = 0; number < workers; number += 1) {
     const input: ScanWorkerInput = { formatModule: formatModule.url, formatExport: formatModule.exportName, tasks, next: nextTask };
-    started = Array.from({ length: workers }, () => startScanWorker(workerThreads, script, input));
-  } else {
-    started = workers;
-    const work: ScanWorkerTasks = { tasks, next: nextTask };
-    for (const worker of started) worker.thread.postMessage(work);
-  }
-  started.forEach((worker, number) => {
-    threads.push(worker.thread);
+    const thread = new workerThreads.Worker(script, { workerData: { uttAgentLogsScan: input } });
+    threads.push(thread);
     running += 1;
-    worker.listen({
-      message: (message) => {
-        // A worker that could not start has taken no file: the others read its share.
-        if (message.index < 0) workerError ??= message.error;
-        else deliver(message, `worker ${number}`);
-        wake?.();
-      },
-      error: (error) => {
-        workerError ??= error.message;
-      },
-      exit: () => {
-        running -= 1;
-        wake?.();
-      },
+    thread.on('message', (message: FileMessage) => {
+      // A worker that could not start has taken no file: the others read its share.
+      if (message.index < 0) workerError ??= message.error;
+      else deliver(message, `worker ${number}`);
+      wake?.();
     });
-  });
+    thread.on('error', (error) => {
+      workerError ??= error.message;
+    });
+    thread.on('exit', () => {
+      running -= 1;
+      wake?.();
+    });
+  }
 
   try {
     const encoder = createEventEncoder();

@@ -8,7 +8,7 @@ import type { FileCursor } from './file-cursor';
 import { FileCursorStore } from './file-cursor-store';
 import { MAX_REPORTED_MALFORMED, type MalformedLine } from './malformed-line';
 import { createMemoryState } from './memory-state';
-import { readInParallel, type StartedScanWorker, startScanWorkers } from './read-in-parallel';
+import { readInParallel } from './read-in-parallel';
 import { describeParseError, readTranscriptFile, type TranscriptFileRead } from './read-transcript-file';
 import type { TranscriptFormat } from './transcript-format';
 import { hashKey } from './hash-key';
@@ -96,22 +96,15 @@ const DAY_MS = 86_400_000;
 export async function scanTranscripts(options: ScanTranscriptsOptions): Promise<ScanTranscriptsResult> {
   const { watch } = options;
   await watch?.beginCycle();
-  const early: EarlyWorkers = { workers: undefined };
   try {
-    return await scan(options, early);
+    return await scan(options);
   } catch (error) {
     watch?.abandonCycle();
     throw error;
-  } finally {
-    // Those the read did not take (it was small after all, or never came), and those it finished with.
-    for (const worker of early.workers ?? []) void worker.thread.terminate();
   }
 }
 
-/** Worker threads started before the files are known: see scan(). */
-type EarlyWorkers = { workers: StartedScanWorker[] | undefined };
-
-async function scan(options: ScanTranscriptsOptions, early: EarlyWorkers): Promise<ScanTranscriptsResult> {
+async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsResult> {
   const { watch } = options;
   let mark = performance.now();
   const timings = { discoverMs: 0, statMs: 0, readMs: 0, ledgerMs: 0 };
@@ -141,14 +134,6 @@ async function scan(options: ScanTranscriptsOptions, early: EarlyWorkers): Promi
   const canReadInParallel = () =>
     (parallelPossible ??=
       format.workerModule !== undefined && availableParallelism() > 1 && workerScript.protocol === 'file:' && existsSync(fileURLToPath(workerScript)));
-  const workerCount = Math.min(availableParallelism(), 4) - 1;
-  // A first scan (no file has a cursor yet) is the one likely to be large:
-  // its workers start now, each starting its isolate and importing the format
-  // while this thread finds and stats the files (40-60 ms a worker, on a core
-  // that would idle). Stopped unused if the read turns out small.
-  if (state.keys(cursorPrefix).length === 0 && canReadInParallel() && format.workerModule) {
-    early.workers = startScanWorkers(workerScript, format.workerModule, workerCount);
-  }
   const ledger = await UsageLedger.open(state, namespace);
   const listings: DirectoryListings = partial?.listings ?? new Map();
   if (partial === undefined) for (const key of state.keys(listingPrefix)) listings.set(key.slice(listingPrefix.length), state.get(key) as DirectoryListing);
@@ -245,7 +230,7 @@ async function scan(options: ScanTranscriptsOptions, early: EarlyWorkers): Promi
   if (parallel && format.workerModule) {
     // A read this large touches much of the ledger: load all of it at once.
     await state.load?.({ prefixes: [`${namespace}/hour/`, `${namespace}/ix/`] });
-    threads = await readInParallel(workerScript, format, format.workerModule, tasks, early.workers ?? workerCount, {
+    threads = await readInParallel(workerScript, format, format.workerModule, tasks, Math.min(availableParallelism(), 4) - 1, {
       events: (encoded) => ledger.addEncoded(encoded, counted),
       malformed,
       handle: (index, read) => handle(tasks[index] as (typeof tasks)[number], read),

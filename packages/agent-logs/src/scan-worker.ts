@@ -8,16 +8,6 @@ import type { TranscriptFormat } from './transcript-format';
 export type ScanWorkerInput = {
   readonly formatModule: string;
   readonly formatExport: string;
-  /**
-   * The files, and the counter shared by all the scan's workers; absent when
-   * the worker was started before the files were known: they come as the
-   * first message (ScanWorkerTasks).
-   */
-  readonly tasks?: ScanWorkerTasks['tasks'];
-  readonly next?: Int32Array;
-};
-
-export type ScanWorkerTasks = {
   readonly tasks: ReadonlyArray<{ readonly index: number; readonly path: string; readonly previous?: FileCursor }>;
   /** Shared by all the scan's workers: the index of the next task to take (Atomics.add), so no thread idles while another has a queue. */
   readonly next: Int32Array;
@@ -27,16 +17,13 @@ export type ScanWorkerTasks = {
 // counter, reads and parses it, and posts its events back in compact form;
 // the ledger stays on the main thread, which takes the files in path order.
 async function run(input: ScanWorkerInput): Promise<void> {
-  const loading = loadFormat(input);
-  // Started early, the worker imports the format while the scan finds the files.
-  const work: ScanWorkerTasks =
-    input.tasks && input.next
-      ? { tasks: input.tasks, next: input.next }
-      : await new Promise<ScanWorkerTasks>((resolve) => parentPort?.once('message', resolve));
-  const format = await loading;
+  const module = (await import(input.formatModule)) as Record<string, () => TranscriptFormat>;
+  const factory = module[input.formatExport];
+  if (typeof factory !== 'function') throw new Error(`${input.formatModule} exports no ${input.formatExport}()`);
+  const format = factory();
   const encoder = createEventEncoder();
-  for (let taken = Atomics.add(work.next, 0, 1); taken < work.tasks.length; taken = Atomics.add(work.next, 0, 1)) {
-    const task = work.tasks[taken] as ScanWorkerTasks['tasks'][number];
+  for (let taken = Atomics.add(input.next, 0, 1); taken < input.tasks.length; taken = Atomics.add(input.next, 0, 1)) {
+    const task = input.tasks[taken] as ScanWorkerInput['tasks'][number];
     const malformed: Array<[number, string]> = [];
     try {
       const read = await readTranscriptFile(task.path, task.previous, format, {
@@ -52,18 +39,6 @@ async function run(input: ScanWorkerInput): Promise<void> {
       parentPort?.postMessage({ index: task.index, events, error: error instanceof Error ? error.message : String(error), code, malformed: [] });
     }
   }
-}
-
-function loadFormat(input: ScanWorkerInput): Promise<TranscriptFormat> {
-  const loading = (async () => {
-    const module = (await import(input.formatModule)) as Record<string, () => TranscriptFormat>;
-    const factory = module[input.formatExport];
-    if (typeof factory !== 'function') throw new Error(`${input.formatModule} exports no ${input.formatExport}()`);
-    return factory();
-  })();
-  // A failure is reported once the files are known (awaited then), not as an unhandled rejection before.
-  loading.catch(() => undefined);
-  return loading;
 }
 
 if (parentPort && (workerData as { uttAgentLogsScan?: ScanWorkerInput } | undefined)?.uttAgentLogsScan) {
