@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -64,11 +64,57 @@ describe('scanTranscripts on worker threads', () => {
       ].sort(),
     );
     expect(parallel.malformedLines).toEqual(single.malformedLines);
-    // Everything but the threads and the wall times.
-    expect({ ...parallel.statistics, threads: 1, timings: undefined }).toEqual({ ...single.statistics, timings: undefined });
+    // Everything but the threads, the stats and the wall times: a cold read shared between threads
+    // needs no stat of a file in a directory without cursors (the reader takes the cursor from the open file).
+    expect({ ...parallel.statistics, threads: 1, filesStatted: 20, timings: undefined }).toEqual({ ...single.statistics, timings: undefined });
     expect(parallel.statistics.threads).toBeGreaterThan(1);
+    expect(single.statistics.filesStatted).toBe(20);
+    expect(parallel.statistics.filesStatted).toBe(0);
+    // The next cycle has cursors: every file gets its stat, and none is read again.
+    const next = await scan(0, parallelState);
+    expect(next.statistics).toMatchObject({ files: 20, filesStatted: 20, filesRead: 0, threads: 1 });
     // In path order f19 comes before f2: the copies of e0 in f2 … f9 are smaller, so duplicates.
     expect(parallel.statistics).toMatchObject({ files: 20, filesRead: 20, malformed: 20, events: 40, duplicates: 8 });
+  });
+});
+
+describe('scanTranscripts on worker threads, cold', () => {
+  it('stats files only until the read is known to be shared, and skips a file gone before its read as one gone at its stat', async () => {
+    const modulePath = path.join(dir, 'format.mjs');
+    writeFileSync(modulePath, FORMAT_MODULE);
+    const { createTestFormat } = (await import(pathToFileURL(modulePath).href)) as { createTestFormat: () => Parameters<typeof scanTranscripts>[0]['format'] };
+    // Two directories of 30 bytes a file; in the second, g3.log vanishes right after discovery lists it.
+    const withVanishing = (): Parameters<typeof scanTranscripts>[0]['format'] => {
+      const format = createTestFormat();
+      return {
+        ...format,
+        accept: (file: string) => {
+          if (file.endsWith('g3.log')) unlinkSync(file);
+          return format.accept(file);
+        },
+      };
+    };
+    const line = (name: string, index: number) => `${name} 10 ${String(index + 1).padStart(23, '0')}\n`;
+    for (const [folder, prefix] of [['a', 'f'], ['b', 'g']] as const) {
+      const folderPath = path.join(dir, 'data', folder);
+      mkdirSync(folderPath, { recursive: true });
+      for (let index = 0; index < 6; index += 1) writeFileSync(path.join(folderPath, `${prefix}${index}.log`), line(`${prefix}${index}`, index));
+    }
+    const singleState = createMemoryState();
+    const parallelState = createMemoryState();
+    const scan = (parallelAboveBytes: number, state: ReturnType<typeof createMemoryState>) =>
+      scanTranscripts({ roots: [path.join(dir, 'data')], format: withVanishing(), state, namespace: 'n', parallelAboveBytes });
+    const single = await scan(Number.MAX_SAFE_INTEGER, singleState);
+    writeFileSync(path.join(dir, 'data', 'b', 'g3.log'), line('g3', 3));
+    // 180 bytes in the first directory: the second's files need no stat.
+    const parallel = await scan(150, parallelState);
+    expect(parallel.statistics.threads).toBeGreaterThan(1);
+    expect(single.statistics).toMatchObject({ files: 12, filesStatted: 12, filesRead: 11, events: 11 });
+    expect(parallel.statistics).toMatchObject({ files: 12, filesStatted: 6, filesRead: 11, events: 11 });
+    const stored = (state: ReturnType<typeof createMemoryState>) =>
+      JSON.stringify(state.entries().filter(([key]) => !key.startsWith('n/dirs/')).sort(([a], [b]) => a.localeCompare(b)));
+    expect(stored(parallelState)).toBe(stored(singleState));
+    expect(parallel.cells.map((cell) => [cell.labels.file, cell.tokens[0]])).toEqual(single.cells.map((cell) => [cell.labels.file, cell.tokens[0]]));
   });
 });
 
