@@ -76,3 +76,23 @@ describe('readTranscriptFile with a format that reads bytes', () => {
     expect(malformed).toEqual([[3, 'not valid JSON']]);
   });
 });
+
+describe('readNewLines with a needle', () => {
+  it('numbers the lines between hits and finds a hit at a line end, on consecutive lines and across a read boundary', async () => {
+    const file = path.join(dir, 'edges.jsonl');
+    // The third line's needle straddles the first read's end (4 MiB): its line is carried into the next read.
+    const filler = 'x'.repeat((1 << 22) - 23); // lines 1 and 2 take 20 bytes: the needle spans bytes 4 MiB − 3 to 4 MiB + 3
+    const lines = ['a "usage"', '"usage" b', `${filler}"usage"`, '', 'plain\r', 'c "usage"\r', 'd "usage"', 'no', '"usage"'];
+    writeFileSync(file, `${lines.join('\n')}\nlast`);
+    const { asBytes, cursor } = await readBothWays(file, undefined, '"usage"');
+    expect(asBytes.map(([number, line]) => [number, line.length > 40 ? line.length : line])).toEqual([
+      [1, 'a "usage"'],
+      [2, '"usage" b'],
+      [3, filler.length + 7],
+      [6, 'c "usage"'],
+      [7, 'd "usage"'],
+      [9, '"usage"'],
+    ]);
+    expect(cursor.lines).toBe(9);
+  });
+});

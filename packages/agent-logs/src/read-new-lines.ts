@@ -305,21 +305,26 @@ function emitMatchingLines(readBuffer: Buffer, end: number, needle: Needle, line
   // The searches stop at `end`: past it lie the bytes of earlier reads (megabytes of them after a short read).
   const buffer = readBuffer.subarray(0, end + 1);
   let number = lineNumber;
-  let counted = 0; // newlines before this offset are in `number`
-  let searchFrom = 0;
+  let newline = -1; // the last newline counted in `number`
   for (;;) {
-    const hit = indexOfNeedle(buffer, needle, searchFrom);
+    const hit = indexOfNeedle(buffer, needle, newline + 1);
     if (hit < 0) break;
-    const start = buffer.lastIndexOf(10, hit) + 1;
-    number += countNewlines(buffer, counted, start);
-    const stop = buffer.indexOf(10, hit);
+    // One walk over the newlines from the last counted to the hit's line end both counts the
+    // lines between and finds where the hit's line starts and stops: a native call per
+    // newline, and none more per hit (a needle holds no newline: a line cannot).
+    let start = newline + 1;
+    let stop = buffer.indexOf(10, start);
+    while (stop < hit) {
+      number += 1;
+      start = stop + 1;
+      stop = buffer.indexOf(10, start);
+    }
     number += 1;
     const lineEnd = buffer[stop - 1] === 13 ? stop - 1 : stop;
     onLine(buffer, start, lineEnd, number);
-    counted = stop + 1;
-    searchFrom = stop + 1;
+    newline = stop;
   }
-  return number + countNewlines(buffer, counted, end + 1);
+  return number + countNewlines(buffer, newline + 1, end + 1);
 }
 
 function countNewlines(buffer: Buffer, from: number, to: number): number {
