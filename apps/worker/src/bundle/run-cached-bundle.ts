@@ -28,6 +28,9 @@
  * would otherwise run older code than the installed one). The caller then
  * imports the ES build.
  */
+
+import { findWorkerFolder } from './worker-folder';
+
 export function runCachedBundle(bundleFile: string, argv: readonly string[], importModule: (specifier: string) => Promise<unknown>): boolean {
   const fs = process.getBuiltinModule('node:fs');
   const path = process.getBuiltinModule('node:path');
@@ -72,21 +75,9 @@ export function runCachedBundle(bundleFile: string, argv: readonly string[], imp
   return true;
 }
 
-/** The worker package's folder: the nearest above the bundle with a package.json that names a package (dist/'s own only says its .js files are CommonJS). */
+/** The worker package's real folder (the bundle lies in its dist/). */
 function workerFolderOf(bundleFile: string): string {
-  const fs = process.getBuiltinModule('node:fs');
-  const path = process.getBuiltinModule('node:path');
-  let directory = path.dirname(bundleFile);
-  while (!namesPackage(path.join(directory, 'package.json')) && path.dirname(directory) !== directory) directory = path.dirname(directory);
-  return fs.realpathSync.native(directory);
-}
-
-function namesPackage(manifest: string): boolean {
-  try {
-    return typeof (JSON.parse(process.getBuiltinModule('node:fs').readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'string';
-  } catch {
-    return false;
-  }
+  return process.getBuiltinModule('node:fs').realpathSync.native(findWorkerFolder(process.getBuiltinModule('node:path').dirname(bundleFile)));
 }
 
 const TRAILER = '\n//# utt-bundle ';

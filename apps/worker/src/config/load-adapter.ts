@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveUsageAdapter, type UsageAdapterV1 } from '@utt/core';
 import { importModule } from '../bundle/import-module';
+import { findWorkerFolder } from '../bundle/worker-folder';
 import { AdapterLoadError } from './adapter-load-error';
 import { FIRST_PARTY_ADAPTERS } from './first-party-adapters';
 import { findPackageFolder, matchImportConditions, rootExport } from './package-exports';
@@ -143,22 +144,7 @@ function describeImportFailure(specifier: string, file: string, error: unknown, 
 }
 
 /** The worker's own folder: the adapters it ships with are its dependencies. */
-const WORKER_ROOT = findWorkerRoot();
-
-/** The nearest folder above this module with a package.json that names a package (dist/'s own only says its .js files are CommonJS). */
-function findWorkerRoot(): string {
-  let directory = path.dirname(fileURLToPath(import.meta.url));
-  while (!namesPackage(path.join(directory, 'package.json')) && path.dirname(directory) !== directory) directory = path.dirname(directory);
-  return directory;
-}
-
-function namesPackage(manifest: string): boolean {
-  try {
-    return typeof (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'string';
-  } catch {
-    return false;
-  }
-}
+const WORKER_ROOT = findWorkerFolder(path.dirname(fileURLToPath(import.meta.url)));
 
 /** A first-party adapter whose name is close to a mistyped one (`@utt/adapter-openai` → `@utt/adapter-openai-usage`). */
 function closestKnownAdapter(name: string): string | undefined {
