@@ -43,6 +43,8 @@ export type TrackerOptions = {
   readonly budgetRefreshIntervalMs?: number;
   /** When the ledger cannot be read for a block budget: 'open' (default) decides on in-process spend, 'closed' refuses. */
   readonly budgetFailMode?: 'open' | 'closed';
+  /** Longest a block budget holds an admitted call's worst case (default 600 000 ms): a call never recorded nor released (its body never read) gives it back then. */
+  readonly budgetHoldTimeoutMs?: number;
   readonly threadBudget?: ThreadBudgetConfig;
   /** Calls per sink write (default 500). */
   readonly batchSize?: number;
@@ -61,9 +63,9 @@ export type TrackerOptions = {
 export type CallPlan = {
   readonly provider: string;
   readonly model: string;
-  /** Output cap of the request (max_tokens, max_output_tokens). */
+  /** Output cap of the request (max_tokens, max_output_tokens); without one a block budget holds UNCAPPED_OUTPUT_TOKENS. */
   readonly maxOutputTokens?: number | null;
-  /** Input tokens, if known or estimated. */
+  /** Input tokens, if known or estimated (an upper bound keeps a block budget's bound; see estimateInputTokens). */
   readonly inputTokens?: number | null;
   readonly tags?: Readonly<Record<string, string>>;
   readonly threadId?: string | null;
@@ -165,6 +167,9 @@ export const RECORD_BATCH = 32;
 /** How long a pending record waits for others (its call's end to its subscribers being called), in ms; at most twice that. */
 export const RECORD_DELAY_MS = 50;
 
+/** The output a block budget holds for a call that sets no output cap (LiteLLM's default reservation). */
+export const UNCAPPED_OUTPUT_TOKENS = 16_384;
+
 const DUPLICATE_WINDOW = 10_000;
 const EVENT_ID_BATCH = 128;
 const STANDARD_TIERS = new Set(['', 'standard', 'default', 'auto', 'on_demand']);
@@ -180,8 +185,10 @@ function checkCount(usage: CallUsage, field: (typeof countFields)[number]): numb
 
 /**
  * Creates the tracker a service keeps for its lifetime. Loads the price
- * registry (unless given) and the budgets' first ledger read, then returns;
- * nothing afterwards waits on the database in the caller's path.
+ * registry (unless given) and reads the ledger's spend of the current period
+ * of every budget whose tag values are known (a '*' budget's values are read
+ * when a call first brings one), then returns; afterwards only the first
+ * admission of a period (or of a new tag value) waits on the database.
  */
 export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   if (typeof options.application !== 'string' || options.application.trim() === '') {
@@ -253,6 +260,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     sourceSystem: application,
     sink: options.sink,
     refreshIntervalMs: options.budgetRefreshIntervalMs ?? 5000,
+    holdTimeoutMs: options.budgetHoldTimeoutMs ?? 600_000,
     failMode: options.budgetFailMode ?? 'open',
     onBudget: options.onBudget,
     logger,
@@ -603,11 +611,9 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
       threads.check(plan.threadId ?? context?.threadId);
       if (!guard.active) return { reservation: undefined, release() {} };
       const tags = resolveTags(plan.tags, context);
-      const worstCase =
-        plan.maxOutputTokens === undefined || plan.maxOutputTokens === null
-          ? null
-          : estimateCostUsd({ provider: plan.provider, model: plan.model, inputTokens: plan.inputTokens ?? 0, outputTokens: plan.maxOutputTokens });
-      const reservation = await guard.reserve({ provider: plan.provider, model: plan.model, tags, worstCaseUsd: worstCase });
+      const capped = plan.maxOutputTokens !== undefined && plan.maxOutputTokens !== null;
+      const worstCase = estimateCostUsd({ provider: plan.provider, model: plan.model, inputTokens: plan.inputTokens ?? 0, outputTokens: capped ? plan.maxOutputTokens : UNCAPPED_OUTPUT_TOKENS });
+      const reservation = await guard.reserve({ provider: plan.provider, model: plan.model, tags, worstCaseUsd: worstCase, capped });
       let released = false;
       return {
         reservation,

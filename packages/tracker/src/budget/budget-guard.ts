@@ -10,13 +10,21 @@ export type CallIntent = {
   readonly provider: string;
   readonly model: string;
   readonly tags: Readonly<Record<string, string>>;
-  /** The most the call can cost (input estimate + max output tokens, priced), or null when unknown. */
+  /**
+   * The most the call can cost (input estimate + output cap, priced), or null
+   * when the model has no price (its calls are recorded unpriced and count
+   * toward no USD budget).
+   */
   readonly worstCaseUsd: number | null;
+  /** Whether the request set its output cap; without one the worst case is a fallback estimate (see reserve). */
+  readonly capped: boolean;
 };
 
-/** A hold on budget for a call in flight; released when the call is recorded or fails. */
+/** A hold on budget for a call in flight; released when the call is recorded or fails, else when it expires or is garbage collected. */
 export type Reservation = { release(): void; readonly holds: readonly Hold[] };
-type Hold = { state: PeriodState; amount: number; exclusive?: () => void };
+type Hold = { state: PeriodState; amount: number };
+/** The holds of one reservation, apart from the reservation itself: the reservation can be garbage collected while this is kept. */
+type HoldEntry = { holds: Hold[]; readonly expiresAt: number };
 
 type LocalSpend = { readonly cost: number; readonly item: QueuedCall | undefined };
 
@@ -33,8 +41,10 @@ type PeriodState = {
   /** Calls this process recorded that the last ledger read did not include. */
   local: LocalSpend[];
   reservedUsd: number;
-  /** A call whose worst case is unknown holds the budget alone until it is recorded. */
-  exclusive: Promise<void> | undefined;
+  /** The period's first ledger read, while it runs. */
+  loading: Promise<void> | undefined;
+  /** After a failed read, calls decide without one until then (Date.now()): an outage does not cost every call a round trip. */
+  retryReadAt: number;
   softNotified: boolean;
   hardNotified: boolean;
 };
@@ -45,6 +55,8 @@ export type BudgetGuardOptions = {
   readonly sourceSystem: string;
   readonly sink: TrackerSinkV1 | undefined;
   readonly refreshIntervalMs: number;
+  /** How long a hold lasts at most: a call that is never recorded nor released (a body never read) gives its hold back then. */
+  readonly holdTimeoutMs: number;
   /** What happens when the ledger cannot be read: 'open' admits on in-process spend alone (logged), 'closed' refuses block-budget calls. */
   readonly failMode: 'open' | 'closed';
   readonly onBudget: ((breach: BudgetBreach) => void) | undefined;
@@ -65,17 +77,34 @@ const sum = (spends: readonly LocalSpend[]) => {
 
 /**
  * USD budgets over calendar periods, in process and over the ledger. A
- * period's spend = what the ledger said at the last refresh (every source in
- * scope) + what this process recorded since that the read did not include +
- * the worst case of calls in flight. `block` refuses a call before it is sent
- * when that sum plus the call's own worst case would pass the limit, so
+ * period's spend = what the ledger said at the last read (every source in
+ * scope; read when the period is first needed, then refreshed on an
+ * interval) + what this process recorded since that the read did not include
+ * + the worst case of calls in flight. `block` refuses a call before it is
+ * sent when that sum plus the call's own worst case would pass the limit, so
  * within one process a concurrent burst cannot overspend by more than the
- * amount a call exceeds its estimate; a call whose worst case is unknown
- * holds the budget alone until it is recorded (at most one such call over).
+ * amount a call exceeds its estimate. A call without an output cap whose
+ * fallback worst case does not fit is admitted as the one call over while
+ * the period is under its limit, holding the rest of it. No call ever waits
+ * for another.
  */
 export function createBudgetGuard(options: BudgetGuardOptions) {
   const states = new Map<string, PeriodState>();
   const maxSeenCost = new Map<string, number>();
+  // Holds not yet given back, oldest first: each admission drops those past holdTimeoutMs.
+  const liveHolds = new Set<HoldEntry>();
+  const giveBack = (entry: HoldEntry) => {
+    if (!liveHolds.delete(entry)) return;
+    for (const hold of entry.holds.splice(0)) hold.state.reservedUsd -= hold.amount;
+  };
+  // A reservation collected unreleased (its response dropped unread) gives its holds back.
+  const collected = new FinalizationRegistry<HoldEntry>(giveBack);
+  const expireHolds = (at: number) => {
+    for (const entry of liveHolds) {
+      if (entry.expiresAt > at) break;
+      giveBack(entry);
+    }
+  };
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -96,9 +125,12 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
 
   const stateFor = (budget: Budget, scopeValues: Record<string, string>, at: Date): PeriodState | undefined => {
     if (budget.period === 'call') return undefined;
-    const period = calendarPeriod(at, budget.period, options.timeZone);
     const key = `${budget.name}\u0000${JSON.stringify(scopeValues)}`;
     let state = states.get(key);
+    // Within the period it has: no calendar arithmetic (several Intl calls) on a call's path.
+    const time = at.getTime();
+    if (state && time >= state.start.getTime() && time < state.end.getTime()) return state;
+    const period = calendarPeriod(at, budget.period, options.timeZone);
     if (!state || state.start.getTime() !== period.start.getTime()) {
       state = {
         key,
@@ -110,7 +142,8 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
         ledgerLoaded: !options.sink?.readSpend,
         local: [],
         reservedUsd: 0,
-        exclusive: undefined,
+        loading: undefined,
+        retryReadAt: 0,
         softNotified: false,
         hardNotified: false,
       };
@@ -120,6 +153,17 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
   };
 
   const spentUsd = (state: PeriodState) => state.ledgerUsd + sum(state.local);
+
+  /** The period's first ledger read, shared by the calls that need it meanwhile; a failed read is tried again by the next call. */
+  const load = (state: PeriodState): Promise<void> => {
+    if (state.ledgerLoaded) return Promise.resolve();
+    state.loading ??= refresh([state]).finally(() => {
+      state.loading = undefined;
+    });
+    return state.loading;
+  };
+  const readFailed = (error: unknown, budget?: Budget) =>
+    options.logger.warn('utt tracker: reading budget spend from the ledger failed', { ...(budget ? { budget: budget.name } : {}), error: error instanceof Error ? error.message : String(error) });
 
   const query = (state: PeriodState): SpendQueryV1 => {
     const scope = state.budget.scope ?? {};
@@ -141,7 +185,14 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     const readSpend = options.sink?.readSpend;
     if (!readSpend || selected.length === 0) return;
     const epoch = options.committedEpoch();
-    const values = await readSpend.call(options.sink, selected.map(query));
+    let values: readonly string[];
+    try {
+      values = await readSpend.call(options.sink, selected.map(query));
+    } catch (error) {
+      const retryReadAt = Date.now() + options.refreshIntervalMs;
+      for (const state of selected) state.retryReadAt = retryReadAt;
+      throw error;
+    }
     selected.forEach((state, index) => {
       state.ledgerUsd = Number(values[index] ?? 0);
       state.ledgerLoaded = true;
@@ -174,13 +225,29 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
 
   return {
     active: options.budgets.length > 0,
-    /** Starts the periodic ledger refresh (unref'd) and reads the ledger once. */
+    /**
+     * Reads the current period of every budget whose scope names its tag
+     * values (a '*' scope's values are read as calls bring them), then starts
+     * the periodic refresh (unref'd), which also moves states into a new
+     * period when one begins.
+     */
     async start(): Promise<void> {
       if (!options.sink?.readSpend || options.budgets.every((budget) => budget.period === 'call')) return;
+      const now = options.now();
+      const known: PeriodState[] = [];
+      for (const budget of options.budgets) {
+        const tags = budget.scope?.tags ?? {};
+        if (Object.values(tags).includes('*')) continue;
+        const state = stateFor(budget, { ...tags }, now);
+        if (state) known.push(state);
+      }
+      await refresh(known).catch((error) => readFailed(error));
       const tick = () => {
         timer = setTimeout(() => {
+          const at = options.now();
+          for (const state of [...states.values()]) stateFor(state.budget, state.scopeValues as Record<string, string>, at);
           refresh()
-            .catch((error) => options.logger.warn('utt tracker: reading budget spend from the ledger failed', { error: error instanceof Error ? error.message : String(error) }))
+            .catch((error) => readFailed(error))
             .finally(() => {
               if (!closed) tick();
             });
@@ -196,68 +263,93 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     },
 
     /**
-     * Checks every block budget the call falls under and holds its worst case.
-     * Throws BudgetExceededError (nothing is sent) when a limit would be passed.
+     * Reads the ledger for any period of the call's budgets not read yet (once
+     * a period: the first call of a day or month waits for one read, the
+     * others for none), then checks every block budget the call falls under
+     * and holds its worst case. Throws BudgetExceededError (nothing is sent)
+     * when a limit would be passed. Never waits for another call.
      */
     async reserve(intent: CallIntent): Promise<Reservation | undefined> {
-      const blocking = options.budgets.filter((budget) => budget.behavior === 'block');
-      if (blocking.length === 0) return undefined;
-      const now = options.now();
-      const worstCase = intent.worstCaseUsd ?? maxSeenCost.get(`${intent.provider}\u0000${intent.model}`) ?? null;
-      const holds: Hold[] = [];
-      const release = () => {
-        for (const hold of holds.splice(0)) {
-          hold.state.reservedUsd -= hold.amount;
-          hold.exclusive?.();
+      let now = options.now();
+      let reads: Array<Promise<void>> | undefined;
+      const matched: Array<{ budget: Budget; values: Record<string, string> }> = [];
+      for (const budget of options.budgets) {
+        const values = matches(budget, intent.provider, intent.model, intent.tags);
+        if (!values) continue;
+        matched.push({ budget, values });
+        if (budget.period === 'call') continue;
+        const state = stateFor(budget, values, now) as PeriodState;
+        if (state.ledgerLoaded) continue;
+        const refuseUnread = budget.behavior === 'block' && options.failMode === 'closed';
+        if (!state.loading && Date.now() < state.retryReadAt) {
+          // The last read failed a moment ago: decide without the ledger until the next try.
+          if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'));
+          continue;
         }
-      };
+        (reads ??= []).push(
+          load(state).catch((error: unknown) => {
+            readFailed(error, budget);
+            if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'));
+          }),
+        );
+      }
+      if (reads) {
+        await Promise.all(reads);
+        now = options.now();
+      }
+      if (!options.budgets.some((budget) => budget.behavior === 'block')) return undefined;
+      const nowMs = now.getTime();
+      expireHolds(nowMs);
+      const dearestSeen = maxSeenCost.get(`${intent.provider}\u0000${intent.model}`);
+      let worstCase = intent.worstCaseUsd;
+      if (worstCase !== null && !intent.capped) worstCase = Math.max(worstCase, dearestSeen ?? 0);
+      const entry: HoldEntry = { holds: [], expiresAt: nowMs + options.holdTimeoutMs };
+      const release = () => giveBack(entry);
+      liveHolds.add(entry);
       try {
-        for (const budget of blocking) {
-          const values = matches(budget, intent.provider, intent.model, intent.tags);
-          if (!values) continue;
+        for (const { budget, values } of matched) {
+          if (budget.behavior !== 'block') continue;
           if (budget.period === 'call') {
-            if (worstCase !== null && worstCase > budget.limitUsd + SLACK_USD) throw new BudgetExceededError(breachOf(undefined, budget, values, worstCase, worstCase, 'hard'));
+            // Without an output cap, the dearest call of the model seen so far (the fallback cap would refuse most calls).
+            const callWorstCase = intent.capped ? worstCase : (dearestSeen ?? null);
+            if (callWorstCase !== null && callWorstCase > budget.limitUsd + SLACK_USD) throw new BudgetExceededError(breachOf(undefined, budget, values, callWorstCase, callWorstCase, 'hard'));
             continue;
           }
-          let state = stateFor(budget, values, now) as PeriodState;
-          while (state.exclusive) {
-            await state.exclusive;
-            state = stateFor(budget, values, options.now()) as PeriodState;
-          }
-          if (!state.ledgerLoaded) {
-            try {
-              await refresh([state]);
-            } catch (error) {
-              options.logger.warn('utt tracker: reading budget spend from the ledger failed', { budget: budget.name, error: error instanceof Error ? error.message : String(error) });
-              if (options.failMode === 'closed') throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, worstCase, 'hard'));
-            }
-          }
+          const state = stateFor(budget, values, now) as PeriodState;
           const committed = spentUsd(state) + state.reservedUsd;
-          const hold = worstCase ?? 0;
-          if (committed >= budget.limitUsd - SLACK_USD || committed + hold > budget.limitUsd + SLACK_USD) {
-            throw new BudgetExceededError(breachOf(state, budget, values, committed + hold, worstCase, 'hard'));
+          let hold = worstCase ?? 0;
+          let needed = hold;
+          if (!intent.capped && committed + hold > budget.limitUsd + SLACK_USD) {
+            // Without an output cap the fallback is a guess: a call that does not fit it still goes if the dearest call of its
+            // model seen so far fits (or none has been seen), as the one call over, holding the rest of the period.
+            needed = dearestSeen ?? 0;
+            hold = Math.max(0, budget.limitUsd - committed);
           }
-          if (worstCase === null) {
-            // Unknown worst case: let this call run alone, so the burst overspends by at most this one call.
-            let done!: () => void;
-            state.exclusive = new Promise<void>((resolve) => {
-              done = resolve;
-            });
-            const current = state;
-            holds.push({ state, amount: 0, exclusive: () => {
-              if (current.exclusive) current.exclusive = undefined;
-              done();
-            } });
-          } else {
+          if (committed >= budget.limitUsd - SLACK_USD || committed + needed > budget.limitUsd + SLACK_USD) {
+            throw new BudgetExceededError(breachOf(state, budget, values, committed + needed, worstCase, 'hard'));
+          }
+          if (hold > 0) {
             state.reservedUsd += hold;
-            holds.push({ state, amount: hold });
+            entry.holds.push({ state, amount: hold });
           }
         }
       } catch (error) {
         release();
         throw error;
       }
-      return holds.length > 0 ? { release, holds } : undefined;
+      if (entry.holds.length === 0) {
+        liveHolds.delete(entry);
+        return undefined;
+      }
+      const reservation: Reservation = {
+        release() {
+          collected.unregister(entry);
+          giveBack(entry);
+        },
+        holds: entry.holds,
+      };
+      collected.register(reservation, entry, entry);
+      return reservation;
     },
 
     /**
@@ -282,6 +374,8 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
           continue;
         }
         const state = stateFor(budget, values, call.occurredAt) as PeriodState;
+        // A period no admission read first (a record() without admit() at its start): read now, applied from the next call.
+        if (!state.ledgerLoaded && !state.loading && Date.now() >= state.retryReadAt) load(state).catch((error: unknown) => readFailed(error, budget));
         if (cost !== null && cost > 0) state.local.push({ cost, item });
         const total = spentUsd(state);
         if (total > budget.limitUsd + SLACK_USD) {
@@ -301,6 +395,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
 
     /** Each budget's current period, for `tracker.budgetStatus()`. */
     status(): Array<{ budget: string; scopeValues: Record<string, string>; periodStart: Date; periodEnd: Date; spentUsd: number; reservedUsd: number; limitUsd: number }> {
+      expireHolds(options.now().getTime());
       return [...states.values()].map((state) => ({
         budget: state.budget.name,
         scopeValues: { ...state.scopeValues },

@@ -4,7 +4,8 @@ import { createTrackerSink } from '@utt/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker, type Tracker } from '../create-tracker';
 import { testPrices } from '../test-support/test-prices';
-import { openTestStore } from '../test-support/test-store';
+import { collectGarbageUntil } from '../test-support/collect-garbage';
+import { openTestStore, STORE_BACKENDS } from '../test-support/test-store';
 import type { BudgetBreach } from './budget-exceeded-error';
 import { BudgetExceededError } from './budget-exceeded-error';
 import { calendarPeriod } from './calendar-period';
@@ -58,11 +59,60 @@ describe('block budgets under concurrency', () => {
   });
 
   it('overspend by at most one call when the worst case is unknown (no max tokens)', async () => {
-    const tracker = await createTracker({ ...base, budgets: [{ period: 'month', limitUsd: 5 * CALL_USD + 0.001, behavior: 'block' }] });
-    const results = await Promise.all(Array.from({ length: 50 }, () => call(tracker, { outputTokens: 1000 })));
-    const spent = tracker.totals().costUsd;
-    expect(spent).toBeLessThanOrEqual(5 * CALL_USD + 0.001 + CALL_USD);
-    expect(results.filter((result) => result === 'sent').length).toBeGreaterThanOrEqual(5);
+    const limitUsd = 5 * CALL_USD + 0.001;
+    const tracker = await createTracker({ ...base, budgets: [{ period: 'month', limitUsd, behavior: 'block' }] });
+    // Without max tokens a call reserves 16,384 output tokens ($0.131), more than the room: the first is admitted as the one call over, holding the rest.
+    const burst = await Promise.all(Array.from({ length: 50 }, () => call(tracker, { outputTokens: 1000 })));
+    expect(burst.filter((result) => result === 'sent')).toHaveLength(1);
+    const after: Array<'sent' | 'refused'> = [];
+    for (let index = 0; index < 10; index += 1) after.push(await call(tracker, { outputTokens: 1000 }));
+    // One at a time, the dearest call seen ($0.008) decides: 5 calls in all, within the limit.
+    expect(burst.concat(after).filter((result) => result === 'sent')).toHaveLength(5);
+    expect(tracker.totals().costUsd).toBeLessThanOrEqual(limitUsd);
+    await tracker.shutdown();
+  });
+
+  it('does not make calls wait for each other when a worst case cannot be priced or capped (15 × 200 ms calls in about 200 ms)', async () => {
+    const tracker = await createTracker({ ...base, budgets: [{ period: 'day', limitUsd: 10, behavior: 'block' }] });
+    const slowCall = async (model: string, maxOutputTokens?: number) => {
+      const ticket = await tracker.admit({ provider: 'openai', model, maxOutputTokens });
+      await sleep(200);
+      tracker.record({ provider: 'openai', model, inputTokens: 10, outputTokens: 100 }, ticket);
+    };
+    const started = Date.now();
+    // An unpriced model, the first calls of a priced model without max tokens, and capped calls, all at once.
+    await Promise.all([
+      ...Array.from({ length: 5 }, () => slowCall('gpt-unpriced')),
+      ...Array.from({ length: 5 }, () => slowCall('gpt-test')),
+      ...Array.from({ length: 5 }, () => slowCall('gpt-test', 1000)),
+    ]);
+    // In line they took 2,000 ms or more (ten 200 ms calls one after another); at once about 200 ms (a loaded machine: below 1,000).
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(tracker.budgetStatus()[0]?.reservedUsd).toBeCloseTo(0, 12);
+    await tracker.shutdown();
+  });
+
+  it('never hangs on a ticket that is never released, and drops its hold after budgetHoldTimeoutMs', async () => {
+    const tracker = await createTracker({ ...base, budgetHoldTimeoutMs: 150, budgets: [{ period: 'day', limitUsd: 1.5 * CALL_USD, behavior: 'block' }] });
+    // A response whose body is never read: its ticket is neither recorded nor released.
+    const leaked = await tracker.admit({ provider: 'openai', model: 'gpt-test' });
+    const timeout = sleep(500).then(() => 'hung');
+    expect(await Promise.race([call(tracker, { outputTokens: 1000 }), timeout])).toBe('refused');
+    expect(await Promise.race([call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 }), timeout])).toBe('refused');
+    await sleep(200);
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
+    leaked.release();
+    await tracker.shutdown();
+  });
+
+  it('releases the hold of a ticket that is garbage collected unreleased', async () => {
+    const tracker = await createTracker({ ...base, budgets: [{ period: 'day', limitUsd: 1.5 * CALL_USD, behavior: 'block' }] });
+    await (async () => {
+      await tracker.admit({ provider: 'openai', model: 'gpt-test', maxOutputTokens: 1000 });
+    })();
+    expect(tracker.budgetStatus()[0]?.reservedUsd).toBeCloseTo(CALL_USD, 12);
+    expect(await collectGarbageUntil(() => (tracker.budgetStatus()[0]?.reservedUsd ?? 1) < 1e-12)).toBe(true);
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
     await tracker.shutdown();
   });
 
@@ -183,5 +233,84 @@ describe('budgets over the ledger', () => {
     await expect(createTracker({ ...base, reportingTimeZone: 'Mars/Olympus' })).rejects.toThrow(/reportingTimeZone/);
     await expect(createTracker({ ...base, budgets: [{ period: 'week' as 'day', limitUsd: 1 }] })).rejects.toThrow(/budgets\[0\]\.period/);
     await expect(createTracker({ ...base, budgets: [{ period: 'day', limitUsd: -1 }] })).rejects.toThrow(/budgets\[0\]\.limitUsd/);
+  });
+});
+
+/** A provider's day row of `costUsd` in the ledger (what another source already spent that day). */
+const dayRow = (day: string, costUsd: string) => ({
+  source_system: 'openai', source_instance: '', granularity: 'day' as const, bucket_start: new Date(`${day}T00:00:00Z`), provider: 'openai', model: 'gpt-test',
+  account: '', api_key: '', user_id: '', labels: {}, input_tokens: 1, output_tokens: 1, cached_read_tokens: null, cached_write_tokens: null,
+  cached_write_1h_tokens: null, reasoning_tokens: null, requests: 1, cost_usd: costUsd, cost_source: 'provider' as const, measurement_basis: 'provider_aggregate' as const,
+});
+
+describe.each(STORE_BACKENDS)('budgets against spend already in the ledger ($name)', (backend) => {
+  let handle: Awaited<ReturnType<typeof openTestStore>>;
+  beforeAll(async () => {
+    handle = await openTestStore(backend);
+  }, 60_000);
+  afterAll(async () => {
+    await handle?.dispose();
+  });
+  // Each test its own day, so what one flushes is not another's ledger spend.
+  const ledgerOn = async (day: string, costUsd: string) => {
+    await handle.store.writeSourceWindow({ source: `admin-${day}`, sourceSystem: 'openai', rows: [dayRow(day, costUsd)] });
+    const now = new Date(`${day}T12:00:00Z`);
+    return { ...base, sink: createTrackerSink(handle.store), now: () => now, flushIntervalMs: 60_000, budgetRefreshIntervalMs: 60_000 };
+  };
+
+  it('raise throws on the first call when the ledger is already over the limit', async () => {
+    const tracker = await createTracker({ ...(await ledgerOn('2026-10-05', '5')), budgets: [{ period: 'day', limitUsd: 1, behavior: 'raise' }] });
+    let caught: unknown;
+    try {
+      tracker.record({ provider: 'openai', model: 'gpt-test', outputTokens: 1000 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(BudgetExceededError.isInstance(caught)).toBe(true);
+    expect((caught as BudgetExceededError).periodTotalUsd).toBeCloseTo(5 + CALL_USD, 9);
+    await tracker.shutdown();
+  });
+
+  it('notify tells onBudget at the first call when the ledger is already over the limit', async () => {
+    const breaches: BudgetBreach[] = [];
+    const tracker = await createTracker({ ...(await ledgerOn('2026-10-06', '5')), budgets: [{ period: 'day', limitUsd: 1, behavior: 'notify' }], onBudget: (breach) => breaches.push(breach) });
+    tracker.record({ provider: 'openai', model: 'gpt-test', outputTokens: 1000 });
+    expect(breaches.map((breach) => breach.level)).toEqual(['hard']);
+    expect(breaches[0]?.periodTotalUsd).toBeCloseTo(5 + CALL_USD, 9);
+    await tracker.shutdown();
+  });
+
+  it("reads the new period's ledger spend when the period rolls over, before the first call of it is admitted", async () => {
+    const options = await ledgerOn('2026-10-08', '5');
+    let now = new Date('2026-10-07T23:59:00Z');
+    const tracker = await createTracker({ ...options, now: () => now, budgets: [{ period: 'day', limitUsd: 1, behavior: 'raise' }] });
+    tracker.record({ provider: 'openai', model: 'gpt-test', outputTokens: 1000 });
+    now = new Date('2026-10-08T00:01:00Z');
+    const ticket = await tracker.admit({ provider: 'openai', model: 'gpt-test', maxOutputTokens: 1000 });
+    expect(() => tracker.record({ provider: 'openai', model: 'gpt-test', outputTokens: 1000 }, ticket)).toThrow(/budget/i);
+    await tracker.shutdown();
+  });
+
+  it('a block budget overspends by at most one call under concurrency, counting the ledger from the first call', async () => {
+    const options = await ledgerOn('2026-10-09', '1');
+    const limitUsd = 1 + 10 * CALL_USD;
+    const tracker = await createTracker({ ...options, budgets: [{ period: 'day', limitUsd, behavior: 'block' }] });
+    const capped = await Promise.all(Array.from({ length: 100 }, () => call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })));
+    expect(capped.filter((result) => result === 'sent')).toHaveLength(10);
+    await tracker.flush();
+    await tracker.refreshBudgets();
+    expect(tracker.budgetStatus()[0]?.spentUsd).toBeCloseTo(limitUsd, 9);
+    await tracker.shutdown();
+
+    // Without max tokens (worst case unknown), a second process over the same ledger: at most one call over.
+    const second = await createTracker({ ...options, instance: 'second', budgets: [{ period: 'day', limitUsd: limitUsd + 5 * CALL_USD, behavior: 'block' }] });
+    const uncapped = await Promise.all(Array.from({ length: 50 }, () => call(second, { outputTokens: 1000 })));
+    expect(uncapped.filter((result) => result === 'sent').length).toBeGreaterThanOrEqual(1);
+    for (let index = 0; index < 10; index += 1) await call(second, { outputTokens: 1000 });
+    await second.flush();
+    await second.refreshBudgets();
+    expect(second.budgetStatus()[0]?.spentUsd).toBeLessThanOrEqual(limitUsd + 5 * CALL_USD + CALL_USD + 1e-9);
+    expect(second.budgetStatus()[0]?.spentUsd).toBeGreaterThanOrEqual(limitUsd + 5 * CALL_USD - 1e-9);
+    await second.shutdown();
   });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aiSdkUsageBuckets } from '../capture/ai-sdk-usage';
 import { BudgetExceededError } from '../budget/budget-exceeded-error';
 import { createTracker, type Tracker } from '../create-tracker';
+import { collectGarbageUntil } from '../test-support/collect-garbage';
 import { startFakeProvider } from '../test-support/fake-provider';
 import { testPrices } from '../test-support/test-prices';
 import type { TrackedCall } from '../tracked-call';
@@ -116,6 +117,31 @@ describe.each(MAJORS)('uttMiddleware under $name', (major) => {
     expect(calls[1]).toMatchObject(major.expected.anthropicStream);
   });
 
+  it('holds a concurrent burst under a block budget to at most one call over, the prompt estimated from its text', async () => {
+    // Each call costs $0.00455 (ai 6) or $0.0045 (ai 5): 1200 input tokens, 300 output. Room for 10 of them.
+    const limitUsd = 10 * 0.00455;
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'day', limitUsd, behavior: 'block' }] });
+    const model = wrapLanguageModel({ model: openai('gpt-test'), middleware: middleware(budgeted) });
+    // 2400 bytes of prompt: at one token a byte, more than the 1200 the provider counts.
+    const prompt = 'Summarise: '.padEnd(2400, 'x');
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        generateText({ model, prompt, maxOutputTokens: 300, maxRetries: 0 }).then(
+          () => 'sent',
+          (error: unknown) => {
+            if (BudgetExceededError.isInstance(error)) return 'refused';
+            throw error;
+          },
+        ),
+      ),
+    );
+    // The fake answers every call with one response id, so the tracker counts one: the spend is the calls sent.
+    const sent = results.filter((result) => result === 'sent').length;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent * 0.00455).toBeLessThanOrEqual(limitUsd + 0.00455);
+    await budgeted.shutdown();
+  });
+
   it('refuses before the call is sent when a block budget is spent', async () => {
     const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'call', limitUsd: 0.001, behavior: 'block' }] });
     const model = wrapLanguageModel({ model: openai('gpt-test'), middleware: middleware(budgeted) });
@@ -123,6 +149,37 @@ describe.each(MAJORS)('uttMiddleware under $name', (major) => {
     const error = await generateText({ model, prompt: 'hi', maxOutputTokens: 1000, maxRetries: 0 }).catch((caught: unknown) => caught);
     expect(BudgetExceededError.isInstance(error)).toBe(true);
     expect(fake.requests.length).toBe(before);
+    await budgeted.shutdown();
+  });
+});
+
+describe('uttMiddleware with a stream the caller never reads', () => {
+  const model = { provider: 'openai.chat', modelId: 'gpt-test' };
+  const doGenerate = () => Promise.reject(new Error('not called'));
+  const endless = () => ({ stream: new ReadableStream<{ type: string }>({ pull() {} }) });
+
+  it('records a stream cancelled before its first read as usage "unknown" and gives its hold back', async () => {
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'day', limitUsd: 10, behavior: 'block' }] });
+    const recorded: TrackedCall[] = [];
+    budgeted.subscribe((call) => recorded.push(call));
+    const result = await uttMiddleware(budgeted).wrapStream({ doGenerate, doStream: async () => endless(), params: { maxOutputTokens: 100 }, model });
+    expect(budgeted.budgetStatus()[0]?.reservedUsd).toBeGreaterThan(0);
+    await result.stream.cancel();
+    expect(recorded).toMatchObject([{ usageOrigin: 'unknown', streaming: true, model: 'gpt-test' }]);
+    expect(budgeted.budgetStatus()[0]?.reservedUsd).toBeCloseTo(0, 12);
+    await budgeted.shutdown();
+  });
+
+  it('records a stream garbage collected unread as usage "unknown" and gives its hold back', async () => {
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'day', limitUsd: 10, behavior: 'block' }] });
+    const recorded: TrackedCall[] = [];
+    budgeted.subscribe((call) => recorded.push(call));
+    await (async () => {
+      await uttMiddleware(budgeted).wrapStream({ doGenerate, doStream: async () => endless(), params: { maxOutputTokens: 100 }, model });
+    })();
+    expect(await collectGarbageUntil(() => recorded.length > 0)).toBe(true);
+    expect(recorded).toMatchObject([{ usageOrigin: 'unknown', streaming: true, model: 'gpt-test' }]);
+    expect(budgeted.budgetStatus()[0]?.reservedUsd).toBeCloseTo(0, 12);
     await budgeted.shutdown();
   });
 });

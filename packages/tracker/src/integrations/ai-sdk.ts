@@ -1,7 +1,8 @@
 import { aiSdkServiceTier, aiSdkUsageBuckets, vendorOf } from '../capture/ai-sdk-usage';
 import { NO_USAGE, type UsageBuckets, isObject } from '../capture/usage-buckets';
 import { pickRateLimitHeaders } from '../capture/rate-limit-headers';
-import type { CallTicket, Tracker } from '../create-tracker';
+import { estimateInputTokens } from '../capture/prompt-size';
+import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals } from '../create-tracker';
 import type { UsageOrigin } from '../tracked-call';
 
 export type UttMiddlewareOptions<Version extends 'v2' | 'v3' = 'v3'> = {
@@ -18,12 +19,15 @@ export type UttMiddlewareOptions<Version extends 'v2' | 'v3' = 'v3'> = {
 // The AI SDK's own types are not imported, so @utt/tracker needs no `ai` at
 // build time; these are the fields the middleware reads.
 type Model = { readonly provider: string; readonly modelId: string };
-type CallOptions = { readonly maxOutputTokens?: number; readonly providerOptions?: Record<string, unknown> };
+type CallOptions = { readonly maxOutputTokens?: number; readonly providerOptions?: Record<string, unknown>; readonly prompt?: unknown; readonly tools?: unknown };
 type Result = { usage?: unknown; providerMetadata?: unknown; response?: { id?: string; modelId?: string; headers?: Record<string, string> } };
 type StreamPart = { readonly type: string };
 type StreamResult = { stream: ReadableStream<StreamPart>; response?: { headers?: Record<string, string> } };
 // Generic in the SDK's own result types, so the middleware fits LanguageModelV2/V3Middleware without importing them.
 type WrapArguments<G extends Result, S extends StreamResult> = { doGenerate: () => PromiseLike<G>; doStream: () => PromiseLike<S>; params: CallOptions; model: Model };
+
+/** A stream dropped unread (never read to its end nor cancelled) is recorded with usage 'unknown' when it is garbage collected. */
+const abandonedStreams = new FinalizationRegistry<() => void>((abandon) => abandon());
 
 /**
  * Language-model middleware for the Vercel AI SDK: every provider call (each
@@ -36,6 +40,16 @@ type WrapArguments<G extends Result, S extends StreamResult> = { doGenerate: () 
  */
 export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Tracker, options: UttMiddlewareOptions<Version> = {}) {
   const version = (options.specificationVersion ?? 'v3') as Version;
+  const internals = (tracker as Tracker & { [TRACKER_INTERNALS]?: TrackerInternals })[TRACKER_INTERNALS];
+  // The prompt is measured only when a budget will read it.
+  const admit = (call: ReturnType<typeof facts>, model: Model, params: CallOptions) =>
+    tracker.admit({
+      provider: call.provider,
+      model: model.modelId,
+      maxOutputTokens: params.maxOutputTokens ?? null,
+      inputTokens: internals === undefined || internals.needsAdmission(internals.scope()) ? estimateInputTokens(params.prompt, params.tools) : null,
+      tags: call.tags,
+    });
   const facts = (model: Model, params: CallOptions) => {
     const vendor = vendorOf(model.provider);
     const utt = params.providerOptions?.utt;
@@ -79,7 +93,7 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
     ...(version === 'v2' ? { middlewareVersion: 'v2' as const } : {}),
     async wrapGenerate<G extends Result, S extends StreamResult>({ doGenerate, params, model }: WrapArguments<G, S>): Promise<G> {
       const call = facts(model, params);
-      const ticket = await tracker.admit({ provider: call.provider, model: model.modelId, maxOutputTokens: params.maxOutputTokens ?? null, tags: call.tags });
+      const ticket = await admit(call, model, params);
       const started = Date.now();
       let result: G;
       try {
@@ -99,7 +113,7 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
     },
     async wrapStream<G extends Result, S extends StreamResult>({ doStream, params, model }: WrapArguments<G, S>): Promise<S> {
       const call = facts(model, params);
-      const ticket = await tracker.admit({ provider: call.provider, model: model.modelId, maxOutputTokens: params.maxOutputTokens ?? null, tags: call.tags });
+      const ticket = await admit(call, model, params);
       const started = Date.now();
       let result: S;
       try {
@@ -118,17 +132,28 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
         record(call, model, ticket, started, true, finish ? { ...finish, responseId, modelId, headers: result.response?.headers } : { responseId, modelId, headers: result.response?.headers });
       };
       const reader = result.stream.getReader();
+      // Garbage collected unread: recorded, its budget hold given back, the provider's stream cancelled.
+      const abandon = () => {
+        try {
+          end();
+        } catch {
+          // A raise budget's error has no caller here; the call is recorded.
+        }
+        reader.cancel().catch(() => {});
+      };
       const stream = new ReadableStream<StreamPart>({
         async pull(controller) {
           let next: Awaited<ReturnType<typeof reader.read>>;
           try {
             next = await reader.read();
           } catch (error) {
+            abandonedStreams.unregister(abandon);
             end();
             controller.error(error);
             return;
           }
           if (next.done) {
+            abandonedStreams.unregister(abandon);
             try {
               end();
             } catch (error) {
@@ -148,6 +173,7 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
           controller.enqueue(part);
         },
         async cancel(reason) {
+          abandonedStreams.unregister(abandon);
           try {
             end();
           } finally {
@@ -155,6 +181,7 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
           }
         },
       });
+      abandonedStreams.register(stream, abandon, abandon);
       return { ...result, stream } as S;
     },
   };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BudgetExceededError } from '../budget/budget-exceeded-error';
 import { createTracker, type Tracker } from '../create-tracker';
+import { collectGarbageUntil } from '../test-support/collect-garbage';
 import { FIXTURES, startFakeProvider } from '../test-support/fake-provider';
 import { testPrices } from '../test-support/test-prices';
 import type { TrackedCall } from '../tracked-call';
@@ -349,6 +350,21 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     expect(fake.requests.length).toBe(before);
     await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', max_tokens: 100, messages: [] })).then((response) => response.text());
     expect(budgeted.totals().calls).toBe(1);
+    await budgeted.shutdown();
+  });
+
+  it('gives back the budget hold of a response whose body is never read once it is garbage collected, and never makes later calls wait', async () => {
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'day', limitUsd: 10, behavior: 'block' }] });
+    const fetch = trackFetch(budgeted);
+    const request = { model: 'gpt-test', stream: true, stream_options: { include_usage: true }, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] };
+    await (async () => {
+      await fetch(`${fake.url}/v1/chat/completions`, post(request));
+    })();
+    expect(budgeted.budgetStatus()[0]?.reservedUsd).toBeGreaterThan(0);
+    // No max tokens (the worst case unknown before): still not in line behind the unread call.
+    const { max_tokens: _, ...uncapped } = request;
+    await fetch(`${fake.url}/v1/chat/completions`, post(uncapped)).then((response) => response.text());
+    expect(await collectGarbageUntil(() => (budgeted.budgetStatus()[0]?.reservedUsd ?? 1) < 1e-12)).toBe(true);
     await budgeted.shutdown();
   });
 });

@@ -1,6 +1,8 @@
 import { GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTracker, type Tracker } from '../create-tracker';
+import { BudgetExceededError } from '../budget/budget-exceeded-error';
+import { collectGarbageUntil } from '../test-support/collect-garbage';
 import { startFakeProvider } from '../test-support/fake-provider';
 import { testPrices } from '../test-support/test-prices';
 import type { TrackedCall } from '../tracked-call';
@@ -56,5 +58,57 @@ describe('trackGoogleGenAI', () => {
     const stream = await client.models.generateContentStream({ model: 'gemini-test', contents: 'hi' });
     for await (const _ of stream) break;
     expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', inputTokens: 40, outputTokens: null });
+  });
+
+  it('records a stream never iterated, then closed, as usage "unknown" and gives its hold back', async () => {
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'day', limitUsd: 10, behavior: 'block' }] });
+    const recorded: TrackedCall[] = [];
+    budgeted.subscribe((call) => recorded.push(call));
+    const budgetedClient = trackGoogleGenAI(new GoogleGenAI({ apiKey: 'test-key-not-a-secret', httpOptions: { baseUrl: fake.url } }), budgeted);
+    const stream = await budgetedClient.models.generateContentStream({ model: 'gemini-test', contents: 'hi', config: { maxOutputTokens: 100 } });
+    expect(budgeted.budgetStatus()[0]?.reservedUsd).toBeGreaterThan(0);
+    await stream.return(undefined);
+    expect(recorded).toMatchObject([{ usageOrigin: 'unknown', streaming: true, model: 'gemini-test', outputTokens: null }]);
+    expect(budgeted.budgetStatus()[0]?.reservedUsd).toBeCloseTo(0, 12);
+    await budgeted.shutdown();
+  });
+
+  it('records a stream garbage collected unread as usage "unknown" and gives its hold back', async () => {
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'day', limitUsd: 10, behavior: 'block' }] });
+    const recorded: TrackedCall[] = [];
+    budgeted.subscribe((call) => recorded.push(call));
+    const budgetedClient = trackGoogleGenAI(new GoogleGenAI({ apiKey: 'test-key-not-a-secret', httpOptions: { baseUrl: fake.url } }), budgeted);
+    await (async () => {
+      await budgetedClient.models.generateContentStream({ model: 'gemini-test', contents: 'hi', config: { maxOutputTokens: 100 } });
+    })();
+    expect(await collectGarbageUntil(() => recorded.length > 0)).toBe(true);
+    expect(recorded).toMatchObject([{ usageOrigin: 'unknown', streaming: true, model: 'gemini-test' }]);
+    expect(budgeted.budgetStatus()[0]?.reservedUsd).toBeCloseTo(0, 12);
+    await budgeted.shutdown();
+  });
+
+  it('holds a concurrent burst under a block budget to at most one call over, the contents estimated from their text', async () => {
+    // Each call costs $0.00440625 (1000 uncached + 500 cached input, 300 output). Room for 10 of them.
+    const callUsd = 0.00440625;
+    const budgeted = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets: [{ period: 'day', limitUsd: 10 * callUsd, behavior: 'block' }] });
+    const budgetedClient = trackGoogleGenAI(new GoogleGenAI({ apiKey: 'test-key-not-a-secret', httpOptions: { baseUrl: fake.url } }), budgeted);
+    // 2000 bytes of contents: at one token a byte, more than the 1000 uncached the provider counts.
+    const contents = [{ role: 'user', parts: [{ text: 'Translate: '.padEnd(2000, 'x') }] }];
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        budgetedClient.models.generateContent({ model: 'gemini-test', contents, config: { maxOutputTokens: 300 } }).then(
+          () => 'sent',
+          (error: unknown) => {
+            if (BudgetExceededError.isInstance(error)) return 'refused';
+            throw error;
+          },
+        ),
+      ),
+    );
+    // The fake answers every call with one response id, so the tracker counts one: the spend is the calls sent.
+    const sent = results.filter((result) => result === 'sent').length;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThanOrEqual(11);
+    await budgeted.shutdown();
   });
 });

@@ -1,7 +1,8 @@
 import { googleUsageBuckets } from '../capture/google-usage';
 import { isObject, NO_USAGE } from '../capture/usage-buckets';
 import { pickRateLimitHeaders } from '../capture/rate-limit-headers';
-import type { CallTicket, Tracker } from '../create-tracker';
+import { estimateInputTokens } from '../capture/prompt-size';
+import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals } from '../create-tracker';
 import type { UsageOrigin } from '../tracked-call';
 
 export type TrackGoogleGenAIOptions = {
@@ -10,12 +11,17 @@ export type TrackGoogleGenAIOptions = {
   readonly tags?: Readonly<Record<string, string>>;
 };
 
-type Params = { model?: string; config?: { maxOutputTokens?: number } };
+type Params = { model?: string; contents?: unknown; config?: { maxOutputTokens?: number; systemInstruction?: unknown; tools?: unknown } };
 type GenerateResponse = { usageMetadata?: unknown; modelVersion?: string; responseId?: string; sdkHttpResponse?: { headers?: Record<string, string> } };
 type Models = {
   generateContent: (params: Params) => Promise<GenerateResponse>;
   generateContentStream: (params: Params) => Promise<AsyncGenerator<GenerateResponse>>;
 };
+
+/** A stream dropped before its end (never iterated, nor closed) is recorded with usage 'unknown' when it is garbage collected. */
+const abandonedStreams = new FinalizationRegistry<() => void>((abandon) => abandon());
+// The methods of every async generator, called on the one a wrapper is installed on (so the wrapper holds no reference to it).
+const asyncGeneratorMethods = Object.getPrototypeOf(async function* () {}.prototype) as AsyncGenerator<unknown>;
 
 /**
  * Records `models.generateContent` and `models.generateContentStream` of a
@@ -59,8 +65,16 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
     );
   };
 
+  const internals = (tracker as Tracker & { [TRACKER_INTERNALS]?: TrackerInternals })[TRACKER_INTERNALS];
+  // The contents are measured only when a budget will read them.
   const admit = (params: Params) =>
-    tracker.admit({ provider, model: params.model ?? '', maxOutputTokens: params.config?.maxOutputTokens ?? null, tags: options.tags });
+    tracker.admit({
+      provider,
+      model: params.model ?? '',
+      maxOutputTokens: params.config?.maxOutputTokens ?? null,
+      inputTokens: internals === undefined || internals.needsAdmission(internals.scope()) ? estimateInputTokens(params.contents, params.config?.systemInstruction, params.config?.tools) : null,
+      tags: options.tags,
+    });
 
   models.generateContent = async (params) => {
     const ticket = await admit(params);
@@ -91,7 +105,23 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
     const finish = (complete: boolean) => {
       if (recorded) return;
       recorded = true;
+      abandonedStreams.unregister(finish);
       record(params, ticket, started, true, last, complete);
+    };
+    // Closed or dropped before its first chunk, the generator below never runs its finally: recorded here.
+    const close = () => {
+      try {
+        finish(false);
+      } finally {
+        inner.return(undefined).catch(() => {});
+      }
+    };
+    const abandon = () => {
+      try {
+        close();
+      } catch {
+        // A raise budget's error has no caller here; the call is recorded.
+      }
     };
     async function* observed(): AsyncGenerator<GenerateResponse> {
       let complete = false;
@@ -105,7 +135,23 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
         finish(complete);
       }
     }
-    return observed();
+    const stream = observed();
+    stream.return = async function (this: AsyncGenerator<GenerateResponse>, value) {
+      try {
+        return await asyncGeneratorMethods.return.call(this, value);
+      } finally {
+        close();
+      }
+    } as AsyncGenerator<GenerateResponse>['return'];
+    stream.throw = async function (this: AsyncGenerator<GenerateResponse>, error) {
+      try {
+        return await asyncGeneratorMethods.throw.call(this, error);
+      } finally {
+        close();
+      }
+    } as AsyncGenerator<GenerateResponse>['throw'];
+    abandonedStreams.register(stream, abandon, finish);
+    return stream;
   };
   return client;
 }
