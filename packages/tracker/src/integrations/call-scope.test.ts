@@ -7,6 +7,7 @@ import { startFakeProvider } from '../test-support/fake-provider';
 import { testPrices } from '../test-support/test-prices';
 import type { TrackedCall } from '../tracked-call';
 import { trackStream } from '../track-stream';
+import { uttMiddleware } from './ai-sdk';
 import { trackAnthropic } from './anthropic';
 import { trackFetch } from './fetch';
 import { trackOpenAI } from './openai';
@@ -99,6 +100,36 @@ describe('default tags from a function, and scoped tags, belong to the request t
       const response = await fetch(`${fake.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       return async () => {
         const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        while (!(await reader.read()).done) {
+          // read to the end
+        }
+      };
+    });
+    expect(tags).toEqual(expected);
+  });
+
+  it('through the AI SDK middleware (a stream whose finish part is read elsewhere)', async () => {
+    const middleware = uttMiddleware(tracker);
+    const tags = await crossedRequests(async () => {
+      const parts = [
+        { type: 'response-metadata', id: 'r', modelId: 'gpt-test' },
+        { type: 'finish', usage: { inputTokens: { total: 5, noCache: 5, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1 } } },
+      ];
+      const { stream } = await middleware.wrapStream({
+        doGenerate: async () => ({}),
+        doStream: async () => ({
+          stream: new ReadableStream({
+            start(controller) {
+              for (const part of parts) controller.enqueue(part);
+              controller.close();
+            },
+          }),
+        }),
+        params: {},
+        model: { provider: 'openai.chat', modelId: 'gpt-test' },
+      });
+      return async () => {
+        const reader = stream.getReader();
         while (!(await reader.read()).done) {
           // read to the end
         }
