@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { KEY_COLUMNS, TOKEN_COLUMNS } from '@utt/core';
+import { KEY_COLUMNS, TOKEN_COLUMNS, type TrackedCallV1 } from '@utt/core';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migration-list';
 import { openStore } from './open-store';
@@ -205,6 +206,68 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
       );
       expect(triggers.filter((trigger) => trigger.events === 'insert').map((trigger) => trigger.name)).toEqual(['token_usage_daily_detail_insert']);
       expect(triggers.filter((trigger) => trigger.events !== 'insert')).toHaveLength(6);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+
+  it('keep every stored tracked call through 0013, then store calls that share a reused response id', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore({ ...location.options, migrate: false });
+    const tables = storeTables(store.schema);
+    const before0013 = MIGRATIONS.findIndex((migration) => migration.name === '0013_response_identity');
+    const longId = 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT';
+    const trackedCall = (responseId: string, inputTokens = 10): TrackedCallV1 => ({
+      specificationVersion: 'v1',
+      eventId: randomUUID(),
+      sourceSystem: 'chat-api',
+      sourceInstance: 'host-1',
+      occurredAt: new Date('2026-11-03T10:01:00Z'),
+      provider: 'ollama',
+      model: 'llama3',
+      operation: 'chat.completions',
+      inputTokens,
+      outputTokens: 1,
+      cachedReadTokens: null,
+      cachedWriteTokens: null,
+      cachedWrite1hTokens: null,
+      reasoningTokens: null,
+      webSearches: null,
+      serviceTier: '',
+      latencyMs: 5,
+      streaming: false,
+      responseId,
+      threadId: null,
+      agentId: null,
+      tags: {},
+      labels: {},
+      usageOrigin: 'response',
+      costUsd: null,
+      priceRef: null,
+      unpricedReason: 'no_price',
+    });
+    const stored = async () =>
+      (await store.client.query<{ event_id: string }>(`SELECT event_id::text FROM ${tables.trackedCall} ORDER BY event_id`)).map((row) => row.event_id);
+    try {
+      await runMigrations(store.client, tables, MIGRATIONS.slice(0, before0013));
+      // Under 0006's index a reused id kept out the second call.
+      await store.writeTrackedCalls([trackedCall('chatcmpl-1'), trackedCall(longId), trackedCall('chatcmpl-2')]);
+      await store.writeTrackedCalls([trackedCall('chatcmpl-1', 20)]);
+      const kept = await stored();
+      expect(kept).toHaveLength(3);
+
+      expect(await store.migrate()).toEqual({ applied: ['0013_response_identity'] });
+      expect(await stored()).toEqual(kept);
+      const indexes = await store.client.query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tracked_call' ORDER BY 1`, [store.schema]);
+      expect(indexes.map((index) => index.name)).toContain('tracked_call_response_key');
+      expect(indexes.map((index) => index.name)).not.toContain('tracked_call_response_id_key');
+      expect(await store.writeTrackedCalls([trackedCall('chatcmpl-1', 20), trackedCall('chatcmpl-2')])).toEqual({ inserted: 2, alreadyStored: 0, sameResponse: 0 });
+      expect(await store.writeTrackedCalls([trackedCall(longId), trackedCall(longId, 11)])).toEqual({ inserted: 1, alreadyStored: 0, sameResponse: 1 });
+      const [cell] = await store.client.query<{ requests: number; input_tokens: number }>(
+        `SELECT requests::int, input_tokens::int FROM ${tables.tokenUsage} WHERE source_system = 'chat-api'`,
+      );
+      expect(cell).toEqual({ requests: 6, input_tokens: 10 + 10 + 10 + 20 + 10 + 11 });
     } finally {
       await store.close();
       await location.dispose();

@@ -7,6 +7,30 @@ import { createTrackerSink } from './tracked-calls';
 import type { UsageStore } from './usage-store';
 
 const HOUR = new Date('2026-11-03T10:00:00Z');
+const OPENAI_ID = 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT';
+
+/** Response ids and whether each identifies a call: the same table is in @utt/tracker's response-identity.test.ts. */
+const RESPONSE_IDS: Record<string, boolean> = {
+  'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT': true,
+  resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b: true,
+  msg_01XFDUDYJgAACzvnptvVoYEL: true,
+  ZnFdaLbCLJ6qnvgPs5ye0Qc: true,
+  'chatcmpl-6a3b1c2d-1234-4567-89ab-cdef01234567': true,
+  'gen-1733550000-AbCdEfGhIjKlMnOpQrSt': true,
+  '8c2d5b0e4f6a4d2b': true,
+  'chatcmpl-537': false,
+  'chatcmpl-0': false,
+  msg_01XyZ: false,
+  'chatcmpl-Str456': false,
+  'g-resp-1': false,
+  'chatcmpl-8c2d5b0e4f6a4d2': false,
+  'chatcmpl-ü-ü-ü-ü-ü-ü-ü-ü-ü-ü-ü-ü-ü-ü-ü-ü-ü-ü': false,
+  'chatcmpl-üa1b2c3d4e5f6a7b8c9d': true,
+  'abc-def_ghi-jkl_mno-pqr': false,
+  'abc-def_ghi-jkl_mno-pqrs': true,
+  'abcdefghijklmno': false,
+  '': false,
+};
 
 function call(overrides: Partial<TrackedCallV1> = {}): TrackedCallV1 {
   return {
@@ -80,14 +104,35 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     ]);
   });
 
-  it('writes nothing twice when a batch is retried, or a response id is recorded again (invariant 1)', async () => {
-    const batch = [call({ responseId: 'chatcmpl-1' }), call()];
-    await store().writeTrackedCalls(batch);
+  it('writes nothing twice when a batch is retried, or a response is recorded again (invariant 1), and says what it skipped', async () => {
+    const batch = [call({ responseId: OPENAI_ID }), call()];
+    expect(await store().writeTrackedCalls(batch)).toEqual({ inserted: 2, alreadyStored: 0, sameResponse: 0 });
     const first = await cells(store());
-    await store().writeTrackedCalls(batch);
-    await store().writeTrackedCalls([call({ responseId: 'chatcmpl-1' })]);
+    expect(await store().writeTrackedCalls(batch)).toEqual({ inserted: 0, alreadyStored: 2, sameResponse: 0 });
+    expect(await store().writeTrackedCalls([call({ responseId: OPENAI_ID })])).toEqual({ inserted: 0, alreadyStored: 0, sameResponse: 1 });
     expect(await cells(store())).toEqual(first);
     expect(await callCount(store())).toBe(2);
+  });
+
+  it('stores every call of a server that reuses response ids (Ollama: chatcmpl-0…998), and a distinct call under a reused long id', async () => {
+    const calls = Array.from({ length: 2500 }, (_, index) => call({ provider: 'ollama', responseId: `chatcmpl-${index % 999}`, inputTokens: 10, outputTokens: 1 }));
+    const results = [];
+    for (let offset = 0; offset < calls.length; offset += 500) results.push(await store().writeTrackedCalls(calls.slice(offset, offset + 500)));
+    expect(results.reduce((sum, result) => sum + result.inserted, 0)).toBe(2500);
+    // A long id answered again with other counts (a proxy's counter after a restart, a mock's constant id) is another call.
+    expect(await store().writeTrackedCalls([call({ responseId: OPENAI_ID }), call({ responseId: OPENAI_ID, inputTokens: 7 })])).toMatchObject({ inserted: 2 });
+    expect(await callCount(store())).toBe(2502);
+    const [cell] = (await cells(store())).filter((row) => row.input_tokens === 25_000);
+    expect(cell).toMatchObject({ requests: 2500, output_tokens: 2500 });
+  });
+
+  it('trusts a response id as an identity by the rule of @utt/tracker (response-identity.ts)', async () => {
+    const rows = await store().client.query<{ id: string; distinctive: boolean }>(
+      `SELECT id, length(regexp_replace(regexp_replace(id, '^[A-Za-z]+[-_]', ''), '[^A-Za-z0-9]', '', 'g')) >= 16 AS distinctive
+       FROM unnest($1::text[]) AS id`,
+      [Object.keys(RESPONSE_IDS)],
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.id, row.distinctive]))).toEqual(RESPONSE_IDS);
   });
 
   it('marks a cell with an unpriced call unpriced (never a partial $ figure)', async () => {

@@ -56,15 +56,29 @@ function checkCall(call: TrackedCallV1, index: number): void {
   if (!(call.occurredAt instanceof Date) || Number.isNaN(call.occurredAt.getTime())) throw new StoreArgumentError({ argument: `${where}.occurredAt`, message: 'must be a valid Date' });
 }
 
+/** What writeTrackedCalls stored, and what it skipped because the ledger holds it already. */
+export type TrackedCallsWrite = {
+  readonly inserted: number;
+  /** Calls whose event id is stored: a batch written again after a write whose answer was lost. */
+  readonly alreadyStored: number;
+  /**
+   * Calls stored under another event id: the same distinctive response id,
+   * model and counts (migration 0013), i.e. one response recorded twice.
+   */
+  readonly sameResponse: number;
+};
+
 /**
  * Writes a batch of tracked calls and recomputes the token_usage cells they
- * touch, in one transaction. Calls already stored (same event id, or same
- * provider response id) are skipped, so a retried batch changes nothing. Each
- * touched cell is locked (advisory, in key order) before it is recomputed, so
- * two processes writing calls of the same hour cannot overwrite each other's.
+ * touch, in one transaction. Calls already stored (same event id, or the same
+ * response: a distinctive response id with the same model and counts, see
+ * migration 0013) are skipped, so a retried batch changes nothing; the result
+ * counts both kinds of skip. Each touched cell is locked (advisory, in key
+ * order) before it is recomputed, so two processes writing calls of the same
+ * hour cannot overwrite each other's.
  */
-export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, calls: readonly TrackedCallV1[]): Promise<{ inserted: number }> {
-  if (calls.length === 0) return { inserted: 0 };
+export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, calls: readonly TrackedCallV1[]): Promise<TrackedCallsWrite> {
+  if (calls.length === 0) return { inserted: 0, alreadyStored: 0, sameResponse: 0 };
   calls.forEach(checkCall);
   const cells = new Map<string, TrackedCell>();
   for (const call of calls) {
@@ -119,7 +133,13 @@ export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, 
       [JSON.stringify(rows)],
     );
     await recomputeTrackedCells(tx, tables, [...cells.values()]);
-    return { inserted: inserted.length };
+    if (inserted.length === calls.length) return { inserted: inserted.length, alreadyStored: 0, sameResponse: 0 };
+    // Some were skipped: those whose event id is stored came before (a retried batch); the others met the same response.
+    const written = new Set(inserted.map((row) => row.event_id));
+    const skipped = calls.filter((call) => !written.has(call.eventId)).map((call) => call.eventId);
+    const [stored] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tables.trackedCall} WHERE event_id = ANY($1::uuid[])`, [skipped]);
+    const alreadyStored = stored?.n ?? 0;
+    return { inserted: inserted.length, alreadyStored, sameResponse: skipped.length - alreadyStored };
   });
 }
 
@@ -398,7 +418,7 @@ export function piggybackQuotaReadings(calls: readonly TrackedCallV1[], options:
  */
 export function createTrackerSink(
   store: {
-    writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<unknown>;
+    writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<Partial<TrackedCallsWrite> | undefined | void>;
     readSpend(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
     writeQuotaReadings?(write: QuotaReadingsWrite): Promise<unknown>;
   },
@@ -408,13 +428,16 @@ export function createTrackerSink(
   return {
     specificationVersion: 'v1',
     write: async (calls) => {
-      await store.writeTrackedCalls(calls);
-      if (!quota || !store.writeQuotaReadings) return;
+      const written = await store.writeTrackedCalls(calls);
+      // What the ledger skipped goes back to the tracker, which counts and reports it (never silent).
+      const result = { alreadyStored: written?.alreadyStored ?? 0, sameResponse: written?.sameResponse ?? 0 };
+      if (!quota || !store.writeQuotaReadings) return result;
       for (const [source, readings] of piggybackQuotaReadings(calls, quota)) {
         // recordStatus false: piggyback readings come and go with the application's traffic;
         // a quiet application is not a failing quota source for the watchdog.
         await store.writeQuotaReadings({ source, sourceSystem: source, readings, recordStatus: false });
       }
+      return result;
     },
     readSpend: (queries) => store.readSpend(queries),
   };

@@ -19,7 +19,7 @@ import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { addRollupTimeZone, dropRollupTimeZone, listRollupTimeZones } from './usage-rollup';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
-import { pruneTrackedCalls, readLabelValues, readSpend, writeTrackedCalls } from './tracked-calls';
+import { pruneTrackedCalls, readLabelValues, readSpend, type TrackedCallsWrite, writeTrackedCalls } from './tracked-calls';
 import type { SpendQueryV1, SpendScopeV1, TrackedCallV1 } from '@utt/core';
 import { type AlertObservation, type AlertPrevious, type AlertStateRow, listAlertStates, transitionAlert } from './alert-state';
 import {
@@ -91,7 +91,7 @@ export type UsageStore = {
   /** MAX(updated_at) of a source_system's rows, never created_at (invariant 8). */
   latestUsageUpdate(sourceSystem: string): Promise<Date | null>;
   /** @utt/tracker's calls: the per-call ledger, and their token_usage hourly cells recomputed in the same transaction. */
-  writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<{ inserted: number }>;
+  writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<TrackedCallsWrite>;
   /** USD spend per query over token_usage (every source in scope), for budgets. */
   readSpend(queries: readonly SpendQueryV1[]): Promise<string[]>;
   /** The distinct value combinations of label `keys` among rows in [start, end) within `scope`: one per tenant a per-value budget has seen. */

@@ -1,4 +1,4 @@
-import type { Logger, TrackerSinkV1 } from '@utt/core';
+import type { Logger, TrackerSinkV1, TrackerSinkWriteResultV1 } from '@utt/core';
 import type { TrackedCall } from './tracked-call';
 
 export type CallQueueOptions = {
@@ -26,6 +26,10 @@ export type QueueStats = {
   dropped: number;
   writeFailures: number;
   lastError: string | null;
+  /** Calls written that the sink skipped as stored before (same event id: a batch written again after a lost answer). */
+  skippedAsStored: number;
+  /** Calls written that the sink skipped as the same provider response recorded again under another event id. */
+  skippedAsSameResponse: number;
 };
 
 const MAX_BACKOFF_MS = 30_000;
@@ -47,7 +51,7 @@ export function createCallQueue(options: CallQueueOptions) {
   let retryAt = 0;
   let epoch = 0;
   let closed = false;
-  const stats: QueueStats = { pending: 0, written: 0, dropped: 0, writeFailures: 0, lastError: null };
+  const stats: QueueStats = { pending: 0, written: 0, dropped: 0, writeFailures: 0, lastError: null, skippedAsStored: 0, skippedAsSameResponse: 0 };
   let droppedSinceReport = 0;
 
   const pending = () => items.length - head;
@@ -74,12 +78,37 @@ export function createCallQueue(options: CallQueueOptions) {
     options.onDropped?.(count, reason);
   };
 
+  // What the sink skipped is counted and told, never silent: a skip of the same response under another event id means
+  // the sink took two calls for one, which only a response recorded twice should make it do.
+  const countSkipped = (result: TrackerSinkWriteResultV1) => {
+    const stored = result.alreadyStored ?? 0;
+    const same = result.sameResponse ?? 0;
+    if (stored > 0) {
+      stats.skippedAsStored += stored;
+      options.logger.info('utt tracker: the sink already had calls of a batch written again (same event ids); they were not written twice', {
+        skipped: stored,
+        skippedAsStored: stats.skippedAsStored,
+      });
+    }
+    if (same > 0) {
+      const before = stats.skippedAsSameResponse;
+      stats.skippedAsSameResponse += same;
+      if (before === 0 || Math.floor(before / 1000) !== Math.floor(stats.skippedAsSameResponse / 1000)) {
+        options.logger.warn('utt tracker: the sink skipped calls as the same provider response recorded again (same response id, model and counts)', {
+          skipped: same,
+          skippedAsSameResponse: stats.skippedAsSameResponse,
+        });
+      }
+    }
+  };
+
   async function writeBatch(): Promise<boolean> {
     const sink = options.sink;
     if (!sink || pending() === 0) return true;
     const batch = items.slice(head, head + options.batchSize);
+    let result: TrackerSinkWriteResultV1 | undefined | void;
     try {
-      await sink.write(batch.map((item) => item.call));
+      result = await sink.write(batch.map((item) => item.call));
     } catch (error) {
       failures += 1;
       stats.writeFailures += 1;
@@ -94,6 +123,7 @@ export function createCallQueue(options: CallQueueOptions) {
     epoch += 1;
     for (const item of written) item.committedEpoch = epoch;
     stats.written += written.length;
+    if (result) countSkipped(result);
     if (failures > 0) {
       options.logger.info('utt tracker: writing tracked calls works again', { dropped: droppedSinceReport });
       droppedSinceReport = 0;

@@ -60,11 +60,26 @@ describe('record()', () => {
 
   it('counts a response id once (a retried record)', async () => {
     const tracker = await createTracker(base);
-    const first = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 10, responseId: 'chatcmpl-1' });
-    const again = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 10, responseId: 'chatcmpl-1' });
+    const first = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 10, responseId: 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT' });
+    const again = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 10, responseId: 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT' });
     expect(again.eventId).toBe(first.eventId);
     expect(tracker.totals().calls).toBe(1);
     expect(tracker.stats().duplicates).toBe(1);
+    await tracker.shutdown();
+  });
+
+  it('records every call of a server that reuses response ids (Ollama: chatcmpl-0…998), and a distinct call under a reused long id', async () => {
+    const tracker = await createTracker(base);
+    for (let index = 0; index < 3000; index += 1) {
+      tracker.record({ provider: 'ollama', model: 'llama3', inputTokens: 10, outputTokens: 1, responseId: `chatcmpl-${index % 999}` });
+    }
+    // The same id twice with the same counts (a mock's or a cache's constant id) is one call; other counts, another.
+    const longId = '8c2d5b0e4f6a4d2b9e7f1a3c5b7d9e0f';
+    tracker.record({ provider: 'vllm', model: 'qwen', inputTokens: 10, outputTokens: 1, responseId: longId });
+    tracker.record({ provider: 'vllm', model: 'qwen', inputTokens: 10, outputTokens: 1, responseId: longId });
+    tracker.record({ provider: 'vllm', model: 'qwen', inputTokens: 12, outputTokens: 1, responseId: longId });
+    expect(tracker.totals().calls).toBe(3002);
+    expect(tracker.stats()).toMatchObject({ recorded: 3002, duplicates: 1 });
     await tracker.shutdown();
   });
 
@@ -138,6 +153,59 @@ describe('subscribers and totals', () => {
     expect(Object.keys(tracker.totalsByAgent()).sort()).toEqual(['coder', 'planner']);
     expect(tracker.totalsByThread()['th-1']).toMatchObject({ calls: 2, totalTokens: 175 });
     expect(tracker.totals().costUsd).toBeCloseTo(0.000200 + 0.00008 + 0.000025 + 0.00003 + 0.000075 + 0.000002 + 0.000008, 9);
+    await tracker.shutdown();
+  });
+});
+
+describe('threads are kept for a bounded time and number', () => {
+  const record = (tracker: Awaited<ReturnType<typeof createTracker>>, threadId: string) =>
+    tracker.withContext({ threadId }, () => tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 10, outputTokens: 1 }));
+
+  it('forgets an ended thread: its totals and its thread-budget entry', async () => {
+    const tracker = await createTracker({ ...base, threadBudget: { defaultMaxTokens: 1000 } });
+    record(tracker, 'th-1');
+    expect(tracker.totalsByThread()['th-1']).toMatchObject({ calls: 1, totalTokens: 11 });
+    expect(tracker.threads.usage('th-1')).toMatchObject({ usedTokens: 11 });
+    tracker.threads.end('th-1');
+    expect(tracker.totalsByThread()).toEqual({});
+    expect(tracker.threads.size()).toBe(0);
+    await tracker.runThread('th-2', async () => record(tracker, 'th-2'));
+    expect(tracker.totalsByThread()).toEqual({});
+    expect(tracker.threads.size()).toBe(0);
+    // Overall totals keep every call.
+    expect(tracker.totals().calls).toBe(2);
+    await tracker.shutdown();
+  });
+
+  it('forgets a thread never ended after threadIdleTimeoutMs without calls, unless registered', async () => {
+    let clock = Date.parse('2026-12-07T10:00:00Z');
+    const tracker = await createTracker({ ...base, now: () => new Date(clock), threadIdleTimeoutMs: 60_000 });
+    record(tracker, 'idle');
+    tracker.threads.register('registered', 500);
+    record(tracker, 'busy');
+    clock += 45_000;
+    record(tracker, 'busy');
+    clock += 30_000;
+    record(tracker, 'new');
+    expect(Object.keys(tracker.totalsByThread()).sort()).toEqual(['busy', 'new']);
+    expect(tracker.threads.usage('idle')).toBeUndefined();
+    expect(tracker.threads.usage('registered')).toMatchObject({ maxTokens: 500 });
+    await tracker.shutdown();
+  });
+
+  it('keeps at most maxThreads, the least recently used forgotten first, never one whose runThread is under way', async () => {
+    const tracker = await createTracker({ ...base, maxThreads: 100 });
+    await tracker.runThread('session', async () => {
+      record(tracker, 'session');
+      for (let index = 0; index < 10_000; index += 1) record(tracker, `th-${index}`);
+      expect(tracker.threads.usage('session')).toMatchObject({ usedTokens: 11 });
+      expect(tracker.totalsByThread().session).toMatchObject({ calls: 1 });
+    });
+    const kept = Object.keys(tracker.totalsByThread());
+    expect(kept).toHaveLength(99);
+    expect(kept[0]).toBe('th-9901');
+    expect(tracker.threads.size()).toBe(99);
+    expect(tracker.totals().calls).toBe(10_001);
     await tracker.shutdown();
   });
 });

@@ -6,11 +6,12 @@ import { type Budget, type BudgetConfig, parseBudgets, type ThreadBudgetConfig, 
 import { type BudgetBreach, BudgetExceededError } from './budget/budget-exceeded-error';
 import { type BudgetGuard, createBudgetGuard, type Reservation } from './budget/budget-guard';
 import { loadBudgetsFromConfig } from './budget/load-budgets-from-config';
-import { createThreadBudgets } from './budget/thread-budgets';
+import { createThreadBudgets, DEFAULT_THREAD_RETENTION } from './budget/thread-budgets';
 import { type CallQueue, createCallQueue, type QueuedCall, type QueueStats } from './call-queue';
 import { createCallPricer, memoizeRegistry } from './price-call';
+import { isDistinctiveResponseId } from './response-identity';
 import type { CallUsage, TrackedCall } from './tracked-call';
-import { type CallContext, createContextScope } from './tracker-context';
+import { type CallContext, type CallScope, createContextScope, STARTED_DEFAULT_TAGS } from './tracker-context';
 import { addToTotals, callTokens, emptyTotals, type UsageTotals } from './usage-totals';
 
 export type TrackerOptions = {
@@ -46,6 +47,14 @@ export type TrackerOptions = {
   /** Longest a block budget holds an admitted call's worst case (default 600 000 ms): a call never recorded nor released (its body never read) gives it back then. */
   readonly budgetHoldTimeoutMs?: number;
   readonly threadBudget?: ThreadBudgetConfig;
+  /**
+   * How long a thread no call counted in is kept (its totals and thread-budget
+   * entry), unless registered or ended before (default 1 hour). Ended threads
+   * (threads.end(), the end of runThread) are forgotten at once.
+   */
+  readonly threadIdleTimeoutMs?: number;
+  /** Threads kept at most; past it the least recently used is forgotten, unless its runThread is under way (default 10 000). */
+  readonly maxThreads?: number;
   /** Calls per sink write (default 500). */
   readonly batchSize?: number;
   /** Longest a call waits in memory before it is written (default 1000 ms). */
@@ -77,7 +86,7 @@ export type CallTicket = { readonly reservation: Reservation | undefined; releas
 export type TrackerStats = QueueStats & {
   /** Subscriber callbacks that threw (the call was not affected). */
   subscriberErrors: number;
-  /** Calls recorded a second time with the same provider response id (ignored). */
+  /** Calls recorded a second time: the same distinctive provider response id, model and counts (ignored). */
   duplicates: number;
   recorded: number;
 };
@@ -131,8 +140,12 @@ export type Tracker = {
 export const TRACKER_INTERNALS: unique symbol = Symbol.for('utt.tracker.internals') as never;
 
 export type TrackerInternals = {
-  /** The scope (tags, thread, agent) of a call made here. */
-  scope(): CallContext | undefined;
+  /**
+   * The scope (tags, thread, agent) of a call made here, taken when the call
+   * starts and kept with it: function default tags are evaluated now, in the
+   * caller's context, not when the call is recorded.
+   */
+  scope(): CallScope | undefined;
   /** Whether a call made in `context` must pass admit() before it is sent (a budget or a thread budget applies). */
   needsAdmission(context: CallContext | undefined): boolean;
   /**
@@ -143,7 +156,7 @@ export type TrackerInternals = {
    */
   recordsLater(context: CallContext | undefined): boolean;
   /** record() for a call made in `context`. */
-  record(usage: CallUsage, ticket: CallTicket | undefined, context: CallContext | undefined): TrackedCall;
+  record(usage: CallUsage, ticket: CallTicket | undefined, context: CallScope | undefined): TrackedCall;
   /** A call whose record will be deferred was sent (1: its end calls defer once), or ended without a record (-1). */
   calling(delta: 1 | -1): void;
   /**
@@ -245,7 +258,18 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   const byAgent = new Map<string, UsageTotals>();
   const byThread = new Map<string, UsageTotals>();
   const counters = { subscriberErrors: 0, duplicates: 0, recorded: 0 };
-  const threads = createThreadBudgets(threadConfig.data.defaultMaxTokens);
+  const threadIdleTimeoutMs = options.threadIdleTimeoutMs ?? DEFAULT_THREAD_RETENTION.idleTimeoutMs;
+  const maxThreads = options.maxThreads ?? DEFAULT_THREAD_RETENTION.maxThreads;
+  if (!(threadIdleTimeoutMs > 0) || !Number.isSafeInteger(maxThreads) || maxThreads < 1) {
+    throw new ConfigValidationError({ issues: ['threadIdleTimeoutMs: a number of ms > 0; maxThreads: a whole number ≥ 1'] });
+  }
+  // A thread's totals go with its thread-budget entry: both are kept for as long as the thread is.
+  const threads = createThreadBudgets(threadConfig.data.defaultMaxTokens, {
+    idleTimeoutMs: threadIdleTimeoutMs,
+    maxThreads,
+    now: options.now ? () => now().getTime() : Date.now,
+    onForget: (threadId) => byThread.delete(threadId),
+  });
 
   const queue: CallQueue = createCallQueue({
     sink: options.sink,
@@ -271,9 +295,10 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   // Tags of a scope merged with static default tags, once per scope: most calls carry no tags of their own.
   const EMPTY_TAGS: Readonly<Record<string, string>> = Object.freeze({});
   const mergedScopes = new WeakMap<object, Readonly<Record<string, string>>>();
-  const resolveTags = (explicit: Readonly<Record<string, string>> | undefined, context: CallContext | undefined): Readonly<Record<string, string>> => {
+  const resolveTags = (explicit: Readonly<Record<string, string>> | undefined, context: CallScope | undefined): Readonly<Record<string, string>> => {
     if (typeof options.defaultTags === 'function') {
-      const defaults = safeDefaultTags(options.defaultTags, logger);
+      // A call recorded after it started (a stream) carries the default tags of the context it was made in.
+      const defaults = context?.[STARTED_DEFAULT_TAGS] ?? safeDefaultTags(options.defaultTags, logger);
       return { ...defaults, ...context?.tags, ...explicit };
     }
     const defaults = options.defaultTags;
@@ -354,19 +379,11 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     return id;
   };
 
-  const record = (usage: CallUsage, ticket: CallTicket | undefined, context: CallContext | undefined): TrackedCall => {
+  const record = (usage: CallUsage, ticket: CallTicket | undefined, context: CallScope | undefined): TrackedCall => {
     ticket?.release();
     if (typeof usage.provider !== 'string' || usage.provider === '') throw new TypeError('tracker.record: provider is required');
     if (typeof usage.model !== 'string') throw new TypeError('tracker.record: model must be a string');
     const responseId = usage.responseId ?? null;
-    const responseKey = responseId === null ? undefined : `${usage.provider}\u0000${responseId}`;
-    if (responseKey !== undefined) {
-      const seen = previous.get(responseKey);
-      if (seen !== undefined) {
-        counters.duplicates += 1;
-        return seen;
-      }
-    }
     const inputTokens = checkCount(usage, 'inputTokens');
     const outputTokens = checkCount(usage, 'outputTokens');
     const cachedReadTokens = checkCount(usage, 'cachedReadTokens');
@@ -374,6 +391,26 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     const cachedWrite1hTokens = checkCount(usage, 'cachedWrite1hTokens');
     const reasoningTokens = checkCount(usage, 'reasoningTokens');
     const webSearches = checkCount(usage, 'webSearches');
+    // A retried record of one response: the same distinctive id, model and counts (see response-identity.ts). Servers
+    // that reuse ids (Ollama's chatcmpl-0…998) make distinct calls share one; those are recorded, each of them.
+    const responseKey = responseId === null || !isDistinctiveResponseId(responseId) ? undefined : `${usage.provider}\u0000${responseId}`;
+    if (responseKey !== undefined) {
+      const seen = previous.get(responseKey);
+      if (
+        seen !== undefined &&
+        seen.model === usage.model &&
+        seen.inputTokens === inputTokens &&
+        seen.outputTokens === outputTokens &&
+        seen.cachedReadTokens === cachedReadTokens &&
+        seen.cachedWriteTokens === cachedWriteTokens &&
+        seen.cachedWrite1hTokens === cachedWrite1hTokens &&
+        seen.reasoningTokens === reasoningTokens &&
+        seen.webSearches === webSearches
+      ) {
+        counters.duplicates += 1;
+        return seen;
+      }
+    }
     const tags = resolveTags(usage.tags, context);
     const serviceTier = normalizeTier(usage.serviceTier);
     const occurredAt = usage.occurredAt ?? now();
@@ -381,7 +418,9 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     const price =
       usageOrigin === 'unknown' && inputTokens === null && outputTokens === null
         ? { costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' }
-        : priceCall({ provider: usage.provider, model: usage.model, occurredAt, serviceTier, inputTokens, outputTokens, cachedReadTokens, cachedWriteTokens, cachedWrite1hTokens, webSearches });
+        : usage.unpricedReason
+          ? { costUsd: null, priceRef: null, unpricedReason: usage.unpricedReason }
+          : priceCall({ provider: usage.provider, model: usage.model, occurredAt, serviceTier, inputTokens, outputTokens, cachedReadTokens, cachedWriteTokens, cachedWrite1hTokens, webSearches });
     const call: { -readonly [Key in keyof TrackedCall]: TrackedCall[Key] } = {
       specificationVersion: 'v1',
       eventId: newEventId(),
@@ -443,7 +482,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     return call;
   };
 
-  // Response ids seen recently, so a retried record is not counted twice.
+  // Distinctive response ids seen recently, so a retried record is not counted twice.
   const previous = new Map<string, TrackedCall>();
   const remember = (key: string, call: TrackedCall) => {
     previous.set(key, call);
@@ -556,8 +595,13 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     await new Promise((resolve) => setImmediate(resolve));
     drain();
   };
+  const defaultTagsFunction = typeof options.defaultTags === 'function' ? options.defaultTags : undefined;
   const internals: TrackerInternals = {
-    scope: () => scope.current(),
+    scope: () => {
+      const context = scope.current();
+      if (defaultTagsFunction === undefined) return context;
+      return { ...context, [STARTED_DEFAULT_TAGS]: safeDefaultTags(defaultTagsFunction, logger) ?? EMPTY_TAGS };
+    },
     needsAdmission: (context) => guard.active || (context?.threadId !== undefined && context.threadId !== null),
     recordsLater: (context) => !guard.active && (context?.threadId === undefined || context.threadId === null),
     record: (usage, ticket, context) => {
@@ -597,10 +641,11 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     withTags: (tags, fn) => scope.run({ tags }, fn),
     withContext: (context, fn) => scope.run(context, fn),
     async runThread(threadId, fn, runOptions) {
-      threads.register(threadId, runOptions?.maxTokens);
+      const release = threads.hold(threadId, runOptions?.maxTokens);
       try {
         return await scope.run({ threadId }, fn);
       } finally {
+        release();
         threads.end(threadId);
       }
     },

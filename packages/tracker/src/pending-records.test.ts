@@ -17,12 +17,12 @@ import type { TrackedCall } from './tracked-call';
 
 const fixture = FIXTURES.chatStreamUsage.toString('utf8');
 
-/** A fetch that answers in memory with the chat stream fixture under response id `chatcmpl-<n>`, in pieces of 1 KB. */
-function memoryFetch(): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+/** A fetch that answers in memory with the chat stream fixture under response id `chatcmpl-<n>` (or `idOf(n)`), in pieces of 1 KB. */
+function memoryFetch(idOf = (served: number) => `chatcmpl-${served}`): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
   let served = 0;
   return async () => {
     served += 1;
-    const bytes = Buffer.from(fixture.replaceAll('chatcmpl-Str456', `chatcmpl-${served}`));
+    const bytes = Buffer.from(fixture.replaceAll('chatcmpl-Str456', idOf(served)));
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         for (let offset = 0; offset < bytes.length; offset += 1024) controller.enqueue(bytes.subarray(offset, offset + 1024));
@@ -181,13 +181,15 @@ describe('pending records', () => {
   });
 
   it('count a response id once, within a pass and across passes', async () => {
-    const same = memoryFetch();
-    // Two responses under one id (a retried record): the fetch below answers chatcmpl-1 twice.
+    // Ids as distinctive as OpenAI's: a short one (chatcmpl-1) is no call's identity (see response-identity.ts).
+    const longId = (served: number) => `chatcmpl-B9MBs8CjcvOU2jLn4n570S5q${served}`;
+    const same = memoryFetch(longId);
+    // Two responses under one id (a retried record): the fetch below answers the first id twice.
     let calls = 0;
     fetch = trackFetch(tracker, {
       fetch: async (input, init) => {
         calls += 1;
-        return calls === 2 ? memoryFetch()(input, init) : same(input, init);
+        return calls === 2 ? memoryFetch(longId)(input, init) : same(input, init);
       },
     });
     await streamedCall();

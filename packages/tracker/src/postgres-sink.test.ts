@@ -22,6 +22,9 @@ async function callSums(store: UsageStore): Promise<Array<{ tenant: string; inpu
   );
 }
 
+/** Response ids as distinctive as OpenAI's (a short one, like Ollama's, is no call's identity). */
+const RESPONSE_ID = 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5q';
+
 describe.each(STORE_BACKENDS)('the tracker writing to the store on $name', (backend) => {
   let handle: Awaited<ReturnType<typeof openTestStore>>;
   beforeAll(async () => {
@@ -44,12 +47,12 @@ describe.each(STORE_BACKENDS)('the tracker writing to the store on $name', (back
     await Promise.all(
       ['acme', 'acme', 'globex'].map((tenant, index) =>
         tracker.withTags({ tenant, user: `u${index}` }, async () => {
-          tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1000 * (index + 1), outputTokens: 100, responseId: `r-${index}` });
+          tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1000 * (index + 1), outputTokens: 100, responseId: `${RESPONSE_ID}${index}` });
         }),
       ),
     );
     // A retried record of the same response changes nothing.
-    tracker.withTags({ tenant: 'acme' }, () => tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1000, outputTokens: 100, responseId: 'r-0' }));
+    tracker.withTags({ tenant: 'acme' }, () => tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1000, outputTokens: 100, responseId: `${RESPONSE_ID}0` }));
     expect(await cellsOf(handle.store)).toEqual([]);
     await tracker.shutdown();
     const cells = await cellsOf(handle.store);
@@ -62,8 +65,31 @@ describe.each(STORE_BACKENDS)('the tracker writing to the store on $name', (back
       { tenant: 'acme', input: 3000, requests: 2 },
       { tenant: 'globex', input: 3000, requests: 1 },
     ]);
-    const [tags] = await handle.store.client.query<{ tags: Record<string, string> }>(`SELECT tags FROM "${handle.schema}".tracked_call WHERE response_id = 'r-2'`);
+    const [tags] = await handle.store.client.query<{ tags: Record<string, string> }>(`SELECT tags FROM "${handle.schema}".tracked_call WHERE response_id = $1`, [`${RESPONSE_ID}2`]);
     expect(tags?.tags).toEqual({ tenant: 'globex', user: 'u2' });
+  });
+
+  it('stores every call of a server that reuses response ids, and counts and reports what the store skips', async () => {
+    const warnings: Array<[string, unknown]> = [];
+    const logger = { debug() {}, info() {}, warn: (message: string, fields?: unknown) => warnings.push([message, fields]), error() {} };
+    const options = { application: 'ollama-app', prices: testPrices(), sink: createTrackerSink(handle.store), batchSize: 500, flushOnExit: false, logger };
+    const tracker = await createTracker(options);
+    // Ollama's OpenAI-compatible API: chatcmpl-<0…998>.
+    for (let index = 0; index < 2500; index += 1) tracker.record({ provider: 'ollama', model: 'llama3', inputTokens: 10, outputTokens: 1, responseId: `chatcmpl-${index % 999}` });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 5, outputTokens: 1, responseId: `${RESPONSE_ID}x` });
+    await tracker.flush();
+    expect(tracker.stats()).toMatchObject({ recorded: 2501, written: 2501, dropped: 0, skippedAsStored: 0, skippedAsSameResponse: 0 });
+    // Another process records one of the same responses again: the store keeps one, and this tracker says so.
+    const other = await createTracker(options);
+    other.record({ provider: 'openai', model: 'gpt-test', inputTokens: 5, outputTokens: 1, responseId: `${RESPONSE_ID}x` });
+    await other.shutdown();
+    await tracker.shutdown();
+    expect(other.stats()).toMatchObject({ written: 1, skippedAsSameResponse: 1 });
+    expect(warnings.map(([message]) => message)).toEqual([expect.stringMatching(/skipped calls as the same provider response/)]);
+    const [row] = await handle.store.client.query<{ calls: number; input: number }>(
+      `SELECT COUNT(*)::int AS calls, SUM(input_tokens)::int AS input FROM "${handle.schema}".tracked_call WHERE source_system = 'ollama-app'`,
+    );
+    expect(row).toEqual({ calls: 2501, input: 25_005 });
   });
 });
 

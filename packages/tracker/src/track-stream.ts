@@ -2,7 +2,7 @@ import { anthropicUsageBuckets, createAnthropicStreamState } from './capture/ant
 import { googleUsageBuckets } from './capture/google-usage';
 import { createOpenAIStreamState, openAIUsageBuckets } from './capture/openai-usage';
 import { isObject, NO_USAGE, type UsageBuckets } from './capture/usage-buckets';
-import type { CallTicket, Tracker } from './create-tracker';
+import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals } from './create-tracker';
 import type { CallUsage, TrackedCall } from './tracked-call';
 
 export type StreamDialect = 'openai' | 'anthropic' | 'google';
@@ -38,6 +38,9 @@ export type StreamUsageCollector = {
 export function trackStream(tracker: Tracker, options: TrackStreamOptions): StreamUsageCollector {
   const dialect: StreamDialect = options.dialect ?? (options.provider === 'anthropic' ? 'anthropic' : options.provider === 'google' || options.provider === 'gemini' ? 'google' : 'openai');
   const started = Date.now();
+  // The scope (and function default tags) of where the stream started, not of wherever it ends.
+  const internals = (tracker as Tracker & { [TRACKER_INTERNALS]?: TrackerInternals })[TRACKER_INTERNALS];
+  const context = internals?.scope();
   const openai = createOpenAIStreamState();
   const anthropic = createAnthropicStreamState();
   let googleUsage: unknown;
@@ -70,21 +73,19 @@ export function trackStream(tracker: Tracker, options: TrackStreamOptions): Stre
     }
     const known = explicit !== undefined || (complete && how === 'end');
     const { ticket, dialect: _dialect, ...call } = options;
-    done = tracker.record(
-      {
-        ...call,
-        ...buckets,
-        model: model ?? options.model,
-        responseId: options.responseId ?? id,
-        serviceTier: options.serviceTier ?? tier,
-        ...explicit,
-        streaming: true,
-        latencyMs: Date.now() - started,
-        occurredAt: new Date(started),
-        usageOrigin: explicit ? 'manual' : known ? 'stream' : 'unknown',
-      },
-      ticket,
-    );
+    const usage: CallUsage = {
+      ...call,
+      ...buckets,
+      model: model ?? options.model,
+      responseId: options.responseId ?? id,
+      serviceTier: options.serviceTier ?? tier,
+      ...explicit,
+      streaming: true,
+      latencyMs: Date.now() - started,
+      occurredAt: new Date(started),
+      usageOrigin: explicit ? 'manual' : known ? 'stream' : 'unknown',
+    };
+    done = internals ? internals.record(usage, ticket, context) : tracker.record(usage, ticket);
     return done;
   };
 

@@ -40,6 +40,12 @@ export type CallUsage = {
   readonly tags?: Readonly<Record<string, string>>;
   /** Default 'manual'. */
   readonly usageOrigin?: UsageOrigin;
+  /**
+   * Leaves the call unpriced with this reason: a bucket it was charged for
+   * could not be rebuilt from what the provider reported (its count stays
+   * NULL), so a price of the other buckets would be too low.
+   */
+  readonly unpricedReason?: string | null;
   /** When the call was sent (default now): its price and its hour. */
   readonly occurredAt?: Date;
   readonly rateLimitHeaders?: Readonly<Record<string, string>>;

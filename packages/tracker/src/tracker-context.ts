@@ -7,6 +7,16 @@ export type CallContext = {
   readonly agentId?: string;
 };
 
+/** The default tags of a call that started in a scope: function default tags evaluated when the call was made. */
+export const STARTED_DEFAULT_TAGS: unique symbol = Symbol('utt.startedDefaultTags');
+
+/**
+ * The scope a call was made in, kept with the call until it is recorded (a
+ * stream ends later, in whatever async context reads it last): its scoped
+ * tags, thread and agent, and its default tags when those come from a function.
+ */
+export type CallScope = CallContext & { readonly [STARTED_DEFAULT_TAGS]?: Readonly<Record<string, string>> };
+
 /**
  * One storage per tracker, so two trackers in one process do not see each
  * other's scopes. AsyncLocalStorage follows promises, timers and streams, so

@@ -1,9 +1,10 @@
-import { aiSdkServiceTier, aiSdkUsageBuckets, vendorOf } from '../capture/ai-sdk-usage';
-import { NO_USAGE, type UsageBuckets, isObject } from '../capture/usage-buckets';
+import { type AiSdkUsage, aiSdkServiceTier, aiSdkUsageBuckets, vendorOf } from '../capture/ai-sdk-usage';
+import { NO_USAGE, isObject } from '../capture/usage-buckets';
 import { pickRateLimitHeaders } from '../capture/rate-limit-headers';
 import { estimateInputTokens } from '../capture/prompt-size';
 import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals } from '../create-tracker';
-import type { UsageOrigin } from '../tracked-call';
+import type { CallScope } from '../tracker-context';
+import type { CallUsage, UsageOrigin } from '../tracked-call';
 
 export type UttMiddlewareOptions<Version extends 'v2' | 'v3' = 'v3'> = {
   /**
@@ -54,7 +55,9 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
     const vendor = vendorOf(model.provider);
     const utt = params.providerOptions?.utt;
     const callTags = isObject(utt) ? (Object.fromEntries(Object.entries(utt).filter(([, value]) => typeof value === 'string')) as Record<string, string>) : undefined;
-    return { vendor, provider: options.provider ?? vendor, tags: { ...options.tags, ...callTags } };
+    // The scope of the caller, taken now: a stream's end is read in whatever async context consumes it.
+    const scope: CallScope | undefined = internals?.scope();
+    return { vendor, provider: options.provider ?? vendor, tags: { ...options.tags, ...callTags }, scope };
   };
 
   const record = (
@@ -65,27 +68,26 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
     streaming: boolean,
     outcome: { usage?: unknown; providerMetadata?: unknown; responseId?: string; modelId?: string; headers?: Record<string, string> } | undefined,
   ) => {
-    const buckets: UsageBuckets = outcome?.usage === undefined ? { ...NO_USAGE } : aiSdkUsageBuckets(call.vendor, outcome.usage, outcome.providerMetadata);
+    const buckets: AiSdkUsage = outcome?.usage === undefined ? { ...NO_USAGE } : aiSdkUsageBuckets(model.provider, outcome.usage, outcome.providerMetadata);
     const known = buckets.inputTokens !== null || buckets.outputTokens !== null;
     const origin: UsageOrigin = known ? (streaming ? 'stream' : 'response') : 'unknown';
     const raw = isObject(outcome?.usage) ? (outcome.usage as { raw?: unknown }).raw : undefined;
-    tracker.record(
-      {
-        provider: call.provider,
-        model: outcome?.modelId ?? model.modelId,
-        operation: streaming ? 'ai-sdk.stream' : 'ai-sdk.generate',
-        ...buckets,
-        serviceTier: aiSdkServiceTier(call.vendor, outcome?.providerMetadata, raw),
-        latencyMs: Date.now() - started,
-        streaming,
-        responseId: outcome?.responseId ?? null,
-        usageOrigin: origin,
-        occurredAt: new Date(started),
-        tags: call.tags,
-        rateLimitHeaders: pickRateLimitHeaders(outcome?.headers),
-      },
-      ticket,
-    );
+    const usage: CallUsage = {
+      provider: call.provider,
+      model: outcome?.modelId ?? model.modelId,
+      operation: streaming ? 'ai-sdk.stream' : 'ai-sdk.generate',
+      ...buckets,
+      serviceTier: aiSdkServiceTier(call.vendor, outcome?.providerMetadata, raw),
+      latencyMs: Date.now() - started,
+      streaming,
+      responseId: outcome?.responseId ?? null,
+      usageOrigin: origin,
+      occurredAt: new Date(started),
+      tags: call.tags,
+      rateLimitHeaders: pickRateLimitHeaders(outcome?.headers),
+    };
+    if (internals) internals.record(usage, ticket, call.scope);
+    else tracker.record(usage, ticket);
   };
 
   return {

@@ -3,7 +3,8 @@ import { isObject, NO_USAGE } from '../capture/usage-buckets';
 import { pickRateLimitHeaders } from '../capture/rate-limit-headers';
 import { estimateInputTokens } from '../capture/prompt-size';
 import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals } from '../create-tracker';
-import type { UsageOrigin } from '../tracked-call';
+import type { CallScope } from '../tracker-context';
+import type { CallUsage, UsageOrigin } from '../tracked-call';
 
 export type TrackGoogleGenAIOptions = {
   /** Default 'google'. */
@@ -41,31 +42,29 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
   const provider = options.provider ?? 'google';
   const generate = models.generateContent.bind(models);
   const generateStream = models.generateContentStream.bind(models);
+  const internals = (tracker as Tracker & { [TRACKER_INTERNALS]?: TrackerInternals })[TRACKER_INTERNALS];
 
-  const record = (params: Params, ticket: CallTicket, started: number, streaming: boolean, last: GenerateResponse | undefined, complete: boolean) => {
+  const record = (params: Params, ticket: CallTicket, scope: CallScope | undefined, started: number, streaming: boolean, last: GenerateResponse | undefined, complete: boolean) => {
     const usage = last?.usageMetadata;
     const buckets = isObject(usage) ? googleUsageBuckets(usage) : { ...NO_USAGE };
     if (!complete) buckets.outputTokens = null;
     const origin: UsageOrigin = isObject(usage) && complete ? (streaming ? 'stream' : 'response') : 'unknown';
-    return tracker.record(
-      {
-        provider,
-        model: last?.modelVersion ?? params.model ?? '',
-        operation: streaming ? 'generateContentStream' : 'generateContent',
-        ...buckets,
-        latencyMs: Date.now() - started,
-        streaming,
-        responseId: last?.responseId ?? null,
-        usageOrigin: origin,
-        occurredAt: new Date(started),
-        tags: options.tags,
-        rateLimitHeaders: pickRateLimitHeaders(last?.sdkHttpResponse?.headers),
-      },
-      ticket,
-    );
+    const call: CallUsage = {
+      provider,
+      model: last?.modelVersion ?? params.model ?? '',
+      operation: streaming ? 'generateContentStream' : 'generateContent',
+      ...buckets,
+      latencyMs: Date.now() - started,
+      streaming,
+      responseId: last?.responseId ?? null,
+      usageOrigin: origin,
+      occurredAt: new Date(started),
+      tags: options.tags,
+      rateLimitHeaders: pickRateLimitHeaders(last?.sdkHttpResponse?.headers),
+    };
+    return internals ? internals.record(call, ticket, scope) : tracker.record(call, ticket);
   };
 
-  const internals = (tracker as Tracker & { [TRACKER_INTERNALS]?: TrackerInternals })[TRACKER_INTERNALS];
   // The contents are measured only when a budget will read them.
   const admit = (params: Params) =>
     tracker.admit({
@@ -77,6 +76,7 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
     });
 
   models.generateContent = async (params) => {
+    const scope = internals?.scope();
     const ticket = await admit(params);
     const started = Date.now();
     let response: GenerateResponse;
@@ -86,11 +86,13 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
       ticket.release();
       throw error;
     }
-    record(params, ticket, started, false, response, true);
+    record(params, ticket, scope, started, false, response, true);
     return response;
   };
 
   models.generateContentStream = async (params) => {
+    // The caller's scope, taken now: the stream's end is read in whatever async context consumes it.
+    const scope = internals?.scope();
     const ticket = await admit(params);
     const started = Date.now();
     let inner: AsyncGenerator<GenerateResponse>;
@@ -106,7 +108,7 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
       if (recorded) return;
       recorded = true;
       abandonedStreams.unregister(finish);
-      record(params, ticket, started, true, last, complete);
+      record(params, ticket, scope, started, true, last, complete);
     };
     // Closed or dropped before its first chunk, the generator below never runs its finally: recorded here.
     const close = () => {

@@ -32,14 +32,28 @@ export type SpendQueryV1 = {
 };
 
 /**
+ * What a write left out because the sink holds it already; the tracker adds
+ * it to its stats and logs it, so a skip is never silent. A sink that skips
+ * nothing may return nothing.
+ */
+export type TrackerSinkWriteResultV1 = {
+  /** Calls whose eventId was stored: a batch written again after a write whose answer was lost. */
+  readonly alreadyStored?: number;
+  /** Calls taken for one already stored under another eventId: the same provider response recorded again. */
+  readonly sameResponse?: number;
+};
+
+/**
  * Where a tracker writes its calls. `@utt/postgres` implements it over the
  * store; a test or another store can implement it too. write() must be
- * idempotent per eventId and per (provider, responseId): the tracker retries
- * a failed batch with the same events.
+ * idempotent per eventId: the tracker retries a failed batch with the same
+ * events. It may also skip a call that is the same provider response recorded
+ * again, but then only on evidence that it is (a response id alone is not:
+ * some servers reuse them), and it reports every skip in its result.
  */
 export type TrackerSinkV1 = {
   readonly specificationVersion: 'v1';
-  write(calls: readonly TrackedCallV1[]): Promise<void>;
+  write(calls: readonly TrackedCallV1[]): Promise<TrackerSinkWriteResultV1 | undefined | void>;
   /** Spend already in the ledger (every source), for budgets; absent when the sink cannot answer. */
   readSpend?(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
 };
