@@ -21,7 +21,7 @@ export { resolveUsageAdapter, SUPPORTED_SPECIFICATION_VERSIONS } from './adapter
 
 // What @utt/tracker hands a sink (types only); @utt/postgres implements the sink.
 export type { TrackedCallV1, UsageOriginV1 } from './tracker/v1/tracked-call-v1';
-export type { SpendQueryV1, SpendScopeV1, TrackerSinkV1 } from './tracker/v1/tracker-sink-v1';
+export type { SpendQueryV1, SpendScopeV1, TrackerSinkV1, TrackerSinkWriteV1 } from './tracker/v1/tracker-sink-v1';
 
 // Source state.
 export { createStagedState, type StagedState, type StagedStateChanges, type StateLoader } from './state/staged-state';

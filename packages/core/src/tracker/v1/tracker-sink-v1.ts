@@ -39,7 +39,18 @@ export type SpendQueryV1 = {
  */
 export type TrackerSinkV1 = {
   readonly specificationVersion: 'v1';
-  write(calls: readonly TrackedCallV1[]): Promise<void>;
+  /**
+   * Resolves once the calls are durable. It may say how many it refused on
+   * purpose (calls of hours already pruned, which a retry could count twice):
+   * the tracker counts those as dropped, and does not retry them.
+   */
+  write(calls: readonly TrackedCallV1[]): Promise<void | TrackerSinkWriteV1>;
   /** Spend already in the ledger (every source), for budgets; absent when the sink cannot answer. */
   readSpend?(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
+};
+
+/** What a sink's write may report besides success. */
+export type TrackerSinkWriteV1 = {
+  /** Calls not stored on purpose (not an error): counted as dropped by the tracker. */
+  readonly refused?: number;
 };
