@@ -132,6 +132,45 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     expect(utc.stderr).toContain('UTC is always kept');
   });
 
+  it('prunes old tracked calls in batches (utt prune-calls) while utt report and utt budget keep their totals', async () => {
+    const old = [trackedCall('acme', '3', new Date('2026-08-01T09:30:00Z')), trackedCall('acme', '2', new Date('2026-08-01T09:40:00Z')), trackedCall('globex', '1', new Date('2026-08-01T10:10:00Z'))];
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([...old, trackedCall('acme', '4')]);
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(workdir, database.databaseYaml, "budgets:\n  - { name: tenant-month, period: month, limitUsd: 100, scope: { tags: { tenant: '*' } } }\n");
+    const read = async () => {
+      const report = await runCli(['report', '--config', config, '--by', 'tag:tenant', '--period', 'month', '--since', '2026-08-01', '--json'], { cwd: workdir, env: database.env });
+      const budget = await runCli(['budget', '--config', config, '--now', '2026-08-20T00:00:00Z', '--json'], { cwd: workdir, env: database.env });
+      return { report: JSON.parse(report.stdout) as unknown, budget: (JSON.parse(budget.stdout) as { budgets: Array<{ scopeValues: unknown; spentUsd: number }> }).budgets.map((line) => [line.scopeValues, line.spentUsd]) };
+    };
+    const before = await read();
+    expect(before.budget).toEqual([[{ tenant: 'acme' }, 5], [{ tenant: 'globex' }, 1]]);
+
+    const missing = await runCli(['prune-calls', '--config', config], { cwd: workdir, env: database.env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('--older-than is required');
+    const pruned = await runCli(['prune-calls', '--config', config, '--older-than', '90d', '--batch-size', '2', '--now', NOW, '--json'], { cwd: workdir, env: database.env });
+    expect(pruned.stderr).toBe('');
+    expect(pruned.code).toBe(0);
+    expect(JSON.parse(pruned.stdout)).toMatchObject({ before: '2026-08-17T12:00:00.000Z', application: null, deleted: 3, batches: 2 });
+    expect(await read()).toEqual(before);
+
+    // The same calls written again after the prune (a batch retried late) are refused, not counted twice.
+    const again = await database.open();
+    try {
+      expect(await again.writeTrackedCalls(old)).toEqual({ inserted: 0, refused: 3 });
+      const [left] = await again.client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM "${again.schema}".tracked_call`);
+      expect(left?.n).toBe(1);
+    } finally {
+      await again.close();
+    }
+    const text = await runCli(['prune-calls', '--config', config, '--older-than', '90d', '--now', NOW], { cwd: workdir, env: database.env });
+    expect(text.stdout).toContain('pruned 0 tracked calls of hours before 2026-08-17T12:00:00.000Z in 0 batches');
+  });
+
   it('names the budget field that is wrong', async () => {
     const config = await writeConfig(workdir, database.databaseYaml, 'budgets:\n  - { period: week, limitUsd: 5 }\n');
     const bad = await runCli(['budget', '--config', config], { cwd: workdir, env: database.env });

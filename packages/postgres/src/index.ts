@@ -39,7 +39,14 @@ export { QUOTA_DEDUPE_MS, type QuotaReadingsQuery, type QuotaReadingsWrite, quot
 export type { AlertObservation, AlertPrevious, AlertStateRow } from './alert-state';
 
 // @utt/tracker's sink.
-export { createTrackerSink, piggybackQuotaReadings, type TrackedCallsWrite, type TrackedCell, type TrackerSinkOptions } from './tracked-calls';
+export {
+  createTrackerSink,
+  piggybackQuotaReadings,
+  type PruneTrackedCallsOptions,
+  type TrackedCallsWrite,
+  type TrackedCell,
+  type TrackerSinkOptions,
+} from './tracked-calls';
 
 // Dashboard reads: breakdowns in a reporting time zone, data quality.
 export {

@@ -44,6 +44,8 @@ export type StoreTables = {
   readonly migrations: string;
   readonly trackedCall: string;
   readonly trackedCellCarry: string;
+  /** Per application, the instant before which tracked calls were pruned (migration 0014). */
+  readonly trackedCallHorizon: string;
 };
 
 /** Quoted even though validated, so a schema named like a keyword (`user`) still works. */
@@ -67,6 +69,7 @@ export function storeTables(schema: string): StoreTables {
     migrations: `${quoted}.utt_migrations`,
     trackedCall: `${quoted}.tracked_call`,
     trackedCellCarry: `${quoted}.tracked_cell_carry`,
+    trackedCallHorizon: `${quoted}.tracked_call_horizon`,
   };
 }
 

@@ -80,7 +80,7 @@ type Cell = {
 async function cells(store: UsageStore): Promise<Cell[]> {
   return store.client.query<Cell>(
     `SELECT labels, input_tokens, output_tokens, cached_read_tokens, requests, cost_usd::text AS cost_usd, cost_source, unpriced_reason, granularity
-     FROM "${store.schema}".token_usage ORDER BY labels::text, bucket_start`,
+     FROM "${store.schema}".token_usage ORDER BY labels::text, bucket_start, source_system`,
   );
 }
 
@@ -92,7 +92,7 @@ async function callCount(store: UsageStore): Promise<number> {
 describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
   const store = useTestStore(backend);
   beforeEach(() =>
-    store().client.exec(['token_usage', 'tracked_call', 'tracked_cell_carry'].map((table) => `DELETE FROM "${store().schema}".${table};`).join('\n')),
+    store().client.exec(['token_usage', 'tracked_call', 'tracked_cell_carry', 'tracked_call_horizon'].map((table) => `DELETE FROM "${store().schema}".${table};`).join('\n')),
   );
 
   it('keeps each hourly cell equal to the sum of its calls, NULL where no call reported a count', async () => {
@@ -165,15 +165,41 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     }
   });
 
-  it('prunes old calls while their cells keep their totals, also when a late call lands in a pruned hour', async () => {
-    await store().writeTrackedCalls([call(), call({ occurredAt: new Date('2026-11-04T10:00:00Z') })]);
+  it('prunes old calls in batches while their cells and the budgets reading them keep their totals; a retried pruned call is refused, not counted twice', async () => {
+    const old = Array.from({ length: 7 }, (_, index) => call({ inputTokens: index + 1, costUsd: `0.00${index + 1}`, responseId: `chatcmpl-${index}` }));
+    const recent = call({ occurredAt: new Date('2026-11-04T10:00:00Z') });
+    await store().writeTrackedCalls([...old, recent, call({ sourceSystem: 'other-app' })]);
+    const sink = createTrackerSink(store());
+    const day = { start: new Date('2026-11-03T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z'), scope: { sourceSystem: 'billing-api' } };
     const before = await cells(store());
-    const { deleted } = await store().pruneTrackedCalls({ before: new Date('2026-11-04T00:00:00Z') });
-    expect(deleted).toBe(1);
+    const spendBefore = await sink.readSpend?.([day]);
+    const pruned = await store().pruneTrackedCalls({ before: new Date('2026-11-04T00:00:00Z'), sourceSystem: 'billing-api', batchSize: 3 });
+    expect(pruned).toEqual({ deleted: 7, batches: 3 });
+    expect(await callCount(store())).toBe(2);
     expect(await cells(store())).toEqual(before);
-    await store().writeTrackedCalls([call({ inputTokens: 1, outputTokens: null, costUsd: '0.000002' })]);
-    const [old] = await cells(store());
-    expect(old).toMatchObject({ requests: 2, input_tokens: 101, output_tokens: 10, cost_usd: '0.001002' });
+    expect(await sink.readSpend?.([day])).toEqual(spendBefore);
+    // The batch written again after the prune (a retry, a replay): its rows are gone, so only the horizon stops it.
+    expect(await sink.write([...old, recent])).toEqual({ refused: 7 });
+    await expect(store().writeTrackedCalls([call({ inputTokens: 1 })])).resolves.toEqual({ inserted: 0, refused: 1 });
+    expect(await cells(store())).toEqual(before);
+    expect(await sink.readSpend?.([day])).toEqual(spendBefore);
+    // Another application's calls of that hour are not behind its horizon; a later hour is written as ever.
+    await expect(store().writeTrackedCalls([call({ sourceSystem: 'other-app' }), call({ occurredAt: new Date('2026-11-04T11:00:00Z') })])).resolves.toEqual({ inserted: 2, refused: 0 });
+    // The horizon never moves back, and a prune with nothing left to delete changes nothing.
+    await expect(store().pruneTrackedCalls({ before: new Date('2026-11-02T00:00:00Z'), sourceSystem: 'billing-api' })).resolves.toEqual({ deleted: 0, batches: 0 });
+    await expect(store().writeTrackedCalls([call({ occurredAt: new Date('2026-11-03T23:30:00Z') })])).resolves.toMatchObject({ refused: 1 });
+  });
+
+  it('prunes every application when none is named, and records a horizon only for those whose calls it pruned', async () => {
+    await store().writeTrackedCalls([call(), call({ inputTokens: 5, costUsd: '0.5' }), call({ sourceSystem: 'other-app', occurredAt: new Date('2026-11-03T12:00:00Z') })]);
+    const before = await cells(store());
+    await store().pruneTrackedCalls({ before: new Date('2026-11-03T11:00:00Z'), batchSize: 1 });
+    expect(await callCount(store())).toBe(1);
+    expect(await cells(store())).toEqual(before);
+    const horizons = await store().client.query<{ source_system: string; pruned_before: Date }>(
+      `SELECT source_system, pruned_before FROM "${store().schema}".tracked_call_horizon ORDER BY source_system`,
+    );
+    expect(horizons.map((row) => [row.source_system, new Date(row.pruned_before).toISOString()])).toEqual([['billing-api', '2026-11-03T11:00:00.000Z']]);
   });
 
   it('reports tracked spend by tag (a label dimension)', async () => {

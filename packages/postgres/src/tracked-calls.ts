@@ -66,6 +66,11 @@ export type TrackedCallsWrite = {
    * model and counts (migration 0013), i.e. one response recorded twice.
    */
   readonly sameResponse: number;
+  /**
+   * Calls of hours before their application's prune horizon, not written:
+   * their rows may have been pruned, so a retried copy would count twice.
+   */
+  readonly refused: number;
 };
 
 /**
@@ -75,17 +80,20 @@ export type TrackedCallsWrite = {
  * migration 0013) are skipped, so a retried batch changes nothing; the result
  * counts both kinds of skip. Each touched cell is locked (advisory, in key
  * order) before it is recomputed, so two processes writing calls of the same
- * hour cannot overwrite each other's.
+ * hour cannot overwrite each other's. Calls of hours before their
+ * application's prune horizon are refused (and counted in `refused`): their
+ * rows may have been pruned, so a retried copy would count twice in a cell
+ * that must keep its total.
  */
 export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, calls: readonly TrackedCallV1[]): Promise<TrackedCallsWrite> {
-  if (calls.length === 0) return { inserted: 0, alreadyStored: 0, sameResponse: 0 };
+  if (calls.length === 0) return { inserted: 0, alreadyStored: 0, sameResponse: 0, refused: 0 };
   calls.forEach(checkCall);
   const cells = new Map<string, TrackedCell>();
   for (const call of calls) {
     const cell = cellOf(call);
     cells.set(cellKey(cell), cell);
   }
-  const rows = calls.map((call) => ({
+  let rows = calls.map((call) => ({
     event_id: call.eventId,
     source_system: call.sourceSystem,
     source_instance: call.sourceInstance,
@@ -117,6 +125,22 @@ export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, 
   }));
   return client.transaction(async (tx) => {
     await lockCells(tx, [...cells.keys()]);
+    // Read under the cell locks: a prune deletes a cell's calls under the same lock, after recording its horizon.
+    const horizons = await tx.query<{ source_system: string; pruned_before: Date }>(
+      `SELECT source_system, pruned_before FROM ${tables.trackedCallHorizon} WHERE source_system = ANY($1::text[])`,
+      [[...new Set(calls.map((call) => call.sourceSystem))]],
+    );
+    let refused = 0;
+    if (horizons.length > 0) {
+      const horizonOf = new Map(horizons.map((row) => [row.source_system, new Date(row.pruned_before).getTime()]));
+      const kept = rows.filter((row) => {
+        const horizon = horizonOf.get(row.source_system);
+        return horizon === undefined || Math.floor(Date.parse(row.occurred_at) / HOUR_MS) * HOUR_MS >= horizon;
+      });
+      refused = rows.length - kept.length;
+      rows = kept;
+      if (rows.length === 0) return { inserted: 0, alreadyStored: 0, sameResponse: 0, refused };
+    }
     const inserted = await tx.query<{ event_id: string }>(
       `INSERT INTO ${tables.trackedCall} AS c (event_id, source_system, source_instance, occurred_at, bucket_start, provider, model,
          operation, labels, tags, thread_id, agent_id, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
@@ -133,13 +157,13 @@ export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, 
       [JSON.stringify(rows)],
     );
     await recomputeTrackedCells(tx, tables, [...cells.values()]);
-    if (inserted.length === calls.length) return { inserted: inserted.length, alreadyStored: 0, sameResponse: 0 };
+    if (inserted.length === rows.length) return { inserted: inserted.length, alreadyStored: 0, sameResponse: 0, refused };
     // Some were skipped: those whose event id is stored came before (a retried batch); the others met the same response.
     const written = new Set(inserted.map((row) => row.event_id));
-    const skipped = calls.filter((call) => !written.has(call.eventId)).map((call) => call.eventId);
+    const skipped = rows.filter((row) => !written.has(row.event_id)).map((row) => row.event_id);
     const [stored] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tables.trackedCall} WHERE event_id = ANY($1::uuid[])`, [skipped]);
     const alreadyStored = stored?.n ?? 0;
-    return { inserted: inserted.length, alreadyStored, sameResponse: skipped.length - alreadyStored };
+    return { inserted: inserted.length, alreadyStored, sameResponse: skipped.length - alreadyStored, refused };
   });
 }
 
@@ -311,44 +335,84 @@ export async function readLabelValues(
   return rows.map((row) => row.values).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
+/** Calls deleted per transaction by pruneTrackedCalls unless told otherwise. */
+export const PRUNE_BATCH_SIZE = 5000;
+
+export type PruneTrackedCallsOptions = {
+  /** Calls of hours that start before this instant are pruned. */
+  readonly before: Date;
+  /** Only this application's calls (token_usage.source_system); default every application's. */
+  readonly sourceSystem?: string;
+  /** Calls per transaction (default 5000): each batch holds its cells' locks only for its own delete. */
+  readonly batchSize?: number;
+};
+
 /**
- * Deletes tracked calls of hours that start before `before`, after adding
- * their sums to tracked_cell_carry in the same transaction: token_usage cells
- * (and the budgets that read them) keep their totals.
+ * Retention: deletes tracked calls of hours that start before `before`, in
+ * batches of `batchSize` calls, one short transaction each, so writers wait
+ * for one batch at most. Each batch adds the sums of the calls it deletes to
+ * tracked_cell_carry in its own transaction, under the cells' locks, so a
+ * token_usage cell (carry + its remaining calls) keeps its total, and the
+ * budgets that read the cells keep theirs, at every moment of the prune.
+ * First the prune horizon of each application is moved to `before` (never
+ * back): from then on a write refuses calls of those hours, which could be a
+ * retried copy of a call whose row is gone.
  */
-export async function pruneTrackedCalls(client: SqlClient, tables: StoreTables, options: { before: Date; sourceSystem?: string }): Promise<{ deleted: number }> {
+export async function pruneTrackedCalls(client: SqlClient, tables: StoreTables, options: PruneTrackedCallsOptions): Promise<{ deleted: number; batches: number }> {
   if (!(options.before instanceof Date) || Number.isNaN(options.before.getTime())) throw new StoreArgumentError({ argument: 'before', message: 'must be a valid Date' });
-  return client.transaction(async (tx) => {
-    const filter = `bucket_start < $1 AND ($2::text IS NULL OR source_system = $2)`;
-    const params = [options.before.toISOString(), options.sourceSystem ?? null];
-    const cells = await tx.query<{ source_system: string; source_instance: string; bucket_start: Date; provider: string; model: string; labels: Record<string, string> }>(
-      `SELECT DISTINCT ${CELL_KEY} FROM ${tables.trackedCall} WHERE ${filter}`,
-      params,
-    );
-    if (cells.length === 0) return { deleted: 0 };
-    await lockCells(
-      tx,
-      cells.map((cell) => cellKey({ ...cell, bucket_start: new Date(cell.bucket_start).toISOString(), labels: sortedLabels(cell.labels) })),
-    );
-    const add = (column: string) =>
-      `${column} = CASE WHEN k.${column} IS NULL AND EXCLUDED.${column} IS NULL THEN NULL ELSE COALESCE(k.${column}, 0) + COALESCE(EXCLUDED.${column}, 0) END`;
-    await tx.query(
-      `INSERT INTO ${tables.trackedCellCarry} AS k (${CELL_KEY}, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
-         cached_write_1h_tokens, reasoning_tokens, requests, cost_usd, unpriced_calls, unpriced_reason, price_ref)
-       SELECT ${CELL_KEY}, SUM(input_tokens), SUM(output_tokens), SUM(cached_read_tokens), SUM(cached_write_tokens),
-              SUM(cached_write_1h_tokens), SUM(reasoning_tokens), COUNT(*), SUM(cost_usd),
-              SUM(CASE WHEN cost_usd IS NULL AND ${hasTokens('')} THEN 1 ELSE 0 END), MIN(unpriced_reason), MIN(price_ref)
-       FROM ${tables.trackedCall} WHERE ${filter}
-       GROUP BY ${CELL_KEY}
-       ON CONFLICT (${CELL_KEY}) DO UPDATE SET ${['input_tokens', 'output_tokens', 'cached_read_tokens', 'cached_write_tokens', 'cached_write_1h_tokens', 'reasoning_tokens', 'cost_usd'].map(add).join(', ')},
-         requests = k.requests + EXCLUDED.requests, unpriced_calls = k.unpriced_calls + EXCLUDED.unpriced_calls,
-         unpriced_reason = COALESCE(k.unpriced_reason, EXCLUDED.unpriced_reason), price_ref = COALESCE(k.price_ref, EXCLUDED.price_ref),
-         updated_at = now()`,
-      params,
-    );
-    const deleted = await tx.query<{ event_id: string }>(`DELETE FROM ${tables.trackedCall} WHERE ${filter} RETURNING event_id`, params);
-    return { deleted: deleted.length };
-  });
+  const batchSize = options.batchSize ?? PRUNE_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new StoreArgumentError({ argument: 'batchSize', message: 'must be a positive integer' });
+  const filter = `bucket_start < $1 AND ($2::text IS NULL OR source_system = $2)`;
+  const params = [options.before.toISOString(), options.sourceSystem ?? null];
+  await client.query(
+    `INSERT INTO ${tables.trackedCallHorizon} AS h (source_system, pruned_before)
+     SELECT DISTINCT source_system, $1::timestamptz FROM ${tables.trackedCall} WHERE ${filter}
+     UNION SELECT $2::text, $1::timestamptz WHERE $2::text IS NOT NULL
+     ON CONFLICT (source_system) DO UPDATE SET pruned_before = GREATEST(h.pruned_before, EXCLUDED.pruned_before), updated_at = now()`,
+    params,
+  );
+  const add = (column: string) =>
+    `${column} = CASE WHEN k.${column} IS NULL AND EXCLUDED.${column} IS NULL THEN NULL ELSE COALESCE(k.${column}, 0) + COALESCE(EXCLUDED.${column}, 0) END`;
+  let deleted = 0;
+  let batches = 0;
+  for (;;) {
+    const count = await client.transaction(async (tx) => {
+      const victims = await tx.query<{ event_id: string; source_system: string; source_instance: string; bucket_start: Date; provider: string; model: string; labels: Record<string, string> }>(
+        `SELECT event_id, ${CELL_KEY} FROM ${tables.trackedCall} WHERE ${filter} ORDER BY bucket_start, event_id LIMIT ${batchSize}`,
+        params,
+      );
+      if (victims.length === 0) return 0;
+      await lockCells(
+        tx,
+        victims.map((cell) => cellKey({ ...cell, bucket_start: new Date(cell.bucket_start).toISOString(), labels: sortedLabels(cell.labels) })),
+      );
+      // Only the rows this statement deletes are carried: a row another prune took meanwhile is neither deleted nor carried twice.
+      const gone = await tx.query<{ deleted: number }>(
+        `WITH gone AS (
+           DELETE FROM ${tables.trackedCall} WHERE event_id = ANY($1::uuid[]) RETURNING *
+         ), carried AS (
+           INSERT INTO ${tables.trackedCellCarry} AS k (${CELL_KEY}, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
+             cached_write_1h_tokens, reasoning_tokens, requests, cost_usd, unpriced_calls, unpriced_reason, price_ref)
+           SELECT ${CELL_KEY}, SUM(input_tokens), SUM(output_tokens), SUM(cached_read_tokens), SUM(cached_write_tokens),
+                  SUM(cached_write_1h_tokens), SUM(reasoning_tokens), COUNT(*), SUM(cost_usd),
+                  SUM(CASE WHEN cost_usd IS NULL AND ${hasTokens('')} THEN 1 ELSE 0 END), MIN(unpriced_reason), MIN(price_ref)
+           FROM gone
+           GROUP BY ${CELL_KEY}
+           ON CONFLICT (${CELL_KEY}) DO UPDATE SET ${['input_tokens', 'output_tokens', 'cached_read_tokens', 'cached_write_tokens', 'cached_write_1h_tokens', 'reasoning_tokens', 'cost_usd'].map(add).join(', ')},
+             requests = k.requests + EXCLUDED.requests, unpriced_calls = k.unpriced_calls + EXCLUDED.unpriced_calls,
+             unpriced_reason = COALESCE(k.unpriced_reason, EXCLUDED.unpriced_reason), price_ref = COALESCE(k.price_ref, EXCLUDED.price_ref),
+             updated_at = now()
+         )
+         SELECT COUNT(*)::int AS deleted FROM gone`,
+        [victims.map((victim) => victim.event_id)],
+      );
+      return gone[0]?.deleted ?? 0;
+    });
+    if (count === 0) break;
+    deleted += count;
+    batches += 1;
+  }
+  return { deleted, batches };
 }
 
 /** What the tracker's sink does with the rate-limit headers of the calls it writes. */
@@ -429,8 +493,8 @@ export function createTrackerSink(
     specificationVersion: 'v1',
     write: async (calls) => {
       const written = await store.writeTrackedCalls(calls);
-      // What the ledger skipped goes back to the tracker, which counts and reports it (never silent).
-      const result = { alreadyStored: written?.alreadyStored ?? 0, sameResponse: written?.sameResponse ?? 0 };
+      // What the ledger skipped or refused goes back to the tracker, which counts and reports it (never silent).
+      const result = { alreadyStored: written?.alreadyStored ?? 0, sameResponse: written?.sameResponse ?? 0, refused: written?.refused ?? 0 };
       if (!quota || !store.writeQuotaReadings) return result;
       for (const [source, readings] of piggybackQuotaReadings(calls, quota)) {
         // recordStatus false: piggyback readings come and go with the application's traffic;

@@ -19,7 +19,7 @@ import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { addRollupTimeZone, dropRollupTimeZone, listRollupTimeZones } from './usage-rollup';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
-import { pruneTrackedCalls, readLabelValues, readSpend, type TrackedCallsWrite, writeTrackedCalls } from './tracked-calls';
+import { type PruneTrackedCallsOptions, pruneTrackedCalls, readLabelValues, readSpend, type TrackedCallsWrite, writeTrackedCalls } from './tracked-calls';
 import type { SpendQueryV1, SpendScopeV1, TrackedCallV1 } from '@utt/core';
 import { type AlertObservation, type AlertPrevious, type AlertStateRow, listAlertStates, transitionAlert } from './alert-state';
 import {
@@ -90,14 +90,21 @@ export type UsageStore = {
   freshness(): Promise<SourceFreshness[]>;
   /** MAX(updated_at) of a source_system's rows, never created_at (invariant 8). */
   latestUsageUpdate(sourceSystem: string): Promise<Date | null>;
-  /** @utt/tracker's calls: the per-call ledger, and their token_usage hourly cells recomputed in the same transaction. */
+  /**
+   * @utt/tracker's calls: the per-call ledger, and their token_usage hourly cells recomputed in the same transaction.
+   * The result counts what was skipped as stored already and, in `refused`, calls of hours before their
+   * application's prune horizon (see pruneTrackedCalls), not written.
+   */
   writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<TrackedCallsWrite>;
   /** USD spend per query over token_usage (every source in scope), for budgets. */
   readSpend(queries: readonly SpendQueryV1[]): Promise<string[]>;
   /** The distinct value combinations of label `keys` among rows in [start, end) within `scope`: one per tenant a per-value budget has seen. */
   readLabelValues(query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1; calendar?: SpendQueryV1['calendar'] }): Promise<Array<Record<string, string>>>;
-  /** Retention: deletes tracked calls of hours before `before`; their cells keep their totals. */
-  pruneTrackedCalls(options: { before: Date; sourceSystem?: string }): Promise<{ deleted: number }>;
+  /**
+   * Retention: deletes tracked calls of hours before `before`, in batches (one transaction each); their cells keep
+   * their totals, and later writes refuse calls of those hours (a retried copy would count twice).
+   */
+  pruneTrackedCalls(options: PruneTrackedCallsOptions): Promise<{ deleted: number; batches: number }>;
   /** A source's quota readings, its collector state and its `quota:<source>` status, in one transaction. */
   writeQuotaReadings(write: QuotaReadingsWrite): Promise<{ stored: number; confirmed: number }>;
   /** Quota readings in time order. */

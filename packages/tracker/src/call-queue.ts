@@ -22,7 +22,7 @@ export type QueueStats = {
   /** Calls waiting to be written (including a batch being written). */
   pending: number;
   written: number;
-  /** Calls dropped because the queue was full while the sink failed, or left at shutdown. */
+  /** Calls dropped because the queue was full while the sink failed, left at shutdown, or refused by the sink (an hour already pruned). */
   dropped: number;
   writeFailures: number;
   lastError: string | null;
@@ -107,8 +107,10 @@ export function createCallQueue(options: CallQueueOptions) {
     if (!sink || pending() === 0) return true;
     const batch = items.slice(head, head + options.batchSize);
     let result: TrackerSinkWriteResultV1 | undefined | void;
+    let refused = 0;
     try {
       result = await sink.write(batch.map((item) => item.call));
+      refused = Math.min(batch.length, Math.max(0, Number(result?.refused ?? 0) || 0));
     } catch (error) {
       failures += 1;
       stats.writeFailures += 1;
@@ -122,8 +124,13 @@ export function createCallQueue(options: CallQueueOptions) {
     head += batch.length;
     epoch += 1;
     for (const item of written) item.committedEpoch = epoch;
-    stats.written += written.length;
+    stats.written += written.length - refused;
     if (result) countSkipped(result);
+    if (refused > 0) {
+      // Calls of hours the ledger has already pruned: storing them could count a retried call twice.
+      drop(refused, 'pruned hour');
+      options.logger.warn('utt tracker: the ledger refused calls of hours it has already pruned; they are counted as dropped', { refused });
+    }
     if (failures > 0) {
       options.logger.info('utt tracker: writing tracked calls works again', { dropped: droppedSinceReport });
       droppedSinceReport = 0;

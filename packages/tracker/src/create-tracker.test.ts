@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import type { TrackedCallV1, TrackerSinkV1 } from '@utt/core';
 import { describe, expect, it } from 'vitest';
 import { createTracker } from './create-tracker';
@@ -211,7 +214,7 @@ describe('threads are kept for a bounded time and number', () => {
 });
 
 describe('the queue', () => {
-  it('flushes on batch size, on the timer and on shutdown; the timer never holds the process', async () => {
+  it('flushes on batch size, on the timer and on shutdown', async () => {
     const sink = memorySink();
     const tracker = await createTracker({ ...base, sink, batchSize: 3, flushIntervalMs: 50 });
     for (let index = 0; index < 3; index += 1) tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
@@ -224,6 +227,56 @@ describe('the queue', () => {
     tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
     await tracker.shutdown();
     expect(sink.calls).toHaveLength(5);
+  });
+
+  it.each([
+    { flushOnExit: true, written: ['wrote 2'] },
+    { flushOnExit: false, written: [] },
+  ])('never holds the process: a process with calls pending and a 60 s flush timer exits on its own at once (flushOnExit $flushOnExit)', async ({ flushOnExit, written }) => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    // Fails, never skips: `turbo run test` builds dist first; a bare `vitest run` needs `pnpm build` before it.
+    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/tracker (or \`pnpm turbo run test\`, which builds it) first`);
+    const script = `
+      const { createTracker } = await import(${JSON.stringify(dist)});
+      const sink = { specificationVersion: 'v1', async write(calls) { await new Promise((resolve) => setTimeout(resolve, 20)); console.log('wrote ' + calls.length); } };
+      const tracker = await createTracker({ application: 'exit-test', sink, batchSize: 500, flushIntervalMs: 60000, flushOnExit: ${flushOnExit} });
+      tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+      tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 2 });
+      console.log('pending ' + tracker.stats().pending);
+    `;
+    const started = Date.now();
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (data: Buffer) => {
+        text += data.toString();
+      });
+      child.once('error', reject);
+      child.once('exit', (exitCode) => resolve({ code: exitCode, output: text }));
+    });
+    expect(code).toBe(0);
+    // Far less than the 60 s interval: neither the flush timer nor the tracker keeps the event loop alive.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(output.trim().split('\n')).toEqual(['pending 2', ...written]);
+  }, 30_000);
+
+  it('counts the calls the sink refuses on purpose (an hour the ledger has pruned) as dropped, not written, and does not retry them', async () => {
+    const sink = memorySink();
+    const refusing: TrackerSinkV1 = {
+      specificationVersion: 'v1',
+      async write(calls) {
+        await sink.write(calls);
+        return { refused: 1 };
+      },
+    };
+    const tracker = await createTracker({ ...base, sink: refusing, batchSize: 10 });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 2 });
+    await tracker.flush();
+    await tracker.flush();
+    expect(sink.writes).toBe(1);
+    expect(tracker.stats()).toMatchObject({ pending: 0, written: 1, dropped: 1 });
+    await tracker.shutdown();
   });
 
   it('holds calls while the sink fails, retries them in order, and counts what the bound drops', async () => {

@@ -244,7 +244,12 @@ describe('pending records through the OpenAI SDK and a socket', () => {
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
-describe.runIf(existsSync(dist))('the pending records timer', () => {
+describe('the pending records timer', () => {
+  beforeAll(() => {
+    // Fails, never skips: `turbo run test` builds dist first; a bare `vitest run` needs `pnpm build` before it.
+    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/tracker (or \`pnpm turbo run test\`, which builds it) first`);
+  });
+
   it('does not keep a process alive: the records are drained when the event loop empties, with flushOnExit false', async () => {
     // A stream recorded by the built package in a process of its own: the process may end before RECORD_DELAY_MS
     // (the timer is unref'd), and its subscriber is then called from beforeExit, after the process's own listener.

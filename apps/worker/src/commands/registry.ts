@@ -130,6 +130,32 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (runtime, args) => (await import('./budget-command')).budgetCommand(runtime, { json: booleanFlag(args, 'json'), now: args.now }),
   },
   {
+    name: 'prune-calls',
+    summary: "retention for @utt/tracker's per-call rows: delete those older than an age; hourly cells and budgets keep their totals",
+    usage: 'prune-calls --older-than 90d [--application NAME] [--batch-size N] [--json]',
+    details: [
+      'Deletes tracked_call rows of whole UTC hours before now minus --older-than, in batches (one short transaction',
+      'each, default 5000 calls). Their sums move to tracked_cell_carry in the same transaction, so the token_usage',
+      'cells, utt report and every budget keep their totals. Calls of the pruned hours written later (a batch retried',
+      'after the prune) are refused and counted as dropped by the tracker, never counted twice. Run it from cron.',
+    ].join('\n'),
+    options: {
+      'older-than': { type: 'string', value: 'DURATION', description: 'the age of the calls to delete, e.g. 90d (at least 1h)' },
+      application: { type: 'string', value: 'NAME', description: "only this application's calls (its source_system; default: every application)" },
+      'batch-size': { type: 'string', value: 'N', description: 'calls per transaction (default 5000)' },
+      json,
+    },
+    needsSourceCredentials: false,
+    run: async (runtime, args) =>
+      (await import('./prune-calls-command')).pruneCallsCommand(runtime, {
+        olderThan: stringFlag(args, 'older-than'),
+        application: stringFlag(args, 'application'),
+        batchSize: stringFlag(args, 'batch-size'),
+        json: booleanFlag(args, 'json'),
+        now: args.now,
+      }),
+  },
+  {
     name: 'doctor',
     summary: 'what to check before trusting the numbers, each problem with its fix',
     usage: 'doctor',

@@ -124,15 +124,28 @@ describe('trackOpenAI', () => {
     await budgeted.shutdown();
   });
 
-  it('records a stream without include_usage as usage "unknown" (reported, never dropped)', async () => {
-    const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [], stream: true });
-    for await (const _ of stream) {
-      // read to the end
+  it('records a stream without include_usage as usage "unknown" (reported, never dropped), and warns once that include_usage is missing', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [], stream: true });
+      for await (const _ of stream) {
+        // read to the end
+      }
+      await tracker.flush();
+      // process.emitWarning delivers on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
     }
-    await tracker.flush();
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', inputTokens: null, outputTokens: null, costUsd: null, unpricedReason: 'usage_unknown', responseId: 'chatcmpl-Str456' });
     expect(tracker.totals().unknownUsageCalls).toBe(1);
+    // The absence is reported, naming the option to set, not only recorded (once per process).
+    expect(warnings.map((warning) => warning.message)).toEqual([
+      'utt tracker: a streamed chat completion without stream_options.include_usage has no usage; it is recorded with usage origin "unknown"',
+    ]);
   });
 
   it('records an aborted stream as usage "unknown"', async () => {

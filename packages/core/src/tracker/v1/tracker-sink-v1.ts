@@ -41,6 +41,12 @@ export type TrackerSinkWriteResultV1 = {
   readonly alreadyStored?: number;
   /** Calls taken for one already stored under another eventId: the same provider response recorded again. */
   readonly sameResponse?: number;
+  /**
+   * Calls not stored on purpose (not an error): calls of hours already
+   * pruned, which a retry could count twice. The tracker counts them as
+   * dropped and does not retry them.
+   */
+  readonly refused?: number;
 };
 
 /**
@@ -53,6 +59,7 @@ export type TrackerSinkWriteResultV1 = {
  */
 export type TrackerSinkV1 = {
   readonly specificationVersion: 'v1';
+  /** Resolves once the calls are durable, saying what it skipped or refused (see TrackerSinkWriteResultV1). */
   write(calls: readonly TrackedCallV1[]): Promise<TrackerSinkWriteResultV1 | undefined | void>;
   /** Spend already in the ledger (every source), for budgets; absent when the sink cannot answer. */
   readSpend?(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
