@@ -250,7 +250,9 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
     const stored = async () =>
       (await store.client.query<{ event_id: string }>(`SELECT event_id::text FROM ${tables.trackedCall} ORDER BY event_id`)).map((row) => row.event_id);
     try {
-      await runMigrations(store.client, tables, MIGRATIONS.slice(0, before0013));
+      // Today's write path also reads 0014's prune horizon, which does not depend on 0013: applied here first.
+      const horizon = MIGRATIONS.filter((migration) => migration.name === '0014_tracked_call_prune_horizon');
+      await runMigrations(store.client, tables, [...MIGRATIONS.slice(0, before0013), ...horizon]);
       // Under 0006's index a reused id kept out the second call.
       await store.writeTrackedCalls([trackedCall('chatcmpl-1'), trackedCall(longId), trackedCall('chatcmpl-2')]);
       await store.writeTrackedCalls([trackedCall('chatcmpl-1', 20)]);
@@ -262,8 +264,8 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
       const indexes = await store.client.query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tracked_call' ORDER BY 1`, [store.schema]);
       expect(indexes.map((index) => index.name)).toContain('tracked_call_response_key');
       expect(indexes.map((index) => index.name)).not.toContain('tracked_call_response_id_key');
-      expect(await store.writeTrackedCalls([trackedCall('chatcmpl-1', 20), trackedCall('chatcmpl-2')])).toEqual({ inserted: 2, alreadyStored: 0, sameResponse: 0 });
-      expect(await store.writeTrackedCalls([trackedCall(longId), trackedCall(longId, 11)])).toEqual({ inserted: 1, alreadyStored: 0, sameResponse: 1 });
+      expect(await store.writeTrackedCalls([trackedCall('chatcmpl-1', 20), trackedCall('chatcmpl-2')])).toEqual({ inserted: 2, alreadyStored: 0, sameResponse: 0, refused: 0 });
+      expect(await store.writeTrackedCalls([trackedCall(longId), trackedCall(longId, 11)])).toEqual({ inserted: 1, alreadyStored: 0, sameResponse: 1, refused: 0 });
       const [cell] = await store.client.query<{ requests: number; input_tokens: number }>(
         `SELECT requests::int, input_tokens::int FROM ${tables.tokenUsage} WHERE source_system = 'chat-api'`,
       );

@@ -106,10 +106,10 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
 
   it('writes nothing twice when a batch is retried, or a response is recorded again (invariant 1), and says what it skipped', async () => {
     const batch = [call({ responseId: OPENAI_ID }), call()];
-    expect(await store().writeTrackedCalls(batch)).toEqual({ inserted: 2, alreadyStored: 0, sameResponse: 0 });
+    expect(await store().writeTrackedCalls(batch)).toEqual({ inserted: 2, alreadyStored: 0, sameResponse: 0, refused: 0 });
     const first = await cells(store());
-    expect(await store().writeTrackedCalls(batch)).toEqual({ inserted: 0, alreadyStored: 2, sameResponse: 0 });
-    expect(await store().writeTrackedCalls([call({ responseId: OPENAI_ID })])).toEqual({ inserted: 0, alreadyStored: 0, sameResponse: 1 });
+    expect(await store().writeTrackedCalls(batch)).toEqual({ inserted: 0, alreadyStored: 2, sameResponse: 0, refused: 0 });
+    expect(await store().writeTrackedCalls([call({ responseId: OPENAI_ID })])).toEqual({ inserted: 0, alreadyStored: 0, sameResponse: 1, refused: 0 });
     expect(await cells(store())).toEqual(first);
     expect(await callCount(store())).toBe(2);
   });
@@ -179,12 +179,12 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     expect(await cells(store())).toEqual(before);
     expect(await sink.readSpend?.([day])).toEqual(spendBefore);
     // The batch written again after the prune (a retry, a replay): its rows are gone, so only the horizon stops it.
-    expect(await sink.write([...old, recent])).toEqual({ refused: 7 });
-    await expect(store().writeTrackedCalls([call({ inputTokens: 1 })])).resolves.toEqual({ inserted: 0, refused: 1 });
+    expect(await sink.write([...old, recent])).toEqual({ alreadyStored: 1, sameResponse: 0, refused: 7 });
+    await expect(store().writeTrackedCalls([call({ inputTokens: 1 })])).resolves.toEqual({ inserted: 0, alreadyStored: 0, sameResponse: 0, refused: 1 });
     expect(await cells(store())).toEqual(before);
     expect(await sink.readSpend?.([day])).toEqual(spendBefore);
     // Another application's calls of that hour are not behind its horizon; a later hour is written as ever.
-    await expect(store().writeTrackedCalls([call({ sourceSystem: 'other-app' }), call({ occurredAt: new Date('2026-11-04T11:00:00Z') })])).resolves.toEqual({ inserted: 2, refused: 0 });
+    await expect(store().writeTrackedCalls([call({ sourceSystem: 'other-app' }), call({ occurredAt: new Date('2026-11-04T11:00:00Z') })])).resolves.toEqual({ inserted: 2, alreadyStored: 0, sameResponse: 0, refused: 0 });
     // The horizon never moves back, and a prune with nothing left to delete changes nothing.
     await expect(store().pruneTrackedCalls({ before: new Date('2026-11-02T00:00:00Z'), sourceSystem: 'billing-api' })).resolves.toEqual({ deleted: 0, batches: 0 });
     await expect(store().writeTrackedCalls([call({ occurredAt: new Date('2026-11-03T23:30:00Z') })])).resolves.toMatchObject({ refused: 1 });
