@@ -286,6 +286,22 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     expect(await selectRows(`SELECT count(*)::int AS n FROM utt_schema.token_usage`)).toEqual([{ n: 5 }]);
   });
 
+  it('import --skip-invalid names the first 20 bad rows in line order and counts the rest', async () => {
+    const config = await writeConfig(workdir, database.databaseYaml, 'sources: []\n');
+    const manyBad = path.join(workdir, 'many-bad.csv');
+    const badLines = Array.from({ length: 25 }, (_, index) => `2026-10-05T${String(index % 24).padStart(2, '0')}:00:00Z,openai,gpt-5,-${index + 1}`);
+    await writeFile(manyBad, ['bucket_start,provider,model,input_tokens', '2026-10-05T01:00:00Z,openai,gpt-5,5', ...badLines].join('\n'));
+    const skippedMany = await runCli(['import', manyBad, '--skip-invalid', '--config', config], { cwd: workdir, env: database.env });
+    expect(skippedMany.code).toBe(2);
+    const listed = skippedMany.stdout.split('\n').filter((line) => line.startsWith('  '));
+    expect(skippedMany.stdout).toContain('26 rows read, 1 imported into 1 cells\n25 invalid rows skipped:\n');
+    expect(listed).toHaveLength(21);
+    expect(listed[0]).toBe(`  ${manyBad}:3: input_tokens: must not be negative, got "-1"`);
+    expect(listed[19]).toBe(`  ${manyBad}:22: input_tokens: must not be negative, got "-20"`);
+    expect(listed[20]).toBe('  … and 5 more');
+    expect(await selectRows(`SELECT count(*)::int AS n FROM utt_schema.token_usage`)).toEqual([{ n: 1 }]);
+  });
+
   it('daemon runs cycles until SIGTERM, then exits 0', async () => {
     const config = await writeConfig(workdir, database.databaseYaml, `sources:\n${fixtureSource('good', 'ok')}`);
     let stop: (() => void) | undefined;

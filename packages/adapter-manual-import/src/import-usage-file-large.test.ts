@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { UsageRecord } from '@utt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importUsageFile } from './import-usage-file';
+import { importUsageFile, INVALID_ROW_LIMIT, readImportEvents } from './import-usage-file';
 
 const MODELS = ['m0', 'm1', 'm2', 'm3'];
 
@@ -109,6 +109,73 @@ describe('importUsageFile: a large per-request export', () => {
     expect(findCell(result.records, 30, 'm3')).toMatchObject({ input_tokens: 2499, requests: 833, cost_usd: '0.000833' });
     expect(result.records.reduce((total, record) => total + (record.requests ?? 0), 0)).toBe(100_000);
   }, 30_000);
+});
+
+describe('importUsageFile: a file of mostly bad rows, with skipInvalid', () => {
+  const header = 'bucket_start,provider,model,input_tokens,output_tokens,requests\n';
+  /** Row i (on line i + 2) is good when i % 5 == 0; else a negative counter or, every other time, a missing field. */
+  const mostlyBad = (index: number): string => {
+    const { timestamp, model } = rowOf(index);
+    if (index % 5 === 0) return `${timestamp},openai,${model},3,2,1\n`;
+    return index % 2 === 0 ? `${timestamp},openai,${model},-${index},2,1\n` : `${timestamp},openai,${model},3,2\n`;
+  };
+
+  it('keeps the first INVALID_ROW_LIMIT bad rows and counts every one', async () => {
+    const path = join(directory, 'mostly-bad.csv');
+    await writeLines(path, 50_000, header, mostlyBad);
+    const result = await importUsageFile(path, { skipInvalid: true });
+    expect(result.rowsRead).toBe(50_000);
+    expect(result.rowsImported).toBe(10_000);
+    expect(result.invalidRowCount).toBe(40_000);
+    expect(result.invalidRows).toHaveLength(INVALID_ROW_LIMIT);
+    // Lines 3, 4, 5, 6 (rows 1–4), then 8…: the first bad ones, in line order.
+    expect(result.invalidRows.slice(0, 3)).toEqual([
+      { line: 3, field: 'row', message: expect.stringContaining('fields') },
+      { line: 4, field: 'input_tokens', message: 'must not be negative, got "-2"' },
+      { line: 5, field: 'row', message: expect.stringContaining('fields') },
+    ]);
+    // The 1000th bad row is row 1249 (4 bad rows in every 5), on line 1251.
+    expect(result.invalidRows.at(-1)?.line).toBe(1251);
+    expect(result.records.reduce((total, record) => total + (record.requests ?? 0), 0)).toBe(10_000);
+  }, 30_000);
+
+  it('streams the events with as few kept bad rows as asked, the count exact', async () => {
+    const path = join(directory, 'mostly-bad-stream.csv');
+    await writeLines(path, 50_000, header, mostlyBad);
+    const stream = readImportEvents(path, { skipInvalid: true, invalidRowLimit: 20 });
+    let events = 0;
+    for await (const batch of stream.batches) events += batch.length;
+    expect(events).toBe(10_000);
+    expect(stream.progress).toMatchObject({ rowsRead: 50_000, rowsImported: 10_000, invalidRowCount: 40_000 });
+    expect(stream.progress.invalidRows.map((issue) => issue.line)).toEqual([3, 4, 5, 6, 8, 9, 10, 11, 13, 14, 15, 16, 18, 19, 20, 21, 23, 24, 25, 26]);
+  }, 30_000);
+
+  it('lists refused cells after the bad rows within the same limit, and counts them', async () => {
+    const path = join(directory, 'bad-rows-and-cell.csv');
+    await writeLines(
+      path,
+      1,
+      'bucket_start,granularity,provider,model,output_tokens,reasoning_tokens\n',
+      () =>
+        [
+          '2026-10-04T01:00:00Z,hour,openai,gpt-5,-1,\n',
+          '2026-10-04T02:10:00Z,hour,openai,gpt-5,,8\n',
+          '2026-10-04T02:20:00Z,hour,openai,gpt-5,3,\n',
+          '2026-10-04T03:00:00Z,hour,openai,gpt-5,x,\n',
+          '2026-10-04T04:00:00Z,hour,openai,gpt-5,4,1\n',
+        ].join(''),
+    );
+    const all = await importUsageFile(path, { skipInvalid: true });
+    expect(all.invalidRows.map((issue) => [issue.line, issue.field])).toEqual([
+      [2, 'output_tokens'],
+      [5, 'output_tokens'],
+      [3, 'reasoning_tokens'],
+    ]);
+    expect(all).toMatchObject({ invalidRowCount: 3, rowsRead: 5, rowsImported: 1 });
+    const two = await importUsageFile(path, { skipInvalid: true, invalidRowLimit: 2 });
+    expect(two.invalidRows).toEqual(all.invalidRows.slice(0, 2));
+    expect(two).toMatchObject({ invalidRowCount: 3, rowsRead: 5, rowsImported: 1, records: all.records });
+  });
 });
 
 function findCell(records: readonly UsageRecord[], day: number, model: string): UsageRecord | undefined {

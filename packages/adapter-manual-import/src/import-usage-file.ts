@@ -17,6 +17,12 @@ export type ImportUsageFileOptions = {
   /** List bad rows in `invalidRows` and import the others, instead of refusing the file at the first one. */
   readonly skipInvalid?: boolean;
   /**
+   * With skipInvalid: how many bad rows `invalidRows` keeps, the first ones in
+   * line order (default INVALID_ROW_LIMIT); `invalidRowCount` counts them all.
+   * Memory stays bounded however many lines of a file are bad.
+   */
+  readonly invalidRowLimit?: number;
+  /**
    * The records' source_instance. Default: the file's base name, so two files
    * never overwrite each other's cells while re-importing one file replaces
    * its own. Give the same name to a corrected export to make it replace an
@@ -49,8 +55,10 @@ export type ImportResult = {
   readonly rowsRead: number;
   /** Rows that went into `records`. */
   readonly rowsImported: number;
-  /** With skipInvalid: each row left out, with the first problem found in it. */
+  /** With skipInvalid: the rows left out, with the first problem found in each; the first `invalidRowLimit` of them. */
   readonly invalidRows: ImportIssue[];
+  /** With skipInvalid: every row left out, listed in `invalidRows` or not. */
+  readonly invalidRowCount: number;
   /** Imported, but worth a look: cells whose cost is left NULL because only some rows had one. */
   readonly warnings: ImportIssue[];
 };
@@ -61,6 +69,13 @@ const FORMAT_BY_EXTENSION: Readonly<Record<string, ImportFormat>> = {
   '.ndjson': 'ndjson',
   '.jsonl': 'ndjson',
 };
+
+/**
+ * How many bad rows an import keeps to name (the rest are only counted): as
+ * many as the store keeps refused cells (ISSUE_LIMIT), far more than the CLI
+ * prints, and a few hundred kilobytes at most.
+ */
+export const INVALID_ROW_LIMIT = 1000;
 
 /** How many rows between two checks of the abort signal. */
 const ABORT_CHECK_INTERVAL = 1024;
@@ -76,7 +91,8 @@ const ABORT_CHECK_INTERVAL = 1024;
  * the exact sum when every row has one, else NULL with a warning; the
  * measurement_basis is the weakest of the rows. By default the first bad row refuses the whole file
  * with an ImportFileError (`<file>:<line>: <field>: <reason>`) and nothing is
- * returned; with `skipInvalid` bad rows are listed and the good ones returned.
+ * returned; with `skipInvalid` bad rows are counted, the first
+ * `invalidRowLimit` listed, and the good ones returned.
  * Unknown columns, a missing required column and unreadable files always
  * refuse the file.
  */
@@ -89,14 +105,26 @@ export async function importUsageFile(path: string, options: ImportUsageFileOpti
 
   const { records, warnings, rejected } = rollup.finish(sourceInstance);
   const { invalidRows } = stream.progress;
-  let { rowsImported } = stream.progress;
+  let { rowsImported, invalidRowCount } = stream.progress;
+  const limit = options.invalidRowLimit ?? INVALID_ROW_LIMIT;
   for (const cell of rejected) {
     const issue = { line: cell.line, field: cell.field, message: cell.message };
     if (!options.skipInvalid) throw new ImportFileError({ file: path, line: issue.line, field: issue.field, reason: issue.message });
-    invalidRows.push(issue);
+    // After the bad rows, as before the list was bounded: the kept list is the first `limit` of the whole one.
+    if (invalidRows.length < limit) invalidRows.push(issue);
+    invalidRowCount++;
     rowsImported -= cell.rows;
   }
-  return { file: path, format: stream.format, records, rowsRead: stream.progress.rowsRead, rowsImported, invalidRows, warnings };
+  return {
+    file: path,
+    format: stream.format,
+    records,
+    rowsRead: stream.progress.rowsRead,
+    rowsImported,
+    invalidRows,
+    invalidRowCount,
+    warnings,
+  };
 }
 
 /** One valid row of an import file, with its line and, without a cost of its own, the pricer's answer for it alone. */
@@ -116,8 +144,10 @@ export type ImportProgress = {
   rowsRead: number;
   /** Valid rows yielded as events. */
   rowsImported: number;
-  /** With skipInvalid: each row left out, with the first problem found in it. */
+  /** With skipInvalid: the first rows left out (at most `invalidRowLimit`, in line order), with the first problem found in each. */
   readonly invalidRows: ImportIssue[];
+  /** With skipInvalid: every row left out so far, listed in `invalidRows` or not. */
+  invalidRowCount: number;
 };
 
 export type ImportEventStream = {
@@ -136,11 +166,12 @@ export type ImportEventStream = {
 /**
  * The valid rows of an import file, one at a time and priced one request at a
  * time, not summed: for a writer that rolls up elsewhere, such as the store's
- * COPY-based import. Memory stays flat whatever the size of the file.
+ * COPY-based import. Memory stays flat whatever the size of the file and
+ * however many of its rows are bad (only the first `invalidRowLimit` are kept).
  */
 export function readImportEvents(path: string, options: Omit<ImportUsageFileOptions, 'sourceInstance'> = {}): ImportEventStream {
   const format = options.format ?? formatOf(path);
-  const progress: ImportProgress = { rowsRead: 0, rowsImported: 0, invalidRows: [] };
+  const progress: ImportProgress = { rowsRead: 0, rowsImported: 0, invalidRows: [], invalidRowCount: 0 };
   const batches = importEventBatches(path, format, options, progress);
   return { format, progress, batches, events: flatten(batches) };
 }
@@ -158,10 +189,13 @@ async function* importEventBatches(
   const { signal, pricer } = options;
   const pricePlans = options.pricePlans ?? false;
   const skipInvalid = options.skipInvalid ?? false;
+  const invalidRowLimit = options.invalidRowLimit ?? INVALID_ROW_LIMIT;
   signal?.throwIfAborted();
   const refuseOrSkip = (issue: ImportIssue): void => {
     if (!skipInvalid) throw new ImportFileError({ file: path, line: issue.line, field: issue.field, reason: issue.message });
-    progress.invalidRows.push(issue);
+    progress.invalidRowCount++;
+    // A file of a million bad lines must not hold a million issues (and the lines their messages may slice).
+    if (progress.invalidRows.length < invalidRowLimit) progress.invalidRows.push(issue);
   };
   try {
     for await (const rows of readRows(path, format, signal)) {

@@ -10,6 +10,7 @@ export {
   type ImportResult,
   type ImportUsageFileOptions,
   importUsageFile,
+  INVALID_ROW_LIMIT,
   readImportEvents,
 } from './import-usage-file';
 export { ImportFileError } from './import-file-error';

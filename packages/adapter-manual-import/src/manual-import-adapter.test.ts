@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { collectAll, createTestContext, describeUsageAdapterConformance } from '@utt/adapter-testkit';
 import { isUsageAdapterV1, type UsageAdapterV1Window } from '@utt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import defaultExport, { ImportFileError, manualImportAdapter, manualImportConfigSchema } from './index';
+import defaultExport, { ImportFileError, INVALID_ROW_LIMIT, manualImportAdapter, manualImportConfigSchema } from './index';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
 
@@ -91,6 +91,20 @@ describe('manualImportAdapter', () => {
     const skipped = context.logs.filter((line) => line.level === 'warn');
     expect(skipped).toHaveLength(11);
     expect(skipped[0]).toMatchObject({ message: 'skipped an invalid row', fields: { file, line: 3, field: 'input_tokens' } });
+  });
+
+  it('logs the first INVALID_ROW_LIMIT skipped rows one by one and the rest as one count', async () => {
+    const file = join(directory, 'mostly-bad.csv');
+    const bad = Array.from({ length: INVALID_ROW_LIMIT + 5 }, () => '2026-10-01T00:00:00Z,openai,gpt-5,-1');
+    await writeFile(file, ['bucket_start,provider,model,input_tokens', '2026-10-01T00:00:00Z,openai,gpt-5,7', ...bad].join('\n'));
+    const context = contextFor({ files: [file], skipInvalid: true });
+    const records = await collectAll(manualImportAdapter, WINDOW, context);
+    expect(records).toEqual([expect.objectContaining({ input_tokens: 7 })]);
+    const warnings = context.logs.filter((line) => line.level === 'warn');
+    expect(warnings).toHaveLength(INVALID_ROW_LIMIT + 1);
+    expect(warnings.at(-2)).toMatchObject({ message: 'skipped an invalid row', fields: { file, line: INVALID_ROW_LIMIT + 2 } });
+    expect(warnings.at(-1)).toMatchObject({ message: 'skipped 5 more invalid rows', fields: { file } });
+    expect(context.logs.find((line) => line.message === 'imported usage file')).toMatchObject({ fields: { rowsSkipped: INVALID_ROW_LIMIT + 5 } });
   });
 
   it('refuses two files that hold the same cell under one source_instance', async () => {

@@ -55,6 +55,9 @@ export const manualImportAdapter = defineAdapter({
       for (const issue of result.invalidRows) {
         context.logger.warn('skipped an invalid row', { file, line: issue.line, field: issue.field, reason: issue.message });
       }
+      if (result.invalidRowCount > result.invalidRows.length) {
+        context.logger.warn(`skipped ${result.invalidRowCount - result.invalidRows.length} more invalid rows`, { file });
+      }
       for (const warning of result.warnings) {
         context.logger.warn(warning.message, { file, line: warning.line, field: warning.field });
       }
@@ -63,7 +66,7 @@ export const manualImportAdapter = defineAdapter({
         format: result.format,
         rowsRead: result.rowsRead,
         rowsImported: result.rowsImported,
-        rowsSkipped: result.invalidRows.length,
+        rowsSkipped: result.invalidRowCount,
         records: result.records.length,
       });
       for (const record of result.records) {

@@ -16,8 +16,9 @@ const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'json', 'ndjson'];
  * plan as they stream, the partial sums sent to the store with COPY, and the
  * cells written in one transaction. A bad row, or a cell whose sum
  * breaks a record rule, refuses the whole file (nothing is written) unless
- * --skip-invalid; importing the same file again changes nothing. Memory stays
- * flat whatever the number of rows or cells.
+ * --skip-invalid, which names the first LISTED_INVALID_ROWS bad rows and counts
+ * the others; importing the same file again changes nothing. Memory stays
+ * flat whatever the number of rows, cells or bad rows.
  */
 export async function importCommand(
   runtime: Runtime,
@@ -35,6 +36,8 @@ export async function importCommand(
   // sums a cell's tokens per price plan and prices each sum once, which equals pricing each row and summing.
   const stream = readImportEvents(absolute, {
     skipInvalid,
+    // Only the rows printed are kept; the others are counted (bounded memory however many lines are bad).
+    invalidRowLimit: LISTED_INVALID_ROWS,
     format: flags.format as ImportFormat | undefined,
     pricer: createPricer(registry),
     pricePlans: true,
@@ -54,8 +57,9 @@ export async function importCommand(
       },
     });
     const { progress } = stream;
-    const invalid = [...progress.invalidRows, ...result.refusedCells.map(describeCellIssue)];
-    const invalidCount = progress.invalidRows.length + result.refusedCellCount;
+    // The bad rows in line order, then the refused cells: both lists are bounded (the first of each), the counts exact.
+    const invalid = [...progress.invalidRows.slice(0, LISTED_INVALID_ROWS), ...result.refusedCells.slice(0, LISTED_INVALID_ROWS).map(describeCellIssue)];
+    const invalidCount = progress.invalidRowCount + result.refusedCellCount;
     const rowsImported = progress.rowsImported - result.refusedEvents;
     process.stdout.write(
       `${file}: ${progress.rowsRead} rows read, ${rowsImported} imported into ${result.rowsWritten} cells` +
