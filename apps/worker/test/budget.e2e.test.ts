@@ -161,7 +161,7 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     // The same calls written again after the prune (a batch retried late) are refused, not counted twice.
     const again = await database.open();
     try {
-      expect(await again.writeTrackedCalls(old)).toEqual({ inserted: 0, refused: 3 });
+      expect(await again.writeTrackedCalls(old)).toEqual({ inserted: 0, alreadyStored: 0, sameResponse: 0, refused: 3 });
       const [left] = await again.client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM "${again.schema}".tracked_call`);
       expect(left?.n).toBe(1);
     } finally {
