@@ -9,6 +9,7 @@ import usageRollupsSql from '../../../sql/migrations/0009_usage_rollups.sql';
 import rollupTriggerCostSql from '../../../sql/migrations/0010_rollup_trigger_cost.sql';
 import coldWriteCostSql from '../../../sql/migrations/0011_cold_write_cost.sql';
 import oneRollupPassSql from '../../../sql/migrations/0012_one_rollup_pass.sql';
+import unpricedRowsIndexSql from '../../../sql/migrations/0015_unpriced_rows_index.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0010_rollup_trigger_cost', sql: rollupTriggerCostSql },
   { name: '0011_cold_write_cost', sql: coldWriteCostSql },
   { name: '0012_one_rollup_pass', sql: oneRollupPassSql },
+  { name: '0015_unpriced_rows_index', sql: unpricedRowsIndexSql },
 ];
