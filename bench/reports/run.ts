@@ -280,15 +280,25 @@ async function rawUnpriced(): Promise<unknown[]> {
   return found.map((row) => [row.provider, row.model, row.reason, Number(row.rows), Number(row.tokens), row.last_bucket_start]);
 }
 
-/** ... and the query prices-command.ts runs itself over the raw rows (copied verbatim): rows priced per price source. */
+/** ... and the query prices-command.ts runs itself (copied verbatim): rows priced per price source, counted per price_ref first. */
 async function pricedBySource(): Promise<unknown[]> {
+  return store.client.query(
+    `SELECT split_part(regexp_replace(price_ref, '^per-request:', ''), ':', 1) AS source_label, sum(row_count)::bigint AS row_count
+       FROM (SELECT price_ref, count(*) AS row_count FROM "${store.schema}".token_usage
+             WHERE cost_source = 'computed' AND price_ref IS NOT NULL GROUP BY 1) AS per_ref
+       GROUP BY 1 ORDER BY 1`,
+  );
+}
+
+/** Its yardstick: the query prices-command.ts ran before, the source cut out of every row's price_ref. */
+async function rawPricedBySource(): Promise<unknown[]> {
   return store.client.query(
     `SELECT split_part(regexp_replace(price_ref, '^per-request:', ''), ':', 1) AS source_label, COUNT(*)::bigint AS row_count
      FROM "${store.schema}".token_usage WHERE cost_source = 'computed' AND price_ref IS NOT NULL GROUP BY 1 ORDER BY 1`,
   );
 }
 
-/** What `utt verify` runs besides UsageStore.verify: apps/worker/src/pricing/unpriced-models.ts's listing over the raw rows (copied verbatim). */
+/** What `utt verify` runs besides UsageStore.verify: apps/worker/src/pricing/unpriced-models.ts's listing (copied verbatim; migration 0015's partial index serves it). */
 async function verifyCommandUnpriced(): Promise<unknown[]> {
   return store.client.query(
     `SELECT provider, model, COALESCE(unpriced_reason, 'not recorded') AS reason, COUNT(*)::bigint AS row_count,
@@ -299,6 +309,20 @@ async function verifyCommandUnpriced(): Promise<unknown[]> {
      GROUP BY 1, 2, 3
      ORDER BY 1, 2, 3`,
   );
+}
+
+/** Its yardstick: the same groups over every raw row, the condition in a FILTER so that no index can serve it. */
+async function rawVerifyCommandUnpriced(): Promise<unknown[]> {
+  const groups = await store.client.query<{ provider: string; model: string; reason: string; row_count: string; tokens: string | null }>(
+    `SELECT provider, model, COALESCE(unpriced_reason, 'not recorded') AS reason,
+            COUNT(*) FILTER (WHERE cost_usd IS NULL AND COALESCE(input_tokens, output_tokens, cached_read_tokens, cached_write_tokens) IS NOT NULL)::bigint AS row_count,
+            SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0))
+              FILTER (WHERE cost_usd IS NULL AND COALESCE(input_tokens, output_tokens, cached_read_tokens, cached_write_tokens) IS NOT NULL)::text AS tokens
+     FROM "${store.schema}".token_usage
+     GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3`,
+  );
+  return groups.filter((group) => Number(group.row_count) > 0);
 }
 
 const midDay: Range = { since: new Date('2025-03-10T07:00:00Z'), until: new Date('2025-09-20T15:00:00Z') };
@@ -317,14 +341,14 @@ measured.push({
 measured.push({ name: 'report --reconcile, whole year', product: () => productReconcile({}), raw: () => rawReconcile({}) });
 measured.push({ name: 'report --reconcile, 2025-03-10T07:00 to 2025-09-20T15:00', product: () => productReconcile(midDay), raw: () => rawReconcile(midDay) });
 measured.push({ name: 'verify (the checks that read token_usage)', product: productVerify, raw: rawVerify });
-measured.push({ name: 'verify: the unpriced listing utt verify adds (apps/worker unpriced-models.ts, raw rows)', product: verifyCommandUnpriced });
+measured.push({ name: 'verify: the unpriced listing utt verify adds (apps/worker unpriced-models.ts)', product: verifyCommandUnpriced, raw: rawVerifyCommandUnpriced });
 // A tag report groups by a label's value in raw rows (labels are not in the roll-ups); these rows carry none, so one group a month.
 measured.push({
   name: 'report --period month --by tag:tenant (raw rows)',
   product: async () => (await store.report({ period: 'month', by: 'label', label: 'tenant' })).map((row) => [row.periodStart, row.label, row.inputTokens, row.costUsd, row.rowCount]),
 });
 measured.push({ name: 'prices check: unpricedModels', product: productUnpriced, raw: rawUnpriced });
-measured.push({ name: 'prices check: rows per price source (prices-command.ts, raw rows)', product: pricedBySource });
+measured.push({ name: 'prices check: rows per price source (prices-command.ts, raw rows)', product: pricedBySource, raw: rawPricedBySource });
 
 /**
  * CPU time (ms) the PostgreSQL backends of this database's `utt` sessions (this

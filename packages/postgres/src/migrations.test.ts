@@ -195,6 +195,38 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
     }
   });
 
+  it('index the unpriced rows of a populated schema, and only those (0015)', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore({ ...location.options, migrate: false });
+    const tables = storeTables(store.schema);
+    try {
+      const before = MIGRATIONS.filter((migration) => migration.name < '0015');
+      await runMigrations(store.client, tables, before);
+      await store.client.query(
+        `INSERT INTO ${tables.tokenUsage} (source_system, granularity, bucket_start, provider, model, input_tokens, output_tokens, cost_usd, cost_source, unpriced_reason, measurement_basis)
+         SELECT 'populated', 'hour', timestamptz '2026-10-01T00:00:00Z' + make_interval(hours => hour), 'fakeai', 'alpha', hour, 1,
+                CASE WHEN hour % 4 = 0 THEN NULL ELSE 0.5 END, CASE WHEN hour % 4 = 0 THEN NULL ELSE 'computed' END,
+                CASE WHEN hour % 8 = 0 THEN 'no_price' END, 'exact'
+         FROM generate_series(0, 99) AS hour`,
+      );
+      expect((await runMigrations(store.client, tables)).applied).toEqual(['0015_unpriced_rows_index']);
+      // With the table's scans off, the unpriced rows come from the index: all 25 of them, and nothing else.
+      const counted = await store.client.transaction(async (transaction) => {
+        await transaction.exec('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
+        const plan = await transaction.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT count(*) FROM ${tables.tokenUsage} WHERE cost_usd IS NULL`);
+        expect(plan.map((line) => line['QUERY PLAN']).join('\n')).toMatch(/Index Only Scan using token_usage_unpriced_idx/);
+        return transaction.query<{ rows: number; reasons: number; tokens: number }>(
+          `SELECT count(*)::int AS rows, count(unpriced_reason)::int AS reasons, sum(input_tokens + output_tokens)::int AS tokens
+           FROM ${tables.tokenUsage} WHERE cost_usd IS NULL`,
+        );
+      });
+      expect(counted).toEqual([{ rows: 25, reasons: 13, tokens: 1_200 + 25 }]);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+
   it('keep the roll-ups of an INSERT with one trigger, one pass over the new rows (0012)', async () => {
     const location = await backend.createLocation();
     const store = await openStore(location.options);

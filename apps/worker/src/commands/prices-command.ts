@@ -1,5 +1,6 @@
 import { explainPrice, type PriceExplanation, type TokenRate, updatePricesFile } from '@utt/pricing';
 import { EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
+import { rowsPerPriceSource } from '../pricing/rows-per-price-source';
 import { describeUnpriced, unpricedModels } from '../pricing/unpriced-models';
 import { workerPriceRegistry } from '../pricing/worker-price-registry';
 import { openConfiguredStore, type Runtime } from '../runtime';
@@ -90,13 +91,10 @@ async function check(runtime: Runtime, now: Date): Promise<number> {
       );
     }
     const current = new Set(registry.sources.map((source) => source.label));
-    const byRef = await store.client.query<{ source_label: string; row_count: number }>(
-      `SELECT split_part(regexp_replace(price_ref, '^per-request:', ''), ':', 1) AS source_label, COUNT(*)::bigint AS row_count
-       FROM "${store.schema}".token_usage WHERE cost_source = 'computed' AND price_ref IS NOT NULL GROUP BY 1 ORDER BY 1`,
-    );
+    const byRef = await rowsPerPriceSource(store);
     for (const row of byRef) {
-      if (!current.has(row.source_label)) {
-        notes.push(`${Number(row.row_count)} rows were priced with ${row.source_label}, which is no longer in use (utt reprice recomputes them)`);
+      if (!current.has(row.sourceLabel)) {
+        notes.push(`${row.rows} rows were priced with ${row.sourceLabel}, which is no longer in use (utt reprice recomputes them)`);
       }
     }
   } finally {
