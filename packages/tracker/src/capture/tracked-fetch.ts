@@ -103,7 +103,8 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
       ticket?.release();
       return response;
     }
-    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, response };
+    // The headers, not the response: a call waiting in the tracker's pending records keeps neither the response nor its body.
+    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, headers: response.headers };
     if (Object.getPrototypeOf(body) !== streamPrototype) {
       // Not Node's own ReadableStream (a fetch polyfill's): observed through a stream layer.
       const recorder = createCallRecorder(call);
@@ -128,7 +129,8 @@ type ObservedCall = {
   readonly ticket: CallTicket | undefined;
   readonly context: CallContext | undefined;
   readonly started: number;
-  readonly response: Response;
+  /** The response's headers (read when the call is recorded): not the response, which holds its body and the fetch's state. */
+  readonly headers: Headers;
 };
 
 /** What a body's chunks go to: an SSE usage reader, or the chunks of a JSON body. */
@@ -138,48 +140,53 @@ type BodyEvents = {
   endFromReads(reads: readonly KeptRead[]): void;
 };
 
+/** What a call's body said about it, once it ended: what its record takes besides the call and its headers. */
+type FoundFacts = { buckets: UsageBuckets; origin: UsageOrigin; model: string | null; id: string | null; serviceTier: string | null };
+
+/** Records a call that ended with `found` (its model known, or else read from the request's JSON by `facts`). */
+function recordCall(call: ObservedCall, headers: HeaderFacts, streaming: boolean, endedAt: number, found: FoundFacts, facts?: () => RequestFacts | null): void {
+  const model = found.model ?? facts?.()?.model;
+  if (model === undefined) {
+    // Neither the response nor a JSON request names a model: not a call the tracker records.
+    call.ticket?.release();
+    return;
+  }
+  const usage: CallUsage = {
+    provider: call.provider,
+    model,
+    operation: call.endpoint === 'chat/completions' ? 'chat.completions' : call.endpoint,
+    // Field by field: a spread of the buckets is a generic copy on a path run once per call.
+    inputTokens: found.buckets.inputTokens,
+    outputTokens: found.buckets.outputTokens,
+    cachedReadTokens: found.buckets.cachedReadTokens,
+    cachedWriteTokens: found.buckets.cachedWriteTokens,
+    cachedWrite1hTokens: found.buckets.cachedWrite1hTokens,
+    reasoningTokens: found.buckets.reasoningTokens,
+    webSearches: found.buckets.webSearches,
+    serviceTier: found.serviceTier,
+    latencyMs: endedAt - call.started,
+    streaming,
+    responseId: found.id,
+    requestId: headers.requestId,
+    usageOrigin: found.origin,
+    occurredAt: new Date(call.started),
+    tags: call.tags,
+    rateLimitHeaders: headers.rateLimit,
+  };
+  if (call.internals) call.internals.record(usage, call.ticket, call.context);
+  else call.tracker.record(usage, call.ticket);
+}
+
 /** How a call's body is read for usage (SSE or JSON, by its content type), and how the call is recorded once it ended. */
 function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete: (how: Ending, endedAt: number) => void } {
-  const { dialect, response } = call;
-  const headers = readHeaders(response.headers);
+  const { dialect } = call;
+  const headers = readHeaders(call.headers);
   const sse = headers.contentType.includes('text/event-stream');
   const operation = call.endpoint === 'chat/completions' ? 'chat.completions' : call.endpoint;
   // The request's JSON is parsed only when the response leaves something to it (no model named, no usage).
   let parsed: RequestFacts | null | undefined = call.facts;
   const facts = () => (parsed === undefined ? (parsed = requestFacts(call.text) ?? null) : parsed);
-
-  const record = (endedAt: number, found: { buckets: UsageBuckets; origin: UsageOrigin; model: string | null; id: string | null; serviceTier: string | null }) => {
-    const model = found.model ?? facts()?.model;
-    if (model === undefined) {
-      // Neither the response nor a JSON request names a model: not a call the tracker records.
-      call.ticket?.release();
-      return;
-    }
-    const usage: CallUsage = {
-      provider: call.provider,
-      model,
-      operation,
-      // Field by field: a spread of the buckets is a generic copy on a path run once per call.
-      inputTokens: found.buckets.inputTokens,
-      outputTokens: found.buckets.outputTokens,
-      cachedReadTokens: found.buckets.cachedReadTokens,
-      cachedWriteTokens: found.buckets.cachedWriteTokens,
-      cachedWrite1hTokens: found.buckets.cachedWrite1hTokens,
-      reasoningTokens: found.buckets.reasoningTokens,
-      webSearches: found.buckets.webSearches,
-      serviceTier: found.serviceTier,
-      latencyMs: endedAt - call.started,
-      streaming: sse,
-      responseId: found.id,
-      requestId: headers.requestId,
-      usageOrigin: found.origin,
-      occurredAt: new Date(call.started),
-      tags: call.tags,
-      rateLimitHeaders: headers.rateLimit,
-    };
-    if (call.internals) call.internals.record(usage, call.ticket, call.context);
-    else call.tracker.record(usage, call.ticket);
-  };
+  const record = (endedAt: number, found: FoundFacts) => recordCall(call, headers, sse, endedAt, found, facts);
 
   if (sse && dialect === 'anthropic') {
     const state = createAnthropicStreamState();
@@ -823,7 +830,9 @@ class BodyTap {
     this.finished = true;
     const endedAt = Date.now();
     if (this.later) {
-      this.later.defer(() => this.settle(how, endedAt));
+      const found = how === 'end' ? this.openAIFactsAtEnd() : undefined;
+      if (found !== undefined) deferStreamRecord(this.later, this.call, endedAt, found);
+      else this.later.defer(() => this.settle(how, endedAt));
       return undefined;
     }
     this.settled = true;
@@ -835,6 +844,30 @@ class BodyTap {
       return error;
     }
     return undefined;
+  }
+
+  /**
+   * The usual end of an OpenAI stream, read at once: when the last events name the model, id, service tier and usage
+   * (what openAIFactsFromEnd then takes, without the head), its facts, and the tap lets go of its reads. The last read
+   * was just read (its bytes are in the CPU's caches) and holds them; a pending record that held the reads instead
+   * would keep every chunk of its call (about 50 KB, in buffers of their own) alive across the scavenges until its
+   * pass, and then read them cold. Anything else (another dialect or content type, a stream that leaves a field out,
+   * chunks read as they came) is read in the pass, as before.
+   */
+  private openAIFactsAtEnd(): FoundFacts | undefined {
+    const kept = this.kept;
+    if (kept === undefined || this.recorder !== undefined || this.call.dialect !== 'openai') return undefined;
+    try {
+      if (!(this.call.headers.get('content-type') ?? '').includes('text/event-stream')) return undefined;
+      const last = openAIStreamEnd(kept)?.facts;
+      if (last === undefined || last.usage === undefined || last.model === null || last.id === null || last.serviceTier === null) return undefined;
+      this.kept = undefined;
+      this.settled = true;
+      return { buckets: openAIUsageBuckets(last.usage), origin: 'stream', model: last.model, id: last.id, serviceTier: last.serviceTier };
+    } catch {
+      // Observing never breaks the caller's stream: the pass reads it the usual way.
+      return undefined;
+    }
   }
 
   /** Records the call from what its reads gave so far (after a cut, reads still pending add nothing). */
@@ -850,6 +883,14 @@ class BodyTap {
 }
 
 type AnyReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
+
+/**
+ * Adds a streamed call's record to the tracker's pending records: a function of its own, so that the pending record
+ * holds the call, its end and its facts, and not (through a shared closure context) the tap, its reads or the body.
+ */
+function deferStreamRecord(later: TrackerInternals, call: ObservedCall, endedAt: number, found: FoundFacts): void {
+  later.defer(() => recordCall(call, readHeaders(call.headers), true, endedAt, found));
+}
 
 /** Tells `tap` how the body ended when the reader's `closed` settles: closed, or errored (not: released by its holder). */
 function watchEnd(inner: AnyReader, tap: BodyTap, isReleased: () => boolean): void {
@@ -1096,7 +1137,9 @@ function refusalResponse(error: unknown, streaming: boolean): Response {
 }
 
 /** What a call's record takes from its response headers, in one pass over them (each `get` validates and looks up anew). */
-function readHeaders(headers: Headers): { contentType: string; requestId: string | null; rateLimit: Record<string, string> | undefined } {
+type HeaderFacts = { contentType: string; requestId: string | null; rateLimit: Record<string, string> | undefined };
+
+function readHeaders(headers: Headers): HeaderFacts {
   let contentType = '';
   let requestId: string | null = null;
   let plainRequestId: string | null = null;
