@@ -711,6 +711,8 @@ class BodyTap {
   declare private recorder: ReturnType<typeof createCallRecorder> | undefined;
   declare private finished: boolean;
   declare private settled: boolean;
+  /** An OpenAI stream's facts read from its end before its record (undefined: not read yet; null: read, or not there). */
+  declare private endFacts: FoundFacts | null | undefined;
   // Reactions, made when first needed: a body read with nothing in between never needs them.
   declare private onResult: ((result: ReadResult) => void) | undefined;
   declare private onKept: ((result: ReadResult) => void) | undefined;
@@ -731,6 +733,7 @@ class BodyTap {
     this.recorder = this.sync ? createCallRecorder(call) : undefined;
     this.finished = false;
     this.settled = false;
+    this.endFacts = undefined;
     this.onResult = undefined;
     this.onKept = undefined;
     this.onKeptError = undefined;
@@ -830,9 +833,9 @@ class BodyTap {
     this.finished = true;
     const endedAt = Date.now();
     if (this.later) {
-      const found = how === 'end' ? this.openAIFactsAtEnd() : undefined;
-      if (found !== undefined) deferStreamRecord(this.later, this.call, endedAt, found);
-      else this.later.defer(() => this.settle(how, endedAt));
+      this.later.defer(() => this.settle(how, endedAt));
+      // Read on the next turn, after the caller has gone on with the end (its next request is sent by then).
+      if (how === 'end' && this.kept !== undefined && this.call.dialect === 'openai' && endedTaps.push(this) === 1) setImmediate(readEndedTaps);
       return undefined;
     }
     this.settled = true;
@@ -847,13 +850,18 @@ class BodyTap {
   }
 
   /**
-   * The usual end of an OpenAI stream, read at once: when the last events name the model, id, service tier and usage
-   * (what openAIFactsFromEnd then takes, without the head), its facts, and the tap lets go of its reads. The last read
-   * was just read (its bytes are in the CPU's caches) and holds them; a pending record that held the reads instead
-   * would keep every chunk of its call (about 50 KB, in buffers of their own) alive across the scavenges until its
-   * pass, and then read them cold. Anything else (another dialect or content type, a stream that leaves a field out,
-   * chunks read as they came) is read in the pass, as before.
+   * The usual end of an OpenAI stream, read on the turn after it (readEndedTaps), off the caller's path: when the last
+   * events name the model, id, service tier and usage (what openAIFactsFromEnd then takes, without the head), its
+   * facts, and the tap lets go of its reads. The last read was read a moment ago (its bytes are still in the CPU's
+   * caches); a pending record that held the reads instead would keep every chunk of its call (about 50 KB, in buffers
+   * of their own) alive across the scavenges until its pass, and then read them cold. Anything else (another dialect
+   * or content type, a stream that leaves a field out, chunks read as they came) is read in the pass, as before; so is
+   * this when the pass comes first (a drain right after the end).
    */
+  readEndEarly(): void {
+    if (this.endFacts === undefined && !this.settled) this.endFacts = this.openAIFactsAtEnd() ?? null;
+  }
+
   private openAIFactsAtEnd(): FoundFacts | undefined {
     const kept = this.kept;
     if (kept === undefined || this.recorder !== undefined || this.call.dialect !== 'openai') return undefined;
@@ -872,6 +880,14 @@ class BodyTap {
 
   /** Records the call from what its reads gave so far (after a cut, reads still pending add nothing). */
   private settle(how: Ending, endedAt: number): void {
+    if (how === 'end' && this.endFacts !== null) {
+      const found = this.endFacts ?? this.openAIFactsAtEnd();
+      if (found !== undefined) {
+        this.endFacts = null;
+        recordCall(this.call, readHeaders(this.call.headers), true, endedAt, found);
+        return;
+      }
+    }
     this.recorder ??= createCallRecorder(this.call);
     const kept = this.kept;
     this.kept = undefined;
@@ -884,12 +900,12 @@ class BodyTap {
 
 type AnyReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
 
-/**
- * Adds a streamed call's record to the tracker's pending records: a function of its own, so that the pending record
- * holds the call, its end and its facts, and not (through a shared closure context) the tap, its reads or the body.
- */
-function deferStreamRecord(later: TrackerInternals, call: ObservedCall, endedAt: number, found: FoundFacts): void {
-  later.defer(() => recordCall(call, readHeaders(call.headers), true, endedAt, found));
+/** Taps of OpenAI streams that ended in this turn, their ends read on the next (BodyTap.readEndEarly). */
+let endedTaps: BodyTap[] = [];
+function readEndedTaps(): void {
+  const taps = endedTaps;
+  endedTaps = [];
+  for (const tap of taps) tap.readEndEarly();
 }
 
 /** Tells `tap` how the body ended when the reader's `closed` settles: closed, or errored (not: released by its holder). */
