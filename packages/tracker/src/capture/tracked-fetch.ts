@@ -103,8 +103,7 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
       ticket?.release();
       return response;
     }
-    // The headers, not the response: a call waiting in the tracker's pending records keeps neither the response nor its body.
-    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, headers: response.headers };
+    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, response };
     if (Object.getPrototypeOf(body) !== streamPrototype) {
       // Not Node's own ReadableStream (a fetch polyfill's): observed through a stream layer.
       const recorder = createCallRecorder(call);
@@ -129,8 +128,7 @@ type ObservedCall = {
   readonly ticket: CallTicket | undefined;
   readonly context: CallContext | undefined;
   readonly started: number;
-  /** The response's headers (read when the call is recorded): not the response, which holds its body and the fetch's state. */
-  readonly headers: Headers;
+  readonly response: Response;
 };
 
 /** What a body's chunks go to: an SSE usage reader, or the chunks of a JSON body. */
@@ -140,53 +138,48 @@ type BodyEvents = {
   endFromReads(reads: readonly KeptRead[]): void;
 };
 
-/** What a call's body said about it, once it ended: what its record takes besides the call and its headers. */
-type FoundFacts = { buckets: UsageBuckets; origin: UsageOrigin; model: string | null; id: string | null; serviceTier: string | null };
-
-/** Records a call that ended with `found` (its model known, or else read from the request's JSON by `facts`). */
-function recordCall(call: ObservedCall, headers: HeaderFacts, streaming: boolean, endedAt: number, found: FoundFacts, facts?: () => RequestFacts | null): void {
-  const model = found.model ?? facts?.()?.model;
-  if (model === undefined) {
-    // Neither the response nor a JSON request names a model: not a call the tracker records.
-    call.ticket?.release();
-    return;
-  }
-  const usage: CallUsage = {
-    provider: call.provider,
-    model,
-    operation: call.endpoint === 'chat/completions' ? 'chat.completions' : call.endpoint,
-    // Field by field: a spread of the buckets is a generic copy on a path run once per call.
-    inputTokens: found.buckets.inputTokens,
-    outputTokens: found.buckets.outputTokens,
-    cachedReadTokens: found.buckets.cachedReadTokens,
-    cachedWriteTokens: found.buckets.cachedWriteTokens,
-    cachedWrite1hTokens: found.buckets.cachedWrite1hTokens,
-    reasoningTokens: found.buckets.reasoningTokens,
-    webSearches: found.buckets.webSearches,
-    serviceTier: found.serviceTier,
-    latencyMs: endedAt - call.started,
-    streaming,
-    responseId: found.id,
-    requestId: headers.requestId,
-    usageOrigin: found.origin,
-    occurredAt: new Date(call.started),
-    tags: call.tags,
-    rateLimitHeaders: headers.rateLimit,
-  };
-  if (call.internals) call.internals.record(usage, call.ticket, call.context);
-  else call.tracker.record(usage, call.ticket);
-}
-
 /** How a call's body is read for usage (SSE or JSON, by its content type), and how the call is recorded once it ended. */
 function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete: (how: Ending, endedAt: number) => void } {
-  const { dialect } = call;
-  const headers = readHeaders(call.headers);
+  const { dialect, response } = call;
+  const headers = readHeaders(response.headers);
   const sse = headers.contentType.includes('text/event-stream');
   const operation = call.endpoint === 'chat/completions' ? 'chat.completions' : call.endpoint;
   // The request's JSON is parsed only when the response leaves something to it (no model named, no usage).
   let parsed: RequestFacts | null | undefined = call.facts;
   const facts = () => (parsed === undefined ? (parsed = requestFacts(call.text) ?? null) : parsed);
-  const record = (endedAt: number, found: FoundFacts) => recordCall(call, headers, sse, endedAt, found, facts);
+
+  const record = (endedAt: number, found: { buckets: UsageBuckets; origin: UsageOrigin; model: string | null; id: string | null; serviceTier: string | null }) => {
+    const model = found.model ?? facts()?.model;
+    if (model === undefined) {
+      // Neither the response nor a JSON request names a model: not a call the tracker records.
+      call.ticket?.release();
+      return;
+    }
+    const usage: CallUsage = {
+      provider: call.provider,
+      model,
+      operation,
+      // Field by field: a spread of the buckets is a generic copy on a path run once per call.
+      inputTokens: found.buckets.inputTokens,
+      outputTokens: found.buckets.outputTokens,
+      cachedReadTokens: found.buckets.cachedReadTokens,
+      cachedWriteTokens: found.buckets.cachedWriteTokens,
+      cachedWrite1hTokens: found.buckets.cachedWrite1hTokens,
+      reasoningTokens: found.buckets.reasoningTokens,
+      webSearches: found.buckets.webSearches,
+      serviceTier: found.serviceTier,
+      latencyMs: endedAt - call.started,
+      streaming: sse,
+      responseId: found.id,
+      requestId: headers.requestId,
+      usageOrigin: found.origin,
+      occurredAt: new Date(call.started),
+      tags: call.tags,
+      rateLimitHeaders: headers.rateLimit,
+    };
+    if (call.internals) call.internals.record(usage, call.ticket, call.context);
+    else call.tracker.record(usage, call.ticket);
+  };
 
   if (sse && dialect === 'anthropic') {
     const state = createAnthropicStreamState();
@@ -711,8 +704,6 @@ class BodyTap {
   declare private recorder: ReturnType<typeof createCallRecorder> | undefined;
   declare private finished: boolean;
   declare private settled: boolean;
-  /** An OpenAI stream's facts read from its end before its record (undefined: not read yet; null: read, or not there). */
-  declare private endFacts: FoundFacts | null | undefined;
   // Reactions, made when first needed: a body read with nothing in between never needs them.
   declare private onResult: ((result: ReadResult) => void) | undefined;
   declare private onKept: ((result: ReadResult) => void) | undefined;
@@ -733,7 +724,6 @@ class BodyTap {
     this.recorder = this.sync ? createCallRecorder(call) : undefined;
     this.finished = false;
     this.settled = false;
-    this.endFacts = undefined;
     this.onResult = undefined;
     this.onKept = undefined;
     this.onKeptError = undefined;
@@ -834,8 +824,6 @@ class BodyTap {
     const endedAt = Date.now();
     if (this.later) {
       this.later.defer(() => this.settle(how, endedAt));
-      // Read on the next turn, after the caller has gone on with the end (its next request is sent by then).
-      if (how === 'end' && this.kept !== undefined && this.call.dialect === 'openai' && endedTaps.push(this) === 1) setImmediate(readEndedTaps);
       return undefined;
     }
     this.settled = true;
@@ -849,45 +837,8 @@ class BodyTap {
     return undefined;
   }
 
-  /**
-   * The usual end of an OpenAI stream, read on the turn after it (readEndedTaps), off the caller's path: when the last
-   * events name the model, id, service tier and usage (what openAIFactsFromEnd then takes, without the head), its
-   * facts, and the tap lets go of its reads. The last read was read a moment ago (its bytes are still in the CPU's
-   * caches); a pending record that held the reads instead would keep every chunk of its call (about 50 KB, in buffers
-   * of their own) alive across the scavenges until its pass, and then read them cold. Anything else (another dialect
-   * or content type, a stream that leaves a field out, chunks read as they came) is read in the pass, as before; so is
-   * this when the pass comes first (a drain right after the end).
-   */
-  readEndEarly(): void {
-    if (this.endFacts === undefined && !this.settled) this.endFacts = this.openAIFactsAtEnd() ?? null;
-  }
-
-  private openAIFactsAtEnd(): FoundFacts | undefined {
-    const kept = this.kept;
-    if (kept === undefined || this.recorder !== undefined || this.call.dialect !== 'openai') return undefined;
-    try {
-      if (!(this.call.headers.get('content-type') ?? '').includes('text/event-stream')) return undefined;
-      const last = openAIStreamEnd(kept)?.facts;
-      if (last === undefined || last.usage === undefined || last.model === null || last.id === null || last.serviceTier === null) return undefined;
-      this.kept = undefined;
-      this.settled = true;
-      return { buckets: openAIUsageBuckets(last.usage), origin: 'stream', model: last.model, id: last.id, serviceTier: last.serviceTier };
-    } catch {
-      // Observing never breaks the caller's stream: the pass reads it the usual way.
-      return undefined;
-    }
-  }
-
   /** Records the call from what its reads gave so far (after a cut, reads still pending add nothing). */
   private settle(how: Ending, endedAt: number): void {
-    if (how === 'end' && this.endFacts !== null) {
-      const found = this.endFacts ?? this.openAIFactsAtEnd();
-      if (found !== undefined) {
-        this.endFacts = null;
-        recordCall(this.call, readHeaders(this.call.headers), true, endedAt, found);
-        return;
-      }
-    }
     this.recorder ??= createCallRecorder(this.call);
     const kept = this.kept;
     this.kept = undefined;
@@ -899,14 +850,6 @@ class BodyTap {
 }
 
 type AnyReader = ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
-
-/** Taps of OpenAI streams that ended in this turn, their ends read on the next (BodyTap.readEndEarly). */
-let endedTaps: BodyTap[] = [];
-function readEndedTaps(): void {
-  const taps = endedTaps;
-  endedTaps = [];
-  for (const tap of taps) tap.readEndEarly();
-}
 
 /** Tells `tap` how the body ended when the reader's `closed` settles: closed, or errored (not: released by its holder). */
 function watchEnd(inner: AnyReader, tap: BodyTap, isReleased: () => boolean): void {
@@ -1153,9 +1096,7 @@ function refusalResponse(error: unknown, streaming: boolean): Response {
 }
 
 /** What a call's record takes from its response headers, in one pass over them (each `get` validates and looks up anew). */
-type HeaderFacts = { contentType: string; requestId: string | null; rateLimit: Record<string, string> | undefined };
-
-function readHeaders(headers: Headers): HeaderFacts {
+function readHeaders(headers: Headers): { contentType: string; requestId: string | null; rateLimit: Record<string, string> | undefined } {
   let contentType = '';
   let requestId: string | null = null;
   let plainRequestId: string | null = null;
