@@ -13,7 +13,10 @@
 // build that records in batches would otherwise put a batch's cost in whichever client's block it lands); the median
 // call-by-call differences to the bare call; and for each build its records' median time where they ran and how its
 // passes fell. A batching build's pending records are drained after the last call of each of its blocks.
+// Also per client: the garbage collections (scavenges, others) that started inside its counted calls' windows and
+// their pause per call (PerformanceObserver('gc')): the heap is the process's, so read it as a hint, not a split.
 import { loadavg } from 'node:os';
+import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
@@ -46,7 +49,14 @@ for (const build of builds) {
 const probes = clients.flatMap((entry) => (entry.probe ? [entry.probe] : []));
 
 console.log(`A/B of ${builds.length} tracker build(s), ${CALLS} calls each after ${WARMUP}, blocks of ${BLOCK}; load average at start ${load()}`);
-const times = clients.map(() => ({ wall: [] as number[], cpuToEnd: [] as number[], cpu: [] as number[], own: [] as number[], passes: [] as number[], onPath: [] as number[] }));
+const times = clients.map(() => ({ wall: [] as number[], cpuToEnd: [] as number[], cpu: [] as number[], own: [] as number[], passes: [] as number[], onPath: [] as number[], windows: [] as Array<[number, number]> }));
+// The garbage collector's pauses, each given to the counted call whose window (its start to the turn after its end)
+// it started in: the heap is the process's, but garbage made and kept by one client's calls is collected mostly in them.
+const collections: PerformanceEntry[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) collections.push(entry);
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 let countedFromPass: number[] | undefined;
 await inShuffledBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls: CALLS, block: BLOCK }, async (index, counted, lastOfBlock) => {
   const entry = clients[index] as (typeof clients)[number];
@@ -58,11 +68,39 @@ await inShuffledBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls
   into.cpuToEnd.push(measured.cpuToEnd);
   into.cpu.push(measured.cpu);
   into.own.push(measured.cpu - measured.passCpu.reduce((sum, cpu) => sum + cpu, 0));
+  into.windows.push([measured.startedAt, measured.finishedAt]);
   measured.passes.forEach((count, probe) => {
     into.passes[probe] = (into.passes[probe] ?? 0) + count;
     into.onPath[probe] = (into.onPath[probe] ?? 0) + (measured.onPath[probe] as number);
   });
 });
+await new Promise((resolveTurn) => setImmediate(resolveTurn));
+gcObserver.disconnect();
+/** Per counted call of a client: minor (scavenge) and major collections started in its windows, and their pause (ms). */
+const gcOf = (windows: ReadonlyArray<[number, number]>) => {
+  const sorted = [...windows].sort((a, b) => a[0] - b[0]);
+  let minor = 0;
+  let major = 0;
+  let pause = 0;
+  for (const entry of collections) {
+    // Binary search for the last window starting at or before the collection.
+    let low = 0;
+    let high = sorted.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((sorted[middle] as [number, number])[0] <= entry.startTime) low = middle;
+      else high = middle - 1;
+    }
+    const window = sorted[low];
+    if (window === undefined || entry.startTime < window[0] || entry.startTime > window[1]) continue;
+    const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    if (kind === 1) minor += 1;
+    else major += 1;
+    pause += entry.duration;
+  }
+  const calls = windows.length;
+  return `GC in its calls: ${((minor * 1000) / calls).toFixed(1)} scavenges and ${((major * 1000) / calls).toFixed(1)} other collections per 1,000 calls, pause ${((pause * 1000) / calls).toFixed(1)} µs per call (mean)`;
+};
 const bare = times[0] as (typeof times)[number];
 const paired = (values: number[], base: number[]) => median(values.map((value, index) => value - (base[index] as number)));
 const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
@@ -74,6 +112,7 @@ clients.forEach((entry, index) => {
   console.log(`${entry.name}`);
   if (index === 0) {
     console.log(`  wall ${tail}; CPU to the end ${median(own.cpuToEnd).toFixed(3)} ms; CPU per call ${median(own.own).toFixed(3)} ms (mean ${mean(own.own).toFixed(3)} ms)`);
+    console.log(`  ${gcOf(own.windows)}`);
   } else {
     const probeIndex = probes.indexOf(entry.probe as TrackerProbe);
     const records = recordCpuPerCall(entry.probe as TrackerProbe, countedFromPass?.[probeIndex] ?? 0);
@@ -85,6 +124,7 @@ clients.forEach((entry, index) => {
     );
     // The mean, beside the median: a pass's aftermath in the caches falls on the next call alone, which a median hides.
     console.log(`  the same as means: ${mean(own.own).toFixed(3)} ms + ${us(records.perCall)} = ${(mean(own.own) + records.perCall).toFixed(3)} ms, ${us(mean(own.own) + records.perCall - mean(bare.own))} more than bare`);
+    console.log(`  ${gcOf(own.windows)}`);
     const elsewhere = times.reduce((sum, other, otherIndex) => (otherIndex === index ? sum : sum + (other.passes[probeIndex] ?? 0)), 0);
     const records1 = (entry.probe as TrackerProbe).records.slice(WARMUP);
     console.log(`  its record passes' wall time: ${us(records.wallPerCall)} per call (CPU ${us(records.perCall)}); its records where they ran: median ${us(median(records1))}, mean ${us(mean(records1))} each; its passes: ${own.passes[probeIndex] ?? 0} in its own counted calls (${own.onPath[probeIndex] ?? 0} before the call's end), ${elsewhere} in other clients' counted calls`);

@@ -139,9 +139,9 @@ export const percentile = (values: readonly number[], p: number): number => {
  * CPU time to that end (what the caller's path costs: the tracker's wrapper and its tap on the body, not its deferred
  * record), and the process's CPU time including one more turn of the event loop, where the tracker records a streamed
  * call (given to every client alike), so work moved past the end cannot hide from it. `endedAt` is the end's
- * performance.now().
+ * performance.now(), `finishedAt` that of the end of the turn after it (the call's CPU window).
  */
-export async function timeStreamedCall(client: OpenAI, chunks: number, afterEnd?: () => void): Promise<{ wall: number; cpuToEnd: number; cpu: number; startedAt: number; endedAt: number }> {
+export async function timeStreamedCall(client: OpenAI, chunks: number, afterEnd?: () => void): Promise<{ wall: number; cpuToEnd: number; cpu: number; startedAt: number; endedAt: number; finishedAt: number }> {
   const cpuStarted = process.cpuUsage();
   const started = performance.now();
   const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } });
@@ -154,7 +154,7 @@ export async function timeStreamedCall(client: OpenAI, chunks: number, afterEnd?
   afterEnd?.();
   await tick();
   const used = process.cpuUsage(cpuStarted);
-  return { wall: endedAt - started, cpuToEnd: (toEnd.user + toEnd.system) / 1000, cpu: (used.user + used.system) / 1000, startedAt: started, endedAt };
+  return { wall: endedAt - started, cpuToEnd: (toEnd.user + toEnd.system) / 1000, cpu: (used.user + used.system) / 1000, startedAt: started, endedAt, finishedAt: performance.now() };
 }
 
 /**
