@@ -291,7 +291,7 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
       const kept = await stored();
       expect(kept).toHaveLength(3);
 
-      expect(await store.migrate()).toEqual({ applied: ['0013_response_identity'] });
+      expect((await store.migrate()).applied).toEqual(MIGRATIONS.slice(before0013).filter((migration) => !horizon.includes(migration)).map((migration) => migration.name));
       expect(await stored()).toEqual(kept);
       const indexes = await store.client.query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tracked_call' ORDER BY 1`, [store.schema]);
       expect(indexes.map((index) => index.name)).toContain('tracked_call_response_key');
