@@ -38,8 +38,13 @@ type PeriodState = {
   /** What the ledger said at the last refresh (every source in scope, this process's flushed calls included). */
   ledgerUsd: number;
   ledgerLoaded: boolean;
-  /** Calls this process recorded that the last ledger read did not include. */
+  /**
+   * Calls this process recorded that the last ledger read did not include,
+   * kept only while a ledger read can take them over; their sum is localUsd,
+   * kept as they come, so that an admission never walks them.
+   */
   local: LocalSpend[];
+  localUsd: number;
   reservedUsd: number;
   /** The period's first ledger read, while it runs. */
   loading: Promise<void> | undefined;
@@ -141,6 +146,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
         ledgerUsd: 0,
         ledgerLoaded: !options.sink?.readSpend,
         local: [],
+        localUsd: 0,
         reservedUsd: 0,
         loading: undefined,
         retryReadAt: 0,
@@ -152,7 +158,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     return state;
   };
 
-  const spentUsd = (state: PeriodState) => state.ledgerUsd + sum(state.local);
+  const spentUsd = (state: PeriodState) => state.ledgerUsd + state.localUsd;
 
   /** The period's first ledger read, shared by the calls that need it meanwhile; a failed read is tried again by the next call. */
   const load = (state: PeriodState): Promise<void> => {
@@ -198,6 +204,8 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
       state.ledgerLoaded = true;
       // Calls written before the read began are in the ledger figure now.
       state.local = state.local.filter((spend) => !(spend.item && spend.item.committedEpoch > 0 && spend.item.committedEpoch <= epoch));
+      // Summed again rather than decremented: float subtraction would drift over a long period.
+      state.localUsd = sum(state.local);
     });
   }
 
@@ -376,7 +384,11 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
         const state = stateFor(budget, values, call.occurredAt) as PeriodState;
         // A period no admission read first (a record() without admit() at its start): read now, applied from the next call.
         if (!state.ledgerLoaded && !state.loading && Date.now() >= state.retryReadAt) load(state).catch((error: unknown) => readFailed(error, budget));
-        if (cost !== null && cost > 0) state.local.push({ cost, item });
+        if (cost !== null && cost > 0) {
+          state.localUsd += cost;
+          // Without ledger reads nothing ever takes a call over: only the sum is kept.
+          if (options.sink?.readSpend) state.local.push({ cost, item });
+        }
         const total = spentUsd(state);
         if (total > budget.limitUsd + SLACK_USD) {
           const breach = breachOf(state, budget, values, total, cost, 'hard', call);
