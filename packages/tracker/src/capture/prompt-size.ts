@@ -8,7 +8,8 @@
  * token, so the bound holds about four times what the call will use.
  *
  * Binary parts are not counted: bytes, and the `data` of a part that names a
- * media type (an AI SDK file part, Gemini's `inlineData`); an image's or a
+ * media type (an AI SDK file part, Gemini's `inlineData`, an Anthropic
+ * request's base64 `source`); an image's or a
  * document's tokens follow each provider's own rules, so a call with large
  * attachments can cost more than its reservation.
  */
@@ -31,7 +32,7 @@ function textBytes(value: unknown, depth: number): number {
     return bytes;
   }
   const record = value as Record<string, unknown>;
-  const binary = typeof record.mediaType === 'string' || typeof record.mimeType === 'string';
+  const binary = typeof record.mediaType === 'string' || typeof record.mimeType === 'string' || typeof record.media_type === 'string';
   for (const key of Object.keys(record)) {
     if (binary && key === 'data') continue;
     bytes += key.length + textBytes(record[key], depth + 1);

@@ -3,6 +3,7 @@ import type { CallContext } from '../tracker-context';
 import type { CallUsage, UsageOrigin } from '../tracked-call';
 import { anthropicResponseFacts, anthropicUsageBuckets, createAnthropicStreamState } from './anthropic-usage';
 import { applyOpenAIEvent, carriesOpenAIUsage, createOpenAIStreamState, type OpenAIResponseFacts, openAIResponseFacts, openAIUsageBuckets } from './openai-usage';
+import { estimateInputTokens } from './prompt-size';
 import { RATE_LIMIT_HEADER } from './rate-limit-headers';
 import { createSseParser } from './sse-parser';
 import { isObject, NO_USAGE, type UsageBuckets } from './usage-buckets';
@@ -285,8 +286,8 @@ function requestFacts(text: string): RequestFacts | undefined {
     streaming: body.stream === true,
     includeUsage: streamOptions?.include_usage === true,
     maxOutputTokens: max === undefined ? null : max * choices,
-    // A JSON request has at least as many characters as its prompt has tokens × ~3: a generous input estimate.
-    inputEstimate: Math.ceil(text.length / 3),
+    // The same upper bound as the AI SDK's and Google's: one token per UTF-8 byte of the request's text.
+    inputEstimate: estimateInputTokens(body),
   };
 }
 
