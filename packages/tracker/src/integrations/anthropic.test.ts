@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import AnthropicV0 from 'anthropic-sdk-v0';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BudgetExhaustedError } from '../budget/budget-exhausted-error';
 import { createTracker, type Tracker } from '../create-tracker';
@@ -10,7 +11,6 @@ import { trackAnthropic } from './anthropic';
 let fake: Awaited<ReturnType<typeof startFakeProvider>>;
 let tracker: Tracker;
 let calls: TrackedCall[];
-let client: Anthropic;
 
 beforeAll(async () => {
   fake = await startFakeProvider();
@@ -22,10 +22,22 @@ beforeEach(async () => {
   tracker = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, threadBudget: { defaultMaxTokens: 10_000 } });
   calls = [];
   tracker.subscribe((call) => calls.push(call));
-  client = trackAnthropic(new Anthropic({ apiKey: 'sk-ant-test-not-a-secret', baseURL: fake.url }), tracker);
 });
 
-describe('trackAnthropic', () => {
+/** The lines of the peer range: each one's client is driven through the current major's types (the calls the tests make exist in both). */
+type SdkLine = { readonly name: string; readonly modelTag: string; readonly client: (baseURL: string) => Anthropic };
+
+const SDK_LINES: SdkLine[] = [
+  { name: '@anthropic-ai/sdk 1', modelTag: 'v1', client: (baseURL) => new Anthropic({ apiKey: 'sk-ant-test-not-a-secret', baseURL }) },
+  { name: '@anthropic-ai/sdk 0.101', modelTag: 'v0', client: (baseURL) => new AnthropicV0({ apiKey: 'sk-ant-test-not-a-secret', baseURL }) as unknown as Anthropic },
+];
+
+describe.each(SDK_LINES)('trackAnthropic with $name', (line) => {
+  let client: Anthropic;
+  beforeEach(() => {
+    client = trackAnthropic(line.client(fake.url), tracker);
+  });
+
   it('records a message: uncached input, cache reads, 5m/1h cache writes, thinking inside output, web searches', async () => {
     const message = await client.messages.create({ model: 'claude-test', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] });
     expect(message.content[0]).toMatchObject({ type: 'text', text: 'Hi.' });
@@ -43,7 +55,8 @@ describe('trackAnthropic', () => {
       webSearches: 2,
       serviceTier: '',
       responseId: 'msg_01XyZ',
-      requestId: 'req_1',
+      // The fake numbers its requests: this one was the last.
+      requestId: `req_${fake.requests.length}`,
       usageOrigin: 'response',
       // 100 × 3 + 5000 × 0.3 + 1000 × 3.75 + 2000 × 6 + 400 × 15 = 23 550 µ$, + 2 searches × $0.01
       costUsd: '0.04355',
@@ -91,8 +104,10 @@ describe('trackAnthropic', () => {
   });
 
   it('records one call when the SDK retries a 429', async () => {
-    await client.messages.create({ model: 'claude-test-429', max_tokens: 10, messages: [] });
-    expect(fake.requests.filter((request) => request.body.model === 'claude-test-429')).toHaveLength(2);
+    // The fake limits each model once: one per line.
+    const model = `claude-test-${line.modelTag}-429`;
+    await client.messages.create({ model, max_tokens: 10, messages: [] });
+    expect(fake.requests.filter((request) => request.body.model === model)).toHaveLength(2);
     await tracker.flush();
     expect(calls).toHaveLength(1);
   });

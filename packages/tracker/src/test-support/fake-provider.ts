@@ -15,6 +15,7 @@ export const FIXTURES = {
   anthropicStream: fixture('anthropic-message-stream.sse'),
   google: fixture('google-generate.json'),
   googleStream: fixture('google-stream.sse'),
+  googleStreamCached: fixture('google-stream-cached.sse'),
 };
 
 export type FakeRequest = { readonly path: string; readonly body: Record<string, unknown> };
@@ -23,7 +24,9 @@ export type FakeRequest = { readonly path: string; readonly body: Record<string,
  * A loopback HTTP server that answers like OpenAI's and Anthropic's APIs with
  * recorded-shape bodies, sent in small pieces (so parsers meet split events
  * and split UTF-8). Models pick special behaviour: `*-429` is rate limited
- * once, `*-hang` streams two events and then waits for the client to leave.
+ * once, `*-hang` streams two events and then waits for the client to leave,
+ * a Gemini `*-cached` stream reports cached content and thoughts. Gemini's
+ * model is read from the URL (`models/<model>:generateContent`), not the body.
  */
 export async function startFakeProvider(options: { chunkBytes?: number } = {}) {
   const requests: FakeRequest[] = [];
@@ -48,7 +51,8 @@ export async function startFakeProvider(options: { chunkBytes?: number } = {}) {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {}
     requests.push({ path, body });
-    const model = String(body.model ?? '');
+    const googleModel = /\/models\/([^/:]+):/.exec(path)?.[1];
+    const model = String(body.model ?? googleModel ?? '');
     const stream = body.stream === true;
     const anthropic = path.endsWith('/messages');
     const limits: Record<string, string> = anthropic
@@ -57,7 +61,11 @@ export async function startFakeProvider(options: { chunkBytes?: number } = {}) {
 
     if (model.endsWith('-429') && !limited.has(model)) {
       limited.add(model);
-      const error = anthropic ? { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } } : { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } };
+      const error = anthropic
+        ? { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } }
+        : googleModel !== undefined
+          ? { error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' } }
+          : { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } };
       await send(response, 429, 'application/json', Buffer.from(JSON.stringify(error)), { 'retry-after-ms': '10', 'retry-after': '0', 'x-ratelimit-remaining-requests': '0' });
       return;
     }
@@ -71,7 +79,8 @@ export async function startFakeProvider(options: { chunkBytes?: number } = {}) {
     }
     if (path.includes(':generateContent') || path.includes(':streamGenerateContent')) {
       const googleStream = path.includes(':streamGenerateContent');
-      await send(response, 200, googleStream ? 'text/event-stream' : 'application/json', googleStream ? FIXTURES.googleStream : FIXTURES.google, { 'x-ratelimit-remaining-requests': '99' });
+      const googleStreamBody = model.endsWith('-cached') ? FIXTURES.googleStreamCached : FIXTURES.googleStream;
+      await send(response, 200, googleStream ? 'text/event-stream' : 'application/json', googleStream ? googleStreamBody : FIXTURES.google, { 'x-ratelimit-remaining-requests': '99' });
       return;
     }
     if (anthropic) {
