@@ -105,6 +105,40 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     ]);
   });
 
+  it('shows an hour with a call whose usage never arrived as unpriced, budgets its known spend, and leaves it to no price (utt budget, prices check, reprice)', async () => {
+    const store = await database.open();
+    try {
+      const cut = { ...trackedCall('acme', '0'), usageOrigin: 'unknown' as const, streaming: true, inputTokens: null, outputTokens: null, cachedReadTokens: null, reasoningTokens: null, costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' };
+      await store.writeTrackedCalls([trackedCall('acme', '3'), trackedCall('acme', '2'), cut]);
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(workdir, database.databaseYaml, 'budgets:\n  - { name: tenant-daily, period: day, limitUsd: 4, scope: { tags: { tenant: acme } } }\n');
+    const cli = (args: string[]) => runCli([...args, '--config', config], { cwd: workdir, env: database.env });
+    // The hour's $5 is known spend: the budget is over, not at $0 because the hour's cost is incomplete.
+    const budget = await cli(['budget', '--now', NOW, '--json']);
+    expect(budget.code, budget.stderr).toBe(2);
+    expect((JSON.parse(budget.stdout) as { budgets: Array<{ spentUsd: number }> }).budgets.map((line) => line.spentUsd)).toEqual([5]);
+    const report = await cli(['report', '--by', 'tag:tenant', '--period', 'month', '--since', '2026-11-01', '--json']);
+    expect((JSON.parse(report.stdout) as Array<{ key: string; costUsd: string | null; requests: number }>).map((row) => [row.key, row.costUsd, row.requests])).toEqual([['acme', null, 3]]);
+    // Not a missing price: prices check notes it without failing, and reprice does not price the known part as the whole.
+    const checked = await cli(['prices', 'check', '--now', NOW]);
+    expect(checked.stdout).toContain('usage unknown: openai/gpt-4o-mini (calls_unpriced:1/3:usage_unknown; 1 rows');
+    expect(checked.stdout).not.toContain('run utt reprice');
+    const repriced = await cli(['reprice', '--since', '2026-11-01']);
+    expect(repriced.code, repriced.stderr).toBe(0);
+    expect(repriced.stdout).toContain('1 tracker rows with calls whose usage never arrived were left alone');
+    const again = await database.open();
+    try {
+      const rows = await again.client.query<{ cost_usd: string | null; unpriced_reason: string | null }>(
+        `SELECT cost_usd::text AS cost_usd, unpriced_reason FROM "${again.schema}".token_usage WHERE source_system = 'billing-api' AND granularity = 'hour'`,
+      );
+      expect(rows).toEqual([{ cost_usd: null, unpriced_reason: 'calls_unpriced:1/3:usage_unknown' }]);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('lists the kept roll-up zones and drops one no dashboard serves', async () => {
     const store = await database.open();
     try {

@@ -41,8 +41,10 @@ export type { AlertObservation, AlertPrevious, AlertStateRow } from './alert-sta
 // @utt/tracker's sink.
 export {
   createTrackerSink,
+  parseTrackedCellReason,
   piggybackQuotaReadings,
   type PruneTrackedCallsOptions,
+  type TrackedCellReason,
   type TrackedCallsWrite,
   type TrackedCell,
   type TrackerSinkOptions,

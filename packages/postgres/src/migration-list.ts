@@ -12,6 +12,7 @@ import oneRollupPassSql from '../../../sql/migrations/0012_one_rollup_pass.sql';
 import responseIdentitySql from '../../../sql/migrations/0013_response_identity.sql';
 import trackedCallPruneHorizonSql from '../../../sql/migrations/0014_tracked_call_prune_horizon.sql';
 import unpricedRowsIndexSql from '../../../sql/migrations/0015_unpriced_rows_index.sql';
+import usageUnknownCallsSql from '../../../sql/migrations/0016_usage_unknown_calls.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -39,4 +40,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0013_response_identity', sql: responseIdentitySql },
   { name: '0014_tracked_call_prune_horizon', sql: trackedCallPruneHorizonSql },
   { name: '0015_unpriced_rows_index', sql: unpricedRowsIndexSql },
+  { name: '0016_usage_unknown_calls', sql: usageUnknownCallsSql },
 ];

@@ -209,7 +209,7 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
                 CASE WHEN hour % 8 = 0 THEN 'no_price' END, 'exact'
          FROM generate_series(0, 99) AS hour`,
       );
-      expect((await runMigrations(store.client, tables)).applied).toEqual(['0015_unpriced_rows_index']);
+      expect((await runMigrations(store.client, tables, MIGRATIONS.filter((migration) => migration.name < '0016'))).applied).toEqual(['0015_unpriced_rows_index']);
       // With the table's scans off, the unpriced rows come from the index: all 25 of them, and nothing else.
       const counted = await store.client.transaction(async (transaction) => {
         await transaction.exec('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
@@ -282,8 +282,8 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
     const stored = async () =>
       (await store.client.query<{ event_id: string }>(`SELECT event_id::text FROM ${tables.trackedCall} ORDER BY event_id`)).map((row) => row.event_id);
     try {
-      // Today's write path also reads 0014's prune horizon, which does not depend on 0013: applied here first.
-      const horizon = MIGRATIONS.filter((migration) => migration.name === '0014_tracked_call_prune_horizon');
+      // Today's write path also reads 0014's prune horizon and 0016's carry column, which do not depend on 0013: applied here first.
+      const horizon = MIGRATIONS.filter((migration) => migration.name === '0014_tracked_call_prune_horizon' || migration.name === '0016_usage_unknown_calls');
       await runMigrations(store.client, tables, [...MIGRATIONS.slice(0, before0013), ...horizon]);
       // Under 0006's index a reused id kept out the second call.
       await store.writeTrackedCalls([trackedCall('chatcmpl-1'), trackedCall(longId), trackedCall('chatcmpl-2')]);
@@ -302,6 +302,44 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
         `SELECT requests::int, input_tokens::int FROM ${tables.tokenUsage} WHERE source_system = 'chat-api'`,
       );
       expect(cell).toEqual({ requests: 6, input_tokens: 10 + 10 + 10 + 20 + 10 + 11 });
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+
+  it('mark the cells of calls whose usage never arrived unpriced, and keep a legacy carry of such calls unpriced (0016)', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore({ ...location.options, migrate: false });
+    const tables = storeTables(store.schema);
+    try {
+      await runMigrations(store.client, tables, MIGRATIONS.filter((migration) => migration.name < '0016'));
+      const columns = `source_system, source_instance, occurred_at, bucket_start, provider, model, input_tokens, output_tokens, usage_origin, cost_usd, price_ref, unpriced_reason`;
+      // As 0015's write path left them: 2 priced calls and a cut stream in one hour, shown as $0.75; an hour pruned before 0016.
+      await store.client.exec(`
+        INSERT INTO ${tables.trackedCall} (event_id, ${columns}) VALUES
+          ('${randomUUID()}', 'app', 'h', '2026-11-03T10:01:00Z', '2026-11-03T10:00:00Z', 'openai', 'gpt-test', 100, 10, 'response', 0.5, 'config:a', NULL),
+          ('${randomUUID()}', 'app', 'h', '2026-11-03T10:02:00Z', '2026-11-03T10:00:00Z', 'openai', 'gpt-test', 50, 5, 'response', 0.25, 'config:a', NULL),
+          ('${randomUUID()}', 'app', 'h', '2026-11-03T10:03:00Z', '2026-11-03T10:00:00Z', 'openai', 'gpt-test', NULL, NULL, 'unknown', NULL, NULL, 'usage_unknown'),
+          ('${randomUUID()}', 'app', 'h', '2026-11-03T11:03:00Z', '2026-11-03T11:00:00Z', 'openai', 'gpt-test', 70, 7, 'response', 0.125, 'config:a', NULL);
+        INSERT INTO ${tables.trackedCellCarry} (source_system, source_instance, bucket_start, provider, model, labels, input_tokens, output_tokens, requests, cost_usd, unpriced_calls, unpriced_reason, price_ref)
+        VALUES ('app', 'h', '2026-11-02T10:00:00Z', 'openai', 'gpt-test', '{}', 100, 10, 2, 0.5, 0, 'usage_unknown', 'config:a');
+        INSERT INTO ${tables.tokenUsage} (source_system, source_instance, granularity, bucket_start, provider, model, input_tokens, output_tokens, requests, cost_usd, cost_source, price_ref, measurement_basis) VALUES
+          ('app', 'h', 'hour', '2026-11-03T10:00:00Z', 'openai', 'gpt-test', 150, 15, 3, 0.75, 'computed', 'config:a', 'exact'),
+          ('app', 'h', 'hour', '2026-11-03T11:00:00Z', 'openai', 'gpt-test', 70, 7, 1, 0.125, 'computed', 'config:a', 'exact'),
+          ('app', 'h', 'hour', '2026-11-02T10:00:00Z', 'openai', 'gpt-test', 100, 10, 2, 0.5, 'computed', 'config:a', 'exact');`);
+      expect((await runMigrations(store.client, tables)).applied).toEqual(['0016_usage_unknown_calls']);
+      const cells = await store.client.query<{ bucket_start: Date; cost_usd: string | null; cost_source: string | null; price_ref: string | null; unpriced_reason: string | null }>(
+        `SELECT bucket_start, cost_usd::text AS cost_usd, cost_source, price_ref, unpriced_reason FROM ${tables.tokenUsage} WHERE granularity = 'hour' ORDER BY bucket_start`,
+      );
+      expect(cells.map((cell) => ({ ...cell, bucket_start: new Date(cell.bucket_start).toISOString() }))).toEqual([
+        { bucket_start: '2026-11-02T10:00:00.000Z', cost_usd: null, cost_source: null, price_ref: null, unpriced_reason: 'calls_unpriced:1/2:usage_unknown' },
+        { bucket_start: '2026-11-03T10:00:00.000Z', cost_usd: null, cost_source: null, price_ref: null, unpriced_reason: 'calls_unpriced:1/3:usage_unknown' },
+        { bucket_start: '2026-11-03T11:00:00.000Z', cost_usd: '0.125', cost_source: 'computed', price_ref: 'config:a', unpriced_reason: null },
+      ]);
+      // The budgets reading these hours still count what their priced calls cost.
+      const [spend] = await store.readSpend([{ start: new Date('2026-11-02T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z'), scope: { sourceSystem: 'app' } }]);
+      expect(Number(spend)).toBe(1.375);
     } finally {
       await store.close();
       await location.dispose();

@@ -3,7 +3,8 @@ import type { TrackedCallV1 } from '@utt/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from './open-store';
 import { TEST_BACKENDS, useTestStore } from './test-support/test-backends';
-import { createTrackerSink } from './tracked-calls';
+import { storeTables } from './schema-name';
+import { createTrackerSink, parseTrackedCellReason, recomputeTrackedCells } from './tracked-calls';
 import type { UsageStore } from './usage-store';
 
 const HOUR = new Date('2026-11-03T10:00:00Z');
@@ -89,6 +90,16 @@ async function callCount(store: UsageStore): Promise<number> {
   return row?.n ?? 0;
 }
 
+describe('a tracker cell\'s unpriced_reason', () => {
+  it('reads back what the roll-up writes, colons in a pricing reason included', () => {
+    expect(parseTrackedCellReason('calls_unpriced:1/2:no_price')).toEqual({ calls: 1, requests: 2, usageUnknownCalls: 0, reason: 'no_price' });
+    expect(parseTrackedCellReason('calls_unpriced:1/12:usage_unknown')).toEqual({ calls: 1, requests: 12, usageUnknownCalls: 1, reason: null });
+    expect(parseTrackedCellReason('calls_unpriced:3/9:usage_unknown:2;missing_rate:cache_read')).toEqual({ calls: 3, requests: 9, usageUnknownCalls: 2, reason: 'missing_rate:cache_read' });
+    expect(parseTrackedCellReason('no_price')).toBeUndefined();
+    expect(parseTrackedCellReason(null)).toBeUndefined();
+  });
+});
+
 describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
   const store = useTestStore(backend);
   beforeEach(() =>
@@ -141,13 +152,46 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     expect(cell).toMatchObject({ requests: 2, cost_usd: null, cost_source: null, unpriced_reason: 'calls_unpriced:1/2:no_price' });
   });
 
-  it('counts a call whose usage never arrived as a request, without tokens and without making the cell unpriced', async () => {
-    await store().writeTrackedCalls([
-      call(),
-      call({ usageOrigin: 'unknown', inputTokens: null, outputTokens: null, costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' }),
+  it('marks a cell with a call whose usage never arrived unpriced, before and after a retry and a prune, while budgets keep its known spend', async () => {
+    const unknownUsage = (overrides: Partial<TrackedCallV1> = {}) =>
+      call({ usageOrigin: 'unknown', streaming: true, inputTokens: null, outputTokens: null, costUsd: null, priceRef: null, unpricedReason: 'usage_unknown', ...overrides });
+    const priced = Array.from({ length: 11 }, () => call({ costUsd: '0.5' }));
+    const batch = [...priced, unknownUsage()];
+    // Mixed with a call that has tokens and no price; and an hour of nothing but a cut stream.
+    const mixed = [call({ labels: { tenant: 'globex' } }), call({ labels: { tenant: 'globex' }, costUsd: null, priceRef: null, unpricedReason: 'missing_rate:cache_read' }), unknownUsage({ labels: { tenant: 'globex' } })];
+    const alone = unknownUsage({ labels: { tenant: 'initech' } });
+    await store().writeTrackedCalls([...batch, ...mixed, alone]);
+    const expected = [
+      { labels: { tenant: 'acme' }, requests: 12, input_tokens: 1100, cost_usd: null, cost_source: null, unpriced_reason: 'calls_unpriced:1/12:usage_unknown' },
+      { labels: { tenant: 'globex' }, requests: 3, input_tokens: 200, cost_usd: null, cost_source: null, unpriced_reason: 'calls_unpriced:2/3:usage_unknown:1;missing_rate:cache_read' },
+      { labels: { tenant: 'initech' }, requests: 1, input_tokens: null, cost_usd: null, cost_source: null, unpriced_reason: 'calls_unpriced:1/1:usage_unknown' },
+    ];
+    expect(await cells(store())).toMatchObject(expected);
+    const sink = createTrackerSink(store());
+    const day = { start: new Date('2026-11-03T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z') };
+    const queries = [{ ...day, scope: {} }, { ...day, scope: { labels: { tenant: 'acme' } } }, { ...day, scope: { labels: { tenant: 'globex' } } }, { ...day, scope: { labels: { tenant: 'initech' } } }];
+    // What the priced calls cost is spent: a budget never reads it as $0 because one call of the hour has no cost.
+    expect((await sink.readSpend?.(queries))?.map(Number)).toEqual([5.501, 5.5, 0.001, 0]);
+    const before = await cells(store());
+    expect(await store().writeTrackedCalls([...batch, ...mixed, alone])).toMatchObject({ inserted: 0, alreadyStored: 16 });
+    expect(await cells(store())).toEqual(before);
+    // Pruned a call at a time (carry rows of one call each, then added up), then a late call of the hour: the same cells.
+    await store().pruneTrackedCalls({ before: new Date('2026-11-04T00:00:00Z'), batchSize: 1 });
+    expect(await callCount(store())).toBe(0);
+    expect(await cells(store())).toEqual(before);
+    expect((await sink.readSpend?.(queries))?.map(Number)).toEqual([5.501, 5.5, 0.001, 0]);
+    // The carry alone gives the same cells back: it kept how many calls had no usage.
+    const carried = await store().client.query<{ labels: Record<string, string>; unpriced_calls: number; usage_unknown_calls: number; unpriced_reason: string | null }>(
+      `SELECT labels, unpriced_calls::int, usage_unknown_calls::int, unpriced_reason FROM "${store().schema}".tracked_cell_carry ORDER BY labels::text`,
+    );
+    expect(carried).toEqual([
+      { labels: { tenant: 'acme' }, unpriced_calls: 0, usage_unknown_calls: 1, unpriced_reason: null },
+      { labels: { tenant: 'globex' }, unpriced_calls: 1, usage_unknown_calls: 1, unpriced_reason: 'missing_rate:cache_read' },
+      { labels: { tenant: 'initech' }, unpriced_calls: 0, usage_unknown_calls: 1, unpriced_reason: null },
     ]);
-    const [cell] = await cells(store());
-    expect(cell).toMatchObject({ requests: 2, input_tokens: 100, cost_usd: '0.001', unpriced_reason: null });
+    const tracked = (labels: Record<string, string>) => ({ source_system: 'billing-api', source_instance: 'host-1', bucket_start: HOUR.toISOString(), provider: 'openai', model: 'gpt-test', labels });
+    await store().client.transaction((tx) => recomputeTrackedCells(tx, storeTables(store().schema), carried.map((row) => tracked(row.labels))));
+    expect(await cells(store())).toEqual(before);
   });
 
   it('keeps cells equal to their calls under concurrent writers', async () => {

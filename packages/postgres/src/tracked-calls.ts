@@ -29,6 +29,60 @@ const CELL_KEY = 'source_system, source_instance, bucket_start, provider, model,
 const hasTokens = (prefix: string) =>
   `COALESCE(${prefix}input_tokens, ${prefix}output_tokens, ${prefix}cached_read_tokens, ${prefix}cached_write_tokens) IS NOT NULL`;
 
+/**
+ * A call whose usage never arrived (the tracker's usage_unknown: origin
+ * 'unknown', no input or output count): what it cost is not known, so its
+ * cell's cost is not the whole truth (migration 0016).
+ */
+const usageUnknown = (prefix: string) =>
+  `(${prefix}cost_usd IS NULL AND ${prefix}usage_origin = 'unknown' AND ${prefix}input_tokens IS NULL AND ${prefix}output_tokens IS NULL)`;
+
+/** A call with tokens and no price (a call without usage is counted apart, see usageUnknown). */
+const unpricedWithTokens = (prefix: string) => `(${prefix}cost_usd IS NULL AND ${hasTokens(prefix)} AND NOT ${usageUnknown(prefix)})`;
+
+/**
+ * The unpriced_reason of a cell from its counts (SQL over sums' columns):
+ * 'calls_unpriced:N/M:reason', N the calls whose cost the cell lacks, M its
+ * requests. reason is the first reason of the calls with tokens and no price
+ * ('no_price' when they gave none); 'usage_unknown' when every one of the N is
+ * a call whose usage never arrived; 'usage_unknown:U;reason' when U of them
+ * are and the others lack a price. So the text after 'N/M:' starts with
+ * 'usage_unknown' exactly when the cell's tokens are incomplete too.
+ */
+const CELL_UNPRICED_REASON = `CASE WHEN unpriced + usage_unknown > 0 THEN
+              'calls_unpriced:' || (unpriced + usage_unknown) || '/' || requests || ':' ||
+              CASE WHEN usage_unknown = 0 THEN COALESCE(unpriced_reason, 'no_price')
+                   WHEN unpriced = 0 THEN 'usage_unknown'
+                   ELSE 'usage_unknown:' || usage_unknown || ';' || COALESCE(unpriced_reason, 'no_price') END END`;
+
+/** What a tracker cell's unpriced_reason says (see CELL_UNPRICED_REASON). */
+export type TrackedCellReason = {
+  /** Calls of the cell whose cost it lacks: N of 'calls_unpriced:N/M:…'. */
+  readonly calls: number;
+  /** The cell's requests: M. */
+  readonly requests: number;
+  /** Of the N, the calls whose usage never arrived: their tokens are missing from the cell too, no price can fill them. */
+  readonly usageUnknownCalls: number;
+  /** Why the other N - usageUnknownCalls calls have no price (the first reason of them), or null when there are none. */
+  readonly reason: string | null;
+};
+
+/**
+ * Reads a tracker cell's unpriced_reason ('calls_unpriced:N/M:reason');
+ * undefined for any other text (a collector's reason, NULL).
+ */
+export function parseTrackedCellReason(text: string | null | undefined): TrackedCellReason | undefined {
+  const match = text ? /^calls_unpriced:(\d+)\/(\d+):(.*)$/s.exec(text) : null;
+  if (!match) return undefined;
+  const calls = Number(match[1]);
+  const requests = Number(match[2]);
+  const tail = match[3] as string;
+  if (tail === 'usage_unknown') return { calls, requests, usageUnknownCalls: calls, reason: null };
+  const mixed = /^usage_unknown:(\d+);(.*)$/s.exec(tail);
+  if (mixed) return { calls, requests, usageUnknownCalls: Number(mixed[1]), reason: mixed[2] as string };
+  return { calls, requests, usageUnknownCalls: 0, reason: tail };
+}
+
 function sortedLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(labels).sort()) out[key] = labels[key] as string;
@@ -179,8 +233,10 @@ async function lockCells(tx: SqlClient, keys: readonly string[]): Promise<void> 
  * Sets each given tracker cell of token_usage (granularity 'hour') to the sum
  * of its calls plus the carry of pruned ones: a replacement, never an
  * increment (invariant 1). A counter no call reported stays NULL. The cost is
- * the exact sum when every call with tokens is priced; otherwise NULL with
- * an unpriced_reason saying how many calls lack a price (unpriced is never $0).
+ * the exact sum when every call with tokens is priced and every call's usage
+ * arrived; otherwise NULL with an unpriced_reason saying how many calls lack
+ * a cost and why (CELL_UNPRICED_REASON): unpriced is never $0, and the known
+ * part of an hour is never shown as the whole of it.
  *
  * Kept apart from the call insert so the store can route cells elsewhere
  * (roll-up maintenance) without touching how calls are written.
@@ -195,20 +251,22 @@ export async function recomputeTrackedCells(tx: SqlClient, tables: StoreTables, 
        SELECT c.source_system, c.source_instance, c.bucket_start, c.provider, c.model, c.labels,
               c.input_tokens, c.output_tokens, c.cached_read_tokens, c.cached_write_tokens, c.cached_write_1h_tokens,
               c.reasoning_tokens, 1::bigint AS requests, c.cost_usd,
-              CASE WHEN c.cost_usd IS NULL AND ${hasTokens('c.')} THEN 1 ELSE 0 END AS unpriced,
-              c.unpriced_reason, c.price_ref
+              CASE WHEN ${unpricedWithTokens('c.')} THEN 1 ELSE 0 END AS unpriced,
+              CASE WHEN ${usageUnknown('c.')} THEN 1 ELSE 0 END AS usage_unknown,
+              CASE WHEN ${unpricedWithTokens('c.')} THEN c.unpriced_reason END AS unpriced_reason, c.price_ref
        FROM ${tables.trackedCall} c JOIN touched USING (${CELL_KEY})
        UNION ALL
        SELECT k.source_system, k.source_instance, k.bucket_start, k.provider, k.model, k.labels,
               k.input_tokens, k.output_tokens, k.cached_read_tokens, k.cached_write_tokens, k.cached_write_1h_tokens,
-              k.reasoning_tokens, k.requests, k.cost_usd, k.unpriced_calls, k.unpriced_reason, k.price_ref
+              k.reasoning_tokens, k.requests, k.cost_usd, k.unpriced_calls, k.usage_unknown_calls,
+              CASE WHEN k.unpriced_calls > 0 THEN k.unpriced_reason END, k.price_ref
        FROM ${tables.trackedCellCarry} k JOIN touched USING (${CELL_KEY})
      ), sums AS (
        SELECT ${CELL_KEY},
               SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
               SUM(cached_read_tokens) AS cached_read_tokens, SUM(cached_write_tokens) AS cached_write_tokens,
               SUM(cached_write_1h_tokens) AS cached_write_1h_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
-              SUM(requests) AS requests, SUM(cost_usd) AS cost_usd, SUM(unpriced) AS unpriced,
+              SUM(requests) AS requests, SUM(cost_usd) AS cost_usd, SUM(unpriced) AS unpriced, SUM(usage_unknown) AS usage_unknown,
               MIN(unpriced_reason) AS unpriced_reason, MIN(price_ref) AS price_ref, COUNT(DISTINCT price_ref) AS price_refs
        FROM parts GROUP BY ${CELL_KEY}
      )
@@ -217,12 +275,12 @@ export async function recomputeTrackedCells(tx: SqlClient, tables: StoreTables, 
        cached_write_1h_tokens, reasoning_tokens, requests, cost_usd, cost_source, measurement_basis, price_ref, unpriced_reason)
      SELECT source_system, source_instance, 'hour', bucket_start, provider, model, '', '', '', labels,
             input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
-            CASE WHEN unpriced = 0 THEN cost_usd END,
-            CASE WHEN unpriced = 0 AND cost_usd IS NOT NULL THEN 'computed' END,
+            CASE WHEN unpriced + usage_unknown = 0 THEN cost_usd END,
+            CASE WHEN unpriced + usage_unknown = 0 AND cost_usd IS NOT NULL THEN 'computed' END,
             'exact',
-            CASE WHEN unpriced = 0 AND cost_usd IS NOT NULL THEN
+            CASE WHEN unpriced + usage_unknown = 0 AND cost_usd IS NOT NULL THEN
               price_ref || CASE WHEN price_refs > 1 THEN ' (+' || (price_refs - 1) || ' more)' ELSE '' END END,
-            CASE WHEN unpriced > 0 THEN 'calls_unpriced:' || unpriced || '/' || requests || ':' || COALESCE(unpriced_reason, 'no_price') END
+            ${CELL_UNPRICED_REASON}
      FROM sums
      ON CONFLICT (source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels)
      DO UPDATE SET input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
@@ -262,12 +320,25 @@ function inCalendarPeriod(row: string, start: string, finish: string, period: st
  * usage and flat fees, never the API-equivalent value of usage a subscription
  * covers (label billing=subscription); with `flatFeesOnly`, only the flat
  * fees (cost_source 'fixed'). One round trip for all queries.
+ *
+ * A tracker cell that is unpriced because some of its calls lack a cost
+ * ('calls_unpriced:…') still counts what its priced calls cost (their sum,
+ * pruned calls' carry included): a budget must never read an hour's known
+ * spend as $0 because one call in it has no price or no usage. Only those
+ * cells pay for the look-up, through the tracked_call index of their cell.
  */
 export async function readSpend(client: SqlClient, tables: StoreTables, queries: readonly SpendQueryV1[]): Promise<string[]> {
   if (queries.length === 0) return [];
   const rows = await client.query<{ index: number; spend: string }>(
     `SELECT q.index, (
-       SELECT COALESCE(SUM(u.cost_usd), 0)::text FROM ${tables.tokenUsage} u
+       SELECT COALESCE(SUM(COALESCE(u.cost_usd, CASE WHEN u.granularity = 'hour' AND u.unpriced_reason LIKE 'calls_unpriced:%' THEN
+                (SELECT COALESCE(SUM(c.cost_usd), 0) FROM ${tables.trackedCall} c
+                 WHERE c.source_system = u.source_system AND c.source_instance = u.source_instance AND c.bucket_start = u.bucket_start
+                   AND c.provider = u.provider AND c.model = u.model AND c.labels = u.labels)
+                + COALESCE((SELECT k.cost_usd FROM ${tables.trackedCellCarry} k
+                 WHERE k.source_system = u.source_system AND k.source_instance = u.source_instance AND k.bucket_start = u.bucket_start
+                   AND k.provider = u.provider AND k.model = u.model AND k.labels = u.labels), 0) END)), 0)::text
+       FROM ${tables.tokenUsage} u
        WHERE ${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz')}
          AND (q.provider IS NULL OR lower(u.provider) = lower(q.provider))
          AND (q.model IS NULL OR u.model = q.model)
@@ -392,15 +463,17 @@ export async function pruneTrackedCalls(client: SqlClient, tables: StoreTables, 
            DELETE FROM ${tables.trackedCall} WHERE event_id = ANY($1::uuid[]) RETURNING *
          ), carried AS (
            INSERT INTO ${tables.trackedCellCarry} AS k (${CELL_KEY}, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
-             cached_write_1h_tokens, reasoning_tokens, requests, cost_usd, unpriced_calls, unpriced_reason, price_ref)
+             cached_write_1h_tokens, reasoning_tokens, requests, cost_usd, unpriced_calls, usage_unknown_calls, unpriced_reason, price_ref)
            SELECT ${CELL_KEY}, SUM(input_tokens), SUM(output_tokens), SUM(cached_read_tokens), SUM(cached_write_tokens),
                   SUM(cached_write_1h_tokens), SUM(reasoning_tokens), COUNT(*), SUM(cost_usd),
-                  SUM(CASE WHEN cost_usd IS NULL AND ${hasTokens('')} THEN 1 ELSE 0 END), MIN(unpriced_reason), MIN(price_ref)
+                  SUM(CASE WHEN ${unpricedWithTokens('')} THEN 1 ELSE 0 END), SUM(CASE WHEN ${usageUnknown('')} THEN 1 ELSE 0 END),
+                  MIN(CASE WHEN ${unpricedWithTokens('')} THEN unpriced_reason END), MIN(price_ref)
            FROM gone
            GROUP BY ${CELL_KEY}
            ON CONFLICT (${CELL_KEY}) DO UPDATE SET ${['input_tokens', 'output_tokens', 'cached_read_tokens', 'cached_write_tokens', 'cached_write_1h_tokens', 'reasoning_tokens', 'cost_usd'].map(add).join(', ')},
              requests = k.requests + EXCLUDED.requests, unpriced_calls = k.unpriced_calls + EXCLUDED.unpriced_calls,
-             unpriced_reason = COALESCE(k.unpriced_reason, EXCLUDED.unpriced_reason), price_ref = COALESCE(k.price_ref, EXCLUDED.price_ref),
+             usage_unknown_calls = k.usage_unknown_calls + EXCLUDED.usage_unknown_calls,
+             unpriced_reason = LEAST(k.unpriced_reason, EXCLUDED.unpriced_reason), price_ref = COALESCE(k.price_ref, EXCLUDED.price_ref),
              updated_at = now()
          )
          SELECT COUNT(*)::int AS deleted FROM gone`,

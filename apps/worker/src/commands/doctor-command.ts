@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UttError } from '@utt/core';
 import { HEARTBEAT_SOURCE, MIGRATIONS, openStore, readEmbeddedLockHolder, type UsageStore } from '@utt/postgres';
 import { EXIT_FATAL, EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
-import { describeUnpriced, unpricedModels } from '../pricing/unpriced-models';
+import { describeUnpriced, onlyUsageUnknown, unpricedModels } from '../pricing/unpriced-models';
 import type { Runtime } from '../runtime';
 
 type Level = 'ok' | 'info' | 'warn' | 'FAIL';
@@ -141,7 +141,13 @@ async function checkPrices(runtime: Runtime, store: UsageStore, findings: Findin
   } else {
     findings.push({ level: 'ok', check: 'prices', message: `${pricing.file} updated ${modified.toISOString()}` });
   }
-  const all = await unpricedModels(store);
+  const listed = await unpricedModels(store);
+  // Hours of calls whose usage never arrived lack a cost that no price can give: shown, not a pricing fault.
+  const usageUnknown = listed.filter(onlyUsageUnknown);
+  const all = listed.filter((model) => !onlyUsageUnknown(model));
+  if (usageUnknown.length > 0) {
+    findings.push({ level: 'info', check: 'unpriced', message: `calls whose usage never arrived leave hours without a cost (not $0): ${describeUnpriced(usageUnknown.slice(0, 5))}${usageUnknown.length > 5 ? ', …' : ''}` });
+  }
   // Self-hosted runtimes have no per-token price: their tokens stay visible as unpriced, which is not a fault.
   const local = all.filter((model) => LOCAL_PROVIDERS.has(model.provider.toLowerCase()));
   const unpriced = all.filter((model) => !LOCAL_PROVIDERS.has(model.provider.toLowerCase()));

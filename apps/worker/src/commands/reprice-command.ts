@@ -1,4 +1,5 @@
 import { addDecimals, type Granularity, toScaledInteger } from '@utt/core';
+import { parseTrackedCellReason } from '@utt/postgres';
 import { priceUsage } from '@utt/pricing';
 import { EXIT_OK } from '../exit-codes';
 import { formatTable, formatUsd } from '../output/format-table';
@@ -70,10 +71,16 @@ export async function repriceCommand(
 
     const changes: Change[] = [];
     let perRequest = 0;
+    let usageUnknown = 0;
     for (const row of rows) {
       // A per-request import was priced one request at a time; its sum cannot be re-priced as one.
       if (row.price_ref?.startsWith(PER_REQUEST) || row.unpriced_reason?.startsWith(PER_REQUEST)) {
         perRequest++;
+        continue;
+      }
+      // A tracker hour with calls whose usage never arrived lacks their tokens: priced, its known part would pass for the whole.
+      if ((parseTrackedCellReason(row.unpriced_reason)?.usageUnknownCalls ?? 0) > 0) {
+        usageUnknown++;
         continue;
       }
       const result = priceUsage(registry, row);
@@ -94,6 +101,7 @@ export async function repriceCommand(
         `priced cost of the changed rows ${formatUsd(before)} → ${formatUsd(after)}\n`,
     );
     if (perRequest > 0) process.stdout.write(`${perRequest} rows priced per request by an import were left alone: import the file again to re-price them\n`);
+    if (usageUnknown > 0) process.stdout.write(`${usageUnknown} tracker rows with calls whose usage never arrived were left alone: their tokens are incomplete, no price can fill them\n`);
     if (flags.dryRun) {
       process.stdout.write('dry run: nothing written\n');
       return EXIT_OK;

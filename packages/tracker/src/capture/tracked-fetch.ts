@@ -1,6 +1,7 @@
 import { type CallTicket, TRACKER_INTERNALS, type Tracker, type TrackerInternals } from '../create-tracker';
 import type { CallContext } from '../tracker-context';
 import type { CallUsage, UsageOrigin } from '../tracked-call';
+import { type AbandonableCall, forgetAbandonable, recordWhenAbandoned } from './abandoned-calls';
 import { anthropicResponseFacts, anthropicUsageBuckets, createAnthropicStreamState } from './anthropic-usage';
 import { applyOpenAIEvent, carriesOpenAIUsage, createOpenAIStreamState, type OpenAIResponseFacts, openAIResponseFacts, openAIUsageBuckets } from './openai-usage';
 import { estimateInputTokens } from './prompt-size';
@@ -49,7 +50,8 @@ let warnedIncludeUsage = false;
  * A fetch that records every OpenAI- or Anthropic-shaped call it carries:
  * JSON bodies and SSE streams are observed as the caller reads them,
  * unbuffered and unchanged; the call is recorded when the body ends (or is
- * cancelled: usage origin 'unknown'). Budgets are checked before the request
+ * cancelled or fails, or is garbage collected unread: usage origin 'unknown',
+ * once, latency to the headers when nothing was read). Budgets are checked before the request
  * is sent. Failed attempts (429, 5xx) are not recorded: the SDK's retry that
  * succeeds is the one call.
  *
@@ -104,14 +106,19 @@ export function createTrackedFetch(tracker: Tracker, options: TrackedFetchOption
       ticket?.release();
       return response;
     }
-    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, response };
+    // The headers, not the response: what a dropped body's record is made of must not keep the body from being collected.
+    const call: ObservedCall = { tracker, internals, tags: options.tags, endpoint, dialect, provider, text, facts, ticket, context, started, headersAt: Date.now(), headers: response.headers };
     if (Object.getPrototypeOf(body) !== streamPrototype) {
       // Not Node's own ReadableStream (a fetch polyfill's): observed through a stream layer.
       const recorder = createCallRecorder(call);
       const finish = finisher(recorder.complete, later ? internals : undefined);
-      return observedResponse(response, recorder.events.push, { sync: finish.sync, end: (how) => finish.end(how, () => recorder.events.end()) });
+      return observedResponse(response, recorder.events.push, { sync: finish.sync, end: (how, endedAt) => finish.end(how, () => recorder.events.end(), endedAt) }, call.headersAt);
     }
-    return observeBodyInPlace(response, body, new BodyTap(call, later ? internals : undefined));
+    const tap = new BodyTap(call, later ? internals : undefined);
+    // Dropped unread, the body's collection records the call. Forgotten once recorded: V8's scavenges keep a registered
+    // body alive, so one left registered after its end would be promoted to the old generation with all it holds.
+    recordWhenAbandoned(body, tap, tap);
+    return observeBodyInPlace(response, body, tap);
   };
 }
 
@@ -129,7 +136,9 @@ type ObservedCall = {
   readonly ticket: CallTicket | undefined;
   readonly context: CallContext | undefined;
   readonly started: number;
-  readonly response: Response;
+  /** When the response's headers came: a body never read ended there. */
+  readonly headersAt: number;
+  readonly headers: Headers;
 };
 
 /** What a body's chunks go to: an SSE usage reader, or the chunks of a JSON body. */
@@ -141,8 +150,8 @@ type BodyEvents = {
 
 /** How a call's body is read for usage (SSE or JSON, by its content type), and how the call is recorded once it ended. */
 function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete: (how: Ending, endedAt: number) => void } {
-  const { dialect, response } = call;
-  const headers = readHeaders(response.headers);
+  const { dialect } = call;
+  const headers = readHeaders(call.headers);
   const sse = headers.contentType.includes('text/event-stream');
   const operation = call.endpoint === 'chat/completions' ? 'chat.completions' : call.endpoint;
   // The request's JSON is parsed only when the response leaves something to it (no model named, no usage).
@@ -201,9 +210,9 @@ function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete:
     const usual = () => (reader ??= createUsageEventReader(state.event, { head: () => state.facts.id !== null, tail: () => state.facts.usage !== undefined }));
     return {
       events: { push: (chunk) => usual().push(chunk), end: () => usual().end(), endFromReads: (reads) => openAIFactsFromEnd(reads, state.facts, usual) },
-      complete(_how, endedAt) {
+      complete(how, endedAt) {
         const usage = state.facts.usage;
-        if (usage === undefined && operation === 'chat.completions' && !warnedIncludeUsage && facts()?.includeUsage === false) {
+        if (how === 'end' && usage === undefined && operation === 'chat.completions' && !warnedIncludeUsage && facts()?.includeUsage === false) {
           warnedIncludeUsage = true;
           process.emitWarning('utt tracker: a streamed chat completion without stream_options.include_usage has no usage; it is recorded with usage origin "unknown"');
         }
@@ -644,18 +653,18 @@ function eventBefore(chunk: Buffer, end: number): { start: number; from: number 
 /** Runs `complete` once, with how the body ended: now (returning what it threw: a `raise` budget's error), or on the tracker's next turn. */
 type Finish = {
   readonly sync: boolean;
-  /** `settle` first has the event reader parse what the body said. */
-  end(how: Ending, settle?: () => void): unknown;
+  /** `settle` first has the event reader parse what the body said; `endedAt` (default now): when the call ended. */
+  end(how: Ending, settle?: () => void, endedAt?: number): unknown;
 };
 
 function finisher(complete: (how: Ending, endedAt: number) => void, later: TrackerInternals | undefined): Finish {
   let finished = false;
   return {
     sync: later === undefined,
-    end(how, settle) {
+    end(how, settle, at) {
       if (finished) return undefined;
       finished = true;
-      const endedAt = Date.now();
+      const endedAt = at ?? Date.now();
       if (later) {
         later.defer(() => {
           settle?.();
@@ -818,16 +827,27 @@ class BodyTap {
     return (inner as ReadableStreamBYOBReader).read(view as Uint8Array).then(this.onSyncCopiedResult, this.onSyncError);
   }
 
-  /** The end, or a cut (cancel, error): records the call, now (returning a `raise` budget's error) or with the tracker's pending records. */
+  /** Garbage collected unread (registered with recordWhenAbandoned): recorded as cut, unless it ended before. */
+  abandon(): void {
+    this.end('cut');
+  }
+
+  /**
+   * The end, or a cut (cancel, error, collection): records the call, now
+   * (returning a `raise` budget's error) or with the tracker's pending
+   * records. A body cut before any read ended at its headers: the caller
+   * never had more of it.
+   */
   end(how: Ending): unknown {
     if (this.finished) return undefined;
     this.finished = true;
-    const endedAt = Date.now();
+    const endedAt = how === 'cut' && this.neverRead() ? this.call.headersAt : Date.now();
     if (this.later) {
       this.later.defer(() => this.settle(how, endedAt));
       return undefined;
     }
     this.settled = true;
+    forgetAbandonable(this);
     const recorder = this.recorder as ReturnType<typeof createCallRecorder>;
     try {
       recorder.events.end();
@@ -838,12 +858,19 @@ class BodyTap {
     return undefined;
   }
 
+  /** No read was made (each kind of read makes its reaction when first needed). */
+  private neverRead(): boolean {
+    return this.onKept === undefined && this.onResult === undefined && this.onCopiedResult === undefined && this.onSyncResult === undefined;
+  }
+
   /** Records the call from what its reads gave so far (after a cut, reads still pending add nothing). */
   private settle(how: Ending, endedAt: number): void {
     this.recorder ??= createCallRecorder(this.call);
     const kept = this.kept;
     this.kept = undefined;
     this.settled = true;
+    // Here rather than at the end: in the pending records' pass, off the caller's path.
+    forgetAbandonable(this);
     if (kept === undefined) this.recorder.events.end();
     else this.recorder.events.endFromReads(kept);
     this.recorder.complete(how, endedAt);
@@ -1045,24 +1072,29 @@ function observeBodyInPlace(response: Response, body: ReadableStream<Uint8Array>
  * (pull-driven: no read-ahead, no copy) and tells `finish` how it ended. A
  * budget that must `raise` errors the body after its last byte.
  */
-function observedResponse(response: Response, observe: (chunk: Uint8Array) => void, finish: Finish): Response {
+function observedResponse(response: Response, observe: (chunk: Uint8Array) => void, finish: LayerFinish, headersAt: number): Response {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const layer = { lastReadAt: headersAt };
+  const abandonable = abandonedLayer(reader, finish, layer);
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       let result: Awaited<ReturnType<typeof reader.read>>;
       try {
         result = await reader.read();
       } catch (error) {
+        forgetAbandonable(abandonable);
         finish.end('cut');
         controller.error(error);
         return;
       }
       if (result.done) {
+        forgetAbandonable(abandonable);
         const failure = finish.end('end');
         if (failure !== undefined && isBudgetError(failure)) controller.error(failure);
         else controller.close();
         return;
       }
+      layer.lastReadAt = Date.now();
       try {
         observe(result.value);
       } catch {
@@ -1071,13 +1103,35 @@ function observedResponse(response: Response, observe: (chunk: Uint8Array) => vo
       controller.enqueue(result.value);
     },
     async cancel(reason) {
+      forgetAbandonable(abandonable);
       finish.end('cut');
       await reader.cancel(reason);
     },
   });
   const observed = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   Object.defineProperty(observed, 'url', { value: response.url });
+  recordWhenAbandoned(body, abandonable, abandonable);
   return observed;
+}
+
+/** How observedResponse's body ends: once, now or at `endedAt`. */
+type LayerFinish = { readonly sync: boolean; end(how: Ending, endedAt?: number): unknown };
+
+/**
+ * A layered body dropped before its end, garbage collected: the call is
+ * recorded as cut (nothing when it ended before: `finish` ends once) at the
+ * last chunk the layer read (its headers when none: the layer reads one
+ * chunk ahead of the caller, so whether the caller read is not known), and
+ * the source body is cancelled. Made here, apart from observedResponse's
+ * scope, so it cannot reach the body.
+ */
+function abandonedLayer(source: ReadableStreamDefaultReader<Uint8Array>, finish: LayerFinish, layer: { lastReadAt: number }): AbandonableCall {
+  return {
+    abandon() {
+      source.cancel().catch(ignore);
+      finish.end('cut', layer.lastReadAt);
+    },
+  };
 }
 
 function isBudgetError(error: unknown): boolean {

@@ -1,3 +1,4 @@
+import { forgetAbandonable, recordWhenAbandoned } from '../capture/abandoned-calls';
 import { type AiSdkUsage, aiSdkServiceTier, aiSdkUsageBuckets, vendorOf } from '../capture/ai-sdk-usage';
 import { NO_USAGE, isObject } from '../capture/usage-buckets';
 import { pickRateLimitHeaders } from '../capture/rate-limit-headers';
@@ -26,9 +27,6 @@ type StreamPart = { readonly type: string };
 type StreamResult = { stream: ReadableStream<StreamPart>; response?: { headers?: Record<string, string> } };
 // Generic in the SDK's own result types, so the middleware fits LanguageModelV2/V3Middleware without importing them.
 type WrapArguments<G extends Result, S extends StreamResult> = { doGenerate: () => PromiseLike<G>; doStream: () => PromiseLike<S>; params: CallOptions; model: Model };
-
-/** A stream dropped unread (never read to its end nor cancelled) is recorded with usage 'unknown' when it is garbage collected. */
-const abandonedStreams = new FinalizationRegistry<() => void>((abandon) => abandon());
 
 /**
  * Language-model middleware for the Vercel AI SDK: every provider call (each
@@ -134,14 +132,13 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
         record(call, model, ticket, started, true, finish ? { ...finish, responseId, modelId, headers: result.response?.headers } : { responseId, modelId, headers: result.response?.headers });
       };
       const reader = result.stream.getReader();
-      // Garbage collected unread: recorded, its budget hold given back, the provider's stream cancelled.
-      const abandon = () => {
-        try {
+      // A stream dropped unread (never read to its end nor cancelled), garbage collected: recorded with usage 'unknown',
+      // its budget hold given back, the provider's stream cancelled.
+      const abandonable = {
+        abandon() {
+          reader.cancel().catch(() => {});
           end();
-        } catch {
-          // A raise budget's error has no caller here; the call is recorded.
-        }
-        reader.cancel().catch(() => {});
+        },
       };
       const stream = new ReadableStream<StreamPart>({
         async pull(controller) {
@@ -149,13 +146,13 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
           try {
             next = await reader.read();
           } catch (error) {
-            abandonedStreams.unregister(abandon);
+            forgetAbandonable(abandonable);
             end();
             controller.error(error);
             return;
           }
           if (next.done) {
-            abandonedStreams.unregister(abandon);
+            forgetAbandonable(abandonable);
             try {
               end();
             } catch (error) {
@@ -175,7 +172,7 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
           controller.enqueue(part);
         },
         async cancel(reason) {
-          abandonedStreams.unregister(abandon);
+          forgetAbandonable(abandonable);
           try {
             end();
           } finally {
@@ -183,7 +180,7 @@ export function uttMiddleware<Version extends 'v2' | 'v3' = 'v3'>(tracker: Track
           }
         },
       });
-      abandonedStreams.register(stream, abandon, abandon);
+      recordWhenAbandoned(stream, abandonable, abandonable);
       return { ...result, stream } as S;
     },
   };

@@ -367,6 +367,73 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     expect(await collectGarbageUntil(() => (budgeted.budgetStatus()[0]?.reservedUsd ?? 1) < 1e-12)).toBe(true);
     await budgeted.shutdown();
   });
+
+  it('records a response whose body is never read (dropped, or errored unread) as usage "unknown" once it is garbage collected: once, streaming as known, latency to the headers', async () => {
+    for (const budgets of [undefined, [{ period: 'day' as const, limitUsd: 10, behavior: 'block' as const }]]) {
+      const own = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, budgets });
+      const seen: TrackedCall[] = [];
+      own.subscribe((call) => seen.push(call));
+      const fetch = trackFetch(own);
+      const aborted = new AbortController();
+      await (async () => {
+        await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, max_tokens: 100, messages: [] }));
+        await fetch(`${fake.url}/v1/messages`, post({ model: 'claude-test', max_tokens: 5, messages: [] }));
+        await fetch(`${fake.url}/v1/chat/completions`, { ...post({ model: 'gpt-test-hang', stream: true, messages: [] }), signal: aborted.signal });
+      })();
+      aborted.abort();
+      // Read to its end, and cancelled: recorded as ever, and not again when their bodies are collected.
+      await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', messages: [] })).then((response) => response.text());
+      await (await fetch(`${fake.url}/v1/chat/completions`, post({ model: 'gpt-test', stream: true, messages: [] }))).body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await collectGarbageUntil(() => own.totals().calls >= 5), `budgets: ${budgets !== undefined}`).toBe(true);
+      await collectGarbageUntil(() => false, 5);
+      expect(own.totals().calls).toBe(5);
+      const described = seen.map((call) => [call.model, call.usageOrigin, call.streaming, call.outputTokens !== null]).sort();
+      expect(described).toEqual([
+        ['claude-test', 'unknown', false, false],
+        ['gpt-test', 'response', false, true],
+        ['gpt-test', 'unknown', true, false],
+        ['gpt-test', 'unknown', true, false],
+        ['gpt-test-hang', 'unknown', true, false],
+      ]);
+      const unread = seen.filter((call) => call.model === 'claude-test' || call.model === 'gpt-test-hang' || (call.usageOrigin === 'unknown' && call.requestId === 'req_' + (fake.requests.length - 4)));
+      for (const call of unread) {
+        expect(call).toMatchObject({ inputTokens: null, outputTokens: null, costUsd: null, unpricedReason: 'usage_unknown', responseId: null });
+        expect(call.requestId).toMatch(/^req_/);
+        // At its headers, not at its collection (300 ms later at least).
+        expect(call.latencyMs).toBeLessThan(250);
+      }
+      expect(unread).toHaveLength(3);
+      if (budgets) expect(own.budgetStatus()[0]?.reservedUsd).toBeLessThan(1e-12);
+      await own.shutdown();
+    }
+  });
+
+  it('records a body of a fetch polyfill (observed through a stream layer) dropped unread once it is garbage collected, and one read to its end once', async () => {
+    class PolyfillStream<Chunk> extends ReadableStream<Chunk> {}
+    const served = async () =>
+      new Response(
+        new PolyfillStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(FIXTURES.chat);
+            controller.close();
+          },
+        }),
+        { headers: { 'content-type': 'application/json', 'x-request-id': 'req_poly' } },
+      );
+    const fetch = trackFetch(tracker, { fetch: served });
+    await (async () => {
+      await fetch('http://provider.test/v1/chat/completions', post({ model: 'gpt-test', messages: [] }));
+    })();
+    expect(await (await fetch('http://provider.test/v1/chat/completions', post({ model: 'gpt-test', messages: [] }))).text()).toBe(FIXTURES.chat.toString('utf8'));
+    expect(await collectGarbageUntil(() => tracker.totals().calls >= 2)).toBe(true);
+    await collectGarbageUntil(() => false, 5);
+    await tracker.flush();
+    expect(calls.map((call) => [call.usageOrigin, call.streaming, call.requestId]).sort()).toEqual([
+      ['response', false, 'req_poly'],
+      ['unknown', false, 'req_poly'],
+    ]);
+  });
 });
 
 /** A fetch answering with `bytes` as an SSE body, enqueued `pieceBytes` at a time (characters and events cut anywhere). */

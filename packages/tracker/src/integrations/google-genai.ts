@@ -1,3 +1,4 @@
+import { forgetAbandonable, recordWhenAbandoned } from '../capture/abandoned-calls';
 import { googleUsageBuckets } from '../capture/google-usage';
 import { isObject, NO_USAGE } from '../capture/usage-buckets';
 import { pickRateLimitHeaders } from '../capture/rate-limit-headers';
@@ -19,8 +20,6 @@ type Models = {
   generateContentStream: (params: Params) => Promise<AsyncGenerator<GenerateResponse>>;
 };
 
-/** A stream dropped before its end (never iterated, nor closed) is recorded with usage 'unknown' when it is garbage collected. */
-const abandonedStreams = new FinalizationRegistry<() => void>((abandon) => abandon());
 // The methods of every async generator, called on the one a wrapper is installed on (so the wrapper holds no reference to it).
 const asyncGeneratorMethods = Object.getPrototypeOf(async function* () {}.prototype) as AsyncGenerator<unknown>;
 
@@ -107,7 +106,7 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
     const finish = (complete: boolean) => {
       if (recorded) return;
       recorded = true;
-      abandonedStreams.unregister(finish);
+      forgetAbandonable(abandonable);
       record(params, ticket, scope, started, true, last, complete);
     };
     // Closed or dropped before its first chunk, the generator below never runs its finally: recorded here.
@@ -118,13 +117,8 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
         inner.return(undefined).catch(() => {});
       }
     };
-    const abandon = () => {
-      try {
-        close();
-      } catch {
-        // A raise budget's error has no caller here; the call is recorded.
-      }
-    };
+    // A stream dropped before its end (never iterated, nor closed), garbage collected: recorded with usage 'unknown'.
+    const abandonable = { abandon: close };
     async function* observed(): AsyncGenerator<GenerateResponse> {
       let complete = false;
       try {
@@ -152,7 +146,7 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
         close();
       }
     } as AsyncGenerator<GenerateResponse>['throw'];
-    abandonedStreams.register(stream, abandon, finish);
+    recordWhenAbandoned(stream, abandonable, abandonable);
     return stream;
   };
   return client;
