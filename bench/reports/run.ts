@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openStore, type ReportQuery, unpricedModels } from '@utt/postgres';
+import { openStore, type ReportQuery, unpricedModels, unpricedModelTotals } from '@utt/postgres';
 import { cli, elapsed, fmt, loadAverage, machine, percentile, timedProcess } from '../shared/measure';
 
 const { values: flags } = parseArgs({
@@ -266,7 +266,7 @@ async function rawVerify(): Promise<unknown[]> {
   return numbers.sort((a, b) => String((a as unknown[])[0]).localeCompare(String((b as unknown[])[0])));
 }
 
-/** `utt prices check`'s database part: unpricedModels (the roll-up) ... */
+/** The dashboard's data-quality listing: unpricedModels (the roll-up, then the last bucket of each group from raw rows). */
 async function productUnpriced(): Promise<unknown[]> {
   return (await unpricedModels(store)).map((row) => [row.provider, row.model, row.reason, row.rows, row.tokens, row.lastBucketStart]);
 }
@@ -280,7 +280,7 @@ async function rawUnpriced(): Promise<unknown[]> {
   return found.map((row) => [row.provider, row.model, row.reason, Number(row.rows), Number(row.tokens), row.last_bucket_start]);
 }
 
-/** ... and the query prices-command.ts runs itself (copied verbatim): rows priced per price source, counted per price_ref first. */
+/** The query prices-command.ts runs itself (copied verbatim): rows priced per price source, counted per price_ref first. */
 async function pricedBySource(): Promise<unknown[]> {
   return store.client.query(
     `SELECT split_part(regexp_replace(price_ref, '^per-request:', ''), ':', 1) AS source_label, sum(row_count)::bigint AS row_count
@@ -298,31 +298,41 @@ async function rawPricedBySource(): Promise<unknown[]> {
   );
 }
 
-/** What `utt verify` runs besides UsageStore.verify: apps/worker/src/pricing/unpriced-models.ts's listing (copied verbatim; migration 0015's partial index serves it). */
+/**
+ * What `utt verify` runs besides UsageStore.verify (and `utt prices check` and `utt doctor` too):
+ * apps/worker/src/pricing/unpriced-models.ts's listing, which is unpricedModelTotals (the detail roll-up in UTC days)
+ * with a missing reason shown as "not recorded", sorted by provider, model and reason. The bench does not depend on
+ * the worker, so the few lines that rename and sort are repeated here; the query is the package's own.
+ */
 async function verifyCommandUnpriced(): Promise<unknown[]> {
-  return store.client.query(
-    `SELECT provider, model, COALESCE(unpriced_reason, 'not recorded') AS reason, COUNT(*)::bigint AS row_count,
-            SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0))::text AS tokens
-     FROM "${store.schema}".token_usage
-     WHERE cost_usd IS NULL
-       AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR cached_read_tokens IS NOT NULL OR cached_write_tokens IS NOT NULL)
-     GROUP BY 1, 2, 3
-     ORDER BY 1, 2, 3`,
-  );
+  const listed = (await unpricedModelTotals(store)).map((row) => [row.provider, row.model, row.reason ?? 'not recorded', row.rows, row.tokens] as const);
+  const merged = new Map<string, [string, string, string, number, number]>();
+  for (const [provider, model, reason, rowCount, tokens] of listed) {
+    const key = JSON.stringify([provider, model, reason]);
+    const known = merged.get(key);
+    if (known) {
+      known[3] += rowCount;
+      known[4] += tokens;
+    } else merged.set(key, [provider, model, reason, rowCount, tokens]);
+  }
+  const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...merged.values()].sort((a, b) => byText(a[0], b[0]) || byText(a[1], b[1]) || byText(a[2], b[2]));
 }
 
-/** Its yardstick: the same groups over every raw row, the condition in a FILTER so that no index can serve it. */
+/**
+ * Its yardstick: the unpriced rows (cost NULL, more than 0 tokens, as `utt report` counts them) grouped straight from
+ * every raw row, the condition in a FILTER so that no index (migration 0015's partial one) can narrow the scan.
+ */
 async function rawVerifyCommandUnpriced(): Promise<unknown[]> {
   const groups = await store.client.query<{ provider: string; model: string; reason: string; row_count: string; tokens: string | null }>(
-    `SELECT provider, model, COALESCE(unpriced_reason, 'not recorded') AS reason,
-            COUNT(*) FILTER (WHERE cost_usd IS NULL AND COALESCE(input_tokens, output_tokens, cached_read_tokens, cached_write_tokens) IS NOT NULL)::bigint AS row_count,
-            SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0))
-              FILTER (WHERE cost_usd IS NULL AND COALESCE(input_tokens, output_tokens, cached_read_tokens, cached_write_tokens) IS NOT NULL)::text AS tokens
+    `SELECT provider, model, COALESCE(NULLIF(unpriced_reason, ''), 'not recorded') AS reason,
+            COUNT(*) FILTER (WHERE cost_usd IS NULL AND ${ROW_TOKENS} > 0) AS row_count,
+            SUM(${ROW_TOKENS}) FILTER (WHERE cost_usd IS NULL AND ${ROW_TOKENS} > 0) AS tokens
      FROM "${store.schema}".token_usage
      GROUP BY 1, 2, 3
-     ORDER BY 1, 2, 3`,
+     ORDER BY provider COLLATE "C", model COLLATE "C", COALESCE(NULLIF(unpriced_reason, ''), 'not recorded') COLLATE "C"`,
   );
-  return groups.filter((group) => Number(group.row_count) > 0);
+  return groups.filter((group) => Number(group.row_count) > 0).map((group) => [group.provider, group.model, group.reason, Number(group.row_count), Number(group.tokens)]);
 }
 
 const midDay: Range = { since: new Date('2025-03-10T07:00:00Z'), until: new Date('2025-09-20T15:00:00Z') };
@@ -341,13 +351,13 @@ measured.push({
 measured.push({ name: 'report --reconcile, whole year', product: () => productReconcile({}), raw: () => rawReconcile({}) });
 measured.push({ name: 'report --reconcile, 2025-03-10T07:00 to 2025-09-20T15:00', product: () => productReconcile(midDay), raw: () => rawReconcile(midDay) });
 measured.push({ name: 'verify (the checks that read token_usage)', product: productVerify, raw: rawVerify });
-measured.push({ name: 'verify: the unpriced listing utt verify adds (apps/worker unpriced-models.ts)', product: verifyCommandUnpriced, raw: rawVerifyCommandUnpriced });
+measured.push({ name: 'verify, prices check, doctor: the unpriced listing (apps/worker unpriced-models.ts)', product: verifyCommandUnpriced, raw: rawVerifyCommandUnpriced });
 // A tag report groups by a label's value in raw rows (labels are not in the roll-ups); these rows carry none, so one group a month.
 measured.push({
   name: 'report --period month --by tag:tenant (raw rows)',
   product: async () => (await store.report({ period: 'month', by: 'label', label: 'tenant' })).map((row) => [row.periodStart, row.label, row.inputTokens, row.costUsd, row.rowCount]),
 });
-measured.push({ name: 'prices check: unpricedModels', product: productUnpriced, raw: rawUnpriced });
+measured.push({ name: 'dashboard data quality: unpricedModels (with the last bucket)', product: productUnpriced, raw: rawUnpriced });
 measured.push({ name: 'prices check: rows per price source (prices-command.ts, raw rows)', product: pricedBySource, raw: rawPricedBySource });
 
 /**

@@ -63,9 +63,11 @@ export {
 export {
   pricingCoverage,
   unpricedModels,
+  unpricedModelTotals,
   usageDimensionValues,
   type PricingCoverageRow,
   type UnpricedModel,
+  type UnpricedModelTotal,
   type UsageDimensionValues,
   type UsageRange,
 } from './usage-quality';

@@ -17,14 +17,23 @@ export type UsageRange = {
   readonly timeZone?: string;
 };
 
-/** Usage with tokens and no price, per provider, model and the reason the pricer gave. */
-export type UnpricedModel = {
+/**
+ * Usage with tokens and no price, per provider, model and the reason the
+ * pricer gave. "Unpriced" as `utt report` counts it: cost_usd NULL and more
+ * than 0 tokens in the four counters a price applies to; a NULL-cost row whose
+ * counters are all 0 or NULL has nothing to price and is not counted.
+ */
+export type UnpricedModelTotal = {
   readonly provider: string;
   readonly model: string;
-  /** token_usage.unpriced_reason; null for rows written before reasons were recorded. */
+  /** token_usage.unpriced_reason; null when none was recorded (NULL, or ''). */
   readonly reason: string | null;
   readonly rows: number;
   readonly tokens: number;
+};
+
+/** An unpriced model total and the last bucket it has usage in. */
+export type UnpricedModel = UnpricedModelTotal & {
   readonly lastBucketStart: Date;
 };
 
@@ -65,18 +74,45 @@ async function rangeRows(store: UsageStore, range: UsageRange, needs: readonly R
   return usageRollupSql(store, { since: range.since, until: range.until, timeZone, needs });
 }
 
-/** Models whose usage has no price, largest first: what `utt prices check` reports, over a range. */
-export async function unpricedModels(store: UsageStore, range: UsageRange = {}): Promise<UnpricedModel[]> {
+type UnpricedGroup = { provider: string; model: string; reason: string; rows: number; tokens: number; last_day: string };
+
+/**
+ * The unpriced rows and tokens of a range per provider, model and reason ('' for
+ * none), largest first, from the roll-ups; with the last local day of each when asked.
+ */
+async function unpricedGroups(store: UsageStore, range: UsageRange, lastDay: boolean): Promise<UnpricedGroup[]> {
   const usage = await rangeRows(store, range, ['provider', 'model', 'unpriced_reason']);
-  const groups = await store.client.query<{ provider: string; model: string; reason: string; rows: number; tokens: number; last_day: string }>(
+  // The rows, not the groups, are filtered: the condition reaches the roll-up's scan, so priced rows are never grouped.
+  return store.client.query<UnpricedGroup>(
     `SELECT provider, model, unpriced_reason AS reason, sum(unpriced_rows)::bigint AS rows,
-            sum(unpriced_tokens)::bigint AS tokens, max(day) FILTER (WHERE unpriced_rows > 0)::text AS last_day
+            sum(unpriced_tokens)::bigint AS tokens${lastDay ? ', max(day)::text AS last_day' : ''}
      FROM (${usage.sql}) AS usage
+     WHERE unpriced_rows > 0
      GROUP BY 1, 2, 3
-     HAVING sum(unpriced_rows) > 0
-     ORDER BY tokens DESC, provider, model`,
+     ORDER BY tokens DESC, provider, model, reason`,
     usage.params,
   );
+}
+
+/**
+ * Unpriced usage per provider, model and reason, largest first, over a range
+ * (every row when none is given): one read of the roll-ups, the listing of
+ * `utt verify`, `utt prices check` and `utt doctor`.
+ */
+export async function unpricedModelTotals(store: UsageStore, range: UsageRange = {}): Promise<UnpricedModelTotal[]> {
+  const groups = await unpricedGroups(store, range, false);
+  return groups.map((row) => ({
+    provider: row.provider,
+    model: row.model,
+    reason: row.reason === '' ? null : row.reason,
+    rows: Number(row.rows),
+    tokens: Number(row.tokens),
+  }));
+}
+
+/** Models whose usage has no price, largest first, with the last bucket of each: the dashboard's data-quality listing, over a range. */
+export async function unpricedModels(store: UsageStore, range: UsageRange = {}): Promise<UnpricedModel[]> {
+  const groups = await unpricedGroups(store, range, true);
   if (groups.length === 0) return [];
   // The roll-up knows the last (local) day; the raw rows of that one day give the last bucket.
   const tables = storeTables(store.schema);

@@ -5,7 +5,7 @@ import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-ba
 import { testDatabaseUrl } from './test-support/test-database-url';
 import { usageRow } from './test-support/usage-rows';
 import { trimZeros, type UsageBreakdownQuery, type UsageDimension, usageBreakdown } from './usage-breakdown';
-import { pricingCoverage, unpricedModels, usageDimensionValues } from './usage-quality';
+import { pricingCoverage, unpricedModels, unpricedModelTotals, usageDimensionValues } from './usage-quality';
 import { usageRollupSql } from './usage-rollup';
 import type { UsageStore } from './usage-store';
 
@@ -202,6 +202,9 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
       );
       expect(await unpricedModels(store(), range)).toEqual(
         unpriced.map((row) => ({ provider: row.provider, model: row.model, reason: row.reason, rows: row.rows, tokens: Number(row.tokens), lastBucketStart: row.last })),
+      );
+      expect(await unpricedModelTotals(store(), range)).toEqual(
+        unpriced.map((row) => ({ provider: row.provider, model: row.model, reason: row.reason, rows: row.rows, tokens: Number(row.tokens) })),
       );
       const coverage = await store().client.query<{ cost_source: string | null; price_source: string; basis: string; rows: number; tokens: number; cost: string | null }>(
         `SELECT cost_source, COALESCE(substring(price_ref from '^[^@:;]+'), '') AS price_source, measurement_basis AS basis,

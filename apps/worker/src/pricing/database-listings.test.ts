@@ -34,18 +34,21 @@ const ROWS: ReadonlyArray<readonly [string, string, number | null, number | null
   ['anthropic', 'claude', 18, 10, null, '0.009', 'fixed', null, null],
 ];
 
-/** The listing unpriced-models.ts ran before migration 0015, over every raw row (a FILTER: no index can serve it). */
-async function rawUnpriced(store: UsageStore) {
+/**
+ * The yardstick: unpriced rows (cost NULL, more than 0 tokens, as `utt report` counts them) grouped straight from the
+ * raw rows, a missing reason (NULL or '') shown as "not recorded". With `anyTokenColumn`, the rule the listing had
+ * before it read the roll-ups: a row counted when any token column is not NULL, even if every one is 0.
+ */
+async function rawUnpriced(store: UsageStore, { anyTokenColumn = false } = {}) {
+  const rowTokens = 'COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0)';
+  const hasTokens = anyTokenColumn ? 'COALESCE(input_tokens, output_tokens, cached_read_tokens, cached_write_tokens) IS NOT NULL' : `${rowTokens} > 0`;
   const rows = await store.client.query<{ provider: string; model: string; reason: string; row_count: string | number; tokens: string }>(
-    `SELECT provider, model, COALESCE(unpriced_reason, 'not recorded') AS reason,
-            COUNT(*) FILTER (WHERE cost_usd IS NULL AND COALESCE(input_tokens, output_tokens, cached_read_tokens, cached_write_tokens) IS NOT NULL) AS row_count,
-            SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) + COALESCE(cached_read_tokens, 0) + COALESCE(cached_write_tokens, 0))
-              FILTER (WHERE cost_usd IS NULL AND COALESCE(input_tokens, output_tokens, cached_read_tokens, cached_write_tokens) IS NOT NULL)::text AS tokens
-     FROM "${store.schema}".token_usage GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    `SELECT provider, model, COALESCE(NULLIF(unpriced_reason, ''), 'not recorded') AS reason, COUNT(*) AS row_count, SUM(${rowTokens})::text AS tokens
+     FROM "${store.schema}".token_usage
+     WHERE cost_usd IS NULL AND ${hasTokens}
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
   );
-  return rows
-    .filter((row) => Number(row.row_count) > 0)
-    .map((row) => ({ provider: row.provider, model: row.model, reason: row.reason, rows: Number(row.row_count), tokens: Number(row.tokens) }));
+  return rows.map((row) => ({ provider: row.provider, model: row.model, reason: row.reason, rows: Number(row.row_count), tokens: Number(row.tokens) }));
 }
 
 /** The count per price source prices-command.ts ran before, the source cut out of every row's price_ref. */
@@ -88,33 +91,58 @@ describe.each(backends)('the database listings of verify and prices check on $na
             WITH ORDINALITY AS given(provider, model, input_tokens, output_tokens, cached_read_tokens, cost_usd, cost_source, price_ref, unpriced_reason)`,
       ROWS[0]?.map((_, column) => ROWS.map((row) => row[column])),
     );
+    // A second reporting zone: the detail roll-up then holds every row twice (once per zone); the listing must count it once.
+    await store.addRollupTimeZone('Asia/Tokyo');
+    // Day and month rows (a month row's roll-up day is its UTC month's first), a reason stored as '' and a row whose only
+    // tokens are cache writes, written after the zone was added so that the triggers, not the backfill, count them.
+    await store.client.query(
+      `INSERT INTO "${store.schema}".token_usage (source_system, granularity, bucket_start, provider, model, input_tokens, output_tokens,
+                                                  cached_write_tokens, unpriced_reason, measurement_basis)
+       VALUES ('listing_test', 'day', '2026-10-02T00:00:00Z', 'fakeai', 'gamma', 4, 1, NULL, 'no_price', 'exact'),
+              ('listing_test', 'month', '2026-09-01T00:00:00Z', 'fakeai', 'gamma', 6, NULL, NULL, 'no_price', 'exact'),
+              ('listing_test', 'hour', '2026-10-03T23:00:00Z', 'fakeai', 'gamma', NULL, NULL, 8, '', 'exact'),
+              ('listing_test', 'hour', '2026-10-03T22:00:00Z', 'fakeai', 'gamma', 0, 0, 0, '', 'exact')`,
+    );
   });
 
   afterAll(async () => {
     await cleanUp();
   });
 
-  it('list the unpriced rows as the raw rows do, through migration 0015\'s partial index', async () => {
+  it('list the unpriced rows as the raw rows count them, each once, from the roll-ups', async () => {
     const expected = [
       { provider: 'fakeai', model: '', reason: 'no_model', rows: 1, tokens: 10 },
-      { provider: 'fakeai', model: 'alpha', reason: 'missing_rate:output', rows: 1, tokens: 0 },
       { provider: 'fakeai', model: 'alpha', reason: 'no_price', rows: 2, tokens: 132 },
       { provider: 'fakeai', model: 'alpha', reason: 'not recorded', rows: 2, tokens: 5 },
       { provider: 'fakeai', model: 'beta', reason: 'per-request:no_price', rows: 1, tokens: 7 },
+      { provider: 'fakeai', model: 'gamma', reason: 'no_price', rows: 2, tokens: 11 },
+      { provider: 'fakeai', model: 'gamma', reason: 'not recorded', rows: 1, tokens: 8 },
     ];
     expect(await rawUnpriced(store)).toEqual(expected);
     expect(await unpricedModels(store)).toEqual(expected);
-    // The same listing with the table's scans turned off: it must come from the index, with the same rows.
-    await store.client.transaction(async (transaction) => {
-      await transaction.exec('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
-      const onIndex = { schema: store.schema, client: transaction } as unknown as UsageStore;
-      expect(await unpricedModels(onIndex)).toEqual(expected);
-      const plan = await transaction.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN SELECT provider, model, unpriced_reason, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens
-         FROM "${store.schema}".token_usage WHERE cost_usd IS NULL`,
-      );
-      expect(plan.map((line) => line['QUERY PLAN']).join('\n')).toMatch(/Index Only Scan using token_usage_unpriced_idx/);
-    });
+    // What is no longer listed: NULL-cost rows whose tokens are all 0 (nothing to price), which the rule before the
+    // roll-ups listed with 0 tokens. `utt report` never counted them as unpriced either.
+    const before = await rawUnpriced(store, { anyTokenColumn: true });
+    expect(before.filter((row) => !expected.some((kept) => JSON.stringify(kept) === JSON.stringify(row)))).toEqual([
+      { provider: 'fakeai', model: 'alpha', reason: 'missing_rate:output', rows: 1, tokens: 0 },
+      { provider: 'fakeai', model: 'gamma', reason: 'not recorded', rows: 2, tokens: 8 },
+    ]);
+  });
+
+  it('read the listing from the detail roll-up alone, not from the raw rows', async () => {
+    const statements: string[] = [];
+    const recording = {
+      schema: store.schema,
+      client: {
+        query: (sql: string, params?: unknown[]) => {
+          statements.push(sql);
+          return store.client.query(sql, params);
+        },
+      },
+    } as unknown as UsageStore;
+    expect((await unpricedModels(recording)).length).toBe(6);
+    expect(statements.join('\n')).toContain('.token_usage_daily_detail');
+    expect(statements.join('\n')).not.toMatch(/\.token_usage(?!_)/);
   });
 
   it('count the computed rows per price source as the per-row query did', async () => {
