@@ -13,6 +13,7 @@ import responseIdentitySql from '../../../sql/migrations/0013_response_identity.
 import trackedCallPruneHorizonSql from '../../../sql/migrations/0014_tracked_call_prune_horizon.sql';
 import unpricedRowsIndexSql from '../../../sql/migrations/0015_unpriced_rows_index.sql';
 import usageUnknownCallsSql from '../../../sql/migrations/0016_usage_unknown_calls.sql';
+import dropUnpricedRowsIndexSql from '../../../sql/migrations/0017_drop_unpriced_rows_index.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -41,4 +42,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0014_tracked_call_prune_horizon', sql: trackedCallPruneHorizonSql },
   { name: '0015_unpriced_rows_index', sql: unpricedRowsIndexSql },
   { name: '0016_usage_unknown_calls', sql: usageUnknownCallsSql },
+  { name: '0017_drop_unpriced_rows_index', sql: dropUnpricedRowsIndexSql },
 ];

@@ -195,7 +195,7 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
     }
   });
 
-  it('index the unpriced rows of a populated schema, and only those (0015)', async () => {
+  it('index the unpriced rows of a populated schema, and only those (0015), then drop the index no query reads (0017)', async () => {
     const location = await backend.createLocation();
     const store = await openStore({ ...location.options, migrate: false });
     const tables = storeTables(store.schema);
@@ -221,6 +221,11 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
         );
       });
       expect(counted).toEqual([{ rows: 25, reasons: 13, tokens: 1_200 + 25 }]);
+      // 0017 drops it again: the listing reads the roll-ups now, and nothing reads the index.
+      await runMigrations(store.client, tables, MIGRATIONS);
+      const indexes = await store.client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'token_usage'`, [store.schema]);
+      expect(indexes.map((index) => index.indexname)).not.toContain('token_usage_unpriced_idx');
+      expect(indexes.length).toBeGreaterThan(0);
     } finally {
       await store.close();
       await location.dispose();
@@ -328,7 +333,7 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
           ('app', 'h', 'hour', '2026-11-03T10:00:00Z', 'openai', 'gpt-test', 150, 15, 3, 0.75, 'computed', 'config:a', 'exact'),
           ('app', 'h', 'hour', '2026-11-03T11:00:00Z', 'openai', 'gpt-test', 70, 7, 1, 0.125, 'computed', 'config:a', 'exact'),
           ('app', 'h', 'hour', '2026-11-02T10:00:00Z', 'openai', 'gpt-test', 100, 10, 2, 0.5, 'computed', 'config:a', 'exact');`);
-      expect((await runMigrations(store.client, tables)).applied).toEqual(['0016_usage_unknown_calls']);
+      expect((await runMigrations(store.client, tables, MIGRATIONS.filter((migration) => migration.name < '0017'))).applied).toEqual(['0016_usage_unknown_calls']);
       const cells = await store.client.query<{ bucket_start: Date; cost_usd: string | null; cost_source: string | null; price_ref: string | null; unpriced_reason: string | null }>(
         `SELECT bucket_start, cost_usd::text AS cost_usd, cost_source, price_ref, unpriced_reason FROM ${tables.tokenUsage} WHERE granularity = 'hour' ORDER BY bucket_start`,
       );
