@@ -63,6 +63,27 @@ function bedrockUsageBuckets(usage: JsonObject): UsageBuckets {
 }
 
 /**
+ * Anthropic's own usage object for one call, put together from what the
+ * package reports, which differs by version on a stream:
+ * - @ai-sdk/anthropic 3.0.0's `usage.raw` has the counts but not message_start's
+ *   `cache_creation` (the 5m/1h split), which its providerMetadata.anthropic.usage
+ *   keeps: the metadata is the base, `usage.raw`'s fields over it;
+ * - @ai-sdk/anthropic 2.0.0's providerMetadata.anthropic.usage is message_start's,
+ *   whose output_tokens is a placeholder (1): message_delta's cumulative count is
+ *   only in the normalised outputTokens. Output counts only grow, so the larger is the end's.
+ */
+function anthropicRawUsage(usage: JsonObject, anthropicMeta: JsonObject | undefined): JsonObject | undefined {
+  const fromMeta = objectAt(anthropicMeta, 'usage');
+  const fromUsage = isObject(usage.raw) ? usage.raw : undefined;
+  if (!fromMeta && !fromUsage) return undefined;
+  const merged: JsonObject = { ...fromMeta, ...fromUsage };
+  const normalisedOutput = count(isObject(usage.outputTokens) ? usage.outputTokens.total : usage.outputTokens);
+  const rawOutput = count(merged.output_tokens);
+  if (normalisedOutput !== null && (rawOutput === null || normalisedOutput > rawOutput)) merged.output_tokens = normalisedOutput;
+  return merged;
+}
+
+/**
  * AI SDK usage (v5's flat LanguageModelV2Usage or v6's detailed
  * LanguageModelV3Usage) → non-overlapping buckets, by the rules of the
  * provider package (usageRuleOf), never from `total`:
@@ -81,15 +102,16 @@ export function aiSdkUsageBuckets(providerId: string, usage: unknown, providerMe
   // The package's own metadata key ('anthropic', 'google', 'bedrock', …), and Anthropic's for Claude on Vertex or Bedrock.
   const ownMeta = objectAt(providerMetadata, providerId.split('.')[0] ?? providerId);
   const anthropicMeta = rule === 'anthropic' ? (objectAt(providerMetadata, 'anthropic') ?? ownMeta) : undefined;
+  if (rule === 'anthropic') {
+    const anthropicRaw = anthropicRawUsage(usage, anthropicMeta);
+    if (anthropicRaw) return anthropicUsageBuckets(anthropicRaw);
+  }
   const raw = isObject(usage.raw)
     ? usage.raw
-    : rule === 'anthropic'
-      ? objectAt(anthropicMeta, 'usage')
-      : rule === 'google'
-        ? (objectAt(providerMetadata, 'google', 'usageMetadata') ?? objectAt(ownMeta, 'usageMetadata'))
-        : undefined;
+    : rule === 'google'
+      ? (objectAt(providerMetadata, 'google', 'usageMetadata') ?? objectAt(ownMeta, 'usageMetadata'))
+      : undefined;
   if (raw) {
-    if (rule === 'anthropic') return anthropicUsageBuckets(raw);
     if (rule === 'google') return googleUsageBuckets(raw);
     if (rule === 'openai') return openAIUsageBuckets(raw);
     if (rule === 'bedrock') return bedrockUsageBuckets(raw);

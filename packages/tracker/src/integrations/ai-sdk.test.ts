@@ -2,8 +2,14 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import * as ai6 from 'ai';
 import * as ai5 from 'ai-v5';
+import * as ai50 from 'ai-v5-0';
+import * as ai60 from 'ai-v6-0';
 import { createAnthropic as createAnthropicV2 } from 'ai-sdk-anthropic-v2';
+import { createAnthropic as createAnthropicV20 } from 'ai-sdk-anthropic-v2-0';
+import { createAnthropic as createAnthropicV30 } from 'ai-sdk-anthropic-v3-0';
 import { createOpenAI as createOpenAIV2 } from 'ai-sdk-openai-v2';
+import { createOpenAI as createOpenAIV20 } from 'ai-sdk-openai-v2-0';
+import { createOpenAI as createOpenAIV30 } from 'ai-sdk-openai-v3-0';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aiSdkUsageBuckets } from '../capture/ai-sdk-usage';
 import { BudgetExceededError } from '../budget/budget-exceeded-error';
@@ -53,6 +59,31 @@ const MAJORS: Major[] = [
       // usage.raw is OpenAI's own usage: 1200 prompt − 200 cached − 100 cache writes = 900 uncached.
       // 900 × $2 + 200 × $0.5 + 100 × $2.5 + 300 × $8 per M = $0.00455.
       openaiGenerate: { inputTokens: 900, cachedReadTokens: 200, cachedWriteTokens: 100, outputTokens: 300, reasoningTokens: 120, costUsd: '0.00455' },
+      anthropicStream: { inputTokens: 25, cachedWriteTokens: 500, cachedWrite1hTokens: 500, outputTokens: 42, usageOrigin: 'stream' },
+    },
+  },
+  {
+    name: 'ai 6.0.0 (@ai-sdk/openai 3.0.0, @ai-sdk/anthropic 3.0.0)',
+    ai: ai60 as unknown as Major['ai'],
+    openai: (baseURL) => createOpenAIV30({ apiKey: 'sk-test', baseURL }),
+    anthropic: (baseURL) => createAnthropicV30({ apiKey: 'sk-ant-test', baseURL }),
+    specificationVersion: 'v3',
+    expected: {
+      // @ai-sdk/openai 3.0.0 has no usage.raw and drops OpenAI's cache_write_tokens: the 100 writes stay in the
+      // 1000 uncached (1200 − 200 cached), priced as input: 1000 × $2 + 200 × $0.5 + 300 × $8 per M = $0.0045.
+      openaiGenerate: { inputTokens: 1000, cachedReadTokens: 200, cachedWriteTokens: null, outputTokens: 300, reasoningTokens: 120, costUsd: '0.0045' },
+      anthropicStream: { inputTokens: 25, cachedWriteTokens: 500, cachedWrite1hTokens: 500, outputTokens: 42, usageOrigin: 'stream' },
+    },
+  },
+  {
+    name: 'ai 5.0.0 (@ai-sdk/openai 2.0.0, @ai-sdk/anthropic 2.0.0)',
+    ai: ai50 as unknown as Major['ai'],
+    openai: (baseURL) => createOpenAIV20({ apiKey: 'sk-test', baseURL }),
+    anthropic: (baseURL) => createAnthropicV20({ apiKey: 'sk-ant-test', baseURL }),
+    specificationVersion: 'v2',
+    expected: {
+      // @ai-sdk/openai 2.0.0 reports no providerMetadata.openai.usage.cacheWriteTokens: as under 3.0.0, $0.0045.
+      openaiGenerate: { inputTokens: 1000, cachedReadTokens: 200, cachedWriteTokens: null, outputTokens: 300, reasoningTokens: 120, costUsd: '0.0045' },
       anthropicStream: { inputTokens: 25, cachedWriteTokens: 500, cachedWrite1hTokens: 500, outputTokens: 42, usageOrigin: 'stream' },
     },
   },
@@ -197,6 +228,30 @@ describe('AI SDK usage shapes, never trusting total', () => {
     expect(aiSdkUsageBuckets('anthropic', usage, { anthropic: { usage: { input_tokens: 100, cache_read_input_tokens: 5000, output_tokens: 40 } } })).toMatchObject({
       inputTokens: 100,
       cachedReadTokens: 5000,
+    });
+  });
+
+  it("Anthropic's raw usage from both places: @ai-sdk/anthropic 3.0.0's stream keeps the 1h split only in providerMetadata", () => {
+    const messageStart = { input_tokens: 25, output_tokens: 1, cache_creation_input_tokens: 1000, cache_creation: { ephemeral_5m_input_tokens: 500, ephemeral_1h_input_tokens: 500 } };
+    const usage = {
+      inputTokens: { total: 1025, noCache: 25, cacheRead: 0, cacheWrite: 1000 },
+      outputTokens: { total: 42, text: undefined, reasoning: undefined },
+      raw: { input_tokens: 25, output_tokens: 42, cache_creation_input_tokens: 1000, cache_read_input_tokens: 0 },
+    };
+    expect(aiSdkUsageBuckets('anthropic.messages', usage, { anthropic: { usage: { ...messageStart, output_tokens: 42 } } })).toMatchObject({
+      inputTokens: 25,
+      cachedWriteTokens: 1000,
+      cachedWrite1hTokens: 500,
+      outputTokens: 42,
+    });
+  });
+
+  it("@ai-sdk/anthropic 2.0.0's stream: message_start's placeholder output count in providerMetadata yields to message_delta's", () => {
+    const messageStart = { input_tokens: 25, output_tokens: 1, cache_creation_input_tokens: 1000, cache_creation: { ephemeral_5m_input_tokens: 500, ephemeral_1h_input_tokens: 500 } };
+    expect(aiSdkUsageBuckets('anthropic.messages', { inputTokens: 25, outputTokens: 42, cachedInputTokens: 0 }, { anthropic: { usage: messageStart, cacheCreationInputTokens: 1000 } })).toMatchObject({
+      inputTokens: 25,
+      cachedWrite1hTokens: 500,
+      outputTokens: 42,
     });
   });
 
