@@ -94,7 +94,7 @@ export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOpt
       ? ''
       : `; usage worth ${formatUsd(covered.toFixed(6))} at API prices was covered by flat-fee subscriptions (billing: subscription): shown beside the spend, not added to it — the plans' fees are the spend`
   }${
-    unpriced > 0 ? `; ${formatCount(unpriced)} tokens have no price (not counted as $0: see utt prices check, add them under pricing:)` : ''
+    unpriced > 0 ? `; ${formatCount(unpriced)} tokens have no price (not counted as $0: utt prices check says why — a model to add under pricing:, or calls whose usage never arrived)` : ''
   }`;
   return `${table}\n\n${footer}\n("–" = not reported by the source; 0 = reported as zero)`;
 }
