@@ -55,7 +55,11 @@ function psql(sql: string): string {
 function row(sourceSystem: string, at: number, model: string, user: string, input: number, granularity: 'hour' | 'month' = 'hour'): UsageRow {
   return toUsageRow(
     granularity === 'hour'
-      ? { granularity, bucket_start: new Date(at), provider: 'openai', model, user_id: user, input_tokens: input, output_tokens: input % 7, requests: 1, measurement_basis: 'exact', labels: { project: `p${input % 3}` } }
+      ? {
+          granularity, bucket_start: new Date(at), provider: 'openai', model, user_id: user, input_tokens: input, output_tokens: input % 7, requests: 1, measurement_basis: 'exact', labels: { project: `p${input % 3}` },
+          // Priced by a source version per month, so that dropping January empties its price_ref's counts (0018).
+          ...(input % 5 === 0 ? {} : { cost_usd: String(input / 1000), cost_source: 'computed' as const, price_ref: `doc-prices@${new Date(at).getUTCMonth() + 1}:openai/${model}` }),
+        }
       : { granularity, bucket_start: new Date(at), provider: 'openai', model, cost_usd: '20', cost_source: 'fixed', measurement_basis: 'exact' },
     { sourceSystem, defaultInstance: '', where: 'scaling-doc-check' },
   );
@@ -101,10 +105,11 @@ const fingerprint = (schema: string) => `
   SELECT 'token_usage', count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM (
     SELECT source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels,
            input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
-           cost_usd, cost_source, measurement_basis FROM ${schema}.token_usage) AS t
+           cost_usd, cost_source, price_ref, measurement_basis FROM ${schema}.token_usage) AS t
   UNION ALL SELECT 'token_usage_daily', count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM ${schema}.token_usage_daily AS t
   UNION ALL SELECT 'token_usage_daily_detail', count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM ${schema}.token_usage_daily_detail AS t
-  UNION ALL SELECT 'token_usage_daily_by_user', count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM ${schema}.token_usage_daily_by_user AS t`;
+  UNION ALL SELECT 'token_usage_daily_by_user', count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM ${schema}.token_usage_daily_by_user AS t
+  UNION ALL SELECT 'token_usage_price_ref_rows', count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM ${schema}.token_usage_price_ref_rows AS t`;
 
 psql('DROP SCHEMA IF EXISTS utt CASCADE; DROP SCHEMA IF EXISTS utt_expected CASCADE;');
 const store = await openStore({ url, schema: 'utt' });
@@ -128,7 +133,7 @@ try {
   const theirs = psql(fingerprint('utt_expected'));
   console.log(`partitioned, January dropped:\n${ours}written without January, not partitioned:\n${theirs}`);
   ok = ours === theirs;
-  console.log(ok ? 'equal: the recipe keeps token_usage and the three roll-ups exact' : 'MISMATCH');
+  console.log(ok ? 'equal: the recipe keeps token_usage, the three roll-ups and the count per price_ref exact' : 'MISMATCH');
 } finally {
   await store.close();
   await expected.close();

@@ -280,13 +280,12 @@ async function rawUnpriced(): Promise<unknown[]> {
   return found.map((row) => [row.provider, row.model, row.reason, Number(row.rows), Number(row.tokens), row.last_bucket_start]);
 }
 
-/** The query prices-command.ts runs itself (copied verbatim): rows priced per price source, counted per price_ref first. */
+/** The query prices-command.ts runs itself (copied verbatim): the counts per source and price_ref the database keeps (0018). */
 async function pricedBySource(): Promise<unknown[]> {
   return store.client.query(
     `SELECT split_part(regexp_replace(price_ref, '^per-request:', ''), ':', 1) AS source_label, sum(row_count)::bigint AS row_count
-       FROM (SELECT price_ref, count(*) AS row_count FROM "${store.schema}".token_usage
-             WHERE cost_source = 'computed' AND price_ref IS NOT NULL GROUP BY 1) AS per_ref
-       GROUP BY 1 ORDER BY 1`,
+     FROM "${store.schema}".token_usage_price_ref_rows
+     GROUP BY 1 HAVING sum(row_count) > 0 ORDER BY 1`,
   );
 }
 
@@ -358,7 +357,17 @@ measured.push({
   product: async () => (await store.report({ period: 'month', by: 'label', label: 'tenant' })).map((row) => [row.periodStart, row.label, row.inputTokens, row.costUsd, row.rowCount]),
 });
 measured.push({ name: 'dashboard data quality: unpricedModels (with the last bucket)', product: productUnpriced, raw: rawUnpriced });
-measured.push({ name: 'prices check: rows per price source (prices-command.ts, raw rows)', product: pricedBySource, raw: rawPricedBySource });
+measured.push({ name: 'prices check: rows per price source (prices-command.ts, token_usage_price_ref_rows)', product: pricedBySource, raw: rawPricedBySource });
+// The count kept per source and price_ref (0018) against the raw rows key by key, not only per source label.
+measured.push({
+  name: 'prices check: token_usage_price_ref_rows, every key',
+  product: () => store.client.query(`SELECT source_system, source_instance, price_ref, row_count::bigint AS row_count FROM "${store.schema}".token_usage_price_ref_rows ORDER BY 1, 2, 3`),
+  raw: () =>
+    store.client.query(
+      `SELECT source_system, source_instance, price_ref, count(*)::bigint AS row_count FROM "${store.schema}".token_usage
+       WHERE cost_source = 'computed' AND price_ref IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    ),
+});
 
 /**
  * CPU time (ms) the PostgreSQL backends of this database's `utt` sessions (this

@@ -14,6 +14,7 @@ import trackedCallPruneHorizonSql from '../../../sql/migrations/0014_tracked_cal
 import unpricedRowsIndexSql from '../../../sql/migrations/0015_unpriced_rows_index.sql';
 import usageUnknownCallsSql from '../../../sql/migrations/0016_usage_unknown_calls.sql';
 import dropUnpricedRowsIndexSql from '../../../sql/migrations/0017_drop_unpriced_rows_index.sql';
+import priceRefRowsSql from '../../../sql/migrations/0018_price_ref_rows.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -43,4 +44,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0015_unpriced_rows_index', sql: unpricedRowsIndexSql },
   { name: '0016_usage_unknown_calls', sql: usageUnknownCallsSql },
   { name: '0017_drop_unpriced_rows_index', sql: dropUnpricedRowsIndexSql },
+  { name: '0018_price_ref_rows', sql: priceRefRowsSql },
 ];

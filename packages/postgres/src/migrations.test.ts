@@ -241,8 +241,45 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
          FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal ORDER BY tgname`,
         [`"${store.schema}".token_usage`],
       );
-      expect(triggers.filter((trigger) => trigger.events === 'insert').map((trigger) => trigger.name)).toEqual(['token_usage_daily_detail_insert']);
-      expect(triggers.filter((trigger) => trigger.events !== 'insert')).toHaveLength(6);
+      // 0018's count per price_ref is a trigger of its own, run after the roll-ups' (triggers fire in name order).
+      expect(triggers.filter((trigger) => trigger.events === 'insert').map((trigger) => trigger.name)).toEqual([
+        'token_usage_daily_detail_insert',
+        'token_usage_price_ref_rows_insert',
+      ]);
+      expect(triggers.filter((trigger) => trigger.events !== 'insert')).toHaveLength(6 + 3);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+
+  it('count the computed rows per source and price_ref of a populated schema (0018)', async () => {
+    const location = await backend.createLocation();
+    const store = await openStore({ ...location.options, migrate: false });
+    const tables = storeTables(store.schema);
+    try {
+      await runMigrations(store.client, tables, MIGRATIONS.filter((migration) => migration.name < '0018'));
+      await store.client.query(
+        `INSERT INTO ${tables.tokenUsage} (source_system, source_instance, granularity, bucket_start, provider, model, input_tokens, output_tokens,
+                                          cost_usd, cost_source, price_ref, unpriced_reason, measurement_basis)
+         SELECT CASE WHEN hour % 2 = 0 THEN 'even' ELSE 'odd' END, '', 'hour', timestamptz '2026-10-01T00:00:00Z' + make_interval(hours => hour),
+                'fakeai', 'alpha', hour, 1,
+                CASE WHEN hour % 5 = 0 THEN NULL ELSE 0.5 END,
+                CASE WHEN hour % 5 = 0 THEN NULL WHEN hour % 5 = 1 THEN 'provider' ELSE 'computed' END,
+                CASE WHEN hour % 5 = 0 THEN NULL WHEN hour % 3 = 0 THEN 'genai-prices@0.1.7:fakeai/alpha' ELSE 'genai-prices@0.1.8:fakeai/alpha' END,
+                CASE WHEN hour % 5 = 0 THEN 'no_price' END, 'exact'
+         FROM generate_series(0, 99) AS hour`,
+      );
+      expect((await runMigrations(store.client, tables, MIGRATIONS)).applied).toEqual(['0018_price_ref_rows']);
+      const kept = await store.client.query(
+        `SELECT source_system, price_ref, row_count::int AS row_count FROM "${store.schema}".token_usage_price_ref_rows ORDER BY 1, 2`,
+      );
+      const raw = await store.client.query(
+        `SELECT source_system, price_ref, count(*)::int AS row_count FROM ${tables.tokenUsage}
+         WHERE cost_source = 'computed' AND price_ref IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      expect(raw).toHaveLength(4);
+      expect(kept).toEqual(raw);
     } finally {
       await store.close();
       await location.dispose();

@@ -292,6 +292,56 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
     expect(await usageBreakdown(store(), { by: ['user'] })).toEqual([]);
   });
 
+  it('keeps the computed rows per source and price_ref equal to a count of the raw rows through every kind of write (0018)', async () => {
+    const table = `"${store().schema}".token_usage`;
+    async function expectCountsEqualRaw(step: string): Promise<void> {
+      const kept = await store().client.query<{ source_system: string; source_instance: string; price_ref: string; row_count: number }>(
+        `SELECT source_system, source_instance, price_ref, row_count::int AS row_count FROM "${store().schema}".token_usage_price_ref_rows ORDER BY 1, 2, 3`,
+      );
+      const raw = await store().client.query<{ source_system: string; source_instance: string; price_ref: string; row_count: number }>(
+        `SELECT source_system, source_instance, price_ref, count(*)::int AS row_count FROM ${table}
+         WHERE cost_source = 'computed' AND price_ref IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      );
+      // Equal, and no key left behind at zero.
+      expect(kept, step).toEqual(raw);
+    }
+
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(1, 40, 'alpha') });
+    await store().writeSourceWindow({ source: 'b', sourceSystem: 'beta', rows: rows(2, 30, 'beta') });
+    await store().writeSourceWindow({ source: 'fees', sourceSystem: 'subscription', rows: FEES });
+    await expectCountsEqualRaw('inserts');
+    expect((await store().client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${store().schema}".token_usage_price_ref_rows`))[0]?.n).toBeGreaterThan(2);
+
+    // Upserts: a replay with revised numbers and prices (both halves of INSERT … ON CONFLICT), then the same replay again.
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(3, 45, 'alpha') });
+    await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(3, 45, 'alpha') });
+    await expectCountsEqualRaw('upserts');
+
+    // A reprice in place, as `utt reprice` writes it: a new source version for some rows, unpriced for others.
+    await store().client.exec(`UPDATE ${table} SET price_ref = replace(price_ref, 'genai-prices@1', 'genai-prices@2'), cost_usd = cost_usd * 2
+                               WHERE cost_source = 'computed' AND user_id = 'alice'`);
+    await store().client.exec(`UPDATE ${table} SET cost_usd = NULL, cost_source = NULL, price_ref = NULL, unpriced_reason = 'no_price'
+                               WHERE source_system = 'beta' AND model = 'm2'`);
+    await store().client.exec(`UPDATE ${table} SET cost_usd = 1, cost_source = 'computed', price_ref = 'override:y', unpriced_reason = NULL
+                               WHERE cost_usd IS NULL AND source_system = 'alpha' AND granularity = 'hour'`);
+    // Updates that change no price: nothing to apply.
+    await store().client.exec(`UPDATE ${table} SET output_tokens = 7 WHERE source_system = 'alpha'`);
+    await store().client.exec(`UPDATE ${table} SET source_instance = 'moved' WHERE source_system = 'alpha' AND source_instance = 'laptop'`);
+    await expectCountsEqualRaw('updates');
+
+    // Deletes, down to keys whose rows are all gone.
+    await store().client.exec(`DELETE FROM ${table} WHERE source_system = 'alpha' AND bucket_start < '2025-03-31T05:00:00Z'`);
+    await expectCountsEqualRaw('a partial delete');
+    await store().client.exec(`DELETE FROM ${table} WHERE source_system = 'beta'`);
+    await expectCountsEqualRaw('a whole source deleted');
+    expect(await store().client.query(`SELECT 1 FROM "${store().schema}".token_usage_price_ref_rows WHERE source_system = 'beta'`)).toEqual([]);
+
+    await store().client.exec(`TRUNCATE ${table}`);
+    await expectCountsEqualRaw('truncate');
+    await store().writeSourceWindow({ source: 'b', sourceSystem: 'beta', rows: rows(4, 10, 'beta') });
+    await expectCountsEqualRaw('inserts after a truncate');
+  });
+
   it('drops a kept zone: its rows go, writes stop keeping it, and adding it again backfills it exactly once', async () => {
     const counts = async () =>
       store().client.query<{ rollup: string; n: number }>(
