@@ -1,4 +1,4 @@
-import { pricingCoverage, trackedCallSummary, unpricedModels } from '@utt/postgres';
+import { parseTrackedCellReason, pricingCoverage, trackedCallSummary, unpricedModels } from '@utt/postgres';
 import type { DataTable } from '../data-table';
 import { usageFilter } from '../filters';
 import { html } from '../html';
@@ -6,6 +6,9 @@ import { tableWithExports } from '../layout';
 import type { Page } from '../page';
 import { judgeSources } from '../source-health';
 import { formatLocalDate, formatLocalTimestamp } from '../zoned-time';
+
+/** The explanation of an unpriced row that only lacks the usage of some calls, not a price. */
+export const USAGE_UNKNOWN_NOTE = 'no price to add: calls of these hours never reported usage (see Incomplete streams below)';
 
 export const qualityPage: Page = {
   path: '/quality',
@@ -35,6 +38,9 @@ export const qualityPage: Page = {
     ]);
     const explanations = await Promise.all(
       unpriced.map(async (row) => {
+        // Tracker hours whose only missing cost is calls that never reported usage: a price would not fill them.
+        const tracked = parseTrackedCellReason(row.reason);
+        if (tracked !== undefined && tracked.usageUnknownCalls > 0 && tracked.reason === null) return USAGE_UNKNOWN_NOTE;
         if (!explainPrice) return `run: utt prices explain --provider ${row.provider} --model ${row.model}`;
         try {
           return await explainPrice(row.provider, row.model);
@@ -134,7 +140,7 @@ export const qualityPage: Page = {
           : [
               { check: 'All tracked calls', calls: calls.calls, share: 1, cost: calls.costUsd, meaning: 'every call the tracker recorded in this range' },
               { check: 'Untagged calls', calls: calls.untaggedCalls, share: share(calls.untaggedCalls), cost: calls.untaggedCostUsd, meaning: 'no tag at all: spend nobody can be attributed (set tags in createTracker or withTags)' },
-              { check: 'Incomplete streams', calls: calls.incompleteCalls, share: share(calls.incompleteCalls), cost: null, meaning: 'usage origin unknown: the stream ended before its usage arrived; counted as calls with no tokens' },
+              { check: 'Incomplete streams', calls: calls.incompleteCalls, share: share(calls.incompleteCalls), cost: null, meaning: 'usage origin unknown: the stream or response ended before its usage arrived; recorded with no tokens, and its hour shows unpriced (no price can fill it)' },
               { check: 'Unpriced calls', calls: calls.unpricedCalls, share: share(calls.unpricedCalls), cost: null, meaning: 'tokens without a price: not in spend, never $0' },
               { check: 'Missing latency', calls: calls.missingLatencyCalls, share: share(calls.missingLatencyCalls), cost: null, meaning: 'no latency measured (recorded by hand, or cut short)' },
             ],
