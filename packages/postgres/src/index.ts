@@ -41,6 +41,7 @@ export type { AlertObservation, AlertPrevious, AlertStateRow } from './alert-sta
 // @utt/tracker's sink.
 export {
   createTrackerSink,
+  lacksOnlyUsage,
   parseTrackedCellReason,
   piggybackQuotaReadings,
   type PruneTrackedCallsOptions,

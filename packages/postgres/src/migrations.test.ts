@@ -8,6 +8,7 @@ import { openStore } from './open-store';
 import { runMigrations } from './run-migrations';
 import { storeTables } from './schema-name';
 import { TEST_BACKENDS } from './test-support/test-backends';
+import { trackedCallV1 } from './test-support/tracked-call';
 
 const migrationsFolder = fileURLToPath(new URL('../../../sql/migrations/', import.meta.url));
 
@@ -292,35 +293,8 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
     const tables = storeTables(store.schema);
     const before0013 = MIGRATIONS.findIndex((migration) => migration.name === '0013_response_identity');
     const longId = 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT';
-    const trackedCall = (responseId: string, inputTokens = 10): TrackedCallV1 => ({
-      specificationVersion: 'v1',
-      eventId: randomUUID(),
-      sourceSystem: 'chat-api',
-      sourceInstance: 'host-1',
-      occurredAt: new Date('2026-11-03T10:01:00Z'),
-      provider: 'ollama',
-      model: 'llama3',
-      operation: 'chat.completions',
-      inputTokens,
-      outputTokens: 1,
-      cachedReadTokens: null,
-      cachedWriteTokens: null,
-      cachedWrite1hTokens: null,
-      reasoningTokens: null,
-      webSearches: null,
-      serviceTier: '',
-      latencyMs: 5,
-      streaming: false,
-      responseId,
-      threadId: null,
-      agentId: null,
-      tags: {},
-      labels: {},
-      usageOrigin: 'response',
-      costUsd: null,
-      priceRef: null,
-      unpricedReason: 'no_price',
-    });
+    const trackedCall = (responseId: string, inputTokens = 10): TrackedCallV1 =>
+      trackedCallV1({ sourceSystem: 'chat-api', provider: 'ollama', model: 'llama3', inputTokens, outputTokens: 1, latencyMs: 5, responseId, costUsd: null, priceRef: null, unpricedReason: 'no_price' });
     const stored = async () =>
       (await store.client.query<{ event_id: string }>(`SELECT event_id::text FROM ${tables.trackedCall} ORDER BY event_id`)).map((row) => row.event_id);
     try {

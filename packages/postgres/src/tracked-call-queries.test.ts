@@ -2,42 +2,24 @@ import type { TrackedCallV1 } from '@utt/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listTrackedCalls, trackedCallDimensionValues, trackedCallSummary, trackedTagBreakdown, trackedTagKeys, trackedTagValues } from './tracked-call-queries';
 import { TEST_BACKENDS, useTestStore } from './test-support/test-backends';
+import { trackedCallV1 } from './test-support/tracked-call';
 
 const T0 = new Date('2026-11-03T10:00:00Z');
 let sequence = 0;
 
 function call(overrides: Partial<TrackedCallV1> = {}): TrackedCallV1 {
   sequence += 1;
-  return {
-    specificationVersion: 'v1',
+  // Event ids in the order the calls were made: listings that tie on time fall back to them.
+  return trackedCallV1({
     eventId: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
     sourceSystem: 'support-bot',
-    sourceInstance: 'host-1',
     occurredAt: T0,
-    provider: 'openai',
     model: 'gpt-5',
-    operation: 'chat.completions',
-    inputTokens: 100,
-    outputTokens: 10,
-    cachedReadTokens: null,
-    cachedWriteTokens: null,
-    cachedWrite1hTokens: null,
-    reasoningTokens: null,
-    webSearches: null,
-    serviceTier: '',
-    latencyMs: 120,
-    streaming: false,
-    responseId: null,
-    threadId: null,
-    agentId: null,
     tags: { feature: 'chat', tenant: 'acme' },
-    labels: {},
-    usageOrigin: 'response',
     costUsd: '0.002',
     priceRef: 'override:openai/gpt-5',
-    unpricedReason: null,
     ...overrides,
-  };
+  });
 }
 
 /**

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { TrackedCallV1 } from '@utt/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from './open-store';
 import { TEST_BACKENDS, useTestStore } from './test-support/test-backends';
+import { trackedCallV1 } from './test-support/tracked-call';
 import { storeTables } from './schema-name';
-import { createTrackerSink, parseTrackedCellReason, recomputeTrackedCells } from './tracked-calls';
+import { createTrackerSink, lacksOnlyUsage, parseTrackedCellReason, recomputeTrackedCells } from './tracked-calls';
 import type { UsageStore } from './usage-store';
 
 const HOUR = new Date('2026-11-03T10:00:00Z');
@@ -34,36 +34,7 @@ const RESPONSE_IDS: Record<string, boolean> = {
 };
 
 function call(overrides: Partial<TrackedCallV1> = {}): TrackedCallV1 {
-  return {
-    specificationVersion: 'v1',
-    eventId: randomUUID(),
-    sourceSystem: 'billing-api',
-    sourceInstance: 'host-1',
-    occurredAt: new Date(HOUR.getTime() + 60_000),
-    provider: 'openai',
-    model: 'gpt-test',
-    operation: 'chat.completions',
-    inputTokens: 100,
-    outputTokens: 10,
-    cachedReadTokens: null,
-    cachedWriteTokens: null,
-    cachedWrite1hTokens: null,
-    reasoningTokens: null,
-    webSearches: null,
-    serviceTier: '',
-    latencyMs: 120,
-    streaming: false,
-    responseId: null,
-    threadId: null,
-    agentId: null,
-    tags: { tenant: 'acme', user: 'u1' },
-    labels: { tenant: 'acme' },
-    usageOrigin: 'response',
-    costUsd: '0.001',
-    priceRef: 'config:openai/gpt-test@base',
-    unpricedReason: null,
-    ...overrides,
-  };
+  return trackedCallV1({ occurredAt: new Date(HOUR.getTime() + 60_000), tags: { tenant: 'acme', user: 'u1' }, labels: { tenant: 'acme' }, ...overrides });
 }
 
 type Cell = {
@@ -97,6 +68,11 @@ describe('a tracker cell\'s unpriced_reason', () => {
     expect(parseTrackedCellReason('calls_unpriced:3/9:usage_unknown:2;missing_rate:cache_read')).toEqual({ calls: 3, requests: 9, usageUnknownCalls: 2, reason: 'missing_rate:cache_read' });
     expect(parseTrackedCellReason('no_price')).toBeUndefined();
     expect(parseTrackedCellReason(null)).toBeUndefined();
+    expect(lacksOnlyUsage('calls_unpriced:1/12:usage_unknown')).toBe(true);
+    expect(lacksOnlyUsage('calls_unpriced:3/9:usage_unknown:2;missing_rate:cache_read')).toBe(false);
+    expect(lacksOnlyUsage('calls_unpriced:1/2:no_price')).toBe(false);
+    expect(lacksOnlyUsage('no_price')).toBe(false);
+    expect(lacksOnlyUsage(null)).toBe(false);
   });
 });
 

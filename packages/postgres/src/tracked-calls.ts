@@ -83,6 +83,16 @@ export function parseTrackedCellReason(text: string | null | undefined): Tracked
   return { calls, requests, usageUnknownCalls: 0, reason: tail };
 }
 
+/**
+ * Whether an unpriced_reason says the row lacks a cost only because calls of
+ * it never reported usage ('calls_unpriced:N/M:usage_unknown'): no price can
+ * fill it, so neither `utt prices check` nor the dashboard should ask for one.
+ */
+export function lacksOnlyUsage(reason: string | null | undefined): boolean {
+  const parsed = parseTrackedCellReason(reason);
+  return parsed !== undefined && parsed.usageUnknownCalls > 0 && parsed.reason === null;
+}
+
 function sortedLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(labels).sort()) out[key] = labels[key] as string;

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UttError } from '@utt/core';
-import { HEARTBEAT_SOURCE, MIGRATIONS, openStore, readEmbeddedLockHolder, type UsageStore } from '@utt/postgres';
+import { HEARTBEAT_SOURCE, lacksOnlyUsage, MIGRATIONS, openStore, readEmbeddedLockHolder, type UsageStore } from '@utt/postgres';
 import { EXIT_FATAL, EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
-import { describeUnpriced, onlyUsageUnknown, unpricedModels } from '../pricing/unpriced-models';
+import { describeUnpriced, unpricedModels } from '../pricing/unpriced-models';
 import type { Runtime } from '../runtime';
 
 type Level = 'ok' | 'info' | 'warn' | 'FAIL';
@@ -143,8 +143,8 @@ async function checkPrices(runtime: Runtime, store: UsageStore, findings: Findin
   }
   const listed = await unpricedModels(store);
   // Hours of calls whose usage never arrived lack a cost that no price can give: shown, not a pricing fault.
-  const usageUnknown = listed.filter(onlyUsageUnknown);
-  const all = listed.filter((model) => !onlyUsageUnknown(model));
+  const usageUnknown = listed.filter((model) => lacksOnlyUsage(model.reason));
+  const all = listed.filter((model) => !lacksOnlyUsage(model.reason));
   if (usageUnknown.length > 0) {
     findings.push({ level: 'info', check: 'unpriced', message: `calls whose usage never arrived leave hours without a cost (not $0): ${describeUnpriced(usageUnknown.slice(0, 5))}${usageUnknown.length > 5 ? ', …' : ''}` });
   }

@@ -1,7 +1,8 @@
+import { lacksOnlyUsage } from '@utt/postgres';
 import { explainPrice, type PriceExplanation, type TokenRate, updatePricesFile } from '@utt/pricing';
 import { EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
 import { rowsPerPriceSource } from '../pricing/rows-per-price-source';
-import { describeUnpriced, onlyUsageUnknown, unpricedModels } from '../pricing/unpriced-models';
+import { describeUnpriced, unpricedModels } from '../pricing/unpriced-models';
 import { workerPriceRegistry } from '../pricing/worker-price-registry';
 import { openConfiguredStore, type Runtime } from '../runtime';
 import { parseTimeFlag, UsageError } from './parse-time-flag';
@@ -85,7 +86,7 @@ async function check(runtime: Runtime, now: Date): Promise<number> {
   try {
     const unpriced = await unpricedModels(store);
     for (const model of unpriced) {
-      if (onlyUsageUnknown(model)) {
+      if (lacksOnlyUsage(model.reason)) {
         notes.push(`usage unknown: ${describeUnpriced([model])}: calls whose usage never arrived (streams cut, responses dropped unread) leave their hours without a cost; no price can fill them`);
         continue;
       }

@@ -1,4 +1,4 @@
-import { parseTrackedCellReason, unpricedModelTotals, type UsageStore } from '@utt/postgres';
+import { unpricedModelTotals, type UsageStore } from '@utt/postgres';
 
 export type UnpricedModel = {
   readonly provider: string;
@@ -42,14 +42,4 @@ function compareText(a: string, b: string): number {
 
 export function describeUnpriced(models: readonly UnpricedModel[]): string {
   return models.map((model) => `${model.provider}/${model.model || '(no model)'} (${model.reason}; ${model.rows} rows, ${model.tokens} tokens)`).join(', ');
-}
-
-/**
- * Whether a group's rows lack a cost only because calls of theirs never
- * reported usage (tracker hours 'calls_unpriced:N/M:usage_unknown'): a fact
- * to show, that no price can fix and utt reprice leaves alone.
- */
-export function onlyUsageUnknown(model: UnpricedModel): boolean {
-  const parsed = parseTrackedCellReason(model.reason);
-  return parsed !== undefined && parsed.usageUnknownCalls > 0 && parsed.reason === null;
 }

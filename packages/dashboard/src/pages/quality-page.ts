@@ -1,4 +1,4 @@
-import { parseTrackedCellReason, pricingCoverage, trackedCallSummary, unpricedModels } from '@utt/postgres';
+import { lacksOnlyUsage, pricingCoverage, trackedCallSummary, unpricedModels } from '@utt/postgres';
 import type { DataTable } from '../data-table';
 import { usageFilter } from '../filters';
 import { html } from '../html';
@@ -38,9 +38,7 @@ export const qualityPage: Page = {
     ]);
     const explanations = await Promise.all(
       unpriced.map(async (row) => {
-        // Tracker hours whose only missing cost is calls that never reported usage: a price would not fill them.
-        const tracked = parseTrackedCellReason(row.reason);
-        if (tracked !== undefined && tracked.usageUnknownCalls > 0 && tracked.reason === null) return USAGE_UNKNOWN_NOTE;
+        if (lacksOnlyUsage(row.reason)) return USAGE_UNKNOWN_NOTE;
         if (!explainPrice) return `run: utt prices explain --provider ${row.provider} --model ${row.model}`;
         try {
           return await explainPrice(row.provider, row.model);

@@ -16,6 +16,7 @@ import { BudgetExceededError } from '../budget/budget-exceeded-error';
 import { createTracker, type Tracker } from '../create-tracker';
 import { collectGarbageUntil } from '../test-support/collect-garbage';
 import { startFakeProvider } from '../test-support/fake-provider';
+import { sentOrRefused } from '../test-support/sent-or-refused';
 import { testPrices } from '../test-support/test-prices';
 import type { TrackedCall } from '../tracked-call';
 import { uttMiddleware } from './ai-sdk';
@@ -156,15 +157,7 @@ describe.each(MAJORS)('uttMiddleware under $name', (major) => {
     // 2400 bytes of prompt: at one token a byte, more than the 1200 the provider counts.
     const prompt = 'Summarise: '.padEnd(2400, 'x');
     const results = await Promise.all(
-      Array.from({ length: 30 }, () =>
-        generateText({ model, prompt, maxOutputTokens: 300, maxRetries: 0 }).then(
-          () => 'sent',
-          (error: unknown) => {
-            if (BudgetExceededError.isInstance(error)) return 'refused';
-            throw error;
-          },
-        ),
-      ),
+      Array.from({ length: 30 }, () => sentOrRefused(generateText({ model, prompt, maxOutputTokens: 300, maxRetries: 0 }))),
     );
     // The fake answers every call with one response id, so the tracker counts one: the spend is the calls sent.
     const sent = results.filter((result) => result === 'sent').length;

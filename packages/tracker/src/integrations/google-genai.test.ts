@@ -3,9 +3,9 @@ import { GoogleGenAI, type HttpOptions } from '@google/genai';
 import { GoogleGenAI as GoogleGenAIV1 } from 'google-genai-v1';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTracker, type Tracker } from '../create-tracker';
-import { BudgetExceededError } from '../budget/budget-exceeded-error';
 import { collectGarbageUntil } from '../test-support/collect-garbage';
 import { startFakeProvider } from '../test-support/fake-provider';
+import { sentOrRefused } from '../test-support/sent-or-refused';
 import { testPrices } from '../test-support/test-prices';
 import type { TrackedCall } from '../tracked-call';
 import { trackGoogleGenAI } from './google-genai';
@@ -138,15 +138,7 @@ describe.each(SDK_LINES)('trackGoogleGenAI with $name', (line) => {
     // 2000 bytes of contents: at one token a byte, more than the 1000 uncached the provider counts.
     const contents = [{ role: 'user', parts: [{ text: 'Translate: '.padEnd(2000, 'x') }] }];
     const results = await Promise.all(
-      Array.from({ length: 30 }, () =>
-        budgetedClient.models.generateContent({ model: 'gemini-test', contents, config: { maxOutputTokens: 300 } }).then(
-          () => 'sent',
-          (error: unknown) => {
-            if (BudgetExceededError.isInstance(error)) return 'refused';
-            throw error;
-          },
-        ),
-      ),
+      Array.from({ length: 30 }, () => sentOrRefused(budgetedClient.models.generateContent({ model: 'gemini-test', contents, config: { maxOutputTokens: 300 } }))),
     );
     // The fake answers every call with one response id, so the tracker counts one: the spend is the calls sent.
     const sent = results.filter((result) => result === 'sent').length;
