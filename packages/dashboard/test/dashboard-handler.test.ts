@@ -52,7 +52,7 @@ describe.each(TEST_BACKEND_NAMES)('dashboard handler on %s', (backend) => {
     const html = await (await get(handler, '/')).text();
     expect(html).toContain('Spend anomaly');
     expect(html).toContain('openai/gpt-5 spent $30.00 on 2026-10-19 (7-day mean $3.00)');
-    expect(html).toContain('114,000 tokens this month have no price');
+    expect(html).toContain('114,000 tokens this month have no cost: a model without a price, or hours of tracked calls whose usage never arrived');
     expect(html).toMatch(/openai \(stale\)/);
   });
 

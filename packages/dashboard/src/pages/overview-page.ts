@@ -118,7 +118,7 @@ export const overviewPage: Page = {
         { measure: 'Last month, whole', value: lastMonthSpend, detail: formatLocalDate(lastMonthStart).slice(0, 7) },
         { measure: 'Flat fees this month', value: monthFlatFees, detail: 'subscriptions, as paid' },
         { measure: 'Covered usage, API-equivalent', value: monthCovered, detail: 'what usage under subscriptions would cost at API prices; not spend' },
-        { measure: 'Unpriced tokens this month', value: String(monthUnpricedTokens), detail: 'usage without a price: not counted in spend, never $0' },
+        { measure: 'Unpriced tokens this month', value: String(monthUnpricedTokens), detail: 'tokens of rows without a cost (a model without a price, or tracked hours with calls whose usage never arrived): not counted in spend, never $0' },
       ],
       empty: '',
     };
@@ -167,7 +167,7 @@ ${unhealthy.length > 0
       ? html`<p class="banner ok">Freshness: all ${health.length} sources are fresh or paused. <a href="${context.href('/sources')}">Sources</a></p>`
       : html`<p class="banner warn">No source has run yet: run <code>utt run</code> to collect.</p>`}
 ${monthUnpricedTokens > 0
-    ? html`<div class="banner warn" role="status"><strong>Unpriced usage:</strong> ${formatCount(monthUnpricedTokens)} tokens this month have no price. They are not counted in spend (not as $0). <a href="${context.href('/quality')}">See Data quality</a>.</div>`
+    ? html`<div class="banner warn" role="status"><strong>Unpriced usage:</strong> ${formatCount(monthUnpricedTokens)} tokens this month have no cost: a model without a price, or hours of tracked calls whose usage never arrived. They are not counted in spend (not as $0). <a href="${context.href('/quality')}">Data quality</a> says which.</div>`
     : ''}
 <ul class="cards" aria-label="This month">
 ${card('Spend, month to date', formatUsd(monthSpend, 'no priced spend'), html`metered ${formatUsd(total(monthRows, (row) => row.meteredUsd), '$0.00')} + flat fees ${formatUsd(monthFlatFees, '$0.00')}`)}
