@@ -275,4 +275,26 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     ]);
     expect(spend?.map(Number)).toEqual([5.251, 0.251, 2.001, 0.25, 0, 3]);
   });
+
+  it("counts a model budget's snapshots: a request names gpt-test, the response (and so the cell) gpt-test-2026-01-15", async () => {
+    await store().writeTrackedCalls([
+      call({ model: 'gpt-test-2026-01-15', costUsd: '0.5' }),
+      call({ model: 'gpt-test', costUsd: '0.25' }),
+      call({ model: 'gpt-test-mini-2026-01-15', costUsd: '4' }),
+      call({ model: 'gpt-test-2025-06-01', costUsd: '2' }),
+      call({ provider: 'anthropic', model: 'claude-test-20260115', costUsd: '8', labels: { tenant: 'globex' } }),
+    ]);
+    const day = { start: new Date('2026-11-03T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z') };
+    const spend = await store().readSpend([
+      { ...day, scope: { model: 'gpt-test' } },
+      { ...day, scope: { model: 'gpt-test-2026-01-15' } },
+      { ...day, scope: { model: 'gpt-test-mini' } },
+      { ...day, scope: { model: 'claude-test' } },
+      { ...day, scope: { model: 'gpt' } },
+    ]);
+    // gpt-test covers its snapshots (0.5 + 0.25 + 2), never gpt-test-mini's; a snapshot scope covers the alias too, not another snapshot.
+    expect(spend.map(Number)).toEqual([2.75, 0.75, 4, 8, 0]);
+    const tenants = await store().readLabelValues({ ...day, keys: ['tenant'], scope: { model: 'claude-test' } });
+    expect(tenants).toEqual([{ tenant: 'globex' }]);
+  });
 });

@@ -260,6 +260,37 @@ describe('the queue', () => {
     expect(output.trim().split('\n')).toEqual(['pending 2', ...written]);
   }, 30_000);
 
+  it('exits when the sink is down: the flush on exit is tried once, not again at every beforeExit it leads to, and what it leaves is logged', async () => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/tracker (or \`pnpm turbo run test\`, which builds it) first`);
+    // A database that is down fails each write after a round trip (a socket, an event-loop turn), as a timer does here.
+    const script = `
+      const { createTracker } = await import(${JSON.stringify(dist)});
+      let attempts = 0;
+      const sink = { specificationVersion: 'v1', async write() { attempts += 1; await new Promise((resolve) => setTimeout(resolve, 5)); throw new Error('connect ECONNREFUSED 127.0.0.1:5432'); } };
+      const logger = { debug() {}, info() {}, warn() {}, error(message, fields) { console.log('error ' + message + ' ' + JSON.stringify(fields)); } };
+      const tracker = await createTracker({ application: 'exit-test', sink, flushIntervalMs: 60000, logger });
+      tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+      tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 2 });
+      process.on('exit', () => console.log('attempts ' + attempts));
+      setTimeout(() => process.exit(3), 5000).unref();
+    `;
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (data: Buffer) => {
+        text += data.toString();
+      });
+      child.once('error', reject);
+      child.once('exit', (exitCode) => resolve({ code: exitCode, output: text }));
+    });
+    expect(code).toBe(0);
+    expect(output.trim().split('\n')).toEqual([
+      'error utt tracker: the process is exiting with tracked calls not written: the flush on exit failed (shutdown() retries until its timeoutMs) {"unwritten":2,"error":"connect ECONNREFUSED 127.0.0.1:5432"}',
+      'attempts 1',
+    ]);
+  }, 30_000);
+
   it('counts the calls the sink refuses on purpose (an hour the ledger has pruned) as dropped, not written, and does not retry them', async () => {
     const sink = memorySink();
     const refusing: TrackerSinkV1 = {

@@ -617,10 +617,24 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   const flushOnExit = options.flushOnExit ?? true;
   // The pending records' timer is unref'd, so the event loop can empty before it fires: beforeExit records them (their
   // subscribers are called) and, with flushOnExit, writes them. Without flushOnExit, armTimer listens while any wait.
+  // A flush on exit that fails (the database is down) is not tried again at the next beforeExit: a failed write that
+  // went through a socket is an event-loop turn, after which beforeExit comes again, so the process would retry the
+  // write back to back, forever, instead of exiting. What it leaves unwritten is logged, never silent; a call recorded
+  // after it gives the next beforeExit one more try.
+  let exitFlushFailedAt = -1;
   const onBeforeExit = () => {
     if (closed) return;
     drain();
-    if (queue.stats().pending > 0) void queue.flush();
+    if (queue.stats().pending === 0 || exitFlushFailedAt === counters.recorded) return;
+    void queue.flush().then(() => {
+      const { pending, lastError } = queue.stats();
+      if (pending === 0) return;
+      exitFlushFailedAt = counters.recorded;
+      logger.error('utt tracker: the process is exiting with tracked calls not written: the flush on exit failed (shutdown() retries until its timeoutMs)', {
+        unwritten: pending,
+        error: lastError,
+      });
+    });
   };
   if (flushOnExit) {
     exitListener = onBeforeExit;

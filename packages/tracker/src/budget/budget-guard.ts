@@ -4,6 +4,7 @@ import type { TrackedCall } from '../tracked-call';
 import type { Budget } from './budget-config';
 import { type BudgetBreach, BudgetExceededError } from './budget-exceeded-error';
 import { calendarPeriod } from './calendar-period';
+import { modelInScope, modelWithoutSnapshot } from './model-scope';
 
 /** What the guard knows about a call before it is sent. */
 export type CallIntent = {
@@ -95,7 +96,10 @@ const sum = (spends: readonly LocalSpend[]) => {
  */
 export function createBudgetGuard(options: BudgetGuardOptions) {
   const states = new Map<string, PeriodState>();
+  // The dearest call seen per model, keyed without the snapshot date: an admission knows the alias the request names,
+  // a record the snapshot the response names.
   const maxSeenCost = new Map<string, number>();
+  const dearestKey = (provider: string, model: string) => `${provider}\u0000${modelWithoutSnapshot(model)}`;
   // Holds not yet given back, oldest first: each admission drops those past holdTimeoutMs.
   const liveHolds = new Set<HoldEntry>();
   const giveBack = (entry: HoldEntry) => {
@@ -118,7 +122,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     if (!scope) return {};
     if (scope.source !== undefined && scope.source !== options.sourceSystem) return undefined;
     if (scope.provider !== undefined && scope.provider.toLowerCase() !== provider.toLowerCase()) return undefined;
-    if (scope.model !== undefined && scope.model !== model) return undefined;
+    if (scope.model !== undefined && !modelInScope(scope.model, model)) return undefined;
     const values: Record<string, string> = {};
     for (const [key, wanted] of Object.entries(scope.tags ?? {})) {
       const value = tags[key];
@@ -308,7 +312,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
       if (!options.budgets.some((budget) => budget.behavior === 'block')) return undefined;
       const nowMs = now.getTime();
       expireHolds(nowMs);
-      const dearestSeen = maxSeenCost.get(`${intent.provider}\u0000${intent.model}`);
+      const dearestSeen = maxSeenCost.get(dearestKey(intent.provider, intent.model));
       let worstCase = intent.worstCaseUsd;
       if (worstCase !== null && !intent.capped) worstCase = Math.max(worstCase, dearestSeen ?? 0);
       const entry: HoldEntry = { holds: [], expiresAt: nowMs + options.holdTimeoutMs };
@@ -366,7 +370,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
      */
     settle(call: TrackedCall, cost: number | null, item: QueuedCall | undefined): BudgetBreach | undefined {
       if (cost !== null) {
-        const modelKey = `${call.provider}\u0000${call.model}`;
+        const modelKey = dearestKey(call.provider, call.model);
         if (cost > (maxSeenCost.get(modelKey) ?? 0)) maxSeenCost.set(modelKey, cost);
       }
       let toRaise: BudgetBreach | undefined;

@@ -36,6 +36,30 @@ describe('calendar periods in the reporting time zone', () => {
     // 02:00 UTC on Nov 1 is still October 31 in New York.
     expect(calendarPeriod(new Date('2026-11-01T02:00:00Z'), 'month', 'America/New_York')).toEqual({ start: new Date('2026-10-01T04:00:00Z'), end: new Date('2026-11-01T04:00:00Z') });
   });
+
+  it('starts a day whose midnight the clocks skip or repeat east of UTC at its first local instant (Beirut, Cairo, Gaza)', () => {
+    // Beirut goes from 00:00 (UTC+2) to 01:00 (UTC+3) on 2026-03-29: the day runs from 01:00 local (22:00Z), 23 hours;
+    // the day before ends there, not at 23:00 local (21:00Z) with its last hour counted on the 29th.
+    expect(calendarPeriod(new Date('2026-03-29T12:00:00Z'), 'day', 'Asia/Beirut')).toEqual({ start: new Date('2026-03-28T22:00:00Z'), end: new Date('2026-03-29T21:00:00Z') });
+    expect(calendarPeriod(new Date('2026-03-28T21:30:00Z'), 'day', 'Asia/Beirut')).toEqual({ start: new Date('2026-03-27T22:00:00Z'), end: new Date('2026-03-28T22:00:00Z') });
+    expect(calendarPeriod(new Date('2026-04-24T12:00:00Z'), 'day', 'Africa/Cairo')).toEqual({ start: new Date('2026-04-23T22:00:00Z'), end: new Date('2026-04-24T21:00:00Z') });
+    // Gaza went from 01:00 (UTC+3) back to 00:00 (UTC+2) on 2018-10-27: the day starts at the first midnight, 25 hours.
+    expect(calendarPeriod(new Date('2018-10-26T21:30:00Z'), 'day', 'Asia/Gaza')).toEqual({ start: new Date('2018-10-26T21:00:00Z'), end: new Date('2018-10-27T22:00:00Z') });
+    // Every day and month of three years in zones with DST changes at or near midnight starts at its first local instant.
+    for (const timeZone of ['Asia/Beirut', 'Africa/Cairo', 'America/Santiago', 'America/Havana', 'Asia/Gaza', 'Asia/Tehran', 'Australia/Lord_Howe']) {
+      const local = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+      for (const year of [2018, 2026]) {
+        for (let day = 0; day < 365; day += 1) {
+          const at = new Date(Date.UTC(year, 0, 1, 12) + day * 86_400_000);
+          for (const period of ['day', 'month'] as const) {
+            const { start, end } = calendarPeriod(at, period, timeZone);
+            const starts = (instant: Date) => local.format(new Date(instant.getTime() - 1000)) !== local.format(instant);
+            expect([timeZone, period, at.toISOString(), start <= at && at < end && starts(start) && starts(end)]).toEqual([timeZone, period, at.toISOString(), true]);
+          }
+        }
+      }
+    }
+  });
 });
 
 describe('block budgets under concurrency', () => {
