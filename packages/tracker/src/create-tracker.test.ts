@@ -333,4 +333,35 @@ describe('the queue', () => {
     await tracker.shutdown({ timeoutMs: 50 });
     expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 1 });
   });
+
+  it('returns from shutdown by its deadline when a write never settles (a database that stops answering), counting the calls as dropped', async () => {
+    let writes = 0;
+    let answer: (() => void) | undefined;
+    const errors: string[] = [];
+    const silent: TrackerSinkV1 = {
+      specificationVersion: 'v1',
+      write: () => {
+        writes += 1;
+        return new Promise<void>((resolve) => {
+          answer = resolve;
+        });
+      },
+    };
+    const logger = { debug() {}, info() {}, warn() {}, error: (message: string, fields?: Record<string, unknown>) => errors.push(`${message} ${JSON.stringify(fields)}`) };
+    const tracker = await createTracker({ ...base, sink: silent, batchSize: 2, logger });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 2 });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 3 });
+    const started = Date.now();
+    const outcome = await Promise.race([tracker.shutdown({ timeoutMs: 200 }).then(() => 'returned'), sleep(3000).then(() => 'hung')]);
+    expect(outcome).toBe('returned');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(writes).toBe(1);
+    expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 3, written: 0 });
+    expect(errors).toEqual(['utt tracker: shutdown could not write every tracked call {"dropped":3,"error":"a write was still under way after 200 ms"}']);
+    // The database answers at last: nothing is counted twice, and the queue stays empty.
+    answer?.();
+    await sleep(10);
+    expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 3, written: 0 });
+  });
 });

@@ -132,13 +132,17 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     return values;
   };
 
-  const stateFor = (budget: Budget, scopeValues: Record<string, string>, at: Date): PeriodState | undefined => {
+  /** With `recorded`, `at` is a recorded call's start, which may lie in a period already left: undefined then. */
+  const stateFor = (budget: Budget, scopeValues: Record<string, string>, at: Date, recorded = false): PeriodState | undefined => {
     if (budget.period === 'call') return undefined;
     const key = `${budget.name}\u0000${JSON.stringify(scopeValues)}`;
     let state = states.get(key);
     // Within the period it has: no calendar arithmetic (several Intl calls) on a call's path.
     const time = at.getTime();
     if (state && time >= state.start.getTime() && time < state.end.getTime()) return state;
+    // A call of a period already left (started before midnight, recorded after): the ledger counts it in its own
+    // period; taking that period back would throw away the current one's unflushed spend, holds and notices.
+    if (recorded && state && time < state.start.getTime()) return undefined;
     const period = calendarPeriod(at, budget.period, options.timeZone);
     if (!state || state.start.getTime() !== period.start.getTime()) {
       state = {
@@ -385,7 +389,8 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
           }
           continue;
         }
-        const state = stateFor(budget, values, call.occurredAt) as PeriodState;
+        const state = stateFor(budget, values, call.occurredAt, true);
+        if (!state) continue;
         // A period no admission read first (a record() without admit() at its start): read now, applied from the next call.
         if (!state.ledgerLoaded && !state.loading && Date.now() >= state.retryReadAt) load(state).catch((error: unknown) => readFailed(error, budget));
         if (cost !== null && cost > 0) {

@@ -116,6 +116,26 @@ describe('block budgets under concurrency', () => {
     await tracker.shutdown();
   });
 
+  it("keeps the new day's spend and holds when a call started yesterday is recorded after midnight", async () => {
+    let now = new Date('2026-11-03T23:59:58Z');
+    const tracker = await createTracker({ ...base, now: () => now, budgets: [{ period: 'day', limitUsd: 2.5 * CALL_USD, behavior: 'block' }] });
+    const started = now;
+    // A long call admitted before midnight, and still streaming when the new day begins.
+    const yesterdays = await tracker.admit({ provider: 'openai', model: 'gpt-test', maxOutputTokens: 1000, inputTokens: 0 });
+    now = new Date('2026-11-04T00:00:05Z');
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
+    const inFlight = await tracker.admit({ provider: 'openai', model: 'gpt-test', maxOutputTokens: 1000, inputTokens: 0 });
+    // Yesterday's call ends: it counts toward yesterday (the ledger puts it there), and leaves today's figures alone.
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 0, outputTokens: 1000, occurredAt: started }, yesterdays);
+    expect(tracker.budgetStatus().map((line) => [line.periodStart.toISOString(), Number(line.spentUsd.toFixed(9)), Number(line.reservedUsd.toFixed(9))])).toEqual([
+      ['2026-11-04T00:00:00.000Z', CALL_USD, CALL_USD],
+    ]);
+    // Today: one call spent and one in flight; a third would pass $0.02.
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
+    inFlight.release();
+    await tracker.shutdown();
+  });
+
   it('never hangs on a ticket that is never released, and drops its hold after budgetHoldTimeoutMs', async () => {
     const tracker = await createTracker({ ...base, budgetHoldTimeoutMs: 150, budgets: [{ period: 'day', limitUsd: 1.5 * CALL_USD, behavior: 'block' }] });
     // A response whose body is never read: its ticket is neither recorded nor released.
