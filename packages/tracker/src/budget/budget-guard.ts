@@ -51,6 +51,8 @@ type PeriodState = {
   loading: Promise<void> | undefined;
   /** After a failed read, calls decide without one until then (Date.now()): an outage does not cost every call a round trip. */
   retryReadAt: number;
+  /** What the last failed read threw: the cause a `closed` refusal carries. */
+  readError: unknown;
   softNotified: boolean;
   hardNotified: boolean;
 };
@@ -158,6 +160,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
         reservedUsd: 0,
         loading: undefined,
         retryReadAt: 0,
+        readError: undefined,
         softNotified: false,
         hardNotified: false,
       };
@@ -204,7 +207,10 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
       values = await readSpend.call(options.sink, selected.map(query));
     } catch (error) {
       const retryReadAt = Date.now() + options.refreshIntervalMs;
-      for (const state of selected) state.retryReadAt = retryReadAt;
+      for (const state of selected) {
+        state.retryReadAt = retryReadAt;
+        state.readError = error;
+      }
       throw error;
     }
     selected.forEach((state, index) => {
@@ -299,13 +305,13 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
         const refuseUnread = budget.behavior === 'block' && options.failMode === 'closed';
         if (!state.loading && Date.now() < state.retryReadAt) {
           // The last read failed a moment ago: decide without the ledger until the next try.
-          if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'));
+          if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'), { cause: state.readError });
           continue;
         }
         (reads ??= []).push(
           load(state).catch((error: unknown) => {
             readFailed(error, budget);
-            if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'));
+            if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'), { cause: error });
           }),
         );
       }

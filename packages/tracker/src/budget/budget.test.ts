@@ -267,6 +267,22 @@ describe('budgets over the ledger', () => {
     await tracker.shutdown();
   });
 
+  it("refuses with the ledger's failure as the cause when the ledger cannot be read and budgetFailMode is 'closed'", async () => {
+    const down = new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    const sink = { ...createTrackerSink(handle.store), readSpend: async () => Promise.reject(down) };
+    const tracker = await createTracker({ ...base, sink, budgetFailMode: 'closed', budgets: [{ name: 'daily', period: 'day', limitUsd: 5, behavior: 'block' }] });
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      // createTracker's read failed; the calls within budgetRefreshIntervalMs do not try again, and each carries that failure.
+      const error = await tracker.admit({ provider: 'openai', model: 'gpt-test', maxOutputTokens: 10 }).catch((caught: unknown) => caught);
+      expect(BudgetExceededError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toBe(
+        "budget exceeded (day): refused before sending: the spend of daily could not be read from the ledger, and budgetFailMode is 'closed' (the cause is this error's cause)",
+      );
+      expect((error as Error).cause).toBe(down);
+    }
+    await tracker.shutdown();
+  });
+
   it('rejects a tag budget whose tag is not a label dimension, naming the field', async () => {
     const error = await createTracker({ ...base, sink: createTrackerSink(handle.store), budgets: [{ period: 'day', limitUsd: 1, scope: { tags: { tenant: '*' } } }] }).catch((caught: unknown) => caught);
     expect(ConfigValidationError.isInstance(error)).toBe(true);
