@@ -180,6 +180,35 @@ describe('threads are kept for a bounded time and number', () => {
     await tracker.shutdown();
   });
 
+  it('keeps a thread, its limit and its tokens while another runThread of it is under way', async () => {
+    const tracker = await createTracker({ ...base });
+    let firstEnded!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      firstEnded = resolve;
+    });
+    // Two requests of one agent session, each in runThread: the first ends while the second still works.
+    const first = tracker.runThread('session', async () => record(tracker, 'session'), { maxTokens: 15 });
+    const second = tracker.runThread(
+      'session',
+      async () => {
+        await ended;
+        expect(tracker.threads.usage('session')).toMatchObject({ usedTokens: 11, maxTokens: 15 });
+        record(tracker, 'session');
+        // 22 of 15 tokens used: the session's next call is refused.
+        return tracker.admit({ provider: 'openai', model: 'gpt-test' }).then(
+          () => 'sent',
+          (error: unknown) => (error instanceof Error ? error.name : 'other'),
+        );
+      },
+      { maxTokens: 15 },
+    );
+    await first;
+    firstEnded();
+    expect(await second).toBe('UTT_BudgetExhaustedError');
+    expect(tracker.threads.size()).toBe(0);
+    await tracker.shutdown();
+  });
+
   it('forgets a thread never ended after threadIdleTimeoutMs without calls, unless registered', async () => {
     let clock = Date.parse('2026-12-07T10:00:00Z');
     const tracker = await createTracker({ ...base, now: () => new Date(clock), threadIdleTimeoutMs: 60_000 });

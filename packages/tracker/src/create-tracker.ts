@@ -100,7 +100,7 @@ export type Tracker = {
   withTags<T>(tags: Readonly<Record<string, string>>, fn: () => T): T;
   /** Runs fn with a scope of tags, thread id and agent id. */
   withContext<T>(context: CallContext, fn: () => T): T;
-  /** Registers a thread's token budget, runs fn inside it, and forgets the thread when fn settles. */
+  /** Registers a thread's token budget, runs fn inside it, and forgets the thread when fn settles (the last runThread of it, when several run at once). */
   runThread<T>(threadId: string, fn: () => Promise<T>, options?: { maxTokens?: number }): Promise<T>;
   /** Thread token budgets (seed 004): register, end, usage. */
   readonly threads: ReturnType<typeof createThreadBudgets>;
@@ -659,8 +659,8 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
       try {
         return await scope.run({ threadId }, fn);
       } finally {
-        release();
-        threads.end(threadId);
+        // The last runThread of the thread forgets it: another one under way still counts its tokens against its limit.
+        if (release() === 0) threads.end(threadId);
       }
     },
     threads,
