@@ -31,11 +31,11 @@ const hasTokens = (prefix: string) =>
 
 /**
  * A call whose usage never arrived (the tracker's usage_unknown: origin
- * 'unknown', no input or output count): what it cost is not known, so its
- * cell's cost is not the whole truth (migration 0016).
+ * 'unknown', no output count; a stream cut after Anthropic's message_start or
+ * Gemini's first chunk keeps its input counts): what it cost is not known, so
+ * its cell's cost is not the whole truth (migration 0016).
  */
-const usageUnknown = (prefix: string) =>
-  `(${prefix}cost_usd IS NULL AND ${prefix}usage_origin = 'unknown' AND ${prefix}input_tokens IS NULL AND ${prefix}output_tokens IS NULL)`;
+const usageUnknown = (prefix: string) => `(${prefix}cost_usd IS NULL AND ${prefix}usage_origin = 'unknown' AND ${prefix}output_tokens IS NULL)`;
 
 /** A call with tokens and no price (a call without usage is counted apart, see usageUnknown). */
 const unpricedWithTokens = (prefix: string) => `(${prefix}cost_usd IS NULL AND ${hasTokens(prefix)} AND NOT ${usageUnknown(prefix)})`;

@@ -415,8 +415,10 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     const serviceTier = normalizeTier(usage.serviceTier);
     const occurredAt = usage.occurredAt ?? now();
     const usageOrigin = usage.usageOrigin ?? 'manual';
+    // A call whose usage never arrived, or arrived without its output (an Anthropic or Gemini stream cut after its
+    // input counts): what it cost is not known, and a price of its input alone would be shown as the whole.
     const price =
-      usageOrigin === 'unknown' && inputTokens === null && outputTokens === null
+      usageOrigin === 'unknown' && outputTokens === null
         ? { costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' }
         : usage.unpricedReason
           ? { costUsd: null, priceRef: null, unpricedReason: usage.unpricedReason }
