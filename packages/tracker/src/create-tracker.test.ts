@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { TrackedCallV1, TrackerSinkV1 } from '@utt/core';
+import { ConfigValidationError, type TrackedCallV1, type TrackerSinkV1 } from '@utt/core';
 import { describe, expect, it } from 'vitest';
 import { createTracker } from './create-tracker';
 import { testPrices } from './test-support/test-prices';
@@ -319,6 +319,23 @@ describe('the queue', () => {
       'attempts 1',
     ]);
   }, 30_000);
+
+  it('rejects queue and budget timing options that cannot work, naming them (a batchSize of 0 wrote empty batches forever)', async () => {
+    const sink = memorySink();
+    for (const [option, value] of [
+      ['batchSize', 0],
+      ['batchSize', Number.NaN],
+      ['batchSize', 2.5],
+      ['maxQueueSize', -1],
+      ['flushIntervalMs', -5],
+      ['budgetRefreshIntervalMs', 0],
+      ['budgetHoldTimeoutMs', Number.NaN],
+    ] as const) {
+      const error = await createTracker({ ...base, sink, [option]: value }).catch((caught: unknown) => caught);
+      expect([option, value, ConfigValidationError.isInstance(error) && (error as Error).message.includes(`${option}:`)]).toEqual([option, value, true]);
+    }
+    expect(sink.writes).toBe(0);
+  });
 
   it('counts the calls the sink refuses on purpose (an hour the ledger has pruned) as dropped, not written, and does not retry them', async () => {
     const sink = memorySink();

@@ -231,6 +231,18 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   }
   const threadConfig = threadBudgetConfigSchema.safeParse(threadBudget ?? {});
   if (!threadConfig.success) throw new ConfigValidationError({ issues: threadConfig.error.issues.map((issue) => `threadBudget.${issue.path.join('.')}: ${issue.message}`) });
+  // A batch of 0 calls (or NaN) would be written forever without taking a call off the queue; a refresh every 0 ms
+  // would read the ledger without pause.
+  const wholeAtLeastOne = (value: number | undefined) => value === undefined || (Number.isSafeInteger(value) && value >= 1);
+  const positiveMs = (value: number | undefined) => value === undefined || (Number.isFinite(value) && value > 0);
+  const badOptions = [
+    !wholeAtLeastOne(options.batchSize) && 'batchSize: a whole number ≥ 1 (calls per write)',
+    !wholeAtLeastOne(options.maxQueueSize) && 'maxQueueSize: a whole number ≥ 1 (calls held while the sink fails)',
+    !(options.flushIntervalMs === undefined || (Number.isFinite(options.flushIntervalMs) && options.flushIntervalMs >= 0)) && 'flushIntervalMs: a number of ms ≥ 0',
+    !positiveMs(options.budgetRefreshIntervalMs) && 'budgetRefreshIntervalMs: a number of ms > 0',
+    !positiveMs(options.budgetHoldTimeoutMs) && 'budgetHoldTimeoutMs: a number of ms > 0',
+  ].filter((issue): issue is string => typeof issue === 'string');
+  if (badOptions.length > 0) throw new ConfigValidationError({ issues: badOptions });
   const labelTags = [...(options.labelTags ?? [])];
   if (options.sink?.readSpend) {
     budgets.forEach((budget, index) => {
