@@ -107,6 +107,22 @@ describe('tags', () => {
     await tracker.shutdown();
   });
 
+  it('never carries a tag one call was given into the next: a subscriber cannot write into the default tags later calls share (frozen, as scoped tags are)', async () => {
+    const defaults = { env: 'prod' };
+    const tracker = await createTracker({ ...base, defaultTags: defaults });
+    tracker.subscribe((call) => {
+      // A subscriber that enriches what it exports, in place (plain JavaScript: nothing stops it).
+      if (call.responseId === 'r1') (call.tags as Record<string, string>).tenant = 'acme';
+    });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, responseId: 'r1' });
+    const next = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, responseId: 'r2' });
+    expect(next.tags).toEqual({ env: 'prod' });
+    expect(defaults).toEqual({ env: 'prod' });
+    // The write threw inside the subscriber: isolated and counted, the call recorded.
+    expect(tracker.stats()).toMatchObject({ subscriberErrors: 1, recorded: 2 });
+    await tracker.shutdown();
+  });
+
   it('never leaks between concurrent async contexts', async () => {
     const tracker = await createTracker(base);
     const seen: Array<[string, string | undefined]> = [];

@@ -307,13 +307,16 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   // Tags of a scope merged with static default tags, once per scope: most calls carry no tags of their own.
   const EMPTY_TAGS: Readonly<Record<string, string>> = Object.freeze({});
   const mergedScopes = new WeakMap<object, Readonly<Record<string, string>>>();
+  // A frozen copy: the calls without tags of their own share it, so a subscriber that wrote into one call's tags would
+  // otherwise have written into every later call's (as the merged scopes above are frozen for the same reason).
+  const staticDefaultTags = typeof options.defaultTags === 'object' && options.defaultTags !== null ? Object.freeze({ ...options.defaultTags }) : undefined;
   const resolveTags = (explicit: Readonly<Record<string, string>> | undefined, context: CallScope | undefined): Readonly<Record<string, string>> => {
     if (typeof options.defaultTags === 'function') {
       // A call recorded after it started (a stream) carries the default tags of the context it was made in.
       const defaults = context?.[STARTED_DEFAULT_TAGS] ?? safeDefaultTags(options.defaultTags, logger);
       return { ...defaults, ...context?.tags, ...explicit };
     }
-    const defaults = options.defaultTags;
+    const defaults = staticDefaultTags;
     if (explicit) return { ...defaults, ...context?.tags, ...explicit };
     const scoped = context?.tags;
     if (!scoped) return defaults ?? EMPTY_TAGS;
