@@ -396,6 +396,20 @@ describe('the queue', () => {
     expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 1 });
   });
 
+  it('counts a call recorded after shutdown as dropped, with a warning, rather than leaving it queued for a write that never comes', async () => {
+    const sink = memorySink();
+    const warnings: string[] = [];
+    const tracker = await createTracker({ ...base, sink, flushIntervalMs: 10, logger: { debug() {}, info() {}, warn: (message: string) => warnings.push(message), error() {} } });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    await tracker.shutdown();
+    // A stream that ends after the service's shutdown handler ran.
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 2 });
+    await sleep(50);
+    expect(sink.calls.map((call) => call.inputTokens)).toEqual([1]);
+    expect(tracker.stats()).toMatchObject({ pending: 0, written: 1, dropped: 1, recorded: 2 });
+    expect(warnings).toEqual(['utt tracker: a call was recorded after shutdown(); it is not written (counted as dropped)']);
+  });
+
   it('returns from shutdown by its deadline when a write never settles (a database that stops answering), counting the calls as dropped', async () => {
     let writes = 0;
     let answer: (() => void) | undefined;
