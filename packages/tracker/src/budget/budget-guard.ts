@@ -334,7 +334,12 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
           if (budget.period === 'call') {
             // Without an output cap, the dearest call of the model seen so far (the fallback cap would refuse most calls).
             const callWorstCase = intent.capped ? worstCase : (dearestSeen ?? null);
-            if (callWorstCase !== null && callWorstCase > budget.limitUsd + SLACK_USD) throw new BudgetExceededError(breachOf(undefined, budget, values, callWorstCase, callWorstCase, 'hard'));
+            if (callWorstCase !== null && callWorstCase > budget.limitUsd + SLACK_USD) {
+              // Told of each refusal, as a notify or raise call budget is told of each call over it.
+              const breach = breachOf(undefined, budget, values, callWorstCase, callWorstCase, 'hard');
+              notify(breach);
+              throw new BudgetExceededError(breach);
+            }
             continue;
           }
           const state = stateFor(budget, values, now) as PeriodState;
@@ -348,7 +353,14 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
             hold = Math.max(0, budget.limitUsd - committed);
           }
           if (committed >= budget.limitUsd - SLACK_USD || committed + needed > budget.limitUsd + SLACK_USD) {
-            throw new BudgetExceededError(breachOf(state, budget, values, committed + needed, worstCase, 'hard'));
+            const breach = breachOf(state, budget, values, committed + needed, worstCase, 'hard');
+            // onBudget hears of a block budget when it starts refusing (once a period): its spend never passes the
+            // limit by more than one call, so the crossing a notify budget is told of may never come.
+            if (!state.hardNotified) {
+              state.hardNotified = true;
+              notify(breach);
+            }
+            throw new BudgetExceededError(breach);
           }
           if (hold > 0) {
             state.reservedUsd += hold;

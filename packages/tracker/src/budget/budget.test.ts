@@ -194,6 +194,29 @@ describe('notify, soft thresholds and raise', () => {
     await tracker.shutdown();
   });
 
+  it('tells onBudget when a block budget starts refusing, once a period, and of each refusal of a per-call block budget', async () => {
+    const breaches: BudgetBreach[] = [];
+    const tracker = await createTracker({
+      ...base,
+      budgets: [
+        { name: 'daily', period: 'day', limitUsd: 10 * CALL_USD, behavior: 'block' },
+        { name: 'per-call', period: 'call', limitUsd: 3 * CALL_USD, behavior: 'block' },
+      ],
+      onBudget: (breach) => breaches.push(breach),
+    });
+    expect(await call(tracker, { maxOutputTokens: 4000, outputTokens: 1000 })).toBe('refused');
+    expect(await call(tracker, { maxOutputTokens: 4000, outputTokens: 1000 })).toBe('refused');
+    expect(breaches.map((breach) => [breach.budget, breach.budgetType, breach.level, breach.callCostUsd])).toEqual([
+      ['per-call', 'call', 'hard', 4 * CALL_USD],
+      ['per-call', 'call', 'hard', 4 * CALL_USD],
+    ]);
+    const results: string[] = [];
+    for (let index = 0; index < 12; index += 1) results.push(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 }));
+    expect(results.filter((result) => result === 'sent')).toHaveLength(10);
+    expect(breaches.slice(2).map((breach) => [breach.budget, breach.behavior, breach.level, Number(breach.periodTotalUsd.toFixed(6))])).toEqual([['daily', 'block', 'hard', 11 * CALL_USD]]);
+    await tracker.shutdown();
+  });
+
   it('raise records the call, then throws with the period totals, the limit, the cost and the event', async () => {
     const tracker = await createTracker({ ...base, budgets: [{ period: 'month', limitUsd: 1.5 * CALL_USD, behavior: 'raise' }] });
     tracker.record({ provider: 'openai', model: 'gpt-test', outputTokens: 1000 });
