@@ -100,6 +100,18 @@ describe.each(SDK_LINES)('trackGoogleGenAI with $name', (line) => {
     expect(fake.requests.length - before).toBe(2);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ inputTokens: 230, cachedReadTokens: 0, outputTokens: 35, reasoningTokens: 5, usageOrigin: 'response', responseId: responseId('g-afc-2') });
+    // Concurrent calls on one client keep their own requests.
+    await Promise.all([
+      client.models.generateContent({ model: 'gemini-test-afc', contents: 'Weather in Paris?', config: { tools: [weather as never] } }),
+      client.models.generateContent({ model: 'gemini-test', contents: 'hi' }),
+      client.models.generateContent({ model: 'gemini-test-afc', contents: 'Weather in Paris?', config: { tools: [weather as never] } }),
+    ]);
+    await tracker.flush();
+    expect(calls.slice(1).map((call) => [call.model, call.inputTokens, call.outputTokens]).sort()).toEqual([
+      ['gemini-test', 1000, 300],
+      ['gemini-test-afc', 230, 35],
+      ['gemini-test-afc', 230, 35],
+    ]);
   });
 
   it('records a stream with the last usageMetadata', async () => {
