@@ -22,7 +22,7 @@ export type QueueStats = {
   /** Calls waiting to be written (including a batch being written). */
   pending: number;
   written: number;
-  /** Calls dropped because the queue was full while the sink failed, left at shutdown, or refused by the sink (an hour already pruned). */
+  /** Calls dropped because the queue was full while the sink failed, left at shutdown or recorded after it, or refused by the sink (an hour already pruned). */
   dropped: number;
   writeFailures: number;
   lastError: string | null;
@@ -56,6 +56,7 @@ export function createCallQueue(options: CallQueueOptions) {
   let generation = 0;
   const stats: QueueStats = { pending: 0, written: 0, dropped: 0, writeFailures: 0, lastError: null, skippedAsStored: 0, skippedAsSameResponse: 0 };
   let droppedSinceReport = 0;
+  let droppedAfterClose = 0;
 
   const pending = () => items.length - head;
 
@@ -172,6 +173,16 @@ export function createCallQueue(options: CallQueueOptions) {
     enqueue(call: TrackedCall): QueuedCall {
       const item: QueuedCall = { call, committedEpoch: 0, dropped: false };
       if (!options.sink) return item;
+      if (closed) {
+        // Recorded after shutdown() (a stream that ended after it): nothing would ever write it.
+        item.dropped = true;
+        drop(1, 'after shutdown');
+        droppedAfterClose += 1;
+        if (droppedAfterClose === 1 || droppedAfterClose % 1000 === 0) {
+          options.logger.warn('utt tracker: a call was recorded after shutdown(); it is not written (counted as dropped)', { droppedAfterShutdown: droppedAfterClose });
+        }
+        return item;
+      }
       if (pending() >= options.maxQueueSize) {
         // The queued calls keep their order and the head batch may be in flight: the new call is the one left out.
         item.dropped = true;
