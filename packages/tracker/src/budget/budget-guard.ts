@@ -355,8 +355,10 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
           if (committed >= budget.limitUsd - SLACK_USD || committed + needed > budget.limitUsd + SLACK_USD) {
             const breach = breachOf(state, budget, values, committed + needed, worstCase, 'hard');
             // onBudget hears of a block budget when it starts refusing (once a period): its spend never passes the
-            // limit by more than one call, so the crossing a notify budget is told of may never come.
-            if (!state.hardNotified) {
+            // limit by more than one call, so the crossing a notify budget is told of may never come. Not for a
+            // refusal that only the holds of calls in flight cause (a burst at a fifth of the limit): those calls may
+            // end cheaper, and the one notice of the period is kept for the spend itself.
+            if (!state.hardNotified && spentUsd(state) + needed > budget.limitUsd + SLACK_USD) {
               state.hardNotified = true;
               notify(breach);
             }

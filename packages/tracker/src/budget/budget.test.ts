@@ -210,9 +210,13 @@ describe('notify, soft thresholds and raise', () => {
       ['per-call', 'call', 'hard', 4 * CALL_USD],
       ['per-call', 'call', 'hard', 4 * CALL_USD],
     ]);
-    const results: string[] = [];
-    for (let index = 0; index < 12; index += 1) results.push(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 }));
-    expect(results.filter((result) => result === 'sent')).toHaveLength(10);
+    // A burst: the holds of the ten calls in flight refuse the other ten while nothing is spent yet; no notice for that.
+    const burst = await Promise.all(Array.from({ length: 20 }, () => call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })));
+    expect(burst.filter((result) => result === 'sent')).toHaveLength(10);
+    expect(breaches).toHaveLength(2);
+    // Spent to the limit: the next call is refused, and onBudget told, once.
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
     expect(breaches.slice(2).map((breach) => [breach.budget, breach.behavior, breach.level, Number(breach.periodTotalUsd.toFixed(6))])).toEqual([['daily', 'block', 'hard', 11 * CALL_USD]]);
     await tracker.shutdown();
   });
