@@ -136,18 +136,27 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     // Mixed with a call that has tokens and no price; and an hour of nothing but a cut stream.
     const mixed = [call({ labels: { tenant: 'globex' } }), call({ labels: { tenant: 'globex' }, costUsd: null, priceRef: null, unpricedReason: 'missing_rate:cache_read' }), unknownUsage({ labels: { tenant: 'globex' } })];
     const alone = unknownUsage({ labels: { tenant: 'initech' } });
-    await store().writeTrackedCalls([...batch, ...mixed, alone]);
+    // A stream cut after Anthropic's message_start: its input counts arrived, its output never did.
+    const cutAfterStart = unknownUsage({ labels: { tenant: 'umbrella' }, provider: 'anthropic', model: 'claude-test', inputTokens: 25, cachedWriteTokens: 500 });
+    await store().writeTrackedCalls([...batch, ...mixed, alone, cutAfterStart, call({ labels: { tenant: 'umbrella' }, provider: 'anthropic', model: 'claude-test', costUsd: '0.5' })]);
     const expected = [
       { labels: { tenant: 'acme' }, requests: 12, input_tokens: 1100, cost_usd: null, cost_source: null, unpriced_reason: 'calls_unpriced:1/12:usage_unknown' },
       { labels: { tenant: 'globex' }, requests: 3, input_tokens: 200, cost_usd: null, cost_source: null, unpriced_reason: 'calls_unpriced:2/3:usage_unknown:1;missing_rate:cache_read' },
       { labels: { tenant: 'initech' }, requests: 1, input_tokens: null, cost_usd: null, cost_source: null, unpriced_reason: 'calls_unpriced:1/1:usage_unknown' },
+      { labels: { tenant: 'umbrella' }, requests: 2, input_tokens: 125, cost_usd: null, cost_source: null, unpriced_reason: 'calls_unpriced:1/2:usage_unknown' },
     ];
     expect(await cells(store())).toMatchObject(expected);
     const sink = createTrackerSink(store());
     const day = { start: new Date('2026-11-03T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z') };
-    const queries = [{ ...day, scope: {} }, { ...day, scope: { labels: { tenant: 'acme' } } }, { ...day, scope: { labels: { tenant: 'globex' } } }, { ...day, scope: { labels: { tenant: 'initech' } } }];
+    const queries = [
+      { ...day, scope: {} },
+      { ...day, scope: { labels: { tenant: 'acme' } } },
+      { ...day, scope: { labels: { tenant: 'globex' } } },
+      { ...day, scope: { labels: { tenant: 'initech' } } },
+      { ...day, scope: { labels: { tenant: 'umbrella' } } },
+    ];
     // What the priced calls cost is spent: a budget never reads it as $0 because one call of the hour has no cost.
-    expect((await sink.readSpend?.(queries))?.map(Number)).toEqual([5.501, 5.5, 0.001, 0]);
+    expect((await sink.readSpend?.(queries))?.map(Number)).toEqual([6.001, 5.5, 0.001, 0, 0.5]);
     const before = await cells(store());
     expect(await store().writeTrackedCalls([...batch, ...mixed, alone])).toMatchObject({ inserted: 0, alreadyStored: 16 });
     expect(await cells(store())).toEqual(before);
@@ -155,18 +164,19 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     await store().pruneTrackedCalls({ before: new Date('2026-11-04T00:00:00Z'), batchSize: 1 });
     expect(await callCount(store())).toBe(0);
     expect(await cells(store())).toEqual(before);
-    expect((await sink.readSpend?.(queries))?.map(Number)).toEqual([5.501, 5.5, 0.001, 0]);
+    expect((await sink.readSpend?.(queries))?.map(Number)).toEqual([6.001, 5.5, 0.001, 0, 0.5]);
     // The carry alone gives the same cells back: it kept how many calls had no usage.
-    const carried = await store().client.query<{ labels: Record<string, string>; unpriced_calls: number; usage_unknown_calls: number; unpriced_reason: string | null }>(
-      `SELECT labels, unpriced_calls::int, usage_unknown_calls::int, unpriced_reason FROM "${store().schema}".tracked_cell_carry ORDER BY labels::text`,
+    const carried = await store().client.query<{ provider: string; model: string; labels: Record<string, string>; unpriced_calls: number; usage_unknown_calls: number; unpriced_reason: string | null }>(
+      `SELECT provider, model, labels, unpriced_calls::int, usage_unknown_calls::int, unpriced_reason FROM "${store().schema}".tracked_cell_carry ORDER BY labels::text`,
     );
     expect(carried).toEqual([
-      { labels: { tenant: 'acme' }, unpriced_calls: 0, usage_unknown_calls: 1, unpriced_reason: null },
-      { labels: { tenant: 'globex' }, unpriced_calls: 1, usage_unknown_calls: 1, unpriced_reason: 'missing_rate:cache_read' },
-      { labels: { tenant: 'initech' }, unpriced_calls: 0, usage_unknown_calls: 1, unpriced_reason: null },
+      { provider: 'openai', model: 'gpt-test', labels: { tenant: 'acme' }, unpriced_calls: 0, usage_unknown_calls: 1, unpriced_reason: null },
+      { provider: 'openai', model: 'gpt-test', labels: { tenant: 'globex' }, unpriced_calls: 1, usage_unknown_calls: 1, unpriced_reason: 'missing_rate:cache_read' },
+      { provider: 'openai', model: 'gpt-test', labels: { tenant: 'initech' }, unpriced_calls: 0, usage_unknown_calls: 1, unpriced_reason: null },
+      { provider: 'anthropic', model: 'claude-test', labels: { tenant: 'umbrella' }, unpriced_calls: 0, usage_unknown_calls: 1, unpriced_reason: null },
     ]);
-    const tracked = (labels: Record<string, string>) => ({ source_system: 'billing-api', source_instance: 'host-1', bucket_start: HOUR.toISOString(), provider: 'openai', model: 'gpt-test', labels });
-    await store().client.transaction((tx) => recomputeTrackedCells(tx, storeTables(store().schema), carried.map((row) => tracked(row.labels))));
+    const tracked = (row: (typeof carried)[number]) => ({ source_system: 'billing-api', source_instance: 'host-1', bucket_start: HOUR.toISOString(), provider: row.provider, model: row.model, labels: row.labels });
+    await store().client.transaction((tx) => recomputeTrackedCells(tx, storeTables(store().schema), carried.map(tracked)));
     expect(await cells(store())).toEqual(before);
   });
 
@@ -274,5 +284,27 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
       { ...day, scope: {}, flatFeesOnly: true },
     ]);
     expect(spend?.map(Number)).toEqual([5.251, 0.251, 2.001, 0.25, 0, 3]);
+  });
+
+  it("counts a model budget's snapshots: a request names gpt-test, the response (and so the cell) gpt-test-2026-01-15", async () => {
+    await store().writeTrackedCalls([
+      call({ model: 'gpt-test-2026-01-15', costUsd: '0.5' }),
+      call({ model: 'gpt-test', costUsd: '0.25' }),
+      call({ model: 'gpt-test-mini-2026-01-15', costUsd: '4' }),
+      call({ model: 'gpt-test-2025-06-01', costUsd: '2' }),
+      call({ provider: 'anthropic', model: 'claude-test-20260115', costUsd: '8', labels: { tenant: 'globex' } }),
+    ]);
+    const day = { start: new Date('2026-11-03T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z') };
+    const spend = await store().readSpend([
+      { ...day, scope: { model: 'gpt-test' } },
+      { ...day, scope: { model: 'gpt-test-2026-01-15' } },
+      { ...day, scope: { model: 'gpt-test-mini' } },
+      { ...day, scope: { model: 'claude-test' } },
+      { ...day, scope: { model: 'gpt' } },
+    ]);
+    // gpt-test covers its snapshots (0.5 + 0.25 + 2), never gpt-test-mini's; a snapshot scope covers the alias too, not another snapshot.
+    expect(spend.map(Number)).toEqual([2.75, 0.75, 4, 8, 0]);
+    const tenants = await store().readLabelValues({ ...day, keys: ['tenant'], scope: { model: 'claude-test' } });
+    expect(tenants).toEqual([{ tenant: 'globex' }]);
   });
 });

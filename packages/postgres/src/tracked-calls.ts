@@ -31,11 +31,11 @@ const hasTokens = (prefix: string) =>
 
 /**
  * A call whose usage never arrived (the tracker's usage_unknown: origin
- * 'unknown', no input or output count): what it cost is not known, so its
- * cell's cost is not the whole truth (migration 0016).
+ * 'unknown', no output count; a stream cut after Anthropic's message_start or
+ * Gemini's first chunk keeps its input counts): what it cost is not known, so
+ * its cell's cost is not the whole truth (migration 0016).
  */
-const usageUnknown = (prefix: string) =>
-  `(${prefix}cost_usd IS NULL AND ${prefix}usage_origin = 'unknown' AND ${prefix}input_tokens IS NULL AND ${prefix}output_tokens IS NULL)`;
+const usageUnknown = (prefix: string) => `(${prefix}cost_usd IS NULL AND ${prefix}usage_origin = 'unknown' AND ${prefix}output_tokens IS NULL)`;
 
 /** A call with tokens and no price (a call without usage is counted apart, see usageUnknown). */
 const unpricedWithTokens = (prefix: string) => `(${prefix}cost_usd IS NULL AND ${hasTokens(prefix)} AND NOT ${usageUnknown(prefix)})`;
@@ -304,6 +304,22 @@ export async function recomputeTrackedCells(tx: SqlClient, tables: StoreTables, 
 }
 
 /**
+ * Whether a budget's model scope covers a row's model (SQL): equal, or one is
+ * the other with a dated snapshot's suffix (gpt-4o-mini and
+ * gpt-4o-mini-2024-07-18, claude-sonnet-4-5 and claude-sonnet-4-5-20250929).
+ * A request names the alias and the response, whose model a tracked call and
+ * its cell carry, the snapshot; providers' admin APIs report snapshots too.
+ * The same rule as @utt/tracker's modelInScope, which admits and counts the
+ * calls in process.
+ */
+const MODEL_SNAPSHOT_SUFFIX = `'[-@]20[0-9]{2}-?[0-9]{2}-?[0-9]{2}(-v[0-9]+(:[0-9]+)?)?$'`;
+function modelInScope(rowModel: string, scopeModel: string): string {
+  return `(${scopeModel} IS NULL OR ${rowModel} = ${scopeModel}
+           OR regexp_replace(${rowModel}, ${MODEL_SNAPSHOT_SUFFIX}, '') = ${scopeModel}
+           OR ${rowModel} = regexp_replace(${scopeModel}, ${MODEL_SNAPSHOT_SUFFIX}, ''))`;
+}
+
+/**
  * Whether a token_usage row falls in a calendar period [start, finish) of a
  * reporting time zone (SQL over the given expressions; period and tz NULL:
  * every row by its bucket_start). Hourly rows count by their bucket_start.
@@ -351,7 +367,7 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
        FROM ${tables.tokenUsage} u
        WHERE ${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz')}
          AND (q.provider IS NULL OR lower(u.provider) = lower(q.provider))
-         AND (q.model IS NULL OR u.model = q.model)
+         AND ${modelInScope('u.model', 'q.model')}
          AND (q.source_system IS NULL OR u.source_system = q.source_system)
          AND (q.labels IS NULL OR u.labels @> q.labels)
          -- What was paid, as utt report counts it: usage a flat fee already covers is not spent again.
@@ -397,7 +413,7 @@ export async function readLabelValues(
      FROM ${tables.tokenUsage} u, unnest($3::text[]) AS key
      WHERE ${inCalendarPeriod('u', '$1::timestamptz', '$2::timestamptz', '$8::text', '$9::text')} AND u.labels ?& $3::text[]
        AND ($4::text IS NULL OR lower(u.provider) = lower($4))
-       AND ($5::text IS NULL OR u.model = $5)
+       AND ${modelInScope('u.model', '$5::text')}
        AND ($6::text IS NULL OR u.source_system = $6)
        AND ($7::jsonb IS NULL OR u.labels @> $7::jsonb)
      GROUP BY u.id`,

@@ -22,7 +22,7 @@ export type QueueStats = {
   /** Calls waiting to be written (including a batch being written). */
   pending: number;
   written: number;
-  /** Calls dropped because the queue was full while the sink failed, left at shutdown, or refused by the sink (an hour already pruned). */
+  /** Calls dropped because the queue was full while the sink failed, left at shutdown or recorded after it, or refused by the sink (an hour already pruned). */
   dropped: number;
   writeFailures: number;
   lastError: string | null;
@@ -51,8 +51,12 @@ export function createCallQueue(options: CallQueueOptions) {
   let retryAt = 0;
   let epoch = 0;
   let closed = false;
+  // Bumped when shutdown gives up on a write still under way at its deadline (a database that never answers): that
+  // write's calls are counted as dropped, and whatever it does later is ignored.
+  let generation = 0;
   const stats: QueueStats = { pending: 0, written: 0, dropped: 0, writeFailures: 0, lastError: null, skippedAsStored: 0, skippedAsSameResponse: 0 };
   let droppedSinceReport = 0;
+  let droppedAfterClose = 0;
 
   const pending = () => items.length - head;
 
@@ -106,12 +110,14 @@ export function createCallQueue(options: CallQueueOptions) {
     const sink = options.sink;
     if (!sink || pending() === 0) return true;
     const batch = items.slice(head, head + options.batchSize);
+    const started = generation;
     let result: TrackerSinkWriteResultV1 | undefined | void;
     let refused = 0;
     try {
       result = await sink.write(batch.map((item) => item.call));
       refused = Math.min(batch.length, Math.max(0, Number(result?.refused ?? 0) || 0));
     } catch (error) {
+      if (started !== generation) return false;
       failures += 1;
       stats.writeFailures += 1;
       stats.lastError = error instanceof Error ? error.message : String(error);
@@ -119,6 +125,8 @@ export function createCallQueue(options: CallQueueOptions) {
       if (failures === 1) options.logger.warn('utt tracker: writing tracked calls failed; they wait in memory and are retried', { error: stats.lastError, pending: pending() });
       return false;
     }
+    // Given up on at shutdown's deadline: its calls are counted as dropped already.
+    if (started !== generation) return false;
     // The batch is still at the head: while it was written, only appends happened.
     const written = batch;
     head += batch.length;
@@ -144,16 +152,19 @@ export function createCallQueue(options: CallQueueOptions) {
 
   async function drainOnce(): Promise<void> {
     if (writing) return writing;
-    writing = (async () => {
+    const started = generation;
+    const drained: Promise<void> = (async () => {
       while (pending() > 0 && Date.now() >= retryAt) {
         const ok = await writeBatch();
         if (!ok) break;
       }
     })().finally(() => {
+      if (started !== generation) return;
       writing = undefined;
       if (pending() > 0) schedule(Math.max(options.flushIntervalMs, retryAt - Date.now()));
     });
-    return writing;
+    writing = drained;
+    return drained;
   }
 
   return {
@@ -162,6 +173,16 @@ export function createCallQueue(options: CallQueueOptions) {
     enqueue(call: TrackedCall): QueuedCall {
       const item: QueuedCall = { call, committedEpoch: 0, dropped: false };
       if (!options.sink) return item;
+      if (closed) {
+        // Recorded after shutdown() (a stream that ended after it): nothing would ever write it.
+        item.dropped = true;
+        drop(1, 'after shutdown');
+        droppedAfterClose += 1;
+        if (droppedAfterClose === 1 || droppedAfterClose % 1000 === 0) {
+          options.logger.warn('utt tracker: a call was recorded after shutdown(); it is not written (counted as dropped)', { droppedAfterShutdown: droppedAfterClose });
+        }
+        return item;
+      }
       if (pending() >= options.maxQueueSize) {
         // The queued calls keep their order and the head batch may be in flight: the new call is the one left out.
         item.dropped = true;
@@ -186,25 +207,55 @@ export function createCallQueue(options: CallQueueOptions) {
       retryAt = 0;
       await drainOnce();
     },
-    /** Stops the timer and writes what is left, retrying until `timeoutMs`; what still fails is counted as dropped. */
+    /**
+     * Stops the timer and writes what is left, retrying until `timeoutMs`; what still fails is counted as dropped.
+     * Returns by the deadline even when a write never settles (a database that stops answering without closing the
+     * connection): that write's calls are counted as dropped too, since nothing says they were stored.
+     */
     async close(timeoutMs: number): Promise<void> {
       closed = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
       const deadline = Date.now() + timeoutMs;
+      // Whether the deadline came before `work` settled.
+      const pastDeadline = async (work: Promise<void>): Promise<boolean> => {
+        let deadlineTimer: NodeJS.Timeout | undefined;
+        const reached = new Promise<boolean>((resolve) => {
+          deadlineTimer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
+        });
+        try {
+          return await Promise.race([work.then(() => false), reached]);
+        } finally {
+          clearTimeout(deadlineTimer);
+        }
+      };
+      let writeUnderWay = false;
       while (pending() > 0 && options.sink) {
         retryAt = 0;
-        if (writing) await writing;
-        await drainOnce();
+        if (writing && (await pastDeadline(writing))) {
+          writeUnderWay = true;
+          break;
+        }
+        if (await pastDeadline(drainOnce())) {
+          writeUnderWay = true;
+          break;
+        }
         if (pending() === 0 || Date.now() >= deadline) break;
         await new Promise((resolve) => setTimeout(resolve, Math.min(200, Math.max(0, deadline - Date.now()))));
       }
       const left = pending();
+      if (writeUnderWay) {
+        generation += 1;
+        writing = undefined;
+      }
       if (left > 0) {
         for (let index = head; index < items.length; index += 1) (items[index] as QueuedCall).dropped = true;
         head = items.length;
         drop(left, 'shutdown');
-        options.logger.error('utt tracker: shutdown could not write every tracked call', { dropped: left, error: stats.lastError });
+        options.logger.error('utt tracker: shutdown could not write every tracked call', {
+          dropped: left,
+          error: writeUnderWay ? `a write was still under way after ${timeoutMs} ms` : stats.lastError,
+        });
       }
     },
   };

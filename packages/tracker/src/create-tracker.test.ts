@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { TrackedCallV1, TrackerSinkV1 } from '@utt/core';
+import { ConfigValidationError, type TrackedCallV1, type TrackerSinkV1 } from '@utt/core';
 import { describe, expect, it } from 'vitest';
 import { createTracker } from './create-tracker';
 import { testPrices } from './test-support/test-prices';
@@ -107,6 +107,22 @@ describe('tags', () => {
     await tracker.shutdown();
   });
 
+  it('never carries a tag one call was given into the next: a subscriber cannot write into the default tags later calls share (frozen, as scoped tags are)', async () => {
+    const defaults = { env: 'prod' };
+    const tracker = await createTracker({ ...base, defaultTags: defaults });
+    tracker.subscribe((call) => {
+      // A subscriber that enriches what it exports, in place (plain JavaScript: nothing stops it).
+      if (call.responseId === 'r1') (call.tags as Record<string, string>).tenant = 'acme';
+    });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, responseId: 'r1' });
+    const next = tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, responseId: 'r2' });
+    expect(next.tags).toEqual({ env: 'prod' });
+    expect(defaults).toEqual({ env: 'prod' });
+    // The write threw inside the subscriber: isolated and counted, the call recorded.
+    expect(tracker.stats()).toMatchObject({ subscriberErrors: 1, recorded: 2 });
+    await tracker.shutdown();
+  });
+
   it('never leaks between concurrent async contexts', async () => {
     const tracker = await createTracker(base);
     const seen: Array<[string, string | undefined]> = [];
@@ -177,6 +193,35 @@ describe('threads are kept for a bounded time and number', () => {
     expect(tracker.threads.size()).toBe(0);
     // Overall totals keep every call.
     expect(tracker.totals().calls).toBe(2);
+    await tracker.shutdown();
+  });
+
+  it('keeps a thread, its limit and its tokens while another runThread of it is under way', async () => {
+    const tracker = await createTracker({ ...base });
+    let firstEnded!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      firstEnded = resolve;
+    });
+    // Two requests of one agent session, each in runThread: the first ends while the second still works.
+    const first = tracker.runThread('session', async () => record(tracker, 'session'), { maxTokens: 15 });
+    const second = tracker.runThread(
+      'session',
+      async () => {
+        await ended;
+        expect(tracker.threads.usage('session')).toMatchObject({ usedTokens: 11, maxTokens: 15 });
+        record(tracker, 'session');
+        // 22 of 15 tokens used: the session's next call is refused.
+        return tracker.admit({ provider: 'openai', model: 'gpt-test' }).then(
+          () => 'sent',
+          (error: unknown) => (error instanceof Error ? error.name : 'other'),
+        );
+      },
+      { maxTokens: 15 },
+    );
+    await first;
+    firstEnded();
+    expect(await second).toBe('UTT_BudgetExhaustedError');
+    expect(tracker.threads.size()).toBe(0);
     await tracker.shutdown();
   });
 
@@ -260,6 +305,54 @@ describe('the queue', () => {
     expect(output.trim().split('\n')).toEqual(['pending 2', ...written]);
   }, 30_000);
 
+  it('exits when the sink is down: the flush on exit is tried once, not again at every beforeExit it leads to, and what it leaves is logged', async () => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/tracker (or \`pnpm turbo run test\`, which builds it) first`);
+    // A database that is down fails each write after a round trip (a socket, an event-loop turn), as a timer does here.
+    const script = `
+      const { createTracker } = await import(${JSON.stringify(dist)});
+      let attempts = 0;
+      const sink = { specificationVersion: 'v1', async write() { attempts += 1; await new Promise((resolve) => setTimeout(resolve, 5)); throw new Error('connect ECONNREFUSED 127.0.0.1:5432'); } };
+      const logger = { debug() {}, info() {}, warn() {}, error(message, fields) { console.log('error ' + message + ' ' + JSON.stringify(fields)); } };
+      const tracker = await createTracker({ application: 'exit-test', sink, flushIntervalMs: 60000, logger });
+      tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+      tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 2 });
+      process.on('exit', () => console.log('attempts ' + attempts));
+      setTimeout(() => process.exit(3), 5000).unref();
+    `;
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (data: Buffer) => {
+        text += data.toString();
+      });
+      child.once('error', reject);
+      child.once('exit', (exitCode) => resolve({ code: exitCode, output: text }));
+    });
+    expect(code).toBe(0);
+    expect(output.trim().split('\n')).toEqual([
+      'error utt tracker: the process is exiting with tracked calls not written: the flush on exit failed (shutdown() retries until its timeoutMs) {"unwritten":2,"error":"connect ECONNREFUSED 127.0.0.1:5432"}',
+      'attempts 1',
+    ]);
+  }, 30_000);
+
+  it('rejects queue and budget timing options that cannot work, naming them (a batchSize of 0 wrote empty batches forever)', async () => {
+    const sink = memorySink();
+    for (const [option, value] of [
+      ['batchSize', 0],
+      ['batchSize', Number.NaN],
+      ['batchSize', 2.5],
+      ['maxQueueSize', -1],
+      ['flushIntervalMs', -5],
+      ['budgetRefreshIntervalMs', 0],
+      ['budgetHoldTimeoutMs', Number.NaN],
+    ] as const) {
+      const error = await createTracker({ ...base, sink, [option]: value }).catch((caught: unknown) => caught);
+      expect([option, value, ConfigValidationError.isInstance(error) && (error as Error).message.includes(`${option}:`)]).toEqual([option, value, true]);
+    }
+    expect(sink.writes).toBe(0);
+  });
+
   it('counts the calls the sink refuses on purpose (an hour the ledger has pruned) as dropped, not written, and does not retry them', async () => {
     const sink = memorySink();
     const refusing: TrackerSinkV1 = {
@@ -301,5 +394,50 @@ describe('the queue', () => {
     tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
     await tracker.shutdown({ timeoutMs: 50 });
     expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 1 });
+  });
+
+  it('counts a call recorded after shutdown as dropped, with a warning, rather than leaving it queued for a write that never comes', async () => {
+    const sink = memorySink();
+    const warnings: string[] = [];
+    const tracker = await createTracker({ ...base, sink, flushIntervalMs: 10, logger: { debug() {}, info() {}, warn: (message: string) => warnings.push(message), error() {} } });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    await tracker.shutdown();
+    // A stream that ends after the service's shutdown handler ran.
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 2 });
+    await sleep(50);
+    expect(sink.calls.map((call) => call.inputTokens)).toEqual([1]);
+    expect(tracker.stats()).toMatchObject({ pending: 0, written: 1, dropped: 1, recorded: 2 });
+    expect(warnings).toEqual(['utt tracker: a call was recorded after shutdown(); it is not written (counted as dropped)']);
+  });
+
+  it('returns from shutdown by its deadline when a write never settles (a database that stops answering), counting the calls as dropped', async () => {
+    let writes = 0;
+    let answer: (() => void) | undefined;
+    const errors: string[] = [];
+    const silent: TrackerSinkV1 = {
+      specificationVersion: 'v1',
+      write: () => {
+        writes += 1;
+        return new Promise<void>((resolve) => {
+          answer = resolve;
+        });
+      },
+    };
+    const logger = { debug() {}, info() {}, warn() {}, error: (message: string, fields?: Record<string, unknown>) => errors.push(`${message} ${JSON.stringify(fields)}`) };
+    const tracker = await createTracker({ ...base, sink: silent, batchSize: 2, logger });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1 });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 2 });
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 3 });
+    const started = Date.now();
+    const outcome = await Promise.race([tracker.shutdown({ timeoutMs: 200 }).then(() => 'returned'), sleep(3000).then(() => 'hung')]);
+    expect(outcome).toBe('returned');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(writes).toBe(1);
+    expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 3, written: 0 });
+    expect(errors).toEqual(['utt tracker: shutdown could not write every tracked call {"dropped":3,"error":"a write was still under way after 200 ms"}']);
+    // The database answers at last: nothing is counted twice, and the queue stays empty.
+    answer?.();
+    await sleep(10);
+    expect(tracker.stats()).toMatchObject({ pending: 0, dropped: 3, written: 0 });
   });
 });

@@ -100,7 +100,7 @@ export type Tracker = {
   withTags<T>(tags: Readonly<Record<string, string>>, fn: () => T): T;
   /** Runs fn with a scope of tags, thread id and agent id. */
   withContext<T>(context: CallContext, fn: () => T): T;
-  /** Registers a thread's token budget, runs fn inside it, and forgets the thread when fn settles. */
+  /** Registers a thread's token budget, runs fn inside it, and forgets the thread when fn settles (the last runThread of it, when several run at once). */
   runThread<T>(threadId: string, fn: () => Promise<T>, options?: { maxTokens?: number }): Promise<T>;
   /** Thread token budgets (seed 004): register, end, usage. */
   readonly threads: ReturnType<typeof createThreadBudgets>;
@@ -231,6 +231,18 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   }
   const threadConfig = threadBudgetConfigSchema.safeParse(threadBudget ?? {});
   if (!threadConfig.success) throw new ConfigValidationError({ issues: threadConfig.error.issues.map((issue) => `threadBudget.${issue.path.join('.')}: ${issue.message}`) });
+  // A batch of 0 calls (or NaN) would be written forever without taking a call off the queue; a refresh every 0 ms
+  // would read the ledger without pause.
+  const wholeAtLeastOne = (value: number | undefined) => value === undefined || (Number.isSafeInteger(value) && value >= 1);
+  const positiveMs = (value: number | undefined) => value === undefined || (Number.isFinite(value) && value > 0);
+  const badOptions = [
+    !wholeAtLeastOne(options.batchSize) && 'batchSize: a whole number ≥ 1 (calls per write)',
+    !wholeAtLeastOne(options.maxQueueSize) && 'maxQueueSize: a whole number ≥ 1 (calls held while the sink fails)',
+    !(options.flushIntervalMs === undefined || (Number.isFinite(options.flushIntervalMs) && options.flushIntervalMs >= 0)) && 'flushIntervalMs: a number of ms ≥ 0',
+    !positiveMs(options.budgetRefreshIntervalMs) && 'budgetRefreshIntervalMs: a number of ms > 0',
+    !positiveMs(options.budgetHoldTimeoutMs) && 'budgetHoldTimeoutMs: a number of ms > 0',
+  ].filter((issue): issue is string => typeof issue === 'string');
+  if (badOptions.length > 0) throw new ConfigValidationError({ issues: badOptions });
   const labelTags = [...(options.labelTags ?? [])];
   if (options.sink?.readSpend) {
     budgets.forEach((budget, index) => {
@@ -295,13 +307,16 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   // Tags of a scope merged with static default tags, once per scope: most calls carry no tags of their own.
   const EMPTY_TAGS: Readonly<Record<string, string>> = Object.freeze({});
   const mergedScopes = new WeakMap<object, Readonly<Record<string, string>>>();
+  // A frozen copy: the calls without tags of their own share it, so a subscriber that wrote into one call's tags would
+  // otherwise have written into every later call's (as the merged scopes above are frozen for the same reason).
+  const staticDefaultTags = typeof options.defaultTags === 'object' && options.defaultTags !== null ? Object.freeze({ ...options.defaultTags }) : undefined;
   const resolveTags = (explicit: Readonly<Record<string, string>> | undefined, context: CallScope | undefined): Readonly<Record<string, string>> => {
     if (typeof options.defaultTags === 'function') {
       // A call recorded after it started (a stream) carries the default tags of the context it was made in.
       const defaults = context?.[STARTED_DEFAULT_TAGS] ?? safeDefaultTags(options.defaultTags, logger);
       return { ...defaults, ...context?.tags, ...explicit };
     }
-    const defaults = options.defaultTags;
+    const defaults = staticDefaultTags;
     if (explicit) return { ...defaults, ...context?.tags, ...explicit };
     const scoped = context?.tags;
     if (!scoped) return defaults ?? EMPTY_TAGS;
@@ -415,8 +430,10 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     const serviceTier = normalizeTier(usage.serviceTier);
     const occurredAt = usage.occurredAt ?? now();
     const usageOrigin = usage.usageOrigin ?? 'manual';
+    // A call whose usage never arrived, or arrived without its output (an Anthropic or Gemini stream cut after its
+    // input counts): what it cost is not known, and a price of its input alone would be shown as the whole.
     const price =
-      usageOrigin === 'unknown' && inputTokens === null && outputTokens === null
+      usageOrigin === 'unknown' && outputTokens === null
         ? { costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' }
         : usage.unpricedReason
           ? { costUsd: null, priceRef: null, unpricedReason: usage.unpricedReason }
@@ -617,10 +634,24 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
   const flushOnExit = options.flushOnExit ?? true;
   // The pending records' timer is unref'd, so the event loop can empty before it fires: beforeExit records them (their
   // subscribers are called) and, with flushOnExit, writes them. Without flushOnExit, armTimer listens while any wait.
+  // A flush on exit that fails (the database is down) is not tried again at the next beforeExit: a failed write that
+  // went through a socket is an event-loop turn, after which beforeExit comes again, so the process would retry the
+  // write back to back, forever, instead of exiting. What it leaves unwritten is logged, never silent; a call recorded
+  // after it gives the next beforeExit one more try.
+  let exitFlushFailedAt = -1;
   const onBeforeExit = () => {
     if (closed) return;
     drain();
-    if (queue.stats().pending > 0) void queue.flush();
+    if (queue.stats().pending === 0 || exitFlushFailedAt === counters.recorded) return;
+    void queue.flush().then(() => {
+      const { pending, lastError } = queue.stats();
+      if (pending === 0) return;
+      exitFlushFailedAt = counters.recorded;
+      logger.error('utt tracker: the process is exiting with tracked calls not written: the flush on exit failed (shutdown() retries until its timeoutMs)', {
+        unwritten: pending,
+        error: lastError,
+      });
+    });
   };
   if (flushOnExit) {
     exitListener = onBeforeExit;
@@ -645,8 +676,8 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
       try {
         return await scope.run({ threadId }, fn);
       } finally {
-        release();
-        threads.end(threadId);
+        // The last runThread of the thread forgets it: another one under way still counts its tokens against its limit.
+        if (release() === 0) threads.end(threadId);
       }
     },
     threads,

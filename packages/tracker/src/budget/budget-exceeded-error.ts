@@ -14,7 +14,10 @@ export type BudgetBreach = {
   /** 'soft' when only the soft threshold was crossed (an alert, never a refusal). */
   readonly level: 'soft' | 'hard';
   readonly limitUsd: number;
-  /** Spend of the period so far, this call included (for `call` budgets, the call's cost). */
+  /**
+   * Spend of the period so far, this call included (for `call` budgets, the call's cost); NaN when a `block` budget
+   * with `budgetFailMode: 'closed'` refused because the ledger could not be read (the error's `cause` says why).
+   */
   readonly periodTotalUsd: number;
   /** This call's cost, or its reserved worst case when the call was refused before it was sent. */
   readonly callCostUsd: number | null;
@@ -40,12 +43,13 @@ export class BudgetExceededError extends UttError {
   readonly callCostUsd: number | null;
   readonly event: TrackedCall | undefined;
 
-  constructor(breach: BudgetBreach) {
-    const what =
-      breach.behavior === 'block'
+  constructor(breach: BudgetBreach, options: { cause?: unknown } = {}) {
+    const what = Number.isNaN(breach.periodTotalUsd)
+      ? `refused before sending: the spend of ${breach.budget} could not be read from the ledger, and budgetFailMode is 'closed' (the cause is this error's cause)`
+      : breach.behavior === 'block'
         ? `refused before sending: ${breach.budget} would reach $${format(breach.periodTotalUsd)} of $${format(breach.limitUsd)}`
         : `${breach.budget} is at $${format(breach.periodTotalUsd)} of $${format(breach.limitUsd)}`;
-    super({ name: NAME, message: `budget exceeded (${breach.budgetType}): ${what}` });
+    super({ name: NAME, message: `budget exceeded (${breach.budgetType}): ${what}`, cause: options.cause });
     this.breach = breach;
     this.budgetType = breach.budgetType;
     this.limitUsd = breach.limitUsd;

@@ -4,6 +4,7 @@ import type { TrackedCall } from '../tracked-call';
 import type { Budget } from './budget-config';
 import { type BudgetBreach, BudgetExceededError } from './budget-exceeded-error';
 import { calendarPeriod } from './calendar-period';
+import { modelInScope, modelWithoutSnapshot } from './model-scope';
 
 /** What the guard knows about a call before it is sent. */
 export type CallIntent = {
@@ -50,6 +51,8 @@ type PeriodState = {
   loading: Promise<void> | undefined;
   /** After a failed read, calls decide without one until then (Date.now()): an outage does not cost every call a round trip. */
   retryReadAt: number;
+  /** What the last failed read threw: the cause a `closed` refusal carries. */
+  readError: unknown;
   softNotified: boolean;
   hardNotified: boolean;
 };
@@ -95,7 +98,10 @@ const sum = (spends: readonly LocalSpend[]) => {
  */
 export function createBudgetGuard(options: BudgetGuardOptions) {
   const states = new Map<string, PeriodState>();
+  // The dearest call seen per model, keyed without the snapshot date: an admission knows the alias the request names,
+  // a record the snapshot the response names.
   const maxSeenCost = new Map<string, number>();
+  const dearestKey = (provider: string, model: string) => `${provider}\u0000${modelWithoutSnapshot(model)}`;
   // Holds not yet given back, oldest first: each admission drops those past holdTimeoutMs.
   const liveHolds = new Set<HoldEntry>();
   const giveBack = (entry: HoldEntry) => {
@@ -118,7 +124,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     if (!scope) return {};
     if (scope.source !== undefined && scope.source !== options.sourceSystem) return undefined;
     if (scope.provider !== undefined && scope.provider.toLowerCase() !== provider.toLowerCase()) return undefined;
-    if (scope.model !== undefined && scope.model !== model) return undefined;
+    if (scope.model !== undefined && !modelInScope(scope.model, model)) return undefined;
     const values: Record<string, string> = {};
     for (const [key, wanted] of Object.entries(scope.tags ?? {})) {
       const value = tags[key];
@@ -128,13 +134,17 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
     return values;
   };
 
-  const stateFor = (budget: Budget, scopeValues: Record<string, string>, at: Date): PeriodState | undefined => {
+  /** With `recorded`, `at` is a recorded call's start, which may lie in a period already left: undefined then. */
+  const stateFor = (budget: Budget, scopeValues: Record<string, string>, at: Date, recorded = false): PeriodState | undefined => {
     if (budget.period === 'call') return undefined;
     const key = `${budget.name}\u0000${JSON.stringify(scopeValues)}`;
     let state = states.get(key);
     // Within the period it has: no calendar arithmetic (several Intl calls) on a call's path.
     const time = at.getTime();
     if (state && time >= state.start.getTime() && time < state.end.getTime()) return state;
+    // A call of a period already left (started before midnight, recorded after): the ledger counts it in its own
+    // period; taking that period back would throw away the current one's unflushed spend, holds and notices.
+    if (recorded && state && time < state.start.getTime()) return undefined;
     const period = calendarPeriod(at, budget.period, options.timeZone);
     if (!state || state.start.getTime() !== period.start.getTime()) {
       state = {
@@ -150,6 +160,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
         reservedUsd: 0,
         loading: undefined,
         retryReadAt: 0,
+        readError: undefined,
         softNotified: false,
         hardNotified: false,
       };
@@ -196,7 +207,10 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
       values = await readSpend.call(options.sink, selected.map(query));
     } catch (error) {
       const retryReadAt = Date.now() + options.refreshIntervalMs;
-      for (const state of selected) state.retryReadAt = retryReadAt;
+      for (const state of selected) {
+        state.retryReadAt = retryReadAt;
+        state.readError = error;
+      }
       throw error;
     }
     selected.forEach((state, index) => {
@@ -291,13 +305,13 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
         const refuseUnread = budget.behavior === 'block' && options.failMode === 'closed';
         if (!state.loading && Date.now() < state.retryReadAt) {
           // The last read failed a moment ago: decide without the ledger until the next try.
-          if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'));
+          if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'), { cause: state.readError });
           continue;
         }
         (reads ??= []).push(
           load(state).catch((error: unknown) => {
             readFailed(error, budget);
-            if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'));
+            if (refuseUnread) throw new BudgetExceededError(breachOf(state, budget, values, Number.NaN, intent.worstCaseUsd, 'hard'), { cause: error });
           }),
         );
       }
@@ -308,7 +322,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
       if (!options.budgets.some((budget) => budget.behavior === 'block')) return undefined;
       const nowMs = now.getTime();
       expireHolds(nowMs);
-      const dearestSeen = maxSeenCost.get(`${intent.provider}\u0000${intent.model}`);
+      const dearestSeen = maxSeenCost.get(dearestKey(intent.provider, intent.model));
       let worstCase = intent.worstCaseUsd;
       if (worstCase !== null && !intent.capped) worstCase = Math.max(worstCase, dearestSeen ?? 0);
       const entry: HoldEntry = { holds: [], expiresAt: nowMs + options.holdTimeoutMs };
@@ -320,7 +334,12 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
           if (budget.period === 'call') {
             // Without an output cap, the dearest call of the model seen so far (the fallback cap would refuse most calls).
             const callWorstCase = intent.capped ? worstCase : (dearestSeen ?? null);
-            if (callWorstCase !== null && callWorstCase > budget.limitUsd + SLACK_USD) throw new BudgetExceededError(breachOf(undefined, budget, values, callWorstCase, callWorstCase, 'hard'));
+            if (callWorstCase !== null && callWorstCase > budget.limitUsd + SLACK_USD) {
+              // Told of each refusal, as a notify or raise call budget is told of each call over it.
+              const breach = breachOf(undefined, budget, values, callWorstCase, callWorstCase, 'hard');
+              notify(breach);
+              throw new BudgetExceededError(breach);
+            }
             continue;
           }
           const state = stateFor(budget, values, now) as PeriodState;
@@ -334,7 +353,16 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
             hold = Math.max(0, budget.limitUsd - committed);
           }
           if (committed >= budget.limitUsd - SLACK_USD || committed + needed > budget.limitUsd + SLACK_USD) {
-            throw new BudgetExceededError(breachOf(state, budget, values, committed + needed, worstCase, 'hard'));
+            const breach = breachOf(state, budget, values, committed + needed, worstCase, 'hard');
+            // onBudget hears of a block budget when it starts refusing (once a period): its spend never passes the
+            // limit by more than one call, so the crossing a notify budget is told of may never come. Not for a
+            // refusal that only the holds of calls in flight cause (a burst at a fifth of the limit): those calls may
+            // end cheaper, and the one notice of the period is kept for the spend itself.
+            if (!state.hardNotified && spentUsd(state) + needed > budget.limitUsd + SLACK_USD) {
+              state.hardNotified = true;
+              notify(breach);
+            }
+            throw new BudgetExceededError(breach);
           }
           if (hold > 0) {
             state.reservedUsd += hold;
@@ -366,7 +394,7 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
      */
     settle(call: TrackedCall, cost: number | null, item: QueuedCall | undefined): BudgetBreach | undefined {
       if (cost !== null) {
-        const modelKey = `${call.provider}\u0000${call.model}`;
+        const modelKey = dearestKey(call.provider, call.model);
         if (cost > (maxSeenCost.get(modelKey) ?? 0)) maxSeenCost.set(modelKey, cost);
       }
       let toRaise: BudgetBreach | undefined;
@@ -381,7 +409,8 @@ export function createBudgetGuard(options: BudgetGuardOptions) {
           }
           continue;
         }
-        const state = stateFor(budget, values, call.occurredAt) as PeriodState;
+        const state = stateFor(budget, values, call.occurredAt, true);
+        if (!state) continue;
         // A period no admission read first (a record() without admit() at its start): read now, applied from the next call.
         if (!state.ledgerLoaded && !state.loading && Date.now() >= state.retryReadAt) load(state).catch((error: unknown) => readFailed(error, budget));
         if (cost !== null && cost > 0) {

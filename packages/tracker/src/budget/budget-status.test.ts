@@ -188,6 +188,18 @@ describe.each(STORE_BACKENDS)('budget periods in a reporting time zone on $name'
         timeZone: 'Asia/Kolkata',
       });
       expect(kolkata.map((line) => [line.budget, line.periodStart, line.spentUsd])).toEqual([['day', '2026-11-14T18:30:00.000Z', 22]]);
+
+      // Beirut skips midnight on 2026-03-29 (00:00 → 01:00): that day is the provider's Mar 29 row and nothing of the 28th.
+      await store.writeSourceWindow({
+        source: 'lb-admin',
+        sourceSystem: 'lb',
+        rows: [providerRow('lb', 'day', '2026-03-28T00:00:00Z', '40'), providerRow('lb', 'day', '2026-03-29T00:00:00Z', '2')],
+      });
+      const beirut = await readBudgetStatus(store, [{ name: 'day', period: 'day', limitUsd: 1000, scope: { source: 'lb' } }], {
+        now: new Date('2026-03-29T12:00:00Z'),
+        timeZone: 'Asia/Beirut',
+      });
+      expect(beirut.map((line) => [line.budget, line.periodStart, line.spentUsd])).toEqual([['day', '2026-03-28T22:00:00.000Z', 2]]);
     } finally {
       await dispose();
     }

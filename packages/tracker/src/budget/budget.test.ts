@@ -36,6 +36,30 @@ describe('calendar periods in the reporting time zone', () => {
     // 02:00 UTC on Nov 1 is still October 31 in New York.
     expect(calendarPeriod(new Date('2026-11-01T02:00:00Z'), 'month', 'America/New_York')).toEqual({ start: new Date('2026-10-01T04:00:00Z'), end: new Date('2026-11-01T04:00:00Z') });
   });
+
+  it('starts a day whose midnight the clocks skip or repeat east of UTC at its first local instant (Beirut, Cairo, Gaza)', () => {
+    // Beirut goes from 00:00 (UTC+2) to 01:00 (UTC+3) on 2026-03-29: the day runs from 01:00 local (22:00Z), 23 hours;
+    // the day before ends there, not at 23:00 local (21:00Z) with its last hour counted on the 29th.
+    expect(calendarPeriod(new Date('2026-03-29T12:00:00Z'), 'day', 'Asia/Beirut')).toEqual({ start: new Date('2026-03-28T22:00:00Z'), end: new Date('2026-03-29T21:00:00Z') });
+    expect(calendarPeriod(new Date('2026-03-28T21:30:00Z'), 'day', 'Asia/Beirut')).toEqual({ start: new Date('2026-03-27T22:00:00Z'), end: new Date('2026-03-28T22:00:00Z') });
+    expect(calendarPeriod(new Date('2026-04-24T12:00:00Z'), 'day', 'Africa/Cairo')).toEqual({ start: new Date('2026-04-23T22:00:00Z'), end: new Date('2026-04-24T21:00:00Z') });
+    // Gaza went from 01:00 (UTC+3) back to 00:00 (UTC+2) on 2018-10-27: the day starts at the first midnight, 25 hours.
+    expect(calendarPeriod(new Date('2018-10-26T21:30:00Z'), 'day', 'Asia/Gaza')).toEqual({ start: new Date('2018-10-26T21:00:00Z'), end: new Date('2018-10-27T22:00:00Z') });
+    // Every day and month of three years in zones with DST changes at or near midnight starts at its first local instant.
+    for (const timeZone of ['Asia/Beirut', 'Africa/Cairo', 'America/Santiago', 'America/Havana', 'Asia/Gaza', 'Asia/Tehran', 'Australia/Lord_Howe']) {
+      const local = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+      for (const year of [2018, 2026]) {
+        for (let day = 0; day < 365; day += 1) {
+          const at = new Date(Date.UTC(year, 0, 1, 12) + day * 86_400_000);
+          for (const period of ['day', 'month'] as const) {
+            const { start, end } = calendarPeriod(at, period, timeZone);
+            const starts = (instant: Date) => local.format(new Date(instant.getTime() - 1000)) !== local.format(instant);
+            expect([timeZone, period, at.toISOString(), start <= at && at < end && starts(start) && starts(end)]).toEqual([timeZone, period, at.toISOString(), true]);
+          }
+        }
+      }
+    }
+  });
 });
 
 describe('block budgets under concurrency', () => {
@@ -89,6 +113,26 @@ describe('block budgets under concurrency', () => {
     // In line they took 2,000 ms or more (ten 200 ms calls one after another); at once about 200 ms (a loaded machine: below 1,000).
     expect(Date.now() - started).toBeLessThan(1000);
     expect(tracker.budgetStatus()[0]?.reservedUsd).toBeCloseTo(0, 12);
+    await tracker.shutdown();
+  });
+
+  it("keeps the new day's spend and holds when a call started yesterday is recorded after midnight", async () => {
+    let now = new Date('2026-11-03T23:59:58Z');
+    const tracker = await createTracker({ ...base, now: () => now, budgets: [{ period: 'day', limitUsd: 2.5 * CALL_USD, behavior: 'block' }] });
+    const started = now;
+    // A long call admitted before midnight, and still streaming when the new day begins.
+    const yesterdays = await tracker.admit({ provider: 'openai', model: 'gpt-test', maxOutputTokens: 1000, inputTokens: 0 });
+    now = new Date('2026-11-04T00:00:05Z');
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
+    const inFlight = await tracker.admit({ provider: 'openai', model: 'gpt-test', maxOutputTokens: 1000, inputTokens: 0 });
+    // Yesterday's call ends: it counts toward yesterday (the ledger puts it there), and leaves today's figures alone.
+    tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 0, outputTokens: 1000, occurredAt: started }, yesterdays);
+    expect(tracker.budgetStatus().map((line) => [line.periodStart.toISOString(), Number(line.spentUsd.toFixed(9)), Number(line.reservedUsd.toFixed(9))])).toEqual([
+      ['2026-11-04T00:00:00.000Z', CALL_USD, CALL_USD],
+    ]);
+    // Today: one call spent and one in flight; a third would pass $0.02.
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
+    inFlight.release();
     await tracker.shutdown();
   });
 
@@ -147,6 +191,33 @@ describe('notify, soft thresholds and raise', () => {
     spend();
     spend();
     expect(breaches.map((breach) => breach.level)).toEqual(['soft', 'hard', 'soft']);
+    await tracker.shutdown();
+  });
+
+  it('tells onBudget when a block budget starts refusing, once a period, and of each refusal of a per-call block budget', async () => {
+    const breaches: BudgetBreach[] = [];
+    const tracker = await createTracker({
+      ...base,
+      budgets: [
+        { name: 'daily', period: 'day', limitUsd: 10 * CALL_USD, behavior: 'block' },
+        { name: 'per-call', period: 'call', limitUsd: 3 * CALL_USD, behavior: 'block' },
+      ],
+      onBudget: (breach) => breaches.push(breach),
+    });
+    expect(await call(tracker, { maxOutputTokens: 4000, outputTokens: 1000 })).toBe('refused');
+    expect(await call(tracker, { maxOutputTokens: 4000, outputTokens: 1000 })).toBe('refused');
+    expect(breaches.map((breach) => [breach.budget, breach.budgetType, breach.level, breach.callCostUsd])).toEqual([
+      ['per-call', 'call', 'hard', 4 * CALL_USD],
+      ['per-call', 'call', 'hard', 4 * CALL_USD],
+    ]);
+    // A burst: the holds of the ten calls in flight refuse the other ten while nothing is spent yet; no notice for that.
+    const burst = await Promise.all(Array.from({ length: 20 }, () => call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })));
+    expect(burst.filter((result) => result === 'sent')).toHaveLength(10);
+    expect(breaches).toHaveLength(2);
+    // Spent to the limit: the next call is refused, and onBudget told, once.
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
+    expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
+    expect(breaches.slice(2).map((breach) => [breach.budget, breach.behavior, breach.level, Number(breach.periodTotalUsd.toFixed(6))])).toEqual([['daily', 'block', 'hard', 11 * CALL_USD]]);
     await tracker.shutdown();
   });
 
@@ -220,6 +291,22 @@ describe('budgets over the ledger', () => {
     expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('sent');
     expect(await call(tracker, { maxOutputTokens: 1000, outputTokens: 1000 })).toBe('refused');
     expect(tracker.budgetStatus()[0]?.spentUsd).toBeCloseTo(1 + 2 * CALL_USD, 9);
+    await tracker.shutdown();
+  });
+
+  it("refuses with the ledger's failure as the cause when the ledger cannot be read and budgetFailMode is 'closed'", async () => {
+    const down = new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    const sink = { ...createTrackerSink(handle.store), readSpend: async () => Promise.reject(down) };
+    const tracker = await createTracker({ ...base, sink, budgetFailMode: 'closed', budgets: [{ name: 'daily', period: 'day', limitUsd: 5, behavior: 'block' }] });
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      // createTracker's read failed; the calls within budgetRefreshIntervalMs do not try again, and each carries that failure.
+      const error = await tracker.admit({ provider: 'openai', model: 'gpt-test', maxOutputTokens: 10 }).catch((caught: unknown) => caught);
+      expect(BudgetExceededError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toBe(
+        "budget exceeded (day): refused before sending: the spend of daily could not be read from the ledger, and budgetFailMode is 'closed' (the cause is this error's cause)",
+      );
+      expect((error as Error).cause).toBe(down);
+    }
     await tracker.shutdown();
   });
 

@@ -33,7 +33,13 @@ function partsIn(instant: Date, timeZone: string): { year: number; month: number
   };
 }
 
-/** The UTC instant of a wall-clock time in a zone (the earlier one when a DST change makes it ambiguous). */
+const localDate = (parts: { year: number; month: number; day: number }) => parts.year * 10_000 + parts.month * 100 + parts.day;
+
+/**
+ * The UTC instant a local date begins in a zone: its midnight (the earlier one
+ * when a DST change repeats it), or the end of the gap when the clocks skip
+ * midnight (Beirut and Cairo go from 00:00 to 01:00 in spring).
+ */
 function zonedToUtc(year: number, month: number, day: number, timeZone: string): Date {
   const wall = Date.UTC(year, month - 1, day);
   let guess = wall;
@@ -44,6 +50,20 @@ function zonedToUtc(year: number, month: number, day: number, timeZone: string):
     const next = guess + (wall - seen);
     if (next === guess) break;
     guess = next;
+  }
+  // East of UTC the rounds settle on the offset they start from: a skipped midnight (Beirut, Cairo: 00:00 → 01:00)
+  // on 23:00 of the day before, a repeated one (Gaza: 01:00 → 00:00) on the later midnight. The day begins at the
+  // first instant whose local date is the day: found to the second within six hours (no DST change is larger).
+  const wanted = localDate({ year, month, day });
+  if (localDate(partsIn(new Date(guess), timeZone)) < wanted || localDate(partsIn(new Date(guess - 1000), timeZone)) >= wanted) {
+    let before = guess - 6 * 3_600_000;
+    let onTheDay = guess + 6 * 3_600_000;
+    while (onTheDay - before > 1000) {
+      const middle = before + Math.floor((onTheDay - before) / 2000) * 1000;
+      if (localDate(partsIn(new Date(middle), timeZone)) >= wanted) onTheDay = middle;
+      else before = middle;
+    }
+    guess = onTheDay;
   }
   return new Date(guess);
 }

@@ -81,14 +81,18 @@ export function createThreadBudgets(defaultMaxTokens: number | undefined, retent
       usage.maxTokens = maxTokens ?? defaultMaxTokens;
       usage.registered = true;
     },
-    /** register() for the length of a runThread: the thread is not forgotten until release() (then end()). */
-    hold(threadId: string, maxTokens?: number): () => void {
+    /**
+     * register() for the length of a runThread: the thread is not forgotten until release(), which returns how many
+     * runThreads of it are still under way (end it only at 0: two requests of one session may run at once).
+     */
+    hold(threadId: string, maxTokens?: number): () => number {
       const usage = entry(threadId);
       usage.maxTokens = maxTokens ?? defaultMaxTokens;
       usage.registered = true;
       usage.running += 1;
       return () => {
         usage.running -= 1;
+        return threads.get(threadId) === usage ? usage.running : 0;
       };
     },
     /** Forgets a thread that has ended, with its totals. */

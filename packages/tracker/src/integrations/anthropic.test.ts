@@ -101,6 +101,9 @@ describe.each(SDK_LINES)('trackAnthropic with $name', (line) => {
     // Recorded by the time anything reads the tracker: totals() drains the pending records.
     expect(tracker.totals().unknownUsageCalls).toBe(1);
     expect(calls[0]).toMatchObject({ usageOrigin: 'unknown', inputTokens: 25, cachedWriteTokens: 500, outputTokens: null });
+    // Its output was billed and never reported: the input's price alone is not what it cost.
+    expect(calls[0]).toMatchObject({ costUsd: null, priceRef: null, unpricedReason: 'usage_unknown' });
+    expect(tracker.totals()).toMatchObject({ costUsd: 0, unpricedCalls: 1 });
   });
 
   it('records one call when the SDK retries a 429', async () => {

@@ -88,6 +88,32 @@ describe.each(SDK_LINES)('trackGoogleGenAI with $name', (line) => {
     });
   });
 
+  it('records automatic function calling with the usage of every request the SDK made, not the last one alone', async () => {
+    const weather = {
+      tool: async () => ({ functionDeclarations: [{ name: 'get_weather', description: 'The weather in a city', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } } } }] }),
+      callTool: async () => [{ functionResponse: { name: 'get_weather', response: { celsius: 21, sky: 'sunny' } } }],
+    };
+    const before = fake.requests.length;
+    const response = await client.models.generateContent({ model: 'gemini-test-afc', contents: 'Weather in Paris?', config: { tools: [weather as never] } });
+    expect(response.text).toBe('Sunny, 21 °C.');
+    // Two billed requests: the function call (100 in, 10 out), then the answer (130 in, 20 + 5 thoughts out).
+    expect(fake.requests.length - before).toBe(2);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ inputTokens: 230, cachedReadTokens: 0, outputTokens: 35, reasoningTokens: 5, usageOrigin: 'response', responseId: responseId('g-afc-2') });
+    // Concurrent calls on one client keep their own requests.
+    await Promise.all([
+      client.models.generateContent({ model: 'gemini-test-afc', contents: 'Weather in Paris?', config: { tools: [weather as never] } }),
+      client.models.generateContent({ model: 'gemini-test', contents: 'hi' }),
+      client.models.generateContent({ model: 'gemini-test-afc', contents: 'Weather in Paris?', config: { tools: [weather as never] } }),
+    ]);
+    await tracker.flush();
+    expect(calls.slice(1).map((call) => [call.model, call.inputTokens, call.outputTokens]).sort()).toEqual([
+      ['gemini-test', 1000, 300],
+      ['gemini-test-afc', 230, 35],
+      ['gemini-test-afc', 230, 35],
+    ]);
+  });
+
   it('records a stream with the last usageMetadata', async () => {
     const stream = await client.models.generateContentStream({ model: 'gemini-test', contents: 'hi' });
     let text = '';

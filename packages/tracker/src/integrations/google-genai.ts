@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { forgetAbandonable, recordWhenAbandoned } from '../capture/abandoned-calls';
 import { googleUsageBuckets } from '../capture/google-usage';
 import { isObject, NO_USAGE } from '../capture/usage-buckets';
@@ -18,7 +19,26 @@ type GenerateResponse = { usageMetadata?: unknown; modelVersion?: string; respon
 type Models = {
   generateContent: (params: Params) => Promise<GenerateResponse>;
   generateContentStream: (params: Params) => Promise<AsyncGenerator<GenerateResponse>>;
+  /** One request to the API (1.0 and 2.x): what generateContent calls once, or once per round of automatic function calling. */
+  generateContentInternal?: (params: unknown) => Promise<GenerateResponse>;
 };
+
+/**
+ * The usage of the requests one generateContent made, added up: with automatic function calling each round is a
+ * request billed on its own (its prompt, the conversation so far; its output, a function call or the answer).
+ * Counts are summed; the rest (the modality details) is the last request's.
+ */
+function summedUsage(responses: readonly GenerateResponse[]): unknown {
+  const summed: Record<string, unknown> = {};
+  for (const response of responses) {
+    if (!isObject(response.usageMetadata)) continue;
+    for (const [key, value] of Object.entries(response.usageMetadata)) {
+      const before = summed[key];
+      summed[key] = typeof value === 'number' && (before === undefined || typeof before === 'number') ? ((before as number | undefined) ?? 0) + value : value;
+    }
+  }
+  return summed;
+}
 
 // The methods of every async generator, called on the one a wrapper is installed on (so the wrapper holds no reference to it).
 const asyncGeneratorMethods = Object.getPrototypeOf(async function* () {}.prototype) as AsyncGenerator<unknown>;
@@ -30,8 +50,10 @@ const asyncGeneratorMethods = Object.getPrototypeOf(async function* () {}.protot
  * promptTokenCount includes cached content and candidatesTokenCount excludes
  * thoughts, so uncached input and output (thoughts included) are rebuilt; in
  * a stream the last usageMetadata wins. With automatic function calling the
- * SDK makes several requests inside one call; they are recorded as one, with
- * the usage of the final response.
+ * SDK makes several requests inside one generateContent; they are recorded as
+ * one call with the usage of all of them added up (each is billed), seen
+ * through the client's own request method. (A stream with automatic function
+ * calling is recorded with its last request's usage.)
  */
 export function trackGoogleGenAI<Client extends { models: object }>(client: Client, tracker: Tracker, options: TrackGoogleGenAIOptions = {}): Client {
   const models = client.models as Models;
@@ -74,18 +96,31 @@ export function trackGoogleGenAI<Client extends { models: object }>(client: Clie
       tags: options.tags,
     });
 
+  // The requests each generateContent makes, seen where the SDK makes them (its request method, called on this
+  // instance; an own property wins over the class's), and handed to the call they belong to through its async context.
+  const requestsOfCall = new AsyncLocalStorage<GenerateResponse[]>();
+  const request = models.generateContentInternal;
+  if (typeof request === 'function') {
+    models.generateContentInternal = async function (this: unknown, params: unknown) {
+      const response = await request.call(this, params);
+      requestsOfCall.getStore()?.push(response);
+      return response;
+    };
+  }
+
   models.generateContent = async (params) => {
     const scope = internals?.scope();
     const ticket = await admit(params);
     const started = Date.now();
+    const requests: GenerateResponse[] = [];
     let response: GenerateResponse;
     try {
-      response = await generate(params);
+      response = await requestsOfCall.run(requests, () => generate(params));
     } catch (error) {
       ticket.release();
       throw error;
     }
-    record(params, ticket, scope, started, false, response, true);
+    record(params, ticket, scope, started, false, requests.length > 1 ? { ...response, usageMetadata: summedUsage(requests) } : response, true);
     return response;
   };
 

@@ -254,3 +254,26 @@ describe.each(SDK_LINES)('trackOpenAI with $name', (line) => {
     await budgeted.shutdown();
   });
 });
+
+describe('a budget scoped to a model, when the response names its dated snapshot', () => {
+  it('counts the calls recorded under the snapshot (gpt-test asked, gpt-test-2026-01-15 answered): the next call over the limit is refused', async () => {
+    const snapshotFake = await startFakeProvider({ snapshots: { 'gpt-test': 'gpt-test-2026-01-15' } });
+    const budgeted = await createTracker({
+      application: 'test-app',
+      prices: testPrices(),
+      flushOnExit: false,
+      budgets: [{ name: 'gpt-test-day', period: 'day', limitUsd: 0.005, behavior: 'block', scope: { model: 'gpt-test' } }],
+    });
+    const guarded = trackOpenAI(new OpenAI({ apiKey: 'sk-test', baseURL: `${snapshotFake.url}/v1`, maxRetries: 0 }), budgeted);
+    const first = await guarded.chat.completions.create({ model: 'gpt-test', messages: [] });
+    expect(first.model).toBe('gpt-test-2026-01-15');
+    expect(budgeted.budgetStatus()[0]).toMatchObject({ budget: 'gpt-test-day', spentUsd: 0.00455 });
+    const before = snapshotFake.requests.length;
+    const error = await guarded.chat.completions.create({ model: 'gpt-test', messages: [] }).catch((caught: unknown) => caught);
+    expect(BudgetExceededError.isInstance(error)).toBe(true);
+    expect(snapshotFake.requests.length).toBe(before);
+    expect(budgeted.totals().calls).toBe(1);
+    await budgeted.shutdown();
+    await snapshotFake.close();
+  });
+});

@@ -25,10 +25,13 @@ export type FakeRequest = { readonly path: string; readonly body: Record<string,
  * recorded-shape bodies, sent in small pieces (so parsers meet split events
  * and split UTF-8). Models pick special behaviour: `*-429` is rate limited
  * once, `*-hang` streams two events and then waits for the client to leave,
- * a Gemini `*-cached` stream reports cached content and thoughts. Gemini's
+ * a Gemini `*-cached` stream reports cached content and thoughts, and a Gemini
+ * `*-afc` model asks for a function call before it answers.
+ * `snapshots` maps a requested model to the dated snapshot a non-streamed chat
+ * completion names, as OpenAI answers `gpt-4o-mini` with `gpt-4o-mini-2024-07-18`. Gemini's
  * model is read from the URL (`models/<model>:generateContent`), not the body.
  */
-export async function startFakeProvider(options: { chunkBytes?: number } = {}) {
+export async function startFakeProvider(options: { chunkBytes?: number; snapshots?: Readonly<Record<string, string>> } = {}) {
   const requests: FakeRequest[] = [];
   const limited = new Set<string>();
   const chunkBytes = options.chunkBytes ?? 7;
@@ -77,6 +80,15 @@ export async function startFakeProvider(options: { chunkBytes?: number } = {}) {
       request.socket.on('close', () => response.destroy());
       return;
     }
+    if (path.includes(':generateContent') && model.endsWith('-afc')) {
+      // Automatic function calling: a function call first, then (once the request carries its result) the answer.
+      const answered = JSON.stringify(body.contents ?? []).includes('functionResponse');
+      const answer = answered
+        ? { candidates: [{ content: { parts: [{ text: 'Sunny, 21 °C.' }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 130, candidatesTokenCount: 20, thoughtsTokenCount: 5, totalTokenCount: 155 }, modelVersion: model, responseId: 'g-afc-2' }
+        : { candidates: [{ content: { parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 100, candidatesTokenCount: 10, totalTokenCount: 110 }, modelVersion: model, responseId: 'g-afc-1' };
+      await send(response, 200, 'application/json', Buffer.from(JSON.stringify(answer)));
+      return;
+    }
     if (path.includes(':generateContent') || path.includes(':streamGenerateContent')) {
       const googleStream = path.includes(':streamGenerateContent');
       const googleStreamBody = model.endsWith('-cached') ? FIXTURES.googleStreamCached : FIXTURES.googleStream;
@@ -87,7 +99,9 @@ export async function startFakeProvider(options: { chunkBytes?: number } = {}) {
       await send(response, 200, stream ? 'text/event-stream' : 'application/json', stream ? FIXTURES.anthropicStream : FIXTURES.anthropic, limits);
     } else if (path.endsWith('/chat/completions')) {
       const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-      await send(response, 200, stream ? 'text/event-stream' : 'application/json', stream ? (includeUsage ? FIXTURES.chatStreamUsage : FIXTURES.chatStream) : FIXTURES.chat, limits);
+      const snapshot = options.snapshots?.[model];
+      const chat = snapshot === undefined ? FIXTURES.chat : Buffer.from(JSON.stringify({ ...JSON.parse(FIXTURES.chat.toString('utf8')), model: snapshot }));
+      await send(response, 200, stream ? 'text/event-stream' : 'application/json', stream ? (includeUsage ? FIXTURES.chatStreamUsage : FIXTURES.chatStream) : chat, limits);
     } else if (path.endsWith('/responses')) {
       await send(response, 200, stream ? 'text/event-stream' : 'application/json', stream ? FIXTURES.responsesStream : FIXTURES.responses, limits);
     } else if (path.endsWith('/embeddings')) {
