@@ -7,7 +7,7 @@
 // to run, while the rest repeats to about 1k). Valgrind runs every thread on one core and counts them all.
 //
 //   pnpm turbo run build --filter=@utt/tracker...
-//   node tracker/instructions-stream.mjs [--calls 50,150] [--cache-sim] [--runs bare,<dist>,<dist>…] [--keep=<folder>]
+//   node tracker/instructions-stream.mjs [--calls 50,150] [--cache-sim] [--runs bare,<dist>,<dist>…] [--keep=<folder>] [--no-queue-timer]
 //
 // `bare`: the bare client with an idle tracker in the process (loaded, created, never called), the baseline of the
 // differences; `alone`: the bare client in a process without the tracker.
@@ -63,7 +63,11 @@ async function memoryFetch() {
 }
 
 if (process.argv[2] === '--client') {
-  const [, , , mode, callsArg, port] = process.argv;
+  const [, , , mode, callsArg, port, queueTimer] = process.argv;
+  // --no-queue-timer: the call queue writes only at the end (no 1 s flush timer in the run). Its timer fires by the
+  // wall clock, so under valgrind (a call takes ~0.3 s, more under load) the writes per call follow the machine's speed:
+  // two runs of one build then differ by 10–20k instructions per call.
+  const queueOptions = queueTimer === 'no-queue-timer' ? { flushIntervalMs: 3_600_000, batchSize: 1_000_000 } : {};
   const { default: OpenAI } = await import('openai');
   const calls = Number(callsArg);
   const memory = port === 'memory';
@@ -75,12 +79,12 @@ if (process.argv[2] === '--client') {
     // The bare client beside an idle tracker (the default build, never called), as in run.ts: loading the tracker
     // changes what every JSON.parse in the process costs (see 'alone'), which is not what wrapping a client adds.
     const { createTracker } = await import(pathToFileURL(join(here, '../../packages/tracker/dist/index.js')).href);
-    await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
+    await createTracker({ application: 'bench', flushOnExit: false, ...queueOptions, sink: { specificationVersion: 'v1', async write() {} } });
   } else if (mode !== 'alone') {
     const folder = resolve(mode);
     const { createTracker } = await import(pathToFileURL(join(folder, 'index.js')).href);
     const { trackOpenAI } = await import(pathToFileURL(join(folder, 'openai.js')).href);
-    tracker = await createTracker({ application: 'bench', flushOnExit: false, sink: { specificationVersion: 'v1', async write() {} } });
+    tracker = await createTracker({ application: 'bench', flushOnExit: false, ...queueOptions, sink: { specificationVersion: 'v1', async write() {} } });
     client = trackOpenAI(bare, tracker);
   }
   for (let index = 0; index < calls; index += 1) {
@@ -131,7 +135,7 @@ if (keep) mkdirSync(keep, { recursive: true });
 /** Cachegrind's totals for one process: Ir, and with --cache-sim the D1 and LL misses (reads + writes). */
 function measure(mode, calls) {
   const out = join(folder, `${mode.replaceAll('/', '_')}-${calls}-${Math.random().toString(36).slice(2, 6)}.out`);
-  const args = ['--tool=cachegrind', `--cache-sim=${cacheSim ? 'yes' : 'no'}`, `--cachegrind-out-file=${out}`, process.execPath, ...nodeFlags, fileURLToPath(import.meta.url), '--client', mode, String(calls), String(port)];
+  const args = ['--tool=cachegrind', `--cache-sim=${cacheSim ? 'yes' : 'no'}`, `--cachegrind-out-file=${out}`, process.execPath, ...nodeFlags, fileURLToPath(import.meta.url), '--client', mode, String(calls), String(port), process.argv.includes('--no-queue-timer') ? 'no-queue-timer' : 'queue-timer'];
   return new Promise((resolveRun, reject) => {
     const child = spawn('valgrind', args, { stdio: ['ignore', 'inherit', 'pipe'] });
     let errors = '';

@@ -189,8 +189,8 @@ const STANDARD_TIERS = new Set(['', 'standard', 'default', 'auto', 'on_demand'])
 
 const countFields = ['inputTokens', 'outputTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'webSearches'] as const;
 
-function checkCount(usage: CallUsage, field: (typeof countFields)[number]): number | null {
-  const value = usage[field];
+/** A count of record()'s usage, checked (its value read at the call site: one property per site, not a keyed read of seven). */
+function checkCount(value: number | null | undefined, field: (typeof countFields)[number]): number | null {
   if (value === undefined || value === null) return null;
   if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`tracker.record: ${field} must be a whole number ≥ 0 or null`);
   return value;
@@ -330,7 +330,9 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
 
   const labelsOf = (tags: Readonly<Record<string, string>>, serviceTier: string): Record<string, string> => {
     const labels: Record<string, string> = {};
-    for (const key of labelTags) {
+    // Indexed: a for…of makes an array iterator per call, and this runs once per recorded call.
+    for (let index = 0; index < labelTags.length; index += 1) {
+      const key = labelTags[index] as string;
       const value = tags[key];
       if (value !== undefined) labels[key] = value;
     }
@@ -399,13 +401,13 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     if (typeof usage.provider !== 'string' || usage.provider === '') throw new TypeError('tracker.record: provider is required');
     if (typeof usage.model !== 'string') throw new TypeError('tracker.record: model must be a string');
     const responseId = usage.responseId ?? null;
-    const inputTokens = checkCount(usage, 'inputTokens');
-    const outputTokens = checkCount(usage, 'outputTokens');
-    const cachedReadTokens = checkCount(usage, 'cachedReadTokens');
-    const cachedWriteTokens = checkCount(usage, 'cachedWriteTokens');
-    const cachedWrite1hTokens = checkCount(usage, 'cachedWrite1hTokens');
-    const reasoningTokens = checkCount(usage, 'reasoningTokens');
-    const webSearches = checkCount(usage, 'webSearches');
+    const inputTokens = checkCount(usage.inputTokens, 'inputTokens');
+    const outputTokens = checkCount(usage.outputTokens, 'outputTokens');
+    const cachedReadTokens = checkCount(usage.cachedReadTokens, 'cachedReadTokens');
+    const cachedWriteTokens = checkCount(usage.cachedWriteTokens, 'cachedWriteTokens');
+    const cachedWrite1hTokens = checkCount(usage.cachedWrite1hTokens, 'cachedWrite1hTokens');
+    const reasoningTokens = checkCount(usage.reasoningTokens, 'reasoningTokens');
+    const webSearches = checkCount(usage.webSearches, 'webSearches');
     // A retried record of one response: the same distinctive id, model and counts (see response-identity.ts). Servers
     // that reuse ids (Ollama's chatcmpl-0…998) make distinct calls share one; those are recorded, each of them.
     const responseKey = responseId === null || !isDistinctiveResponseId(responseId) ? undefined : `${usage.provider}\u0000${responseId}`;

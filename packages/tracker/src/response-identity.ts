@@ -9,20 +9,20 @@
  */
 export const DISTINCTIVE_ID_CHARACTERS = 16;
 
-const isLetter = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
-const isDigit = (code: number) => code >= 48 && code <= 57;
 
 /** Whether a response id carries enough of its own to be the identity of one call (see DISTINCTIVE_ID_CHARACTERS). */
 export function isDistinctiveResponseId(id: string): boolean {
   if (id.length < DISTINCTIVE_ID_CHARACTERS) return false;
   let start = 0;
-  while (start < id.length && isLetter(id.charCodeAt(start))) start += 1;
+  // Letters and digits tested in place (no helper call per character: this runs once per recorded call, often before
+  // its code is optimized). `code | 32` folds upper-case ASCII letters onto lower-case ones.
+  for (let code = id.charCodeAt(start); start < id.length && (code | 32) >= 97 && (code | 32) <= 122; code = id.charCodeAt(start)) start += 1;
   const separator = id.charCodeAt(start);
   start = start > 0 && (separator === 45 || separator === 95) ? start + 1 : 0;
   let characters = 0;
   for (let index = start; index < id.length; index += 1) {
     const code = id.charCodeAt(index);
-    if (isLetter(code) || isDigit(code)) {
+    if (((code | 32) >= 97 && (code | 32) <= 122) || (code >= 48 && code <= 57)) {
       characters += 1;
       if (characters >= DISTINCTIVE_ID_CHARACTERS) return true;
     }

@@ -42,13 +42,23 @@ export function openAIResponseFacts(body: unknown): OpenAIResponseFacts {
   };
 }
 
-// Whitespace-tolerant: OpenAI-compatible servers (vLLM, LiteLLM, …) do not all write compact JSON.
-const USAGE_OBJECT = /"usage"\s*:\s*\{/;
-const FINAL_RESPONSE_EVENT = /"type"\s*:\s*"response\.(completed|incomplete|failed)"/;
+// Whitespace-tolerant: OpenAI-compatible servers (vLLM, LiteLLM, …) do not all write compact JSON. Sticky: each is tried
+// only where its key was found (a string search runs far faster than the expression over the whole event).
+const AFTER_USAGE_KEY = /\s*:\s*\{/y;
+const AFTER_TYPE_KEY = /\s*:\s*"response\.(completed|incomplete|failed)"/y;
+
+/** Whether `data` holds `key` (quoted) followed by what `after` matches: the expression `"key"` + `after`, unanchored. */
+function holdsKeyFollowedBy(data: string, key: string, after: RegExp): boolean {
+  for (let at = data.indexOf(key); at !== -1; at = data.indexOf(key, at + 1)) {
+    after.lastIndex = at + key.length;
+    if (after.test(data)) return true;
+  }
+  return false;
+}
 
 /** Whether an event of an OpenAI stream is one that is parsed once the stream's id is known: it may carry usage or the final response. */
 export function carriesOpenAIUsage(data: string): boolean {
-  return USAGE_OBJECT.test(data) || FINAL_RESPONSE_EVENT.test(data);
+  return holdsKeyFollowedBy(data, '"usage"', AFTER_USAGE_KEY) || holdsKeyFollowedBy(data, '"type"', AFTER_TYPE_KEY);
 }
 
 /**

@@ -148,12 +148,77 @@ type BodyEvents = {
   endFromReads(reads: readonly KeptRead[]): void;
 };
 
+/** What a call's record takes from its response headers (see readHeaders). */
+type HeaderFacts = { readonly contentType: string; readonly requestId: string | null; readonly rateLimit: Record<string, string> | undefined };
+
+/** The operation a call's endpoint is recorded as. */
+const operationOf = (endpoint: string): string => (endpoint === 'chat/completions' ? 'chat.completions' : endpoint);
+
+/**
+ * Records a call whose response named its model (or whose request did):
+ * the usage handed to record(), built field by field in one place for every
+ * kind of body. Arguments, not an object of them: a record is made once per
+ * call, and each object built on the way is one more to allocate and read.
+ */
+function recordCall(
+  call: ObservedCall,
+  headers: HeaderFacts,
+  streaming: boolean,
+  model: string,
+  endedAt: number,
+  buckets: UsageBuckets,
+  origin: UsageOrigin,
+  id: string | null,
+  serviceTier: string | null,
+): void {
+  const usage: CallUsage = {
+    provider: call.provider,
+    model,
+    operation: operationOf(call.endpoint),
+    // Field by field: a spread of the buckets is a generic copy on a path run once per call.
+    inputTokens: buckets.inputTokens,
+    outputTokens: buckets.outputTokens,
+    cachedReadTokens: buckets.cachedReadTokens,
+    cachedWriteTokens: buckets.cachedWriteTokens,
+    cachedWrite1hTokens: buckets.cachedWrite1hTokens,
+    reasoningTokens: buckets.reasoningTokens,
+    webSearches: buckets.webSearches,
+    serviceTier,
+    latencyMs: endedAt - call.started,
+    streaming,
+    responseId: id,
+    requestId: headers.requestId,
+    usageOrigin: origin,
+    occurredAt: new Date(call.started),
+    tags: call.tags,
+    rateLimitHeaders: headers.rateLimit,
+  };
+  if (call.internals) call.internals.record(usage, call.ticket, call.context);
+  else call.tracker.record(usage, call.ticket);
+}
+
+/**
+ * The usual end of a deferred OpenAI stream, recorded straight from its kept
+ * reads: an SSE body whose last events name the model, the id, the service
+ * tier and the usage (OpenAI's final chunk, response.completed). Exactly
+ * what createCallRecorder's reading records then (openAIFactsFromEnd takes
+ * those four and nothing else), without its reader, state and closures.
+ * False, having recorded nothing, for anything else.
+ */
+function recordOpenAIStreamEnd(call: ObservedCall, headers: HeaderFacts, reads: readonly KeptRead[], endedAt: number): boolean {
+  if (call.dialect !== 'openai' || !headers.contentType.includes('text/event-stream')) return false;
+  const found = openAIStreamEnd(reads);
+  if (found === undefined || found.wholeWindow) return false;
+  const facts = found.facts;
+  recordCall(call, headers, true, facts.model as string, endedAt, openAIUsageBuckets(facts.usage), 'stream', facts.id, facts.serviceTier);
+  return true;
+}
+
 /** How a call's body is read for usage (SSE or JSON, by its content type), and how the call is recorded once it ended. */
-function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete: (how: Ending, endedAt: number) => void } {
+function createCallRecorder(call: ObservedCall, headers: HeaderFacts = readHeaders(call.headers)): { events: BodyEvents; complete: (how: Ending, endedAt: number) => void } {
   const { dialect } = call;
-  const headers = readHeaders(call.headers);
   const sse = headers.contentType.includes('text/event-stream');
-  const operation = call.endpoint === 'chat/completions' ? 'chat.completions' : call.endpoint;
+  const operation = operationOf(call.endpoint);
   // The request's JSON is parsed only when the response leaves something to it (no model named, no usage).
   let parsed: RequestFacts | null | undefined = call.facts;
   const facts = () => (parsed === undefined ? (parsed = requestFacts(call.text) ?? null) : parsed);
@@ -165,30 +230,7 @@ function createCallRecorder(call: ObservedCall): { events: BodyEvents; complete:
       call.ticket?.release();
       return;
     }
-    const usage: CallUsage = {
-      provider: call.provider,
-      model,
-      operation,
-      // Field by field: a spread of the buckets is a generic copy on a path run once per call.
-      inputTokens: found.buckets.inputTokens,
-      outputTokens: found.buckets.outputTokens,
-      cachedReadTokens: found.buckets.cachedReadTokens,
-      cachedWriteTokens: found.buckets.cachedWriteTokens,
-      cachedWrite1hTokens: found.buckets.cachedWrite1hTokens,
-      reasoningTokens: found.buckets.reasoningTokens,
-      webSearches: found.buckets.webSearches,
-      serviceTier: found.serviceTier,
-      latencyMs: endedAt - call.started,
-      streaming: sse,
-      responseId: found.id,
-      requestId: headers.requestId,
-      usageOrigin: found.origin,
-      occurredAt: new Date(call.started),
-      tags: call.tags,
-      rateLimitHeaders: headers.rateLimit,
-    };
-    if (call.internals) call.internals.record(usage, call.ticket, call.context);
-    else call.tracker.record(usage, call.ticket);
+    recordCall(call, headers, sse, model, endedAt, found.buckets, found.origin, found.id, found.serviceTier);
   };
 
   if (sse && dialect === 'anthropic') {
@@ -865,15 +907,20 @@ class BodyTap {
 
   /** Records the call from what its reads gave so far (after a cut, reads still pending add nothing). */
   private settle(how: Ending, endedAt: number): void {
-    this.recorder ??= createCallRecorder(this.call);
+    let recorder = this.recorder;
+    const headers = recorder === undefined ? readHeaders(this.call.headers) : undefined;
     const kept = this.kept;
     this.kept = undefined;
     this.settled = true;
     // Here rather than at the end: in the pending records' pass, off the caller's path.
     forgetAbandonable(this);
-    if (kept === undefined) this.recorder.events.end();
-    else this.recorder.events.endFromReads(kept);
-    this.recorder.complete(how, endedAt);
+    // A body read with nothing in between whose end names everything (an OpenAI stream, as OpenAI sends it): recorded
+    // from its last events, with no reader made. Kept reads mean no recorder was made before (it comes with follow()).
+    if (headers !== undefined && kept !== undefined && recordOpenAIStreamEnd(this.call, headers, kept, endedAt)) return;
+    recorder ??= this.recorder = createCallRecorder(this.call, headers);
+    if (kept === undefined) recorder.events.end();
+    else recorder.events.endFromReads(kept);
+    recorder.complete(how, endedAt);
   }
 }
 
@@ -1150,22 +1197,34 @@ function refusalResponse(error: unknown, streaming: boolean): Response {
   });
 }
 
+// What readHeaders' walk found so far: module state rather than a closure per call (the walk is synchronous, one at a time).
+let walkContentType = '';
+let walkRequestId: string | null = null;
+let walkPlainRequestId: string | null = null;
+let walkRateLimit: Record<string, string> | undefined;
+
+function takeHeader(value: string, name: string): void {
+  // Names come lower-cased; the first letter rules out most without a comparison or the expression.
+  const first = name.charCodeAt(0);
+  if (first === 99) {
+    if (name === 'content-type') walkContentType = value;
+  } else if (first === 120 || first === 97 || first === 114) {
+    if (name === 'x-request-id') walkRequestId = value;
+    else if (name === 'request-id') walkPlainRequestId = value;
+    if (RATE_LIMIT_HEADER.test(name)) (walkRateLimit ??= {})[name] = value;
+  }
+}
+
 /** What a call's record takes from its response headers, in one pass over them (each `get` validates and looks up anew). */
-function readHeaders(headers: Headers): { contentType: string; requestId: string | null; rateLimit: Record<string, string> | undefined } {
-  let contentType = '';
-  let requestId: string | null = null;
-  let plainRequestId: string | null = null;
-  let rateLimit: Record<string, string> | undefined;
-  headers.forEach((value, name) => {
-    // Names come lower-cased; the first letter rules out most without a comparison or the expression.
-    const first = name.charCodeAt(0);
-    if (first === 99) {
-      if (name === 'content-type') contentType = value;
-    } else if (first === 120 || first === 97 || first === 114) {
-      if (name === 'x-request-id') requestId = value;
-      else if (name === 'request-id') plainRequestId = value;
-      if (RATE_LIMIT_HEADER.test(name)) (rateLimit ??= {})[name] = value;
-    }
-  });
-  return { contentType, requestId: requestId ?? plainRequestId, rateLimit };
+function readHeaders(headers: Headers): HeaderFacts {
+  walkContentType = '';
+  walkRequestId = null;
+  walkPlainRequestId = null;
+  walkRateLimit = undefined;
+  try {
+    headers.forEach(takeHeader);
+    return { contentType: walkContentType, requestId: walkRequestId ?? walkPlainRequestId, rateLimit: walkRateLimit };
+  } finally {
+    walkRateLimit = undefined;
+  }
 }

@@ -5,6 +5,7 @@ import { collectGarbageUntil } from '../test-support/collect-garbage';
 import { FIXTURES, startFakeProvider } from '../test-support/fake-provider';
 import { testPrices } from '../test-support/test-prices';
 import type { TrackedCall } from '../tracked-call';
+import { pickRateLimitHeaders } from '../capture/rate-limit-headers';
 import { trackFetch } from './fetch';
 
 let fake: Awaited<ReturnType<typeof startFakeProvider>>;
@@ -433,6 +434,101 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
       ['response', false, 'req_poly'],
       ['unknown', false, 'req_poly'],
     ]);
+  });
+
+  it("records OpenAI's, Anthropic's and an OpenAI-compatible gateway's rate-limit headers and request id, as rate-limit-headers.ts reads them", async () => {
+    // Header sets as the providers send them (names in any case: Headers lower-cases them), with headers that are not kept.
+    const providers: Array<{ provider: string; headers: Record<string, string>; requestId: string }> = [
+      {
+        provider: 'openai',
+        headers: {
+          'X-Request-Id': 'req_openai',
+          'x-ratelimit-limit-requests': '10000',
+          'x-ratelimit-limit-tokens': '30000000',
+          'x-ratelimit-remaining-requests': '9999',
+          'x-ratelimit-remaining-tokens': '29999000',
+          'x-ratelimit-reset-requests': '6ms',
+          'x-ratelimit-reset-tokens': '2ms',
+          'openai-processing-ms': '123',
+          'openai-organization': 'org-test',
+          'access-control-expose-headers': 'X-Request-ID',
+        },
+        requestId: 'req_openai',
+      },
+      {
+        provider: 'anthropic',
+        headers: {
+          'request-id': 'req_anthropic',
+          'anthropic-ratelimit-requests-limit': '50',
+          'anthropic-ratelimit-requests-remaining': '49',
+          'anthropic-ratelimit-requests-reset': '2026-12-07T12:00:01Z',
+          'anthropic-ratelimit-tokens-limit': '100000',
+          'anthropic-ratelimit-tokens-remaining': '99000',
+          'anthropic-ratelimit-tokens-reset': '2026-12-07T12:00:02Z',
+          'anthropic-ratelimit-input-tokens-limit': '80000',
+          'anthropic-ratelimit-input-tokens-remaining': '79500',
+          'anthropic-ratelimit-input-tokens-reset': '2026-12-07T12:00:03Z',
+          'anthropic-ratelimit-output-tokens-limit': '20000',
+          'anthropic-ratelimit-output-tokens-remaining': '19500',
+          'anthropic-ratelimit-output-tokens-reset': '2026-12-07T12:00:04Z',
+          'retry-after': '3',
+          'anthropic-organization-id': 'org-test',
+        },
+        requestId: 'req_anthropic',
+      },
+      {
+        provider: 'openrouter',
+        headers: {
+          'x-request-id': 'req_gateway',
+          'request-id': 'req_other',
+          'X-RateLimit-Limit': '200',
+          'X-RateLimit-Remaining': '199',
+          'X-RateLimit-Reset': '1765108800000',
+          'x-ratelimit': 'see docs',
+          'Retry-After': '1',
+          'x-ratelimitless': 'not kept: neither x-ratelimit- nor x-ratelimit',
+          'x-litellm-model-id': 'not kept',
+          'retry-after-ms': 'not kept',
+          'ratelimit-remaining': 'not kept',
+        },
+        requestId: 'req_gateway',
+      },
+    ];
+    for (const { provider, headers, requestId } of providers) {
+      const fetch = trackFetch(tracker, {
+        provider,
+        fetch: async () => new Response(FIXTURES.chatStreamUsage, { headers: { 'content-type': 'text/event-stream', ...headers } }),
+      });
+      const response = await fetch('https://gateway.test/v1/chat/completions', post({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, messages: [] }));
+      await readAll(response);
+    }
+    await tracker.flush();
+    expect(calls).toHaveLength(3);
+    for (const [index, { headers, requestId }] of providers.entries()) {
+      // What rate-limit-headers.ts takes from a plain record of the same headers: the same names, values and order.
+      const lowerCased = Object.fromEntries(new Response(null, { headers }).headers);
+      const expected = pickRateLimitHeaders(lowerCased);
+      expect(calls[index]?.rateLimitHeaders).toEqual(expected);
+      expect(Object.keys(calls[index]?.rateLimitHeaders ?? {})).toEqual(Object.keys(expected ?? {}));
+      expect(calls[index]?.requestId).toBe(requestId);
+      expect(calls[index]).toMatchObject({ model: 'gpt-test', usageOrigin: 'stream', inputTokens: 50, outputTokens: 20 });
+    }
+    expect(calls[0]?.rateLimitHeaders).toEqual({
+      'x-ratelimit-limit-requests': '10000',
+      'x-ratelimit-limit-tokens': '30000000',
+      'x-ratelimit-remaining-requests': '9999',
+      'x-ratelimit-remaining-tokens': '29999000',
+      'x-ratelimit-reset-requests': '6ms',
+      'x-ratelimit-reset-tokens': '2ms',
+    });
+    expect(Object.keys(calls[1]?.rateLimitHeaders ?? {})).toHaveLength(13);
+    expect(calls[2]?.rateLimitHeaders).toEqual({
+      'retry-after': '1',
+      'x-ratelimit': 'see docs',
+      'x-ratelimit-limit': '200',
+      'x-ratelimit-remaining': '199',
+      'x-ratelimit-reset': '1765108800000',
+    });
   });
 });
 
