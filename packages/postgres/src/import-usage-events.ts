@@ -100,6 +100,16 @@ export type UsageEventImport = {
    * keeps less in memory; the result is the same.
    */
   readonly partialCellLimit?: number;
+  /**
+   * Replace the stored cost of every cell written, even one whose tokens did
+   * not change. By default a re-import is a replay: a stored computed cost is
+   * kept when the cell's tokens are the same (replacementAssignments), so a
+   * newer price registry never silently re-prices history. A cell priced per
+   * request cannot be re-priced from its sum (`utt reprice` leaves it alone),
+   * so re-importing its file with `reprice` (`utt import --reprice`) is the
+   * way to apply a changed price to it.
+   */
+  readonly reprice?: boolean;
 };
 
 export type UsageEventImportResult = UsageEventRollup & {
@@ -218,7 +228,7 @@ export async function importUsageEvents(
       await tx.exec('SET LOCAL enable_nestloop = off');
       replaced = await tx.query<{ count: number }>(
         `WITH replaced AS (
-           UPDATE ${tables.tokenUsage} AS existing SET ${replacementAssignments()}
+           UPDATE ${tables.tokenUsage} AS existing SET ${replacementAssignments({ reprice: write.reprice })}
            FROM (${incoming}) AS excluded
            WHERE ${sameKey}
            RETURNING 1

@@ -17,13 +17,14 @@ const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'json', 'ndjson'];
  * cells written in one transaction. A bad row, or a cell whose sum
  * breaks a record rule, refuses the whole file (nothing is written) unless
  * --skip-invalid, which names the first LISTED_INVALID_ROWS bad rows and counts
- * the others; importing the same file again changes nothing. Memory stays
+ * the others; importing the same file again changes nothing (with --reprice,
+ * it prices the rows again and replaces the stored costs). Memory stays
  * flat whatever the number of rows, cells or bad rows.
  */
 export async function importCommand(
   runtime: Runtime,
   file: string | undefined,
-  flags: { skipInvalid?: boolean; instance?: string; format?: string },
+  flags: { skipInvalid?: boolean; instance?: string; format?: string; reprice?: boolean },
 ): Promise<number> {
   if (!file) throw new UsageError('import needs a FILE', 'import');
   if (flags.format !== undefined && !IMPORT_FORMATS.includes(flags.format as ImportFormat)) {
@@ -48,6 +49,9 @@ export async function importCommand(
       sourceSystem: MANUAL_SOURCE_SYSTEM,
       sourceInstance: flags.instance || path.basename(absolute),
       events: stream.batches,
+      // A re-import keeps the computed costs it stored when the tokens are the same (no silent re-pricing of history);
+      // --reprice replaces them: `utt reprice` cannot re-price a cell priced per request from its sum.
+      reprice: flags.reprice ?? false,
       review: (rollup) => {
         const [refused] = rollup.refusedCells;
         if (refused && !skipInvalid) {
