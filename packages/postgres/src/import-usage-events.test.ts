@@ -154,6 +154,24 @@ describe.each(TEST_BACKENDS)('importUsageEvents on $name', (backend) => {
     expect(await cells(store())).toEqual(first);
   });
 
+  it('counts the cells an earlier import wrote that a changed file no longer has, and deletes them when the file replaces the instance', async () => {
+    const first = await write([event({ line: 2 }), event({ line: 3, model: 'gpt-4o-mni' }), event({ line: 4, bucket_start: NEXT_HOUR })]);
+    expect(first).toMatchObject({ rowsWritten: 3, storedCellsNotWritten: 0, storedCellsDeleted: 0 });
+    // The model name corrected: a new cell; the misspelt one is still stored and would count twice.
+    const corrected = [event({ line: 2 }), event({ line: 3, model: 'gpt-4o-mini' }), event({ line: 4, bucket_start: NEXT_HOUR })];
+    expect(await write(corrected)).toMatchObject({ rowsWritten: 3, storedCellsNotWritten: 1, storedCellsDeleted: 0 });
+    expect((await cells(store())).map((cell) => cell.model)).toEqual(['gpt-4o', 'gpt-4o-mini', 'gpt-4o-mni', 'gpt-4o']);
+    // Another instance's cells are not this file's business.
+    await store().importUsageEvents({ sourceSystem: 'manual', sourceInstance: 'other.csv', events: stream([event({ model: 'other' })]) });
+
+    const replaced = await store().importUsageEvents({ sourceSystem: 'manual', sourceInstance: 'export.csv', events: stream(corrected), replace: true });
+    expect(replaced).toMatchObject({ rowsWritten: 3, storedCellsNotWritten: 0, storedCellsDeleted: 1 });
+    expect((await cells(store())).map((cell) => cell.model)).toEqual(['gpt-4o', 'gpt-4o-mini', 'other', 'gpt-4o']);
+    // The roll-ups follow the delete.
+    const [daily] = await store().client.query<{ rows: number }>(`SELECT sum(row_count)::int AS rows FROM "${store().schema}".token_usage_daily`);
+    expect(daily?.rows).toBe(4);
+  });
+
   it('keeps a stored computed cost on a re-import of the same tokens, and re-prices it only when told (utt import --reprice)', async () => {
     // The same request quoted a dearer plan: the price changed, the tokens did not.
     const plan = (priceRef: string, nanoUsdPerToken: bigint): UsageAdapterV1PricePlan => ({

@@ -47,7 +47,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'import',
     summary: 'import a CSV, JSON or NDJSON usage file',
-    usage: 'import FILE [--format csv|json|ndjson] [--skip-invalid] [--instance NAME] [--reprice]',
+    usage: 'import FILE [--format csv|json|ndjson] [--skip-invalid] [--instance NAME] [--reprice] [--replace]',
     details:
       'A bad row refuses the whole file (nothing is written) unless --skip-invalid; importing the same file again changes nothing, and keeps the costs it stored unless --reprice.',
     options: {
@@ -55,6 +55,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'skip-invalid': { type: 'boolean', description: 'import the good rows and list the bad ones' },
       instance: { type: 'string', value: 'NAME', description: 'source_instance for the rows (default: the file name)' },
       reprice: { type: 'boolean', description: 'price the rows again with the current prices, replacing the costs stored by an earlier import' },
+      replace: { type: 'boolean', description: 'the file replaces the instance: delete the cells an earlier import wrote that it no longer has' },
     },
     maxPositionals: 1,
     needsSourceCredentials: false,
@@ -64,6 +65,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         instance: stringFlag(args, 'instance'),
         format: stringFlag(args, 'format'),
         reprice: booleanFlag(args, 'reprice'),
+        replace: booleanFlag(args, 'replace'),
       }),
   },
   {
