@@ -12,12 +12,27 @@
 -- November. Now hourly rows still count by their local start, and day rows,
 -- like month rows, by their UTC calendar date. UTC's days do not change.
 --
--- 1. The statement the detail triggers and the retention recipe run
---    (0010's, with that one change).
--- 2. The three detail trigger functions, generated from it by 0010 and 0012,
---    get the same change in their text.
--- 3. The non-UTC zones' rows of both roll-ups are summed again from
---    token_usage.
+-- 1. The day rows are taken out of the non-UTC zones' roll-up rows by the
+--    statement as it was (0010's), with a sign of -1.
+-- 2. The statement the detail triggers and the retention recipe run is
+--    replaced (0010's, with that one change), and the three detail trigger
+--    functions generated from it by 0010 and 0012 get the same change in
+--    their text.
+-- 3. The day rows are added back by the new statement, and the roll-up rows
+--    they emptied are deleted. Only day rows move: this reads token_usage
+--    once per kept zone but groups only its day rows, however many hourly
+--    rows it holds.
+
+DO $take_out$
+DECLARE
+  zone_name TEXT;
+BEGIN
+  FOR zone_name IN SELECT time_zone FROM {{schema}}.token_usage_rollup_zones WHERE time_zone <> 'UTC' ORDER BY time_zone LOOP
+    EXECUTE {{schema}}.token_usage_daily_detail_statement(
+      $rows$SELECT -1 AS sign, * FROM {{schema}}.token_usage WHERE granularity = 'day'$rows$, format('SELECT %L::text AS time_zone', zone_name));
+  END LOOP;
+END
+$take_out$;
 
 CREATE OR REPLACE FUNCTION {{schema}}.token_usage_daily_detail_statement(changes TEXT, zones TEXT) RETURNS TEXT
 LANGUAGE sql IMMUTABLE AS $function$
@@ -177,16 +192,16 @@ BEGIN
 END
 $regenerate$;
 
--- The kept zones other than UTC, summed again. Only their day rows move, but
--- a zone's rows are few next to token_usage: one pass per zone over every row.
-DELETE FROM {{schema}}.token_usage_daily_detail WHERE time_zone <> 'UTC';
-DELETE FROM {{schema}}.token_usage_daily_by_user WHERE time_zone <> 'UTC';
-DO $backfill$
+-- The day rows back, on their dates; the roll-up rows they left empty go.
+DO $put_back$
 DECLARE
   zone_name TEXT;
 BEGIN
   FOR zone_name IN SELECT time_zone FROM {{schema}}.token_usage_rollup_zones WHERE time_zone <> 'UTC' ORDER BY time_zone LOOP
-    EXECUTE {{schema}}.token_usage_daily_detail_statement('SELECT 1 AS sign, * FROM {{schema}}.token_usage', format('SELECT %L::text AS time_zone', zone_name));
+    EXECUTE {{schema}}.token_usage_daily_detail_statement(
+      $rows$SELECT 1 AS sign, * FROM {{schema}}.token_usage WHERE granularity = 'day'$rows$, format('SELECT %L::text AS time_zone', zone_name));
   END LOOP;
 END
-$backfill$;
+$put_back$;
+DELETE FROM {{schema}}.token_usage_daily_detail WHERE time_zone <> 'UTC' AND row_count = 0;
+DELETE FROM {{schema}}.token_usage_daily_by_user WHERE time_zone <> 'UTC' AND row_count = 0;

@@ -332,6 +332,17 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
       // East of UTC a UTC midnight is already on its own date, and UTC's days are UTC dates: unchanged.
       expect(await days('UTC')).toEqual(utcBefore);
       expect(await days('Asia/Tokyo')).toEqual(tokyoBefore);
+      // Only the day rows were moved, and what is left equals both roll-ups summed afresh from the raw rows.
+      const rollups = async () => ({
+        detail: await store.client.query(`SELECT * FROM ${tables.tokenUsageDailyDetail} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15`),
+        byUser: await store.client.query(`SELECT * FROM ${tables.tokenUsageDailyByUser} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11`),
+      });
+      const migrated = await rollups();
+      await store.client.exec(`TRUNCATE ${tables.tokenUsageDailyDetail}, ${tables.tokenUsageDailyByUser}`);
+      await store.client.exec(`DO $recount$ BEGIN
+        EXECUTE "${store.schema}".token_usage_daily_detail_apply('SELECT 1 AS sign, * FROM ${tables.tokenUsage}');
+      END $recount$`);
+      expect(await rollups()).toEqual(migrated);
 
       // The triggers keep the new rule: an insert, an update that moves a day row, a delete.
       await write('2025-10-16T00:00:00Z', 'day', 1000);
