@@ -286,6 +286,17 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     expect(await selectRows(`SELECT count(*)::int AS n FROM utt_schema.token_usage`)).toEqual([{ n: 5 }]);
   });
 
+  it('migrate names the migrations it applies, then says the schema is up to date', async () => {
+    // PGlite's tests start from a migrated template: a schema of its own there.
+    const databaseYaml = backend.name === 'pglite' ? database.databaseYaml.replace('schema: utt', 'schema: unmigrated') : database.databaseYaml;
+    const config = await writeConfig(workdir, databaseYaml, 'sources: []\n');
+    const first = await runCli(['migrate', '--config', config], { cwd: workdir, env: database.env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^applied: 0001_init, 0002_provider_cost, .*, 0020_day_rows_on_their_date\n$/);
+    const again = await runCli(['migrate', '--config', config], { cwd: workdir, env: database.env });
+    expect(again.stdout).toBe('schema is up to date\n');
+  });
+
   it('warns when a corrected file leaves cells of its earlier import behind, and deletes them with --replace', async () => {
     const config = await writeConfig(workdir, database.databaseYaml, 'sources: []\n');
     const file = path.join(workdir, 'october.csv');
