@@ -286,6 +286,49 @@ describe.each(backends())('utt CLI on $name', (backend) => {
     expect(await selectRows(`SELECT count(*)::int AS n FROM utt_schema.token_usage`)).toEqual([{ n: 5 }]);
   });
 
+  it('migrate names the migrations it applies, then says the schema is up to date', async () => {
+    // PGlite's tests start from a migrated template: a schema of its own there.
+    const databaseYaml = backend.name === 'pglite' ? database.databaseYaml.replace('schema: utt', 'schema: unmigrated') : database.databaseYaml;
+    const config = await writeConfig(workdir, databaseYaml, 'sources: []\n');
+    const first = await runCli(['migrate', '--config', config], { cwd: workdir, env: database.env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^applied: 0001_init, 0002_provider_cost, .*, 0020_day_rows_on_their_date\n$/);
+    const again = await runCli(['migrate', '--config', config], { cwd: workdir, env: database.env });
+    expect(again.stdout).toBe('schema is up to date\n');
+  });
+
+  it('warns when a corrected file leaves cells of its earlier import behind, and deletes them with --replace', async () => {
+    const config = await writeConfig(workdir, database.databaseYaml, 'sources: []\n');
+    const file = path.join(workdir, 'october.csv');
+    const header = 'bucket_start,provider,model,input_tokens';
+    await writeFile(file, [header, '2026-10-01T09:00:00Z,openai,gpt-5-mni,100', '2026-10-01T10:00:00Z,openai,gpt-5,10'].join('\n'));
+    expect((await runCli(['import', file, '--config', config], { cwd: workdir, env: database.env })).code).toBe(0);
+    const totals = async () => selectRows(`SELECT model, sum(input_tokens)::int AS input_tokens FROM utt_schema.token_usage GROUP BY model ORDER BY model`);
+
+    // The model name corrected: the misspelt cell is not in the file any more, yet still counts.
+    await writeFile(file, [header, '2026-10-01T09:00:00Z,openai,gpt-5-mini,100', '2026-10-01T10:00:00Z,openai,gpt-5,10'].join('\n'));
+    const corrected = await runCli(['import', file, '--config', config], { cwd: workdir, env: database.env });
+    expect(corrected.code, corrected.stderr).toBe(0);
+    expect(corrected.stdout).toContain(
+      'warning: 1 cells an earlier import wrote into source_instance "october.csv" are not in this file and still count; if this file replaces that import, import it again with --replace to delete them',
+    );
+    expect(await totals()).toEqual([
+      { model: 'gpt-5', input_tokens: 10 },
+      { model: 'gpt-5-mini', input_tokens: 100 },
+      { model: 'gpt-5-mni', input_tokens: 100 },
+    ]);
+
+    const replaced = await runCli(['import', file, '--replace', '--config', config], { cwd: workdir, env: database.env });
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(replaced.stdout).toContain('1 cells an earlier import wrote into source_instance "october.csv" are not in this file: deleted (--replace)');
+    expect(await totals()).toEqual([
+      { model: 'gpt-5', input_tokens: 10 },
+      { model: 'gpt-5-mini', input_tokens: 100 },
+    ]);
+    const report = await runCli(['report', '--by', 'model', '--json', '--config', config], { cwd: workdir, env: database.env });
+    expect((JSON.parse(report.stdout) as { key: string }[]).map((row) => row.key)).toEqual(['gpt-5', 'gpt-5-mini']);
+  });
+
   it('import --skip-invalid names the first 20 bad rows in line order and counts the rest', async () => {
     const config = await writeConfig(workdir, database.databaseYaml, 'sources: []\n');
     const manyBad = path.join(workdir, 'many-bad.csv');

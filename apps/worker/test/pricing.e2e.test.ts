@@ -208,4 +208,27 @@ describe.each(backends())('pricing on $name', (backend) => {
     expect(Number(row?.cost_usd)).toBe(0.656);
     expect(row).toMatchObject({ cost_source: 'computed', price_ref: 'per-request:config:acme/tiered@base|config:acme/tiered@base;tier>200000' });
   });
+
+  it('re-prices an import priced per request when it is imported again with --reprice, as utt reprice says', async () => {
+    const csv = path.join(workdir, 'requests.csv');
+    await writeFile(csv, 'bucket_start,provider,model,input_tokens,output_tokens,requests\n2026-10-01T09:00:00Z,acme,tiered,150000,1000,1\n2026-10-01T10:00:00Z,acme,tiered,250000,1000,1\n');
+    const withPrices = (input: number) =>
+      writeConfig(workdir, database.databaseYaml, `pricing:\n  overrides:\n    acme/tiered: { input: ${input}, output: 2, longContext: { above: 200000, input: ${2 * input}, output: 4 } }\n`);
+    const cost = async () =>
+      (await select<{ cost_usd: string }>(`SELECT cost_usd::text AS cost_usd FROM utt_schema.token_usage WHERE source_system = 'manual'`)).map((row) => Number(row.cost_usd));
+    expect((await runCli(['import', csv, '--config', await withPrices(1)], { cwd: workdir, env: database.env })).code).toBe(0);
+    expect(await cost()).toEqual([0.656]);
+
+    // The input price was wrong: ten times it. reprice leaves the per-request cell to a re-import, and says how.
+    const corrected = await withPrices(10);
+    const repriced = await runCli(['reprice', '--since', '2026-10-01', '--config', corrected], { cwd: workdir, env: database.env });
+    expect(repriced.stdout).toContain('1 rows priced per request by an import were left alone: import their file again with utt import FILE --reprice');
+    // A plain re-import is a replay: the stored cost stays.
+    expect((await runCli(['import', csv, '--config', corrected], { cwd: workdir, env: database.env })).code).toBe(0);
+    expect(await cost()).toEqual([0.656]);
+    const again = await runCli(['import', csv, '--reprice', '--config', corrected], { cwd: workdir, env: database.env });
+    expect(again.code, again.stderr).toBe(0);
+    // 150k × $10/M + 1k × $2/M = 1.502; 250k × $20/M + 1k × $4/M = 5.004.
+    expect(await cost()).toEqual([6.506]);
+  });
 });

@@ -419,4 +419,26 @@ describe('importUsageFile: CSV quoting', () => {
     const closing = await writeTemp('closing.csv', 'bucket_start,provider,model\n2026-10-01,"openai"x,m\n');
     await expect(importUsageFile(closing)).rejects.toThrow(/closing\.csv:2: not valid CSV/);
   });
+
+  it('says what is wrong with a file a spreadsheet saved in another shape, instead of naming an unknown column', async () => {
+    const header = ['bucket_start', 'provider', 'model', 'input_tokens'];
+    const row = ['2026-10-01T09:15:00Z', 'openai', 'gpt-4.1', '10'];
+    // Excel's "CSV" in a European locale: semicolons.
+    const semicolons = await writeTemp('semicolons.csv', `${header.join(';')}\n${row.join(';')}\n`);
+    await expect(importUsageFile(semicolons)).rejects.toThrow(`${semicolons}:1: the header is one column separated by ";": utt reads comma-separated CSV; save the file with commas between the columns`);
+    const tabs = await writeTemp('tabs.csv', `${header.join('\t')}\n${row.join('\t')}\n`);
+    await expect(importUsageFile(tabs)).rejects.toThrow(/tabs\.csv:1: the header is one column separated by tabs: utt reads comma-separated CSV/);
+    // Line ends of a lone carriage return ("CSV (Macintosh)").
+    const returns = await writeTemp('returns.csv', `${header.join(',')}\r${row.join(',')}\r`);
+    await expect(importUsageFile(returns)).rejects.toThrow(
+      `${returns}:1: lines end with a carriage return alone (CR), as "CSV (Macintosh)" saves them; utt reads lines that end with LF or CRLF: save the file as "CSV UTF-8" or convert its line ends`,
+    );
+    // UTF-16 ("Unicode text"), with its byte order mark.
+    const utf16 = await writeTemp('utf16.csv', '');
+    await writeFile(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${header.join(',')}\n${row.join(',')}\n`, 'utf16le')]));
+    await expect(importUsageFile(utf16)).rejects.toThrow(`${utf16}:1: the file is not UTF-8 text (it looks like UTF-16); save it as "CSV UTF-8"`);
+    // The same rows, well formed, import.
+    const good = await writeTemp('good.csv', `${header.join(',')}\r\n${row.join(',')}\r\n`);
+    expect((await importUsageFile(good)).rowsImported).toBe(1);
+  });
 });

@@ -85,6 +85,7 @@ export async function* readCsvRowBatches(path: string, options: ReadCsvRowsOptio
         if (row === undefined) continue;
         if (names === undefined) {
           names = row.map((name) => name.trim());
+          checkFileShape(names, path, line - record.lines);
           options.onHeader?.(names, line - record.lines);
           parseLine = options.lineParser?.(names);
           continue;
@@ -102,6 +103,7 @@ export async function* readCsvRowBatches(path: string, options: ReadCsvRowsOptio
       if (row !== undefined) {
         if (names === undefined) {
           names = row.map((name) => name.trim());
+          checkFileShape(names, path, line);
           options.onHeader?.(names, line);
         } else {
           yield [shape(names, row, line)];
@@ -112,6 +114,25 @@ export async function* readCsvRowBatches(path: string, options: ReadCsvRowsOptio
     input.destroy();
   }
   if (names === undefined) throw new ImportFileError({ file: path, reason: 'the file is empty; expected a header row of column names' });
+}
+
+/**
+ * A file a spreadsheet saved in another shape shows in its header first: name
+ * the shape rather than an "unknown column" made of the whole header.
+ */
+function checkFileShape(names: readonly string[], path: string, line: number): void {
+  const refuse = (reason: string) => {
+    throw new ImportFileError({ file: path, line, reason });
+  };
+  // UTF-16 read as UTF-8: NUL between the letters, its byte order mark as two undecodable bytes.
+  if (names.some((name) => name.includes('\0')) || names[0]?.startsWith('\uFFFD\uFFFD')) refuse('the file is not UTF-8 text (it looks like UTF-16); save it as "CSV UTF-8"');
+  if (names.some((name) => name.includes('\r'))) {
+    refuse('lines end with a carriage return alone (CR), as "CSV (Macintosh)" saves them; utt reads lines that end with LF or CRLF: save the file as "CSV UTF-8" or convert its line ends');
+  }
+  const separator = names.length === 1 ? /[;\t|]/.exec(names[0] ?? '')?.[0] : undefined;
+  if (separator !== undefined) {
+    refuse(`the header is one column separated by ${separator === '\t' ? 'tabs' : `"${separator}"`}: utt reads comma-separated CSV; save the file with commas between the columns`);
+  }
 }
 
 type CsvRecord = {

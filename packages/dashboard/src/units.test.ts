@@ -65,6 +65,24 @@ describe('reporting time zone', () => {
     expect(startOfLocalDay({ year: 2026, month: 11, day: 2 }, 'America/Los_Angeles').toISOString()).toBe('2026-11-02T08:00:00.000Z');
     expect(formatLocalDate(localDateOf(new Date('2026-10-20T23:30:00Z'), 'Asia/Tokyo'))).toBe('2026-10-21');
   });
+
+  it('starts a day whose midnight daylight saving skips at its first instant, not in the day before', () => {
+    // Santiago, Havana, Cairo and the Azores spring forward at midnight: the local day starts at 01:00.
+    const starts: [string, { year: number; month: number; day: number }, string][] = [
+      ['America/Santiago', { year: 2026, month: 9, day: 6 }, '2026-09-06T04:00:00.000Z'],
+      ['America/Havana', { year: 2026, month: 3, day: 8 }, '2026-03-08T05:00:00.000Z'],
+      ['Africa/Cairo', { year: 2026, month: 4, day: 24 }, '2026-04-23T22:00:00.000Z'],
+      ['Atlantic/Azores', { year: 2026, month: 3, day: 29 }, '2026-03-29T01:00:00.000Z'],
+      // Santiago falls back at midnight: the repeated hour belongs to the day before.
+      ['America/Santiago', { year: 2026, month: 4, day: 5 }, '2026-04-05T04:00:00.000Z'],
+    ];
+    for (const [zone, date, start] of starts) {
+      const instant = startOfLocalDay(date, zone);
+      expect(instant.toISOString(), `${zone} ${formatLocalDate(date)}`).toBe(start);
+      expect(formatLocalDate(localDateOf(instant, zone))).toBe(formatLocalDate(date));
+      expect(formatLocalDate(localDateOf(new Date(instant.getTime() - 1), zone)), `${zone}: the instant before is the day before`).not.toBe(formatLocalDate(date));
+    }
+  });
 });
 
 describe('chart', () => {

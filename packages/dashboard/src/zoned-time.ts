@@ -54,9 +54,17 @@ function offsetMs(instant: Date, timeZone: string): number {
  */
 export function startOfLocalDay(date: LocalDate, timeZone: string): Date {
   const guess = Date.UTC(date.year, date.month - 1, date.day);
-  let instant = guess - offsetMs(new Date(guess), timeZone);
-  instant = guess - offsetMs(new Date(instant), timeZone);
-  return new Date(instant);
+  const first = guess - offsetMs(new Date(guess), timeZone);
+  const second = guess - offsetMs(new Date(first), timeZone);
+  // Where daylight saving skips midnight itself (Santiago, Havana, Cairo, the Azores), the two offsets disagree and
+  // one of the candidates is still in the day before: the day starts at the earliest candidate that is in it, at
+  // 01:00, as PostgreSQL places `date::timestamp AT TIME ZONE zone` (the roll-ups' days).
+  const inDay = [first, second].filter((candidate) => sameLocalDate(localDateOf(new Date(candidate), timeZone), date));
+  return new Date(inDay.length === 0 ? second : Math.min(...inDay));
+}
+
+function sameLocalDate(a: LocalDate, b: LocalDate): boolean {
+  return a.year === b.year && a.month === b.month && a.day === b.day;
 }
 
 /** Calendar arithmetic on dates (no time zone involved). */

@@ -154,6 +154,54 @@ describe.each(TEST_BACKENDS)('importUsageEvents on $name', (backend) => {
     expect(await cells(store())).toEqual(first);
   });
 
+  it('counts the cells an earlier import wrote that a changed file no longer has, and deletes them when the file replaces the instance', async () => {
+    const first = await write([event({ line: 2 }), event({ line: 3, model: 'gpt-4o-mni' }), event({ line: 4, bucket_start: NEXT_HOUR })]);
+    expect(first).toMatchObject({ rowsWritten: 3, storedCellsNotWritten: 0, storedCellsDeleted: 0 });
+    // The model name corrected: a new cell; the misspelt one is still stored and would count twice.
+    const corrected = [event({ line: 2 }), event({ line: 3, model: 'gpt-4o-mini' }), event({ line: 4, bucket_start: NEXT_HOUR })];
+    expect(await write(corrected)).toMatchObject({ rowsWritten: 3, storedCellsNotWritten: 1, storedCellsDeleted: 0 });
+    expect((await cells(store())).map((cell) => cell.model)).toEqual(['gpt-4o', 'gpt-4o-mini', 'gpt-4o-mni', 'gpt-4o']);
+    // Another instance's cells are not this file's business.
+    await store().importUsageEvents({ sourceSystem: 'manual', sourceInstance: 'other.csv', events: stream([event({ model: 'other' })]) });
+
+    const replaced = await store().importUsageEvents({ sourceSystem: 'manual', sourceInstance: 'export.csv', events: stream(corrected), replace: true });
+    expect(replaced).toMatchObject({ rowsWritten: 3, storedCellsNotWritten: 0, storedCellsDeleted: 1 });
+    expect((await cells(store())).map((cell) => cell.model)).toEqual(['gpt-4o', 'gpt-4o-mini', 'other', 'gpt-4o']);
+    // The roll-ups follow the delete.
+    const [daily] = await store().client.query<{ rows: number }>(`SELECT sum(row_count)::int AS rows FROM "${store().schema}".token_usage_daily`);
+    expect(daily?.rows).toBe(4);
+  });
+
+  it('keeps a stored computed cost on a re-import of the same tokens, and re-prices it only when told (utt import --reprice)', async () => {
+    // The same request quoted a dearer plan: the price changed, the tokens did not.
+    const plan = (priceRef: string, nanoUsdPerToken: bigint): UsageAdapterV1PricePlan => ({
+      priceRef,
+      costDecimals: 9,
+      costUnits: (usage) => nanoUsdPerToken * BigInt(usage.input_tokens + usage.output_tokens),
+    });
+    const cheap = plan('p@base', 1n);
+    const dear = plan('p@base', 10n);
+    await write([event({ price_plan: cheap, price_ref: cheap.priceRef }), event({ line: 3, bucket_start: NEXT_HOUR, unpriced_reason: 'no_price' })]);
+    expect((await cells(store())).map((cell) => cell.cost_usd)).toEqual(['0.000000015', null]);
+
+    // A plain re-import is a replay: a stored cost changes only when asked (invariant: no silent re-pricing of history).
+    await write([event({ price_plan: dear, price_ref: dear.priceRef }), event({ line: 3, bucket_start: NEXT_HOUR, price_plan: dear, price_ref: dear.priceRef })]);
+    expect((await cells(store())).map((cell) => cell.cost_usd)).toEqual(['0.000000015', '0.00000015']);
+
+    // `utt reprice` leaves per-request cells to a re-import: with reprice, that re-import replaces their cost.
+    const result = await store().importUsageEvents({
+      sourceSystem: 'manual',
+      sourceInstance: 'export.csv',
+      events: stream([event({ price_plan: dear, price_ref: dear.priceRef }), event({ line: 3, bucket_start: NEXT_HOUR, price_plan: dear, price_ref: dear.priceRef })]),
+      reprice: true,
+    });
+    expect(result.rowsWritten).toBe(2);
+    expect(await cells(store())).toEqual([
+      expect.objectContaining({ cost_usd: '0.00000015', cost_source: 'computed', price_ref: 'per-request:p@base' }),
+      expect.objectContaining({ cost_usd: '0.00000015', cost_source: 'computed', price_ref: 'per-request:p@base' }),
+    ]);
+  });
+
   it('refuses a cell whose sum breaks a record rule, naming its first line, and writes nothing', async () => {
     const events = [
       event({ line: 2, bucket_start: NEXT_HOUR }),

@@ -100,11 +100,37 @@ export type UsageEventImport = {
    * keeps less in memory; the result is the same.
    */
   readonly partialCellLimit?: number;
+  /**
+   * Replace the stored cost of every cell written, even one whose tokens did
+   * not change. By default a re-import is a replay: a stored computed cost is
+   * kept when the cell's tokens are the same (replacementAssignments), so a
+   * newer price registry never silently re-prices history. A cell priced per
+   * request cannot be re-priced from its sum (`utt reprice` leaves it alone),
+   * so re-importing its file with `reprice` (`utt import --reprice`) is the
+   * way to apply a changed price to it.
+   */
+  readonly reprice?: boolean;
+  /**
+   * The file replaces everything the instance held: after the write, the
+   * instance's cells that this import did not write (an earlier import's
+   * cells the file no longer has, such as a corrected model name or bucket)
+   * are deleted, in the same transaction. Without it they are kept and
+   * counted in `storedCellsNotWritten`.
+   */
+  readonly replace?: boolean;
 };
 
 export type UsageEventImportResult = UsageEventRollup & {
   /** Cells written (inserted or replaced). */
   readonly rowsWritten: number;
+  /**
+   * Cells of the instance that this import did not write and that are still
+   * stored: an earlier import's cells the file no longer has, which still
+   * count in every total (0 with `replace`, which deletes them).
+   */
+  readonly storedCellsNotWritten: number;
+  /** Cells deleted by `replace`. */
+  readonly storedCellsDeleted: number;
 };
 
 /** Issues listed in full; the counts cover the rest. */
@@ -218,7 +244,7 @@ export async function importUsageEvents(
       await tx.exec('SET LOCAL enable_nestloop = off');
       replaced = await tx.query<{ count: number }>(
         `WITH replaced AS (
-           UPDATE ${tables.tokenUsage} AS existing SET ${replacementAssignments()}
+           UPDATE ${tables.tokenUsage} AS existing SET ${replacementAssignments({ reprice: write.reprice })}
            FROM (${incoming}) AS excluded
            WHERE ${sameKey}
            RETURNING 1
@@ -240,8 +266,36 @@ export async function importUsageEvents(
        SELECT count(*) AS count FROM inserted`,
       [write.sourceSystem, write.sourceInstance],
     );
-    const written = [{ count: Number(replaced[0]?.count ?? 0) + Number(inserted[0]?.count ?? 0) }];
-    return { ...rollup, events, rowsWritten: Number(written[0]?.count ?? 0) };
+    const rowsWritten = Number(replaced[0]?.count ?? 0) + Number(inserted[0]?.count ?? 0);
+    // A re-import of a changed file (a model name corrected, timestamps moved to another bucket) writes new cells
+    // and leaves the old ones, which would count twice: say how many, or delete them when the file replaces the instance.
+    let storedCellsNotWritten = 0;
+    let storedCellsDeleted = 0;
+    if (stored?.found) {
+      if (write.replace) {
+        await tx.exec('SET LOCAL enable_nestloop = off');
+        const [deleted] = await tx.query<{ count: number }>(
+          `WITH deleted AS (
+             DELETE FROM ${tables.tokenUsage} AS existing
+             WHERE existing.source_system = $1 AND existing.source_instance = $2
+               AND NOT EXISTS (SELECT 1 FROM (${incoming}) AS excluded WHERE ${sameKey})
+             RETURNING 1
+           )
+           SELECT count(*) AS count FROM deleted`,
+          [write.sourceSystem, write.sourceInstance],
+        );
+        await tx.exec('SET LOCAL enable_nestloop = on');
+        storedCellsDeleted = Number(deleted?.count ?? 0);
+      } else {
+        // Every cell written is one of the instance's rows: the rest were not written.
+        const [held] = await tx.query<{ count: number }>(
+          `SELECT count(*) AS count FROM ${tables.tokenUsage} WHERE source_system = $1 AND source_instance = $2`,
+          [write.sourceSystem, write.sourceInstance],
+        );
+        storedCellsNotWritten = Number(held?.count ?? 0) - rowsWritten;
+      }
+    }
+    return { ...rollup, events, rowsWritten, storedCellsNotWritten, storedCellsDeleted };
   });
 }
 

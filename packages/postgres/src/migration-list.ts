@@ -15,6 +15,7 @@ import unpricedRowsIndexSql from '../../../sql/migrations/0015_unpriced_rows_ind
 import usageUnknownCallsSql from '../../../sql/migrations/0016_usage_unknown_calls.sql';
 import dropUnpricedRowsIndexSql from '../../../sql/migrations/0017_drop_unpriced_rows_index.sql';
 import priceRefRowsSql from '../../../sql/migrations/0018_price_ref_rows.sql';
+import dayRowsOnTheirDateSql from '../../../sql/migrations/0020_day_rows_on_their_date.sql';
 
 export type Migration = {
   /** The file name in sql/migrations without `.sql`; recorded in utt_migrations. */
@@ -45,4 +46,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0016_usage_unknown_calls', sql: usageUnknownCallsSql },
   { name: '0017_drop_unpriced_rows_index', sql: dropUnpricedRowsIndexSql },
   { name: '0018_price_ref_rows', sql: priceRefRowsSql },
+  { name: '0020_day_rows_on_their_date', sql: dayRowsOnTheirDateSql },
 ];

@@ -271,7 +271,7 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
                 CASE WHEN hour % 5 = 0 THEN 'no_price' END, 'exact'
          FROM generate_series(0, 99) AS hour`,
       );
-      expect((await runMigrations(store.client, tables, MIGRATIONS)).applied).toEqual(['0018_price_ref_rows']);
+      expect((await runMigrations(store.client, tables, MIGRATIONS.filter((migration) => migration.name < '0019'))).applied).toEqual(['0018_price_ref_rows']);
       const kept = await store.client.query(
         `SELECT source_system, price_ref, row_count::int AS row_count FROM "${store.schema}".token_usage_price_ref_rows ORDER BY 1, 2`,
       );
@@ -281,6 +281,80 @@ describe.each(TEST_BACKENDS)('migrations on $name', (backend) => {
       );
       expect(raw).toHaveLength(4);
       expect(kept).toEqual(raw);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
+  });
+
+  it("move a provider's UTC day rows to their calendar date in the kept zones of a populated schema, and keep them there (0020)", async () => {
+    const location = await backend.createLocation();
+    const store = await openStore({ ...location.options, migrate: false });
+    const tables = storeTables(store.schema);
+    const days = (zone: string) =>
+      store.client.query<{ rollup: string; day: string; input_tokens: number }>(
+        `SELECT 'detail' AS rollup, day::text AS day, sum(input_tokens)::int AS input_tokens FROM ${tables.tokenUsageDailyDetail} WHERE time_zone = $1 GROUP BY 1, 2
+         UNION ALL SELECT 'by_user', day::text, sum(input_tokens)::int FROM ${tables.tokenUsageDailyByUser} WHERE time_zone = $1 GROUP BY 1, 2
+         ORDER BY 1, 2`,
+        [zone],
+      );
+    const write = (bucketStart: string, granularity: string, input: number) =>
+      store.client.query(
+        `INSERT INTO ${tables.tokenUsage} (source_system, granularity, bucket_start, provider, model, input_tokens, measurement_basis)
+         VALUES ('openai_api', $2, $1, 'openai', 'm1', $3, 'exact')`,
+        [bucketStart, granularity, input],
+      );
+    try {
+      await runMigrations(store.client, tables, MIGRATIONS.filter((migration) => migration.name < '0019'));
+      await store.client.query(`INSERT INTO ${tables.tokenUsageRollupZones} (time_zone) VALUES ('America/Los_Angeles'), ('Asia/Tokyo')`);
+      // Day rows of the 14th and 15th, and an hour that starts late on the 15th in Los Angeles (early on the 16th in UTC).
+      await write('2025-10-14T00:00:00Z', 'day', 1);
+      await write('2025-10-15T00:00:00Z', 'day', 10);
+      await write('2025-10-16T06:00:00Z', 'hour', 100);
+      expect((await days('America/Los_Angeles')).filter((row) => row.rollup === 'detail')).toEqual([
+        { rollup: 'detail', day: '2025-10-13', input_tokens: 1 },
+        { rollup: 'detail', day: '2025-10-14', input_tokens: 10 },
+        { rollup: 'detail', day: '2025-10-15', input_tokens: 100 },
+      ]);
+      const utcBefore = await days('UTC');
+      const tokyoBefore = await days('Asia/Tokyo');
+
+      expect((await runMigrations(store.client, tables, MIGRATIONS)).applied).toEqual(['0020_day_rows_on_their_date']);
+      const losAngeles = [
+        { day: '2025-10-14', input_tokens: 1 },
+        { day: '2025-10-15', input_tokens: 110 },
+      ];
+      const both = (rows: { day: string; input_tokens: number }[]) => [
+        ...rows.map((row) => ({ rollup: 'by_user', ...row })),
+        ...rows.map((row) => ({ rollup: 'detail', ...row })),
+      ];
+      expect(await days('America/Los_Angeles')).toEqual(both(losAngeles));
+      // East of UTC a UTC midnight is already on its own date, and UTC's days are UTC dates: unchanged.
+      expect(await days('UTC')).toEqual(utcBefore);
+      expect(await days('Asia/Tokyo')).toEqual(tokyoBefore);
+      // Only the day rows were moved, and what is left equals both roll-ups summed afresh from the raw rows.
+      const rollups = async () => ({
+        detail: await store.client.query(`SELECT * FROM ${tables.tokenUsageDailyDetail} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15`),
+        byUser: await store.client.query(`SELECT * FROM ${tables.tokenUsageDailyByUser} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11`),
+      });
+      const migrated = await rollups();
+      await store.client.exec(`TRUNCATE ${tables.tokenUsageDailyDetail}, ${tables.tokenUsageDailyByUser}`);
+      await store.client.exec(`DO $recount$ BEGIN
+        EXECUTE "${store.schema}".token_usage_daily_detail_apply('SELECT 1 AS sign, * FROM ${tables.tokenUsage}');
+      END $recount$`);
+      expect(await rollups()).toEqual(migrated);
+
+      // The triggers keep the new rule: an insert, an update that moves a day row, a delete.
+      await write('2025-10-16T00:00:00Z', 'day', 1000);
+      await store.client.query(`UPDATE ${tables.tokenUsage} SET bucket_start = '2025-10-17T00:00:00Z' WHERE input_tokens = 1`);
+      await store.client.query(`DELETE FROM ${tables.tokenUsage} WHERE input_tokens = 10`);
+      expect(await days('America/Los_Angeles')).toEqual(
+        both([
+          { day: '2025-10-15', input_tokens: 100 },
+          { day: '2025-10-16', input_tokens: 1000 },
+          { day: '2025-10-17', input_tokens: 1 },
+        ]),
+      );
     } finally {
       await store.close();
       await location.dispose();

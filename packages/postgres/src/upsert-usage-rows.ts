@@ -302,12 +302,13 @@ export function replacementConflictClause(): string {
 /**
  * What a replacement sets, reading the stored row as `existing` and the
  * incoming one as `excluded`: the counters, cost and basis, except that a
- * frozen computed cost is kept (see frozenCostCondition); updated_at moves.
+ * frozen computed cost is kept (see frozenCostCondition) unless `reprice`
+ * says the write is a deliberate re-pricing; updated_at moves.
  */
-export function replacementAssignments(): string {
+export function replacementAssignments(options: { reprice?: boolean } = {}): string {
   const frozen = frozenCostCondition();
   const updates = VALUE_COLUMNS.map((column) =>
-    PRICING_COLUMNS.has(column)
+    PRICING_COLUMNS.has(column) && options.reprice !== true
       ? `${column} = CASE WHEN ${frozen} THEN existing.${column} ELSE EXCLUDED.${column} END`
       : `${column} = EXCLUDED.${column}`,
   );

@@ -51,9 +51,10 @@ export type UsageBreakdownQuery = UsageFilter & {
   /** Also group by day or month in `timeZone`; omitted: one row per group over the whole range. */
   readonly period?: 'day' | 'month';
   /**
-   * IANA zone for day and month boundaries (default UTC). Rows of month
-   * granularity (flat fees) belong to their UTC month wherever the reader is:
-   * a July fee stays in July.
+   * IANA zone for day and month boundaries (default UTC). Hourly rows count
+   * by their local start; rows of day and month granularity (a provider's UTC
+   * buckets, flat fees) keep their calendar date wherever the reader is, as
+   * budgets count them: the row of the 15th stays on the 15th, a July fee in July.
    */
   readonly timeZone?: string;
 };

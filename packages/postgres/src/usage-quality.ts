@@ -116,7 +116,7 @@ export async function unpricedModels(store: UsageStore, range: UsageRange = {}):
   if (groups.length === 0) return [];
   // The roll-up knows the last (local) day; the raw rows of that one day give the last bucket.
   const tables = storeTables(store.schema);
-  const localTime = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE $7::text END)`;
+  const localTime = `(CASE WHEN granularity = 'hour' THEN bucket_start AT TIME ZONE $7::text ELSE bucket_start AT TIME ZONE 'UTC' END)`;
   const last = await store.client.query<{ i: number; last_bucket_start: Date }>(
     `SELECT g.i, (SELECT max(bucket_start) FROM ${tables.tokenUsage}
                   WHERE provider = g.provider AND model = g.model AND COALESCE(unpriced_reason, '') = g.reason

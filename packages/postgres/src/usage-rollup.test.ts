@@ -96,15 +96,16 @@ const RAW_DIMENSIONS: Record<UsageDimension, string> = {
 async function rawBreakdown(store: UsageStore, query: UsageBreakdownQuery): Promise<unknown[]> {
   const zone = query.timeZone ?? 'UTC';
   const params: unknown[] = [zone];
-  const localTime = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE $1::text END)`;
+  // Hours by their local start; a provider's UTC day and month rows by their calendar date.
+  const localTime = `(CASE WHEN granularity = 'hour' THEN bucket_start AT TIME ZONE $1::text ELSE bucket_start AT TIME ZONE 'UTC' END)`;
   const conditions = ['true'];
   if (query.since) {
     params.push(query.since);
-    conditions.push(`(CASE WHEN granularity = 'month' THEN ${localTime} >= ($${params.length}::timestamptz AT TIME ZONE $1::text) ELSE bucket_start >= $${params.length}::timestamptz END)`);
+    conditions.push(`(CASE WHEN granularity <> 'hour' THEN ${localTime} >= ($${params.length}::timestamptz AT TIME ZONE $1::text) ELSE bucket_start >= $${params.length}::timestamptz END)`);
   }
   if (query.until) {
     params.push(query.until);
-    conditions.push(`(CASE WHEN granularity = 'month' THEN ${localTime} < ($${params.length}::timestamptz AT TIME ZONE $1::text) ELSE bucket_start < $${params.length}::timestamptz END)`);
+    conditions.push(`(CASE WHEN granularity <> 'hour' THEN ${localTime} < ($${params.length}::timestamptz AT TIME ZONE $1::text) ELSE bucket_start < $${params.length}::timestamptz END)`);
   }
   for (const [values, column] of [
     [query.providers, 'provider'],
@@ -191,7 +192,7 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
       { since: new Date('2025-03-31T07:00:00Z'), timeZone: 'America/Los_Angeles' },
     ];
     for (const range of ranges) {
-      const local = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE $3::text END)`;
+      const local = `(CASE WHEN granularity = 'hour' THEN bucket_start AT TIME ZONE $3::text ELSE bucket_start AT TIME ZONE 'UTC' END)`;
       const conditions = `($1::timestamptz IS NULL OR ${local} >= $1::timestamptz AT TIME ZONE $3::text) AND ($2::timestamptz IS NULL OR ${local} < $2::timestamptz AT TIME ZONE $3::text)`;
       const params = [range.since ?? null, range.until ?? null, range.timeZone ?? 'UTC'];
       const unpriced = await store().client.query<{ provider: string; model: string; reason: string | null; rows: number; tokens: number; last: Date }>(
@@ -232,6 +233,8 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
     expect(await store().listRollupTimeZones()).toEqual(['UTC']);
     await store().writeSourceWindow({ source: 'a', sourceSystem: 'alpha', rows: rows(1, 40, 'alpha') });
     await store().writeSourceWindow({ source: 'fees', sourceSystem: 'subscription', rows: FEES });
+    // A provider's UTC day rows, which keep their calendar date in every zone.
+    await store().writeSourceWindow({ source: 'daily', sourceSystem: 'daily_api', rows: [0, 1, 2].map((offset) => usageRow({ source_system: 'daily_api', granularity: 'day', bucket_start: new Date(Date.UTC(2025, 2, 30 + offset)), provider: 'openai', model: 'm1', user_id: 'alice', input_tokens: 10 ** offset, cost_usd: String(offset + 1), cost_source: 'provider' })) });
     // Added after rows exist: the zone is backfilled, then kept by the triggers.
     expect(await store().addRollupTimeZone('Europe/Berlin')).toEqual({ added: true });
     expect(await store().addRollupTimeZone('Europe/Berlin')).toEqual({ added: false });
@@ -369,6 +372,42 @@ describe.each(TEST_BACKENDS)('roll-up-backed breakdowns on $name', (backend) => 
     }
     expect((await usageRollupSql(store(), { timeZone: 'Asia/Tokyo', needs: ['provider'] })).source).toBe('by_user');
     await expect(store().dropRollupTimeZone('UTC')).rejects.toThrow(/UTC is always kept/);
+  });
+
+  it("places a provider's UTC day row on its calendar date in every zone, as budgets count it, from raw rows and from the roll-ups", async () => {
+    // A provider's daily rows (the 14th, 15th and 16th of October) and an hourly row late on the local 15th in Los Angeles.
+    const day = (date: string, cost: string) =>
+      usageRow({ source_system: 'openai_api', granularity: 'day', bucket_start: new Date(`${date}T00:00:00Z`), provider: 'openai', model: 'm1', input_tokens: 100, cost_usd: cost, cost_source: 'provider' });
+    await store().writeSourceWindow({
+      source: 'openai',
+      sourceSystem: 'openai_api',
+      rows: [
+        day('2025-10-14', '1'),
+        day('2025-10-15', '2'),
+        day('2025-10-16', '4'),
+        usageRow({ source_system: 'openai_api', bucket_start: new Date('2025-10-16T06:00:00Z'), provider: 'openai', model: 'm1', input_tokens: 5, cost_usd: '0.5', cost_source: 'provider' }),
+      ],
+    });
+    const zone = 'America/Los_Angeles';
+    // The local 15th in Los Angeles: 07:00 UTC on the 15th to 07:00 UTC on the 16th.
+    const fifteenth = { since: new Date('2025-10-15T07:00:00Z'), until: new Date('2025-10-16T07:00:00Z') };
+    const [budgetDay] = await store().readSpend([{ start: fifteenth.since, end: fifteenth.until, scope: {}, calendar: { period: 'day', timeZone: zone } }]);
+    expect(budgetDay).toBe('2.5');
+    for (const kept of [false, true]) {
+      if (kept) await store().addRollupTimeZone(zone);
+      expect((await usageRollupSql(store(), { timeZone: zone, needs: ['provider'] })).source).toBe(kept ? 'by_user' : 'raw');
+      const days = await usageBreakdown(store(), { by: [], period: 'day', timeZone: zone });
+      expect(days.map((row) => [row.period, row.spendUsd]), `zone kept: ${kept}`).toEqual([
+        ['2025-10-14', '1'],
+        ['2025-10-15', '2.5'],
+        ['2025-10-16', '4'],
+      ]);
+      const [onTheFifteenth] = await usageBreakdown(store(), { by: [], timeZone: zone, ...fifteenth });
+      expect(onTheFifteenth?.spendUsd, `zone kept: ${kept}`).toBe(budgetDay);
+      // A range cut mid-day: the day rows whose date is inside it, the hours that start inside it.
+      const [cut] = await usageBreakdown(store(), { by: [], timeZone: zone, since: new Date('2025-10-15T20:00:00Z'), until: new Date('2025-10-17T01:00:00Z') });
+      expect(cut?.spendUsd, `zone kept: ${kept}`).toBe('4.5');
+    }
   });
 
   it('reads whole days from the roll-ups and only the partial days from raw rows', async () => {

@@ -11,8 +11,8 @@ import type { UsageStore } from './usage-store';
  * either end and anything no roll-up covers from token_usage. Summing the
  * rows of `usageRollupSql` gives exactly what summing the raw rows gives.
  *
- * Every row has these columns: `day` (the local date in the time zone; a
- * month row's first day of its UTC month), the dimensions, `project`,
+ * Every row has these columns: `day` (an hourly row's local date in the time
+ * zone; a day or month row's own UTC date), the dimensions, `project`,
  * `cost_source` / `unpriced_reason` ('' for NULL), `price_source`,
  * `measurement_basis`, and the value columns of DAILY_VALUE_COLUMNS (usage-days.ts). The
  * dimensions a roll-up does not keep are '' (ask for them in `needs`).
@@ -105,9 +105,10 @@ export type UsageRollupQuery = {
   readonly since?: Date;
   readonly until?: Date;
   /**
-   * Days are local dates in this (validated) zone; a month row belongs to its
-   * UTC month, and is in the range when its month starts (read as a local
-   * time) inside it. In UTC that is plainly bucket_start in [since, until).
+   * Days are local dates in this (validated) zone; a day or month row (a UTC
+   * bucket) keeps its calendar date, and is in the range when that date's
+   * midnight (read as a local time) is inside it. In UTC that is plainly
+   * bucket_start in [since, until).
    */
   readonly timeZone: string;
   /** Columns the caller groups or filters on: decides which roll-up can answer. */
@@ -167,9 +168,10 @@ export async function usageRollupSql(store: UsageStore, query: UsageRollupQuery)
       values === undefined || values.length === 0 ? [] : [`${columnSql(column as RollupColumn)} = ANY(${param([...values])}::text[])`],
     );
 
-  const rawDay = `(CASE WHEN granularity = 'month' THEN (bucket_start AT TIME ZONE 'UTC')::date ELSE (bucket_start AT TIME ZONE ${zone})::date END)`;
-  // Month rows stay in their UTC month; other rows move to the reader's zone.
-  const localTime = `(CASE WHEN granularity = 'month' THEN bucket_start AT TIME ZONE 'UTC' ELSE bucket_start AT TIME ZONE ${zone} END)`;
+  // Hourly rows move to the reader's zone; a provider's day and month rows (UTC buckets) keep their calendar date,
+  // the one its invoice names them by and budgets count them on (0020).
+  const rawDay = `(CASE WHEN granularity = 'hour' THEN (bucket_start AT TIME ZONE ${zone})::date ELSE (bucket_start AT TIME ZONE 'UTC')::date END)`;
+  const localTime = `(CASE WHEN granularity = 'hour' THEN bucket_start AT TIME ZONE ${zone} ELSE bucket_start AT TIME ZONE 'UTC' END)`;
   // Built only where a raw part is used, so every parameter pushed is named in the statement.
   const rawConditions = (): string[] => {
     const conditions = lists((column) => RAW_DIMENSIONS[column]);
@@ -178,14 +180,14 @@ export async function usageRollupSql(store: UsageStore, query: UsageRollupQuery)
       const since = param(query.since);
       conditions.push(
         `bucket_start >= ${since}::timestamptz - interval '1 day'`,
-        `(CASE WHEN granularity = 'month' THEN ${localTime} >= (${since}::timestamptz AT TIME ZONE ${zone}) ELSE bucket_start >= ${since}::timestamptz END)`,
+        `(CASE WHEN granularity <> 'hour' THEN ${localTime} >= (${since}::timestamptz AT TIME ZONE ${zone}) ELSE bucket_start >= ${since}::timestamptz END)`,
       );
     }
     if (query.until) {
       const until = param(query.until);
       conditions.push(
         `bucket_start < ${until}::timestamptz + interval '1 day'`,
-        `(CASE WHEN granularity = 'month' THEN ${localTime} < (${until}::timestamptz AT TIME ZONE ${zone}) ELSE bucket_start < ${until}::timestamptz END)`,
+        `(CASE WHEN granularity <> 'hour' THEN ${localTime} < (${until}::timestamptz AT TIME ZONE ${zone}) ELSE bucket_start < ${until}::timestamptz END)`,
       );
     }
     return conditions;

@@ -17,13 +17,16 @@ const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'json', 'ndjson'];
  * cells written in one transaction. A bad row, or a cell whose sum
  * breaks a record rule, refuses the whole file (nothing is written) unless
  * --skip-invalid, which names the first LISTED_INVALID_ROWS bad rows and counts
- * the others; importing the same file again changes nothing. Memory stays
+ * the others; importing the same file again changes nothing (with --reprice,
+ * it prices the rows again and replaces the stored costs). The instance's
+ * cells the file no longer has are kept and named in a warning, or deleted
+ * with --replace. Memory stays
  * flat whatever the number of rows, cells or bad rows.
  */
 export async function importCommand(
   runtime: Runtime,
   file: string | undefined,
-  flags: { skipInvalid?: boolean; instance?: string; format?: string },
+  flags: { skipInvalid?: boolean; instance?: string; format?: string; reprice?: boolean; replace?: boolean },
 ): Promise<number> {
   if (!file) throw new UsageError('import needs a FILE', 'import');
   if (flags.format !== undefined && !IMPORT_FORMATS.includes(flags.format as ImportFormat)) {
@@ -43,11 +46,16 @@ export async function importCommand(
     pricePlans: true,
   });
   const store = await openConfiguredStore(runtime);
+  const sourceInstance = flags.instance || path.basename(absolute);
   try {
     const result = await store.importUsageEvents({
       sourceSystem: MANUAL_SOURCE_SYSTEM,
-      sourceInstance: flags.instance || path.basename(absolute),
+      sourceInstance,
       events: stream.batches,
+      // A re-import keeps the computed costs it stored when the tokens are the same (no silent re-pricing of history);
+      // --reprice replaces them: `utt reprice` cannot re-price a cell priced per request from its sum.
+      reprice: flags.reprice ?? false,
+      replace: flags.replace ?? false,
       review: (rollup) => {
         const [refused] = rollup.refusedCells;
         if (refused && !skipInvalid) {
@@ -70,6 +78,15 @@ export async function importCommand(
     }
     if (result.partialCostCellCount > result.partialCostCells.length) {
       process.stdout.write(`warning: … and ${result.partialCostCellCount - result.partialCostCells.length} more cells with a partial cost\n`);
+    }
+    if (result.storedCellsNotWritten > 0) {
+      process.stdout.write(
+        `warning: ${result.storedCellsNotWritten} cells an earlier import wrote into source_instance "${sourceInstance}" are not in this file and still count; ` +
+          'if this file replaces that import, import it again with --replace to delete them\n',
+      );
+    }
+    if (result.storedCellsDeleted > 0) {
+      process.stdout.write(`${result.storedCellsDeleted} cells an earlier import wrote into source_instance "${sourceInstance}" are not in this file: deleted (--replace)\n`);
     }
     if (invalidCount > 0) {
       process.stdout.write(`${invalidCount} invalid rows skipped:\n`);

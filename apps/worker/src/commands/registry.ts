@@ -47,12 +47,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'import',
     summary: 'import a CSV, JSON or NDJSON usage file',
-    usage: 'import FILE [--format csv|json|ndjson] [--skip-invalid] [--instance NAME]',
-    details: 'A bad row refuses the whole file (nothing is written) unless --skip-invalid; importing the same file again changes nothing.',
+    usage: 'import FILE [--format csv|json|ndjson] [--skip-invalid] [--instance NAME] [--reprice] [--replace]',
+    details:
+      'A bad row refuses the whole file (nothing is written) unless --skip-invalid; importing the same file again changes nothing, and keeps the costs it stored unless --reprice.',
     options: {
       format: { type: 'string', value: 'csv|json|ndjson', description: 'the file format (default: from the extension: .csv, .json, .ndjson or .jsonl)' },
       'skip-invalid': { type: 'boolean', description: 'import the good rows and list the bad ones' },
       instance: { type: 'string', value: 'NAME', description: 'source_instance for the rows (default: the file name)' },
+      reprice: { type: 'boolean', description: 'price the rows again with the current prices, replacing the costs stored by an earlier import' },
+      replace: { type: 'boolean', description: 'the file replaces the instance: delete the cells an earlier import wrote that it no longer has' },
     },
     maxPositionals: 1,
     needsSourceCredentials: false,
@@ -61,6 +64,8 @@ export const COMMANDS: readonly CommandSpec[] = [
         skipInvalid: booleanFlag(args, 'skip-invalid'),
         instance: stringFlag(args, 'instance'),
         format: stringFlag(args, 'format'),
+        reprice: booleanFlag(args, 'reprice'),
+        replace: booleanFlag(args, 'replace'),
       }),
   },
   {

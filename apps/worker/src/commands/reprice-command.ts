@@ -100,7 +100,7 @@ export async function repriceCommand(
       `${rows.length} rows examined, ${changes.length} change (${newlyPriced} newly priced, ${nowUnpriced} now unpriced); ` +
         `priced cost of the changed rows ${formatUsd(before)} → ${formatUsd(after)}\n`,
     );
-    if (perRequest > 0) process.stdout.write(`${perRequest} rows priced per request by an import were left alone: import the file again to re-price them\n`);
+    if (perRequest > 0) process.stdout.write(`${perRequest} rows priced per request by an import were left alone: import their file again with utt import FILE --reprice\n`);
     if (usageUnknown > 0) process.stdout.write(`${usageUnknown} tracker rows with calls whose usage never arrived were left alone: their tokens are incomplete, no price can fill them\n`);
     if (flags.dryRun) {
       process.stdout.write('dry run: nothing written\n');
