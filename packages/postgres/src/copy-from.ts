@@ -11,22 +11,10 @@ type PgliteQuery = (text: string, params: unknown[], options: { blob: Blob }) =>
  */
 const PGLITE_BLOB_BYTES = 8 * 1024 * 1024;
 
-let copyStreams: Promise<typeof import('pg-copy-streams')> | undefined;
-
-/**
- * Starts loading pg-copy-streams, for a writer that will COPY soon (a cold
- * agent-log write): it loads while the write's first statements run, not
- * between them. Loaded only then: the embedded database (copyFromPglite) and
- * most commands never need it.
- */
-export function loadCopyStreams(): Promise<typeof import('pg-copy-streams')> {
-  copyStreams ??= import('pg-copy-streams');
-  return copyStreams;
-}
-
 /** COPY … FROM STDIN on a pg connection, streamed with backpressure (pg-copy-streams). */
-export async function copyFromPg(connection: PoolClient, statement: string, data: AsyncIterable<string | Uint8Array>): Promise<void> {
-  const { from: copyFromStdin } = await loadCopyStreams();
+export async function copyFromPg(connection: PoolClient, statement: string, data: AsyncIterable<string>): Promise<void> {
+  // Loaded here: the embedded database (copyFromPglite) never needs it.
+  const { from: copyFromStdin } = await import('pg-copy-streams');
   await pipeline(Readable.from(data, { objectMode: false }), connection.query(copyFromStdin(statement)));
 }
 
@@ -34,10 +22,10 @@ export async function copyFromPg(connection: PoolClient, statement: string, data
  * COPY … FROM STDIN on PGlite, which has no COPY protocol: the statement is
  * rewritten to read `/dev/blob` and run once per blob of PGLITE_BLOB_BYTES.
  */
-export async function copyFromPglite(query: PgliteQuery, statement: string, data: AsyncIterable<string | Uint8Array>): Promise<void> {
+export async function copyFromPglite(query: PgliteQuery, statement: string, data: AsyncIterable<string>): Promise<void> {
   const blobStatement = statement.replace(/\bFROM\s+STDIN\b/i, "FROM '/dev/blob'");
   if (blobStatement === statement) throw new Error('copyFrom needs a COPY … FROM STDIN statement');
-  let chunks: Array<string | Uint8Array> = [];
+  let chunks: string[] = [];
   let size = 0;
   const flush = async (): Promise<void> => {
     if (size === 0) return;

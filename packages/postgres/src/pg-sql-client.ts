@@ -110,7 +110,7 @@ function createPgSqlClient(pool: Pool, sockets: ReadonlySet<{ unref(): void }>, 
           throw wordError(error, where);
         }
       },
-      async copyFrom(statement: string, data: AsyncIterable<string | Uint8Array>): Promise<void> {
+      async copyFrom(statement: string, data: AsyncIterable<string>): Promise<void> {
         if (lost !== undefined) throw wordError(lost, where);
         try {
           await copyFromPg(connection, statement, data);
@@ -142,7 +142,7 @@ function createPgSqlClient(pool: Pool, sockets: ReadonlySet<{ unref(): void }>, 
       // several statements in one string.
       await withConnection((run) => run.query(text));
     },
-    async copyFrom(statement: string, data: AsyncIterable<string | Uint8Array>): Promise<void> {
+    async copyFrom(statement: string, data: AsyncIterable<string>): Promise<void> {
       await withConnection((run) => run.copyFrom(statement, data));
     },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
@@ -186,7 +186,7 @@ function createPgSqlClient(pool: Pool, sockets: ReadonlySet<{ unref(): void }>, 
 
 type Statements = {
   query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]>;
-  copyFrom(statement: string, data: AsyncIterable<string | Uint8Array>): Promise<void>;
+  copyFrom(statement: string, data: AsyncIterable<string>): Promise<void>;
   broken(): boolean;
 };
 

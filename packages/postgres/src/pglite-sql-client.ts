@@ -31,7 +31,7 @@ function createPgliteSqlClient(database: PGlite): SqlClient {
     async exec(text: string): Promise<void> {
       await database.exec(text);
     },
-    async copyFrom(statement: string, data: AsyncIterable<string | Uint8Array>): Promise<void> {
+    async copyFrom(statement: string, data: AsyncIterable<string>): Promise<void> {
       // One transaction, so a failing blob does not leave the earlier ones copied.
       await database.transaction((transaction: Transaction) =>
         copyFromPglite((text, params, options) => transaction.query(text, params, options), statement, data),

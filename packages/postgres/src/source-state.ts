@@ -72,16 +72,6 @@ export type SerializedStateBatch = {
 };
 
 /**
- * Every changed key of a source that has no stored state, as the bytes of a
- * binary `COPY source_state (source, key, value)` (serializeNewSourceState),
- * with its staged JSON texts as SerializedStateBatch's.
- */
-export type SerializedNewState = {
-  readonly copyData: readonly Buffer[];
-  readonly jsonTexts?: () => ReadonlyArray<readonly [key: string, json: string | Uint8Array]>;
-};
-
-/**
  * The changed keys as the parameters applySerializedSourceState sends
  * (textArrayParameter: encoded for `kind`'s client). Apart, so a writer can
  * serialise and encode them while the database runs its earlier statements
@@ -92,23 +82,6 @@ export function serializeSourceState(changes: SourceStateChanges, kind: SqlClien
   // the values' JSON texts, zipped by unnest: on a server each array goes in
   // binary form, which PostgreSQL takes without parsing it whole (the values
   // are parsed once, by the cast of each to json, as they are stored).
-  const { keys, values, texts, stagedAsJson } = stateTexts(changes);
-  const batches: SerializedStateBatch[] = [];
-  for (let start = 0; start < keys.length; start += STATE_KEYS_PER_STATEMENT) {
-    const whole = start === 0 && keys.length <= STATE_KEYS_PER_STATEMENT;
-    const end = Math.min(keys.length, start + STATE_KEYS_PER_STATEMENT);
-    const batchKeys = whole ? keys : keys.slice(start, end);
-    batches.push({
-      keys: textArrayParameter(kind, batchKeys),
-      values: textArrayParameter(kind, whole ? texts : texts.slice(start, end)),
-      ...(stagedAsJson === 0 ? {} : { jsonTexts: () => stagedJsonTexts(keys, values, start, end) }),
-    });
-  }
-  return batches;
-}
-
-/** The changed keys, their values and the values' JSON texts (as staged, or serialised now). */
-function stateTexts(changes: SourceStateChanges): { keys: string[]; values: unknown[]; texts: Array<string | Uint8Array>; stagedAsJson: number } {
   // Values staged as JSON text (a cold agent-log scan stages 5.6 MB of hours
   // so) are sent as they are; the others are serialised one by one. One
   // indexed pass over thousands of values, run once per process: each further
@@ -129,119 +102,30 @@ function stateTexts(changes: SourceStateChanges): { keys: string[]; values: unkn
       stagedAsJson += 1;
     } else texts[index] = JSON.stringify(value);
   }
-  return { keys, values, texts, stagedAsJson };
-}
-
-/** The values of keys[start, end) staged as JSON text, for findBadJsonText. */
-function stagedJsonTexts(keys: readonly string[], values: readonly unknown[], start: number, end: number): Array<readonly [string, string | Uint8Array]> {
-  const listed: Array<readonly [string, string | Uint8Array]> = [];
-  for (let index = start; index < end; index += 1) {
-    const value = values[index];
-    if (StateJsonText.isInstance(value)) listed.push([keys[index] as string, value.json]);
+  const batches: SerializedStateBatch[] = [];
+  for (let start = 0; start < keys.length; start += STATE_KEYS_PER_STATEMENT) {
+    const whole = start === 0 && keys.length <= STATE_KEYS_PER_STATEMENT;
+    const end = Math.min(keys.length, start + STATE_KEYS_PER_STATEMENT);
+    const batchKeys = whole ? keys : keys.slice(start, end);
+    const jsonTexts = () => {
+      const listed: Array<readonly [string, string | Uint8Array]> = [];
+      for (let index = start; index < end; index += 1) {
+        const value = values[index];
+        if (StateJsonText.isInstance(value)) listed.push([keys[index] as string, value.json]);
+      }
+      return listed;
+    };
+    batches.push({
+      keys: textArrayParameter(kind, batchKeys),
+      values: textArrayParameter(kind, whole ? texts : texts.slice(start, end)),
+      ...(stagedAsJson === 0 ? {} : { jsonTexts }),
+    });
   }
-  return listed;
-}
-
-/** PGCOPY, then the flags and the header extension's length (both 0). */
-const COPY_BINARY_HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
-/** A tuple's field count, 16 bits: source, key, value. */
-const COPY_FIELDS = 3;
-/** The field count -1 that ends the data. */
-const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
-/** Bytes of each buffer of COPY data (the last may be shorter, a larger value gets one of its own). */
-const COPY_CHUNK_BYTES = 1024 * 1024;
-
-/**
- * The changed keys of a source that has no stored state, for
- * copyNewSourceState: COPY's binary format, each key a tuple (its field
- * count, then source, key and value, each after its length), in buffers of
- * about a megabyte. On a server, PostgreSQL takes them as the rows of one
- * COPY, inserted in batches, where the INSERT unnested two text arrays and
- * cast every value: about 45 ms less of its CPU for a cold dense cycle's
- * 4,780 keys (7.4 MB), on the write's critical path (bench/agent-logs,
- * issue-12aj). Each value is checked as json as it is stored, as the
- * INSERT's cast checked it.
- */
-export function serializeNewSourceState(source: string, changes: SourceStateChanges): SerializedNewState {
-  const { keys, values, texts, stagedAsJson } = stateTexts(changes);
-  // Every tuple begins alike: its field count, then the source after its length.
-  const sourceBytes = Buffer.from(source);
-  const tupleStart = new Uint8Array(6 + sourceBytes.length);
-  tupleStart[1] = COPY_FIELDS;
-  putLength(tupleStart, 2, sourceBytes.length);
-  tupleStart.set(sourceBytes, 6);
-  const chunks: Buffer[] = [];
-  let chunk = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
-  let at = COPY_BINARY_HEADER.copy(chunk, 0);
-  for (let index = 0; index < keys.length; index += 1) {
-    const key = keys[index] as string;
-    const text = texts[index] as string | Uint8Array;
-    // Room for the worst case (three bytes a UTF-16 unit), so that Buffer#write never cuts a string short.
-    const room = tupleStart.length + 8 + 3 * key.length + (typeof text === 'string' ? 3 * text.length : text.length);
-    if (at + room > chunk.length) {
-      chunks.push(chunk.subarray(0, at));
-      chunk = Buffer.allocUnsafe(Math.max(COPY_CHUNK_BYTES, room));
-      at = 0;
-    }
-    chunk.set(tupleStart, at);
-    at += tupleStart.length;
-    const keyLength = chunk.write(key, at + 4);
-    putLength(chunk, at, keyLength);
-    at += 4 + keyLength;
-    let valueLength: number;
-    if (typeof text === 'string') valueLength = chunk.write(text, at + 4);
-    else {
-      chunk.set(text, at + 4);
-      valueLength = text.length;
-    }
-    putLength(chunk, at, valueLength);
-    at += 4 + valueLength;
-  }
-  if (at + COPY_BINARY_TRAILER.length > chunk.length) {
-    chunks.push(chunk.subarray(0, at));
-    chunk = Buffer.allocUnsafe(COPY_BINARY_TRAILER.length);
-    at = 0;
-  }
-  at += COPY_BINARY_TRAILER.copy(chunk, at);
-  chunks.push(chunk.subarray(0, at));
-  return { copyData: chunks, ...(stagedAsJson === 0 ? {} : { jsonTexts: () => stagedJsonTexts(keys, values, 0, keys.length) }) };
-}
-
-/** Writes `length` as 32 bits, big-endian, at `at`; returns the offset after it. */
-function putLength(bytes: Uint8Array, at: number, length: number): number {
-  bytes[at] = length >>> 24;
-  bytes[at + 1] = (length >>> 16) & 0xff;
-  bytes[at + 2] = (length >>> 8) & 0xff;
-  bytes[at + 3] = length & 0xff;
-  return at + 4;
-}
-
-/**
- * Stores the keys serializeNewSourceState serialised for a source with no
- * stored state (sourceStateIsNew), on a server, with one COPY. A key that
- * exists after all fails it with a unique violation (isUniqueViolation), as
- * applySerializedSourceState's `onlyNewKeys`; a staged text that is not one
- * JSON value is named as there.
- */
-export async function copyNewSourceState(tx: SqlClient, tables: StoreTables, deleted: readonly string[], source: string, serialized: SerializedNewState): Promise<void> {
-  await deleteStateKeys(tx, tables, source, deleted);
-  await tx.copyFrom(`COPY ${tables.sourceState} (source, key, value) FROM STDIN (FORMAT binary)`, copyChunks(serialized.copyData)).catch((error: unknown) => {
-    throw (serialized.jsonTexts && findBadJsonText(serialized)) || error;
-  });
-}
-
-async function* copyChunks(chunks: readonly Buffer[]): AsyncGenerator<Buffer> {
-  for (const chunk of chunks) yield chunk;
-}
-
-async function deleteStateKeys(tx: SqlClient, tables: StoreTables, source: string, deleted: readonly string[]): Promise<void> {
-  for (let start = 0; start < deleted.length; start += ROWS_PER_STATEMENT) {
-    await tx.query(`DELETE FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[])`, [source, deleted.slice(start, start + ROWS_PER_STATEMENT)]);
-  }
+  return batches;
 }
 
 /** A value staged as JSON text that is not exactly one JSON value: named, rather than the database's error about the whole array. */
-function findBadJsonText(batch: Pick<SerializedStateBatch, 'jsonTexts'>): StoreArgumentError | undefined {
+function findBadJsonText(batch: SerializedStateBatch): StoreArgumentError | undefined {
   for (const [key, json] of batch.jsonTexts?.() ?? []) {
     const text = typeof json === 'string' ? json : decoder.decode(json);
     try {
@@ -272,7 +156,9 @@ export async function applySerializedSourceState(
   serialized: readonly SerializedStateBatch[],
   options: { readonly onlyNewKeys?: boolean } = {},
 ): Promise<void> {
-  await deleteStateKeys(tx, tables, source, deleted);
+  for (let start = 0; start < deleted.length; start += ROWS_PER_STATEMENT) {
+    await tx.query(`DELETE FROM ${tables.sourceState} WHERE source = $1 AND key = ANY($2::text[])`, [source, deleted.slice(start, start + ROWS_PER_STATEMENT)]);
+  }
   // Each value is checked as it is cast to json: a text that is not one JSON
   // value fails the statement (findBadJsonText then names its key). The two
   // arrays are unnested side by side in the select list, which streams their

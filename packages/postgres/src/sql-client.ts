@@ -20,13 +20,12 @@ export type SqlClient = {
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   /**
    * Runs one `COPY … FROM STDIN` statement fed with `data`, chunks of COPY text
-   * (or CSV) as the statement's options say, each chunk ending at a line end
-   * (on a server, also bytes of COPY's binary format, split anywhere). Streamed on a server; on PGlite
+   * (or CSV) as the statement's options say, each chunk ending at a line end. Streamed on a server; on PGlite
    * sent in blobs of at most a few megabytes, so neither holds the whole input.
    * If `data` throws, the COPY fails with that error. Run it inside a
    * transaction to make a failure undo the rows already copied.
    */
-  copyFrom(statement: string, data: AsyncIterable<string | Uint8Array>): Promise<void>;
+  copyFrom(statement: string, data: AsyncIterable<string>): Promise<void>;
   /** Releases the connection pool or the embedded database. */
   close(options?: CloseOptions): Promise<void>;
 };

@@ -4,7 +4,7 @@ type Statements = {
   readonly kind: SqlClient['kind'];
   readonly query: <T>(text: string, params?: readonly unknown[]) => Promise<T[]>;
   readonly exec: (text: string) => Promise<void>;
-  readonly copyFrom: (statement: string, data: AsyncIterable<string | Uint8Array>) => Promise<void>;
+  readonly copyFrom: (statement: string, data: AsyncIterable<string>) => Promise<void>;
 };
 
 /**
@@ -33,7 +33,7 @@ export function createTransactionClient(statements: Statements): { client: SqlCl
       ensureOpen();
       await statements.exec(text);
     },
-    async copyFrom(statement: string, data: AsyncIterable<string | Uint8Array>): Promise<void> {
+    async copyFrom(statement: string, data: AsyncIterable<string>): Promise<void> {
       ensureOpen();
       await statements.copyFrom(statement, data);
     },

@@ -1,9 +1,7 @@
 import { KEY_COLUMNS, TOKEN_COLUMNS, type UsageRow } from '@utt/core';
-import { copyText } from './copy-text';
 import { jsonbParameter } from './jsonb-parameter';
 import type { StoreTables } from './schema-name';
 import type { SqlClient } from './sql-client';
-import { StoreArgumentError } from './store-argument-error';
 
 /** The columns that are replaced when a row with the same conflict key exists. */
 const VALUE_COLUMNS = [...TOKEN_COLUMNS, 'cost_usd', 'cost_source', 'measurement_basis', 'price_ref', 'unpriced_reason'] as const;
@@ -125,7 +123,6 @@ export async function upsertUsageRows(
   rows: readonly UsageRow[],
   options: { readonly onlyNewKeys?: boolean } = {},
 ): Promise<void> {
-  if (options.onlyNewKeys && tx.kind === 'postgres') return copyNewUsageRows(tx, tables, rows);
   const conflict = options.onlyNewKeys ? '' : `\n${replacementConflictClause()}`;
   const statement = { eachRow: `${insertStatement(tables, false)}${conflict}`, shared: `${insertStatement(tables, true)}${conflict}` };
   // Rows share few hours: each instant is formatted once (what JSON.stringify of the Date would give).
@@ -151,146 +148,6 @@ export async function upsertUsageRows(
     running = shared === undefined ? tx.query(statement.eachRow, [parameter]) : tx.query(statement.shared, [parameter, ...shared]);
   }
   await running;
-}
-
-/**
- * Rows per COPY statement (one pass of the roll-up trigger each): a cold
- * cycle's rows in one statement, streamed, with a bound on what one
- * statement's trigger groups at once.
- */
-const ROWS_PER_COPY = 50_000;
-
-/** Rows of the first chunk of a COPY: PostgreSQL starts on them while the next chunks are made. */
-const FIRST_COPY_CHUNK_ROWS = 250;
-
-/** Rows of each later chunk. */
-const COPY_CHUNK_ROWS = 1_000;
-
-/**
- * upsertUsageRows' plain INSERT (`onlyNewKeys`) on a server: the same rows
- * copied in with `COPY … FROM STDIN`. PostgreSQL reads COPY's text field by
- * field into each column's type and inserts the rows in batches
- * (heap_multi_insert), where the INSERT parsed each batch whole as jsonb
- * first and read every value out of it: about 35 ms less of the server's CPU
- * for a cold dense cycle's 15,315 rows, on the write's critical path
- * (bench/agent-logs, issue-12aj). The rows go as one streamed statement: a
- * first chunk of FIRST_COPY_CHUNK_ROWS rows, then each chunk made while
- * PostgreSQL stores the ones before, so that it waits for this process only
- * for the first few milliseconds. The rows stored are the INSERT's: each
- * value the text the INSERT read out of the row's JSON (a number as
- * JSON.stringify writes it, the labels as their JSON text). Text that is not
- * well-formed Unicode (a lone surrogate, which UTF-8 cannot carry and the
- * INSERT's jsonb refused) fails the write, naming the first row holding it.
- * Like the INSERT, a conflict key met twice or already stored fails with a
- * unique violation (isUniqueViolation).
- */
-async function copyNewUsageRows(tx: SqlClient, tables: StoreTables, rows: readonly UsageRow[]): Promise<void> {
-  const instants: Instants = { date: undefined, text: '', byTime: new Map() };
-  // Rows of one session's hours share one labels object (the agent-log ledger's cells): its text is made once.
-  const labelsTexts = new Map<object, string>();
-  for (let start = 0; start < rows.length; start += ROWS_PER_COPY) {
-    const end = Math.min(rows.length, start + ROWS_PER_COPY);
-    const shared = sharedValues(rows, start, end);
-    const columns = shared === undefined ? INSERT_COLUMNS : [...SHARED_COLUMNS, ...ROW_COLUMNS];
-    await tx.copyFrom(`COPY ${tables.tokenUsage} (${columns.join(', ')}) FROM STDIN`, copyChunks(rows, start, end, instants, labelsTexts, shared));
-  }
-}
-
-async function* copyChunks(
-  rows: readonly UsageRow[],
-  start: number,
-  end: number,
-  instants: Instants,
-  labelsTexts: Map<object, string>,
-  shared: ReadonlyArray<string | null> | undefined,
-): AsyncGenerator<string> {
-  const prefix = shared === undefined ? undefined : `${shared.map((value) => copyText(value)).join('\t')}\t`;
-  let from = start;
-  while (from < end) {
-    const to = Math.min(end, from + (from === start ? FIRST_COPY_CHUNK_ROWS : COPY_CHUNK_ROWS));
-    // A Date is trusted to keep its time only within one synchronous pass.
-    instants.date = undefined;
-    const text = copyLines(rows, from, to, instants, labelsTexts, prefix);
-    if (!(text as unknown as WellFormedCheck).isWellFormed()) throw notWellFormed(rows, from, to);
-    yield text;
-    from = to;
-  }
-}
-
-/** String.prototype.isWellFormed (ES2024; Node 20 has it). */
-type WellFormedCheck = { isWellFormed(): boolean };
-
-function notWellFormed(rows: readonly UsageRow[], from: number, to: number): StoreArgumentError {
-  for (let index = from; index < to; index += 1) {
-    const row = rows[index] as UsageRow;
-    for (const [column, value] of Object.entries(row)) {
-      const text = column === 'labels' ? JSON.stringify(value) : value;
-      if (typeof text === 'string' && !(text as unknown as WellFormedCheck).isWellFormed()) {
-        return new StoreArgumentError({ argument: `rows[${index}].${column}`, message: 'is not valid Unicode (a lone surrogate)' });
-      }
-    }
-  }
-  return new StoreArgumentError({ argument: `rows[${from}…${to - 1}]`, message: 'hold text that is not valid Unicode (a lone surrogate)' });
-}
-
-/**
- * Rows [start, end) as COPY text lines: with `prefix` (SHARED_COLUMNS'
- * values), it then ROW_COLUMNS' (ownColumnsArray's order), else
- * INSERT_COLUMNS' (rowArray's).
- * One template per row: it runs once per process over a cold cycle's rows,
- * before V8 optimises it, where a loop over the columns would cost more.
- */
-function copyLines(
-  rows: readonly UsageRow[],
-  start: number,
-  end: number,
-  instants: Instants,
-  labelsTexts: Map<object, string>,
-  prefix: string | undefined,
-): string {
-  const lines: string[] = new Array(end - start);
-  if (prefix !== undefined) {
-    for (let index = start; index < end; index += 1) {
-      const row = rows[index] as UsageRow;
-      lines[index - start] =
-        `${prefix}${instantText(row.bucket_start, instants)}\t${copyValue(row.model)}\t${labelsText(row.labels, labelsTexts)}\t${copyCount(row.input_tokens)}\t${copyCount(row.output_tokens)}\t${copyCount(row.cached_read_tokens)}\t${copyCount(row.cached_write_tokens)}\t${copyCount(row.cached_write_1h_tokens)}\t${copyCount(row.reasoning_tokens)}\t${copyCount(row.requests)}\t${copyValue(row.cost_usd)}\t${copyValue(row.price_ref)}\n`;
-    }
-  } else {
-    for (let index = start; index < end; index += 1) {
-      const row = rows[index] as UsageRow;
-      lines[index - start] =
-        `${copyValue(row.source_system)}\t${copyValue(row.source_instance)}\t${copyValue(row.granularity)}\t${instantText(row.bucket_start, instants)}\t${copyValue(row.provider)}\t${copyValue(row.model)}\t${copyValue(row.account)}\t${copyValue(row.api_key)}\t${copyValue(row.user_id)}\t${labelsText(row.labels, labelsTexts)}\t${copyCount(row.input_tokens)}\t${copyCount(row.output_tokens)}\t${copyCount(row.cached_read_tokens)}\t${copyCount(row.cached_write_tokens)}\t${copyCount(row.cached_write_1h_tokens)}\t${copyCount(row.reasoning_tokens)}\t${copyCount(row.requests)}\t${copyValue(row.cost_usd)}\t${copyValue(row.cost_source)}\t${copyValue(row.measurement_basis)}\t${copyValue(row.price_ref)}\t${copyValue(row.unpriced_reason)}\n`;
-    }
-  }
-  return lines.join('');
-}
-
-/** A counter as COPY text: copyValue, with a safe integer (nearly every one) or null written without its checks. */
-function copyCount(value: unknown): string {
-  if (value === null) return '\\N';
-  return Number.isSafeInteger(value) ? `${value as number}` : copyValue(value);
-}
-
-/**
- * A value as COPY text: what `r->>n` read out of the row's JSON array (NULL
- * for what JSON.stringify writes as null, a number as it writes it, an
- * object as its JSON text).
- */
-function copyValue(value: unknown): string {
-  if (typeof value === 'string') return copyText(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '\\N';
-  if (value === null || value === undefined || typeof value === 'function' || typeof value === 'symbol') return '\\N';
-  return copyText(JSON.stringify(value) ?? null);
-}
-
-function labelsText(labels: UsageRow['labels'], texts: Map<object, string>): string {
-  let text = texts.get(labels);
-  if (text === undefined) {
-    // As the INSERT's `r->n`: the labels' JSON, whatever they hold.
-    text = copyText(JSON.stringify(labels) ?? 'null');
-    texts.set(labels, text);
-  }
-  return text;
 }
 
 /**

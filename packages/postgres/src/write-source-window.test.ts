@@ -4,10 +4,8 @@ import { StoreArgumentError } from './store-argument-error';
 import { clearTables, TEST_BACKENDS, useTestStore } from './test-support/test-backends';
 import { hourlyRows, usageRow } from './test-support/usage-rows';
 import { ROWS_PER_STATEMENT } from './upsert-usage-rows';
-import { storeTables } from './schema-name';
 import type { SqlClient } from './sql-client';
 import type { UsageStore } from './usage-store';
-import { writeSourceWindow } from './write-source-window';
 
 const SOURCE = 'openai-main';
 const SYSTEM = 'test_system';
@@ -64,45 +62,11 @@ async function holdUncommitted(store: UsageStore, insert: (tx: SqlClient) => Pro
 async function untilInsertWaits(store: UsageStore, table: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt += 1) {
     const [waiting] = await store.client.query<{ count: number }>(
-      `SELECT count(*)::int AS count FROM pg_stat_activity
-       WHERE wait_event_type = 'Lock' AND (query LIKE 'INSERT INTO "${store.schema}".${table}%' OR query LIKE 'COPY "${store.schema}".${table}%')`,
+      `SELECT count(*)::int AS count FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "${store.schema}".${table}%'`,
     );
     if ((waiting?.count ?? 0) > 0) return;
     await pause(20);
   }
-}
-
-/** `client`, with every statement its transactions run (COPY or not) listed in `statements`. */
-function listingClient(client: SqlClient, statements: string[]): SqlClient {
-  const listing = (tx: SqlClient): SqlClient => ({
-    ...tx,
-    query: (text, params) => {
-      statements.push(text);
-      return tx.query(text, params);
-    },
-    copyFrom: (statement, data) => {
-      statements.push(statement);
-      return tx.copyFrom(statement, data);
-    },
-    transaction: (fn) => tx.transaction((inner) => fn(listing(inner))),
-  });
-  return { ...client, transaction: (fn) => client.transaction((tx) => fn(listing(tx))) };
-}
-
-/** Everything a write leaves in the store but ids and times: the rows, the three roll-ups and the state (its values as stored). */
-async function storedWrite(store: UsageStore): Promise<Record<string, unknown[]>> {
-  const schema = `"${store.schema}"`;
-  const all = (sql: string) => store.client.query<Record<string, unknown>>(sql);
-  return {
-    rows: await all(`SELECT source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels::text,
-                            input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
-                            cost_usd::text, cost_source, measurement_basis, price_ref, unpriced_reason
-                     FROM ${schema}.token_usage ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`),
-    daily: await all(`SELECT to_jsonb(t)::text AS r FROM ${schema}.token_usage_daily t ORDER BY 1`),
-    detail: await all(`SELECT to_jsonb(t)::text AS r FROM ${schema}.token_usage_daily_detail t ORDER BY 1`),
-    byUser: await all(`SELECT to_jsonb(t)::text AS r FROM ${schema}.token_usage_daily_by_user t ORDER BY 1`),
-    state: await all(`SELECT source, key, value::text FROM ${schema}.source_state ORDER BY source, key`),
-  };
 }
 
 describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
@@ -512,49 +476,6 @@ describe.each(TEST_BACKENDS)('writeSourceWindow on $name', (backend) => {
     expect(await write).toEqual({ rowsWritten: 2 });
     expect(await store().loadSourceState(SOURCE)).toEqual(state);
     expect(await storedRows(store())).toHaveLength(2);
-  });
-
-  it("copies a source's first rows and state in on a server (COPY), storing exactly what the upserts of a later write store", async () => {
-    if (backend.name !== 'postgres') return;
-    const tables = storeTables(store().schema);
-    // More rows than an INSERT statement takes, text to escape in every column that can hold it, NULL and 0, a labels object shared by rows.
-    const sharedLabels = { project: 'C:\\work\tabbed', session: 'line\nbreak "quoted" \u2028 😀' };
-    const rows = [
-      ...hourlyRows(ROWS_PER_STATEMENT + 30, WINDOW_START, { output_tokens: 3, cached_read_tokens: null, labels: sharedLabels, cost_usd: '0.000000012345', cost_source: 'computed', price_ref: 'p@1:a\\b' }),
-      usageRow({ bucket_start: WINDOW_START, source_instance: 'other\tinstance', model: 'modèle\r\\', input_tokens: 0, output_tokens: Number.MAX_SAFE_INTEGER, unpriced_reason: 'no_price', labels: {} }),
-    ];
-    const state = new Map<string, unknown>([
-      ['cursor/C:\\dir\tfile', { offset: 12, text: 'back\\slash "quote" \n 😀' }],
-      ['plain', 'ours'],
-      ['number', 1.5],
-    ]);
-    const statements: string[] = [];
-    await writeSourceWindow(listingClient(store().client, statements), tables, { source: SOURCE, sourceSystem: SYSTEM, rows, state: { set: state, deleted: [] } });
-    expect(statements.filter((statement) => statement.startsWith('COPY'))).toEqual([
-      expect.stringMatching(/^COPY "[^"]+"\.token_usage \(/),
-      expect.stringMatching(/^COPY "[^"]+"\.source_state \(source, key, value\) FROM STDIN \(FORMAT binary\)$/),
-    ]);
-    const copied = await storedWrite(store());
-    expect(copied.rows).toHaveLength(rows.length);
-    expect(await store().loadSourceState(SOURCE)).toEqual(state);
-
-    // The same write once more, as upserts (its rows and keys are stored now): nothing changes.
-    await clearTables(store());
-    await writeSourceWindow(store().client, tables, { source: SOURCE, sourceSystem: SYSTEM, rows: rows.slice(0, 1), state: { set: new Map([['plain', 'x']]), deleted: [] } });
-    statements.length = 0;
-    await writeSourceWindow(listingClient(store().client, statements), tables, { source: SOURCE, sourceSystem: SYSTEM, rows, state: { set: state, deleted: [] } });
-    expect(statements.filter((statement) => statement.startsWith('COPY'))).toEqual([]);
-    expect(await storedWrite(store())).toEqual(copied);
-  });
-
-  it('refuses text that is not valid Unicode on a first write and writes nothing', async () => {
-    const rows = [...hourlyRows(3, WINDOW_START), usageRow({ bucket_start: new Date(WINDOW_START.getTime() + 3 * 3_600_000), price_ref: 'ref-\ud800-lone' })];
-    await expect(store().writeSourceWindow({ source: SOURCE, sourceSystem: SYSTEM, rows, state: { set: new Map([['a', 1]]), deleted: [] } })).rejects.toThrow(
-      // The embedded database refuses it where the JSON of the rows is read.
-      backend.name === 'postgres' ? /rows\[3\]\.price_ref: is not valid Unicode/ : /invalid input syntax for type json/,
-    );
-    expect(await storedRows(store())).toEqual([]);
-    expect(await store().loadSourceState(SOURCE)).toEqual(new Map());
   });
 
   it('keeps cost_usd exact as a decimal string', async () => {

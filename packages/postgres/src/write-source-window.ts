@@ -1,27 +1,14 @@
 import { type Granularity, InvalidRecordError, type ProviderCostRow, providerCostRowKey, type UsageRow, usageRowKey } from '@utt/core';
-import { loadCopyStreams } from './copy-from';
 import { deleteGhostRows, type ReplacedWindow } from './delete-ghost-rows';
 import { lockSourceWrite } from './lock-source-write';
 import type { StoreTables } from './schema-name';
 import { checkSourceName, recordSuccess } from './source-status';
-import {
-  applySerializedSourceState,
-  copyNewSourceState,
-  type SerializedNewState,
-  type SerializedStateBatch,
-  type SourceStateChanges,
-  serializeNewSourceState,
-  serializeSourceState,
-  sourceStateIsNew,
-} from './source-state';
+import { applySerializedSourceState, type SerializedStateBatch, type SourceStateChanges, serializeSourceState, sourceStateIsNew } from './source-state';
 import type { SqlClient } from './sql-client';
 import { StoreArgumentError } from './store-argument-error';
 import { upsertProviderCosts } from './upsert-provider-costs';
 import { isUniqueViolation, rowsAreNew, upsertUsageRows } from './upsert-usage-rows';
 import { checkWatermark, upsertWatermark } from './watermark';
-
-/** Rows or state keys from which a write loads the COPY module before it knows whether it copies (a cold backfill's thousands). */
-const PRELOAD_COPY_FROM = 1_000;
 
 /** One source's result for one window, written all or nothing (invariant 12). */
 export type SourceWindowWrite = {
@@ -82,23 +69,13 @@ export async function writeSourceWindow(
   // state (sourceStateIsNew); if a key turns up all the same (another writer
   // of the same source_system or source, between the probe and the insert),
   // the transaction rolls back and is written again as upserts.
-  // A source's first write on a server copies its rows and state in
-  // (upsertUsageRows, copyNewSourceState): for a large write, which may be one,
-  // the COPY module loads while the first statements run.
-  if (client.kind === 'postgres' && (write.rows.length >= PRELOAD_COPY_FROM || (write.state?.set.size ?? 0) >= PRELOAD_COPY_FROM)) loadCopyStreams().catch(() => {});
   let plainInsertFailed = false;
   let serializedState: SerializedStateBatch[] | undefined;
-  let serializedNewState: SerializedNewState | undefined;
   const writeAll = () =>
     client.transaction(async (tx) => {
       await lockSourceWrite(tx, tables, write);
       if (write.replace) await deleteGhostRows(tx, tables, { ...write, replace: write.replace });
       const onlyNewKeys = !plainInsertFailed && (await rowsAreNew(tx, tables, write.sourceSystem, write.rows));
-      // On a server, the state of a source that has none stored goes as one
-      // COPY (copyNewSourceState), serialised for it while the rows are
-      // inserted: so it is asked before the rows' first statement.
-      const copyState =
-        tx.kind === 'postgres' && !plainInsertFailed && write.state !== undefined && write.state.set.size > 0 && (await sourceStateIsNew(tx, tables, write.source));
       // A plain INSERT into hours without rows of this source_system meets any
       // duplicate key of the write in the table's unique index and fails, and
       // the write is then checked here before it is tried again: a cold write
@@ -111,21 +88,15 @@ export async function writeSourceWindow(
       });
       // The state is serialised while PostgreSQL inserts the rows (upsertUsageRows has sent its first statement).
       try {
-        if (write.state && copyState) serializedNewState ??= serializeNewSourceState(write.source, write.state);
-        else if (write.state) serializedState ??= serializeSourceState(write.state, tx.kind);
+        if (write.state) serializedState ??= serializeSourceState(write.state, tx.kind);
       } finally {
         // Awaited whatever happens, so a failed insert is never left unobserved.
         await upserting;
       }
       if (write.providerCosts && write.providerCosts.length > 0) await upsertProviderCosts(tx, tables, write.providerCosts);
-      if (write.state && copyState) {
-        await copyNewSourceState(tx, tables, write.state.deleted, write.source, serializedNewState as SerializedNewState).catch((error: unknown) => {
-          if (isUniqueViolation(error)) plainInsertFailed = true;
-          throw error;
-        });
-      } else if (write.state) {
-        // On PGlite probed only now, so that the rows' first statement is not held back by it.
-        const stateIsNew = tx.kind !== 'postgres' && !plainInsertFailed && write.state.set.size > 0 && (await sourceStateIsNew(tx, tables, write.source));
+      if (write.state) {
+        // Probed only now, so that the rows' first statement is not held back by it.
+        const stateIsNew = !plainInsertFailed && write.state.set.size > 0 && (await sourceStateIsNew(tx, tables, write.source));
         await applySerializedSourceState(tx, tables, write.source, write.state.deleted, serializedState ?? [], { onlyNewKeys: stateIsNew }).catch(
           (error: unknown) => {
             if (stateIsNew && isUniqueViolation(error)) plainInsertFailed = true;
