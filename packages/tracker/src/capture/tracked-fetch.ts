@@ -16,7 +16,7 @@ export type TrackedFetchOptions = {
   readonly fetch?: FetchFunction;
   /** The provider the calls are billed by (default 'anthropic' for /messages, else 'openai'): 'openrouter', 'azure', 'litellm'… */
   readonly provider?: string;
-  /** Tags for every call through this fetch (scoped and default tags still apply). */
+  /** Tags for every call through this fetch: each call's own, like record({ tags }) (default and scoped tags still apply; on the same key these win). */
   readonly tags?: Readonly<Record<string, string>>;
   /**
    * How a budget refusal reaches the caller. 'throw' (default): fetch rejects

@@ -50,6 +50,18 @@ describe('trackFetch (any OpenAI-compatible endpoint)', () => {
     expect(calls[0]).toMatchObject({ provider: 'openrouter', model: 'gpt-test', inputTokens: 50, outputTokens: 20, usageOrigin: 'stream', costUsd: '0.00026' });
   });
 
+  it("puts a wrapper's tags over the scope's on the same key, and keeps the scope's and the defaults' other tags", async () => {
+    const tagged = await createTracker({ application: 'test-app', prices: testPrices(), flushOnExit: false, defaultTags: { team: 'core', feature: 'default' } });
+    const seen: TrackedCall[] = [];
+    tagged.subscribe((call) => seen.push(call));
+    const fetch = trackFetch(tagged, { tags: { feature: 'search' } });
+    await tagged.withTags({ tenant: 'acme', feature: 'scoped' }, async () => {
+      await (await fetch(`${fake.url}/v1/responses`, post({ model: 'gpt-test', input: 'x' }))).text();
+    });
+    await tagged.shutdown();
+    expect(seen[0]?.tags).toEqual({ team: 'core', tenant: 'acme', feature: 'search' });
+  });
+
   it('hands a JSON body on unchanged and records it', async () => {
     const fetch = trackFetch(tracker);
     const response = await fetch(new URL(`${fake.url}/v1/responses`), post({ model: 'gpt-test', input: 'x' }));
