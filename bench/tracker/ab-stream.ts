@@ -1,6 +1,6 @@
 // A/B aid for the stream part of run.ts: two or more builds of @utt/tracker (their dist folders) in one process, each
 // wrapping its own OpenAI client, against a bare client, with the same loopback fake (201 chunks, back to back), in
-// blocks as run.ts does (their order shuffled each round). On a shared machine two processes differ by more than the
+// blocks as run.ts does (their order balanced: stream-fake.ts, inBalancedBlocks). On a shared machine two processes differ by more than the
 // tracker costs; in one process the load falls on every client alike, so the difference between builds is their code.
 //
 //   cp -r packages/tracker/dist packages/tracker/.tmp/base-dist      # before a change (.tmp/ is git-ignored)
@@ -20,7 +20,7 @@ import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
-import { inShuffledBlocks, percentile, probeTracker, recordCpuPerCall, startStreamFake, type TrackerProbe, timeProbedCall } from './stream-fake';
+import { inBalancedBlocks, percentile, probeTracker, recordCpuPerCall, startStreamFake, type TrackerProbe, timeProbedCall } from './stream-fake';
 
 const [callsArg = '600', ...builds] = process.argv.slice(2);
 if (builds.length === 0) throw new Error('usage: tsx tracker/ab-stream.ts <calls> <tracker dist folder>...');
@@ -58,7 +58,7 @@ const gcObserver = new PerformanceObserver((list) => {
 });
 gcObserver.observe({ entryTypes: ['gc'] });
 let countedFromPass: number[] | undefined;
-await inShuffledBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls: CALLS, block: BLOCK }, async (index, counted, lastOfBlock) => {
+await inBalancedBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls: CALLS, block: BLOCK }, async (index, counted, lastOfBlock) => {
   const entry = clients[index] as (typeof clients)[number];
   if (counted && countedFromPass === undefined) countedFromPass = probes.map((probe) => probe.passes.length);
   const measured = await timeProbedCall(entry.client, CHUNKS, probes, lastOfBlock ? entry.probe : undefined);

@@ -1,5 +1,5 @@
 // Where a streamed call's time goes, stage by stage, for the bare client, a second bare client (the control) and one
-// or more builds of @utt/tracker (their dist folders) in one process, blocks of 10 calls in a shuffled order as
+// or more builds of @utt/tracker (their dist folders) in one process, blocks of 10 calls in a balanced order as
 // run.ts and ab-stream.ts do, 201 chunks back to back from the same loopback fake (a process of its own):
 //
 //   pnpm --filter @utt/bench exec tsx tracker/stages-stream.ts 1500 ../packages/tracker/.tmp/base-dist ../packages/tracker/dist
@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setImmediate as tick } from 'node:timers/promises';
 import OpenAI from 'openai';
-import { inShuffledBlocks, startStreamFake } from './stream-fake';
+import { inBalancedBlocks, startStreamFake } from './stream-fake';
 const [callsArg = '1000', ...builds] = process.argv.slice(2);
 if (builds.length === 0) throw new Error('usage: tsx tracker/stages-stream.ts <calls> <tracker dist folder>...');
 const CALLS = Number(callsArg);
@@ -82,7 +82,7 @@ async function once(client: OpenAI): Promise<Record<Stage, [number, number]>> {
   };
 }
 const times = clients.map(() => Object.fromEntries(stages.map((stage) => [stage, { wall: [] as number[], cpu: [] as number[] }])) as Record<Stage, { wall: number[]; cpu: number[] }>);
-await inShuffledBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls: CALLS, block: BLOCK }, async (index, counted) => {
+await inBalancedBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls: CALLS, block: BLOCK }, async (index, counted) => {
   const measured = await once((clients[index] as (typeof clients)[number]).client);
   if (!counted) return;
   const into = times[index] as (typeof times)[number];
@@ -91,7 +91,7 @@ await inShuffledBlocks(clients.map((_, index) => index), { warmup: WARMUP, calls
     into[stage].cpu.push(measured[stage][1]);
   }
 });
-console.log(`stages of a streamed call (${CHUNKS + 1} chunks back to back), median µs of ${CALLS} calls each after ${WARMUP}, blocks of ${BLOCK} in a shuffled order`);
+console.log(`stages of a streamed call (${CHUNKS + 1} chunks back to back), median µs of ${CALLS} calls each after ${WARMUP}, blocks of ${BLOCK} in a balanced order`);
 for (const stage of stages) {
   console.log(stage);
   clients.forEach((entry, index) => {

@@ -158,41 +158,86 @@ export async function timeStreamedCall(client: OpenAI, chunks: number, afterEnd?
 }
 
 /**
- * Calls each client in blocks of `block` calls of one client, the blocks'
- * order shuffled each round by a generator with a fixed seed (every run sees
- * the same orders, and no client always follows the same other one), until
- * each has `calls` counted calls after `warmup`. `measure` runs every call;
- * `counted` is false for the warm-up and for a block's first call, which
- * follows a call of another client; `lastOfBlock` is true for a block's last
- * call, which another client's block follows.
+ * The orders of a Williams design for `count` clients: each client once in
+ * each place of a round, and right after each other client equally often
+ * over the orders (`count` orders, twice that for an odd count).
  */
-export async function inShuffledBlocks<C>(
+export function balancedOrders(count: number): number[][] {
+  const first: number[] = [];
+  for (let low = 0, high = count - 1; first.length < count; ) {
+    first.push(low++);
+    if (first.length < count) first.push(high--);
+  }
+  const orders = Array.from({ length: count }, (_, shift) => first.map((index) => (index + shift) % count));
+  return count % 2 === 1 ? [...orders, ...orders.map((order) => [...order].reverse())] : orders;
+}
+
+/**
+ * Calls each client in blocks of `block` calls of one client, one block of
+ * each client per round, the rounds' orders those of a Williams design taken
+ * in turn (balancedOrders): each client as often in each place, and after
+ * each other client, as any other, so that what a block leaves behind (its
+ * garbage, the caches it filled, a slower moment of the machine) falls alike
+ * on all. Randomly shuffled orders left that to chance, and over the 20-odd
+ * rounds of a run two identical clients came out 1.5-2 % apart. Runs until
+ * each client has `calls` counted calls after `warmup`. `measure` runs every
+ * call; `counted` is false for the warm-up and for a block's first call,
+ * which follows a call of another client; `lastOfBlock` is true for a
+ * block's last call, which another client's block follows; `round` numbers
+ * the rounds, so that a bench can set the clients' blocks of one round
+ * against each other.
+ */
+export async function inBalancedBlocks<C>(
   clients: readonly C[],
   options: { readonly warmup: number; readonly calls: number; readonly block: number },
-  measure: (client: C, counted: boolean, lastOfBlock: boolean) => Promise<void>,
+  measure: (client: C, counted: boolean, lastOfBlock: boolean, round: number) => Promise<void>,
 ): Promise<void> {
   const { warmup, calls, block } = options;
-  let seed = 12345;
+  const orders = balancedOrders(clients.length);
+  const countedSoFar = clients.map(() => 0);
+  const rounds = Math.ceil((warmup + calls) / (block - 1));
+  for (let round = 0; round < rounds; round += 1) {
+    for (const index of orders[round % orders.length] as number[]) {
+      for (let call = 0; call < block; call += 1) {
+        const counted = call > 0 && round * (block - 1) >= warmup && (countedSoFar[index] as number) < calls;
+        if (counted) countedSoFar[index] = (countedSoFar[index] as number) + 1;
+        await measure(clients[index] as C, counted, call === block - 1, round);
+      }
+    }
+  }
+}
+
+/**
+ * A ratio between clients estimated round by round: `ratio` gives it for one
+ * round's medians; returned are its median over the rounds and a 95 %
+ * interval of that median (a bootstrap over rounds, with a fixed seed: the
+ * same figures always print the same interval). The median, not the mean: a
+ * round in which one client's block met a collection or a busy neighbour is
+ * an outlier the mean follows.
+ */
+export function roundByRound<K extends string>(
+  perRound: ReadonlyArray<Record<K, number>>,
+  ratio: (medians: Record<K, number>) => number,
+): { median: number; low: number; high: number } {
+  const values = perRound.map(ratio);
+  const middle = (sample: number[]) => {
+    const sorted = [...sample].sort((a, b) => a - b);
+    const half = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? (sorted[half] as number) : ((sorted[half - 1] as number) + (sorted[half] as number)) / 2;
+  };
+  let seed = 7;
   const random = () => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648;
   };
-  const countedSoFar = clients.map(() => 0);
-  const rounds = Math.ceil((warmup + calls) / (block - 1));
-  for (let round = 0; round < rounds; round += 1) {
-    const order = clients.map((_, index) => index);
-    for (let index = order.length - 1; index > 0; index -= 1) {
-      const other = Math.floor(random() * (index + 1));
-      [order[index], order[other]] = [order[other] as number, order[index] as number];
-    }
-    for (const index of order) {
-      for (let call = 0; call < block; call += 1) {
-        const counted = call > 0 && round * (block - 1) >= warmup && (countedSoFar[index] as number) < calls;
-        if (counted) countedSoFar[index] = (countedSoFar[index] as number) + 1;
-        await measure(clients[index] as C, counted, call === block - 1);
-      }
-    }
+  const medians: number[] = [];
+  const sample = new Array<number>(values.length);
+  for (let draw = 0; draw < 2000; draw += 1) {
+    for (let index = 0; index < values.length; index += 1) sample[index] = values[Math.floor(random() * values.length)] as number;
+    medians.push(middle(sample));
   }
+  medians.sort((a, b) => a - b);
+  return { median: middle(values), low: medians[50] as number, high: medians[1949] as number };
 }
 
 /**
