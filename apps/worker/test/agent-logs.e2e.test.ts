@@ -43,7 +43,7 @@ const ROWS_SQL = `SELECT source_instance, bucket_start, model, labels, input_tok
  * kept with zero counts (the upsert that clears it), which a cold read never
  * writes: those are left out.
  */
-async function agentRows(database: { open(): Promise<UsageStore> }) {
+async function agentRows(database: { open(): Promise<UsageStore> }): Promise<Array<Record<string, unknown>>> {
   const store = await database.open();
   try {
     const rows = await store.client.query<Record<string, unknown>>(
