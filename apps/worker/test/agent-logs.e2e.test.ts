@@ -1,4 +1,5 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import type { UsageStore } from '@utt/postgres';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backends, makeWorkdir, removeWorkdir, runCli, writeConfig } from './helpers/cli';
@@ -35,6 +36,29 @@ function assistant(fields: { id: string; at: string; session: string; input: num
 
 const ROWS_SQL = `SELECT source_instance, bucket_start, model, labels, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, requests, updated_at
   FROM utt_schema.token_usage WHERE source_system = 'claude_code' ORDER BY source_instance, bucket_start, labels::text`;
+
+/**
+ * Every column but id, created_at and updated_at of the Claude Code rows with
+ * usage. A row whose only response moved to another hour in a later cycle is
+ * kept with zero counts (the upsert that clears it), which a cold read never
+ * writes: those are left out.
+ */
+async function agentRows(database: { open(): Promise<UsageStore> }): Promise<Array<Record<string, unknown>>> {
+  const store = await database.open();
+  try {
+    const rows = await store.client.query<Record<string, unknown>>(
+      `SELECT source_system, source_instance, granularity, bucket_start, provider, model, account, api_key, user_id, labels::text AS labels,
+              input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
+              cost_usd::text AS cost_usd, cost_source, measurement_basis, price_ref
+         FROM "${store.schema}".token_usage
+        WHERE source_system = 'claude_code' AND requests > 0
+        ORDER BY bucket_start, labels::text, model`,
+    );
+    return rows.map((row) => ({ ...row, bucket_start: (row.bucket_start as Date).toISOString() }));
+  } finally {
+    await store.close();
+  }
+}
 
 describe.each(backends())('coding-agent logs from two machines on $name', (backend) => {
   let workdir: string;
@@ -147,6 +171,73 @@ describe.each(backends())('coding-agent logs from two machines on $name', (backe
     ]);
     // Eight CLI runs, each opening the database: PGlite needs the room on a busy machine.
   }, 180_000);
+
+  it('after any sequence of cycles holds the rows a cold backfill of the final files writes', async () => {
+    const laptop = await machine('laptop', 'alice@laptop');
+    const other = path.join(path.dirname(laptop.projects), '-home-dev-lib');
+    await mkdir(other);
+    const s1 = path.join(laptop.projects, 's1.jsonl');
+    const s2 = path.join(other, 's2.jsonl');
+    const s3 = path.join(laptop.projects, 's3.jsonl');
+    const sidechain = (text: string) => text.replaceAll('"isSidechain":false', '"isSidechain":true').replaceAll('"requestId":"req_', '"requestId":"btw_');
+    const msgB = assistant({ id: 'msg_b', at: '2026-03-01T10:59:58Z', session: 's1', input: 4, output: 40, cacheRead: 400 });
+    // msg_b's final copy is written a few seconds later, in the next hour.
+    const msgBFinal = msgB.replace('"output_tokens":40', '"output_tokens":44').replace('10:59:58', '11:00:03');
+    const steps: Array<() => Promise<unknown>> = [
+      // One response in three copies (partial output counts first), another whose final copy is half-written.
+      () => writeFile(s1, assistant({ id: 'msg_a', at: '2026-03-01T10:05:00Z', session: 's1', input: 10, output: 200, cacheRead: 1000, copies: 3 }) + msgB + msgBFinal.slice(0, 50)),
+      // CRLF line ends, a /btw sidechain replaying msg_a, and a line no parser can read.
+      () =>
+        writeFile(
+          s2,
+          (sidechain(assistant({ id: 'msg_a', at: '2026-03-01T10:05:00Z', session: 's2', input: 10, output: 200, cacheRead: 1000 })) +
+            assistant({ id: 'msg_c', at: '2026-03-01T12:10:00Z', session: 's2', input: 2, output: 20, cacheRead: 0 }) +
+            '{"message":{"usage":\n').replaceAll('\n', '\r\n'),
+        ),
+      // The rest of msg_b's final copy, then a resumed session replaying msg_a and msg_b with a new response.
+      () => appendFile(s1, msgBFinal.slice(50)),
+      () =>
+        writeFile(
+          s3,
+          assistant({ id: 'msg_a', at: '2026-03-01T10:05:00Z', session: 's1', input: 10, output: 200, cacheRead: 1000 }) +
+            msgBFinal +
+            assistant({ id: 'msg_d', at: '2026-03-01T13:01:00Z', session: 's3', input: 1, output: 1, cacheRead: 1 }),
+        ),
+      // Renamed in its folder, and appended to in two cycles.
+      () => rename(s2, path.join(other, 's2-renamed.jsonl')),
+      () => appendFile(path.join(other, 's2-renamed.jsonl'), assistant({ id: 'msg_e', at: '2026-03-01T13:30:00Z', session: 's2', input: 3, output: 30, cacheRead: 3 }).slice(0, 70)),
+      () => appendFile(path.join(other, 's2-renamed.jsonl'), assistant({ id: 'msg_e', at: '2026-03-01T13:30:00Z', session: 's2', input: 3, output: 30, cacheRead: 3 }).slice(70)),
+    ];
+    for (const step of steps) {
+      await step();
+      const result = await laptop.run();
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const incremental = await agentRows(database);
+
+    // The same final files, read once into an empty database.
+    const cold = backend.setup(path.join(workdir, 'cold'));
+    try {
+      const config = await writeConfig(
+        workdir,
+        cold.databaseYaml,
+        `sources:\n  - name: claude-code\n    adapter: "@utt/adapter-claude-code"\n    config:\n      instance: alice@laptop\n      paths: [${JSON.stringify(path.dirname(laptop.projects))}]\n`,
+        'cold.yaml',
+      );
+      const backfill = await runCli(['backfill', '--source', 'claude-code', '--since', '2026-03-01T00:00:00Z', '--config', config, '--now', NOW], { cwd: workdir, env: cold.env });
+      expect(backfill.code, backfill.stderr).toBe(0);
+      expect(incremental).toEqual(await agentRows(cold));
+    } finally {
+      await cold.cleanup();
+    }
+    expect(incremental.map((row) => [row.bucket_start, row.labels, row.output_tokens])).toEqual([
+      ['2026-03-01T10:00:00.000Z', '{"project": "-home-dev-app", "session": "s1"}', 200],
+      ['2026-03-01T11:00:00.000Z', '{"project": "-home-dev-app", "session": "s1"}', 44],
+      ['2026-03-01T12:00:00.000Z', '{"project": "-home-dev-lib", "session": "s2"}', 20],
+      ['2026-03-01T13:00:00.000Z', '{"project": "-home-dev-app", "session": "s3"}', 1],
+      ['2026-03-01T13:00:00.000Z', '{"project": "-home-dev-lib", "session": "s2"}', 30],
+    ]);
+  }, 240_000);
 
   it('utt daemon reads lines appended between its cycles, looking only at the file that changed', async () => {
     const laptop = await machine('laptop', 'alice@laptop');

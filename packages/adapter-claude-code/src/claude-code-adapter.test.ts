@@ -165,6 +165,29 @@ describe('claude-code: incremental cycles through the durable state', () => {
     expect(counters(row(next, '2026-03-01T10:00:00.000Z', 'claude-haiku-4-5', 'sess-d'))).toEqual([8, 30, null, null, null, null, 1]);
   });
 
+  it('reads a transcript overwritten in place from the start, though every Claude Code transcript begins with the same bytes', async () => {
+    const state = createMemoryState();
+    // Every transcript's first line begins `{"parentUuid":null,"isSidechain":false,"userType":"external","cw…`.
+    const userLine = (session: string) =>
+      `${JSON.stringify({ parentUuid: null, isSidechain: false, userType: 'external', cwd: '/Users/tom/src/app', sessionId: session, type: 'user', message: { role: 'user', content: 'go' } })}\n`;
+    const usage = (output: number) => ({ input_tokens: 5, output_tokens: output });
+    const session = file('sess-e.jsonl');
+    writeFileSync(session, userLine('sess-e') + line({ id: 'msg_e1', req: 'req_e1', at: '2026-03-01T12:10:00.000Z', model: 'claude-opus-4-6', session: 'sess-e', usage: usage(100) }));
+    await collectAll(claudeCodeAdapter, WINDOW, context(state));
+    // Restored from elsewhere with `cp` (the same inode): another session of as many bytes up to the old offset, and more.
+    writeFileSync(
+      session,
+      userLine('sess-f') +
+        line({ id: 'msg_f1', req: 'req_f1', at: '2026-03-01T12:20:00.000Z', model: 'claude-opus-4-6', session: 'sess-f', usage: usage(200) }) +
+        line({ id: 'msg_f2', req: 'req_f2', at: '2026-03-01T12:30:00.000Z', model: 'claude-opus-4-6', session: 'sess-f', usage: usage(300) }),
+    );
+    const next = await collectAll(claudeCodeAdapter, WINDOW, context(state));
+    // msg_f1 lay before the old offset: continuing from there would have skipped it without a word.
+    expect(counters(row(next, '2026-03-01T12:00:00.000Z', 'claude-opus-4-6', 'sess-f'))).toEqual([10, 500, null, null, null, null, 2]);
+    // What was counted before stays counted.
+    expect(counters(row(next, '2026-03-01T12:00:00.000Z', 'claude-opus-4-6', 'sess-e'))).toEqual([5, 100, null, null, null, null, 1]);
+  });
+
   it('keeps two machines apart in one state', async () => {
     const state = createMemoryState();
     const laptop = await collectAll(claudeCodeAdapter, WINDOW, context(state, { instance: 'tom@laptop' }));

@@ -71,6 +71,36 @@ describe('gemini-cli: session recordings', () => {
     expect(JSON.stringify(warning?.fields)).toContain('session-broken.json:0: not valid JSON');
   });
 
+  it('counts the messages after one it cannot read, and names that one', async () => {
+    const test = context();
+    const file = path.join(dataDir, 'tmp/9f2c1a/chats/session-2026-06-01T12-00-g4.json');
+    const message = (id: string, timestamp: string | undefined, input: number) => ({ id, timestamp, type: 'gemini', model: 'gemini-2.5-flash', tokens: { input, output: 1 } });
+    writeFileSync(
+      file,
+      JSON.stringify({ sessionId: 'g4', messages: [message('a', '2026-06-01T12:01:00.000Z', 1), message('b', undefined, 10), message('c', '2026-06-01T12:03:00.000Z', 100)] }),
+    );
+    const records = await collectAll(geminiCliAdapter, WINDOW, test);
+    expect(counters(find(records, '2026-06-01T12:00:00.000Z', 'gemini-2.5-flash', 'g4'))).toEqual([101, 2, null, null, null, null, 2]);
+    const warning = test.logs.find((entry) => entry.message.includes('unreadable transcript line'));
+    expect(warning?.message).toContain('2 unreadable');
+    // Files are read in path order: this recording before the broken one.
+    expect(JSON.stringify(warning?.fields)).toContain('session-2026-06-01T12-00-g4.json:0: messages[1]: timestamp: missing or not a date');
+  });
+
+  it('takes a recording caught empty (created, or truncated by its rewrite) for one not written yet, not for a broken one', async () => {
+    const state = createMemoryState();
+    rmSync(path.join(dataDir, 'tmp/9f2c1a/chats/session-broken.json'));
+    await collectAll(geminiCliAdapter, WINDOW, context(state));
+    const file = path.join(dataDir, 'tmp/9f2c1a/chats/session-2026-06-01T12-00-g5.json');
+    writeFileSync(file, '');
+    const caught = context(state);
+    expect(await collectAll(geminiCliAdapter, WINDOW, caught)).toEqual([]);
+    expect(caught.logs.filter((entry) => entry.level === 'warn')).toEqual([]);
+    writeFileSync(file, JSON.stringify({ sessionId: 'g5', messages: [{ id: 'a', timestamp: '2026-06-01T12:01:00.000Z', type: 'gemini', model: 'gemini-2.5-flash', tokens: { input: 7, output: 1 } }] }));
+    const written = await collectAll(geminiCliAdapter, WINDOW, context(state));
+    expect(counters(find(written, '2026-06-01T12:00:00.000Z', 'gemini-2.5-flash', 'g5'))).toEqual([7, 1, null, null, null, null, 1]);
+  });
+
   it('re-reads a rewritten recording without counting its earlier messages twice', async () => {
     const state = createMemoryState();
     expect(await collectAll(geminiCliAdapter, WINDOW, context(state))).toHaveLength(3);

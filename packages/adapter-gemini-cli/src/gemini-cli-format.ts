@@ -23,7 +23,7 @@ export function createGeminiCliFormat(): TranscriptFormat {
       const document = JSON.parse(text) as unknown;
       if (!isObject(document) || !Array.isArray(document.messages)) return;
       const session = typeof document.sessionId === 'string' && document.sessionId !== '' ? document.sessionId : path.basename(file.path, '.json');
-      document.messages.forEach((message, index) => emitMessage(message, { session, fallbackId: String(index) }, file));
+      emitEach(document.messages, (message, index) => emitMessage(message, { session, fallbackId: String(index) }, file));
     },
     parseLine(line, file) {
       const entry = JSON.parse(line) as unknown;
@@ -34,10 +34,28 @@ export function createGeminiCliFormat(): TranscriptFormat {
       const session = carry.session ?? path.basename(file.path, '.jsonl');
       emitMessage(entry, { session, fallbackId: `line${carry.line}` }, file);
       if (Array.isArray(entry.messages)) {
-        entry.messages.forEach((message, index) => emitMessage(message, { session, fallbackId: `line${carry.line}:${index}` }, file));
+        const line = carry.line;
+        emitEach(entry.messages, (message, index) => emitMessage(message, { session, fallbackId: `line${line}:${index}` }, file));
       }
     },
   };
+}
+
+/**
+ * Emits every message of a recording, then throws for the first one that
+ * could not be read, named by its place: one bad message is reported (the
+ * recording's whole), and the messages after it still count.
+ */
+function emitEach(messages: readonly unknown[], emit: (message: unknown, index: number) => void): void {
+  let failure: Error | undefined;
+  messages.forEach((message, index) => {
+    try {
+      emit(message, index);
+    } catch (error) {
+      failure ??= new Error(`messages[${index}]: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+  if (failure) throw failure;
 }
 
 function emitMessage(message: unknown, where: { session: string; fallbackId: string }, file: TranscriptFile): void {

@@ -68,3 +68,21 @@ describe('FileCursorStore.allUnchanged', () => {
     expect(store.allUnchanged(directory, paths, infos())).toBe(false);
   });
 });
+
+describe('FileCursorStore cursors', () => {
+  it('keeps the digest of the bytes before the offset with the head, and loads a cursor of an earlier version without one', async () => {
+    const state = createMemoryState();
+    const written = await FileCursorStore.open(state, 'p/');
+    written.set(at('new.log'), { ...cursor(500, 1_700_000_000_000), tail: '64:tailDigest1', carry: { totals: [1, 2] } });
+    written.set(at('plain.log'), { ...cursor(600, 1_700_000_000_000), tail: '64:tailDigest2' });
+    written.commit();
+    // An earlier version's line: the head alone, then the carry.
+    state.set(`p/${sep}old`, `\nold.log\t2049\t7\t700\t1700000000000000\t700\t3\t64:abc\t{"totals":[3]}`);
+    const store = await FileCursorStore.open(state, 'p/');
+    expect(store.get(at('new.log'))).toEqual({ ...cursor(500, 1_700_000_000_000), tail: '64:tailDigest1', carry: { totals: [1, 2] } });
+    expect(store.get(at('plain.log'))).toEqual({ ...cursor(600, 1_700_000_000_000), tail: '64:tailDigest2' });
+    const old = store.get(`${sep}old${sep}old.log`);
+    expect(old).toEqual({ dev: 2049, ino: 7, size: 700, mtimeMs: 1_700_000_000_000, offset: 700, lines: 3, head: '64:abc', carry: { totals: [3] } });
+    expect(old && 'tail' in old).toBe(false);
+  });
+});

@@ -4,7 +4,7 @@ import type { FileCursor } from './file-cursor';
 
 /**
  * The scan's file cursors, kept in the state one value per directory: a
- * string with a line per file, `name⇥dev⇥ino⇥size⇥mtime in µs⇥offset⇥lines⇥head`
+ * string with a line per file, `name⇥dev⇥ino⇥size⇥mtime in µs⇥offset⇥lines⇥head[|tail]`
  * and the adapter's carry as JSON when there is one. Every cycle loads all
  * of them to compare with a stat of each file, so they are kept as one string
  * a directory (a transcript root has a few dozen directories and thousands of
@@ -90,13 +90,18 @@ export class FileCursorStore {
     const fields = line.split('\t');
     const [dev, ino, size, mtimeUs, offset, lines] = fields.slice(0, 6).map(Number) as [number, number, number, number, number, number];
     const mtimeMs = mtimeUs / 1000;
-    const head = fields[6] ?? '';
-    return fields.length > 7 ? { dev, ino, size, mtimeMs, offset, lines, head, carry: JSON.parse(fields[7] as string) as unknown } : { dev, ino, size, mtimeMs, offset, lines, head };
+    // The head field holds the tail's digest after a `|` (cursors of earlier versions have none).
+    const headField = fields[6] ?? '';
+    const bar = headField.indexOf('|');
+    const head = bar < 0 ? headField : headField.slice(0, bar);
+    const cursor: FileCursor = bar < 0 ? { dev, ino, size, mtimeMs, offset, lines, head } : { dev, ino, size, mtimeMs, offset, lines, head, tail: headField.slice(bar + 1) };
+    return fields.length > 7 ? { ...cursor, carry: JSON.parse(fields[7] as string) as unknown } : cursor;
   }
 
   set(path: string, cursor: FileCursor): void {
     const cut = path.lastIndexOf(sep);
     let line = `${cursor.dev}\t${cursor.ino}\t${cursor.size}\t${microseconds(cursor.mtimeMs)}\t${cursor.offset}\t${cursor.lines}\t${cursor.head}`;
+    if (cursor.tail !== undefined) line += `|${cursor.tail}`;
     // JSON writes no tab or newline outside its strings, and escapes them inside.
     if (cursor.carry !== undefined) line += `\t${JSON.stringify(cursor.carry)}`;
     this.writable(path.slice(0, cut)).set(escapeName(path.slice(cut + 1)), line);

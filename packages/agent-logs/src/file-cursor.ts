@@ -15,8 +15,16 @@ export type FileCursor = {
   readonly lines: number;
   /** The first bytes of the file (up to 64) as `count:hash`: a file rewritten in place with new content no longer matches. */
   readonly head: string;
+  /**
+   * The 64 bytes before `offset` as `count:hash`, when the offset is past
+   * the head: a file overwritten in place whose first bytes are the same
+   * (every Claude Code transcript begins alike) no longer matches. Absent in
+   * cursors of earlier versions.
+   */
+  readonly tail?: string;
   /** The adapter's per-file parse state (Codex: the previous cumulative totals and the current model). */
   readonly carry?: unknown;
 };
 
 export const HEAD_BYTES = 64;
+export const TAIL_BYTES = 64;

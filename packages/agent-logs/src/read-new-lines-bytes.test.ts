@@ -77,6 +77,37 @@ describe('readTranscriptFile with a format that reads bytes', () => {
   });
 });
 
+describe('readTranscriptFile with a document format', () => {
+  it('reports a broken document, but not one caught empty or while it was being rewritten, which the next read takes whole', async () => {
+    const file = path.join(dir, 'session.json');
+    const parsed: string[] = [];
+    const format: TranscriptFormat = {
+      accept: () => true,
+      layout: () => 'document',
+      parseDocument: (text) => {
+        parsed.push(text);
+        // The writer finishes while the half it wrote is parsed.
+        if (text === '{"messages":[') writeFileSync(file, '{"messages":[]}');
+        JSON.parse(text);
+      },
+    };
+    const malformed: number[] = [];
+    const sink = { emit: () => {}, malformed: (line: number) => malformed.push(line) };
+    writeFileSync(file, '');
+    const empty = await readTranscriptFile(file, undefined, format, sink);
+    writeFileSync(file, '{"messages":[');
+    const half = await readTranscriptFile(file, empty.status === 'read' ? empty.cursor : undefined, format, sink);
+    expect(half.status).toBe('read');
+    const whole = await readTranscriptFile(file, half.status === 'read' ? half.cursor : undefined, format, sink);
+    expect(whole.status).toBe('read');
+    expect(parsed).toEqual(['{"messages":[', '{"messages":[]}']);
+    expect(malformed).toEqual([]);
+    writeFileSync(file, '{"messages":[}');
+    await readTranscriptFile(file, whole.status === 'read' ? whole.cursor : undefined, format, sink);
+    expect(malformed).toEqual([0]);
+  });
+});
+
 describe('readNewLines with a needle', () => {
   it('numbers the lines between hits and finds a hit at a line end, on consecutive lines and across a read boundary', async () => {
     const file = path.join(dir, 'edges.jsonl');

@@ -1,10 +1,11 @@
-import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNewLines as referenceReadNewLines } from './__fixtures__/reference-scan/read-new-lines';
-import type { FileCursor } from './file-cursor';
+import { type FileCursor, HEAD_BYTES, TAIL_BYTES } from './file-cursor';
+import { hashKey } from './hash-key';
 import { readNewLines } from './read-new-lines';
 
 let dir: string;
@@ -14,6 +15,24 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Read = typeof readNewLines;
+type Outcome = Awaited<ReturnType<typeof outcome>>;
+
+/**
+ * Ours hands on what the reference does and leaves its cursor, plus the
+ * digest of the 64 bytes before the offset when the offset is past the head.
+ */
+function expectSameOutcome(ours: Outcome, theirs: Outcome, content: Buffer): void {
+  const cursor = ours.result?.cursor;
+  if (cursor) {
+    const { tail, ...rest } = cursor;
+    expect(tail).toBe(cursor.offset > HEAD_BYTES ? `${TAIL_BYTES}:${hashKey(content.toString('latin1', cursor.offset - TAIL_BYTES, cursor.offset))}` : undefined);
+    // The reference hands back a cursor it was given as it is (with the tail ours recorded): compared without
+    // (toEqual takes a property set to undefined for one that is absent).
+    expect({ ...ours, result: { ...ours.result, cursor: rest } }).toEqual({ ...theirs, result: { ...theirs.result, cursor: { ...theirs.result?.cursor, tail: undefined } } });
+  } else {
+    expect(ours).toEqual(theirs);
+  }
+}
 
 /** What a read hands on (line numbers and bytes, as hex) and the cursor it leaves, or the error it throws. */
 async function outcome(read: Read, file: string, previous: FileCursor | undefined, mustContain: string | undefined) {
@@ -88,15 +107,23 @@ describe('readNewLines against the implementation it replaced (__fixtures__/refe
         writeFileSync(file, first);
         let ours = await outcome(readNewLines, file, undefined, mustContain);
         let theirs = await outcome(referenceReadNewLines, file, undefined, mustContain);
-        expect(ours).toEqual(theirs);
+        expectSameOutcome(ours, theirs, readFileSync(file));
         for (const [change, text] of changes) {
+          const before = readFileSync(file);
           if (change === 'append') appendFileSync(file, text);
           else if (change === 'truncate') truncateSync(file, Math.floor(Buffer.byteLength(first) / 2));
           else writeFileSync(file, text);
           const previous = 'result' in ours ? ours.result?.cursor : undefined;
           ours = await outcome(readNewLines, file, previous, mustContain);
           theirs = await outcome(referenceReadNewLines, file, previous, mustContain);
-          expect(ours).toEqual(theirs);
+          const after = readFileSync(file);
+          if (previous && ours.result?.reset === true && theirs.result?.reset === false) {
+            // A rewrite in place that kept the first bytes: the reference missed it (it continued mid-file);
+            // ours read from the start, because the bytes before the offset changed.
+            expect(after.subarray(previous.offset - TAIL_BYTES, previous.offset).equals(before.subarray(previous.offset - TAIL_BYTES, previous.offset))).toBe(false);
+            theirs = await outcome(referenceReadNewLines, file, { ...previous, ino: -1 }, mustContain);
+          }
+          expectSameOutcome(ours, theirs, after);
         }
       }),
       { numRuns: 400 },

@@ -53,6 +53,29 @@ describe('readNewLines', () => {
     expect(rewritten.lines).toHaveLength(4);
   });
 
+  it('reads from the start a file overwritten in place whose first bytes are the same, and continues from a cursor of an earlier version', async () => {
+    const file = path.join(dir, 'a.jsonl');
+    const prefix = `{"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/src/app"`;
+    writeFileSync(file, `${prefix},"n":1}\n${prefix},"n":2}\n`);
+    const first = await read(file);
+    expect(first.cursor.tail).toMatch(/^64:[\w-]{11}$/);
+    // Overwritten with a file of the same first bytes, as long up to the old offset and longer.
+    writeFileSync(file, `${prefix},"n":3}\n${prefix},"n":4}\n${prefix},"n":5}\n`);
+    const overwritten = await read(file, first.cursor);
+    expect(overwritten.reset).toBe(true);
+    expect(overwritten.lines.map(([number]) => number)).toEqual([1, 2, 3]);
+    // Appended to: the bytes before the offset are as recorded.
+    appendFileSync(file, `${prefix},"n":6}\n`);
+    const appended = await read(file, overwritten.cursor);
+    expect(appended).toMatchObject({ reset: false, lines: [[4, `${prefix},"n":6}`]] });
+    // A cursor kept by an earlier version has no tail: continued from its offset as before, and given one.
+    const { tail: _tail, ...earlier } = appended.cursor;
+    appendFileSync(file, `${prefix},"n":7}\n`);
+    const continued = await read(file, earlier);
+    expect(continued).toMatchObject({ reset: false, lines: [[5, `${prefix},"n":7}`]] });
+    expect(continued.cursor.tail).toMatch(/^64:[\w-]{11}$/);
+  });
+
   it('handles a line longer than its read buffer', async () => {
     const file = path.join(dir, 'long.jsonl');
     const long = 'x'.repeat((1 << 22) + 17);

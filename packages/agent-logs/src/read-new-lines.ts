@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { type FileCursor, HEAD_BYTES } from './file-cursor';
+import { type FileCursor, HEAD_BYTES, TAIL_BYTES } from './file-cursor';
 import { hashKey } from './hash-key';
 
 export type ReadNewLinesResult = {
@@ -91,6 +91,12 @@ export async function readNewLines(
       head = headDigest(headBytes, headBytes.length);
       // Same inode and not shorter, but the first bytes differ: rewritten in place.
       if (!reset && !sameHead(headBytes, previous.head)) reset = true;
+      // The first bytes of a Claude Code transcript are the same in every file
+      // (`{"parentUuid":null,"isSidechain":false,"userType":"external","cw`):
+      // a file overwritten in place (cp, a restore, a sync tool) with another
+      // as long or longer is told by the bytes just before the offset instead.
+      // A cursor of an earlier version has no record of them: not checked.
+      if (!reset && previous.tail !== undefined && !sameTail(handle, previous.offset, previous.tail)) reset = true;
     }
 
     onBegin?.(reset);
@@ -100,6 +106,9 @@ export async function readNewLines(
     let buffer = (sharedReadBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES));
     let carried = 0;
     let consumed = position;
+    // The digest of the bytes before `consumed`, and the offset it was taken at.
+    let tail = previous && !reset ? previous.tail : undefined;
+    let tailAt = tail === undefined ? -1 : consumed;
     while (position < size) {
       if (carried === buffer.length) {
         // One line longer than the buffer: grow it rather than split the line.
@@ -122,9 +131,17 @@ export async function readNewLines(
       else if (typeof onLine === 'function') lineNumber = emitAllLines(buffer, lastNewline, lineNumber, onLine);
       else lineNumber = emitAllLineBytes(buffer, lastNewline, lineNumber, onLine.bytes);
       carried = end - lastNewline - 1;
+      // The bytes before the last newline are still in the buffer (one hash a chunk, not a read of its own).
+      if (lastNewline + 1 >= TAIL_BYTES) {
+        tail = tailDigest(buffer, lastNewline + 1, TAIL_BYTES);
+        tailAt = position - carried;
+      }
       buffer.copy(buffer, 0, lastNewline + 1, end);
       consumed = position - carried;
     }
+    // Up to HEAD_BYTES, the head covers every byte before the offset.
+    if (consumed <= HEAD_BYTES) tail = undefined;
+    else if (tailAt !== consumed) tail = readTail(handle, consumed);
     return {
       cursor: {
         dev: info.dev,
@@ -134,6 +151,7 @@ export async function readNewLines(
         offset: consumed,
         lines: lineNumber,
         head,
+        tail,
         carry: previous && !reset ? previous.carry : undefined,
       },
       unchanged: false,
@@ -195,6 +213,29 @@ function readHead(handle: number, size: number): Buffer {
  */
 function headDigest(bytes: Buffer, length: number): string {
   return length === 0 ? '' : `${length}:${hashKey(bytes.toString('latin1', 0, length))}`;
+}
+
+/** The digest of the `length` bytes of `buffer` before `end` (`length:hash`, as headDigest). */
+function tailDigest(buffer: Buffer, end: number, length: number): string {
+  return length === 0 ? '' : `${length}:${hashKey(buffer.toString('latin1', end - length, end))}`;
+}
+
+/** The digest of the TAIL_BYTES bytes before `offset` (beyond the head), read from the file. */
+function readTail(handle: number, offset: number): string | undefined {
+  const length = TAIL_BYTES;
+  const buffer = Buffer.alloc(length);
+  const bytesRead = readSync(handle, buffer, 0, length, offset - length);
+  return bytesRead === length ? tailDigest(buffer, length, length) : undefined;
+}
+
+/** Whether the bytes before `offset` are still those the cursor recorded (`recorded`: a tailDigest). */
+function sameTail(handle: number, offset: number, recorded: string): boolean {
+  const colon = recorded.indexOf(':');
+  const length = Number(recorded.slice(0, colon));
+  if (colon < 0 || !Number.isSafeInteger(length) || length <= 0 || length > offset) return false;
+  const buffer = Buffer.alloc(length);
+  const bytesRead = readSync(handle, buffer, 0, length, offset - length);
+  return bytesRead === length && tailDigest(buffer, length, length) === recorded;
 }
 
 /** Whether the file still starts with the bytes the cursor recorded (a digest, or the hex of earlier cursors). */

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { foldConsecutiveCopies } from './consecutive-copies';
 import type { FileCursor } from './file-cursor';
 import { type LineSink, readNewLines, readWholeFileIfChanged } from './read-new-lines';
@@ -36,9 +37,11 @@ export async function readTranscriptFile(
     const read = await readWholeFileIfChanged(path, previous);
     if (!read) return { status: 'unchanged' };
     try {
-      format.parseDocument?.(read.text, file);
+      // Empty: just created, or truncated by a rewrite still under way (Gemini CLI writes its recordings in place).
+      if (read.text.length > 0) format.parseDocument?.(read.text, file);
     } catch (error) {
-      sink.malformed(0, error);
+      // A document that changed while it was read was caught half-written: the next cycle reads it whole.
+      if (!changedSince(path, read.cursor)) sink.malformed(0, error);
     }
     copies.flush();
     return { status: 'read', cursor: read.cursor, reset: false, bytesRead: read.cursor.size, folded: copies.folded() };
@@ -75,6 +78,12 @@ export async function readTranscriptFile(
   if (result.unchanged) return { status: 'unchanged' };
   copies.flush();
   return { status: 'read', cursor: { ...result.cursor, carry: file.carry }, reset: result.reset, bytesRead: result.bytesRead, folded: copies.folded() };
+}
+
+/** Whether the file's size or mtime differ from those `cursor` recorded (a file gone has changed). */
+function changedSince(path: string, cursor: FileCursor): boolean {
+  const info = statSync(path, { throwIfNoEntry: false });
+  return info === undefined || info.size !== cursor.size || info.mtimeMs !== cursor.mtimeMs;
 }
 
 /**
