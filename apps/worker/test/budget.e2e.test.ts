@@ -205,6 +205,74 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     expect(text.stdout).toContain('pruned 0 tracked calls of hours before 2026-08-17T12:00:00.000Z in 0 batches');
   });
 
+  it('prints sub-dollar budgets to the tenth of a cent, and a per-tenant budget no tenant has spent against yet', async () => {
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([trackedCall('acme', '0.0075'), trackedCall('acme', '0.00027')]);
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(
+      workdir,
+      database.databaseYaml,
+      `budgets:
+  - { name: tight, period: day, limitUsd: 0.01, scope: { tags: { tenant: acme } } }
+  - { name: new-feature, period: day, limitUsd: 2, scope: { tags: { feature: '*' } } }
+  - { name: big, period: month, limitUsd: 25000 }
+`,
+    );
+    const text = await runCli(['budget', '--config', config, '--now', NOW], { cwd: workdir, env: database.env });
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    const [header, , ...lines] = text.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^budget +scope +period \(UTC\) +spent +limit +% +forecast +state$/);
+    // $0.00777 of $0.01 with half the day gone: was "$0.01  $0.01  77.7%  $0.02".
+    expect(lines[0]?.split(/ {2,}/)).toEqual(['tight', 'tenant=acme', 'day from 2026-11-15T00:00Z', '$0.0078', '$0.0100', '77.7%', '$0.0155', 'forecast over']);
+    expect(lines[1]?.split(/ {2,}/)).toEqual(['big', '-', 'month from 2026-11-01T00:00Z', '$0.0078', '$25,000.00', '0.0%', '$0.0161', 'ok']);
+    // A budget per feature value with no spend in its period yet is listed, not left out.
+    expect(lines[2]).toBe('new-feature: no spend in scope this period yet (a line for each feature value once there is)');
+    const json = JSON.parse((await runCli(['budget', '--config', config, '--now', NOW, '--json'], { cwd: workdir, env: database.env })).stdout) as { budgets: Array<{ budget: string }>; noSpendYet: string[] };
+    expect(json.budgets.map((line) => line.budget)).toEqual(['tight', 'big']);
+    expect(json.noSpendYet).toEqual(['new-feature']);
+  });
+
+  it('says when usage in a budget\'s scope has no price: its spent is a lower bound, not the whole (never an unpriced call read as $0)', async () => {
+    const store = await database.open();
+    try {
+      const unpriced = { ...trackedCall('acme', '0'), model: 'gpt-next', costUsd: null, priceRef: null, unpricedReason: 'no_price' };
+      await store.writeTrackedCalls([unpriced, { ...unpriced, eventId: randomUUID() }, trackedCall('globex', '1')]);
+      await store.writeSourceWindow({
+        source: 'gateway',
+        sourceSystem: 'litellm',
+        rows: [
+          {
+            source_system: 'litellm', source_instance: '', granularity: 'hour', bucket_start: new Date('2026-11-15T08:00:00Z'), provider: 'openai', model: 'gpt-next',
+            account: '', api_key: '', user_id: '', labels: {}, input_tokens: 10, output_tokens: 10, cached_read_tokens: null, cached_write_tokens: null,
+            cached_write_1h_tokens: null, reasoning_tokens: null, requests: 1, cost_usd: null, cost_source: null, measurement_basis: 'exact',
+          },
+        ],
+      });
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(
+      workdir,
+      database.databaseYaml,
+      "budgets:\n  - { name: tenant-daily, period: day, limitUsd: 4, scope: { tags: { tenant: '*' } } }\n  - { name: all, period: month, limitUsd: 100 }\n",
+    );
+    const json = await runCli(['budget', '--config', config, '--now', NOW, '--json'], { cwd: workdir, env: database.env });
+    expect(json.code, json.stderr).toBe(0);
+    const lines = (JSON.parse(json.stdout) as { budgets: Array<{ budget: string; scopeValues: Record<string, string>; spentUsd: number; unpricedRows: number }> }).budgets;
+    expect(lines.map((line) => [line.budget, line.scopeValues, line.spentUsd, line.unpricedRows])).toEqual([
+      ['tenant-daily', { tenant: 'acme' }, 0, 1],
+      ['tenant-daily', { tenant: 'globex' }, 1, 0],
+      ['all', {}, 1, 2],
+    ]);
+    const text = await runCli(['budget', '--config', config, '--now', NOW], { cwd: workdir, env: database.env });
+    expect(text.stdout).toContain('tenant-daily (tenant=acme): 1 row of usage in scope has no price, so its spent is a lower bound (utt prices check)');
+    expect(text.stdout).toContain('all: 2 rows of usage in scope have no price, so its spent is a lower bound (utt prices check)');
+  });
+
   it('names the budget field that is wrong', async () => {
     const config = await writeConfig(workdir, database.databaseYaml, 'budgets:\n  - { period: week, limitUsd: 5 }\n');
     const bad = await runCli(['budget', '--config', config], { cwd: workdir, env: database.env });

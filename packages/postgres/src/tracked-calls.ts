@@ -414,35 +414,65 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
                  WHERE k.source_system = u.source_system AND k.source_instance = u.source_instance AND k.bucket_start = u.bucket_start
                    AND k.provider = u.provider AND k.model = u.model AND k.labels = u.labels), 0) END)), 0)::text
        FROM ${tables.tokenUsage} u
-       WHERE ${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz')}
+       WHERE ${SPEND_ROW_IN_SCOPE}
+         AND (NOT q.flat_fees_only OR u.cost_source = 'fixed')
+     ) AS spend
+     FROM ${SPEND_QUERIES}
+     ORDER BY q.index`,
+    [spendQueriesJson(queries)],
+  );
+  return rows.map((row) => row.spend);
+}
+
+/** A token_usage row `u` that counts toward spend query `q` (readSpend): its period and scope, and paid (not covered by a flat fee). */
+const SPEND_ROW_IN_SCOPE = `${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz')}
          AND (q.provider IS NULL OR lower(u.provider) = lower(q.provider))
          AND ${modelInScope('u.model', 'q.model')}
          AND (q.source_system IS NULL OR u.source_system = q.source_system)
          AND (q.labels IS NULL OR u.labels @> q.labels)
          -- What was paid, as utt report counts it: usage a flat fee already covers is not spent again.
-         AND NOT (u.cost_source IS DISTINCT FROM 'fixed' AND COALESCE(u.labels->>'billing', '') = 'subscription')
-         AND (NOT q.flat_fees_only OR u.cost_source = 'fixed')
-     ) AS spend
-     FROM jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb, flat_fees_only boolean)
-     ORDER BY q.index`,
-    [
-      JSON.stringify(
-        queries.map((query, index) => ({
-          index,
-          start: query.start.toISOString(),
-          finish: query.end.toISOString(),
-          period: query.calendar?.period ?? null,
-          tz: query.calendar?.timeZone ?? null,
-          provider: query.scope.provider ?? null,
-          model: query.scope.model ?? null,
-          source_system: query.scope.sourceSystem ?? null,
-          labels: query.scope.labels ? cellLabels(query.scope.labels) : null,
-          flat_fees_only: query.flatFeesOnly === true,
-        })),
-      ),
-    ],
+         AND NOT (u.cost_source IS DISTINCT FROM 'fixed' AND COALESCE(u.labels->>'billing', '') = 'subscription')`;
+
+const SPEND_QUERIES = `jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb, flat_fees_only boolean)`;
+
+function spendQueriesJson(queries: readonly SpendQueryV1[]): string {
+  return JSON.stringify(
+    queries.map((query, index) => ({
+      index,
+      start: query.start.toISOString(),
+      finish: query.end.toISOString(),
+      period: query.calendar?.period ?? null,
+      tz: query.calendar?.timeZone ?? null,
+      provider: query.scope.provider ?? null,
+      model: query.scope.model ?? null,
+      source_system: query.scope.sourceSystem ?? null,
+      labels: query.scope.labels ? cellLabels(query.scope.labels) : null,
+      flat_fees_only: query.flatFeesOnly === true,
+    })),
   );
-  return rows.map((row) => row.spend);
+}
+
+/**
+ * Per spend query, the token_usage rows in its scope (as readSpend counts
+ * them) that have usage but no cost: an unpriced model, a tracker hour with a
+ * call that has no price or whose usage never arrived. readSpend counts them
+ * as what their priced part cost, so a budget's spent is a lower bound when
+ * this is above 0 (as `utt report` counts unpriced rows).
+ */
+export async function readUnpricedUsage(client: SqlClient, tables: StoreTables, queries: readonly SpendQueryV1[]): Promise<number[]> {
+  if (queries.length === 0) return [];
+  const rows = await client.query<{ index: number; rows: number }>(
+    `SELECT q.index, (
+       SELECT COUNT(*)::int FROM ${tables.tokenUsage} u
+       WHERE ${SPEND_ROW_IN_SCOPE}
+         AND u.cost_usd IS NULL
+         AND COALESCE(u.input_tokens, 0) + COALESCE(u.cached_read_tokens, 0) + COALESCE(u.cached_write_tokens, 0) + COALESCE(u.output_tokens, 0) > 0
+     ) AS rows
+     FROM ${SPEND_QUERIES}
+     ORDER BY q.index`,
+    [spendQueriesJson(queries)],
+  );
+  return rows.map((row) => Number(row.rows));
 }
 
 /**
