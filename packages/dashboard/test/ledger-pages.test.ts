@@ -1,3 +1,4 @@
+import type { TrackedCallV1 } from '@utt/core';
 import { listTrackedCalls, trackedCallSummary, trackedTagKeys, trackedTagValues, type UsageStore } from '@utt/postgres';
 import { readBudgetStatus } from '@utt/tracker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,5 +162,56 @@ describe.each(TEST_BACKEND_NAMES)('calls, tags and quotas pages on %s', (backend
     // Without budgets the table says how to add them.
     expect(await (await get(handler, '/')).text()).toContain('No day or month budgets configured');
     expect(() => createDashboardHandler({ store, budgets: [{ period: 'month', limitUsd: -1 }] })).toThrow(/budgets\[0\]\.limitUsd/);
+  });
+});
+
+describe.each(TEST_BACKEND_NAMES)('untagged calls without a price on %s', (backend) => {
+  let testStore: TestStore;
+  let handler: DashboardHandler;
+  beforeAll(async () => {
+    testStore = await openTestStore(backend);
+    const call = (index: number): TrackedCallV1 => ({
+      specificationVersion: 'v1',
+      eventId: `7a1e0000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+      sourceSystem: 'support-bot',
+      sourceInstance: 'web-1',
+      occurredAt: new Date(SEED_NOW.getTime() - (index + 1) * 3_600_000),
+      provider: 'openai',
+      model: 'gpt-next',
+      operation: 'chat.completions',
+      inputTokens: 1000,
+      outputTokens: 100,
+      cachedReadTokens: null,
+      cachedWriteTokens: null,
+      cachedWrite1hTokens: null,
+      reasoningTokens: null,
+      webSearches: null,
+      serviceTier: '',
+      latencyMs: 300,
+      streaming: false,
+      responseId: null,
+      threadId: null,
+      agentId: null,
+      tags: {},
+      labels: {},
+      usageOrigin: 'response',
+      costUsd: null,
+      priceRef: null,
+      unpricedReason: 'no_price',
+    });
+    await testStore.store.writeTrackedCalls([call(0), call(1)]);
+    handler = createDashboardHandler({ store: testStore.store, now: () => SEED_NOW });
+  });
+  afterAll(async () => {
+    await testStore?.dispose();
+  });
+
+  it('shows their cost as unpriced on the Calls and Tags pages, never as $0.00', async () => {
+    const calls = await (await get(handler, '/calls')).text();
+    expect(calls).toContain('2 calls, unpriced with no tag');
+    expect(calls).not.toContain('$0.00 with no tag');
+    const tags = await (await get(handler, '/tags')).text();
+    expect(tags).toContain('2 calls with no tag, unpriced');
+    expect(tags).not.toContain('calls with no tag, $0.00');
   });
 });
