@@ -127,7 +127,7 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     expect(checked.stdout).not.toContain('run utt reprice');
     const repriced = await cli(['reprice', '--since', '2026-11-01']);
     expect(repriced.code, repriced.stderr).toBe(0);
-    expect(repriced.stdout).toContain('1 tracker rows with calls whose usage never arrived were left alone');
+    expect(repriced.stdout).toContain('1 tracked calls whose usage never arrived were left alone');
     const again = await database.open();
     try {
       const rows = await again.client.query<{ cost_usd: string | null; unpriced_reason: string | null }>(
@@ -271,6 +271,64 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     const text = await runCli(['budget', '--config', config, '--now', NOW], { cwd: workdir, env: database.env });
     expect(text.stdout).toContain('tenant-daily (tenant=acme): 1 row of usage in scope has no price, so its spent is a lower bound (utt prices check)');
     expect(text.stdout).toContain('all: 2 rows of usage in scope have no price, so its spent is a lower bound (utt prices check)');
+  });
+
+  it('reprices tracked calls one by one and recomputes their cells from them (a cell stays the sum of its calls, and a later call of the hour keeps the new price)', async () => {
+    const unpriced = (tenant: string, inputTokens: number, occurredAt?: Date) => ({
+      ...trackedCall(tenant, '0', occurredAt),
+      model: 'gpt-next',
+      inputTokens,
+      outputTokens: 100,
+      costUsd: null,
+      priceRef: null,
+      unpricedReason: 'no_price',
+    });
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([unpriced('acme', 1000), unpriced('acme', 3000), unpriced('globex', 500)]);
+    } finally {
+      await store.close();
+    }
+    // $1 per million input tokens, $10 per million output: per call, 1000 → $0.002, 3000 → $0.004, 500 → $0.0015.
+    const config = await writeConfig(workdir, database.databaseYaml, 'pricing:\n  openai/gpt-next: { input: 1, output: 10 }\n');
+    const repriced = await runCli(['reprice', '--since', '2026-11-01', '--config', config], { cwd: workdir, env: database.env });
+    expect(repriced.code, repriced.stderr).toBe(0);
+    const check = async () => {
+      const again = await database.open();
+      try {
+        const cells = await again.client.query<{ tenant: string; cost_usd: string | null; unpriced_reason: string | null }>(
+          `SELECT labels->>'tenant' AS tenant, cost_usd::text AS cost_usd, unpriced_reason FROM "${again.schema}".token_usage WHERE source_system = 'billing-api' ORDER BY 1`,
+        );
+        const calls = await again.client.query<{ tenant: string; cost_usd: string | null; unpriced: number }>(
+          `SELECT labels->>'tenant' AS tenant, SUM(cost_usd)::text AS cost_usd, COUNT(*) FILTER (WHERE cost_usd IS NULL)::int AS unpriced
+           FROM "${again.schema}".tracked_call GROUP BY 1 ORDER BY 1`,
+        );
+        return { cells: cells.map((cell) => [cell.tenant, Number(cell.cost_usd), cell.unpriced_reason]), calls: calls.map((call) => [call.tenant, Number(call.cost_usd), call.unpriced]) };
+      } finally {
+        await again.close();
+      }
+    };
+    expect(await check()).toEqual({
+      cells: [
+        ['acme', 0.006, null],
+        ['globex', 0.0015, null],
+      ],
+      calls: [
+        ['acme', 0.006, 0],
+        ['globex', 0.0015, 0],
+      ],
+    });
+    // The service records one more call of the same hour, priced as the tracker prices it: the cell is its calls' sum.
+    const late = await database.open();
+    try {
+      await late.writeTrackedCalls([trackedCall('acme', '0.01', new Date('2026-11-15T09:50:00Z'))].map((call) => ({ ...call, model: 'gpt-next' })));
+    } finally {
+      await late.close();
+    }
+    expect((await check()).cells).toEqual([
+      ['acme', 0.016, null],
+      ['globex', 0.0015, null],
+    ]);
   });
 
   it('names the budget field that is wrong', async () => {

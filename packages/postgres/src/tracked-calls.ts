@@ -511,6 +511,49 @@ export async function readLabelValues(
   return rows.map((row) => row.values).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
+/** A stored tracked call's cost as `utt reprice` sets it (priced again with the current prices). */
+export type TrackedCallCost = {
+  readonly eventId: string;
+  readonly costUsd: string | null;
+  readonly priceRef: string | null;
+  readonly unpricedReason: string | null;
+};
+
+/** Calls whose cost setTrackedCallCosts sets per transaction. */
+const COST_BATCH_SIZE = 5000;
+
+/**
+ * Sets the cost of stored tracked calls and recomputes their token_usage
+ * cells from them, under the cells' locks, in transactions of at most 5,000
+ * calls: a cell stays the sum of its calls (a cell priced on its own would be
+ * set back to its calls' sum by the next call of its hour). Returns the calls
+ * updated.
+ */
+export async function setTrackedCallCosts(client: SqlClient, tables: StoreTables, costs: readonly TrackedCallCost[]): Promise<number> {
+  let updated = 0;
+  for (let start = 0; start < costs.length; start += COST_BATCH_SIZE) {
+    const batch = costs.slice(start, start + COST_BATCH_SIZE);
+    updated += await client.transaction(async (tx) => {
+      const cells = await tx.query<{ source_system: string; source_instance: string; bucket_start: Date; provider: string; model: string; labels: Record<string, string> }>(
+        `SELECT DISTINCT ${CELL_KEY} FROM ${tables.trackedCall} WHERE event_id = ANY($1::uuid[])`,
+        [batch.map((cost) => cost.eventId)],
+      );
+      const touched = cells.map((cell) => ({ ...cell, bucket_start: new Date(cell.bucket_start).toISOString(), labels: sortedLabels(cell.labels) }));
+      await lockCells(tx, touched.map(cellKey));
+      const rows = await tx.query<{ event_id: string }>(
+        `UPDATE ${tables.trackedCall} AS c SET cost_usd = r.cost_usd, price_ref = r.price_ref, unpriced_reason = r.unpriced_reason
+         FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, cost_usd numeric, price_ref text, unpriced_reason text)
+         WHERE c.event_id = r.event_id
+         RETURNING c.event_id`,
+        [JSON.stringify(batch.map((cost) => ({ event_id: cost.eventId, cost_usd: cost.costUsd, price_ref: cost.priceRef, unpriced_reason: cost.unpricedReason })))],
+      );
+      await recomputeTrackedCells(tx, tables, touched);
+      return rows.length;
+    });
+  }
+  return updated;
+}
+
 /** Calls deleted per transaction by pruneTrackedCalls unless told otherwise. */
 export const PRUNE_BATCH_SIZE = 5000;
 
