@@ -144,13 +144,21 @@ describe.each(TEST_BACKEND_NAMES)('calls, tags and quotas pages on %s', (backend
       expected.map((line) => ({
         budget: line.budget,
         period: expect.stringMatching(new RegExp(`^${line.period}: `)),
-        spent: line.spentUsd.toFixed(2),
-        limit: line.limitUsd.toFixed(2),
+        spent: String(Math.round(line.spentUsd * 1e6) / 1e6),
+        limit: String(line.limitUsd),
         percent: line.percent / 100,
-        forecast: line.forecastUsd.toFixed(2),
+        forecast: String(Math.round(line.forecastUsd * 1e6) / 1e6),
         state: line.state,
+        unpriced: line.unpricedRows,
       })),
     );
+    // The seeded month has calls of a model without a price: its spent is a lower bound, and the row says so.
+    expect(expected[0]?.unpricedRows).toBeGreaterThan(0);
+    // A $0.015 limit and its sub-cent spend keep their digits (they read "$0.02" and "$0.01").
+    const page = await (await get(withBudgets, '/')).text();
+    expect(page).toContain('$0.015');
+    expect(expected[1]?.spentUsd.toFixed(4)).toBe('0.0127');
+    expect(page).toContain('>$0.013<');
     expect(json.tables[0]?.rows[0]).toMatchObject({ budget: 'all-spend', period: 'month: 2026-10-01 00:00 to 2026-11-01 00:00' });
     // At 15:00, today's $0.0127 of tracked Anthropic calls is under $0.015 but heads past it by midnight; the coding-agent
     // usage a subscription covers is not spent, so it does not count.
