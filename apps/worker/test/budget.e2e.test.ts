@@ -269,8 +269,8 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
       ['all', {}, 1, 2],
     ]);
     const text = await runCli(['budget', '--config', config, '--now', NOW], { cwd: workdir, env: database.env });
-    expect(text.stdout).toContain('tenant-daily (tenant=acme): 1 row of usage in scope has no price, so its spent is a lower bound (utt prices check)');
-    expect(text.stdout).toContain('all: 2 rows of usage in scope have no price, so its spent is a lower bound (utt prices check)');
+    expect(text.stdout).toContain('tenant-daily (tenant=acme): 1 row of usage in scope has no cost (no price, or calls whose usage never arrived), so its spent is a lower bound (utt prices check says which)');
+    expect(text.stdout).toContain('all: 2 rows of usage in scope have no cost (no price, or calls whose usage never arrived), so its spent is a lower bound (utt prices check says which)');
   });
 
   it('reprices tracked calls one by one and recomputes their cells from them (a cell stays the sum of its calls, and a later call of the hour keeps the new price)', async () => {

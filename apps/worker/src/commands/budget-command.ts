@@ -70,7 +70,7 @@ export async function budgetCommand(runtime: Runtime, flags: { json?: boolean; n
         if (line.unpricedRows === 0) continue;
         const scope = Object.keys(line.scopeValues).length > 0 ? ` (${Object.entries(line.scopeValues).map(([key, value]) => `${key}=${value}`).join(',')})` : '';
         const rows = line.unpricedRows === 1 ? '1 row of usage in scope has' : `${line.unpricedRows} rows of usage in scope have`;
-        process.stdout.write(`${line.budget}${scope}: ${rows} no price, so its spent is a lower bound (utt prices check)\n`);
+        process.stdout.write(`${line.budget}${scope}: ${rows} no cost (no price, or calls whose usage never arrived), so its spent is a lower bound (utt prices check says which)\n`);
       }
       for (const budget of perCall) process.stdout.write(`${budget.name}: $${budget.limitUsd} per call, enforced in process by @utt/tracker\n`);
     }
