@@ -127,7 +127,7 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     expect(checked.stdout).not.toContain('run utt reprice');
     const repriced = await cli(['reprice', '--since', '2026-11-01']);
     expect(repriced.code, repriced.stderr).toBe(0);
-    expect(repriced.stdout).toContain('1 tracker rows with calls whose usage never arrived were left alone');
+    expect(repriced.stdout).toContain('1 tracked calls whose usage never arrived were left alone');
     const again = await database.open();
     try {
       const rows = await again.client.query<{ cost_usd: string | null; unpriced_reason: string | null }>(
@@ -203,6 +203,132 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     }
     const text = await runCli(['prune-calls', '--config', config, '--older-than', '90d', '--now', NOW], { cwd: workdir, env: database.env });
     expect(text.stdout).toContain('pruned 0 tracked calls of hours before 2026-08-17T12:00:00.000Z in 0 batches');
+  });
+
+  it('prints sub-dollar budgets to the tenth of a cent, and a per-tenant budget no tenant has spent against yet', async () => {
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([trackedCall('acme', '0.0075'), trackedCall('acme', '0.00027')]);
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(
+      workdir,
+      database.databaseYaml,
+      `budgets:
+  - { name: tight, period: day, limitUsd: 0.01, scope: { tags: { tenant: acme } } }
+  - { name: new-feature, period: day, limitUsd: 2, scope: { tags: { feature: '*' } } }
+  - { name: big, period: month, limitUsd: 25000 }
+`,
+    );
+    const text = await runCli(['budget', '--config', config, '--now', NOW], { cwd: workdir, env: database.env });
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    const [header, , ...lines] = text.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^budget +scope +period \(UTC\) +spent +limit +% +forecast +state$/);
+    // $0.00777 of $0.01 with half the day gone: was "$0.01  $0.01  77.7%  $0.02".
+    expect(lines[0]?.split(/ {2,}/)).toEqual(['tight', 'tenant=acme', 'day from 2026-11-15T00:00Z', '$0.0078', '$0.0100', '77.7%', '$0.0155', 'forecast over']);
+    expect(lines[1]?.split(/ {2,}/)).toEqual(['big', '-', 'month from 2026-11-01T00:00Z', '$0.0078', '$25,000.00', '0.0%', '$0.0161', 'ok']);
+    // A budget per feature value with no spend in its period yet is listed, not left out.
+    expect(lines[2]).toBe('new-feature: no spend in scope this period yet (a line for each feature value once there is)');
+    const json = JSON.parse((await runCli(['budget', '--config', config, '--now', NOW, '--json'], { cwd: workdir, env: database.env })).stdout) as { budgets: Array<{ budget: string }>; noSpendYet: string[] };
+    expect(json.budgets.map((line) => line.budget)).toEqual(['tight', 'big']);
+    expect(json.noSpendYet).toEqual(['new-feature']);
+  });
+
+  it('says when usage in a budget\'s scope has no price: its spent is a lower bound, not the whole (never an unpriced call read as $0)', async () => {
+    const store = await database.open();
+    try {
+      const unpriced = { ...trackedCall('acme', '0'), model: 'gpt-next', costUsd: null, priceRef: null, unpricedReason: 'no_price' };
+      await store.writeTrackedCalls([unpriced, { ...unpriced, eventId: randomUUID() }, trackedCall('globex', '1')]);
+      await store.writeSourceWindow({
+        source: 'gateway',
+        sourceSystem: 'litellm',
+        rows: [
+          {
+            source_system: 'litellm', source_instance: '', granularity: 'hour', bucket_start: new Date('2026-11-15T08:00:00Z'), provider: 'openai', model: 'gpt-next',
+            account: '', api_key: '', user_id: '', labels: {}, input_tokens: 10, output_tokens: 10, cached_read_tokens: null, cached_write_tokens: null,
+            cached_write_1h_tokens: null, reasoning_tokens: null, requests: 1, cost_usd: null, cost_source: null, measurement_basis: 'exact',
+          },
+        ],
+      });
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(
+      workdir,
+      database.databaseYaml,
+      "budgets:\n  - { name: tenant-daily, period: day, limitUsd: 4, scope: { tags: { tenant: '*' } } }\n  - { name: all, period: month, limitUsd: 100 }\n",
+    );
+    const json = await runCli(['budget', '--config', config, '--now', NOW, '--json'], { cwd: workdir, env: database.env });
+    expect(json.code, json.stderr).toBe(0);
+    const lines = (JSON.parse(json.stdout) as { budgets: Array<{ budget: string; scopeValues: Record<string, string>; spentUsd: number; unpricedRows: number }> }).budgets;
+    expect(lines.map((line) => [line.budget, line.scopeValues, line.spentUsd, line.unpricedRows])).toEqual([
+      ['tenant-daily', { tenant: 'acme' }, 0, 1],
+      ['tenant-daily', { tenant: 'globex' }, 1, 0],
+      ['all', {}, 1, 2],
+    ]);
+    const text = await runCli(['budget', '--config', config, '--now', NOW], { cwd: workdir, env: database.env });
+    expect(text.stdout).toContain('tenant-daily (tenant=acme): 1 row of usage in scope has no cost (no price, or calls whose usage never arrived), so its spent is a lower bound (utt prices check says which)');
+    expect(text.stdout).toContain('all: 2 rows of usage in scope have no cost (no price, or calls whose usage never arrived), so its spent is a lower bound (utt prices check says which)');
+  });
+
+  it('reprices tracked calls one by one and recomputes their cells from them (a cell stays the sum of its calls, and a later call of the hour keeps the new price)', async () => {
+    const unpriced = (tenant: string, inputTokens: number, occurredAt?: Date) => ({
+      ...trackedCall(tenant, '0', occurredAt),
+      model: 'gpt-next',
+      inputTokens,
+      outputTokens: 100,
+      costUsd: null,
+      priceRef: null,
+      unpricedReason: 'no_price',
+    });
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([unpriced('acme', 1000), unpriced('acme', 3000), unpriced('globex', 500)]);
+    } finally {
+      await store.close();
+    }
+    // $1 per million input tokens, $10 per million output: per call, 1000 → $0.002, 3000 → $0.004, 500 → $0.0015.
+    const config = await writeConfig(workdir, database.databaseYaml, 'pricing:\n  openai/gpt-next: { input: 1, output: 10 }\n');
+    const repriced = await runCli(['reprice', '--since', '2026-11-01', '--config', config], { cwd: workdir, env: database.env });
+    expect(repriced.code, repriced.stderr).toBe(0);
+    const check = async () => {
+      const again = await database.open();
+      try {
+        const cells = await again.client.query<{ tenant: string; cost_usd: string | null; unpriced_reason: string | null }>(
+          `SELECT labels->>'tenant' AS tenant, cost_usd::text AS cost_usd, unpriced_reason FROM "${again.schema}".token_usage WHERE source_system = 'billing-api' ORDER BY 1`,
+        );
+        const calls = await again.client.query<{ tenant: string; cost_usd: string | null; unpriced: number }>(
+          `SELECT labels->>'tenant' AS tenant, SUM(cost_usd)::text AS cost_usd, COUNT(*) FILTER (WHERE cost_usd IS NULL)::int AS unpriced
+           FROM "${again.schema}".tracked_call GROUP BY 1 ORDER BY 1`,
+        );
+        return { cells: cells.map((cell) => [cell.tenant, Number(cell.cost_usd), cell.unpriced_reason]), calls: calls.map((call) => [call.tenant, Number(call.cost_usd), call.unpriced]) };
+      } finally {
+        await again.close();
+      }
+    };
+    expect(await check()).toEqual({
+      cells: [
+        ['acme', 0.006, null],
+        ['globex', 0.0015, null],
+      ],
+      calls: [
+        ['acme', 0.006, 0],
+        ['globex', 0.0015, 0],
+      ],
+    });
+    // The service records one more call of the same hour, priced as the tracker prices it: the cell is its calls' sum.
+    const late = await database.open();
+    try {
+      await late.writeTrackedCalls([trackedCall('acme', '0.01', new Date('2026-11-15T09:50:00Z'))].map((call) => ({ ...call, model: 'gpt-next' })));
+    } finally {
+      await late.close();
+    }
+    expect((await check()).cells).toEqual([
+      ['acme', 0.016, null],
+      ['globex', 0.0015, null],
+    ]);
   });
 
   it('names the budget field that is wrong', async () => {

@@ -8,6 +8,8 @@ import { readBudgetStatus } from '@utt/tracker';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboard, serveDashboard } from '../src/index';
+import { formatUsdPrecise } from '../src/format';
+import { budgetUsd } from '../src/pages/overview-page';
 import { SEED_NOW, SEEDED_API_KEYS, seedDashboard } from './seed-dashboard';
 import { FORMULA_TAG, seedLedger } from './seed-ledger';
 import { openTestStore, TEST_BACKEND_NAMES, type TestStore } from './test-stores';
@@ -128,7 +130,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       const budgets = await readBudgetStatus(store, BUDGETS, { now: SEED_NOW, timeZone: 'UTC' });
       for (const line of budgets) {
         const cells = await page.locator('#budgets tbody tr', { hasText: line.budget }).locator('td').allTextContents();
-        expect([cells[1], cells[2], cells[3], cells[4], cells[5]]).toEqual([usd(line.spentUsd.toFixed(2)), usd(line.limitUsd.toFixed(2)), `${line.percent.toFixed(1)} %`, usd(line.forecastUsd.toFixed(2)), line.state]);
+        const money = (value: number) => formatUsdPrecise(budgetUsd(value));
+        expect([cells[1], cells[2], cells[3], cells[4], cells[5]]).toEqual([money(line.spentUsd), money(line.limitUsd), `${line.percent.toFixed(1)} %`, money(line.forecastUsd), line.state]);
       }
       expect(await page.getByRole('status').filter({ hasText: 'Budgets:' }).textContent()).toContain('anthropic-daily is forecast over its limit');
       expect(await page.locator('#chart-daily-spend rect title').first().textContent()).toMatch(/^2026-09-21 · anthropic: \$1\.50$/);

@@ -1,3 +1,4 @@
+import type { TrackedCallV1 } from '@utt/core';
 import { listTrackedCalls, trackedCallSummary, trackedTagKeys, trackedTagValues, type UsageStore } from '@utt/postgres';
 import { readBudgetStatus } from '@utt/tracker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,13 +144,21 @@ describe.each(TEST_BACKEND_NAMES)('calls, tags and quotas pages on %s', (backend
       expected.map((line) => ({
         budget: line.budget,
         period: expect.stringMatching(new RegExp(`^${line.period}: `)),
-        spent: line.spentUsd.toFixed(2),
-        limit: line.limitUsd.toFixed(2),
+        spent: String(Math.round(line.spentUsd * 1e6) / 1e6),
+        limit: String(line.limitUsd),
         percent: line.percent / 100,
-        forecast: line.forecastUsd.toFixed(2),
+        forecast: String(Math.round(line.forecastUsd * 1e6) / 1e6),
         state: line.state,
+        unpriced: line.unpricedRows,
       })),
     );
+    // The seeded month has calls of a model without a price: its spent is a lower bound, and the row says so.
+    expect(expected[0]?.unpricedRows).toBeGreaterThan(0);
+    // A $0.015 limit and its sub-cent spend keep their digits (they read "$0.02" and "$0.01").
+    const page = await (await get(withBudgets, '/')).text();
+    expect(page).toContain('$0.015');
+    expect(expected[1]?.spentUsd.toFixed(4)).toBe('0.0127');
+    expect(page).toContain('>$0.013<');
     expect(json.tables[0]?.rows[0]).toMatchObject({ budget: 'all-spend', period: 'month: 2026-10-01 00:00 to 2026-11-01 00:00' });
     // At 15:00, today's $0.0127 of tracked Anthropic calls is under $0.015 but heads past it by midnight; the coding-agent
     // usage a subscription covers is not spent, so it does not count.
@@ -161,5 +170,56 @@ describe.each(TEST_BACKEND_NAMES)('calls, tags and quotas pages on %s', (backend
     // Without budgets the table says how to add them.
     expect(await (await get(handler, '/')).text()).toContain('No day or month budgets configured');
     expect(() => createDashboardHandler({ store, budgets: [{ period: 'month', limitUsd: -1 }] })).toThrow(/budgets\[0\]\.limitUsd/);
+  });
+});
+
+describe.each(TEST_BACKEND_NAMES)('untagged calls without a price on %s', (backend) => {
+  let testStore: TestStore;
+  let handler: DashboardHandler;
+  beforeAll(async () => {
+    testStore = await openTestStore(backend);
+    const call = (index: number): TrackedCallV1 => ({
+      specificationVersion: 'v1',
+      eventId: `7a1e0000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+      sourceSystem: 'support-bot',
+      sourceInstance: 'web-1',
+      occurredAt: new Date(SEED_NOW.getTime() - (index + 1) * 3_600_000),
+      provider: 'openai',
+      model: 'gpt-next',
+      operation: 'chat.completions',
+      inputTokens: 1000,
+      outputTokens: 100,
+      cachedReadTokens: null,
+      cachedWriteTokens: null,
+      cachedWrite1hTokens: null,
+      reasoningTokens: null,
+      webSearches: null,
+      serviceTier: '',
+      latencyMs: 300,
+      streaming: false,
+      responseId: null,
+      threadId: null,
+      agentId: null,
+      tags: {},
+      labels: {},
+      usageOrigin: 'response',
+      costUsd: null,
+      priceRef: null,
+      unpricedReason: 'no_price',
+    });
+    await testStore.store.writeTrackedCalls([call(0), call(1)]);
+    handler = createDashboardHandler({ store: testStore.store, now: () => SEED_NOW });
+  });
+  afterAll(async () => {
+    await testStore?.dispose();
+  });
+
+  it('shows their cost as unpriced on the Calls and Tags pages, never as $0.00', async () => {
+    const calls = await (await get(handler, '/calls')).text();
+    expect(calls).toContain('2 calls, unpriced with no tag');
+    expect(calls).not.toContain('$0.00 with no tag');
+    const tags = await (await get(handler, '/tags')).text();
+    expect(tags).toContain('2 calls with no tag, unpriced');
+    expect(tags).not.toContain('calls with no tag, $0.00');
   });
 });

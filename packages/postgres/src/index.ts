@@ -46,6 +46,7 @@ export {
   piggybackQuotaReadings,
   type PruneTrackedCallsOptions,
   type TrackedCellReason,
+  type TrackedCallCost,
   type TrackedCallsWrite,
   type TrackedCell,
   type TrackerSinkOptions,

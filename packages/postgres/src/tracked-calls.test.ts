@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { TrackedCallV1 } from '@utt/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from './open-store';
@@ -306,5 +307,47 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     expect(spend.map(Number)).toEqual([2.75, 0.75, 4, 8, 0]);
     const tenants = await store().readLabelValues({ ...day, keys: ['tenant'], scope: { model: 'claude-test' } });
     expect(tenants).toEqual([{ tenant: 'globex' }]);
+  });
+
+  it('stores calls whose tags PostgreSQL could not take as they are (a NUL, a lone surrogate, a label value past the index limit), and budgets still find their spend', async () => {
+    // Random text does not compress: 4,000 of its characters in a label make an index entry past B-tree's 2,704 bytes.
+    const longTenant = randomBytes(3000).toString('base64');
+    const batch = [
+      call({ labels: { tenant: longTenant }, tags: { tenant: longTenant }, costUsd: '0.5' }),
+      call({ labels: { tenant: 'nul\u0000byte' }, tags: { tenant: 'nul\u0000byte', 'key\u0000': 'x' }, threadId: 'thread\u0000', costUsd: '0.25' }),
+      call({ labels: { tenant: 'half \ud83d pair' }, tags: { tenant: 'half \ud83d pair', note: 'cut \udc00 here, whole 😀' }, agentId: 'agent\ud800', costUsd: '0.125' }),
+      call(),
+    ];
+    expect(await store().writeTrackedCalls(batch)).toEqual({ inserted: 4, alreadyStored: 0, sameResponse: 0, refused: 0 });
+    // A retry of the same batch (the tracker's, after a lost answer) lands in the same cells and adds nothing.
+    expect(await store().writeTrackedCalls(batch)).toEqual({ inserted: 0, alreadyStored: 4, sameResponse: 0, refused: 0 });
+    const stored = await cells(store());
+    expect(stored.map((cell) => [cell.requests, cell.cost_usd])).toEqual(expect.arrayContaining([[1, '0.5'], [1, '0.25'], [1, '0.125'], [1, '0.001']]));
+    expect(stored).toHaveLength(4);
+    const tenants = stored.map((cell) => cell.labels.tenant as string);
+    expect(tenants).toContain('nul\ufffdbyte');
+    expect(tenants).toContain('half \ufffd pair');
+    // The long value is shortened in the cell, the same way every time (a prefix and a digest), and kept whole on its call.
+    const shortened = tenants.find((tenant) => tenant.startsWith(longTenant.slice(0, 40))) as string;
+    expect(Buffer.byteLength(shortened)).toBeLessThanOrEqual(200);
+    const stalls = await store().client.query<{ tenant: string; thread_id: string | null; agent_id: string | null; note: string | null }>(
+      `SELECT tags->>'tenant' AS tenant, thread_id, agent_id, tags->>'note' AS note FROM "${store().schema}".tracked_call WHERE cost_usd IN (0.5, 0.25, 0.125) ORDER BY cost_usd DESC`,
+    );
+    expect(stalls).toEqual([
+      { tenant: longTenant, thread_id: null, agent_id: null, note: null },
+      { tenant: 'nul\ufffdbyte', thread_id: 'thread\ufffd', agent_id: null, note: null },
+      { tenant: 'half \ufffd pair', thread_id: null, agent_id: 'agent\ufffd', note: 'cut \ufffd here, whole 😀' },
+    ]);
+    const day = { start: new Date('2026-11-03T00:00:00Z'), end: new Date('2026-11-04T00:00:00Z') };
+    // A budget scoped by the tag's value as the call carried it reads the shortened cell; the values a `*` budget lists read back the same.
+    const spend = await store().readSpend([
+      { ...day, scope: { labels: { tenant: longTenant } } },
+      { ...day, scope: { labels: { tenant: shortened } } },
+      { ...day, scope: { labels: { tenant: 'nul\u0000byte' } } },
+      { ...day, scope: { labels: { tenant: 'half \ud83d pair' } } },
+    ]);
+    expect(spend.map(Number)).toEqual([0.5, 0.5, 0.25, 0.125]);
+    const values = await store().readLabelValues({ ...day, keys: ['tenant'], scope: { labels: { tenant: longTenant } } });
+    expect(values).toEqual([{ tenant: shortened }]);
   });
 });

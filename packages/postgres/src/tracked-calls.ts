@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseQuotaReading, type QuotaReading, quotaReadingsFromHeaders, type SpendQueryV1, type SpendScopeV1, type TrackedCallV1, type TrackerSinkV1 } from '@utt/core';
 import type { QuotaReadingsWrite } from './quota-readings';
 import type { StoreTables } from './schema-name';
@@ -99,14 +100,61 @@ function sortedLabels(labels: Readonly<Record<string, string>>): Record<string, 
   return out;
 }
 
-function cellOf(call: TrackedCallV1): TrackedCell {
+// A NUL, or half of a surrogate pair: PostgreSQL's text and jsonb refuse both ("unsupported Unicode escape sequence").
+const UNSTORABLE_CHARACTER = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text PostgreSQL stores: a NUL or a lone surrogate becomes U+FFFD. One such
+ * character in a tag (a value cut from user input mid-emoji) would fail the
+ * whole batch, and the tracker would retry it, and hold every later call
+ * behind it, until its queue dropped them.
+ */
+function storableText(text: string): string;
+function storableText(text: string | null): string | null;
+function storableText(text: string | null): string | null {
+  if (typeof text !== 'string') return text;
+  UNSTORABLE_CHARACTER.lastIndex = 0;
+  return UNSTORABLE_CHARACTER.test(text) ? text.replace(UNSTORABLE_CHARACTER, '\ufffd') : text;
+}
+
+function storableRecord(record: Readonly<Record<string, string>> | null | undefined): Record<string, string> | null {
+  if (record === null || record === undefined) return null;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record)) out[storableText(key)] = typeof value === 'string' ? storableText(value) : value;
+  return out;
+}
+
+/** Longest label value a cell keeps whole, in UTF-8 bytes. */
+const LABEL_VALUE_MAX_BYTES = 200;
+
+/**
+ * A label value as a token_usage cell (and its calls' labels column) holds
+ * it. The labels are part of token_usage's unique key, a B-tree whose entries
+ * must fit in 2,704 bytes: a longer value (a URL, a prompt used as a tag) is
+ * cut to its first 64 characters, '…' and a digest of the whole, the same in
+ * every process, so distinct values stay distinct cells. The call's tags keep
+ * it whole. Budgets and readers scoped by the whole value map it the same way.
+ */
+export function cellLabelValue(value: string): string {
+  const text = storableText(value);
+  if (text.length * 3 <= LABEL_VALUE_MAX_BYTES || Buffer.byteLength(text) <= LABEL_VALUE_MAX_BYTES) return text;
+  return `${Array.from(text).slice(0, 64).join('')}…${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+}
+
+/** Labels as a cell holds them: keys sorted, every key and value storable, long values shortened (cellLabelValue). */
+export function cellLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const entries = Object.entries(labels).map(([key, value]): [string, string] => [storableText(key), typeof value === 'string' ? cellLabelValue(value) : value]);
+  return sortedLabels(Object.fromEntries(entries));
+}
+
+function cellOf(row: { source_system: string; source_instance: string; occurred_at: string; provider: string; model: string; labels: Record<string, string> }): TrackedCell {
   return {
-    source_system: call.sourceSystem,
-    source_instance: call.sourceInstance,
-    bucket_start: new Date(Math.floor(call.occurredAt.getTime() / HOUR_MS) * HOUR_MS).toISOString(),
-    provider: call.provider,
-    model: call.model,
-    labels: sortedLabels(call.labels),
+    source_system: row.source_system,
+    source_instance: row.source_instance,
+    bucket_start: new Date(Math.floor(Date.parse(row.occurred_at) / HOUR_MS) * HOUR_MS).toISOString(),
+    provider: row.provider,
+    model: row.model,
+    labels: row.labels,
   };
 }
 
@@ -152,23 +200,19 @@ export type TrackedCallsWrite = {
 export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, calls: readonly TrackedCallV1[]): Promise<TrackedCallsWrite> {
   if (calls.length === 0) return { inserted: 0, alreadyStored: 0, sameResponse: 0, refused: 0 };
   calls.forEach(checkCall);
-  const cells = new Map<string, TrackedCell>();
-  for (const call of calls) {
-    const cell = cellOf(call);
-    cells.set(cellKey(cell), cell);
-  }
+  // Every text as PostgreSQL can store it (storableText), and the cells of the calls as stored.
   let rows = calls.map((call) => ({
     event_id: call.eventId,
-    source_system: call.sourceSystem,
-    source_instance: call.sourceInstance,
+    source_system: storableText(call.sourceSystem),
+    source_instance: storableText(call.sourceInstance ?? ''),
     occurred_at: call.occurredAt.toISOString(),
-    provider: call.provider,
-    model: call.model,
-    operation: call.operation,
-    labels: sortedLabels(call.labels),
-    tags: call.tags,
-    thread_id: call.threadId,
-    agent_id: call.agentId,
+    provider: storableText(call.provider),
+    model: storableText(call.model ?? ''),
+    operation: storableText(call.operation ?? ''),
+    labels: cellLabels(call.labels ?? {}),
+    tags: storableRecord(call.tags) ?? {},
+    thread_id: storableText(call.threadId ?? null),
+    agent_id: storableText(call.agentId ?? null),
     input_tokens: call.inputTokens,
     output_tokens: call.outputTokens,
     cached_read_tokens: call.cachedReadTokens,
@@ -176,17 +220,22 @@ export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, 
     cached_write_1h_tokens: call.cachedWrite1hTokens,
     reasoning_tokens: call.reasoningTokens,
     web_searches: call.webSearches,
-    service_tier: call.serviceTier,
+    service_tier: storableText(call.serviceTier ?? ''),
     latency_ms: call.latencyMs,
     streaming: call.streaming,
-    response_id: call.responseId,
-    request_id: (call as { requestId?: string | null }).requestId ?? null,
+    response_id: storableText(call.responseId ?? null),
+    request_id: storableText((call as { requestId?: string | null }).requestId ?? null),
     usage_origin: call.usageOrigin,
     cost_usd: call.costUsd,
-    price_ref: call.priceRef,
-    unpriced_reason: call.unpricedReason,
-    rate_limit_headers: (call as { rateLimitHeaders?: Record<string, string> }).rateLimitHeaders ?? null,
+    price_ref: storableText(call.priceRef ?? null),
+    unpriced_reason: storableText(call.unpricedReason ?? null),
+    rate_limit_headers: storableRecord((call as { rateLimitHeaders?: Record<string, string> }).rateLimitHeaders),
   }));
+  const cells = new Map<string, TrackedCell>();
+  for (const row of rows) {
+    const cell = cellOf(row);
+    cells.set(cellKey(cell), cell);
+  }
   return client.transaction(async (tx) => {
     await lockCells(tx, [...cells.keys()]);
     // Read under the cell locks: a prune deletes a cell's calls under the same lock, after recording its horizon.
@@ -365,35 +414,65 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
                  WHERE k.source_system = u.source_system AND k.source_instance = u.source_instance AND k.bucket_start = u.bucket_start
                    AND k.provider = u.provider AND k.model = u.model AND k.labels = u.labels), 0) END)), 0)::text
        FROM ${tables.tokenUsage} u
-       WHERE ${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz')}
+       WHERE ${SPEND_ROW_IN_SCOPE}
+         AND (NOT q.flat_fees_only OR u.cost_source = 'fixed')
+     ) AS spend
+     FROM ${SPEND_QUERIES}
+     ORDER BY q.index`,
+    [spendQueriesJson(queries)],
+  );
+  return rows.map((row) => row.spend);
+}
+
+/** A token_usage row `u` that counts toward spend query `q` (readSpend): its period and scope, and paid (not covered by a flat fee). */
+const SPEND_ROW_IN_SCOPE = `${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz')}
          AND (q.provider IS NULL OR lower(u.provider) = lower(q.provider))
          AND ${modelInScope('u.model', 'q.model')}
          AND (q.source_system IS NULL OR u.source_system = q.source_system)
          AND (q.labels IS NULL OR u.labels @> q.labels)
          -- What was paid, as utt report counts it: usage a flat fee already covers is not spent again.
-         AND NOT (u.cost_source IS DISTINCT FROM 'fixed' AND COALESCE(u.labels->>'billing', '') = 'subscription')
-         AND (NOT q.flat_fees_only OR u.cost_source = 'fixed')
-     ) AS spend
-     FROM jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb, flat_fees_only boolean)
-     ORDER BY q.index`,
-    [
-      JSON.stringify(
-        queries.map((query, index) => ({
-          index,
-          start: query.start.toISOString(),
-          finish: query.end.toISOString(),
-          period: query.calendar?.period ?? null,
-          tz: query.calendar?.timeZone ?? null,
-          provider: query.scope.provider ?? null,
-          model: query.scope.model ?? null,
-          source_system: query.scope.sourceSystem ?? null,
-          labels: query.scope.labels ?? null,
-          flat_fees_only: query.flatFeesOnly === true,
-        })),
-      ),
-    ],
+         AND NOT (u.cost_source IS DISTINCT FROM 'fixed' AND COALESCE(u.labels->>'billing', '') = 'subscription')`;
+
+const SPEND_QUERIES = `jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb, flat_fees_only boolean)`;
+
+function spendQueriesJson(queries: readonly SpendQueryV1[]): string {
+  return JSON.stringify(
+    queries.map((query, index) => ({
+      index,
+      start: query.start.toISOString(),
+      finish: query.end.toISOString(),
+      period: query.calendar?.period ?? null,
+      tz: query.calendar?.timeZone ?? null,
+      provider: query.scope.provider ?? null,
+      model: query.scope.model ?? null,
+      source_system: query.scope.sourceSystem ?? null,
+      labels: query.scope.labels ? cellLabels(query.scope.labels) : null,
+      flat_fees_only: query.flatFeesOnly === true,
+    })),
   );
-  return rows.map((row) => row.spend);
+}
+
+/**
+ * Per spend query, the token_usage rows in its scope (as readSpend counts
+ * them) that have usage but no cost: an unpriced model, a tracker hour with a
+ * call that has no price or whose usage never arrived. readSpend counts them
+ * as what their priced part cost, so a budget's spent is a lower bound when
+ * this is above 0 (as `utt report` counts unpriced rows).
+ */
+export async function readUnpricedUsage(client: SqlClient, tables: StoreTables, queries: readonly SpendQueryV1[]): Promise<number[]> {
+  if (queries.length === 0) return [];
+  const rows = await client.query<{ index: number; rows: number }>(
+    `SELECT q.index, (
+       SELECT COUNT(*)::int FROM ${tables.tokenUsage} u
+       WHERE ${SPEND_ROW_IN_SCOPE}
+         AND u.cost_usd IS NULL
+         AND COALESCE(u.input_tokens, 0) + COALESCE(u.cached_read_tokens, 0) + COALESCE(u.cached_write_tokens, 0) + COALESCE(u.output_tokens, 0) > 0
+     ) AS rows
+     FROM ${SPEND_QUERIES}
+     ORDER BY q.index`,
+    [spendQueriesJson(queries)],
+  );
+  return rows.map((row) => Number(row.rows));
 }
 
 /**
@@ -420,16 +499,59 @@ export async function readLabelValues(
     [
       query.start.toISOString(),
       query.end.toISOString(),
-      [...query.keys],
+      query.keys.map((key) => storableText(key)),
       scope.provider ?? null,
       scope.model ?? null,
       scope.sourceSystem ?? null,
-      scope.labels ? JSON.stringify(scope.labels) : null,
+      scope.labels ? JSON.stringify(cellLabels(scope.labels)) : null,
       query.calendar?.period ?? null,
       query.calendar?.timeZone ?? null,
     ],
   );
   return rows.map((row) => row.values).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/** A stored tracked call's cost as `utt reprice` sets it (priced again with the current prices). */
+export type TrackedCallCost = {
+  readonly eventId: string;
+  readonly costUsd: string | null;
+  readonly priceRef: string | null;
+  readonly unpricedReason: string | null;
+};
+
+/** Calls whose cost setTrackedCallCosts sets per transaction. */
+const COST_BATCH_SIZE = 5000;
+
+/**
+ * Sets the cost of stored tracked calls and recomputes their token_usage
+ * cells from them, under the cells' locks, in transactions of at most 5,000
+ * calls: a cell stays the sum of its calls (a cell priced on its own would be
+ * set back to its calls' sum by the next call of its hour). Returns the calls
+ * updated.
+ */
+export async function setTrackedCallCosts(client: SqlClient, tables: StoreTables, costs: readonly TrackedCallCost[]): Promise<number> {
+  let updated = 0;
+  for (let start = 0; start < costs.length; start += COST_BATCH_SIZE) {
+    const batch = costs.slice(start, start + COST_BATCH_SIZE);
+    updated += await client.transaction(async (tx) => {
+      const cells = await tx.query<{ source_system: string; source_instance: string; bucket_start: Date; provider: string; model: string; labels: Record<string, string> }>(
+        `SELECT DISTINCT ${CELL_KEY} FROM ${tables.trackedCall} WHERE event_id = ANY($1::uuid[])`,
+        [batch.map((cost) => cost.eventId)],
+      );
+      const touched = cells.map((cell) => ({ ...cell, bucket_start: new Date(cell.bucket_start).toISOString(), labels: sortedLabels(cell.labels) }));
+      await lockCells(tx, touched.map(cellKey));
+      const rows = await tx.query<{ event_id: string }>(
+        `UPDATE ${tables.trackedCall} AS c SET cost_usd = r.cost_usd, price_ref = r.price_ref, unpriced_reason = r.unpriced_reason
+         FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, cost_usd numeric, price_ref text, unpriced_reason text)
+         WHERE c.event_id = r.event_id
+         RETURNING c.event_id`,
+        [JSON.stringify(batch.map((cost) => ({ event_id: cost.eventId, cost_usd: cost.costUsd, price_ref: cost.priceRef, unpriced_reason: cost.unpricedReason })))],
+      );
+      await recomputeTrackedCells(tx, tables, touched);
+      return rows.length;
+    });
+  }
+  return updated;
 }
 
 /** Calls deleted per transaction by pruneTrackedCalls unless told otherwise. */

@@ -19,7 +19,17 @@ import { type VerificationCheck, type VerifyOptions, verify } from './verify';
 import { addRollupTimeZone, dropRollupTimeZone, listRollupTimeZones } from './usage-rollup';
 import { getWatermark, listWatermarks, type SourceWatermark } from './watermark';
 import { type SourceWindowWrite, writeSourceWindow } from './write-source-window';
-import { type PruneTrackedCallsOptions, pruneTrackedCalls, readLabelValues, readSpend, type TrackedCallsWrite, writeTrackedCalls } from './tracked-calls';
+import {
+  type PruneTrackedCallsOptions,
+  pruneTrackedCalls,
+  readLabelValues,
+  readSpend,
+  readUnpricedUsage,
+  setTrackedCallCosts,
+  type TrackedCallCost,
+  type TrackedCallsWrite,
+  writeTrackedCalls,
+} from './tracked-calls';
 import type { SpendQueryV1, SpendScopeV1, TrackedCallV1 } from '@utt/core';
 import { type AlertObservation, type AlertPrevious, type AlertStateRow, listAlertStates, transitionAlert } from './alert-state';
 import {
@@ -98,6 +108,10 @@ export type UsageStore = {
   writeTrackedCalls(calls: readonly TrackedCallV1[]): Promise<TrackedCallsWrite>;
   /** USD spend per query over token_usage (every source in scope), for budgets. */
   readSpend(queries: readonly SpendQueryV1[]): Promise<string[]>;
+  /** Sets stored tracked calls' costs (utt reprice) and recomputes their hourly cells from them: a cell stays the sum of its calls. */
+  setTrackedCallCosts(costs: readonly TrackedCallCost[]): Promise<number>;
+  /** Per spend query, the rows in its scope with usage and no cost: readSpend's figure is then a lower bound. */
+  readUnpricedUsage(queries: readonly SpendQueryV1[]): Promise<number[]>;
   /** The distinct value combinations of label `keys` among rows in [start, end) within `scope`: one per tenant a per-value budget has seen. */
   readLabelValues(query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1; calendar?: SpendQueryV1['calendar'] }): Promise<Array<Record<string, string>>>;
   /**
@@ -146,6 +160,8 @@ export function createUsageStore(client: SqlClient, tables: StoreTables): UsageS
     latestUsageUpdate: (sourceSystem) => latestUsageUpdate(client, tables, sourceSystem),
     writeTrackedCalls: (calls) => writeTrackedCalls(client, tables, calls),
     readSpend: (queries) => readSpend(client, tables, queries),
+    readUnpricedUsage: (queries) => readUnpricedUsage(client, tables, queries),
+    setTrackedCallCosts: (costs) => setTrackedCallCosts(client, tables, costs),
     readLabelValues: (query) => readLabelValues(client, tables, query),
     pruneTrackedCalls: (options) => pruneTrackedCalls(client, tables, options),
     writeQuotaReadings: (write) => writeQuotaReadings(client, tables, write),

@@ -93,6 +93,23 @@ describe('record()', () => {
     expect(() => tracker.record({ provider: '', model: 'x' })).toThrow(/provider/);
     await tracker.shutdown();
   });
+
+  it('refuses an occurredAt that is not a valid Date, before it reaches the queue (the store refuses it, and the whole batch with it, on every retry)', async () => {
+    const writes: number[] = [];
+    const tracker = await createTracker({
+      ...base,
+      sink: { specificationVersion: 'v1', write: async (calls) => void writes.push(calls.length), readSpend: async (queries) => queries.map(() => '0') },
+      flushIntervalMs: 60_000,
+      flushOnExit: false,
+    });
+    expect(() => tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, outputTokens: 1, occurredAt: new Date(Number.NaN) })).toThrow(/occurredAt/);
+    expect(() => tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, outputTokens: 1, occurredAt: '2026-11-03T10:00:00Z' as unknown as Date })).toThrow(/occurredAt/);
+    const at = new Date('2026-11-03T10:00:00Z');
+    expect(tracker.record({ provider: 'openai', model: 'gpt-test', inputTokens: 1, outputTokens: 1, occurredAt: at }).occurredAt).toBe(at);
+    await tracker.shutdown();
+    expect(writes).toEqual([1]);
+    expect(tracker.stats()).toMatchObject({ recorded: 1, written: 1, dropped: 0 });
+  });
 });
 
 describe('tags', () => {

@@ -190,6 +190,12 @@ const STANDARD_TIERS = new Set(['', 'standard', 'default', 'auto', 'on_demand'])
 const countFields = ['inputTokens', 'outputTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'webSearches'] as const;
 
 /** A count of record()'s usage, checked (its value read at the call site: one property per site, not a keyed read of seven). */
+/** A call's time: an invalid Date would be queued, then refused by the store with its whole batch on every retry. */
+function checkInstant(value: Date): Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError('tracker.record: occurredAt must be a valid Date');
+  return value;
+}
+
 function checkCount(value: number | null | undefined, field: (typeof countFields)[number]): number | null {
   if (value === undefined || value === null) return null;
   if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`tracker.record: ${field} must be a whole number ≥ 0 or null`);
@@ -430,7 +436,7 @@ export async function createTracker(options: TrackerOptions): Promise<Tracker> {
     }
     const tags = resolveTags(usage.tags, context);
     const serviceTier = normalizeTier(usage.serviceTier);
-    const occurredAt = usage.occurredAt ?? now();
+    const occurredAt = usage.occurredAt == null ? now() : checkInstant(usage.occurredAt);
     const usageOrigin = usage.usageOrigin ?? 'manual';
     // A call whose usage never arrived, or arrived without its output (an Anthropic or Gemini stream cut after its
     // input counts): what it cost is not known, and a price of its input alone would be shown as the whole.

@@ -1,7 +1,7 @@
 import { ConfigValidationError } from '@utt/core';
-import { parseBudgets, readBudgetStatus } from '@utt/tracker';
+import { type Budget, parseBudgets, readBudgetStatus } from '@utt/tracker';
 import { EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
-import { formatTable } from '../output/format-table';
+import { formatTable, formatUsd } from '../output/format-table';
 import { openConfiguredStore, type Runtime } from '../runtime';
 
 /**
@@ -26,31 +26,73 @@ export async function budgetCommand(runtime: Runtime, flags: { json?: boolean; n
   try {
     const lines = (await readBudgetStatus(store, budgets, { now, timeZone })).map(({ crossed, ...line }) => line);
     const perCall = budgets.filter((budget) => budget.period === 'call');
+    // A budget per tag value ('*') has a line per value seen this period: none before the first spend, which is said, not left out.
+    const noSpendYet = budgets.filter((budget) => budget.period !== 'call' && !lines.some((line) => line.budget === budget.name));
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ timeZone, budgets: lines, perCallBudgets: perCall.map((budget) => ({ budget: budget.name, limitUsd: budget.limitUsd })) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(
+          {
+            timeZone,
+            budgets: lines,
+            noSpendYet: noSpendYet.map((budget) => budget.name),
+            perCallBudgets: perCall.map((budget) => ({ budget: budget.name, limitUsd: budget.limitUsd })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
     } else if (budgets.length === 0) {
       process.stdout.write('no budgets configured (add `budgets:` to the config)\n');
     } else {
-      const money = (value: number) => `$${value.toFixed(2)}`;
-      process.stdout.write(
-        `${formatTable(
-          ['budget', 'scope', `period (${timeZone})`, 'spent', 'limit', '%', 'forecast', 'state'],
-          lines.map((line) => [
-            line.budget,
-            Object.entries(line.scopeValues).map(([key, value]) => `${key}=${value}`).join(',') || '-',
-            `${line.period} from ${line.periodStart.slice(0, 16)}Z`,
-            money(line.spentUsd),
-            money(line.limitUsd),
-            `${line.percent.toFixed(1)}%`,
-            money(line.forecastUsd),
-            line.state,
-          ]),
-        )}\n`,
-      );
+      const byName = new Map(budgets.map((budget) => [budget.name, budget]));
+      if (lines.length > 0) {
+        process.stdout.write(
+          `${formatTable(
+            ['budget', 'scope', `period (${timeZone})`, 'spent', 'limit', '%', 'forecast', 'state'],
+            lines.map((line) => [
+              line.budget,
+              scopeText(byName.get(line.budget), line.scopeValues),
+              `${line.period} from ${line.periodStart.slice(0, 16)}Z`,
+              budgetUsd(line.spentUsd),
+              budgetUsd(line.limitUsd),
+              `${line.percent.toFixed(1)}%`,
+              budgetUsd(line.forecastUsd),
+              line.state,
+            ]),
+          )}\n`,
+        );
+      }
+      for (const budget of noSpendYet) {
+        const starred = Object.entries(budget.scope?.tags ?? {}).filter(([, value]) => value === '*').map(([key]) => key);
+        process.stdout.write(`${budget.name}: no spend in scope this period yet (a line for each ${starred.join(' and ')} value once there is)\n`);
+      }
+      for (const line of lines) {
+        if (line.unpricedRows === 0) continue;
+        const scope = Object.keys(line.scopeValues).length > 0 ? ` (${Object.entries(line.scopeValues).map(([key, value]) => `${key}=${value}`).join(',')})` : '';
+        const rows = line.unpricedRows === 1 ? '1 row of usage in scope has' : `${line.unpricedRows} rows of usage in scope have`;
+        process.stdout.write(`${line.budget}${scope}: ${rows} no cost (no price, or calls whose usage never arrived), so its spent is a lower bound (utt prices check says which)\n`);
+      }
       for (const budget of perCall) process.stdout.write(`${budget.name}: $${budget.limitUsd} per call, enforced in process by @utt/tracker\n`);
     }
     return lines.some((line) => line.state === 'OVER') ? EXIT_PARTIAL : EXIT_OK;
   } finally {
     await store.close();
   }
+}
+
+/** Dollars as a budget line shows them: cents from $1 up, tenths of a cent below (a $0.01 budget's spend is not "$0.01" at 78 %). */
+function budgetUsd(value: number): string {
+  return value !== 0 && Math.abs(value) < 1 ? `$${value.toFixed(4)}` : formatUsd(String(value));
+}
+
+/** A budget's whole scope (source, provider, model, tags), a '*' tag shown with the value of this line. */
+function scopeText(budget: Budget | undefined, scopeValues: Record<string, string>): string {
+  const scope = budget?.scope ?? {};
+  const parts = [
+    scope.source !== undefined ? `source=${scope.source}` : '',
+    scope.provider !== undefined ? `provider=${scope.provider}` : '',
+    scope.model !== undefined ? `model=${scope.model}` : '',
+    ...Object.entries(scope.tags ?? {}).map(([key, value]) => `${key}=${scopeValues[key] ?? value}`),
+  ].filter((part) => part !== '');
+  return parts.join(',') || '-';
 }

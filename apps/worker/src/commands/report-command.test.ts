@@ -29,6 +29,15 @@ function row(overrides: Partial<ReportRow>): ReportRow {
 }
 
 describe('formatReport', () => {
+  it('by a tag no row carries, names the rows without it and says how a tag becomes a dimension', () => {
+    const text = formatReport([row({ key: '', label: '', costUsd: '1.5' })], { period: 'day', by: 'label', label: 'user' });
+    expect(text.split('\n')[2]).toMatch(/^2026-10-01 +\(no user\) /);
+    expect(text).toContain("no row has a 'user' label: a tracker tag is a report dimension only when createTracker's labelTags lists it");
+    const some = formatReport([row({ key: '', label: '' }), row({ key: 'acme', label: 'acme' })], { period: 'day', by: 'label', label: 'tenant' });
+    expect(some).toContain('(no tenant)');
+    expect(some).not.toContain('labelTags');
+  });
+
   it('shows what a plan covers beside the cost and never adds it to the total', () => {
     const text = formatReport(
       [row({ costUsd: '200.25', flatFeeUsd: '200', coveredUsd: '12.5' }), row({ key: 'openai', provider: 'openai', costUsd: '1.75' })],

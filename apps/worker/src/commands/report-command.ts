@@ -72,7 +72,8 @@ export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOpt
     ],
     rows.map((row) => [
       formatPeriod(row.periodStart),
-      row.key,
+      // A row without the tag: a blank cell read as a value of ''.
+      options.by === 'label' && row.key === '' ? `(no ${options.label ?? 'label'})` : row.key,
       formatCount(row.inputTokens),
       formatCount(row.outputTokens),
       formatCount(row.cachedReadTokens),
@@ -96,7 +97,12 @@ export function formatReport(rows: readonly ReportRow[], options: Pick<ReportOpt
   }${
     unpriced > 0 ? `; ${formatCount(unpriced)} tokens have no price (not counted as $0: utt prices check says why — a model to add under pricing:, or calls whose usage never arrived)` : ''
   }`;
-  return `${table}\n\n${footer}\n("–" = not reported by the source; 0 = reported as zero)`;
+  // Every row without the tag: most likely a tag the tracker keeps on its calls only (not a label of the hourly cells).
+  const noSuchLabel =
+    options.by === 'label' && rows.every((row) => row.key === '')
+      ? `\nno row has a '${options.label}' label: a tracker tag is a report dimension only when createTracker's labelTags lists it (the calls keep every tag; the dashboard's Tags page reads them)`
+      : '';
+  return `${table}\n\n${footer}\n("–" = not reported by the source; 0 = reported as zero)${noSuchLabel}`;
 }
 
 /** `utt report --reconcile`: what providers billed beside what utt computed, per UTC day and provider. */

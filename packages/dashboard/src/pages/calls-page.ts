@@ -84,7 +84,7 @@ ${page.nextCursor !== null ? html`<li><a href="${link((params) => params.set('be
 ${card('Calls', formatCount(summary.calls), html`${formatCount(summary.streamingCalls)} streamed`)}
 ${card('Cost', formatUsd(summary.costUsd, 'none priced'), summary.unpricedCalls > 0 ? `${formatCount(summary.unpricedCalls)} unpriced calls not included (never $0)` : 'every call with tokens is priced')}
 ${card('Tokens', formatCount(summary.tokens), 'input + cache read + cache write + output')}
-${card('Untagged', share(summary.untaggedCalls, summary.calls), html`${formatCount(summary.untaggedCalls)} calls, ${formatUsd(summary.untaggedCostUsd, '$0.00')} with no tag`)}
+${card('Untagged', share(summary.untaggedCalls, summary.calls), html`${formatCount(summary.untaggedCalls)} calls, ${formatUsd(summary.untaggedCostUsd, summary.untaggedCalls === 0 ? '$0.00' : 'unpriced')} with no tag`)}
 ${card(
   'Incomplete streams',
   formatCount(summary.incompleteCalls),

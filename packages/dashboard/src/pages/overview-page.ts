@@ -2,7 +2,7 @@ import { usageBreakdown, type UsageBreakdownRow } from '@utt/postgres';
 import { type BudgetStatus, readBudgetStatus } from '@utt/tracker';
 import type { DataTable } from '../data-table';
 import { DIMENSION_LABELS, usageFilter } from '../filters';
-import { addDecimals, formatCount, formatUsd } from '../format';
+import { addDecimals, formatCount, formatUsd, formatUsdPrecise } from '../format';
 import { html, type SafeHtml } from '../html';
 import { tableWithExports } from '../layout';
 import type { Page, PageContext } from '../page';
@@ -190,7 +190,7 @@ ${renderStackedBarChart({
 ${tableWithExports(context, summary)}
 ${overBudget.length > 0
     ? html`<div class="banner bad" role="status"><strong>Budgets:</strong> ${overBudget.map(
-        (line, index) => html`${index > 0 ? '; ' : ''}${budgetLabel(line)} ${line.state === 'OVER' ? 'is over its limit' : 'is forecast over its limit'} (${formatUsd(line.spentUsd.toFixed(2))} of ${formatUsd(line.limitUsd.toFixed(2))})`,
+        (line, index) => html`${index > 0 ? '; ' : ''}${budgetLabel(line)} ${line.state === 'OVER' ? 'is over its limit' : 'is forecast over its limit'} (${formatUsdPrecise(budgetUsd(line.spentUsd))} of ${formatUsdPrecise(budgetUsd(line.limitUsd))})`,
       )}.</div>`
     : ''}
 ${tableWithExports(context, budgetTable)}
@@ -210,6 +210,11 @@ function budgetLabel(line: BudgetStatus): string {
   return values.length === 0 ? line.budget : `${line.budget} (${values.join(', ')})`;
 }
 
+/** A budget amount as decimal text, to the millionth of a dollar (a forecast's float noise cut off). */
+export function budgetUsd(value: number): string {
+  return String(Math.round(value * 1e6) / 1e6);
+}
+
 /** The Overview's budget table; /api/v1/budgets returns the same lines. */
 export function budgetStatusTable(lines: readonly BudgetStatus[], timeZone: string): DataTable {
   return {
@@ -218,20 +223,24 @@ export function budgetStatusTable(lines: readonly BudgetStatus[], timeZone: stri
     columns: [
       { key: 'budget', label: 'Budget', kind: 'text' },
       { key: 'period', label: `Period (${timeZone})`, kind: 'text' },
-      { key: 'spent', label: 'Spent', kind: 'usd' },
-      { key: 'limit', label: 'Limit', kind: 'usd' },
+      // Precise: a $0.015 budget is not shown as "$0.02", nor its $0.0127 spend as "$0.01".
+      { key: 'spent', label: 'Spent', kind: 'usd', precise: true },
+      { key: 'limit', label: 'Limit', kind: 'usd', precise: true },
       { key: 'percent', label: 'Used', kind: 'percent' },
-      { key: 'forecast', label: 'Forecast at period end', kind: 'usd' },
+      { key: 'forecast', label: 'Forecast at period end', kind: 'usd', precise: true },
       { key: 'state', label: 'State', kind: 'text' },
+      // Spent counts priced usage only: with unpriced rows in scope it is a lower bound, never the whole.
+      { key: 'unpriced', label: 'Unpriced usage rows', kind: 'count' },
     ],
     rows: lines.map((line) => ({
       budget: budgetLabel(line),
       period: `${line.period}: ${formatLocalTimestamp(new Date(line.periodStart), timeZone)} to ${formatLocalTimestamp(new Date(line.periodEnd), timeZone)}`,
-      spent: line.spentUsd.toFixed(2),
-      limit: line.limitUsd.toFixed(2),
+      spent: budgetUsd(line.spentUsd),
+      limit: budgetUsd(line.limitUsd),
       percent: line.percent / 100,
-      forecast: line.forecastUsd.toFixed(2),
+      forecast: budgetUsd(line.forecastUsd),
       state: line.state,
+      unpriced: line.unpricedRows,
     })),
     empty: 'No day or month budgets configured: add `budgets:` to the config (utt serve passes them) or the `budgets` option when mounting.',
   };

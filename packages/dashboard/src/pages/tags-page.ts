@@ -108,7 +108,7 @@ ${renderCallFields(calls, { pageSize: false })}`;
     const linked = values.filter((row) => row.value !== null).slice(0, 12);
     const content = html`<ul class="cards" aria-label="Tag coverage">
 <li class="card"><h2>Calls</h2><p class="value">${formatCount(summary.calls)}</p><p>cost ${formatUsd(summary.costUsd, 'none priced')}</p></li>
-<li class="card"><h2>Untagged calls</h2><p class="value">${summary.calls === 0 ? '–' : formatPercent(summary.untaggedCalls / summary.calls)}</p><p>${formatCount(summary.untaggedCalls)} calls with no tag, ${formatUsd(summary.untaggedCostUsd, '$0.00')}</p></li>
+<li class="card"><h2>Untagged calls</h2><p class="value">${summary.calls === 0 ? '–' : formatPercent(summary.untaggedCalls / summary.calls)}</p><p>${formatCount(summary.untaggedCalls)} calls with no tag, ${formatUsd(summary.untaggedCostUsd, summary.untaggedCalls === 0 ? '$0.00' : 'unpriced')}</p></li>
 <li class="card"><h2>Tag keys</h2><p class="value">${formatCount(keys.length)}</p><p>${key === '' ? 'none yet' : html`split below by <strong>${key}</strong>`}</p></li>
 </ul>
 <p class="note">Shares are of all ${formatCount(summary.calls)} calls matching the filters; a call may carry several keys, so key shares do not add up to 100 %. The values of one key do, with the calls that lack it. Cost is the sum of priced calls; unpriced calls are counted apart, never as $0.</p>

@@ -9,6 +9,11 @@ import { calendarPeriod } from './calendar-period';
 export type BudgetLedger = {
   /** USD spend per query over every source in scope, as decimal text. */
   readSpend(queries: readonly SpendQueryV1[]): Promise<readonly string[]>;
+  /**
+   * Per query, the rows in scope with usage but no cost (an unpriced model, a tracker hour with an unpriced call):
+   * readSpend counts only what is priced, so the spent is then a lower bound. Optional: without it, 0 is reported.
+   */
+  readUnpricedUsage?(queries: readonly SpendQueryV1[]): Promise<readonly number[]>;
   /** The distinct value combinations of label `keys` among rows in [start, end) within `scope`. */
   readLabelValues(query: { start: Date; end: Date; keys: readonly string[]; scope?: SpendScopeV1; calendar?: SpendQueryV1['calendar'] }): Promise<ReadonlyArray<Record<string, string>>>;
 };
@@ -31,6 +36,12 @@ export type BudgetStatus = {
    */
   readonly forecastUsd: number;
   readonly state: 'ok' | 'soft' | 'forecast over' | 'OVER';
+  /**
+   * Rows of usage in scope this period that have no price (never counted as
+   * $0: spentUsd counts what is priced, so it is a lower bound when this is
+   * above 0). 0 when the ledger cannot tell (no readUnpricedUsage).
+   */
+  readonly unpricedRows: number;
   /** The highest mark the spend has reached: the limit, the soft threshold, or neither. */
   readonly crossed: 'limit' | 'soft' | null;
 };
@@ -63,6 +74,7 @@ export async function readBudgetStatus(ledger: BudgetLedger, budgets: readonly B
     for (const scopeValues of await scopeValuesOf(ledger, budget, { ...period, calendar })) {
       const query = { start: period.start, end: period.end, scope: spendScope(budget, scopeValues), calendar };
       const [spent, flatFees] = await ledger.readSpend([query, { ...query, flatFeesOnly: true }]);
+      const unpriced = ledger.readUnpricedUsage ? await ledger.readUnpricedUsage([query]) : [0];
       const spentUsd = Number(spent ?? 0);
       const flatFeesUsd = Number(flatFees ?? 0);
       const elapsed = Math.max(1, Math.min(now.getTime(), period.end.getTime()) - period.start.getTime());
@@ -80,6 +92,7 @@ export async function readBudgetStatus(ledger: BudgetLedger, budgets: readonly B
         percent: (spentUsd / budget.limitUsd) * 100,
         forecastUsd,
         state: crossed === 'limit' ? 'OVER' : forecastUsd > budget.limitUsd ? 'forecast over' : crossed === 'soft' ? 'soft' : 'ok',
+        unpricedRows: Number(unpriced?.[0] ?? 0),
         crossed,
       });
     }
