@@ -273,6 +273,29 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     expect(text.stdout).toContain('all: 2 rows of usage in scope have no cost (no price, or calls whose usage never arrived), so its spent is a lower bound (utt prices check says which)');
   });
 
+  it('leaves alone a tracked call the tracker could not price from its usage (ambiguous buckets, a reason given to record()), as it leaves calls whose usage never arrived', async () => {
+    // An AI SDK call of a provider package with no known rule: input NULL (it may or may not include the cache reads).
+    const ambiguous = { ...trackedCall('acme', '0'), model: 'gpt-next', inputTokens: null, outputTokens: 100, cachedReadTokens: 5000, costUsd: null, priceRef: null, unpricedReason: 'usage_ambiguous:acme.chat' };
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([ambiguous]);
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(workdir, database.databaseYaml, 'pricing:\n  openai/gpt-next: { input: 1, output: 10, cacheRead: 0.1 }\n');
+    const repriced = await runCli(['reprice', '--since', '2026-11-01', '--config', config], { cwd: workdir, env: database.env });
+    expect(repriced.code, repriced.stderr).toBe(0);
+    expect(repriced.stdout).toContain('1 tracked calls the tracker left unpriced for their usage (usage_ambiguous:acme.chat) were left alone');
+    const again = await database.open();
+    try {
+      // Priced on its output and cache reads alone, the call would pass for whole at a fraction of its cost.
+      const calls = await again.client.query<{ cost_usd: string | null; unpriced_reason: string | null }>(`SELECT cost_usd::text AS cost_usd, unpriced_reason FROM "${again.schema}".tracked_call`);
+      expect(calls).toEqual([{ cost_usd: null, unpriced_reason: 'usage_ambiguous:acme.chat' }]);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('reprices tracked calls one by one and recomputes their cells from them (a cell stays the sum of its calls, and a later call of the hour keeps the new price)', async () => {
     const unpriced = (tenant: string, inputTokens: number, occurredAt?: Date) => ({
       ...trackedCall(tenant, '0', occurredAt),

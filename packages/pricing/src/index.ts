@@ -17,6 +17,7 @@ export {
   priceUsage,
   quoteUsage,
   rateAt,
+  UNPRICED_REASONS,
   type UnpricedReason,
 } from './price-usage';
 export { createPricer, type QuotingPricer } from './create-pricer';

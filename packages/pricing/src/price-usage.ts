@@ -20,13 +20,15 @@ import { serviceTierMultiplier, serviceTierOf } from './service-tier';
  */
 export type PriceInput = UsageAdapterV1PriceInput;
 
-/** Why a record has no cost. Stored in token_usage.unpriced_reason. */
-export type UnpricedReason =
-  | 'no_tokens'
-  | 'no_price'
-  | 'missing_rate'
-  | 'service_tier'
-  | 'time_of_day';
+/**
+ * Why pricing gave a record no cost, stored in token_usage.unpriced_reason
+ * (with a detail after a colon). Other reasons there were given by whoever
+ * wrote the row (usage that never arrived, ambiguous buckets): no price
+ * can fill those.
+ */
+export const UNPRICED_REASONS = ['no_tokens', 'no_price', 'missing_rate', 'service_tier', 'time_of_day'] as const;
+
+export type UnpricedReason = (typeof UNPRICED_REASONS)[number];
 
 export type PriceResult =
   | {

@@ -1,6 +1,6 @@
 import { addDecimals, type Granularity, toScaledInteger } from '@utt/core';
 import type { TrackedCallCost, UsageStore } from '@utt/postgres';
-import { type PriceRegistry, priceUsage } from '@utt/pricing';
+import { type PriceRegistry, priceUsage, UNPRICED_REASONS } from '@utt/pricing';
 import { EXIT_OK } from '../exit-codes';
 import { formatTable, formatUsd } from '../output/format-table';
 import { workerPriceRegistry } from '../pricing/worker-price-registry';
@@ -121,6 +121,11 @@ export async function repriceCommand(
     }
     if (perRequest > 0) process.stdout.write(`${perRequest} rows priced per request by an import were left alone: import their file again with utt import FILE --reprice\n`);
     if (calls.usageUnknown > 0) process.stdout.write(`${calls.usageUnknown} tracked calls whose usage never arrived were left alone: their tokens are incomplete, no price can fill them\n`);
+    if (calls.unpricedForUsage.size > 0) {
+      const reasons = [...calls.unpricedForUsage].map(([reason, count]) => `${reason}${count > 1 ? ` ×${count}` : ''}`).join(', ');
+      const count = [...calls.unpricedForUsage.values()].reduce((sum, value) => sum + value, 0);
+      process.stdout.write(`${count} tracked calls the tracker left unpriced for their usage (${reasons}) were left alone: no price can fill them\n`);
+    }
     if (prunedCells > 0) process.stdout.write(`${prunedCells} unpriced tracker rows whose calls were all pruned were left alone: no call is left to price\n`);
     if (flags.dryRun) {
       process.stdout.write('dry run: nothing written\n');
@@ -184,6 +189,8 @@ type StoredCall = {
 
 const CALL_PAGE = 10_000;
 
+const PRICING_REASONS: ReadonlySet<string> = new Set(UNPRICED_REASONS);
+
 /**
  * Tracked calls of the window priced again, each as @utt/tracker prices it
  * (at its own time and service tier, its web searches included), read a page
@@ -194,12 +201,13 @@ async function repriceTrackedCalls(
   store: UsageStore,
   registry: PriceRegistry,
   window: { since: Date; until: Date | undefined; source: string | undefined; model: string | undefined },
-): Promise<{ examined: number; usageUnknown: number; changes: TrackedCallCost[]; newlyPriced: number; nowUnpriced: number; before: string; after: string }> {
+): Promise<{ examined: number; usageUnknown: number; unpricedForUsage: Map<string, number>; changes: TrackedCallCost[]; newlyPriced: number; nowUnpriced: number; before: string; after: string }> {
   const changes: TrackedCallCost[] = [];
   const beforeCosts: string[] = [];
   const afterCosts: string[] = [];
   let examined = 0;
   let usageUnknown = 0;
+  const unpricedForUsage = new Map<string, number>();
   let newlyPriced = 0;
   let nowUnpriced = 0;
   let cursor: { bucketStart: Date; eventId: string } | null = null;
@@ -221,6 +229,12 @@ async function repriceTrackedCalls(
       examined++;
       if (call.usage_origin === 'unknown' && call.output_tokens === null) {
         usageUnknown++;
+        continue;
+      }
+      // Left unpriced by the tracker for its usage (buckets it could not tell apart, a reason given to record()), not
+      // for want of a price: priced now, the buckets it has would pass for the whole call.
+      if (call.unpriced_reason !== null && !PRICING_REASONS.has(call.unpriced_reason.split(':', 1)[0] as string)) {
+        unpricedForUsage.set(call.unpriced_reason, (unpricedForUsage.get(call.unpriced_reason) ?? 0) + 1);
         continue;
       }
       const result = priceUsage(registry, {
@@ -251,5 +265,5 @@ async function repriceTrackedCalls(
     if (page.length < CALL_PAGE || last === undefined) break;
     cursor = { bucketStart: new Date(last.bucket_start), eventId: last.event_id };
   }
-  return { examined, usageUnknown, changes, newlyPriced, nowUnpriced, before: addDecimals(beforeCosts, 24), after: addDecimals(afterCosts, 24) };
+  return { examined, usageUnknown, unpricedForUsage, changes, newlyPriced, nowUnpriced, before: addDecimals(beforeCosts, 24), after: addDecimals(afterCosts, 24) };
 }
