@@ -49,7 +49,7 @@ export async function collectAgentLogs(
             if (earlier === undefined) return undefined;
             const name = earlier.namespace.slice(agentPrefix.length);
             context.logger.info(
-              `${options.agent}: this machine name changed from ${name} to ${machine}; continuing as ${name}, whose transcripts these are (${earlier.matching} of the ${earlier.present} files it read and still here are the same files). Set "instance: ${name}" in this source's config to keep one name whatever the host name`,
+              `${options.agent}: this machine name changed from ${name} to ${machine}; continuing as ${name}, whose transcripts these are (of its files looked at, ${earlier.matching} of the ${earlier.present} still here are the same files). To keep one name whatever the host name, set "instance: ${name}" under this source's config:`,
             );
             return earlier.namespace;
           }
