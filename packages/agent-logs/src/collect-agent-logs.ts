@@ -45,11 +45,16 @@ export async function collectAgentLogs(
     continueFrom:
       config.instance === undefined && context.state
         ? async (state) => {
-            const earlier = await findEarlierMachineName(state, agentPrefix, namespace);
+            const earlier = await findEarlierMachineName(state, {
+              agentPrefix,
+              candidatePrefix: namespace.slice(0, namespace.lastIndexOf('@') + 1) || agentPrefix,
+              namespace,
+              roots,
+            });
             if (earlier === undefined) return undefined;
             const name = earlier.namespace.slice(agentPrefix.length);
             context.logger.info(
-              `${options.agent}: this machine name changed from ${name} to ${machine}; continuing as ${name}, whose transcripts these are (of its files looked at, ${earlier.matching} of the ${earlier.present} still here are the same files). To keep one name whatever the host name, set "instance: ${name}" under this source's config:`,
+              `${options.agent}: this machine name changed from ${name} to ${machine}; continuing as ${name}, whose transcripts these are (of its files looked at, ${earlier.matching} of the ${earlier.present} still here are the same files). To keep one name whatever the host name, add "instance: ${name}" to this source's config.`,
             );
             return earlier.namespace;
           }

@@ -21,6 +21,9 @@ function writeFiles(count: number): void {
   for (let index = 0; index < count; index++) writeFileSync(path.join(dir, `s${index}.log`), `e${index} 10 ${index + 1}\n`);
 }
 
+const look = (state: MemoryState, namespace: string, roots = [dir]) =>
+  findEarlierMachineName(state, { agentPrefix: 'agent/', candidatePrefix: namespace.slice(0, namespace.lastIndexOf('@') + 1), namespace, roots });
+
 /** The same path, another file (another inode): made while the first one still exists, so its inode cannot be reused. */
 function replace(index: number): void {
   const file = path.join(dir, `s${index}.log`);
@@ -33,12 +36,12 @@ describe('findEarlierMachineName', () => {
     writeFiles(4);
     const state = createMemoryState();
     await scan(state, 'agent/alice@old');
-    expect(await findEarlierMachineName(state, 'agent/', 'agent/alice@new')).toEqual({ namespace: 'agent/alice@old', looked: 4, present: 4, matching: 4 });
+    expect(await look(state, 'agent/alice@new')).toEqual({ namespace: 'agent/alice@old', looked: 4, present: 4, matching: 4 });
     // Its own namespace is never a candidate.
-    expect(await findEarlierMachineName(state, 'agent/', 'agent/alice@old')).toBeUndefined();
+    expect(await look(state, 'agent/alice@old')).toBeUndefined();
     // A file replaced since: three of four are still the same files, a clear majority.
     replace(0);
-    expect(await findEarlierMachineName(state, 'agent/', 'agent/alice@new')).toMatchObject({ namespace: 'agent/alice@old', matching: 3 });
+    expect(await look(state, 'agent/alice@new')).toMatchObject({ namespace: 'agent/alice@old', matching: 3 });
   });
 
   it('does not take another machine with the same paths for this one', async () => {
@@ -48,24 +51,35 @@ describe('findEarlierMachineName', () => {
     // Half of the files at those paths are other files: not this machine's state.
     replace(0);
     replace(1);
-    expect(await findEarlierMachineName(state, 'agent/', 'agent/alice@laptop')).toBeUndefined();
+    expect(await look(state, 'agent/alice@laptop')).toBeUndefined();
     // Files of other names, none at the paths it knew.
     rmSync(dir, { recursive: true });
     writeFiles(0);
-    expect(await findEarlierMachineName(state, 'agent/', 'agent/alice@laptop')).toBeUndefined();
+    expect(await look(state, 'agent/alice@laptop')).toBeUndefined();
+  });
+
+  it('looks only at the same user, and only at files under the roots read now', async () => {
+    writeFiles(4);
+    const state = createMemoryState();
+    // Another user of this machine, who can read these files: not this user under another host name.
+    await scan(state, 'agent/bob@box');
+    expect(await look(state, 'agent/alice@box-2')).toBeUndefined();
+    expect(await look(state, 'agent/bob@box-2')).toMatchObject({ namespace: 'agent/bob@box', matching: 4 });
+    // Files this cycle does not read tell nothing.
+    expect(await look(state, 'agent/bob@box-2', [path.join(dir, 'elsewhere')])).toBeUndefined();
   });
 
   it('asks for at least three matching files, or every file of a namespace that knew fewer', async () => {
     writeFiles(1);
     const state = createMemoryState();
     await scan(state, 'agent/alice@old');
-    expect(await findEarlierMachineName(state, 'agent/', 'agent/alice@new')).toMatchObject({ namespace: 'agent/alice@old', matching: 1 });
+    expect(await look(state, 'agent/alice@new')).toMatchObject({ namespace: 'agent/alice@old', matching: 1 });
     writeFiles(5);
     const five = createMemoryState();
     await scan(five, 'agent/alice@old');
     // Two of five left: the others deleted, and too few to tell.
     for (const index of [2, 3, 4]) rmSync(path.join(dir, `s${index}.log`));
-    expect(await findEarlierMachineName(five, 'agent/', 'agent/alice@new')).toBeUndefined();
+    expect(await look(five, 'agent/alice@new')).toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { sep } from 'node:path';
 import type { UsageAdapterV1State } from '@utt/core';
 import { storedFileIdentities } from './file-cursor-store';
 
@@ -20,9 +21,10 @@ export type EarlierMachineName = {
 
 /**
  * Finds the namespace this machine wrote under an earlier name, for a
- * namespace that has no state yet: among the other namespaces of `agentPrefix`
- * (`<agent>/`), one whose file cursors name files that are still here, at the
- * same path with the same inode (see MIN_MATCHING_FILES, MIN_MATCHING_SHARE).
+ * namespace that has no state yet: among the other namespaces of the same
+ * agent and user, one whose file cursors name files under this cycle's roots
+ * that are still here, at the same path with the same inode (see
+ * MIN_MATCHING_FILES, MIN_MATCHING_SHARE).
  * Another machine writing to the same source, even with the same user name
  * and home directory, has other files: other inodes, and mostly other names.
  *
@@ -31,17 +33,32 @@ export type EarlierMachineName = {
  * when volumes are mounted in another order at a reboot, which is when a
  * machine's name often changes too.
  *
- * Loads every stored key of the agent (all of its namespaces): called only
- * when a namespace has no state, once per machine name.
+ * Loads every stored key of the agent's namespaces of this user (all of that
+ * user's machines): called only when a namespace has no state, once per
+ * machine name.
  */
-export async function findEarlierMachineName(state: UsageAdapterV1State, agentPrefix: string, namespace: string): Promise<EarlierMachineName | undefined> {
-  await state.load?.({ prefixes: [agentPrefix] });
+export async function findEarlierMachineName(
+  state: UsageAdapterV1State,
+  options: {
+    /** `<agent>/`: the prefix of every namespace of the agent. */
+    readonly agentPrefix: string;
+    /** `<agent>/<user>@`: only the host part of a name changes; another user of the machine is someone else. */
+    readonly candidatePrefix: string;
+    /** The namespace without state. */
+    readonly namespace: string;
+    /** The roots this cycle reads: only files under them are compared. */
+    readonly roots: readonly string[];
+  },
+): Promise<EarlierMachineName | undefined> {
+  const { agentPrefix, candidatePrefix, namespace, roots } = options;
+  await state.load?.({ prefixes: [candidatePrefix] });
+  const underRoots = (file: string) => roots.some((root) => file === root || file.startsWith(root.endsWith(sep) ? root : root + sep));
   const cursorKeys = new Map<string, string[]>();
-  for (const key of state.keys(agentPrefix)) {
+  for (const key of state.keys(candidatePrefix)) {
     const at = key.indexOf(CURSORS, agentPrefix.length);
     if (at < 0) continue;
     const other = key.slice(0, at);
-    if (other === namespace) continue;
+    if (other === namespace || !underRoots(key.slice(at + CURSORS.length))) continue;
     let keys = cursorKeys.get(other);
     if (keys === undefined) cursorKeys.set(other, (keys = []));
     keys.push(key);
@@ -51,7 +68,7 @@ export async function findEarlierMachineName(state: UsageAdapterV1State, agentPr
     const identities = keys.flatMap((key) => {
       const text = state.get(key);
       return typeof text === 'string' ? storedFileIdentities(key.slice(key.indexOf(CURSORS, agentPrefix.length) + CURSORS.length), text) : [];
-    });
+    }).filter((identity) => underRoots(identity.path));
     const step = Math.max(1, identities.length / FILES_LOOKED_AT);
     let looked = 0;
     let present = 0;
