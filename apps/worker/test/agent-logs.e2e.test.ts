@@ -226,6 +226,10 @@ describe.each(backends())('coding-agent logs from two machines on $name', (backe
       );
       const backfill = await runCli(['backfill', '--source', 'claude-code', '--since', '2026-03-01T00:00:00Z', '--config', config, '--now', NOW], { cwd: workdir, env: cold.env });
       expect(backfill.code, backfill.stderr).toBe(0);
+      // The range does not filter transcripts, and the command says so (the rows below are those of every hour).
+      expect(backfill.stderr.split('\n')[0]).toBe(
+        'warn: [claude-code] the claude-code adapter collects no time window, so --since/--until are ignored: this is an ordinary cycle (a coding-agent source reads every transcript, only what is new since its last cycle, and writes every hour it finds)',
+      );
       expect(incremental).toEqual(await agentRows(cold));
     } finally {
       await cold.cleanup();

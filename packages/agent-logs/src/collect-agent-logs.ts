@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { UsageAdapterV1Context, UsageRecordInput } from '@utt/core';
 import type { AgentLogConfig } from './agent-log-config';
 import { defaultSourceInstance } from './default-instance';
+import { findEarlierMachineName } from './renamed-machine';
 import { type ScanTranscriptsResult, scanTranscripts } from './scan-transcripts';
 import type { TranscriptFormat } from './transcript-format';
 import { TranscriptWatch } from './transcript-watch';
@@ -27,15 +28,37 @@ export async function collectAgentLogs(
   options: CollectAgentLogsOptions,
 ): Promise<{ records: UsageRecordInput[]; scan: ScanTranscriptsResult }> {
   const config = context.config;
-  const instance = config.instance ?? defaultSourceInstance(context.env);
+  const machine = config.instance ?? defaultSourceInstance(context.env);
   // Relative paths mean the config file's folder, as for every other file a config names.
   const roots = config.paths?.map((root) => path.resolve(context.configDirectory ?? '.', root)) ?? options.defaultRoots(context.env);
-  const namespace = `${options.agent}/${instance}`;
+  const agentPrefix = `${options.agent}/`;
+  const namespace = agentPrefix + machine;
   const scan = await scanTranscripts({
     roots,
     format: options.format,
     state: context.state,
     namespace,
+    // A machine named by default whose name changed (a laptop's host name
+    // follows its network) goes on as its earlier name, rather than read every
+    // transcript again under the new one and count it all twice. A configured
+    // instance is taken as it is.
+    continueFrom:
+      config.instance === undefined && context.state
+        ? async (state) => {
+            const earlier = await findEarlierMachineName(state, {
+              agentPrefix,
+              candidatePrefix: namespace.slice(0, namespace.lastIndexOf('@') + 1) || agentPrefix,
+              namespace,
+              roots,
+            });
+            if (earlier === undefined) return undefined;
+            const name = earlier.namespace.slice(agentPrefix.length);
+            context.logger.info(
+              `${options.agent}: this machine name changed from ${name} to ${machine}; continuing as ${name}, whose transcripts these are (of its files looked at, ${earlier.matching} of the ${earlier.present} still here are the same files). To keep one name whatever the host name, add "instance: ${name}" to this source's config.`,
+            );
+            return earlier.namespace;
+          }
+        : undefined,
     // Only a state that outlives the cycle makes a watch worth keeping.
     watch: config.watch && context.state ? watchFor(`${namespace}\n${roots.join('\n')}`) : undefined,
     retentionDays: config.retentionDays,
@@ -61,6 +84,7 @@ export async function collectAgentLogs(
   if (statistics.files === 0 && statistics.missingRoots.length > 0) {
     context.logger.info(`${options.agent}: no transcripts found`, { looked: statistics.missingRoots.join(', ') });
   }
+  const instance = scan.namespace.slice(agentPrefix.length);
   return { records: toAgentUsageRecords(scan.cells, { provider: options.provider, instance, config }), scan };
 }
 

@@ -225,3 +225,17 @@ function escapeName(name: string): string {
 function unescapeName(name: string): string {
   return name.includes('\\') ? name.replace(/\\([tn\\])/g, (_, character: string) => (character === 't' ? '\t' : character === 'n' ? '\n' : '\\')) : name;
 }
+
+/**
+ * The path, device and inode of every file whose cursor `text` holds (a
+ * directory's stored value under the cursor prefix), in the stored order.
+ */
+export function storedFileIdentities(directory: string, text: string): Array<{ readonly path: string; readonly dev: string; readonly ino: string }> {
+  const identities: Array<{ path: string; dev: string; ino: string }> = [];
+  for (const line of text.split('\n')) {
+    const [name, dev, ino] = line.split('\t', 3);
+    if (!name || dev === undefined || ino === undefined) continue;
+    identities.push({ path: directory + sep + unescapeName(name), dev, ino });
+  }
+  return identities;
+}

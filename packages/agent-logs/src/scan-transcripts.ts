@@ -27,6 +27,14 @@ export type ScanTranscriptsOptions = {
   readonly state?: UsageAdapterV1State;
   /** Prefix of every state key: include the machine (source_instance), so several machines can share one source. */
   readonly namespace: string;
+  /**
+   * Asked when `namespace` has no state (its first cycle): the namespace
+   * whose state to continue instead (the same machine under an earlier name),
+   * or undefined to start afresh. The answer is kept in `namespace`'s state
+   * (`<namespace>/continues`), so it is asked once; later cycles under this
+   * namespace go on in the other one.
+   */
+  readonly continueFrom?: (state: UsageAdapterV1State) => Promise<string | undefined>;
   /** Hours older than this many days before `now` are forgotten in the state (their rows stay). null: never. */
   readonly retentionDays?: number | null;
   readonly now?: Date;
@@ -78,6 +86,8 @@ export type ScanStatistics = {
 };
 
 export type ScanTranscriptsResult = {
+  /** The namespace whose state this scan kept: `options.namespace`, or the one `continueFrom` named. */
+  readonly namespace: string;
   /** Complete cells of every hour touched by this scan. */
   readonly cells: LedgerCell[];
   /** Up to MAX_REPORTED_MALFORMED locations of unreadable lines; `statistics.malformed` is the exact count. */
@@ -114,17 +124,34 @@ async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsRes
     mark = now;
   };
   const state = options.state ?? createMemoryState();
-  const { namespace, format } = options;
-  const rootsKey = `${namespace}/roots`;
-  const listingPrefix = `${namespace}/dirs/`;
-  const cursorPrefix = `${namespace}/cursors/`;
+  const { format } = options;
+  let namespace = options.namespace;
+  let rootsKey = `${namespace}/roots`;
+  let listingPrefix = `${namespace}/dirs/`;
+  let cursorPrefix = `${namespace}/cursors/`;
   // With a watch, only the directories in which entries changed are looked at again.
   const partial = watch?.partialDiscovery(options.roots);
   // Every cycle needs the file cursors (one key per directory), and the stored
   // listings unless the watch has them; the ledger's hours and index shards
   // are loaded for the responses a cycle reads. The ledger's meta key
-  // (UsageLedger.open reads it) comes in the same round trip.
-  await state.load?.({ keys: [rootsKey, `${namespace}/meta`], prefixes: partial ? [cursorPrefix] : [listingPrefix, cursorPrefix] });
+  // (UsageLedger.open reads it) comes in the same round trip, and so does the
+  // namespace to continue in, if one was found before.
+  const continuesKey = `${namespace}/continues`;
+  const firstKeys = options.continueFrom ? [rootsKey, `${namespace}/meta`, continuesKey] : [rootsKey, `${namespace}/meta`];
+  await state.load?.({ keys: firstKeys, prefixes: partial ? [cursorPrefix] : [listingPrefix, cursorPrefix] });
+  // A namespace with state has its roots: only its first cycle, or one that continues another namespace, looks further.
+  if (options.continueFrom && state.get(rootsKey) === undefined) {
+    const continued = (state.get(continuesKey) as { namespace?: unknown } | undefined)?.namespace;
+    const earlier = typeof continued === 'string' ? continued : await options.continueFrom(state);
+    if (earlier !== undefined && earlier !== namespace) {
+      if (continued === undefined) state.set(continuesKey, { namespace: earlier });
+      namespace = earlier;
+      rootsKey = `${namespace}/roots`;
+      listingPrefix = `${namespace}/dirs/`;
+      cursorPrefix = `${namespace}/cursors/`;
+      await state.load?.({ keys: [rootsKey, `${namespace}/meta`], prefixes: partial ? [cursorPrefix] : [listingPrefix, cursorPrefix] });
+    }
+  }
   if (Array.isArray(state.get(rootsKey))) await forgetEarlierLayout(state, namespace);
   const cursors = await FileCursorStore.open(state, cursorPrefix);
   const workerScript = new URL('./scan-worker.js', import.meta.url);
@@ -287,7 +314,7 @@ async function scan(options: ScanTranscriptsOptions): Promise<ScanTranscriptsRes
       first: first ? `${first.file}:${first.line}: ${first.reason}` : undefined,
     });
   }
-  return { cells, malformedLines, statistics: { files: files.length, filesStatted, ...counts, missingRoots, threads, timings } };
+  return { namespace, cells, malformedLines, statistics: { files: files.length, filesStatted, ...counts, missingRoots, threads, timings } };
 }
 
 /**

@@ -3,6 +3,7 @@ import { type PreparedSource, prepareSources } from '../cycle/prepare-sources';
 import { cycleExitCode, runCycle } from '../cycle/run-cycle';
 import { EXIT_OK } from '../exit-codes';
 import { formatCycle } from '../output/format-cycle';
+import { withPrefix } from '../output/console-logger';
 import { openConfiguredStore, type Runtime } from '../runtime';
 import { parseDurationFlag, parseTimeFlag, UsageError } from './parse-time-flag';
 import { printReport } from './report-command';
@@ -36,6 +37,15 @@ export async function backfillCommand(
   if (until && until <= since) throw new UsageError('--until must be after --since');
   const { prepared, store } = await prepareAndOpen(runtime, flags.source);
   try {
+    // Such a source (a coding agent's transcripts, an import, a quota reading)
+    // reads what it reads every cycle: say so, rather than let the range look honoured.
+    for (const { source, adapter } of prepared) {
+      if (!adapter.capabilities.windowed) {
+        withPrefix(runtime.logger, source.name).warn(
+          `the ${adapter.id} adapter collects no time window, so --since/--until are ignored: this is an ordinary cycle (a coding-agent source reads every transcript, only what is new since its last cycle, and writes every hour it finds)`,
+        );
+      }
+    }
     const result = await runCycle(runtime, store, prepared, { signal: new AbortController().signal, now: flags.now, range: { since, until } });
     process.stdout.write(`${formatCycle(result)}\n`);
     return cycleExitCode(result);
