@@ -236,6 +236,34 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     expect(json.noSpendYet).toEqual(['new-feature']);
   });
 
+  it('prints "too early" instead of a forecast five minutes into the day, and --json adds forecastBasis and forecastFrom', async () => {
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([trackedCall('acme', '0.5', new Date('2026-11-15T00:02:00Z'))]);
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(workdir, database.databaseYaml, 'budgets:\n  - { name: daily, period: day, limitUsd: 10 }\n');
+    const early = '2026-11-15T00:05:00Z';
+    const text = await runCli(['budget', '--config', config, '--now', early], { cwd: workdir, env: database.env });
+    expect(text.stderr).toBe('');
+    // A straight line would have read $144.00 and "forecast over".
+    expect(text.code).toBe(0);
+    const [, , line, note] = text.stdout.trimEnd().split('\n');
+    expect(line?.split(/ {2,}/)).toEqual(['daily', '-', 'day from 2026-11-15T00:00Z', '$0.5000', '$10.00', '5.0%', 'too early', 'ok']);
+    expect(note).toBe('daily: too early in the day to forecast (less than 10% of it has passed); extrapolated from 2026-11-15T02:24Z');
+    const json = JSON.parse((await runCli(['budget', '--config', config, '--now', early, '--json'], { cwd: workdir, env: database.env })).stdout) as {
+      budgets: Array<{ forecastUsd: number; forecastBasis: string; forecastFrom: string; state: string }>;
+    };
+    expect(json.budgets.map(({ forecastUsd, forecastBasis, forecastFrom, state }) => ({ forecastUsd, forecastBasis, forecastFrom, state }))).toEqual([
+      { forecastUsd: 0.5, forecastBasis: 'too_early', forecastFrom: '2026-11-15T02:24:00.000Z', state: 'ok' },
+    ]);
+    const later = JSON.parse((await runCli(['budget', '--config', config, '--now', NOW, '--json'], { cwd: workdir, env: database.env })).stdout) as {
+      budgets: Array<{ forecastUsd: number; forecastBasis: string }>;
+    };
+    expect(later.budgets.map((budget) => [budget.forecastUsd, budget.forecastBasis])).toEqual([[1, 'linear']]);
+  });
+
   it('says when usage in a budget\'s scope has no price: its spent is a lower bound, not the whole (never an unpriced call read as $0)', async () => {
     const store = await database.open();
     try {

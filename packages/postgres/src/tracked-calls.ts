@@ -280,6 +280,42 @@ export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, 
   });
 }
 
+/**
+ * The CTEs `parts` and `sums` of tracker cells: per cell key, the sums of its
+ * calls and of its pruned calls' carry, `join` restricting both (a JOIN on
+ * the touched cells, or '' for every cell). What recomputeTrackedCells writes
+ * and what verifyTrackedCells checks the cells against: one formula.
+ */
+function cellSumsSql(tables: StoreTables, join: string): string {
+  return `parts AS (
+       SELECT c.source_system, c.source_instance, c.bucket_start, c.provider, c.model, c.labels,
+              c.input_tokens, c.output_tokens, c.cached_read_tokens, c.cached_write_tokens, c.cached_write_1h_tokens,
+              c.reasoning_tokens, 1::bigint AS requests, c.cost_usd,
+              CASE WHEN ${unpricedWithTokens('c.')} THEN 1 ELSE 0 END AS unpriced,
+              CASE WHEN ${usageUnknown('c.')} THEN 1 ELSE 0 END AS usage_unknown,
+              CASE WHEN ${unpricedWithTokens('c.')} THEN c.unpriced_reason END AS unpriced_reason, c.price_ref
+       FROM ${tables.trackedCall} c ${join}
+       UNION ALL
+       SELECT k.source_system, k.source_instance, k.bucket_start, k.provider, k.model, k.labels,
+              k.input_tokens, k.output_tokens, k.cached_read_tokens, k.cached_write_tokens, k.cached_write_1h_tokens,
+              k.reasoning_tokens, k.requests, k.cost_usd, k.unpriced_calls, k.usage_unknown_calls,
+              CASE WHEN k.unpriced_calls > 0 THEN k.unpriced_reason END, k.price_ref
+       FROM ${tables.trackedCellCarry} k ${join}
+     ), sums AS (
+       SELECT ${CELL_KEY},
+              SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+              SUM(cached_read_tokens) AS cached_read_tokens, SUM(cached_write_tokens) AS cached_write_tokens,
+              SUM(cached_write_1h_tokens) AS cached_write_1h_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
+              SUM(requests) AS requests, SUM(cost_usd) AS cost_usd, SUM(unpriced) AS unpriced, SUM(usage_unknown) AS usage_unknown,
+              MIN(unpriced_reason) AS unpriced_reason, MIN(price_ref) AS price_ref, COUNT(DISTINCT price_ref) AS price_refs
+       FROM parts GROUP BY ${CELL_KEY}
+     )`;
+}
+
+/** A cell's cost from `sums` (SQL): the exact sum when every call with tokens is priced and every call's usage arrived, else NULL. */
+const CELL_COST = `CASE WHEN unpriced + usage_unknown = 0 THEN cost_usd END`;
+const CELL_COST_SOURCE = `CASE WHEN unpriced + usage_unknown = 0 AND cost_usd IS NOT NULL THEN 'computed' END`;
+
 async function lockCells(tx: SqlClient, keys: readonly string[]): Promise<void> {
   await tx.query(
     `SELECT pg_advisory_xact_lock(hashtextextended('utt.tracked_cell:' || key, 0))
@@ -306,37 +342,13 @@ export async function recomputeTrackedCells(tx: SqlClient, tables: StoreTables, 
     `WITH touched AS (
        SELECT DISTINCT * FROM jsonb_to_recordset($1::jsonb)
          AS t(source_system text, source_instance text, bucket_start timestamptz, provider text, model text, labels jsonb)
-     ), parts AS (
-       SELECT c.source_system, c.source_instance, c.bucket_start, c.provider, c.model, c.labels,
-              c.input_tokens, c.output_tokens, c.cached_read_tokens, c.cached_write_tokens, c.cached_write_1h_tokens,
-              c.reasoning_tokens, 1::bigint AS requests, c.cost_usd,
-              CASE WHEN ${unpricedWithTokens('c.')} THEN 1 ELSE 0 END AS unpriced,
-              CASE WHEN ${usageUnknown('c.')} THEN 1 ELSE 0 END AS usage_unknown,
-              CASE WHEN ${unpricedWithTokens('c.')} THEN c.unpriced_reason END AS unpriced_reason, c.price_ref
-       FROM ${tables.trackedCall} c JOIN touched USING (${CELL_KEY})
-       UNION ALL
-       SELECT k.source_system, k.source_instance, k.bucket_start, k.provider, k.model, k.labels,
-              k.input_tokens, k.output_tokens, k.cached_read_tokens, k.cached_write_tokens, k.cached_write_1h_tokens,
-              k.reasoning_tokens, k.requests, k.cost_usd, k.unpriced_calls, k.usage_unknown_calls,
-              CASE WHEN k.unpriced_calls > 0 THEN k.unpriced_reason END, k.price_ref
-       FROM ${tables.trackedCellCarry} k JOIN touched USING (${CELL_KEY})
-     ), sums AS (
-       SELECT ${CELL_KEY},
-              SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
-              SUM(cached_read_tokens) AS cached_read_tokens, SUM(cached_write_tokens) AS cached_write_tokens,
-              SUM(cached_write_1h_tokens) AS cached_write_1h_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
-              SUM(requests) AS requests, SUM(cost_usd) AS cost_usd, SUM(unpriced) AS unpriced, SUM(usage_unknown) AS usage_unknown,
-              MIN(unpriced_reason) AS unpriced_reason, MIN(price_ref) AS price_ref, COUNT(DISTINCT price_ref) AS price_refs
-       FROM parts GROUP BY ${CELL_KEY}
-     )
+     ), ${cellSumsSql(tables, 'JOIN touched USING (' + CELL_KEY + ')')}
      INSERT INTO ${tables.tokenUsage} (source_system, source_instance, granularity, bucket_start, provider, model,
        account, api_key, user_id, labels, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
        cached_write_1h_tokens, reasoning_tokens, requests, cost_usd, cost_source, measurement_basis, price_ref, unpriced_reason)
      SELECT source_system, source_instance, 'hour', bucket_start, provider, model, '', '', '', labels,
             input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
-            CASE WHEN unpriced + usage_unknown = 0 THEN cost_usd END,
-            CASE WHEN unpriced + usage_unknown = 0 AND cost_usd IS NOT NULL THEN 'computed' END,
-            'exact',
+            ${CELL_COST}, ${CELL_COST_SOURCE}, 'exact',
             CASE WHEN unpriced + usage_unknown = 0 AND cost_usd IS NOT NULL THEN
               price_ref || CASE WHEN price_refs > 1 THEN ' (+' || (price_refs - 1) || ' more)' ELSE '' END END,
             ${CELL_UNPRICED_REASON}
@@ -350,6 +362,91 @@ export async function recomputeTrackedCells(tx: SqlClient, tables: StoreTables, 
        unpriced_reason = EXCLUDED.unpriced_reason, updated_at = now()`,
     [JSON.stringify(cells)],
   );
+}
+
+/** The columns of a tracker cell verifyTrackedCells compares with its calls, in the order it names them. */
+const VERIFIED_CELL_COLUMNS = [
+  'input_tokens',
+  'output_tokens',
+  'cached_read_tokens',
+  'cached_write_tokens',
+  'cached_write_1h_tokens',
+  'reasoning_tokens',
+  'requests',
+  'cost_usd',
+  'cost_source',
+  'unpriced_reason',
+] as const;
+
+/** A tracker cell that is not the sum of its calls and their carry: what it should hold and what it holds. */
+export type TrackedCellMismatch = {
+  readonly cell: TrackedCell;
+  /** 'missing': calls (or a carry) and no cell; 'orphan': an hourly row of a tracked application with neither; else 'differs'. */
+  readonly kind: 'differs' | 'missing' | 'orphan';
+  /** Per differing column, the value the calls give and the stored one (decimal text; null is NULL). */
+  readonly columns: Readonly<Record<string, { readonly expected: string | null; readonly stored: string | null }>>;
+};
+
+/**
+ * Every tracker cell of token_usage checked against its calls plus the carry
+ * of its pruned ones, in one set-based query: each token bucket (NULL and 0
+ * told apart), requests, cost_usd, cost_source and the calls_unpriced reason,
+ * by the formula recomputeTrackedCells writes. Also a cell missing for calls
+ * that exist, and an hourly row of a tracked application (a source_system
+ * with calls, a carry or a prune horizon; dimensions account, api_key and
+ * user_id '') that has neither. Returns the count and the first `limit`
+ * mismatches in key order.
+ */
+export async function verifyTrackedCells(client: SqlClient, tables: StoreTables, limit = 10): Promise<{ count: number; first: TrackedCellMismatch[] }> {
+  const distinct = VERIFIED_CELL_COLUMNS.map((column) => `e.${column} IS DISTINCT FROM s.${column}`).join(' OR ');
+  const rows = await client.query<Record<string, unknown> & { kind: TrackedCellMismatch['kind']; total: number }>(
+    `WITH ${cellSumsSql(tables, '')}, expected AS (
+       SELECT ${CELL_KEY}, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens,
+              reasoning_tokens, requests, ${CELL_COST} AS cost_usd, ${CELL_COST_SOURCE} AS cost_source, ${CELL_UNPRICED_REASON} AS unpriced_reason
+       FROM sums
+     ), tracked_systems AS (
+       SELECT DISTINCT source_system FROM sums
+       UNION SELECT source_system FROM ${tables.trackedCallHorizon}
+     ), stored AS (
+       SELECT ${CELL_KEY}, ${VERIFIED_CELL_COLUMNS.join(', ')}
+       FROM ${tables.tokenUsage}
+       WHERE granularity = 'hour' AND account = '' AND api_key = '' AND user_id = ''
+         AND source_system IN (SELECT source_system FROM tracked_systems)
+     ), mismatches AS (
+       SELECT COALESCE(e.source_system, s.source_system) AS source_system, COALESCE(e.source_instance, s.source_instance) AS source_instance,
+              COALESCE(e.bucket_start, s.bucket_start) AS bucket_start, COALESCE(e.provider, s.provider) AS provider,
+              COALESCE(e.model, s.model) AS model, COALESCE(e.labels, s.labels) AS labels,
+              CASE WHEN s.source_system IS NULL THEN 'missing' WHEN e.source_system IS NULL THEN 'orphan' ELSE 'differs' END AS kind,
+              ${VERIFIED_CELL_COLUMNS.map((column) => `e.${column}::text AS e_${column}, s.${column}::text AS s_${column}, e.${column} IS DISTINCT FROM s.${column} AS d_${column}`).join(', ')}
+       FROM expected e FULL JOIN stored s
+         ON s.source_system = e.source_system AND s.source_instance = e.source_instance AND s.bucket_start = e.bucket_start
+        AND s.provider = e.provider AND s.model = e.model AND s.labels = e.labels
+       WHERE e.source_system IS NULL OR s.source_system IS NULL OR ${distinct}
+     )
+     SELECT *, COUNT(*) OVER ()::int AS total FROM mismatches
+     ORDER BY source_system, bucket_start, source_instance, provider, model, labels::text
+     LIMIT ${Math.max(1, Math.floor(limit))}`,
+  );
+  const first = rows.map((row): TrackedCellMismatch => {
+    const columns: Record<string, { expected: string | null; stored: string | null }> = {};
+    for (const column of VERIFIED_CELL_COLUMNS) {
+      // Compared in SQL (NUMERIC 0.50 and 0.5 are one cost), shown as text.
+      if (row[`d_${column}`]) columns[column] = { expected: (row[`e_${column}`] as string | null) ?? null, stored: (row[`s_${column}`] as string | null) ?? null };
+    }
+    return {
+      cell: {
+        source_system: row.source_system as string,
+        source_instance: row.source_instance as string,
+        bucket_start: new Date(row.bucket_start as string | Date).toISOString(),
+        provider: row.provider as string,
+        model: row.model as string,
+        labels: sortedLabels(row.labels as Record<string, string>),
+      },
+      kind: row.kind,
+      columns,
+    };
+  });
+  return { count: rows[0]?.total ?? 0, first };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ConfigValidationError } from '@utt/core';
-import { type Budget, parseBudgets, readBudgetStatus } from '@utt/tracker';
+import { type Budget, FORECAST_MIN_ELAPSED_SHARE, parseBudgets, readBudgetStatus } from '@utt/tracker';
 import { EXIT_OK, EXIT_PARTIAL } from '../exit-codes';
 import { formatTable, formatUsd } from '../output/format-table';
 import { openConfiguredStore, type Runtime } from '../runtime';
@@ -56,7 +56,7 @@ export async function budgetCommand(runtime: Runtime, flags: { json?: boolean; n
               budgetUsd(line.spentUsd),
               budgetUsd(line.limitUsd),
               `${line.percent.toFixed(1)}%`,
-              budgetUsd(line.forecastUsd),
+              line.forecastBasis === 'too_early' ? 'too early' : budgetUsd(line.forecastUsd),
               line.state,
             ]),
           )}\n`,
@@ -65,6 +65,13 @@ export async function budgetCommand(runtime: Runtime, flags: { json?: boolean; n
       for (const budget of noSpendYet) {
         const starred = Object.entries(budget.scope?.tags ?? {}).filter(([, value]) => value === '*').map(([key]) => key);
         process.stdout.write(`${budget.name}: no spend in scope this period yet (a line for each ${starred.join(' and ')} value once there is)\n`);
+      }
+      // Said once per budget: a '*' budget's lines share the period.
+      const tooEarly = new Map(lines.filter((line) => line.forecastBasis === 'too_early').map((line) => [line.budget, line]));
+      for (const line of tooEarly.values()) {
+        process.stdout.write(
+          `${line.budget}: too early in the ${line.period} to forecast (less than ${FORECAST_MIN_ELAPSED_SHARE * 100}% of it has passed); extrapolated from ${line.forecastFrom.slice(0, 16)}Z\n`,
+        );
       }
       for (const line of lines) {
         if (line.unpricedRows === 0) continue;

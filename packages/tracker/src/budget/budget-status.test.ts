@@ -117,6 +117,37 @@ describe.each(STORE_BACKENDS)('readBudgetStatus on $name', { timeout: 90_000 }, 
       await dispose();
     }
   });
+
+  it('does not extrapolate a few minutes into the period: the forecast is the spend so far until a tenth of the period has passed', async () => {
+    const { store, dispose } = await openTestStore(backend);
+    try {
+      await store.writeTrackedCalls([trackedCall({ tenant: 'acme', costUsd: '1', occurredAt: new Date('2026-11-15T00:02:00Z') })]);
+      const budgets = [
+        { name: 'daily', period: 'day' as const, limitUsd: 10 },
+        { name: 'monthly', period: 'month' as const, limitUsd: 100 },
+      ];
+      // Five minutes into the day: a straight line would read $288 and "forecast over".
+      const early = await readBudgetStatus(store, budgets, { now: new Date('2026-11-15T00:05:00Z') });
+      expect(early.map((line) => [line.budget, line.spentUsd, line.forecastUsd, line.forecastBasis, line.forecastFrom, line.state])).toEqual([
+        ['daily', 1, 1, 'too_early', '2026-11-15T02:24:00.000Z', 'ok'],
+        ['monthly', 1, early[1]?.forecastUsd, 'linear', '2026-11-04T00:00:00.000Z', 'ok'],
+      ]);
+      // Two weeks in, the month is extrapolated: 30 days ÷ (14 days 5 min).
+      expect(early[1]?.forecastUsd).toBeCloseTo(43_200 / 20_165, 9);
+      // From 02:24 the day's spend is extrapolated: $1 in 2.4 h is $10 a day; a cent more is over.
+      const atTenth = await readBudgetStatus(store, budgets.slice(0, 1), { now: new Date('2026-11-15T02:24:00Z') });
+      expect(atTenth.map((line) => [line.forecastBasis, line.state])).toEqual([['linear', 'ok']]);
+      expect(atTenth[0]?.forecastUsd).toBeCloseTo(10, 9);
+      await store.writeTrackedCalls([trackedCall({ tenant: 'acme', costUsd: '0.01', occurredAt: new Date('2026-11-15T00:03:00Z') })]);
+      expect((await readBudgetStatus(store, budgets.slice(0, 1), { now: new Date('2026-11-15T02:24:00Z') }))[0]?.state).toBe('forecast over');
+      // Early spend past the limit is OVER whatever the forecast.
+      await store.writeTrackedCalls([trackedCall({ tenant: 'acme', costUsd: '20', occurredAt: new Date('2026-11-15T00:04:00Z') })]);
+      const over = await readBudgetStatus(store, budgets.slice(0, 1), { now: new Date('2026-11-15T00:05:00Z') });
+      expect(over.map((line) => [line.forecastUsd, line.forecastBasis, line.state])).toEqual([[21.01, 'too_early', 'OVER']]);
+    } finally {
+      await dispose();
+    }
+  });
 });
 
 /** A provider's own row (a UTC day or month bucket), as an admin-API collector writes it. */
