@@ -468,22 +468,64 @@ function modelInScope(rowModel: string, scopeModel: string): string {
 /**
  * Whether a token_usage row falls in a calendar period [start, finish) of a
  * reporting time zone (SQL over the given expressions; period and tz NULL:
- * every row by its bucket_start). Hourly rows count by their bucket_start.
+ * every row by its bucket_start). Hourly rows count by their bucket_start;
+ * with `overlappingHours`, an hourly row that a calendar period's edge cuts
+ * (a zone whose offset is not a whole hour: Asia/Kolkata's day starts at
+ * 18:30Z) is selected too, and the reader splits it (spendOfRow).
  * Day and month rows are UTC buckets that a local period cuts across (a UTC
  * day is 16:00–16:00 in Los Angeles): they count by their calendar date, the
  * day a provider's dashboard and invoice name them by, so the 15th's row
  * counts on the local 15th and in the local month; a month row counts toward
  * months only. The first condition keeps the bucket_start index usable.
  */
-function inCalendarPeriod(row: string, start: string, finish: string, period: string, tz: string): string {
+function inCalendarPeriod(row: string, start: string, finish: string, period: string, tz: string, overlappingHours = false): string {
   const utcDate = `(${row}.bucket_start AT TIME ZONE 'UTC')::date`;
+  const hourFrom = overlappingHours ? `CASE WHEN ${period} IS NULL THEN ${start} ELSE ${start} - interval '1 hour' + interval '1 microsecond' END` : start;
   return `${row}.bucket_start >= ${start} - interval '1 day' AND ${row}.bucket_start < ${finish} + interval '1 day'
          AND CASE
-           WHEN ${period} IS NULL OR ${row}.granularity = 'hour' THEN ${row}.bucket_start >= ${start} AND ${row}.bucket_start < ${finish}
+           WHEN ${period} IS NULL OR ${row}.granularity = 'hour' THEN ${row}.bucket_start >= ${hourFrom} AND ${row}.bucket_start < ${finish}
            WHEN ${row}.granularity = 'month' AND ${period} = 'day' THEN false
            ELSE ${utcDate} >= (${start} AT TIME ZONE ${tz})::date AND ${utcDate} < (${finish} AT TIME ZONE ${tz})::date
          END`;
 }
+
+/** The key of token_usage row `u` on tracked_call (or tracked_cell_carry) `alias`: its cell. */
+const cellOfRow = (alias: string) =>
+  `${alias}.source_system = u.source_system AND ${alias}.source_instance = u.source_instance AND ${alias}.bucket_start = u.bucket_start
+   AND ${alias}.provider = u.provider AND ${alias}.model = u.model AND ${alias}.labels = u.labels`;
+
+/**
+ * What token_usage row `u` adds to spend query `q` (SQL): its cost; for a
+ * tracker cell unpriced because calls of it lack a cost, what its priced
+ * calls cost (their sum plus the pruned calls' carry).
+ */
+const ROW_SPEND = (tables: StoreTables) => `COALESCE(u.cost_usd, CASE WHEN u.granularity = 'hour' AND u.unpriced_reason LIKE 'calls_unpriced:%' THEN
+                (SELECT COALESCE(SUM(c.cost_usd), 0) FROM ${tables.trackedCall} c WHERE ${cellOfRow('c')})
+                + COALESCE((SELECT k.cost_usd FROM ${tables.trackedCellCarry} k WHERE ${cellOfRow('k')}), 0) END)`;
+
+/**
+ * ROW_SPEND, except for an hourly row that a calendar period's edge cuts (a
+ * reporting zone whose offset is not a whole hour): a tracker cell whose
+ * calls are all still stored (as many calls as requests, so no pruned carry)
+ * counts exactly the calls that occurred in [start, finish); any other such
+ * row counts as hourly rows always have, by the hour it starts in (the
+ * period's first, partial hour not at all, its last one whole). One copy of
+ * ROW_SPEND, so the plan's estimated cost stays near the plain one's.
+ */
+const ROW_SPEND_SPLIT = (tables: StoreTables) => {
+  const cut = `q.period IS NOT NULL AND u.granularity = 'hour' AND (u.bucket_start < q.start OR u.bucket_start + interval '1 hour' > q.finish)`;
+  return `COALESCE(
+           CASE WHEN ${cut} THEN
+             (SELECT CASE WHEN COUNT(*) > 0 AND COUNT(*) = u.requests
+                          THEN COALESCE(SUM(c.cost_usd) FILTER (WHERE c.occurred_at >= q.start AND c.occurred_at < q.finish), 0) END
+              FROM ${tables.trackedCall} c WHERE ${cellOfRow('c')}) END,
+           CASE WHEN ${cut} AND u.bucket_start < q.start THEN 0 END,
+           ${ROW_SPEND(tables)})`;
+};
+
+/** Whether a calendar query's edge falls inside a UTC hour: a reporting zone whose offset is not a whole hour. */
+const cutsHour = (query: { start: Date; end: Date; calendar?: unknown }) =>
+  query.calendar !== undefined && (query.start.getTime() % HOUR_MS !== 0 || query.end.getTime() % HOUR_MS !== 0);
 
 /**
  * Spend in USD per query, over token_usage: every source in scope (the
@@ -501,20 +543,18 @@ function inCalendarPeriod(row: string, start: string, finish: string, period: st
  */
 export async function readSpend(client: SqlClient, tables: StoreTables, queries: readonly SpendQueryV1[]): Promise<string[]> {
   if (queries.length === 0) return [];
+  // Only queries whose periods cut an hour pay for splitting it: UTC and whole-hour zones run the plain query (its plan, its cost).
+  // The split one tells the planner how many queries there are (LIMIT): its guess of 100 would price the boundary look-up
+  // past PostgreSQL's jit_above_cost, and compiling the plan takes longer than running it.
+  const split = queries.some(cutsHour);
   const rows = await client.query<{ index: number; spend: string }>(
     `SELECT q.index, (
-       SELECT COALESCE(SUM(COALESCE(u.cost_usd, CASE WHEN u.granularity = 'hour' AND u.unpriced_reason LIKE 'calls_unpriced:%' THEN
-                (SELECT COALESCE(SUM(c.cost_usd), 0) FROM ${tables.trackedCall} c
-                 WHERE c.source_system = u.source_system AND c.source_instance = u.source_instance AND c.bucket_start = u.bucket_start
-                   AND c.provider = u.provider AND c.model = u.model AND c.labels = u.labels)
-                + COALESCE((SELECT k.cost_usd FROM ${tables.trackedCellCarry} k
-                 WHERE k.source_system = u.source_system AND k.source_instance = u.source_instance AND k.bucket_start = u.bucket_start
-                   AND k.provider = u.provider AND k.model = u.model AND k.labels = u.labels), 0) END)), 0)::text
+       SELECT COALESCE(SUM(${split ? ROW_SPEND_SPLIT(tables) : ROW_SPEND(tables)}), 0)::text
        FROM ${tables.tokenUsage} u
-       WHERE ${SPEND_ROW_IN_SCOPE}
+       WHERE ${split ? SPEND_ROW_IN_SCOPE_SPLIT : SPEND_ROW_IN_SCOPE}
          AND (NOT q.flat_fees_only OR u.cost_source = 'fixed')
      ) AS spend
-     FROM ${SPEND_QUERIES}
+     FROM ${split ? `(SELECT * FROM ${SPEND_QUERIES} LIMIT ${queries.length}) AS q` : SPEND_QUERIES}
      ORDER BY q.index`,
     [spendQueriesJson(queries)],
   );
@@ -522,13 +562,17 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
 }
 
 /** A token_usage row `u` that counts toward spend query `q` (readSpend): its period and scope, and paid (not covered by a flat fee). */
-const SPEND_ROW_IN_SCOPE = `${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz')}
+const spendRowInScope = (overlappingHours: boolean) => `${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz', overlappingHours)}
          AND (q.provider IS NULL OR lower(u.provider) = lower(q.provider))
          AND ${modelInScope('u.model', 'q.model')}
          AND (q.source_system IS NULL OR u.source_system = q.source_system)
          AND (q.labels IS NULL OR u.labels @> q.labels)
          -- What was paid, as utt report counts it: usage a flat fee already covers is not spent again.
          AND NOT (u.cost_source IS DISTINCT FROM 'fixed' AND COALESCE(u.labels->>'billing', '') = 'subscription')`;
+
+const SPEND_ROW_IN_SCOPE = spendRowInScope(false);
+/** SPEND_ROW_IN_SCOPE with the hours a period's edges cut (ROW_SPEND_SPLIT splits them). */
+const SPEND_ROW_IN_SCOPE_SPLIT = spendRowInScope(true);
 
 const SPEND_QUERIES = `jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb, flat_fees_only boolean)`;
 
@@ -584,10 +628,18 @@ export async function readLabelValues(
 ): Promise<Array<Record<string, string>>> {
   if (query.keys.length === 0) return [];
   const scope = query.scope ?? {};
+  const split = cutsHour(query);
   const rows = await client.query<{ values: Record<string, string> }>(
     `SELECT DISTINCT jsonb_object_agg(key, u.labels->>key) AS values
      FROM ${tables.tokenUsage} u, unnest($3::text[]) AS key
-     WHERE ${inCalendarPeriod('u', '$1::timestamptz', '$2::timestamptz', '$8::text', '$9::text')} AND u.labels ?& $3::text[]
+     WHERE ${inCalendarPeriod('u', '$1::timestamptz', '$2::timestamptz', '$8::text', '$9::text', split)} AND u.labels ?& $3::text[]
+       ${
+         split
+           ? // The hour a period's start cuts (a zone whose offset is not a whole hour) counts when calls of it fall in the period, as readSpend counts it.
+             `AND (u.granularity <> 'hour' OR u.bucket_start >= $1::timestamptz
+                  OR EXISTS (SELECT 1 FROM ${tables.trackedCall} c WHERE ${cellOfRow('c')} AND c.occurred_at >= $1::timestamptz))`
+           : ''
+       }
        AND ($4::text IS NULL OR lower(u.provider) = lower($4))
        AND ${modelInScope('u.model', '$5::text')}
        AND ($6::text IS NULL OR u.source_system = $6)

@@ -203,10 +203,11 @@ describe.each(STORE_BACKENDS)('budget periods in a reporting time zone on $name'
         ['month', '2026-11-01T07:00:00.000Z', 175],
       ]);
 
-      // Kolkata (UTC+05:30): local Nov 15 is 18:30Z on the 14th to 18:30Z on the 15th; an hourly cell that
-      // straddles local midnight counts on the day it starts.
+      // Kolkata (UTC+05:30): local Nov 15 is 18:30Z on the 14th to 18:30Z on the 15th; the tracked hour that
+      // straddles local midnight is split by its calls' times (18:45Z is local 00:15).
       await store.writeTrackedCalls([
-        trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '1', occurredAt: new Date('2026-11-14T18:45:00Z') }), // cell 18:00Z = local Nov 14, 23:30
+        trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '1', occurredAt: new Date('2026-11-14T18:45:00Z') }), // cell 18:00Z (local 23:30), call local Nov 15, 00:15
+        trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '8', occurredAt: new Date('2026-11-14T18:15:00Z') }), // the same cell, local Nov 14, 23:45
         trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '2', occurredAt: new Date('2026-11-14T19:10:00Z') }), // cell 19:00Z = local Nov 15, 00:30
       ]);
       await store.writeSourceWindow({
@@ -218,7 +219,8 @@ describe.each(STORE_BACKENDS)('budget periods in a reporting time zone on $name'
         now: new Date('2026-11-15T12:00:00Z'),
         timeZone: 'Asia/Kolkata',
       });
-      expect(kolkata.map((line) => [line.budget, line.periodStart, line.spentUsd])).toEqual([['day', '2026-11-14T18:30:00.000Z', 22]]);
+      // $1 + $2 of the calls, $20 of the provider's Nov 15 row; not the $8 of local Nov 14 (the 18:00Z cell counted by its start, on Nov 14, read $22).
+      expect(kolkata.map((line) => [line.budget, line.periodStart, line.spentUsd])).toEqual([['day', '2026-11-14T18:30:00.000Z', 23]]);
 
       // Beirut skips midnight on 2026-03-29 (00:00 → 01:00): that day is the provider's Mar 29 row and nothing of the 28th.
       await store.writeSourceWindow({
