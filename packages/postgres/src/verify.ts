@@ -103,7 +103,7 @@ export async function verify(client: SqlClient, tables: StoreTables, options: Ve
     detail:
       trackedCells.count === 0
         ? 'every hourly cell of a tracked application equals the sum of its calls and its pruned calls\' carry'
-        : `${trackedCells.count} hourly cell${trackedCells.count === 1 ? ' of a tracked application is not' : 's of tracked applications are not'} the sum of their calls and pruned calls' carry${
+        : `${trackedCells.count === 1 ? "1 hourly cell of a tracked application is not the sum of its calls and its pruned calls' carry" : `${trackedCells.count} hourly cells of tracked applications are not the sum of their calls and pruned calls' carry`}${
             trackedCells.count > trackedCells.first.length ? ` (the first ${trackedCells.first.length})` : ''
           }: ${trackedCells.first.map(describeMismatch).join('; ')}`,
   });
