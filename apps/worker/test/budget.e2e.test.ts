@@ -236,6 +236,56 @@ describe.each(backends())('utt budget, utt report --by tag and utt rollup-zones 
     expect(json.noSpendYet).toEqual(['new-feature']);
   });
 
+  it('prints "too early" instead of a forecast five minutes into the day, and --json adds forecastBasis and forecastFrom', async () => {
+    const store = await database.open();
+    try {
+      await store.writeTrackedCalls([trackedCall('acme', '0.5', new Date('2026-11-15T00:02:00Z'))]);
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(workdir, database.databaseYaml, 'budgets:\n  - { name: daily, period: day, limitUsd: 10 }\n');
+    const early = '2026-11-15T00:05:00Z';
+    const text = await runCli(['budget', '--config', config, '--now', early], { cwd: workdir, env: database.env });
+    expect(text.stderr).toBe('');
+    // A straight line would have read $144.00 and "forecast over".
+    expect(text.code).toBe(0);
+    const [, , line, note] = text.stdout.trimEnd().split('\n');
+    expect(line?.split(/ {2,}/)).toEqual(['daily', '-', 'day from 2026-11-15T00:00Z', '$0.5000', '$10.00', '5.0%', 'too early', 'ok']);
+    expect(note).toBe('daily: too early in the day to forecast (less than 10% of it has passed); extrapolated from 2026-11-15T02:24Z');
+    const json = JSON.parse((await runCli(['budget', '--config', config, '--now', early, '--json'], { cwd: workdir, env: database.env })).stdout) as {
+      budgets: Array<{ forecastUsd: number; forecastBasis: string; forecastFrom: string; state: string }>;
+    };
+    expect(json.budgets.map(({ forecastUsd, forecastBasis, forecastFrom, state }) => ({ forecastUsd, forecastBasis, forecastFrom, state }))).toEqual([
+      { forecastUsd: 0.5, forecastBasis: 'too_early', forecastFrom: '2026-11-15T02:24:00.000Z', state: 'ok' },
+    ]);
+    const later = JSON.parse((await runCli(['budget', '--config', config, '--now', NOW, '--json'], { cwd: workdir, env: database.env })).stdout) as {
+      budgets: Array<{ forecastUsd: number; forecastBasis: string }>;
+    };
+    expect(later.budgets.map((budget) => [budget.forecastUsd, budget.forecastBasis])).toEqual([[1, 'linear']]);
+  });
+
+  it('splits the hour a Kolkata day starts in by the tracked calls\' times, and says what stays approximate', async () => {
+    const store = await database.open();
+    try {
+      // Kolkata's Nov 15 starts at 18:30Z on the 14th: the 18:00Z hour holds a call of each day.
+      await store.writeTrackedCalls([trackedCall('acme', '8', new Date('2026-11-14T18:15:00Z')), trackedCall('acme', '1', new Date('2026-11-14T18:45:00Z'))]);
+    } finally {
+      await store.close();
+    }
+    const config = await writeConfig(workdir, database.databaseYaml, 'reportingTimeZone: Asia/Kolkata\nbudgets:\n  - { name: daily, period: day, limitUsd: 100 }\n');
+    const text = await runCli(['budget', '--config', config, '--now', NOW], { cwd: workdir, env: database.env });
+    expect(text.stderr).toBe('');
+    const [, , line, note] = text.stdout.trimEnd().split('\n');
+    // Counted by the hour it starts in, the day read $0.00.
+    expect(line?.split(/ {2,}/).slice(0, 4)).toEqual(['daily', '-', 'day from 2026-11-14T18:30Z', '$1.00']);
+    expect(note).toBe(
+      "Asia/Kolkata: periods start inside a UTC hour (18:30Z). Tracked calls still stored count by their own time, exactly; other sources' hourly rows, " +
+        'and tracked hours whose calls were pruned, count by the UTC hour they start in (their first 30 minutes of a period count toward the one before)',
+    );
+    const json = JSON.parse((await runCli(['budget', '--config', config, '--now', NOW, '--json'], { cwd: workdir, env: database.env })).stdout) as { periodEdgesCutUtcHours: boolean };
+    expect(json.periodEdgesCutUtcHours).toBe(true);
+  });
+
   it('says when usage in a budget\'s scope has no price: its spent is a lower bound, not the whole (never an unpriced call read as $0)', async () => {
     const store = await database.open();
     try {

@@ -350,4 +350,44 @@ describe.each(TEST_BACKENDS)('tracked calls on $name', (backend) => {
     const values = await store().readLabelValues({ ...day, keys: ['tenant'], scope: { labels: { tenant: longTenant } } });
     expect(values).toEqual([{ tenant: shortened }]);
   });
+
+  it('splits the hours a local day cuts in a zone whose offset is not a whole hour by the calls\' own times, while they are stored (Kolkata, Kathmandu, Adelaide)', async () => {
+    const at = (iso: string, costUsd: string | null, overrides: Partial<TrackedCallV1> = {}) =>
+      call({ sourceSystem: 'in', occurredAt: new Date(iso), costUsd, ...(costUsd === null ? { priceRef: null, unpricedReason: 'no_price' } : {}), ...overrides });
+    await store().writeTrackedCalls([
+      at('2026-11-14T18:10:00Z', '1'), // Kolkata Nov 14, 23:40
+      at('2026-11-14T18:45:00Z', '2'), // Nov 15, 00:15: the same UTC hour, the next local day
+      at('2026-11-14T18:50:00Z', null), // no price: nothing to count, the cell's priced calls still count
+      at('2026-11-14T19:10:00Z', '4'),
+      at('2026-11-15T18:20:00Z', '8'), // Nov 15, 23:50
+      at('2026-11-15T18:40:00Z', '16'), // Nov 16, 00:10
+    ]);
+    // Another source's hourly rows have no calls to split: they count by the hour they start in, as before.
+    const gatewayHour = (bucketStart: string, costUsd: string) => ({
+      source_system: 'gw', source_instance: '', granularity: 'hour' as const, bucket_start: new Date(bucketStart), provider: 'openai', model: 'gpt-test',
+      account: '', api_key: '', user_id: '', labels: { tenant: 'acme' }, input_tokens: 1, output_tokens: 1, cached_read_tokens: null, cached_write_tokens: null,
+      cached_write_1h_tokens: null, reasoning_tokens: null, requests: 1, cost_usd: costUsd, cost_source: 'provider' as const, measurement_basis: 'provider_aggregate' as const,
+    });
+    await store().writeSourceWindow({ source: 'gw', sourceSystem: 'gw', rows: [gatewayHour('2026-11-14T18:00:00Z', '100'), gatewayHour('2026-11-15T18:00:00Z', '200')] });
+    const sink = createTrackerSink(store());
+    const kolkataDay = { start: new Date('2026-11-14T18:30:00Z'), end: new Date('2026-11-15T18:30:00Z'), calendar: { period: 'day' as const, timeZone: 'Asia/Kolkata' } };
+    const spend = async (queries: Parameters<UsageStore['readSpend']>[0]) => (await sink.readSpend?.(queries))?.map(Number);
+    expect(await spend([
+      { ...kolkataDay, scope: { sourceSystem: 'in' } },
+      { ...kolkataDay, scope: {} },
+      // Kolkata's November: from Oct 31, 18:30Z.
+      { start: new Date('2026-10-31T18:30:00Z'), end: new Date('2026-11-30T18:30:00Z'), scope: { sourceSystem: 'in' }, calendar: { period: 'month', timeZone: 'Asia/Kolkata' } },
+      // Kathmandu (UTC+05:45): Nov 15 is 18:15Z to 18:15Z (the 18:10Z call is its Nov 14, the 18:20Z one its Nov 16).
+      { start: new Date('2026-11-14T18:15:00Z'), end: new Date('2026-11-15T18:15:00Z'), scope: { sourceSystem: 'in' }, calendar: { period: 'day', timeZone: 'Asia/Kathmandu' } },
+      // Adelaide (UTC+10:30 in November): Nov 15 is 13:30Z to 13:30Z; Nov 16 has the 18:xx calls of the 15th.
+      { start: new Date('2026-11-15T13:30:00Z'), end: new Date('2026-11-16T13:30:00Z'), scope: { sourceSystem: 'in' }, calendar: { period: 'day', timeZone: 'Australia/Adelaide' } },
+    ])).toEqual([2 + 4 + 8, 2 + 4 + 8 + 200, 31, 2 + 4, 8 + 16]);
+    // A tenant whose only spend is the day's first half hour has a line.
+    await store().writeTrackedCalls([at('2026-11-14T18:35:00Z', '32', { labels: { tenant: 'initech' } }), at('2026-11-14T18:25:00Z', '64', { labels: { tenant: 'hooli' } })]);
+    expect(await store().readLabelValues({ ...kolkataDay, keys: ['tenant'], scope: { sourceSystem: 'in' } })).toEqual([{ tenant: 'acme' }, { tenant: 'initech' }]);
+    // Pruned calls leave a carry, not times: their hour counts by its start again (the approximation the README states).
+    await store().pruneTrackedCalls({ before: new Date('2026-11-14T19:00:00Z'), sourceSystem: 'in' });
+    expect(await spend([{ ...kolkataDay, scope: { sourceSystem: 'in' } }])).toEqual([4 + 8]);
+  });
 });
+

@@ -280,6 +280,42 @@ export async function writeTrackedCalls(client: SqlClient, tables: StoreTables, 
   });
 }
 
+/**
+ * The CTEs `parts` and `sums` of tracker cells: per cell key, the sums of its
+ * calls and of its pruned calls' carry, `join` restricting both (a JOIN on
+ * the touched cells, or '' for every cell). What recomputeTrackedCells writes
+ * and what verifyTrackedCells checks the cells against: one formula.
+ */
+function cellSumsSql(tables: StoreTables, join: string): string {
+  return `parts AS (
+       SELECT c.source_system, c.source_instance, c.bucket_start, c.provider, c.model, c.labels,
+              c.input_tokens, c.output_tokens, c.cached_read_tokens, c.cached_write_tokens, c.cached_write_1h_tokens,
+              c.reasoning_tokens, 1::bigint AS requests, c.cost_usd,
+              CASE WHEN ${unpricedWithTokens('c.')} THEN 1 ELSE 0 END AS unpriced,
+              CASE WHEN ${usageUnknown('c.')} THEN 1 ELSE 0 END AS usage_unknown,
+              CASE WHEN ${unpricedWithTokens('c.')} THEN c.unpriced_reason END AS unpriced_reason, c.price_ref
+       FROM ${tables.trackedCall} c ${join}
+       UNION ALL
+       SELECT k.source_system, k.source_instance, k.bucket_start, k.provider, k.model, k.labels,
+              k.input_tokens, k.output_tokens, k.cached_read_tokens, k.cached_write_tokens, k.cached_write_1h_tokens,
+              k.reasoning_tokens, k.requests, k.cost_usd, k.unpriced_calls, k.usage_unknown_calls,
+              CASE WHEN k.unpriced_calls > 0 THEN k.unpriced_reason END, k.price_ref
+       FROM ${tables.trackedCellCarry} k ${join}
+     ), sums AS (
+       SELECT ${CELL_KEY},
+              SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+              SUM(cached_read_tokens) AS cached_read_tokens, SUM(cached_write_tokens) AS cached_write_tokens,
+              SUM(cached_write_1h_tokens) AS cached_write_1h_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
+              SUM(requests) AS requests, SUM(cost_usd) AS cost_usd, SUM(unpriced) AS unpriced, SUM(usage_unknown) AS usage_unknown,
+              MIN(unpriced_reason) AS unpriced_reason, MIN(price_ref) AS price_ref, COUNT(DISTINCT price_ref) AS price_refs
+       FROM parts GROUP BY ${CELL_KEY}
+     )`;
+}
+
+/** A cell's cost from `sums` (SQL): the exact sum when every call with tokens is priced and every call's usage arrived, else NULL. */
+const CELL_COST = `CASE WHEN unpriced + usage_unknown = 0 THEN cost_usd END`;
+const CELL_COST_SOURCE = `CASE WHEN unpriced + usage_unknown = 0 AND cost_usd IS NOT NULL THEN 'computed' END`;
+
 async function lockCells(tx: SqlClient, keys: readonly string[]): Promise<void> {
   await tx.query(
     `SELECT pg_advisory_xact_lock(hashtextextended('utt.tracked_cell:' || key, 0))
@@ -306,37 +342,13 @@ export async function recomputeTrackedCells(tx: SqlClient, tables: StoreTables, 
     `WITH touched AS (
        SELECT DISTINCT * FROM jsonb_to_recordset($1::jsonb)
          AS t(source_system text, source_instance text, bucket_start timestamptz, provider text, model text, labels jsonb)
-     ), parts AS (
-       SELECT c.source_system, c.source_instance, c.bucket_start, c.provider, c.model, c.labels,
-              c.input_tokens, c.output_tokens, c.cached_read_tokens, c.cached_write_tokens, c.cached_write_1h_tokens,
-              c.reasoning_tokens, 1::bigint AS requests, c.cost_usd,
-              CASE WHEN ${unpricedWithTokens('c.')} THEN 1 ELSE 0 END AS unpriced,
-              CASE WHEN ${usageUnknown('c.')} THEN 1 ELSE 0 END AS usage_unknown,
-              CASE WHEN ${unpricedWithTokens('c.')} THEN c.unpriced_reason END AS unpriced_reason, c.price_ref
-       FROM ${tables.trackedCall} c JOIN touched USING (${CELL_KEY})
-       UNION ALL
-       SELECT k.source_system, k.source_instance, k.bucket_start, k.provider, k.model, k.labels,
-              k.input_tokens, k.output_tokens, k.cached_read_tokens, k.cached_write_tokens, k.cached_write_1h_tokens,
-              k.reasoning_tokens, k.requests, k.cost_usd, k.unpriced_calls, k.usage_unknown_calls,
-              CASE WHEN k.unpriced_calls > 0 THEN k.unpriced_reason END, k.price_ref
-       FROM ${tables.trackedCellCarry} k JOIN touched USING (${CELL_KEY})
-     ), sums AS (
-       SELECT ${CELL_KEY},
-              SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
-              SUM(cached_read_tokens) AS cached_read_tokens, SUM(cached_write_tokens) AS cached_write_tokens,
-              SUM(cached_write_1h_tokens) AS cached_write_1h_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
-              SUM(requests) AS requests, SUM(cost_usd) AS cost_usd, SUM(unpriced) AS unpriced, SUM(usage_unknown) AS usage_unknown,
-              MIN(unpriced_reason) AS unpriced_reason, MIN(price_ref) AS price_ref, COUNT(DISTINCT price_ref) AS price_refs
-       FROM parts GROUP BY ${CELL_KEY}
-     )
+     ), ${cellSumsSql(tables, 'JOIN touched USING (' + CELL_KEY + ')')}
      INSERT INTO ${tables.tokenUsage} (source_system, source_instance, granularity, bucket_start, provider, model,
        account, api_key, user_id, labels, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens,
        cached_write_1h_tokens, reasoning_tokens, requests, cost_usd, cost_source, measurement_basis, price_ref, unpriced_reason)
      SELECT source_system, source_instance, 'hour', bucket_start, provider, model, '', '', '', labels,
             input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens, reasoning_tokens, requests,
-            CASE WHEN unpriced + usage_unknown = 0 THEN cost_usd END,
-            CASE WHEN unpriced + usage_unknown = 0 AND cost_usd IS NOT NULL THEN 'computed' END,
-            'exact',
+            ${CELL_COST}, ${CELL_COST_SOURCE}, 'exact',
             CASE WHEN unpriced + usage_unknown = 0 AND cost_usd IS NOT NULL THEN
               price_ref || CASE WHEN price_refs > 1 THEN ' (+' || (price_refs - 1) || ' more)' ELSE '' END END,
             ${CELL_UNPRICED_REASON}
@@ -350,6 +362,91 @@ export async function recomputeTrackedCells(tx: SqlClient, tables: StoreTables, 
        unpriced_reason = EXCLUDED.unpriced_reason, updated_at = now()`,
     [JSON.stringify(cells)],
   );
+}
+
+/** The columns of a tracker cell verifyTrackedCells compares with its calls, in the order it names them. */
+const VERIFIED_CELL_COLUMNS = [
+  'input_tokens',
+  'output_tokens',
+  'cached_read_tokens',
+  'cached_write_tokens',
+  'cached_write_1h_tokens',
+  'reasoning_tokens',
+  'requests',
+  'cost_usd',
+  'cost_source',
+  'unpriced_reason',
+] as const;
+
+/** A tracker cell that is not the sum of its calls and their carry: what it should hold and what it holds. */
+export type TrackedCellMismatch = {
+  readonly cell: TrackedCell;
+  /** 'missing': calls (or a carry) and no cell; 'orphan': an hourly row of a tracked application with neither; else 'differs'. */
+  readonly kind: 'differs' | 'missing' | 'orphan';
+  /** Per differing column, the value the calls give and the stored one (decimal text; null is NULL). */
+  readonly columns: Readonly<Record<string, { readonly expected: string | null; readonly stored: string | null }>>;
+};
+
+/**
+ * Every tracker cell of token_usage checked against its calls plus the carry
+ * of its pruned ones, in one set-based query: each token bucket (NULL and 0
+ * told apart), requests, cost_usd, cost_source and the calls_unpriced reason,
+ * by the formula recomputeTrackedCells writes. Also a cell missing for calls
+ * that exist, and an hourly row of a tracked application (a source_system
+ * with calls, a carry or a prune horizon; dimensions account, api_key and
+ * user_id '') that has neither. Returns the count and the first `limit`
+ * mismatches in key order.
+ */
+export async function verifyTrackedCells(client: SqlClient, tables: StoreTables, limit = 10): Promise<{ count: number; first: TrackedCellMismatch[] }> {
+  const distinct = VERIFIED_CELL_COLUMNS.map((column) => `e.${column} IS DISTINCT FROM s.${column}`).join(' OR ');
+  const rows = await client.query<Record<string, unknown> & { kind: TrackedCellMismatch['kind']; total: number }>(
+    `WITH ${cellSumsSql(tables, '')}, expected AS (
+       SELECT ${CELL_KEY}, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, cached_write_1h_tokens,
+              reasoning_tokens, requests, ${CELL_COST} AS cost_usd, ${CELL_COST_SOURCE} AS cost_source, ${CELL_UNPRICED_REASON} AS unpriced_reason
+       FROM sums
+     ), tracked_systems AS (
+       SELECT DISTINCT source_system FROM sums
+       UNION SELECT source_system FROM ${tables.trackedCallHorizon}
+     ), stored AS (
+       SELECT ${CELL_KEY}, ${VERIFIED_CELL_COLUMNS.join(', ')}
+       FROM ${tables.tokenUsage}
+       WHERE granularity = 'hour' AND account = '' AND api_key = '' AND user_id = ''
+         AND source_system IN (SELECT source_system FROM tracked_systems)
+     ), mismatches AS (
+       SELECT COALESCE(e.source_system, s.source_system) AS source_system, COALESCE(e.source_instance, s.source_instance) AS source_instance,
+              COALESCE(e.bucket_start, s.bucket_start) AS bucket_start, COALESCE(e.provider, s.provider) AS provider,
+              COALESCE(e.model, s.model) AS model, COALESCE(e.labels, s.labels) AS labels,
+              CASE WHEN s.source_system IS NULL THEN 'missing' WHEN e.source_system IS NULL THEN 'orphan' ELSE 'differs' END AS kind,
+              ${VERIFIED_CELL_COLUMNS.map((column) => `e.${column}::text AS e_${column}, s.${column}::text AS s_${column}, e.${column} IS DISTINCT FROM s.${column} AS d_${column}`).join(', ')}
+       FROM expected e FULL JOIN stored s
+         ON s.source_system = e.source_system AND s.source_instance = e.source_instance AND s.bucket_start = e.bucket_start
+        AND s.provider = e.provider AND s.model = e.model AND s.labels = e.labels
+       WHERE e.source_system IS NULL OR s.source_system IS NULL OR ${distinct}
+     )
+     SELECT *, COUNT(*) OVER ()::int AS total FROM mismatches
+     ORDER BY source_system, bucket_start, source_instance, provider, model, labels::text
+     LIMIT ${Math.max(1, Math.floor(limit))}`,
+  );
+  const first = rows.map((row): TrackedCellMismatch => {
+    const columns: Record<string, { expected: string | null; stored: string | null }> = {};
+    for (const column of VERIFIED_CELL_COLUMNS) {
+      // Compared in SQL (NUMERIC 0.50 and 0.5 are one cost), shown as text.
+      if (row[`d_${column}`]) columns[column] = { expected: (row[`e_${column}`] as string | null) ?? null, stored: (row[`s_${column}`] as string | null) ?? null };
+    }
+    return {
+      cell: {
+        source_system: row.source_system as string,
+        source_instance: row.source_instance as string,
+        bucket_start: new Date(row.bucket_start as string | Date).toISOString(),
+        provider: row.provider as string,
+        model: row.model as string,
+        labels: sortedLabels(row.labels as Record<string, string>),
+      },
+      kind: row.kind,
+      columns,
+    };
+  });
+  return { count: rows[0]?.total ?? 0, first };
 }
 
 /**
@@ -371,22 +468,64 @@ function modelInScope(rowModel: string, scopeModel: string): string {
 /**
  * Whether a token_usage row falls in a calendar period [start, finish) of a
  * reporting time zone (SQL over the given expressions; period and tz NULL:
- * every row by its bucket_start). Hourly rows count by their bucket_start.
+ * every row by its bucket_start). Hourly rows count by their bucket_start;
+ * with `overlappingHours`, an hourly row that a calendar period's edge cuts
+ * (a zone whose offset is not a whole hour: Asia/Kolkata's day starts at
+ * 18:30Z) is selected too, and the reader splits it (spendOfRow).
  * Day and month rows are UTC buckets that a local period cuts across (a UTC
  * day is 16:00–16:00 in Los Angeles): they count by their calendar date, the
  * day a provider's dashboard and invoice name them by, so the 15th's row
  * counts on the local 15th and in the local month; a month row counts toward
  * months only. The first condition keeps the bucket_start index usable.
  */
-function inCalendarPeriod(row: string, start: string, finish: string, period: string, tz: string): string {
+function inCalendarPeriod(row: string, start: string, finish: string, period: string, tz: string, overlappingHours = false): string {
   const utcDate = `(${row}.bucket_start AT TIME ZONE 'UTC')::date`;
+  const hourFrom = overlappingHours ? `CASE WHEN ${period} IS NULL THEN ${start} ELSE ${start} - interval '1 hour' + interval '1 microsecond' END` : start;
   return `${row}.bucket_start >= ${start} - interval '1 day' AND ${row}.bucket_start < ${finish} + interval '1 day'
          AND CASE
-           WHEN ${period} IS NULL OR ${row}.granularity = 'hour' THEN ${row}.bucket_start >= ${start} AND ${row}.bucket_start < ${finish}
+           WHEN ${period} IS NULL OR ${row}.granularity = 'hour' THEN ${row}.bucket_start >= ${hourFrom} AND ${row}.bucket_start < ${finish}
            WHEN ${row}.granularity = 'month' AND ${period} = 'day' THEN false
            ELSE ${utcDate} >= (${start} AT TIME ZONE ${tz})::date AND ${utcDate} < (${finish} AT TIME ZONE ${tz})::date
          END`;
 }
+
+/** The key of token_usage row `u` on tracked_call (or tracked_cell_carry) `alias`: its cell. */
+const cellOfRow = (alias: string) =>
+  `${alias}.source_system = u.source_system AND ${alias}.source_instance = u.source_instance AND ${alias}.bucket_start = u.bucket_start
+   AND ${alias}.provider = u.provider AND ${alias}.model = u.model AND ${alias}.labels = u.labels`;
+
+/**
+ * What token_usage row `u` adds to spend query `q` (SQL): its cost; for a
+ * tracker cell unpriced because calls of it lack a cost, what its priced
+ * calls cost (their sum plus the pruned calls' carry).
+ */
+const ROW_SPEND = (tables: StoreTables) => `COALESCE(u.cost_usd, CASE WHEN u.granularity = 'hour' AND u.unpriced_reason LIKE 'calls_unpriced:%' THEN
+                (SELECT COALESCE(SUM(c.cost_usd), 0) FROM ${tables.trackedCall} c WHERE ${cellOfRow('c')})
+                + COALESCE((SELECT k.cost_usd FROM ${tables.trackedCellCarry} k WHERE ${cellOfRow('k')}), 0) END)`;
+
+/**
+ * ROW_SPEND, except for an hourly row that a calendar period's edge cuts (a
+ * reporting zone whose offset is not a whole hour): a tracker cell whose
+ * calls are all still stored (as many calls as requests, so no pruned carry)
+ * counts exactly the calls that occurred in [start, finish); any other such
+ * row counts as hourly rows always have, by the hour it starts in (the
+ * period's first, partial hour not at all, its last one whole). One copy of
+ * ROW_SPEND, so the plan's estimated cost stays near the plain one's.
+ */
+const ROW_SPEND_SPLIT = (tables: StoreTables) => {
+  const cut = `q.period IS NOT NULL AND u.granularity = 'hour' AND (u.bucket_start < q.start OR u.bucket_start + interval '1 hour' > q.finish)`;
+  return `COALESCE(
+           CASE WHEN ${cut} THEN
+             (SELECT CASE WHEN COUNT(*) > 0 AND COUNT(*) = u.requests
+                          THEN COALESCE(SUM(c.cost_usd) FILTER (WHERE c.occurred_at >= q.start AND c.occurred_at < q.finish), 0) END
+              FROM ${tables.trackedCall} c WHERE ${cellOfRow('c')}) END,
+           CASE WHEN ${cut} AND u.bucket_start < q.start THEN 0 END,
+           ${ROW_SPEND(tables)})`;
+};
+
+/** Whether a calendar query's edge falls inside a UTC hour: a reporting zone whose offset is not a whole hour. */
+const cutsHour = (query: { start: Date; end: Date; calendar?: unknown }) =>
+  query.calendar !== undefined && (query.start.getTime() % HOUR_MS !== 0 || query.end.getTime() % HOUR_MS !== 0);
 
 /**
  * Spend in USD per query, over token_usage: every source in scope (the
@@ -404,20 +543,18 @@ function inCalendarPeriod(row: string, start: string, finish: string, period: st
  */
 export async function readSpend(client: SqlClient, tables: StoreTables, queries: readonly SpendQueryV1[]): Promise<string[]> {
   if (queries.length === 0) return [];
+  // Only queries whose periods cut an hour pay for splitting it: UTC and whole-hour zones run the plain query (its plan, its cost).
+  // The split one tells the planner how many queries there are (LIMIT): its guess of 100 would price the boundary look-up
+  // past PostgreSQL's jit_above_cost, and compiling the plan takes longer than running it.
+  const split = queries.some(cutsHour);
   const rows = await client.query<{ index: number; spend: string }>(
     `SELECT q.index, (
-       SELECT COALESCE(SUM(COALESCE(u.cost_usd, CASE WHEN u.granularity = 'hour' AND u.unpriced_reason LIKE 'calls_unpriced:%' THEN
-                (SELECT COALESCE(SUM(c.cost_usd), 0) FROM ${tables.trackedCall} c
-                 WHERE c.source_system = u.source_system AND c.source_instance = u.source_instance AND c.bucket_start = u.bucket_start
-                   AND c.provider = u.provider AND c.model = u.model AND c.labels = u.labels)
-                + COALESCE((SELECT k.cost_usd FROM ${tables.trackedCellCarry} k
-                 WHERE k.source_system = u.source_system AND k.source_instance = u.source_instance AND k.bucket_start = u.bucket_start
-                   AND k.provider = u.provider AND k.model = u.model AND k.labels = u.labels), 0) END)), 0)::text
+       SELECT COALESCE(SUM(${split ? ROW_SPEND_SPLIT(tables) : ROW_SPEND(tables)}), 0)::text
        FROM ${tables.tokenUsage} u
-       WHERE ${SPEND_ROW_IN_SCOPE}
+       WHERE ${split ? SPEND_ROW_IN_SCOPE_SPLIT : SPEND_ROW_IN_SCOPE}
          AND (NOT q.flat_fees_only OR u.cost_source = 'fixed')
      ) AS spend
-     FROM ${SPEND_QUERIES}
+     FROM ${split ? `(SELECT * FROM ${SPEND_QUERIES} LIMIT ${queries.length}) AS q` : SPEND_QUERIES}
      ORDER BY q.index`,
     [spendQueriesJson(queries)],
   );
@@ -425,13 +562,17 @@ export async function readSpend(client: SqlClient, tables: StoreTables, queries:
 }
 
 /** A token_usage row `u` that counts toward spend query `q` (readSpend): its period and scope, and paid (not covered by a flat fee). */
-const SPEND_ROW_IN_SCOPE = `${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz')}
+const spendRowInScope = (overlappingHours: boolean) => `${inCalendarPeriod('u', 'q.start', 'q.finish', 'q.period', 'q.tz', overlappingHours)}
          AND (q.provider IS NULL OR lower(u.provider) = lower(q.provider))
          AND ${modelInScope('u.model', 'q.model')}
          AND (q.source_system IS NULL OR u.source_system = q.source_system)
          AND (q.labels IS NULL OR u.labels @> q.labels)
          -- What was paid, as utt report counts it: usage a flat fee already covers is not spent again.
          AND NOT (u.cost_source IS DISTINCT FROM 'fixed' AND COALESCE(u.labels->>'billing', '') = 'subscription')`;
+
+const SPEND_ROW_IN_SCOPE = spendRowInScope(false);
+/** SPEND_ROW_IN_SCOPE with the hours a period's edges cut (ROW_SPEND_SPLIT splits them). */
+const SPEND_ROW_IN_SCOPE_SPLIT = spendRowInScope(true);
 
 const SPEND_QUERIES = `jsonb_to_recordset($1::jsonb) AS q(index int, start timestamptz, finish timestamptz, period text, tz text, provider text, model text, source_system text, labels jsonb, flat_fees_only boolean)`;
 
@@ -487,10 +628,18 @@ export async function readLabelValues(
 ): Promise<Array<Record<string, string>>> {
   if (query.keys.length === 0) return [];
   const scope = query.scope ?? {};
+  const split = cutsHour(query);
   const rows = await client.query<{ values: Record<string, string> }>(
     `SELECT DISTINCT jsonb_object_agg(key, u.labels->>key) AS values
      FROM ${tables.tokenUsage} u, unnest($3::text[]) AS key
-     WHERE ${inCalendarPeriod('u', '$1::timestamptz', '$2::timestamptz', '$8::text', '$9::text')} AND u.labels ?& $3::text[]
+     WHERE ${inCalendarPeriod('u', '$1::timestamptz', '$2::timestamptz', '$8::text', '$9::text', split)} AND u.labels ?& $3::text[]
+       ${
+         split
+           ? // The hour a period's start cuts (a zone whose offset is not a whole hour) counts when calls of it fall in the period, as readSpend counts it.
+             `AND (u.granularity <> 'hour' OR u.bucket_start >= $1::timestamptz
+                  OR EXISTS (SELECT 1 FROM ${tables.trackedCall} c WHERE ${cellOfRow('c')} AND c.occurred_at >= $1::timestamptz))`
+           : ''
+       }
        AND ($4::text IS NULL OR lower(u.provider) = lower($4))
        AND ${modelInScope('u.model', '$5::text')}
        AND ($6::text IS NULL OR u.source_system = $6)

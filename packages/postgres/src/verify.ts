@@ -3,6 +3,7 @@ import { parseNamedQueries, requireQuery } from './named-queries';
 import { renderSql, type StoreTables } from './schema-name';
 import { HEARTBEAT_SOURCE } from './source-status';
 import type { SqlClient } from './sql-client';
+import { type TrackedCellMismatch, verifyTrackedCells } from './tracked-calls';
 
 /** What verify needs to know about each configured source. */
 export type VerifySource = {
@@ -33,12 +34,13 @@ const queries = parseNamedQueries(verificationSql);
  */
 export async function verify(client: SqlClient, tables: StoreTables, options: VerifyOptions): Promise<VerificationCheck[]> {
   const run = <T>(name: string): Promise<T[]> => client.query<T>(renderSql(requireQuery(queries, name), tables));
-  const [rowsPerSystem, cacheValues, [violations], unalignedWatermarks, statusRows] = await Promise.all([
+  const [rowsPerSystem, cacheValues, [violations], unalignedWatermarks, statusRows, trackedCells] = await Promise.all([
     run<{ source_system: string; row_count: number }>('rows_per_source_system'),
     run<CacheValuesRow>('cache_values_per_source_system'),
     run<ViolationsRow>('row_invariant_violations'),
     run<{ source: string; granularity: string; watermark: Date }>('unaligned_watermarks'),
     run<{ source: string }>('watchdog_sources'),
+    verifyTrackedCells(client, tables),
   ]);
 
   const checks: VerificationCheck[] = [];
@@ -95,6 +97,17 @@ export async function verify(client: SqlClient, tables: StoreTables, options: Ve
             .join(', ')}`,
   });
 
+  checks.push({
+    name: 'tracked-cells-equal-calls',
+    ok: trackedCells.count === 0,
+    detail:
+      trackedCells.count === 0
+        ? 'every hourly cell of a tracked application equals the sum of its calls and its pruned calls\' carry'
+        : `${trackedCells.count === 1 ? "1 hourly cell of a tracked application is not the sum of its calls and its pruned calls' carry" : `${trackedCells.count} hourly cells of tracked applications are not the sum of their calls and pruned calls' carry`}${
+            trackedCells.count > trackedCells.first.length ? ` (the first ${trackedCells.first.length})` : ''
+          }: ${trackedCells.first.map(describeMismatch).join('; ')}`,
+  });
+
   const statusSources = new Set(statusRows.map((row) => row.source));
   for (const source of options.sources.filter((candidate) => candidate.enabled)) {
     const present = statusSources.has(source.name);
@@ -111,6 +124,20 @@ export async function verify(client: SqlClient, tables: StoreTables, options: Ve
     detail: heartbeatPresent ? `watchdog_status has the ${HEARTBEAT_SOURCE} row` : `no ${HEARTBEAT_SOURCE} row: the worker has not run`,
   });
   return checks;
+}
+
+/** One mismatching cell as verify names it: its key, then expected (from the calls) vs stored per column. */
+function describeMismatch(mismatch: TrackedCellMismatch): string {
+  const { cell } = mismatch;
+  const labels = Object.entries(cell.labels).map(([key, value]) => `${key}=${value}`).join(',');
+  const key = `${cell.source_system}/${cell.source_instance || "''"} ${cell.bucket_start} ${cell.provider}/${cell.model || "''"}${labels ? ` {${labels}}` : ''}`;
+  if (mismatch.kind === 'missing') return `${key}: no cell for its calls`;
+  const shown = (value: string | null) => (value === null ? 'NULL' : value);
+  if (mismatch.kind === 'orphan') {
+    const stored = Object.entries(mismatch.columns).map(([column, { stored }]) => `${column} ${shown(stored)}`);
+    return `${key}: a cell without calls or a carry (stored ${stored.join(', ')})`;
+  }
+  return `${key}: ${Object.entries(mismatch.columns).map(([column, { expected, stored }]) => `${column} expected ${shown(expected)}, stored ${shown(stored)}`).join(', ')}`;
 }
 
 type CacheValuesRow = {

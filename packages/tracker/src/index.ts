@@ -17,7 +17,7 @@ export {
 } from './budget/budget-config';
 export { type ConfigBudgets, loadBudgetsFromConfig, type LoadBudgetsFromConfigOptions } from './budget/load-budgets-from-config';
 export { calendarPeriod, type CalendarPeriod } from './budget/calendar-period';
-export { type BudgetLedger, type BudgetStatus, type BudgetStatusOptions, readBudgetStatus } from './budget/budget-status';
+export { type BudgetLedger, type BudgetStatus, type BudgetStatusOptions, FORECAST_MIN_ELAPSED_SHARE, readBudgetStatus } from './budget/budget-status';
 export { type BudgetBreach, BudgetExceededError } from './budget/budget-exceeded-error';
 export { BudgetExhaustedError } from './budget/budget-exhausted-error';
 

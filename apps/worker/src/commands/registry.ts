@@ -129,7 +129,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'budget',
     summary: "each budget's spend this period over the whole ledger: total, limit, percent, forecast; exit 2 when one is over",
     usage: 'budget [--json]',
-    details: 'Budgets come from `budgets:` in the config; days and months run in `reportingTimeZone` (default UTC).',
+    details:
+      'Budgets come from `budgets:` in the config; days and months run in `reportingTimeZone` (default UTC). The forecast is the flat fees paid ' +
+      'this period plus the rest of the spend extrapolated linearly to the period\'s end, once 10% of the period has passed (2h24m of a day, ' +
+      'about 3 days of a month); before that it shows "too early" (--json: forecastBasis "too_early", forecastUsd = the spend so far, ' +
+      'forecastFrom = when extrapolation starts) and never makes a budget "forecast over".',
     options: { json },
     needsSourceCredentials: false,
     run: async (runtime, args) => (await import('./budget-command')).budgetCommand(runtime, { json: booleanFlag(args, 'json'), now: args.now }),

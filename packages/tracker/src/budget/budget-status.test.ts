@@ -117,6 +117,37 @@ describe.each(STORE_BACKENDS)('readBudgetStatus on $name', { timeout: 90_000 }, 
       await dispose();
     }
   });
+
+  it('does not extrapolate a few minutes into the period: the forecast is the spend so far until a tenth of the period has passed', async () => {
+    const { store, dispose } = await openTestStore(backend);
+    try {
+      await store.writeTrackedCalls([trackedCall({ tenant: 'acme', costUsd: '1', occurredAt: new Date('2026-11-15T00:02:00Z') })]);
+      const budgets = [
+        { name: 'daily', period: 'day' as const, limitUsd: 10 },
+        { name: 'monthly', period: 'month' as const, limitUsd: 100 },
+      ];
+      // Five minutes into the day: a straight line would read $288 and "forecast over".
+      const early = await readBudgetStatus(store, budgets, { now: new Date('2026-11-15T00:05:00Z') });
+      expect(early.map((line) => [line.budget, line.spentUsd, line.forecastUsd, line.forecastBasis, line.forecastFrom, line.state])).toEqual([
+        ['daily', 1, 1, 'too_early', '2026-11-15T02:24:00.000Z', 'ok'],
+        ['monthly', 1, early[1]?.forecastUsd, 'linear', '2026-11-04T00:00:00.000Z', 'ok'],
+      ]);
+      // Two weeks in, the month is extrapolated: 30 days ÷ (14 days 5 min).
+      expect(early[1]?.forecastUsd).toBeCloseTo(43_200 / 20_165, 9);
+      // From 02:24 the day's spend is extrapolated: $1 in 2.4 h is $10 a day; a cent more is over.
+      const atTenth = await readBudgetStatus(store, budgets.slice(0, 1), { now: new Date('2026-11-15T02:24:00Z') });
+      expect(atTenth.map((line) => [line.forecastBasis, line.state])).toEqual([['linear', 'ok']]);
+      expect(atTenth[0]?.forecastUsd).toBeCloseTo(10, 9);
+      await store.writeTrackedCalls([trackedCall({ tenant: 'acme', costUsd: '0.01', occurredAt: new Date('2026-11-15T00:03:00Z') })]);
+      expect((await readBudgetStatus(store, budgets.slice(0, 1), { now: new Date('2026-11-15T02:24:00Z') }))[0]?.state).toBe('forecast over');
+      // Early spend past the limit is OVER whatever the forecast.
+      await store.writeTrackedCalls([trackedCall({ tenant: 'acme', costUsd: '20', occurredAt: new Date('2026-11-15T00:04:00Z') })]);
+      const over = await readBudgetStatus(store, budgets.slice(0, 1), { now: new Date('2026-11-15T00:05:00Z') });
+      expect(over.map((line) => [line.forecastUsd, line.forecastBasis, line.state])).toEqual([[21.01, 'too_early', 'OVER']]);
+    } finally {
+      await dispose();
+    }
+  });
 });
 
 /** A provider's own row (a UTC day or month bucket), as an admin-API collector writes it. */
@@ -172,10 +203,11 @@ describe.each(STORE_BACKENDS)('budget periods in a reporting time zone on $name'
         ['month', '2026-11-01T07:00:00.000Z', 175],
       ]);
 
-      // Kolkata (UTC+05:30): local Nov 15 is 18:30Z on the 14th to 18:30Z on the 15th; an hourly cell that
-      // straddles local midnight counts on the day it starts.
+      // Kolkata (UTC+05:30): local Nov 15 is 18:30Z on the 14th to 18:30Z on the 15th; the tracked hour that
+      // straddles local midnight is split by its calls' times (18:45Z is local 00:15).
       await store.writeTrackedCalls([
-        trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '1', occurredAt: new Date('2026-11-14T18:45:00Z') }), // cell 18:00Z = local Nov 14, 23:30
+        trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '1', occurredAt: new Date('2026-11-14T18:45:00Z') }), // cell 18:00Z (local 23:30), call local Nov 15, 00:15
+        trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '8', occurredAt: new Date('2026-11-14T18:15:00Z') }), // the same cell, local Nov 14, 23:45
         trackedCall({ sourceSystem: 'in', tenant: 'a', costUsd: '2', occurredAt: new Date('2026-11-14T19:10:00Z') }), // cell 19:00Z = local Nov 15, 00:30
       ]);
       await store.writeSourceWindow({
@@ -187,7 +219,8 @@ describe.each(STORE_BACKENDS)('budget periods in a reporting time zone on $name'
         now: new Date('2026-11-15T12:00:00Z'),
         timeZone: 'Asia/Kolkata',
       });
-      expect(kolkata.map((line) => [line.budget, line.periodStart, line.spentUsd])).toEqual([['day', '2026-11-14T18:30:00.000Z', 22]]);
+      // $1 + $2 of the calls, $20 of the provider's Nov 15 row; not the $8 of local Nov 14 (the 18:00Z cell counted by its start, on Nov 14, read $22).
+      expect(kolkata.map((line) => [line.budget, line.periodStart, line.spentUsd])).toEqual([['day', '2026-11-14T18:30:00.000Z', 23]]);
 
       // Beirut skips midnight on 2026-03-29 (00:00 → 01:00): that day is the provider's Mar 29 row and nothing of the 28th.
       await store.writeSourceWindow({

@@ -33,8 +33,20 @@ export type BudgetStatus = {
    * Spend at the period's end if usage goes on at its rate so far: the flat
    * fees paid this period (cost_source `fixed`) as they are, the rest
    * extrapolated linearly (a seat fee paid on the 1st is not a daily rate).
+   * Before FORECAST_MIN_ELAPSED_SHARE of the period has passed
+   * (`forecastBasis` 'too_early'), the spend so far: a few minutes' rate
+   * says nothing about a whole day.
    */
   readonly forecastUsd: number;
+  /**
+   * 'linear': forecastUsd extrapolates the spend so far. 'too_early': less
+   * than FORECAST_MIN_ELAPSED_SHARE of the period has passed, so forecastUsd
+   * is the spend so far (a floor, not a forecast) and never makes the state
+   * 'forecast over'.
+   */
+  readonly forecastBasis: 'linear' | 'too_early';
+  /** When the forecast starts extrapolating (ISO): the period's start plus FORECAST_MIN_ELAPSED_SHARE of it. */
+  readonly forecastFrom: string;
   readonly state: 'ok' | 'soft' | 'forecast over' | 'OVER';
   /**
    * Rows of usage in scope this period that have no price (never counted as
@@ -54,10 +66,21 @@ export type BudgetStatusOptions = {
 };
 
 /**
+ * The share of a period that must have passed before its spend is
+ * extrapolated to the period's end: 10 %, i.e. 2 h 24 min of a day, about 3
+ * days of a month. Five minutes into a day a straight line multiplies the
+ * spend by 288: a burst at 00:05, or the first batch of the day, would read
+ * as "forecast over" on every quiet morning. Early overspend is what the
+ * limit itself (OVER) and a soft threshold are for.
+ */
+export const FORECAST_MIN_ELAPSED_SHARE = 0.1;
+
+/**
  * Every day and month budget against the spend the ledger holds for its
  * current calendar period in `timeZone` — every source in scope, not only
  * tracked calls — with a forecast to the period's end (flat fees as paid,
- * the rest extrapolated linearly). What `utt
+ * the rest extrapolated linearly, once FORECAST_MIN_ELAPSED_SHARE of the
+ * period has passed). What `utt
  * budget` prints, the `budget` alert rule watches and the dashboard shows.
  * Per-call budgets have no period total and are left out. Budgets are
  * validated as in the config (ConfigValidationError naming the field).
@@ -77,8 +100,10 @@ export async function readBudgetStatus(ledger: BudgetLedger, budgets: readonly B
       const unpriced = ledger.readUnpricedUsage ? await ledger.readUnpricedUsage([query]) : [0];
       const spentUsd = Number(spent ?? 0);
       const flatFeesUsd = Number(flatFees ?? 0);
+      const length = period.end.getTime() - period.start.getTime();
       const elapsed = Math.max(1, Math.min(now.getTime(), period.end.getTime()) - period.start.getTime());
-      const forecastUsd = flatFeesUsd + ((spentUsd - flatFeesUsd) * (period.end.getTime() - period.start.getTime())) / elapsed;
+      const forecastBasis = elapsed >= length * FORECAST_MIN_ELAPSED_SHARE ? 'linear' : 'too_early';
+      const forecastUsd = forecastBasis === 'linear' ? flatFeesUsd + ((spentUsd - flatFeesUsd) * length) / elapsed : spentUsd;
       const crossed =
         spentUsd > budget.limitUsd ? 'limit' : budget.softThreshold !== undefined && spentUsd >= budget.limitUsd * budget.softThreshold ? 'soft' : null;
       lines.push({
@@ -91,6 +116,8 @@ export async function readBudgetStatus(ledger: BudgetLedger, budgets: readonly B
         limitUsd: budget.limitUsd,
         percent: (spentUsd / budget.limitUsd) * 100,
         forecastUsd,
+        forecastBasis,
+        forecastFrom: new Date(period.start.getTime() + Math.ceil(length * FORECAST_MIN_ELAPSED_SHARE)).toISOString(),
         state: crossed === 'limit' ? 'OVER' : forecastUsd > budget.limitUsd ? 'forecast over' : crossed === 'soft' ? 'soft' : 'ok',
         unpricedRows: Number(unpriced?.[0] ?? 0),
         crossed,
