@@ -147,7 +147,7 @@ describe.each(TEST_BACKEND_NAMES)('calls, tags and quotas pages on %s', (backend
         spent: String(Math.round(line.spentUsd * 1e6) / 1e6),
         limit: String(line.limitUsd),
         percent: line.percent / 100,
-        forecast: String(Math.round(line.forecastUsd * 1e6) / 1e6),
+        forecast: line.forecastBasis === 'too_early' ? null : String(Math.round(line.forecastUsd * 1e6) / 1e6),
         state: line.state,
         unpriced: line.unpricedRows,
       })),
@@ -167,6 +167,13 @@ describe.each(TEST_BACKEND_NAMES)('calls, tags and quotas pages on %s', (backend
     expect(html).toContain('anthropic-daily is forecast over its limit');
     const api = (await (await get(withBudgets, '/api/v1/budgets')).json()) as { budgets: { budget: string; state: string }[] };
     expect(api.budgets.map((line) => [line.budget, line.state])).toEqual(expected.map((line) => [line.budget, line.state]));
+    // Five minutes into the day, the day budget has no forecast yet (its few minutes' rate, stretched, read as many times
+    // the spend): the table says so, and the row is not "forecast over".
+    const dayStart = Date.UTC(SEED_NOW.getUTCFullYear(), SEED_NOW.getUTCMonth(), SEED_NOW.getUTCDate());
+    const early = createDashboardHandler({ store, now: () => new Date(dayStart + 5 * 60_000), budgets });
+    const earlyRows = ((await (await get(early, '/?format=json&table=budgets')).json()) as TableJson).tables[0]?.rows ?? [];
+    expect(earlyRows.find((row) => row.budget === 'anthropic-daily')).toMatchObject({ forecast: null });
+    expect(await (await get(early, '/')).text()).toContain('too early');
     // Without budgets the table says how to add them.
     expect(await (await get(handler, '/')).text()).toContain('No day or month budgets configured');
     expect(() => createDashboardHandler({ store, budgets: [{ period: 'month', limitUsd: -1 }] })).toThrow(/budgets\[0\]\.limitUsd/);

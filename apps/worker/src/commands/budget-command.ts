@@ -99,7 +99,7 @@ export async function budgetCommand(runtime: Runtime, flags: { json?: boolean; n
 
 const HOUR_MS = 3_600_000;
 
-/** Dollars as a budget line shows them: cents from $1 up, tenths of a cent below (a $0.01 budget's spend is not "$0.01" at 78 %). */
+/** Dollars as a budget line shows them: cents from $1 up, four decimals below (a $0.01 budget's spend is not "$0.01" at 78 %). */
 function budgetUsd(value: number): string {
   return value !== 0 && Math.abs(value) < 1 ? `$${value.toFixed(4)}` : formatUsd(String(value));
 }

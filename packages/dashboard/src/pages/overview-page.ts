@@ -203,7 +203,7 @@ ${tableWithExports(context, dailyTable)}`;
 
 /** How budget status is computed, stated under the table. */
 export const BUDGET_RULE =
-  "each day or month budget of the config's `budgets:` against all spend in its scope for the current calendar period in the reporting time zone (every source, not only tracked calls; the page's filters do not apply); forecast = flat fees paid this period + the rest of the spend so far × period length ÷ time elapsed; state OVER past the limit, \u2018forecast over\u2019 when the forecast passes it, soft past the soft threshold";
+  "each day or month budget of the config's `budgets:` against all spend in its scope for the current calendar period in the reporting time zone (every source, not only tracked calls; the page's filters do not apply); forecast = flat fees paid this period + the rest of the spend so far × period length ÷ time elapsed (none before a tenth of the period has passed); state OVER past the limit, \u2018forecast over\u2019 when the forecast passes it, soft past the soft threshold";
 
 function budgetLabel(line: BudgetStatus): string {
   const values = Object.entries(line.scopeValues).map(([key, value]) => `${key}=${value}`);
@@ -227,7 +227,9 @@ export function budgetStatusTable(lines: readonly BudgetStatus[], timeZone: stri
       { key: 'spent', label: 'Spent', kind: 'usd', precise: true },
       { key: 'limit', label: 'Limit', kind: 'usd', precise: true },
       { key: 'percent', label: 'Used', kind: 'percent' },
-      { key: 'forecast', label: 'Forecast at period end', kind: 'usd', precise: true },
+      // None until a tenth of the period has passed (readBudgetStatus's forecastBasis 'too_early'): a few minutes' rate
+      // stretched over a day read as hundreds of times the spend.
+      { key: 'forecast', label: 'Forecast at period end', kind: 'usd', precise: true, nullText: 'too early' },
       { key: 'state', label: 'State', kind: 'text' },
       // Spent counts priced usage only: with unpriced rows in scope it is a lower bound, never the whole.
       { key: 'unpriced', label: 'Unpriced usage rows', kind: 'count' },
@@ -238,7 +240,7 @@ export function budgetStatusTable(lines: readonly BudgetStatus[], timeZone: stri
       spent: budgetUsd(line.spentUsd),
       limit: budgetUsd(line.limitUsd),
       percent: line.percent / 100,
-      forecast: budgetUsd(line.forecastUsd),
+      forecast: line.forecastBasis === 'too_early' ? null : budgetUsd(line.forecastUsd),
       state: line.state,
       unpriced: line.unpricedRows,
     })),
