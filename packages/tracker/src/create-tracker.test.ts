@@ -10,6 +10,19 @@ import type { TrackedCall } from './tracked-call';
 
 const base = { application: 'billing-api', instance: 'host-1', prices: testPrices(), flushOnExit: false } as const;
 
+/** Runs `script` as an ES module in a Node process of its own: its exit code and what it printed. */
+function runModuleScript(script: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (data: Buffer) => {
+      text += data.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (exitCode) => resolve({ code: exitCode, output: text }));
+  });
+}
+
 function memorySink(): TrackerSinkV1 & { calls: TrackedCallV1[]; writes: number; fail: boolean } {
   const sink = {
     specificationVersion: 'v1' as const,
@@ -307,15 +320,7 @@ describe('the queue', () => {
       console.log('pending ' + tracker.stats().pending);
     `;
     const started = Date.now();
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let text = '';
-      child.stdout.on('data', (data: Buffer) => {
-        text += data.toString();
-      });
-      child.once('error', reject);
-      child.once('exit', (exitCode) => resolve({ code: exitCode, output: text }));
-    });
+    const { code, output } = await runModuleScript(script);
     expect(code).toBe(0);
     // Far less than the 60 s interval: neither the flush timer nor the tracker keeps the event loop alive.
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -337,15 +342,7 @@ describe('the queue', () => {
       process.on('exit', () => console.log('attempts ' + attempts));
       setTimeout(() => process.exit(3), 5000).unref();
     `;
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let text = '';
-      child.stdout.on('data', (data: Buffer) => {
-        text += data.toString();
-      });
-      child.once('error', reject);
-      child.once('exit', (exitCode) => resolve({ code: exitCode, output: text }));
-    });
+    const { code, output } = await runModuleScript(script);
     expect(code).toBe(0);
     expect(output.trim().split('\n')).toEqual([
       'error utt tracker: the process is exiting with tracked calls not written: the flush on exit failed (shutdown() retries until its timeoutMs) {"unwritten":2,"error":"connect ECONNREFUSED 127.0.0.1:5432"}',
